@@ -1,0 +1,259 @@
+/**
+ * The one event protocol of Poolscope. Every backend (JS thread pool, JS process pool,
+ * serial, Python) emits exactly these events; the extension forwards them to the webview and
+ * the CLI prints them (`--json`, one per line). Keep this file free of imports from Node,
+ * vscode or the DOM: it is compiled into all three.
+ *
+ * Time: `t` is milliseconds on CLOCK_MONOTONIC (Node `process.hrtime`, Python
+ * `time.monotonic()`), which is one clock for every thread and process of the machine, so
+ * events from workers and child processes can be ordered without translation.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type Language = 'javascript' | 'typescript' | 'python';
+export type PoolKind = 'thread' | 'process' | 'serial';
+export type PythonStartMethod = 'fork' | 'spawn' | 'forkserver';
+export type StreamName = 'stdout' | 'stderr';
+
+/** Longest preview of an input, result or output chunk carried by an event, in characters. */
+export const PREVIEW_LIMIT = 200;
+/** Longest captured output per task kept by consumers, in characters. */
+export const OUTPUT_LIMIT_PER_TASK = 64 * 1024;
+
+export interface RunOptions {
+	workers: number;
+	/** Per-task timeout; 0 or absent means none. */
+	timeoutMs?: number;
+	/** Bound of the queue in front of the workers; absent means unbounded. */
+	maxQueue?: number;
+	/** Items per message (process pools); Python `map(chunksize=)`. */
+	chunksize?: number;
+	/** Python process pools only. */
+	startMethod?: PythonStartMethod;
+	/** Python: `submit` per item, or `map`. */
+	mode?: 'submit' | 'map';
+}
+
+/**
+ * What kind of failure a task (or run) met. Each kind has its own wording in the UI, so the
+ * user learns *why*, not just *that*.
+ */
+export type ErrorKind =
+	| 'exception' // the user's function raised / threw
+	| 'workerExited' // process.exit(), os._exit(), a signal: the worker died under the task
+	| 'brokenPool' // Python BrokenProcessPool: a sibling worker died and took the pool down
+	| 'timeout' // per-task timeout elapsed; the worker was ended
+	| 'outOfMemory' // worker heap limit reached
+	| 'notCloneable' // argument/result cannot cross the thread boundary (structured clone)
+	| 'pickling' // argument/result/function cannot be pickled (Python process pools)
+	| 'queueFull' // rejected because the bounded queue was full
+	| 'systemExit' // Python sys.exit() inside the task
+	| 'killedWorker' // the same function killed K workers; Poolscope stopped retrying it
+	| 'unresponsive' // the runner's watchdog saw no progress
+	| 'load' // the file/function could not be loaded (syntax/import error, not found)
+	| 'internal'; // a bug in Poolscope; reported, never hidden
+
+export interface StackFrame {
+	file: string;
+	/** 1-based. */
+	line: number;
+	/** 1-based, when known. */
+	column?: number;
+	function?: string;
+	/** True when the frame is in the user's code rather than Poolscope's or the runtime's. */
+	user: boolean;
+}
+
+export interface ErrorInfo {
+	kind: ErrorKind;
+	/** Exception class name, e.g. `TypeError`, `PicklingError`. */
+	name: string;
+	message: string;
+	/** Full text of the traceback/stack as the runtime printed it, mapped to the user's source. */
+	stack?: string;
+	frames?: StackFrame[];
+	/** One sentence saying what to do about it, when Poolscope knows. */
+	hint?: string;
+}
+
+export interface WorkerSummary {
+	workerId: number;
+	pid?: number;
+	threadId?: number;
+	tasks: number;
+	busyMs: number;
+	/** busyMs / time the worker was alive during the run, 0..1. */
+	utilization: number;
+}
+
+export interface TaskCounts {
+	submitted: number;
+	finished: number;
+	failed: number;
+	cancelled: number;
+	timedOut: number;
+	rejected: number;
+}
+
+interface EventBase {
+	runId: string;
+	t: number;
+}
+
+export interface RunStartedEvent extends EventBase {
+	type: 'run.started';
+	fn: string;
+	file: string;
+	language: Language;
+	pool: PoolKind;
+	workers: number;
+	options: RunOptions;
+	inputCount: number;
+	/** Logical CPUs of the machine (os.cpus().length / os.cpu_count()). */
+	cores: number;
+	/** e.g. `node v20.20.2`, `CPython 3.11.7`, with ` (free-threaded)` when so. */
+	runtime: string;
+	/** Python process pools: the start method used, and the platform default. */
+	startMethod?: PythonStartMethod;
+	defaultStartMethod?: PythonStartMethod;
+	/** Python: whether the GIL is enabled in this interpreter. */
+	gil?: boolean;
+	/** Names of the queue stages in pipeline order, e.g. ['pending','executing'] or
+	 * ['pending','callQueue','executing','resultQueue'] for Python process pools. */
+	stages: string[];
+}
+
+export interface WorkerStartedEvent extends EventBase {
+	type: 'worker.started';
+	workerId: number;
+	pid?: number;
+	threadId?: number;
+}
+
+export interface WorkerExitedEvent extends EventBase {
+	type: 'worker.exited';
+	workerId: number;
+	code: number | null;
+	signal: string | null;
+	/** Why it ended: orderly shutdown, it crashed, it was killed to cancel or time out a task. */
+	reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory';
+}
+
+export interface TaskSubmittedEvent extends EventBase {
+	type: 'task.submitted';
+	taskId: number;
+	/** Bounded preview of the call's arguments. */
+	input: string;
+}
+
+export interface TaskQueuedEvent extends EventBase {
+	type: 'task.queued';
+	taskId: number;
+	/** One of run.started.stages. A Python future in 'callQueue' is RUNNING and not cancellable. */
+	stage: string;
+}
+
+export interface TaskStartedEvent extends EventBase {
+	type: 'task.started';
+	taskId: number;
+	workerId: number;
+}
+
+export interface TaskFinishedEvent extends EventBase {
+	type: 'task.finished';
+	taskId: number;
+	workerId: number;
+	durationMs: number;
+	cpuMs?: number;
+	result: string;
+}
+
+export interface TaskFailedEvent extends EventBase {
+	type: 'task.failed';
+	taskId: number;
+	workerId?: number;
+	durationMs?: number;
+	cpuMs?: number;
+	error: ErrorInfo;
+}
+
+export interface TaskCancelledEvent extends EventBase {
+	type: 'task.cancelled';
+	taskId: number;
+	/** e.g. 'cancelled by user', 'run cancelled', 'killed while running'. */
+	reason: string;
+	/** True when the task had started and its worker was ended to stop it. */
+	wasRunning?: boolean;
+}
+
+export interface TaskOutputEvent extends EventBase {
+	type: 'task.output';
+	taskId: number;
+	stream: StreamName;
+	text: string;
+}
+
+export interface QueueDepthEvent extends EventBase {
+	type: 'queue.depth';
+	/** Tasks currently in each stage, keyed by the names in run.started.stages. */
+	depths: Record<string, number>;
+	/** Stage names whose bound is reached (back-pressure). */
+	full?: string[];
+}
+
+export interface CpuSampleEvent extends EventBase {
+	type: 'cpu.sample';
+	/** Whole machine, 0..1. */
+	total: number;
+	/** One figure per logical CPU, 0..1. */
+	perCore: number[];
+}
+
+export interface RunWarningEvent extends EventBase {
+	type: 'run.warning';
+	message: string;
+	/** A later error from a task that had already returned, etc. */
+	detail?: string;
+}
+
+export interface RunFinishedEvent extends EventBase {
+	type: 'run.finished';
+	/** completed: every task ran (some may have failed); cancelled: the user stopped it;
+	 * error: the run could not start or the pool broke beyond repair. */
+	outcome: 'completed' | 'cancelled' | 'error';
+	wallMs: number;
+	counts: TaskCounts;
+	/** Tasks ended (any state) per second of wall time. */
+	throughput: number;
+	workers: WorkerSummary[];
+	/** Set when outcome is 'error'. */
+	error?: ErrorInfo;
+	/** Python thread pools: estimated share of wall time threads spent waiting for the GIL. */
+	gilWaitShare?: number;
+}
+
+export type PoolEvent =
+	| RunStartedEvent
+	| WorkerStartedEvent
+	| WorkerExitedEvent
+	| TaskSubmittedEvent
+	| TaskQueuedEvent
+	| TaskStartedEvent
+	| TaskFinishedEvent
+	| TaskFailedEvent
+	| TaskCancelledEvent
+	| TaskOutputEvent
+	| QueueDepthEvent
+	| CpuSampleEvent
+	| RunWarningEvent
+	| RunFinishedEvent;
+
+export type PoolEventType = PoolEvent['type'];
+
+/** Receives events in batches (never one call per event at 100k tasks). */
+export type EventSink = (batch: readonly PoolEvent[]) => void;
+
+export function preview(text: string, limit = PREVIEW_LIMIT): string {
+	return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}

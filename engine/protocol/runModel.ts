@@ -1,0 +1,298 @@
+/**
+ * Folds the event stream of one run into the state every consumer shows: the CLI's summary,
+ * the extension's snapshot for a re-shown panel, and the webview's live view. Pure, no I/O,
+ * so it is unit-tested once and trusted everywhere.
+ */
+import {
+	OUTPUT_LIMIT_PER_TASK,
+	type ErrorInfo,
+	type PoolEvent,
+	type RunFinishedEvent,
+	type RunStartedEvent,
+	type StreamName,
+	type TaskCounts,
+} from './events';
+
+export type TaskState =
+	| 'submitted'
+	| 'queued'
+	| 'running'
+	| 'finished'
+	| 'failed'
+	| 'cancelled'
+	| 'timedOut'
+	| 'rejected';
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['finished', 'failed', 'cancelled', 'timedOut', 'rejected']);
+
+export interface TaskModel {
+	taskId: number;
+	state: TaskState;
+	/** Stage name while queued (e.g. 'pending', 'callQueue'). */
+	stage?: string;
+	input: string;
+	workerId?: number;
+	submittedAt: number;
+	queuedAt?: number;
+	startedAt?: number;
+	endedAt?: number;
+	durationMs?: number;
+	cpuMs?: number;
+	result?: string;
+	error?: ErrorInfo;
+	cancelReason?: string;
+	output: { stream: StreamName; text: string }[];
+	outputChars: number;
+	outputTruncated: boolean;
+}
+
+export type WorkerState = 'idle' | 'busy' | 'exited';
+
+export interface WorkerModel {
+	workerId: number;
+	pid?: number;
+	threadId?: number;
+	state: WorkerState;
+	currentTask?: number;
+	busySince?: number;
+	startedAt: number;
+	exitedAt?: number;
+	exitCode?: number | null;
+	exitSignal?: string | null;
+	exitReason?: string;
+	tasksDone: number;
+	busyMs: number;
+}
+
+export interface CpuPoint {
+	t: number;
+	total: number;
+	perCore: number[];
+}
+
+export interface RunModel {
+	runId: string;
+	started?: RunStartedEvent;
+	finished?: RunFinishedEvent;
+	tasks: Map<number, TaskModel>;
+	workers: Map<number, WorkerModel>;
+	counts: TaskCounts;
+	depths: Record<string, number>;
+	fullStages: string[];
+	cpu: CpuPoint[];
+	warnings: string[];
+	/** Time of the latest event seen. */
+	lastT: number;
+}
+
+const CPU_HISTORY = 2000;
+
+export function createRunModel(runId: string): RunModel {
+	return {
+		runId,
+		tasks: new Map(),
+		workers: new Map(),
+		counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 },
+		depths: {},
+		fullStages: [],
+		cpu: [],
+		warnings: [],
+		lastT: 0,
+	};
+}
+
+function endTask(model: RunModel, task: TaskModel, state: TaskState, t: number): void {
+	if (TERMINAL_STATES.has(task.state)) {
+		return; // first terminal event wins; a late duplicate must not double-count
+	}
+	task.state = state;
+	task.endedAt = t;
+	task.stage = undefined;
+	switch (state) {
+		case 'finished': model.counts.finished++; break;
+		case 'failed': model.counts.failed++; break;
+		case 'cancelled': model.counts.cancelled++; break;
+		case 'timedOut': model.counts.timedOut++; break;
+		case 'rejected': model.counts.rejected++; break;
+		default: break;
+	}
+	const worker = task.workerId === undefined ? undefined : model.workers.get(task.workerId);
+	if (worker && worker.currentTask === task.taskId) {
+		if (worker.busySince !== undefined) {
+			worker.busyMs += Math.max(0, t - worker.busySince);
+		}
+		worker.currentTask = undefined;
+		worker.busySince = undefined;
+		if (worker.state === 'busy') {
+			worker.state = 'idle';
+		}
+		if (state === 'finished' || state === 'failed') {
+			worker.tasksDone++;
+		}
+	}
+}
+
+function taskFor(model: RunModel, taskId: number, t: number): TaskModel {
+	let task = model.tasks.get(taskId);
+	if (!task) {
+		// Tolerate a missing task.submitted (e.g. a truncated trace) rather than lose the event.
+		task = { taskId, state: 'submitted', input: '', submittedAt: t, output: [], outputChars: 0, outputTruncated: false };
+		model.tasks.set(taskId, task);
+		model.counts.submitted++;
+	}
+	return task;
+}
+
+export function applyEvent(model: RunModel, e: PoolEvent): void {
+	if (e.t > model.lastT) {
+		model.lastT = e.t;
+	}
+	switch (e.type) {
+		case 'run.started':
+			model.started = e;
+			for (const stage of e.stages) {
+				model.depths[stage] = model.depths[stage] ?? 0;
+			}
+			break;
+		case 'worker.started':
+			model.workers.set(e.workerId, {
+				workerId: e.workerId, pid: e.pid, threadId: e.threadId, state: 'idle', startedAt: e.t, tasksDone: 0, busyMs: 0,
+			});
+			break;
+		case 'worker.exited': {
+			const w = model.workers.get(e.workerId);
+			if (w) {
+				if (w.busySince !== undefined) {
+					w.busyMs += Math.max(0, e.t - w.busySince);
+				}
+				w.state = 'exited';
+				w.exitedAt = e.t;
+				w.exitCode = e.code;
+				w.exitSignal = e.signal;
+				w.exitReason = e.reason;
+				w.busySince = undefined;
+				w.currentTask = undefined;
+			}
+			break;
+		}
+		case 'task.submitted':
+			if (!model.tasks.has(e.taskId)) {
+				model.tasks.set(e.taskId, {
+					taskId: e.taskId, state: 'submitted', input: e.input, submittedAt: e.t, output: [], outputChars: 0, outputTruncated: false,
+				});
+				model.counts.submitted++;
+			}
+			break;
+		case 'task.queued': {
+			const task = taskFor(model, e.taskId, e.t);
+			if (!TERMINAL_STATES.has(task.state) && task.state !== 'running') {
+				task.state = 'queued';
+				task.stage = e.stage;
+				task.queuedAt ??= e.t;
+			}
+			break;
+		}
+		case 'task.started': {
+			const task = taskFor(model, e.taskId, e.t);
+			if (TERMINAL_STATES.has(task.state)) {
+				break;
+			}
+			task.state = 'running';
+			task.stage = undefined;
+			task.startedAt = e.t;
+			task.workerId = e.workerId;
+			const w = model.workers.get(e.workerId);
+			if (w) {
+				w.state = 'busy';
+				w.currentTask = e.taskId;
+				w.busySince = e.t;
+			}
+			break;
+		}
+		case 'task.finished': {
+			const task = taskFor(model, e.taskId, e.t);
+			task.workerId ??= e.workerId;
+			task.durationMs = e.durationMs;
+			task.cpuMs = e.cpuMs;
+			task.result = e.result;
+			task.startedAt ??= e.t - e.durationMs;
+			endTask(model, task, 'finished', e.t);
+			break;
+		}
+		case 'task.failed': {
+			const task = taskFor(model, e.taskId, e.t);
+			task.workerId ??= e.workerId;
+			task.durationMs = e.durationMs;
+			task.cpuMs = e.cpuMs;
+			task.error = e.error;
+			const state: TaskState = e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed';
+			endTask(model, task, state, e.t);
+			break;
+		}
+		case 'task.cancelled': {
+			const task = taskFor(model, e.taskId, e.t);
+			task.cancelReason = e.reason;
+			endTask(model, task, 'cancelled', e.t);
+			break;
+		}
+		case 'task.output': {
+			const task = taskFor(model, e.taskId, e.t);
+			if (task.outputChars >= OUTPUT_LIMIT_PER_TASK) {
+				task.outputTruncated = true;
+				break;
+			}
+			const room = OUTPUT_LIMIT_PER_TASK - task.outputChars;
+			const text = e.text.length > room ? e.text.slice(0, room) : e.text;
+			task.outputTruncated ||= text.length < e.text.length;
+			const last = task.output[task.output.length - 1];
+			if (last && last.stream === e.stream) {
+				last.text += text;
+			} else {
+				task.output.push({ stream: e.stream, text });
+			}
+			task.outputChars += text.length;
+			break;
+		}
+		case 'queue.depth':
+			Object.assign(model.depths, e.depths);
+			model.fullStages = e.full ?? [];
+			break;
+		case 'cpu.sample':
+			model.cpu.push({ t: e.t, total: e.total, perCore: e.perCore });
+			if (model.cpu.length > CPU_HISTORY) {
+				model.cpu.splice(0, model.cpu.length - CPU_HISTORY);
+			}
+			break;
+		case 'run.warning':
+			model.warnings.push(e.detail ? `${e.message}\n${e.detail}` : e.message);
+			break;
+		case 'run.finished':
+			model.finished = e;
+			break;
+		default: {
+			const never: never = e;
+			void never;
+		}
+	}
+}
+
+export function applyEvents(model: RunModel, events: readonly PoolEvent[]): void {
+	for (const e of events) {
+		applyEvent(model, e);
+	}
+}
+
+/** Count of tasks per state right now (live; counts in the model are terminal totals). */
+export function stateCounts(model: RunModel): Record<TaskState, number> {
+	const out: Record<TaskState, number> = {
+		submitted: 0, queued: 0, running: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0,
+	};
+	for (const task of model.tasks.values()) {
+		out[task.state]++;
+	}
+	return out;
+}
+
+export function isTerminal(state: TaskState): boolean {
+	return TERMINAL_STATES.has(state);
+}

@@ -1,0 +1,59 @@
+/**
+ * The contract between a caller (extension, CLI, tests, bench) and a backend. Every backend
+ * (engine/js for JS/TS, engine/python for Python) implements `Backend`.
+ */
+import type { EventSink, Language, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
+
+export interface RunRequest {
+	/** Unique per run; chosen by the caller so it can route events before the run starts. */
+	runId: string;
+	/** Absolute path of the user's source file. */
+	file: string;
+	/** Name of a top-level function in that file (`default` for a default export). */
+	fn: string;
+	language: Language;
+	pool: PoolKind;
+	/** Absent: the backend's default (Python thread pool min(32, cpus+4), process pool cpus). */
+	workers?: number;
+	/** An expression in the function's language yielding an iterable, or a plain count N (0..N-1). */
+	inputs: string;
+	timeoutMs?: number;
+	maxQueue?: number;
+	chunksize?: number;
+	startMethod?: PythonStartMethod;
+	mode?: 'submit' | 'map';
+	/** Python interpreter to use (resolved by the caller). */
+	pythonPath?: string;
+	/** Folder the user's imports are resolved from (defaults to the file's folder). */
+	workspaceRoot?: string;
+	/** Per-worker heap cap in MB (JS pools). */
+	maxHeapMb?: number;
+	/** CPU sampling interval; 0 disables sampling for this run. */
+	cpuSampleMs?: number;
+}
+
+export type CancelTaskResult =
+	| { ok: true }
+	| { ok: false; reason: string };
+
+export interface RunHandle {
+	readonly runId: string;
+	/** Resolves with the final event once everything the run started has ended. Never rejects:
+	 * failures to start are reported as run.finished with outcome 'error'. */
+	readonly done: Promise<RunFinishedEvent>;
+	/** Cancel one task; refused with a reason once it can no longer be cancelled. */
+	cancelTask(taskId: number): Promise<CancelTaskResult>;
+	/** Cancel the run: pending tasks cancelled, running ones aborted (workers ended). */
+	cancel(reason?: string): Promise<void>;
+	/** Stack of every worker right now, as text (Python: every thread/process). */
+	snapshotStacks?(): Promise<string>;
+}
+
+export interface Backend {
+	start(request: RunRequest, sink: EventSink): RunHandle;
+}
+
+/** Thrown synchronously by a backend or the engine for bad requests (usage errors). */
+export class RequestError extends Error {
+	override name = 'RequestError';
+}
