@@ -94,13 +94,13 @@ const configs = [
 		outdir: join(root, 'out'),
 		// piscina spawns its own worker file from its package folder, so it must not be bundled
 		// (piscinajs/piscina#766); it ships in the VSIX's node_modules instead.
-		external: ['vscode', 'piscina'],
+		external: ['vscode', 'piscina', 'tinypool', 'esbuild'],
 	},
 	{
 		...nodeBase,
 		entryPoints: { cli: join(root, 'engine', 'cli.ts') },
 		outdir: join(root, 'out'),
-		external: ['piscina', 'tinypool'],
+		external: ['piscina', 'tinypool', 'esbuild'],
 		banner: { js: '#!/usr/bin/env node' },
 	},
 	{

@@ -1,0 +1,20 @@
+import * as assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { openWorkbench, runCommand, webviewFrame } from './workbench';
+
+describe('Pool panel in the workbench (Playwright)', () => {
+	let page: Page | undefined;
+	after(async () => {
+		await page?.close();
+	});
+
+	it('"Poolscope: Show Pool Panel" from the command palette opens a webview whose DOM is readable', async () => {
+		page = await openWorkbench();
+		await runCommand(page, 'Poolscope: Show Pool Panel');
+		const tab = page.locator('.tab', { hasText: 'Poolscope' });
+		await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
+		const frame = await webviewFrame(page, '[data-testid="app"]');
+		const title = await frame.evaluate(() => document.querySelector('[data-testid="app"]')?.textContent ?? '');
+		assert.match(title, /Poolscope/);
+	});
+});

@@ -1,0 +1,51 @@
+/** Driving the code-server workbench with Playwright (helpers shared by the UI tests). */
+import type { Frame, Page } from 'playwright-core';
+import { uiContext } from '../harness/uiContext';
+
+/** A fresh workbench window with the extension under development, ready for input. */
+export async function openWorkbench(): Promise<Page> {
+	const ctx = uiContext();
+	const page = await ctx.browser.newPage({ viewport: { width: 1400, height: 900 } });
+	await page.goto(ctx.workbenchUrl());
+	await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+	// The status bar fills once the extension host is up; commands work from then on.
+	await page.waitForSelector('.statusbar', { timeout: 60_000 });
+	return page;
+}
+
+export async function runCommand(page: Page, title: string): Promise<void> {
+	// Retried: right after load the palette may not yet know the extension's commands.
+	for (let attempt = 0; attempt < 5; attempt++) {
+		await page.locator('.monaco-workbench').click({ position: { x: 600, y: 400 } });
+		await page.keyboard.press('Control+Shift+P');
+		const input = page.locator('.quick-input-widget input');
+		await input.waitFor({ state: 'visible', timeout: 15_000 });
+		await input.fill(`>${title}`);
+		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+		if (await row.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+			await page.keyboard.press('Enter');
+			return;
+		}
+		await page.keyboard.press('Escape');
+		await page.waitForTimeout(2_000);
+	}
+	throw new Error(`command "${title}" not found in the palette`);
+}
+
+/** The innermost frame of a webview whose document has `selector` (webviews nest two iframes). */
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		for (const frame of page.frames()) {
+			if (!frame.url().includes('/webview/')) {
+				continue;
+			}
+			const found = await frame.evaluate((s) => Boolean(document.querySelector(s)), selector).catch(() => false);
+			if (found) {
+				return frame;
+			}
+		}
+		await page.waitForTimeout(250);
+	}
+	throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`);
+}

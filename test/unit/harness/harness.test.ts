@@ -1,0 +1,72 @@
+/**
+ * The harness tested as a user meets it: a nested `node test/harness/bootstrap.mjs test` on
+ * fixture suites, checked from the outside (exit code, closing line, OS process table).
+ */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processesWithEnv, waitFor } from '../../harness/processes';
+
+const root = join(__dirname, '..', '..', '..', '..');
+const fixtures = join(root, 'test', 'unit', 'harness', 'fixtures');
+const TAG = 'POOLSCOPE_SELFTEST_TAG';
+
+interface Nested {
+	pid: number;
+	output: () => string;
+	exit: Promise<number | null>;
+	tag: string;
+}
+
+function nestedRun(unitDir: string, env: NodeJS.ProcessEnv = {}): Nested {
+	const tag = randomBytes(6).toString('hex');
+	const child = spawn(process.execPath, [join(root, 'test', 'harness', 'bootstrap.mjs'), 'test', '--stage=unit', `--unit-dir=${unitDir}`], {
+		cwd: root,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: { ...process.env, ...env, POOLSCOPE_SKIP_BUILD: '1', [TAG]: tag, FORCE_COLOR: '0' },
+	});
+	let text = '';
+	child.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
+	child.stderr.setEncoding('utf8').on('data', (d: string) => { text += d; });
+	const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+	return { pid: child.pid!, output: () => text, exit, tag };
+}
+
+const tagged = (tag: string) => processesWithEnv(TAG, tag);
+
+describe('test harness (nested runs on fixture suites)', function () {
+	this.timeout(60_000);
+
+	it('exits non-zero on a failing test, prints the closing line, and ends a leaked process', async () => {
+		const run = nestedRun(join(fixtures, 'failing'));
+		const code = await run.exit;
+		const out = run.output();
+		assert.notEqual(code, 0, out);
+		const closing = out.trimEnd().split('\n').filter((l) => /^\d+ passed, \d+ failed$/.test(l));
+		// 2 tests passed; the failing test and the leaked process are the 2 failures.
+		assert.deepEqual(closing, ['2 passed, 2 failed'], out);
+		assert.match(out, /no process left behind: still running after the tests:\s+\d+ sleep 300/, out);
+		assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${JSON.stringify(tagged(run.tag))}`);
+	});
+
+	it('on Ctrl-C (SIGINT) ends the run and every process it started, detached ones too', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-selftest-'));
+		const started = join(dir, 'started');
+		try {
+			const run = nestedRun(join(fixtures, 'hanging'), { POOLSCOPE_FIXTURE_STARTED: started });
+			assert.ok(await waitFor(() => existsSync(started), 30_000), `fixture never started:\n${run.output()}`);
+			const before = tagged(run.tag).map((p) => p.args);
+			assert.ok(before.some((a) => a === 'sleep 300') && before.some((a) => a === 'sleep 301'), `expected both sleeps: ${before.join(' | ')}`);
+			process.kill(run.pid, 'SIGINT');
+			const code = await Promise.race([run.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+			assert.notEqual(code, 'hung', `still running 20 s after SIGINT:\n${run.output()}`);
+			assert.notEqual(code, 0);
+			assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${JSON.stringify(tagged(run.tag))}`);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
