@@ -14,7 +14,9 @@ describe('Pool panel in the workbench (Playwright)', () => {
 		const tab = page.locator('.tab', { hasText: 'Poolscope' });
 		await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
 		const frame = await webviewFrame(page, '[data-testid="app"]');
-		const title = await frame.evaluate(() => document.querySelector('[data-testid="app"]')?.textContent ?? '');
-		assert.match(title, /Poolscope/);
+		// The element is in the HTML; its content comes from the bundle, so wait for the script to run.
+		await frame.waitForFunction(() => (document.querySelector('[data-testid="app"]')?.childElementCount ?? 0) > 0, undefined, { timeout: 15_000 });
+		const text = await frame.evaluate(() => document.querySelector('[data-testid="app"]')?.textContent ?? '');
+		assert.match(text, /Poolscope/);
 	});
 });
