@@ -301,7 +301,8 @@ function findOnPath(name: string): string | undefined {
 
 /** `npm run test:desktop`: the same integration suite in desktop VS Code via @vscode/test-electron. */
 async function testDesktop(): Promise<number> {
-	const probe = 'https://update.code.visualstudio.com/api/releases/stable';
+	// Overridable so the fail-fast path is testable on a machine that is online.
+	const probe = process.env.POOLSCOPE_VSCODE_UPDATE_URL ?? 'https://update.code.visualstudio.com/api/releases/stable';
 	try {
 		const r = await fetch(probe, { signal: AbortSignal.timeout(10_000) });
 		if (!r.ok) {

@@ -22,8 +22,12 @@ interface Nested {
 }
 
 function nestedRun(unitDir: string, env: NodeJS.ProcessEnv = {}): Nested {
+	return nested(['test', '--stage=unit', `--unit-dir=${unitDir}`], env);
+}
+
+function nested(args: string[], env: NodeJS.ProcessEnv = {}): Nested {
 	const tag = randomBytes(6).toString('hex');
-	const child = spawn(process.execPath, [join(root, 'test', 'harness', 'bootstrap.mjs'), 'test', '--stage=unit', `--unit-dir=${unitDir}`], {
+	const child = spawn(process.execPath, [join(root, 'test', 'harness', 'bootstrap.mjs'), ...args], {
 		cwd: root,
 		stdio: ['ignore', 'pipe', 'pipe'],
 		env: { ...process.env, ...env, POOLSCOPE_SKIP_BUILD: '1', [TAG]: tag, FORCE_COLOR: '0' },
@@ -68,5 +72,46 @@ describe('test harness (nested runs on fixture suites)', function () {
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
+	});
+
+	it('npm run test:desktop fails fast with a clear message when VS Code cannot be downloaded', async () => {
+		const run = nested(['test-desktop'], { POOLSCOPE_VSCODE_UPDATE_URL: 'http://127.0.0.1:9/unreachable' });
+		const code = await Promise.race([run.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+		assert.equal(code, 1, run.output());
+		assert.match(run.output(), /cannot reach http:\/\/127\.0\.0\.1:9\/unreachable .*Run `npm test` instead/s);
+		assert.match(run.output(), /^0 passed, 1 failed$/m);
+	});
+
+	it('npm start (no desktop `code` CLI) serves the workbench with the extension, and Ctrl-C ends it all', async function () {
+		this.timeout(120_000);
+		// Forces the code-server path even where the desktop `code` CLI is installed.
+		const run = nested(['start'], { POOLSCOPE_USE_CODE_SERVER: '1', DISPLAY: '', WAYLAND_DISPLAY: '' });
+		assert.ok(await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+/.test(run.output()), 90_000), `no URL printed:\n${run.output()}`);
+		const url = /http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+/.exec(run.output())![0];
+		assert.match(decodeURIComponent(url), /extensionDevelopmentPath/);
+		assert.match(decodeURIComponent(url), /samples/);
+		const page = await fetch(url);
+		assert.equal(page.status, 200);
+		assert.match(await page.text(), /workbench/i);
+		assert.ok(tagged(run.tag).length >= 2, 'code-server should be running under the start command');
+		process.kill(run.pid, 'SIGINT');
+		const code = await Promise.race([run.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+		assert.notEqual(code, 'hung', `npm start still running 20 s after Ctrl-C:\n${run.output()}`);
+		assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${JSON.stringify(tagged(run.tag))}`);
+	});
+
+	it('Ctrl-C during the VS Code stage ends code-server, Chromium and the extension hosts', async function () {
+		this.timeout(120_000);
+		const run = nested(['test', '--stage=vscode']);
+		const up = () => {
+			const args = tagged(run.tag).map((p) => p.args);
+			return args.some((a) => a.includes('code-server')) && args.some((a) => /chromium/.test(a));
+		};
+		assert.ok(await waitFor(up, 90_000), `code-server and Chromium never both ran:\n${run.output()}`);
+		process.kill(run.pid, 'SIGINT');
+		const code = await Promise.race([run.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+		assert.notEqual(code, 'hung', `still running 20 s after Ctrl-C:\n${run.output()}`);
+		assert.notEqual(code, 0);
+		assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${tagged(run.tag).map((p) => p.args).join(' | ')}`);
 	});
 });
