@@ -1,0 +1,88 @@
+/**
+ * A run as a Chrome trace-event JSON document (the format Perfetto and chrome://tracing open):
+ * one thread lane per worker with a slice per task, counters for queue depths and CPU.
+ * Pure: used by the panel's export and by the CLI.
+ */
+import type { PoolEvent } from '../protocol/events';
+
+export interface TraceEvent {
+	name: string;
+	ph: 'X' | 'M' | 'C' | 'i';
+	/** Microseconds since the run started. */
+	ts: number;
+	dur?: number;
+	pid: number;
+	tid?: number;
+	cat?: string;
+	s?: 'g' | 'p' | 't';
+	args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+	traceEvents: TraceEvent[];
+	displayTimeUnit: 'ms';
+	metadata: Record<string, unknown>;
+}
+
+const PID = 1;
+
+export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
+	const out: TraceEvent[] = [];
+	const t0 = events.find((e) => e.type === 'run.started')?.t ?? events[0]?.t ?? 0;
+	const us = (t: number) => Math.max(0, Math.round((t - t0) * 1000));
+	const running = new Map<number, { workerId: number; t: number }>();
+	const inputs = new Map<number, string>();
+	const metadata: Record<string, unknown> = {};
+	const end = (taskId: number, t: number, name: string, args: Record<string, unknown>) => {
+		const start = running.get(taskId);
+		if (!start) {
+			return;
+		}
+		running.delete(taskId);
+		out.push({ name, cat: 'task', ph: 'X', ts: us(start.t), dur: Math.max(1, us(t) - us(start.t)), pid: PID, tid: start.workerId, args: { taskId, input: inputs.get(taskId), ...args } });
+	};
+	for (const e of events) {
+		switch (e.type) {
+			case 'run.started':
+				Object.assign(metadata, { fn: e.fn, file: e.file, language: e.language, pool: e.pool, workers: e.workers, cores: e.cores, runtime: e.runtime, startMethod: e.startMethod });
+				out.push({ name: 'process_name', ph: 'M', ts: 0, pid: PID, args: { name: `${e.fn} on a ${e.pool} pool (${e.workers} workers)` } });
+				break;
+			case 'worker.started':
+				out.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: e.workerId, args: { name: `worker ${e.workerId}${e.pid ? ` (pid ${e.pid})` : e.threadId !== undefined ? ` (thread ${e.threadId})` : ''}` } });
+				break;
+			case 'task.submitted':
+				inputs.set(e.taskId, e.input);
+				break;
+			case 'task.started':
+				running.set(e.taskId, { workerId: e.workerId, t: e.t });
+				break;
+			case 'task.finished':
+				end(e.taskId, e.t, `task ${e.taskId}`, { result: e.result, cpuMs: e.cpuMs });
+				break;
+			case 'task.failed':
+				end(e.taskId, e.t, `task ${e.taskId} (failed)`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind });
+				break;
+			case 'task.cancelled':
+				end(e.taskId, e.t, `task ${e.taskId} (cancelled)`, { reason: e.reason });
+				break;
+			case 'queue.depth':
+				out.push({ name: 'queue depth', ph: 'C', ts: us(e.t), pid: PID, args: { ...e.depths } });
+				break;
+			case 'cpu.sample':
+				out.push({ name: 'CPU %', ph: 'C', ts: us(e.t), pid: PID, args: { total: Math.round(e.total * 100) } });
+				break;
+			case 'run.warning':
+				out.push({ name: e.message, ph: 'i', s: 'g', ts: us(e.t), pid: PID });
+				break;
+			case 'run.finished':
+				for (const [taskId] of running) {
+					end(taskId, e.t, `task ${taskId} (unfinished)`, {});
+				}
+				Object.assign(metadata, { outcome: e.outcome, wallMs: e.wallMs, counts: e.counts, throughput: e.throughput });
+				break;
+			default:
+				break;
+		}
+	}
+	return { traceEvents: out, displayTimeUnit: 'ms', metadata };
+}
