@@ -18,6 +18,8 @@ export class PoolPanel extends Disposable {
 	private readonly _onReady = this._register(new vscode.EventEmitter<void>());
 	/** The webview (re)loaded and wants a full state. */
 	public readonly onReady = this._onReady.event;
+	private readonly _onDidDispose = this._register(new vscode.EventEmitter<void>());
+	public readonly onDidDispose = this._onDidDispose.event;
 	private _ready = false;
 
 	public static createOrShow(extensionUri: vscode.Uri, preserveFocus = false): PoolPanel {
@@ -97,9 +99,13 @@ export class PoolPanel extends Disposable {
 	}
 
 	public override dispose(): void {
+		if (this.isDisposed) {
+			return;
+		}
 		if (PoolPanel.current === this) {
 			PoolPanel.current = undefined;
 		}
+		this._onDidDispose.fire();
 		this._panel.dispose();
 		super.dispose();
 	}

@@ -24,9 +24,10 @@ function log(message) {
 function ensureDependencies() {
 	const lock = join(root, 'package-lock.json');
 	const stamp = join(root, 'node_modules', '.poolscope-deps');
+	// The lock file alone: it records package.json's dependency lists too, and editing other
+	// parts of package.json (commands, settings) must not trigger a reinstall.
 	const want = createHash('sha256')
-		.update(readFileSync(join(root, 'package.json')))
-		.update(existsSync(lock) ? readFileSync(lock) : '')
+		.update(existsSync(lock) ? readFileSync(lock) : readFileSync(join(root, 'package.json')))
 		.digest('hex');
 	if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) {
 		return;

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { findFunctions, languageOfFile, type SourceFunction, type SourceLanguage } from './sourceFunctions';
+
+/** A function a run can target: which file, which top-level function. */
+export interface FunctionTarget {
+	uri: vscode.Uri;
+	fn: string;
+	language: SourceLanguage;
+	/** From a `poolscope: inputs=` comment right above the function. */
+	declaredInputs?: string;
+}
+
+export function documentLanguage(document: vscode.TextDocument): SourceLanguage | undefined {
+	switch (document.languageId) {
+		case 'python':
+			return 'python';
+		case 'javascript':
+			return 'javascript';
+		case 'typescript':
+			return 'typescript';
+		default:
+			return languageOfFile(document.fileName);
+	}
+}
+
+/**
+ * Top-level functions of a document. A language server's document symbols decide which names
+ * are top-level functions when one answers; our own scanner always supplies lines and the
+ * inputs comments, and is the whole answer on a VS Code without language extensions.
+ */
+export async function documentFunctions(document: vscode.TextDocument, useSymbols = true): Promise<SourceFunction[]> {
+	const language = documentLanguage(document);
+	if (!language) {
+		return [];
+	}
+	const scanned = findFunctions(document.getText(), language);
+	if (!useSymbols) {
+		return scanned;
+	}
+	let symbols: vscode.DocumentSymbol[] | undefined;
+	try {
+		symbols = await Promise.race([
+			vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>('vscode.executeDocumentSymbolProvider', document.uri),
+			new Promise<undefined>((r) => setTimeout(() => r(undefined), 1500)),
+		]);
+	} catch {
+		symbols = undefined;
+	}
+	const topLevel = (symbols ?? []).filter((s) => s && 'children' in s && (s.kind === vscode.SymbolKind.Function || s.kind === vscode.SymbolKind.Variable || s.kind === vscode.SymbolKind.Constant));
+	if (!topLevel.some((s) => s.kind === vscode.SymbolKind.Function)) {
+		return scanned;
+	}
+	const names = new Set(topLevel.map((s) => s.name));
+	// Symbols name a default export 'default'; variables count only when our scanner saw a function value.
+	return scanned.filter((f) => names.has(f.name) || f.name === 'default');
+}
+
+/** The top-level function the cursor is in (or on the comment/decorators above it). */
+export async function functionAtCursor(editor: vscode.TextEditor): Promise<FunctionTarget | undefined> {
+	const language = documentLanguage(editor.document);
+	if (!language) {
+		return undefined;
+	}
+	const functions = await documentFunctions(editor.document, false);
+	const line = editor.selection.active.line;
+	let best: SourceFunction | undefined;
+	for (const f of functions) {
+		// Up to two lines above the def count too (inputs comment, decorator).
+		if (f.line - 2 <= line) {
+			best = f;
+		}
+	}
+	if (!best) {
+		return undefined;
+	}
+	// Past the end of a Python function means module code below it, not the function.
+	if (language === 'python' && line > best.line) {
+		const lines = editor.document.getText().split(/\r?\n/);
+		for (let i = best.line + 1; i <= line && i < lines.length; i++) {
+			const text = lines[i]!;
+			if (text.trim() && !/^\s/.test(text) && !text.startsWith('#')) {
+				return undefined;
+			}
+		}
+	}
+	return { uri: editor.document.uri, fn: best.name, language, declaredInputs: best.inputs };
+}
+
+/** Re-reads a target's declared inputs from the current document text (the comment may have changed). */
+export async function refreshTarget(target: FunctionTarget): Promise<FunctionTarget> {
+	const document = await vscode.workspace.openTextDocument(target.uri);
+	const f = findFunctions(document.getText(), target.language).find((x) => x.name === target.fn);
+	return { ...target, declaredInputs: f?.inputs };
+}

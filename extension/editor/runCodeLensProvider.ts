@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import { CommandId } from '../commandIds';
+import { Disposable } from '../util/disposable';
+import { documentFunctions, documentLanguage } from './functionTargets';
+
+/** "Run in parallel | Run serially | Pool..." above every top-level function. */
+export class RunCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+	private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
+	public readonly onDidChangeCodeLenses = this._onDidChange.event;
+
+	constructor() {
+		super();
+		this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+			if (e.affectsConfiguration('poolscope.codeLens.enabled') || e.affectsConfiguration('poolscope.defaultPool')) {
+				this._onDidChange.fire();
+			}
+		}));
+		this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this._onDidChange.fire()));
+	}
+
+	public async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+		if (!vscode.workspace.getConfiguration('poolscope').get<boolean>('codeLens.enabled', true)) {
+			return [];
+		}
+		const language = documentLanguage(document);
+		if (!language) {
+			return [];
+		}
+		const trusted = vscode.workspace.isTrusted;
+		const lenses: vscode.CodeLens[] = [];
+		for (const f of await documentFunctions(document)) {
+			const range = new vscode.Range(f.line, 0, f.line, 0);
+			const args = [{ uri: document.uri.toString(), fn: f.name }];
+			const suffix = trusted ? '' : ' (needs a trusted workspace)';
+			lenses.push(
+				new vscode.CodeLens(range, { title: `$(play) Run in parallel${suffix}`, tooltip: `Run ${f.name} on the default pool (setting poolscope.defaultPool)`, command: CommandId.RunDefault, arguments: args }),
+				new vscode.CodeLens(range, { title: 'Run serially', tooltip: `Run ${f.name} on one worker: the baseline for speedups`, command: CommandId.RunSerial, arguments: args }),
+				new vscode.CodeLens(range, { title: 'Pool...', tooltip: 'Choose the pool, workers and start method', command: CommandId.Run, arguments: args }),
+			);
+		}
+		return lenses;
+	}
+}

@@ -1,0 +1,144 @@
+import { availableParallelism } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { toChromeTrace } from '../../engine/trace/chromeTrace';
+import type { WebviewToHost } from '../../webview/messages';
+import type { RunController } from '../runs/RunController';
+import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
+import { Disposable } from '../util/disposable';
+import { PoolPanel } from './PoolPanel';
+
+/**
+ * Connects the one pool panel to the runs: full state on every `ready`, coalesced events while
+ * it is visible, and the panel's actions carried out on the runs.
+ */
+export class PanelSession extends Disposable {
+	private _activeRunId: string | undefined;
+	private _panelSubs: vscode.Disposable[] = [];
+	private _cpu: vscode.Disposable | undefined;
+
+	constructor(
+		private readonly _extensionUri: vscode.Uri,
+		private readonly _runs: RunController,
+		private readonly _cpuSubscribe: CpuSubscribe,
+		private readonly _rerun: (runId: string) => Promise<unknown>,
+	) {
+		super();
+		this._register(_runs.onEvents(({ runId, events }) => PoolPanel.current?.post({ type: 'events', runId, events })));
+		this._register({ dispose: () => this.detach() });
+		if (PoolPanel.current) {
+			this.attach(PoolPanel.current);
+		}
+	}
+
+	public get panel(): PoolPanel | undefined {
+		return PoolPanel.current;
+	}
+
+	/** Opens (or reveals) the panel, showing `runId` when given. */
+	public show(runId?: string, preserveFocus = false): PoolPanel {
+		if (runId) {
+			this._activeRunId = runId;
+		}
+		const existed = PoolPanel.current;
+		const panel = PoolPanel.createOrShow(this._extensionUri, preserveFocus);
+		if (panel !== existed) {
+			this.attach(panel);
+		}
+		if (runId) {
+			panel.post({ type: 'select', runId });
+		}
+		return panel;
+	}
+
+	/** After a window reload, the serializer hands the restored panel here. */
+	public revive(webviewPanel: vscode.WebviewPanel): void {
+		this.attach(PoolPanel.revive(webviewPanel, this._extensionUri));
+	}
+
+	private attach(panel: PoolPanel): void {
+		this.detach();
+		this._panelSubs = [
+			panel.onReady(() => {
+				panel.post({ type: 'init', runs: this._runs.replay(), activeRunId: this._activeRunId, cores: availableParallelism() });
+			}),
+			panel.onMessage((m) => void this.handle(m)),
+			panel.onDidDispose(() => this.detach()),
+		];
+		// "CPU now" in the panel's header between runs, sampled only while a panel exists.
+		this._cpu = this._cpuSubscribe(1000, (r) => PoolPanel.current?.post({ type: 'cpu', sample: { type: 'cpu.sample', t: Number(process.hrtime.bigint()) / 1e6, total: r.total, perCore: r.perCore } }));
+	}
+
+	private detach(): void {
+		for (const d of this._panelSubs) {
+			d.dispose();
+		}
+		this._panelSubs = [];
+		this._cpu?.dispose();
+		this._cpu = undefined;
+	}
+
+	private async handle(m: WebviewToHost): Promise<void> {
+		const panel = PoolPanel.current;
+		switch (m.type) {
+			case 'ready':
+				break;
+			case 'cancelRun':
+				await this._runs.cancel(m.runId);
+				break;
+			case 'cancelTask': {
+				const r = await this._runs.cancelTask(m.runId, m.taskId);
+				if (!r.ok) {
+					panel?.post({ type: 'notice', level: 'warning', message: `Task ${m.taskId} was not cancelled: ${r.reason}` });
+				}
+				break;
+			}
+			case 'rerun':
+				await this._rerun(m.runId);
+				break;
+			case 'openLocation': {
+				const uri = vscode.Uri.file(m.file);
+				try {
+					const line = Math.max(0, m.line - 1);
+					const col = Math.max(0, (m.column ?? 1) - 1);
+					await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(line, col, line, col) });
+				} catch (e) {
+					panel?.post({ type: 'notice', level: 'error', message: `Cannot open ${m.file}: ${e instanceof Error ? e.message : String(e)}` });
+				}
+				break;
+			}
+			case 'exportTrace': {
+				const run = this._runs.get(m.runId);
+				if (!run) {
+					panel?.post({ type: 'notice', level: 'error', message: 'That run is no longer in memory.' });
+					break;
+				}
+				const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+				const name = `${run.request.fn}-${run.request.pool}-${m.runId.slice(-8)}.trace.json`;
+				const target = await vscode.window.showSaveDialog({
+					defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+					filters: { 'Chrome trace (Perfetto, chrome://tracing)': ['json'] },
+					title: 'Export run as a Chrome trace',
+				});
+				if (target) {
+					await writeFile(target.fsPath, JSON.stringify(toChromeTrace(run.events)));
+					panel?.post({ type: 'notice', level: 'info', message: `Trace written to ${target.fsPath}. Open it in https://ui.perfetto.dev or chrome://tracing.` });
+				}
+				break;
+			}
+			case 'snapshotStacks': {
+				const handle = this._runs.get(m.runId)?.handle;
+				if (!handle?.snapshotStacks) {
+					panel?.post({ type: 'notice', level: 'info', message: 'Stack snapshots are available for running Python runs.' });
+					break;
+				}
+				try {
+					panel?.post({ type: 'stacks', runId: m.runId, text: await handle.snapshotStacks() });
+				} catch (e) {
+					panel?.post({ type: 'notice', level: 'error', message: `No stack snapshot: ${e instanceof Error ? e.message : String(e)}` });
+				}
+				break;
+			}
+		}
+	}
+}

@@ -1,0 +1,152 @@
+import * as vscode from 'vscode';
+import type { EventSink, PoolEvent, RunFinishedEvent } from '../../engine/protocol/events';
+import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
+import type { CancelTaskResult, RunHandle, RunRequest } from '../../engine/runTypes';
+import type { RunReplay } from '../../webview/messages';
+import { Disposable } from '../util/disposable';
+import { EventCoalescer } from './eventCoalescer';
+
+export type StartRun = (request: RunRequest, sink: EventSink) => RunHandle;
+
+/** Events kept per run for replays (a re-shown or reloaded panel); beyond it the replay is partial. */
+const MAX_EVENTS_PER_RUN = 600_000;
+/** Finished runs kept in memory for the panel's run list. */
+const MAX_RUNS = 12;
+
+export interface RunRecord {
+	readonly request: RunRequest;
+	readonly model: RunModel;
+	readonly events: PoolEvent[];
+	truncated: boolean;
+	handle?: RunHandle;
+	finished?: RunFinishedEvent;
+}
+
+/**
+ * Owns every run of the window: starts them on the engine, keeps their events for the panel,
+ * coalesces the live stream, and ends them all on dispose. The only place the extension
+ * touches the engine's run API.
+ */
+export class RunController extends Disposable {
+	private readonly _runs = new Map<string, RunRecord>();
+	private readonly _coalescer: EventCoalescer;
+
+	private readonly _onEvents = this._register(new vscode.EventEmitter<{ runId: string; events: PoolEvent[] }>());
+	/** Live events, coalesced to at most ~30 deliveries a second. */
+	public readonly onEvents = this._onEvents.event;
+	private readonly _onDidStart = this._register(new vscode.EventEmitter<RunRecord>());
+	public readonly onDidStart = this._onDidStart.event;
+	private readonly _onDidFinish = this._register(new vscode.EventEmitter<RunRecord>());
+	public readonly onDidFinish = this._onDidFinish.event;
+
+	constructor(private readonly _startRun: StartRun, private readonly _log: (line: string) => void) {
+		super();
+		this._coalescer = new EventCoalescer((runId, events) => this._onEvents.fire({ runId, events }));
+		this._register({ dispose: () => this._coalescer.dispose() });
+	}
+
+	public get runs(): readonly RunRecord[] {
+		return [...this._runs.values()];
+	}
+
+	public get(runId: string): RunRecord | undefined {
+		return this._runs.get(runId);
+	}
+
+	public get active(): RunRecord[] {
+		return this.runs.filter((r) => !r.finished);
+	}
+
+	public start(request: RunRequest): RunRecord {
+		const record: RunRecord = { request, model: createRunModel(request.runId), events: [], truncated: false };
+		this._runs.set(request.runId, record);
+		this.prune();
+		const sink: EventSink = (batch) => this.accept(record, batch);
+		this._onDidStart.fire(record);
+		try {
+			record.handle = this._startRun(request, sink);
+		} catch (e) {
+			// Bad requests throw synchronously; they end as a failed run the panel can show.
+			const message = e instanceof Error ? e.message : String(e);
+			this.accept(record, [{
+				type: 'run.finished', runId: request.runId, t: Number(process.hrtime.bigint()) / 1e6, outcome: 'error', wallMs: 0,
+				counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [],
+				error: { kind: 'load', name: e instanceof Error ? e.name : 'Error', message },
+			}]);
+			return record;
+		}
+		void record.handle.done.then((final) => {
+			if (!record.finished) {
+				this.accept(record, [final]); // a backend that resolved without emitting it
+			}
+		});
+		return record;
+	}
+
+	public async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
+		await this._runs.get(runId)?.handle?.cancel(reason);
+	}
+
+	public async cancelTask(runId: string, taskId: number): Promise<CancelTaskResult> {
+		const handle = this._runs.get(runId)?.handle;
+		if (!handle) {
+			return { ok: false, reason: 'the run is not known any more' };
+		}
+		return handle.cancelTask(taskId);
+	}
+
+	public replay(): RunReplay[] {
+		return this.runs.map((r) => ({ runId: r.request.runId, events: r.events }));
+	}
+
+	/** Cancels every active run and waits until all their workers and processes have ended. */
+	public async shutdown(): Promise<void> {
+		const active = this.active.filter((r) => r.handle);
+		await Promise.all(active.map(async (r) => {
+			await r.handle!.cancel('VS Code is closing the window');
+			await r.handle!.done;
+		}));
+	}
+
+	public override dispose(): void {
+		for (const r of this.active) {
+			void r.handle?.cancel('the extension was deactivated');
+		}
+		super.dispose();
+	}
+
+	private accept(record: RunRecord, batch: readonly PoolEvent[]): void {
+		if (record.finished) {
+			return; // nothing after the end: the panel's counts are final
+		}
+		applyEvents(record.model, batch);
+		const room = MAX_EVENTS_PER_RUN - record.events.length;
+		if (room >= batch.length) {
+			for (const e of batch) {
+				record.events.push(e);
+			}
+		} else {
+			record.truncated = true;
+			// Keep the run's end, which the replay needs for its summary.
+			const last = batch[batch.length - 1];
+			if (last?.type === 'run.finished') {
+				record.events.push(last);
+			}
+		}
+		this._coalescer.push(record.request.runId, batch);
+		const end = batch.find((e): e is RunFinishedEvent => e.type === 'run.finished');
+		if (end) {
+			record.finished = end;
+			const c = end.counts;
+			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
+			this._onDidFinish.fire(record);
+		}
+	}
+
+	private prune(): void {
+		const finished = this.runs.filter((r) => r.finished);
+		while (this._runs.size > MAX_RUNS && finished.length) {
+			this._runs.delete(finished.shift()!.request.runId);
+		}
+	}
+}

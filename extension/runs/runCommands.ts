@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { PoolKind, PythonStartMethod } from '../../engine/protocol/events';
+import type { RunRequest } from '../../engine/runTypes';
+import { CommandId } from '../commandIds';
+import { functionAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
+import { languageOfFile } from '../editor/sourceFunctions';
+import { resolvePythonPath } from '../python/pythonInterpreter';
+import { Disposable } from '../util/disposable';
+import { INPUT_EXAMPLES, InputsStore } from './inputsStore';
+import type { RunController, RunRecord } from './RunController';
+
+/** What a code lens passes: a URI string and a function name. */
+interface TargetArg {
+	uri: string;
+	fn: string;
+}
+
+export const TRUST_MESSAGE = 'Poolscope runs your code, so it needs a trusted workspace. This workspace is in Restricted Mode.';
+export const NO_FUNCTION_MESSAGE = 'Put the cursor inside a top-level Python, JavaScript or TypeScript function (or click "Run in parallel" above it).';
+
+/** Long runs get a progress notification with a cancel button after this long. */
+const PROGRESS_AFTER_MS = 3000;
+
+export interface RunOverrides {
+	pool?: PoolKind;
+	workers?: number;
+	startMethod?: PythonStartMethod;
+	inputs?: string;
+}
+
+/** The run commands of the palette and the code lenses. */
+export class RunCommands extends Disposable {
+	private readonly _inputs: InputsStore;
+
+	constructor(
+		context: vscode.ExtensionContext,
+		private readonly _controller: RunController,
+		private readonly _output: vscode.LogOutputChannel,
+		private readonly _showPanel: (runId?: string) => void,
+	) {
+		super();
+		this._inputs = new InputsStore(context.workspaceState);
+		const reg = (id: CommandId, fn: (...args: unknown[]) => unknown) => this._register(vscode.commands.registerCommand(id, fn));
+		reg(CommandId.RunThread, (a) => this.run(a, { pool: 'thread' }));
+		reg(CommandId.RunProcess, (a) => this.run(a, { pool: 'process' }));
+		reg(CommandId.RunSerial, (a) => this.run(a, { pool: 'serial' }));
+		reg(CommandId.RunDefault, (a) => this.run(a, {}));
+		reg(CommandId.Run, (a) => this.runWithChoices(a));
+		reg(CommandId.CancelRun, (a) => this.cancelRun(a));
+		reg(CommandId.SetInputs, (a) => this.setInputs(a));
+	}
+
+	/** Starts a run; returns its record (for tests and the API) or undefined when refused. */
+	public async run(arg: unknown, overrides: RunOverrides): Promise<RunRecord | undefined> {
+		if (!vscode.workspace.isTrusted) {
+			void vscode.window.showWarningMessage(TRUST_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+				if (choice) {
+					void vscode.commands.executeCommand('workbench.trust.manage');
+				}
+			});
+			return undefined;
+		}
+		const target = await this.target(arg);
+		if (!target) {
+			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			return undefined;
+		}
+		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
+		if (document?.isDirty) {
+			await document.save(); // run what the user sees, not what is on disk
+		}
+		const inputs = overrides.inputs ?? await this.inputsFor(target, false);
+		if (inputs === undefined) {
+			return undefined; // the user dismissed the inputs box
+		}
+		const request = await this.request(target, inputs, overrides);
+		const interpreter = target.language === 'python' ? ` with ${request.pythonPath ?? 'python3 from PATH'}` : ` on node ${process.version}`;
+		this._output.info(`run ${request.runId}: ${target.fn} in ${vscode.workspace.asRelativePath(target.uri)} on a ${request.pool} pool (${request.workers ?? 'default'} workers), inputs ${inputs}${interpreter}`);
+		const record = this._controller.start(request);
+		this._showPanel(request.runId);
+		this.progressIfLong(record);
+		return record;
+	}
+
+	private async target(arg: unknown): Promise<FunctionTarget | undefined> {
+		if (arg && typeof arg === 'object' && typeof (arg as TargetArg).uri === 'string' && typeof (arg as TargetArg).fn === 'string') {
+			const uri = vscode.Uri.parse((arg as TargetArg).uri);
+			const language = languageOfFile(uri.fsPath);
+			return language ? refreshTarget({ uri, fn: (arg as TargetArg).fn, language }) : undefined;
+		}
+		const editor = vscode.window.activeTextEditor;
+		return editor ? functionAtCursor(editor) : undefined;
+	}
+
+	/** Declared comment > remembered value > asked (and remembered). `ask` forces the box. */
+	private async inputsFor(target: FunctionTarget, ask: boolean): Promise<string | undefined> {
+		if (!ask && target.declaredInputs) {
+			return target.declaredInputs;
+		}
+		const remembered = this._inputs.get(target.uri, target.fn);
+		if (!ask && remembered) {
+			return remembered;
+		}
+		const example = INPUT_EXAMPLES[target.language];
+		const value = await vscode.window.showInputBox({
+			title: `Poolscope: inputs for ${target.fn}`,
+			prompt: `An expression in ${target.language === 'python' ? 'Python' : 'JavaScript'} that yields an iterable: one call per item, a ${target.language === 'python' ? 'tuple' : 'array'} item is spread as arguments. Or a count N for 0..N-1.`,
+			value: remembered ?? target.declaredInputs ?? example,
+			placeHolder: example,
+			ignoreFocusOut: true,
+			validateInput: (v) => (v.trim() ? undefined : 'Inputs cannot be empty'),
+		});
+		if (value === undefined) {
+			return undefined;
+		}
+		await this._inputs.set(target.uri, target.fn, value.trim());
+		return value.trim();
+	}
+
+	private async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest> {
+		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
+		const defaultPool = config.get<string>('defaultPool', 'auto');
+		const pool: PoolKind = o.pool ?? (defaultPool === 'thread' || defaultPool === 'process' || defaultPool === 'serial'
+			? defaultPool
+			: target.language === 'python' ? 'process' : 'thread');
+		const workers = o.workers ?? (config.get<number>('workers', 0) || undefined);
+		const timeoutMs = config.get<number>('taskTimeoutMs', 0) || undefined;
+		const startMethod = o.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
+		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
+		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;
+		return {
+			runId: `${target.fn}-${randomBytes(4).toString('hex')}`,
+			file: target.uri.fsPath,
+			fn: target.fn,
+			language: target.language,
+			pool,
+			workers: pool === 'serial' ? 1 : workers,
+			inputs,
+			timeoutMs,
+			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
+			pythonPath: python?.path,
+			workspaceRoot: folder?.uri.fsPath,
+		};
+	}
+
+	private async runWithChoices(arg: unknown): Promise<RunRecord | undefined> {
+		const target = await this.target(arg);
+		if (!target) {
+			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			return undefined;
+		}
+		const pools: (vscode.QuickPickItem & { pool: PoolKind })[] = [
+			{ label: '$(layers) Thread pool', description: target.language === 'python' ? 'ThreadPoolExecutor: shares the GIL' : 'worker_threads (piscina)', pool: 'thread' },
+			{ label: '$(server-process) Process pool', description: target.language === 'python' ? 'ProcessPoolExecutor: one interpreter per worker' : 'child processes', pool: 'process' },
+			{ label: '$(debug-step-over) Serially', description: 'one worker: the baseline for speedups', pool: 'serial' },
+		];
+		const picked = await vscode.window.showQuickPick(pools, { title: `Poolscope: run ${target.fn} on`, ignoreFocusOut: true });
+		if (!picked) {
+			return undefined;
+		}
+		let workers: number | undefined;
+		if (picked.pool !== 'serial') {
+			const cores = (await import('node:os')).availableParallelism();
+			const value = await vscode.window.showInputBox({
+				title: 'Workers',
+				prompt: `How many workers (this machine has ${cores} cores). Empty: the pool's default.`,
+				value: String(vscode.workspace.getConfiguration('poolscope').get<number>('workers', 0) || cores),
+				validateInput: (v) => (v.trim() === '' || (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 1024) ? undefined : 'A whole number from 1 to 1024'),
+			});
+			if (value === undefined) {
+				return undefined;
+			}
+			workers = value.trim() ? Number(value) : undefined;
+		}
+		let startMethod: PythonStartMethod | undefined;
+		if (target.language === 'python' && picked.pool === 'process') {
+			const method = await vscode.window.showQuickPick([
+				{ label: 'default', description: 'the platform default (fork on Linux before 3.14, forkserver from 3.14; spawn on macOS and Windows)' },
+				{ label: 'fork', description: 'copy of the parent: fast start, unsafe with threads' },
+				{ label: 'spawn', description: 'a fresh interpreter per worker: slow start, always safe' },
+				{ label: 'forkserver', description: 'forks from a clean server process' },
+			], { title: 'Start method' });
+			if (!method) {
+				return undefined;
+			}
+			startMethod = method.label === 'default' ? undefined : method.label as PythonStartMethod;
+		}
+		return this.run({ uri: target.uri.toString(), fn: target.fn }, { pool: picked.pool, workers, startMethod });
+	}
+
+	private async cancelRun(arg: unknown): Promise<void> {
+		const active = this._controller.active;
+		const runId = typeof arg === 'string' ? arg : undefined;
+		if (runId) {
+			await this._controller.cancel(runId);
+			return;
+		}
+		if (!active.length) {
+			void vscode.window.showInformationMessage('Poolscope: no run is going on.');
+			return;
+		}
+		let chosen = active[0]!;
+		if (active.length > 1) {
+			const pick = await vscode.window.showQuickPick(active.map((r) => ({ label: r.request.fn, description: `${r.request.pool} pool, ${r.model.counts.finished}/${r.model.counts.submitted} done`, run: r })), { title: 'Cancel which run?' });
+			if (!pick) {
+				return;
+			}
+			chosen = pick.run;
+		}
+		await this._controller.cancel(chosen.request.runId);
+	}
+
+	private async setInputs(arg: unknown): Promise<void> {
+		const target = await this.target(arg);
+		if (!target) {
+			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			return;
+		}
+		const value = await this.inputsFor(target, true);
+		if (value !== undefined && target.declaredInputs) {
+			void vscode.window.showInformationMessage(`Saved. Note: the "poolscope: inputs=" comment above ${target.fn} still wins over the saved value.`);
+		}
+	}
+
+	private progressIfLong(record: RunRecord): void {
+		const timer = setTimeout(() => {
+			if (record.finished) {
+				return;
+			}
+			void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Poolscope: ${record.request.fn}`, cancellable: true }, async (progress, token) => {
+				token.onCancellationRequested(() => void this._controller.cancel(record.request.runId));
+				let reported = 0;
+				while (!record.finished) {
+					const c = record.model.counts;
+					const done = c.finished + c.failed + c.cancelled + c.timedOut + c.rejected;
+					const total = record.model.started?.inputCount ?? c.submitted;
+					const pct = total ? (done / total) * 100 : 0;
+					progress.report({ message: `${done} of ${total || '?'} tasks done`, increment: pct - reported });
+					reported = pct;
+					await new Promise((r) => setTimeout(r, 500));
+				}
+			});
+		}, PROGRESS_AFTER_MS);
+		this._register({ dispose: () => clearTimeout(timer) });
+	}
+}
+
+/** Quick pick of interpreters; writes poolscope.pythonPath. */
+export async function selectPythonInterpreter(): Promise<void> {
+	const candidates = new Set<string>();
+	for (const dir of (process.env.PATH ?? '').split(':')) {
+		for (const name of ['python3', 'python', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14']) {
+			if (dir && existsSync(`${dir}/${name}`)) {
+				candidates.add(`${dir}/${name}`);
+			}
+		}
+	}
+	const current = vscode.workspace.getConfiguration('poolscope').get<string>('pythonPath', '');
+	const items: vscode.QuickPickItem[] = [
+		{ label: '$(clear-all) Default', description: "the Python extension's environment, else python3 on PATH" },
+		{ label: '$(folder) Enter interpreter path...' },
+		...[...candidates].map((p) => ({ label: p, description: p === current ? 'current' : undefined })),
+	];
+	const pick = await vscode.window.showQuickPick(items, { title: 'Poolscope: Python interpreter' });
+	if (!pick) {
+		return;
+	}
+	let value = pick.label;
+	if (pick.label.includes('Default')) {
+		value = '';
+	} else if (pick.label.includes('Enter interpreter path')) {
+		const typed = await vscode.window.showInputBox({ prompt: 'Path of a Python 3.9+ interpreter', value: current });
+		if (typed === undefined) {
+			return;
+		}
+		value = typed.trim();
+	}
+	const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+	await vscode.workspace.getConfiguration('poolscope').update('pythonPath', value, target);
+}
