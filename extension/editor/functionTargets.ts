@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findFunctions, languageOfFile, type SourceFunction, type SourceLanguage } from './sourceFunctions';
+import { findFunctions, languageOfFile, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
 /** A function a run can target: which file, which top-level function. */
 export interface FunctionTarget {

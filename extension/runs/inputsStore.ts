@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { SourceLanguage } from '../editor/sourceFunctions';
+import type { SourceLanguage } from '../../engine/source/sourceFunctions';
 
 const KEY = 'poolscope.inputs';
 

@@ -5,7 +5,7 @@ import type { PoolKind, PythonStartMethod } from '../../engine/protocol/events';
 import type { RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
 import { functionAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
-import { languageOfFile } from '../editor/sourceFunctions';
+import { languageOfFile } from '../../engine/source/sourceFunctions';
 import { resolvePythonPath } from '../python/pythonInterpreter';
 import { Disposable } from '../util/disposable';
 import { INPUT_EXAMPLES, InputsStore } from './inputsStore';

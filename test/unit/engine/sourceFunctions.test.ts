@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findFunctions, languageOfFile } from '../../../extension/editor/sourceFunctions';
+import { findFunctions, languageOfFile } from '../../../engine/source/sourceFunctions';
 
 const names = (text: string, lang: 'python' | 'javascript' | 'typescript') => findFunctions(text, lang).map((f) => f.name);
 

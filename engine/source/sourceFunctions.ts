@@ -1,7 +1,8 @@
 /**
  * Top-level functions of a Python, JavaScript or TypeScript source, found without any language
  * extension (code lenses must work on a bare VS Code), plus the `poolscope: inputs=...` comment
- * right above each. No `vscode` import: unit-tested in plain Node.
+ * right above each. Plain Node: the code lenses use it, and the engine names the functions
+ * that exist when the one asked for does not.
  *
  * Only top-level functions are offered: a process pool can only call what it can import by
  * name (pickling by reference in Python, a named binding in the bundled JS module).

@@ -1,0 +1,75 @@
+/**
+ * Turns the inputs expression into the list of calls. A plain count N means 0..N-1 and needs
+ * no code; anything else is user code and runs in a short-lived worker thread, never on the
+ * caller's thread (the extension host must not run user code).
+ */
+import { Worker } from 'node:worker_threads';
+import type { ErrorInfo } from '../protocol/events';
+
+export type InputsResult = { ok: true; items: unknown[][] } | { ok: false; error: ErrorInfo };
+
+/** Hard cap: a run of more calls than this is a mistake, not an experiment. */
+export const MAX_INPUTS = 1_000_000;
+
+const EVALUATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const NOT = ${JSON.stringify('__poolscope_notCloneable')};
+try {
+	const value = (0, eval)('(' + workerData.expr + '\\n)');
+	if (value == null || typeof value[Symbol.iterator] !== 'function') {
+		parentPort.postMessage({ error: { name: 'TypeError', message: 'the inputs expression is not iterable (got ' + (value === null ? 'null' : typeof value) + '); write e.g. [[1], [2]] or a count like 8' } });
+	} else {
+		const items = [];
+		for (const item of value) {
+			if (items.length >= workerData.max) {
+				parentPort.postMessage({ error: { name: 'RangeError', message: 'more than ' + workerData.max + ' inputs' } });
+				process.exit(0);
+			}
+			const args = Array.isArray(item) ? item : [item];
+			items.push(args.map((a) => { try { structuredClone(a); return a; } catch { return { [NOT]: typeof a === 'function' ? 'a function' : (a && a.constructor && a.constructor.name) || typeof a }; } }));
+		}
+		parentPort.postMessage({ items });
+	}
+} catch (e) {
+	parentPort.postMessage({ error: { name: (e && e.name) || 'Error', message: (e && e.message) || String(e) } });
+}
+`;
+
+export function evaluateInputs(expr: string, timeoutMs = 10_000): Promise<InputsResult> {
+	const trimmed = expr.trim();
+	if (/^\d+$/.test(trimmed)) {
+		const n = Number(trimmed);
+		if (n > MAX_INPUTS) {
+			return Promise.resolve({ ok: false, error: { kind: 'load', name: 'RangeError', message: `${n} inputs is more than the limit of ${MAX_INPUTS}` } });
+		}
+		return Promise.resolve({ ok: true, items: Array.from({ length: n }, (_, i) => [i]) });
+	}
+	if (!trimmed) {
+		return Promise.resolve({ ok: false, error: { kind: 'load', name: 'InputsError', message: 'the inputs expression is empty' } });
+	}
+	return new Promise((resolve) => {
+		const worker = new Worker(EVALUATOR, { eval: true, workerData: { expr: trimmed, max: MAX_INPUTS }, stdout: true, stderr: true });
+		const fail = (name: string, message: string) => resolve({ ok: false, error: { kind: 'load', name, message: `inputs ${JSON.stringify(preview(trimmed))}: ${message}` } });
+		const timer = setTimeout(() => {
+			void worker.terminate();
+			fail('Timeout', `evaluating took longer than ${timeoutMs / 1000} s`);
+		}, timeoutMs);
+		worker.once('message', (m: { items?: unknown[][]; error?: { name: string; message: string } }) => {
+			clearTimeout(timer);
+			void worker.terminate();
+			if (m.items) {
+				resolve({ ok: true, items: m.items });
+			} else {
+				fail(m.error?.name ?? 'Error', m.error?.message ?? 'failed');
+			}
+		});
+		worker.once('error', (e) => {
+			clearTimeout(timer);
+			fail(e.name, e.message);
+		});
+	});
+}
+
+function preview(s: string): string {
+	return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+}

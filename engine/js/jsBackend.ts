@@ -1,0 +1,481 @@
+/**
+ * JS/TS runs: the user's function bundled once, the inputs evaluated off-thread, then a queue
+ * owned here feeding a pool (piscina threads, forked processes, or one thread for serial),
+ * every step reported as protocol events.
+ */
+import { availableParallelism } from 'node:os';
+import { now } from '../clock';
+import { CpuSampler } from '../cpu/cpuSampler';
+import { EventBatcher } from '../eventBatcher';
+import { preview, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type TaskCounts, type WorkerSummary } from '../protocol/events';
+import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
+import { evaluateInputs } from './inputs';
+import { ProcessPool } from './processPool';
+import type { TaskSpec, WorkerTaskResult } from './taskMessages';
+import { ThreadPool } from './threadPool';
+import { bundleUserFunction, UserCodeError, type UserBundle } from './userModule';
+import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+
+/** A function that kills this many workers is not retried on fresh ones. */
+export const MAX_KILLED_WORKERS = 3;
+
+type TaskPhase = 'waiting' | 'pending' | 'dispatched' | 'running' | 'ended';
+
+interface TaskEntry {
+	args: unknown[];
+	phase: TaskPhase;
+	startT?: number;
+	workerKey?: string;
+	timer?: NodeJS.Timeout;
+}
+
+interface WorkerEntry {
+	workerId: number;
+	pid?: number;
+	threadId?: number;
+	startedAt: number;
+	exitedAt?: number;
+	tasks: number;
+	busyMs: number;
+}
+
+export const jsBackend: Backend = {
+	start(request: RunRequest, sink: EventSink): RunHandle {
+		return new JsRun(request, sink).handle;
+	},
+};
+
+class JsRun implements PoolCallbacks {
+	public readonly handle: RunHandle;
+	private readonly out: EventBatcher;
+	private readonly t0 = now();
+	private readonly workers: number;
+	private readonly tasks: TaskEntry[] = [];
+	/** FIFO of pending task ids (head index avoids O(n) shifts at 100k tasks). */
+	private queue: number[] = [];
+	private head = 0;
+	/** Not yet submitted because the bounded queue is full (producer blocked). */
+	private nextToSubmit = 0;
+	private readonly counts: TaskCounts = { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 };
+	private ended = 0;
+	private readonly workerEntries = new Map<string, WorkerEntry>();
+	private nextWorkerId = 0;
+	private pool: WorkerPool | undefined;
+	private bundle: UserBundle | undefined;
+	private cpu: CpuSampler | undefined;
+	private depthTimer: NodeJS.Timeout | undefined;
+	private killedWorkers = 0;
+	private stopping: 'cancelled' | 'error' | undefined;
+	private fatalError: ErrorInfo | undefined;
+	private finished = false;
+	private resolveDone!: (e: RunFinishedEvent) => void;
+
+	constructor(private readonly request: RunRequest, sink: EventSink) {
+		this.out = new EventBatcher(sink);
+		this.workers = request.pool === 'serial' ? 1 : Math.max(1, request.workers ?? availableParallelism());
+		const done = new Promise<RunFinishedEvent>((r) => { this.resolveDone = r; });
+		this.handle = {
+			runId: request.runId,
+			done,
+			cancelTask: (taskId) => Promise.resolve(this.cancelTask(taskId)),
+			cancel: (reason) => this.cancel(reason ?? 'cancelled by user'),
+		};
+		void this.begin().catch((e: unknown) => {
+			this.fatal({ kind: 'internal', name: e instanceof Error ? e.name : 'Error', message: `Poolscope failed: ${e instanceof Error ? e.message : String(e)}`, stack: e instanceof Error ? e.stack : undefined });
+		});
+	}
+
+	private emit(e: PoolEvent): void {
+		this.out.emit(e);
+	}
+
+	private get runId(): string {
+		return this.request.runId;
+	}
+
+	private async begin(): Promise<void> {
+		const r = this.request;
+		let items: unknown[][] = [];
+		let loadError: ErrorInfo | undefined;
+		try {
+			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot);
+			const inputs = await evaluateInputs(r.inputs);
+			if (inputs.ok) {
+				items = inputs.items;
+			} else {
+				loadError = inputs.error;
+			}
+		} catch (e) {
+			if (!(e instanceof UserCodeError)) {
+				throw e;
+			}
+			loadError = e.info;
+		}
+		const cores = availableParallelism();
+		this.emit({
+			type: 'run.started', runId: this.runId, t: this.t0, fn: r.fn, file: r.file, language: r.language, pool: r.pool,
+			workers: this.workers,
+			options: { workers: this.workers, timeoutMs: r.timeoutMs, maxQueue: r.maxQueue, chunksize: r.pool === 'process' ? r.chunksize : undefined },
+			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: ['pending', 'executing'],
+		});
+		if (this.stopping === 'cancelled') {
+			await this.finish();
+			return;
+		}
+		if (loadError) {
+			this.fatalError = loadError;
+			this.stopping = 'error';
+			await this.finish();
+			return;
+		}
+		if (this.workers > 4 * cores) {
+			this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${this.workers} workers on ${cores} cores: more than 4 per core only adds switching and memory for CPU-bound work` });
+		}
+		if (r.cpuSampleMs !== 0) {
+			this.cpu = new CpuSampler(r.cpuSampleMs ?? 250, (s) => this.emit({ type: 'cpu.sample', runId: this.runId, t: s.t, total: s.total, perCore: s.perCore }));
+		}
+		for (const args of items) {
+			this.tasks.push({ args, phase: 'waiting' });
+		}
+		this.submitMore();
+		if (this.tasks.length === 0) {
+			await this.finish();
+			return;
+		}
+		const bundle = this.bundle!.file;
+		this.pool = r.pool === 'process'
+			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb }, this)
+			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb }, this);
+		this.pump();
+	}
+
+	/** Moves tasks from "not yet submitted" into the pending queue, up to maxQueue. */
+	private submitMore(): void {
+		const bound = this.request.maxQueue && this.request.maxQueue > 0 ? this.request.maxQueue : Infinity;
+		const t = now();
+		while (this.nextToSubmit < this.tasks.length && this.queue.length - this.head < bound && !this.stopping) {
+			const taskId = this.nextToSubmit++;
+			const task = this.tasks[taskId]!;
+			task.phase = 'pending';
+			this.counts.submitted++;
+			this.emit({ type: 'task.submitted', runId: this.runId, t, taskId, input: preview(argsPreview(task.args)) });
+			this.emit({ type: 'task.queued', runId: this.runId, t, taskId, stage: 'pending' });
+			this.queue.push(taskId);
+		}
+		this.depthsChanged();
+	}
+
+	private pump(): void {
+		if (!this.pool || this.stopping) {
+			return;
+		}
+		const chunk = this.request.pool === 'process' ? Math.max(1, this.request.chunksize ?? 1) : 1;
+		while (this.head < this.queue.length && this.pool.freeSlots() > 0) {
+			const specs: TaskSpec[] = [];
+			while (specs.length < chunk && this.head < this.queue.length) {
+				const taskId = this.queue[this.head++]!;
+				const task = this.tasks[taskId]!;
+				if (task.phase !== 'pending') {
+					continue; // cancelled while queued
+				}
+				task.phase = 'dispatched';
+				specs.push({ taskId, args: task.args });
+			}
+			if (specs.length) {
+				this.pool.dispatch(specs);
+			}
+		}
+		if (this.head > 4096 && this.head * 2 > this.queue.length) {
+			this.queue = this.queue.slice(this.head);
+			this.head = 0;
+		}
+		this.submitMore();
+	}
+
+	private depthsChanged(): void {
+		if (this.depthTimer || this.finished) {
+			return;
+		}
+		this.depthTimer = setTimeout(() => {
+			this.depthTimer = undefined;
+			this.emitDepths();
+		}, 50);
+	}
+
+	private emitDepths(): void {
+		let pending = 0;
+		let executing = 0;
+		for (let i = this.head; i < this.queue.length; i++) {
+			if (this.tasks[this.queue[i]!]!.phase === 'pending') {
+				pending++;
+			}
+		}
+		for (const t of this.tasks) {
+			if (t.phase === 'dispatched' || t.phase === 'running') {
+				executing++;
+			}
+		}
+		const full = this.request.maxQueue && pending >= this.request.maxQueue && this.nextToSubmit < this.tasks.length ? ['pending'] : undefined;
+		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, executing }, ...(full ? { full } : {}) });
+	}
+
+	// ---- PoolCallbacks ----
+
+	public workerStarted(w: WorkerIdentity): void {
+		if (this.workerEntries.has(w.key)) {
+			return;
+		}
+		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: now(), tasks: 0, busyMs: 0 };
+		this.workerEntries.set(w.key, entry);
+		this.emit({ type: 'worker.started', runId: this.runId, t: entry.startedAt, workerId: entry.workerId, pid: w.pid, threadId: w.threadId });
+	}
+
+	public workerExited(key: string, code: number | null, signal: string | null, reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory'): void {
+		const entry = this.workerEntries.get(key);
+		if (!entry || entry.exitedAt !== undefined) {
+			return;
+		}
+		entry.exitedAt = now();
+		this.emit({ type: 'worker.exited', runId: this.runId, t: entry.exitedAt, workerId: entry.workerId, code, signal, reason });
+	}
+
+	private workerIdOf(w: WorkerIdentity | undefined): number | undefined {
+		if (!w) {
+			return undefined;
+		}
+		this.workerStarted(w);
+		return this.workerEntries.get(w.key)!.workerId;
+	}
+
+	public taskStarted(taskId: number, w: WorkerIdentity, t: number): void {
+		const task = this.tasks[taskId];
+		if (!task || task.phase === 'ended' || task.phase === 'running') {
+			return;
+		}
+		task.phase = 'running';
+		task.startT = t;
+		task.workerKey = w.key;
+		this.emit({ type: 'task.started', runId: this.runId, t, taskId, workerId: this.workerIdOf(w)! });
+		this.depthsChanged();
+		const timeout = this.request.timeoutMs;
+		if (timeout && timeout > 0) {
+			task.timer = setTimeout(() => this.pool?.kill(taskId, 'timeout'), timeout);
+		}
+	}
+
+	public taskOutput(taskId: number, stream: 'stdout' | 'stderr', text: string): void {
+		this.emit({ type: 'task.output', runId: this.runId, t: now(), taskId, stream, text });
+	}
+
+	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void {
+		const task = this.tasks[result.taskId];
+		if (!task || task.phase === 'ended') {
+			return;
+		}
+		const workerId = this.workerIdOf(w);
+		if (task.phase !== 'running' && w) {
+			this.taskStarted(result.taskId, w, result.startT); // the live notice lost the race
+		}
+		const durationMs = Math.max(0, result.endT - result.startT);
+		const entry = w ? this.workerEntries.get(w.key) : undefined;
+		if (entry) {
+			entry.tasks++;
+			entry.busyMs += durationMs;
+		}
+		const t = Math.max(result.endT, task.startT ?? 0);
+		if (result.ok) {
+			this.end(result.taskId, 'finished');
+			this.emit({ type: 'task.finished', runId: this.runId, t, taskId: result.taskId, workerId: workerId ?? -1, durationMs, cpuMs: result.cpuMs, result: result.result ?? '' });
+		} else {
+			this.end(result.taskId, 'failed');
+			this.emit({ type: 'task.failed', runId: this.runId, t, taskId: result.taskId, workerId, durationMs, cpuMs: result.cpuMs, error: result.error! });
+		}
+	}
+
+	public taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void {
+		const task = this.tasks[taskId];
+		if (!task || task.phase === 'ended') {
+			return;
+		}
+		const t = now();
+		const entry = workerKey ? this.workerEntries.get(workerKey) : undefined;
+		if (entry && task.startT !== undefined) {
+			entry.busyMs += t - task.startT;
+		}
+		const durationMs = task.startT !== undefined ? t - task.startT : undefined;
+		if (error.name === 'Cancelled') {
+			this.end(taskId, 'cancelled');
+			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopping === 'cancelled' ? 'run cancelled' : 'cancelled', wasRunning: true });
+			return;
+		}
+		this.end(taskId, error.kind === 'timeout' ? 'timedOut' : 'failed');
+		this.emit({ type: 'task.failed', runId: this.runId, t, taskId, workerId: entry?.workerId, durationMs, error });
+		if (error.kind === 'workerExited' || error.kind === 'outOfMemory') {
+			this.killedWorkers++;
+			if (this.killedWorkers >= MAX_KILLED_WORKERS) {
+				this.stopAfterCrashes();
+			}
+		}
+	}
+
+	public requeue(taskIds: number[]): void {
+		for (const id of taskIds) {
+			const task = this.tasks[id];
+			if (task && task.phase === 'dispatched') {
+				task.phase = 'pending';
+				this.queue.splice(this.head, 0, id);
+			}
+		}
+		this.pump();
+	}
+
+	public fatal(error: ErrorInfo): void {
+		if (this.stopping) {
+			return;
+		}
+		this.fatalError = error;
+		this.stopping = 'error';
+		void this.finish();
+	}
+
+	public idle(): void {
+		this.pump();
+		this.maybeFinish();
+	}
+
+	// ---- bookkeeping ----
+
+	private end(taskId: number, state: 'finished' | 'failed' | 'cancelled' | 'timedOut'): void {
+		const task = this.tasks[taskId]!;
+		if (task.timer) {
+			clearTimeout(task.timer);
+		}
+		task.phase = 'ended';
+		task.args = []; // let 100k inputs be collected as they finish
+		this.counts[state]++;
+		this.ended++;
+		this.depthsChanged();
+	}
+
+	private stopAfterCrashes(): void {
+		const t = now();
+		const message = `the function killed ${this.killedWorkers} workers; Poolscope stopped starting new ones for it`;
+		for (let i = this.head; i < this.queue.length; i++) {
+			const id = this.queue[i]!;
+			if (this.tasks[id]!.phase === 'pending') {
+				this.end(id, 'failed');
+				this.emit({ type: 'task.failed', runId: this.runId, t, taskId: id, error: { kind: 'killedWorker', name: 'KilledWorkers', message, hint: 'Look at the first failed task: its error says how the worker died.' } });
+			}
+		}
+		this.head = this.queue.length;
+		this.emit({ type: 'run.warning', runId: this.runId, t, message });
+		this.maybeFinish();
+	}
+
+	private cancelTask(taskId: number): CancelTaskResult {
+		const task = this.tasks[taskId];
+		if (!task) {
+			return { ok: false, reason: `there is no task ${taskId}` };
+		}
+		if (task.phase === 'ended') {
+			return { ok: false, reason: `task ${taskId} has already ended` };
+		}
+		if (task.phase === 'dispatched' || task.phase === 'running') {
+			return { ok: false, reason: `task ${taskId} is already running on a worker; cancel the run to stop it` };
+		}
+		if (task.phase === 'waiting') {
+			this.counts.submitted++; // it never got a submitted event; count it so the totals add up
+			this.emit({ type: 'task.submitted', runId: this.runId, t: now(), taskId, input: preview(argsPreview(task.args)) });
+		}
+		this.end(taskId, 'cancelled');
+		this.emit({ type: 'task.cancelled', runId: this.runId, t: now(), taskId, reason: 'cancelled by user', wasRunning: false });
+		this.maybeFinish();
+		return { ok: true };
+	}
+
+	private async cancel(reason: string): Promise<void> {
+		if (this.finished || this.stopping) {
+			await this.handle.done;
+			return;
+		}
+		this.stopping = 'cancelled';
+		const t = now();
+		for (let id = 0; id < this.tasks.length; id++) {
+			const task = this.tasks[id]!;
+			if (task.phase === 'pending' || task.phase === 'waiting') {
+				if (task.phase === 'waiting') {
+					this.counts.submitted++;
+					this.emit({ type: 'task.submitted', runId: this.runId, t, taskId: id, input: preview(argsPreview(task.args)) });
+				}
+				this.end(id, 'cancelled');
+				this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId: id, reason, wasRunning: false });
+			}
+		}
+		await this.finish();
+	}
+
+	private maybeFinish(): void {
+		if (!this.finished && this.pool && this.ended === this.tasks.length && this.nextToSubmit >= this.tasks.length) {
+			void this.finish();
+		}
+	}
+
+	private finishing: Promise<void> | undefined;
+
+	private finish(): Promise<void> {
+		this.finishing ??= this.doFinish();
+		return this.finishing;
+	}
+
+	private async doFinish(): Promise<void> {
+		this.cpu?.dispose();
+		await this.pool?.close(); // in-flight tasks come back through taskLost as cancelled
+		// Anything still not ended (a fatal stop) is cancelled so the counts add up.
+		const t = now();
+		for (let id = 0; id < this.tasks.length; id++) {
+			const task = this.tasks[id]!;
+			if (task.phase !== 'ended') {
+				const wasRunning = task.phase === 'running' || task.phase === 'dispatched';
+				if (task.phase === 'waiting') {
+					this.counts.submitted++;
+					this.emit({ type: 'task.submitted', runId: this.runId, t, taskId: id, input: preview(argsPreview(task.args)) });
+				}
+				this.end(id, 'cancelled');
+				this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId: id, reason: this.stopping === 'error' ? 'the run stopped on an error' : 'run cancelled', wasRunning });
+			}
+		}
+		for (const [key] of this.workerEntries) {
+			this.workerExited(key, 0, null, 'shutdown');
+		}
+		this.bundle?.dispose();
+		if (this.depthTimer) {
+			clearTimeout(this.depthTimer);
+			this.depthTimer = undefined;
+		}
+		this.emitDepths();
+		this.finished = true;
+		const end = now();
+		const wallMs = end - this.t0;
+		const workers: WorkerSummary[] = [...this.workerEntries.values()].map((w) => {
+			const alive = Math.max(1e-6, (w.exitedAt ?? end) - w.startedAt);
+			return { workerId: w.workerId, pid: w.pid, threadId: w.threadId, tasks: w.tasks, busyMs: w.busyMs, utilization: Math.min(1, w.busyMs / alive) };
+		});
+		const outcome = this.stopping === 'error' ? 'error' : this.stopping === 'cancelled' ? 'cancelled' : 'completed';
+		const final: RunFinishedEvent = {
+			type: 'run.finished', runId: this.runId, t: end, outcome, wallMs, counts: { ...this.counts },
+			throughput: wallMs > 0 ? (this.ended / wallMs) * 1000 : 0, workers,
+			...(this.fatalError ? { error: this.fatalError } : {}),
+		};
+		this.emit(final);
+		this.out.close();
+		this.resolveDone(final);
+	}
+}
+
+function argsPreview(args: unknown[]): string {
+	try {
+		return args.length === 1 ? JSON.stringify(args[0]) ?? String(args[0]) : JSON.stringify(args);
+	} catch {
+		return String(args);
+	}
+}

@@ -1,0 +1,192 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { workerFile } from '../paths';
+import type { ErrorInfo } from '../protocol/events';
+import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
+import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+
+export interface ProcessPoolOptions {
+	workers: number;
+	bundle: string;
+	fn: string;
+	maxHeapMb?: number;
+	/** Extra environment for the workers (the harness marker travels this way too). */
+	env?: NodeJS.ProcessEnv;
+}
+
+interface Child {
+	proc: ChildProcess;
+	identity: WorkerIdentity;
+	ready: boolean;
+	/** Tasks handed to it and not yet ended, in order. */
+	assigned: number[];
+	started: Set<number>;
+	killed?: { taskId: number; reason: 'timeout' | 'cancelled' };
+	exited: boolean;
+}
+
+/**
+ * A small pool of forked Node processes (see docs/design.md for why not tinypool's
+ * child_process runtime): we own every pid, can SIGKILL the one running a task, and hear
+ * each task start, print and end over IPC.
+ */
+export class ProcessPool implements WorkerPool {
+	private readonly children = new Set<Child>();
+	private closing = false;
+	private loadFailed = false;
+
+	constructor(private readonly options: ProcessPoolOptions, private readonly cb: PoolCallbacks) {
+		for (let i = 0; i < options.workers; i++) {
+			this.spawn();
+		}
+	}
+
+	public freeSlots(): number {
+		if (this.closing) {
+			return 0;
+		}
+		let n = 0;
+		for (const c of this.children) {
+			if (c.ready && !c.exited && c.assigned.length === 0) {
+				n++;
+			}
+		}
+		return n;
+	}
+
+	public dispatch(tasks: TaskSpec[]): void {
+		const child = [...this.children].find((c) => c.ready && !c.exited && c.assigned.length === 0);
+		if (!child) {
+			this.cb.requeue(tasks.map((t) => t.taskId));
+			return;
+		}
+		child.assigned.push(...tasks.map((t) => t.taskId));
+		this.send(child, { type: 'run', tasks });
+	}
+
+	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
+		for (const c of this.children) {
+			if (c.assigned.includes(taskId) && !c.exited) {
+				c.killed ??= { taskId, reason };
+				c.proc.kill('SIGKILL');
+			}
+		}
+	}
+
+	public async close(): Promise<void> {
+		this.closing = true;
+		const alive = [...this.children].filter((c) => !c.exited);
+		await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
+			if (c.exited) {
+				resolve();
+				return;
+			}
+			c.proc.once('exit', () => resolve());
+			// Idle workers leave on disconnect; one stuck in a task gets SIGKILL after a grace.
+			try {
+				c.proc.disconnect();
+			} catch {
+				// already disconnected
+			}
+			const grace = setTimeout(() => c.proc.kill('SIGKILL'), c.assigned.length ? 0 : 2000);
+			c.proc.once('exit', () => clearTimeout(grace));
+		})));
+	}
+
+	private spawn(): void {
+		const execArgv = this.options.maxHeapMb ? [`--max-old-space-size=${this.options.maxHeapMb}`] : [];
+		const proc = fork(workerFile('processTask'), [], {
+			stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+			serialization: 'advanced',
+			execArgv: ['--enable-source-maps', ...execArgv],
+			env: { ...process.env, ...this.options.env },
+		});
+		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], started: new Set(), exited: false };
+		this.children.add(child);
+		// Output that bypassed console (native code, a crash message) still belongs to a task.
+		for (const stream of ['stdout', 'stderr'] as const) {
+			proc[stream]?.setEncoding('utf8').on('data', (text: string) => {
+				const current = child.assigned.find((id) => child.started.has(id));
+				if (current !== undefined) {
+					this.cb.taskOutput(current, stream, text);
+				}
+			});
+		}
+		proc.on('message', (m: ProcessToHost) => this.message(child, m));
+		proc.on('error', () => undefined); // 'exit' follows and says what happened
+		proc.on('exit', (code, signal) => this.exited(child, code, signal));
+		this.send(child, { type: 'init', bundle: this.options.bundle, fn: this.options.fn });
+	}
+
+	private send(child: Child, m: HostToProcess): void {
+		if (child.proc.connected) {
+			child.proc.send(m);
+		}
+	}
+
+	private message(child: Child, m: ProcessToHost): void {
+		switch (m.type) {
+			case 'ready':
+				child.ready = true;
+				this.cb.workerStarted(child.identity);
+				this.cb.idle();
+				break;
+			case 'loadError':
+				if (!this.loadFailed) {
+					this.loadFailed = true;
+					this.cb.fatal(m.error);
+				}
+				break;
+			case 'start':
+				child.started.add(m.taskId);
+				this.cb.taskStarted(m.taskId, child.identity, m.t);
+				break;
+			case 'output':
+				this.cb.taskOutput(m.taskId, m.stream, m.text);
+				break;
+			case 'done':
+				child.assigned = child.assigned.filter((id) => id !== m.result.taskId);
+				child.started.delete(m.result.taskId);
+				this.cb.taskResult(m.result, child.identity);
+				if (child.assigned.length === 0) {
+					this.cb.idle();
+				}
+				break;
+		}
+	}
+
+	private exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
+		child.exited = true;
+		this.children.delete(child);
+		const killed = child.killed;
+		const reason = this.closing && !killed ? 'shutdown' : killed ? killed.reason : 'crash';
+		if (child.ready) {
+			this.cb.workerExited(child.identity.key, code, signal, reason);
+		}
+		const running = child.assigned.filter((id) => child.started.has(id));
+		const notStarted = child.assigned.filter((id) => !child.started.has(id));
+		for (const taskId of running) {
+			this.cb.taskLost(taskId, this.lossError(taskId, child, code, signal), child.identity.key);
+		}
+		if (notStarted.length) {
+			this.cb.requeue(notStarted);
+		}
+		child.assigned = [];
+		if (!this.closing && !this.loadFailed) {
+			this.spawn(); // keep the pool at its size
+		}
+	}
+
+	private lossError(taskId: number, child: Child, code: number | null, signal: string | null): ErrorInfo {
+		if (child.killed?.taskId === taskId && child.killed.reason === 'timeout') {
+			return { kind: 'timeout', name: 'TimeoutError', message: `the task ran past its timeout; worker process ${child.identity.pid} was killed and replaced` };
+		}
+		if (child.killed?.reason === 'cancelled' || this.closing) {
+			return { kind: 'exception', name: 'Cancelled', message: `cancelled while running; worker process ${child.identity.pid} was killed` };
+		}
+		return {
+			kind: 'workerExited', name: 'WorkerExited',
+			message: signal ? `worker process ${child.identity.pid} was killed by ${signal}` : `worker exited with code ${code} (process ${child.identity.pid})`,
+			hint: signal ? undefined : 'process.exit() in a task ends its worker process; return or throw instead.',
+		};
+	}
+}

@@ -1,0 +1,44 @@
+/**
+ * A process-pool worker (child_process.fork): receives batches of calls over IPC, runs them one
+ * after another, reports start, output and end of each.
+ */
+import type { HostToProcess, ProcessToHost } from './taskMessages';
+import { executeTask, installOutputCapture, LoadError, loadFunction } from './taskExecution';
+
+const send = (m: ProcessToHost) => process.send?.(m);
+let bundle = '';
+let fn = '';
+let queue = Promise.resolve();
+
+installOutputCapture();
+
+// The host gone (killed, crashed): nobody will collect results, so stop at once.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (m: HostToProcess) => {
+	if (m.type === 'init') {
+		bundle = m.bundle;
+		fn = m.fn;
+		try {
+			loadFunction(bundle, fn);
+			send({ type: 'ready', pid: process.pid });
+		} catch (e) {
+			if (e instanceof LoadError) {
+				send({ type: 'loadError', error: e.info });
+			} else {
+				throw e;
+			}
+		}
+		return;
+	}
+	queue = queue.then(async () => {
+		for (const task of m.tasks) {
+			const result = await executeTask(
+				bundle, fn, task.taskId, task.args,
+				(t) => send({ type: 'start', taskId: task.taskId, t, pid: process.pid }),
+				(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
+			);
+			send({ type: 'done', result: { ...result, pid: process.pid } });
+		}
+	});
+});

@@ -1,0 +1,136 @@
+/**
+ * Runs one call of the user's function inside a worker (thread or process): loads the bundled
+ * module once, captures console output per task, times the call, and turns a throw into an
+ * ErrorInfo whose stack points at the user's source (the bundle carries an inline source map).
+ */
+import { formatWithOptions, inspect } from 'node:util';
+import { now } from '../clock';
+import { preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
+import type { WorkerTaskResult } from './taskMessages';
+
+export const NOT_CLONEABLE = '__poolscope_notCloneable';
+
+process.setSourceMapsEnabled(true);
+
+let loaded: { bundle: string; fn: string; call: (...args: unknown[]) => unknown } | undefined;
+
+export class LoadError extends Error {
+	constructor(public readonly info: ErrorInfo) {
+		super(info.message);
+	}
+}
+
+export function loadFunction(bundle: string, fn: string): (...args: unknown[]) => unknown {
+	if (loaded && loaded.bundle === bundle && loaded.fn === fn) {
+		return loaded.call;
+	}
+	let mod: Record<string, unknown>;
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		mod = require(bundle) as Record<string, unknown>;
+	} catch (e) {
+		throw new LoadError({ ...errorInfo(e, 'load'), hint: 'The module failed while loading (top-level code threw).' });
+	}
+	const call = mod.__poolscope_fn;
+	if (typeof call !== 'function') {
+		throw new LoadError({ kind: 'load', name: 'TypeError', message: `${fn} is not a function (it is ${call === undefined ? 'undefined' : typeof call})` });
+	}
+	loaded = { bundle, fn, call: call as (...args: unknown[]) => unknown };
+	return loaded.call;
+}
+
+type Notify = (stream: StreamName, text: string) => void;
+let currentNotify: Notify | undefined;
+
+/** Routes console.* and process.stdout/stderr writes to the task that runs now. */
+export function installOutputCapture(): void {
+	const route = (stream: StreamName) => (...args: unknown[]) => {
+		const text = `${formatWithOptions({ colors: false }, ...args)}\n`;
+		if (currentNotify) {
+			currentNotify(stream, text);
+		}
+	};
+	console.log = route('stdout');
+	console.info = route('stdout');
+	console.debug = route('stdout');
+	console.warn = route('stderr');
+	console.error = route('stderr');
+	console.trace = route('stderr');
+	for (const stream of ['stdout', 'stderr'] as const) {
+		const target = process[stream];
+		target.write = ((chunk: unknown, ...rest: unknown[]) => {
+			if (currentNotify) {
+				currentNotify(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+			}
+			const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+			cb?.();
+			return true;
+		}) as typeof target.write;
+	}
+}
+
+export async function executeTask(
+	bundle: string,
+	fn: string,
+	taskId: number,
+	args: unknown[],
+	notifyStart: (t: number) => void,
+	notify: Notify,
+): Promise<WorkerTaskResult> {
+	const call = loadFunction(bundle, fn);
+	const notCloneable = args.find((a): a is Record<string, string> => typeof a === 'object' && a !== null && NOT_CLONEABLE in a);
+	const startT = now();
+	notifyStart(startT);
+	if (notCloneable) {
+		return {
+			taskId, ok: false, startT, endT: now(),
+			error: {
+				kind: 'notCloneable', name: 'DataCloneError',
+				message: `task ${taskId}: its argument (${notCloneable[NOT_CLONEABLE]}) cannot be sent to a worker`,
+				hint: 'Workers receive copies made by the structured clone algorithm: functions, class instances with methods, sockets and the like cannot be copied. Pass plain data and build the rest inside the function.',
+			},
+		};
+	}
+	const cpu0 = process.cpuUsage();
+	currentNotify = notify;
+	try {
+		const value = await call(...args);
+		const endT = now();
+		const cpu = process.cpuUsage(cpu0);
+		return { taskId, ok: true, result: preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 })), startT, endT, cpuMs: (cpu.user + cpu.system) / 1000 };
+	} catch (e) {
+		const endT = now();
+		const cpu = process.cpuUsage(cpu0);
+		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs: (cpu.user + cpu.system) / 1000 };
+	} finally {
+		currentNotify = undefined;
+	}
+}
+
+export function errorInfo(e: unknown, kind: ErrorInfo['kind']): ErrorInfo {
+	if (e instanceof Error) {
+		const stack = cleanStack(e.stack ?? `${e.name}: ${e.message}`);
+		return { kind, name: e.name, message: e.message, stack, frames: parseFrames(stack) };
+	}
+	return { kind, name: 'Thrown value', message: `the function threw a non-Error value: ${preview(inspect(e, { depth: 2 }))}`, hint: 'Throw an Error object to get a stack trace.' };
+}
+
+/** Drops Poolscope's and Node's own frames below the user's code: they only add noise. */
+function cleanStack(stack: string): string {
+	return stack.split('\n').filter((l) => !/\/out\/workers\/|\/engine\/js\/\w+(\.worker)?\.ts|node:internal|\(node:|piscina/.test(l)).join('\n');
+}
+
+const FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/;
+
+function parseFrames(stack: string): StackFrame[] {
+	const frames: StackFrame[] = [];
+	for (const line of stack.split('\n')) {
+		const m = FRAME.exec(line);
+		if (!m) {
+			continue;
+		}
+		const file = m[2]!.replace(/^file:\/\//, '');
+		frames.push({ file, line: Number(m[3]), column: Number(m[4]), function: m[1], user: !file.startsWith('node:') && !file.includes('/node_modules/') });
+	}
+	return frames;
+}

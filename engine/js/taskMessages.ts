@@ -1,0 +1,42 @@
+/**
+ * Messages between the JS pools' host and their workers (threads: a BroadcastChannel per run
+ * plus piscina's result; processes: the IPC channel of child_process.fork).
+ */
+import type { ErrorInfo, StreamName } from '../protocol/events';
+
+export interface TaskSpec {
+	taskId: number;
+	/** Arguments of the call (an array item is spread, anything else is the only argument). */
+	args: unknown[];
+}
+
+export interface WorkerTaskResult {
+	taskId: number;
+	ok: boolean;
+	/** Preview of the returned value (ok) */
+	result?: string;
+	error?: ErrorInfo;
+	startT: number;
+	endT: number;
+	cpuMs?: number;
+	/** Which worker ran it (the live start notice may arrive after the result). */
+	threadId?: number;
+	pid?: number;
+}
+
+/** Worker -> host, live. */
+export type WorkerNotice =
+	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
+	| { type: 'output'; taskId: number; stream: StreamName; text: string };
+
+/** Host -> process worker. */
+export type HostToProcess =
+	| { type: 'init'; bundle: string; fn: string }
+	| { type: 'run'; tasks: TaskSpec[] };
+
+/** Process worker -> host. */
+export type ProcessToHost =
+	| { type: 'ready'; pid: number }
+	| { type: 'loadError'; error: ErrorInfo }
+	| WorkerNotice
+	| { type: 'done'; result: WorkerTaskResult };

@@ -1,0 +1,149 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { workerFile } from '../paths';
+import type { ErrorInfo } from '../protocol/events';
+import type { ThreadTaskInput } from './threadTask.worker';
+import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
+import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+
+export interface ThreadPoolOptions {
+	workers: number;
+	bundle: string;
+	fn: string;
+	runId: string;
+	maxHeapMb?: number;
+}
+
+/** Worker threads through piscina; live start/output notices on a BroadcastChannel per run. */
+export class ThreadPool implements WorkerPool {
+	private readonly pool: Piscina;
+	private readonly channel: BroadcastChannel;
+	private readonly channelName: string;
+	private readonly inFlight = new Map<number, { ac: AbortController; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }>();
+	private readonly known = new Map<string, WorkerIdentity>();
+	private closing = false;
+
+	constructor(private readonly options: ThreadPoolOptions, private readonly cb: PoolCallbacks) {
+		this.channelName = `poolscope:${options.runId}`;
+		this.channel = new BroadcastChannel(this.channelName);
+		this.channel.onmessage = (event) => this.notice((event as MessageEvent<WorkerNotice>).data);
+		this.pool = new Piscina({
+			filename: workerFile('threadTask'),
+			minThreads: options.workers,
+			maxThreads: options.workers,
+			concurrentTasksPerWorker: 1,
+			idleTimeout: 60_000,
+			// The run keeps its own queue; piscina's would hide what is pending.
+			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
+			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
+		});
+	}
+
+	public freeSlots(): number {
+		return this.closing ? 0 : this.options.workers - this.inFlight.size;
+	}
+
+	public dispatch(tasks: TaskSpec[]): void {
+		for (const task of tasks) {
+			const ac = new AbortController();
+			const entry: { ac: AbortController; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' } = { ac };
+			this.inFlight.set(task.taskId, entry);
+			const input: ThreadTaskInput = { ...task, bundle: this.options.bundle, fn: this.options.fn, channel: this.channelName };
+			this.pool.run(input, { signal: ac.signal }).then(
+				(result: WorkerTaskResult) => {
+					this.inFlight.delete(task.taskId);
+					const worker = result.threadId !== undefined ? this.identity(result.threadId) : entry.worker;
+					if (result.error?.kind === 'load') {
+						this.cb.fatal(result.error);
+					} else {
+						this.cb.taskResult(result, worker);
+					}
+					this.cb.idle();
+				},
+				(err: unknown) => {
+					this.inFlight.delete(task.taskId);
+					this.lost(task.taskId, entry, err);
+					this.cb.idle();
+				},
+			);
+		}
+	}
+
+	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
+		const entry = this.inFlight.get(taskId);
+		if (entry && !entry.killed) {
+			entry.killed = reason;
+			entry.ac.abort();
+		}
+	}
+
+	public async close(): Promise<void> {
+		this.closing = true;
+		for (const [, entry] of this.inFlight) {
+			entry.killed ??= 'cancelled';
+		}
+		await this.pool.destroy();
+		this.channel.close();
+		for (const key of this.known.keys()) {
+			this.cb.workerExited(key, 0, null, 'shutdown');
+		}
+		this.known.clear();
+	}
+
+	private identity(threadId: number): WorkerIdentity {
+		const key = `t${threadId}`;
+		let w = this.known.get(key);
+		if (!w) {
+			w = { key, threadId };
+			this.known.set(key, w);
+			this.cb.workerStarted(w);
+		}
+		return w;
+	}
+
+	private notice(n: WorkerNotice): void {
+		if (n.type === 'start') {
+			const entry = this.inFlight.get(n.taskId);
+			if (!entry) {
+				return; // already ended: the result overtook the notice
+			}
+			entry.worker = this.identity(n.threadId ?? -1);
+			this.cb.taskStarted(n.taskId, entry.worker, n.t);
+		} else {
+			this.cb.taskOutput(n.taskId, n.stream, n.text);
+		}
+	}
+
+	/** A task rejected by piscina: we ended its worker, or the worker died under it. */
+	private lost(taskId: number, entry: { worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }, err: unknown): void {
+		const key = entry.worker?.key;
+		if (key && this.known.has(key)) {
+			this.known.delete(key); // piscina replaces a worker it had to end
+		}
+		const e = err as { name?: string; message?: string; code?: string };
+		let error: ErrorInfo;
+		let reason: 'timeout' | 'cancelled' | 'crash' | 'outOfMemory';
+		if (entry.killed) {
+			reason = entry.killed;
+			error = entry.killed === 'timeout'
+				? { kind: 'timeout', name: 'TimeoutError', message: 'the task ran past its timeout; its worker thread was terminated and replaced' }
+				: { kind: 'exception', name: 'Cancelled', message: 'cancelled while running; its worker thread was terminated' };
+		} else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+			reason = 'outOfMemory';
+			error = { kind: 'outOfMemory', name: 'OutOfMemory', message: `the worker thread ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit.' };
+		} else {
+			reason = 'crash';
+			const code = /code:? (\d+)/.exec(e.message ?? '')?.[1];
+			error = {
+				kind: 'workerExited', name: e.name ?? 'Error',
+				message: code !== undefined ? `worker exited with code ${code}` : `the worker thread ended under the task: ${e.message ?? String(err)}`,
+				hint: 'process.exit() in a worker thread ends that thread; return or throw instead.',
+			};
+		}
+		if (key) {
+			const code = /code:? (\d+)/.exec(e.message ?? '')?.[1];
+			this.cb.workerExited(key, code !== undefined ? Number(code) : null, null, reason);
+		}
+		this.cb.taskLost(taskId, error, key);
+	}
+}

@@ -1,0 +1,119 @@
+/**
+ * Bundles the user's JS/TS file with esbuild so that any top-level function, exported or not,
+ * is callable from a worker: the source gets one extra line exporting the function under a
+ * fixed name. Imports are resolved from the workspace; an inline source map makes stacks
+ * point at the user's file and line.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join } from 'node:path';
+import * as esbuild from 'esbuild';
+import type { ErrorInfo } from '../protocol/events';
+import { findFunctions } from '../source/sourceFunctions';
+
+export interface UserBundle {
+	file: string;
+	dir: string;
+	dispose(): void;
+}
+
+export class UserCodeError extends Error {
+	constructor(public readonly info: ErrorInfo) {
+		super(info.message);
+	}
+}
+
+const loaders: Record<string, esbuild.Loader> = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.cts': 'ts' };
+
+function looksCommonJs(file: string, source: string): boolean {
+	const ext = extname(file);
+	if (ext === '.cjs' || ext === '.cts') {
+		return true;
+	}
+	if (ext === '.mjs' || ext === '.mts') {
+		return false;
+	}
+	return !/^\s*(import|export)\b/m.test(source) && /\b(module\.exports|exports\.\w+|require\()/.test(source);
+}
+
+export async function bundleUserFunction(file: string, fn: string, workspaceRoot?: string): Promise<UserBundle> {
+	if (!existsSync(file)) {
+		throw new UserCodeError({ kind: 'load', name: 'FileNotFound', message: `file not found: ${file}` });
+	}
+	const loader = loaders[extname(file).toLowerCase()];
+	if (!loader) {
+		throw new UserCodeError({ kind: 'load', name: 'UnsupportedFile', message: `${file}: Poolscope runs .js, .mjs, .cjs, .ts, .mts and .cts files here (Python files go to the Python backend)` });
+	}
+	const source = readFileSync(file, 'utf8');
+	const declared = findFunctions(source, loader === 'ts' ? 'typescript' : 'javascript').map((f) => f.name);
+	if (!/^[A-Za-z_$][\w$]*$/.test(fn)) {
+		throw new UserCodeError({ kind: 'load', name: 'BadFunctionName', message: `"${fn}" is not a valid function name` });
+	}
+	// The file alone first: its syntax errors then point at its own lines, not the bundle's.
+	try {
+		await esbuild.transform(source, { loader, sourcefile: file, logLevel: 'silent' });
+	} catch (e) {
+		throw new UserCodeError(buildError(e, file, fn, declared));
+	}
+	const cjs = looksCommonJs(file, source);
+	if (cjs && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
+		throw new UserCodeError(buildError(new Error('is not declared in this file'), file, fn, declared));
+	}
+	let contents: string;
+	if (fn === 'default') {
+		contents = cjs
+			? `${source}\n;module.exports.__poolscope_fn = typeof module.exports === 'function' ? module.exports : module.exports.default;\n`
+			// Only a re-export: inlining the source too would run its top-level code twice.
+			: `export { default as __poolscope_fn } from ${JSON.stringify(file)};\n`;
+	} else {
+		contents = cjs
+			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\n`
+			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
+	}
+	const dir = mkdtempSync(join(tmpdir(), 'poolscope-js-'));
+	const out = join(dir, 'bundle.cjs');
+	try {
+		await esbuild.build({
+			// A pure re-export must not share the file's name, or esbuild takes it for the file itself.
+			stdin: { contents, sourcefile: fn === 'default' && !cjs ? join(dirname(file), '__poolscope_entry.js') : file, resolveDir: dirname(file), loader },
+			bundle: true,
+			platform: 'node',
+			format: 'cjs',
+			target: `node${process.versions.node.split('.')[0]}`,
+			outfile: out,
+			sourcemap: 'inline',
+			sourcesContent: false,
+			logLevel: 'silent',
+			nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
+			absWorkingDir: dirname(file),
+		});
+	} catch (e) {
+		rmSync(dir, { recursive: true, force: true });
+		throw new UserCodeError(buildError(e, file, fn, declared));
+	}
+	return { file: out, dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function buildError(e: unknown, file: string, fn: string, declared: string[]): ErrorInfo {
+	const failure = e as Partial<esbuild.BuildFailure>;
+	const first = failure.errors?.[0];
+	const text = first?.text ?? (e instanceof Error ? e.message : '');
+	if (/is not declared in this file|No matching export|Could not resolve "default"|default.*not.*export/i.test(text)) {
+		return {
+			kind: 'load', name: 'FunctionNotFound',
+			message: `no top-level function "${fn}" in ${file}`,
+			hint: declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.',
+		};
+	}
+	if (first) {
+		const loc = first.location;
+		const where = loc ? `${loc.file === '<stdin>' ? file : loc.file}:${loc.line}:${loc.column + 1}` : file;
+		return {
+			kind: 'load', name: 'SyntaxError',
+			message: `${where}: ${first.text}`,
+			stack: loc ? `${where}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^` : undefined,
+			frames: loc ? [{ file: loc.file === '<stdin>' ? file : loc.file, line: loc.line, column: loc.column + 1, user: true }] : undefined,
+		};
+	}
+	return { kind: 'load', name: 'BuildError', message: e instanceof Error ? e.message : String(e) };
+}

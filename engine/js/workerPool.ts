@@ -1,0 +1,40 @@
+/**
+ * What the JS run loop needs from a pool of workers (piscina threads or forked processes). The
+ * run keeps its own queue and hands a pool only as much as it can start at once, so "pending"
+ * is exact and a pending task can always be cancelled without racing a worker.
+ */
+import type { ErrorInfo, StreamName, WorkerExitedEvent } from '../protocol/events';
+import type { TaskSpec, WorkerTaskResult } from './taskMessages';
+
+export interface WorkerIdentity {
+	/** Stable key within the pool (e.g. `t12` for thread 12, `p4242` for pid 4242). */
+	key: string;
+	pid?: number;
+	threadId?: number;
+}
+
+export interface PoolCallbacks {
+	workerStarted(worker: WorkerIdentity): void;
+	workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void;
+	taskStarted(taskId: number, worker: WorkerIdentity, t: number): void;
+	taskOutput(taskId: number, stream: StreamName, text: string): void;
+	taskResult(result: WorkerTaskResult, worker: WorkerIdentity | undefined): void;
+	/** The task ended without a result: its worker died or was ended (`error` says how). */
+	taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void;
+	/** Dispatched tasks that never started (their worker died first): queue them again. */
+	requeue(taskIds: number[]): void;
+	/** The pool cannot run this code at all (load error in every worker). */
+	fatal(error: ErrorInfo): void;
+	/** A slot became free. */
+	idle(): void;
+}
+
+export interface WorkerPool {
+	/** How many tasks (or chunks) can be handed over right now. */
+	freeSlots(): number;
+	dispatch(tasks: TaskSpec[]): void;
+	/** End the worker running `taskId` (timeout, cancel); it is replaced if the run goes on. */
+	kill(taskId: number, reason: 'timeout' | 'cancelled'): void;
+	/** End every worker; resolves once all are gone. */
+	close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/** Running real JS pools from tests: collects every event and the OS-level process picture. */
+import { join } from 'node:path';
+import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+import type { RunHandle, RunRequest } from '../../../engine/runTypes';
+import { startRun } from '../../../engine/startRun';
+import { descendantsOf } from '../../harness/processes';
+
+export const JS_FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'engine', 'fixtures', 'js');
+
+let seq = 0;
+
+export interface CollectedRun {
+	handle: RunHandle;
+	events: PoolEvent[];
+	done: Promise<RunFinishedEvent>;
+}
+
+export function run(partial: Partial<RunRequest> & Pick<RunRequest, 'fn' | 'inputs'>): CollectedRun {
+	const events: PoolEvent[] = [];
+	const request: RunRequest = {
+		runId: `test-${process.pid}-${seq++}`,
+		file: join(JS_FIXTURES, 'tasks.js'),
+		language: 'javascript',
+		pool: 'thread',
+		workers: 2,
+		cpuSampleMs: 0,
+		...partial,
+	};
+	const handle = startRun(request, (batch) => {
+		for (const e of batch) {
+			events.push(e);
+		}
+	});
+	return { handle, events, done: handle.done };
+}
+
+export function ofType<T extends PoolEvent['type']>(events: PoolEvent[], type: T): Extract<PoolEvent, { type: T }>[] {
+	return events.filter((e): e is Extract<PoolEvent, { type: T }> => e.type === type);
+}
+
+/**
+ * Child processes of this test process, from the OS table. esbuild's service process is left
+ * out: esbuild keeps one per host process on purpose and it ends with its parent.
+ */
+export function childProcesses(): string[] {
+	return descendantsOf(process.pid).filter((p) => !/esbuild --service/.test(p.args)).map((p) => `${p.pid} ${p.args}`);
+}

@@ -1,0 +1,262 @@
+/** The JS engine with real worker threads and real child processes (small inputs). */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { waitFor } from '../../harness/processes';
+import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
+
+const POOLS = ['thread', 'process', 'serial'] as const;
+
+async function noChildrenLeft(): Promise<void> {
+	const ok = await waitFor(() => childProcesses().length === 0, 5_000);
+	assert.ok(ok, `processes left behind: ${childProcesses().join(' | ')}`);
+}
+
+function checkProtocol(events: PoolEvent[], pool: string): void {
+	const started = ofType(events, 'run.started');
+	assert.equal(started.length, 1);
+	assert.equal(events[0]!.type, 'run.started');
+	assert.equal(events[events.length - 1]!.type, 'run.finished', 'run.finished must be the last event');
+	const workerIds = new Set(ofType(events, 'worker.started').map((w) => w.workerId));
+	for (const w of ofType(events, 'worker.started')) {
+		if (pool === 'process') {
+			assert.ok(w.pid && w.pid > 0, 'process workers carry a pid');
+		} else {
+			assert.ok(typeof w.threadId === 'number', 'thread workers carry a threadId');
+		}
+	}
+	for (const e of [...ofType(events, 'task.started'), ...ofType(events, 'task.finished')]) {
+		assert.ok(workerIds.has(e.workerId), `task ${e.taskId} names unknown worker ${e.workerId}`);
+	}
+	assert.deepEqual(new Set(ofType(events, 'worker.exited').map((w) => w.workerId)), workerIds, 'every worker that started is reported ended');
+	const end = ofType(events, 'run.finished')[0]!;
+	const c = end.counts;
+	assert.equal(c.submitted, c.finished + c.failed + c.cancelled + c.timedOut + c.rejected, 'every submitted task ends in exactly one state');
+	// The shared reducer agrees with the engine's own counts.
+	const model = createRunModel(end.runId);
+	applyEvents(model, events);
+	assert.deepEqual(model.counts, c);
+	for (const e of events) {
+		assert.ok(e.t >= started[0]!.t - 1, `${e.type} at ${e.t} is before the run started`);
+	}
+}
+
+describe('JS engine: real pools', function () {
+	this.timeout(60_000);
+	afterEach(noChildrenLeft);
+
+	for (const pool of POOLS) {
+		it(`${pool}: runs every input and emits the protocol in order`, async () => {
+			const r = run({ fn: 'square', inputs: '[1, 2, 3, 4, 5, 6]', pool });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed');
+			assert.equal(end.counts.finished, 6);
+			checkProtocol(r.events, pool);
+			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => Number(e.result)).sort((a, b) => a - b), [1, 4, 9, 16, 25, 36]);
+			const s = ofType(r.events, 'run.started')[0]!;
+			assert.equal(s.pool, pool);
+			assert.equal(s.workers, pool === 'serial' ? 1 : 2);
+			assert.equal(s.inputCount, 6);
+			assert.deepEqual(s.stages, ['pending', 'executing']);
+			if (pool === 'serial') {
+				assert.equal(new Set(ofType(r.events, 'task.started').map((e) => e.workerId)).size, 1);
+			}
+			assert.equal(end.workers.reduce((n, w) => n + w.tasks, 0), 6);
+		});
+	}
+
+	it('spreads array items as arguments, a count N means 0..N-1, async functions are awaited', async () => {
+		const a = run({ fn: 'add', inputs: '[[1, 2], [10, 20]]' });
+		assert.deepEqual(ofType((await a.done, a.events), 'task.finished').map((e) => e.result).sort(), ['3', '30']);
+		const b = run({ fn: 'square', inputs: '4', pool: 'process' });
+		await b.done;
+		assert.deepEqual(ofType(b.events, 'task.finished').map((e) => Number(e.result)).sort((x, y) => x - y), [0, 1, 4, 9]);
+		const c = run({ fn: 'slowEcho', inputs: '[["a", 20], ["b", 10]]' });
+		await c.done;
+		assert.deepEqual(ofType(c.events, 'task.finished').map((e) => e.result).sort(), ["'a'", "'b'"]);
+	});
+
+	it('TypeScript: named and default exports; a throw points at the .ts line', async () => {
+		const file = join(JS_FIXTURES, 'typed.ts');
+		const a = run({ fn: 'norm', inputs: '[{ x: 3, y: 4 }]', file, language: 'typescript' });
+		await a.done;
+		assert.equal(ofType(a.events, 'task.finished')[0]?.result, '5');
+		const b = run({ fn: 'default', inputs: '[21]', file, language: 'typescript', pool: 'process' });
+		await b.done;
+		assert.equal(ofType(b.events, 'task.finished')[0]?.result, '42');
+		const c = run({ fn: 'throwsHere', inputs: '1', file, language: 'typescript' });
+		await c.done;
+		const err = ofType(c.events, 'task.failed')[0]!.error;
+		assert.equal(err.kind, 'exception');
+		assert.equal(err.message, 'thrown at line 12');
+		const frame = err.frames?.find((f) => f.user);
+		assert.ok(frame, `no user frame in ${err.stack}`);
+		assert.ok(frame.file.endsWith('typed.ts'), frame.file);
+		assert.equal(frame.line, 12);
+	});
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: a thrown error fails only its task, with name, message and the user's line`, async () => {
+			const r = run({ fn: 'failing', inputs: '[0, 1, 2, 3]', pool });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed');
+			assert.equal(end.counts.finished, 2);
+			assert.equal(end.counts.failed, 2);
+			const failed = ofType(r.events, 'task.failed');
+			assert.deepEqual(failed.map((f) => f.error.message).sort(), ['odd input 1', 'odd input 3']);
+			assert.equal(failed[0]!.error.name, 'RangeError');
+			const frame = failed[0]!.error.frames?.find((f) => f.user);
+			assert.ok(frame?.file.endsWith('tasks.js') && frame.line === 30, `frame ${JSON.stringify(frame)} in ${failed[0]!.error.stack}`);
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: console output is captured per task`, async () => {
+			const r = run({ fn: 'chatty', inputs: '["a", "b"]', pool });
+			await r.done;
+			const out = ofType(r.events, 'task.output');
+			const byTask = (id: number, stream: string) => out.filter((o) => o.taskId === id && o.stream === stream).map((o) => o.text).join('');
+			assert.equal(byTask(0, 'stdout'), 'hello from a\n');
+			assert.equal(byTask(1, 'stdout'), 'hello from b\n');
+			assert.equal(byTask(1, 'stderr'), 'warning b\n');
+		});
+	}
+
+	describe('bad input gets a clear error', () => {
+		const loadError = async (partial: Parameters<typeof run>[0]) => {
+			const r = run(partial);
+			const end = await r.done;
+			assert.equal(end.outcome, 'error');
+			assert.ok(end.error, 'run.finished carries the error');
+			assert.equal(end.error.kind, 'load');
+			checkProtocol(r.events, partial.pool ?? 'thread');
+			return end.error;
+		};
+		it('missing file', async () => {
+			const e = await loadError({ fn: 'f', inputs: '1', file: join(JS_FIXTURES, 'nope.js') });
+			assert.match(e.message, /file not found: .*nope\.js/);
+		});
+		it('missing function, listing the ones that exist', async () => {
+			const e = await loadError({ fn: 'sqare', inputs: '1' });
+			assert.match(e.message, /no top-level function "sqare"/);
+			assert.match(e.hint ?? '', /square, add, slowEcho, spin/);
+		});
+		it('syntax error with file:line:col', async () => {
+			const e = await loadError({ fn: 'ok', inputs: '1', file: join(JS_FIXTURES, 'broken.js') });
+			assert.equal(e.name, 'SyntaxError');
+			assert.match(e.message, /fixtures\/js\/broken\.js:\d+:\d+: Expected/);
+		});
+		it('an inputs expression that throws, or is not iterable', async () => {
+			const a = await loadError({ fn: 'square', inputs: 'nope.nope' });
+			assert.match(a.message, /inputs "nope\.nope": nope is not defined/);
+			const b = await loadError({ fn: 'square', inputs: '({ a: 1 })' });
+			assert.match(b.message, /not iterable/);
+		});
+		it('an argument that cannot be sent to a worker fails that task, naming it', async () => {
+			const r = run({ fn: 'square', inputs: '[1, () => 2, 3]' });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			const failed = ofType(r.events, 'task.failed');
+			assert.equal(failed.length, 1);
+			assert.equal(failed[0]!.error.kind, 'notCloneable');
+			assert.match(failed[0]!.error.message, /task 1: its argument \(a function\) cannot be sent/);
+		});
+	});
+
+	describe('control', () => {
+		it('cancels a pending task; refuses a running one with a reason', async () => {
+			const r = run({ fn: 'slowEcho', inputs: '[[0, 300], [1, 300], [2, 300], [3, 300]]', workers: 1 });
+			await waitFor(() => ofType(r.events, 'task.started').length > 0, 10_000);
+			const running = ofType(r.events, 'task.started')[0]!.taskId;
+			const refused = await r.handle.cancelTask(running);
+			assert.equal(refused.ok, false);
+			assert.match(refused.ok ? '' : refused.reason, /already running/);
+			const ok = await r.handle.cancelTask(3);
+			assert.deepEqual(ok, { ok: true });
+			const end = await r.done;
+			assert.equal(end.counts.cancelled, 1);
+			assert.equal(end.counts.finished, 3);
+			assert.equal(ofType(r.events, 'task.cancelled')[0]?.taskId, 3);
+			checkProtocol(r.events, 'thread');
+		});
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: cancelling the run cancels pending tasks, ends running ones, and leaves no worker`, async () => {
+				const r = run({ fn: 'forever', inputs: '6', pool });
+				await waitFor(() => ofType(r.events, 'task.started').length >= 2, 10_000);
+				await r.handle.cancel();
+				const end = await r.done;
+				assert.equal(end.outcome, 'cancelled');
+				assert.equal(end.counts.cancelled, 6);
+				const cancelled = ofType(r.events, 'task.cancelled');
+				assert.equal(cancelled.filter((c) => c.wasRunning).length, 2, 'the two running tasks were ended');
+				checkProtocol(r.events, pool);
+			});
+		}
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: a task past its timeout is ended, its worker replaced, the rest still run`, async () => {
+				const r = run({ fn: 'spin', inputs: '[[20], [5000], [20], [20]]', pool, workers: 1, timeoutMs: 400 });
+				const end = await r.done;
+				assert.equal(end.counts.timedOut, 1);
+				assert.equal(end.counts.finished, 3);
+				const failed = ofType(r.events, 'task.failed')[0]!;
+				assert.equal(failed.taskId, 1);
+				assert.equal(failed.error.kind, 'timeout');
+				assert.ok(ofType(r.events, 'worker.exited').some((w) => w.reason === 'timeout'));
+				checkProtocol(r.events, pool);
+			});
+		}
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: process.exit(3) in a task fails that task ("worker exited with code 3"), the run goes on`, async () => {
+				const r = run({ fn: 'exiting', inputs: '[0, 1, 2, 3]', pool, workers: 1 });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed');
+				assert.equal(end.counts.finished, 3);
+				const failed = ofType(r.events, 'task.failed')[0]!;
+				assert.equal(failed.taskId, 1);
+				assert.equal(failed.error.kind, 'workerExited');
+				assert.match(failed.error.message, /worker exited with code 3/);
+				checkProtocol(r.events, pool);
+			});
+		}
+
+		it('a function that kills 3 workers is not retried on fresh ones', async () => {
+			const r = run({ fn: 'alwaysExit', inputs: '8', pool: 'process', workers: 1 });
+			const end = await r.done;
+			const failed = ofType(r.events, 'task.failed');
+			assert.equal(failed.filter((f) => f.error.kind === 'workerExited').length, 3);
+			assert.equal(failed.filter((f) => f.error.kind === 'killedWorker').length, 5);
+			assert.match(failed.find((f) => f.error.kind === 'killedWorker')!.error.message, /killed 3 workers/);
+			assert.equal(end.counts.failed, 8);
+			assert.ok(ofType(r.events, 'worker.started').length <= 4, 'no retry storm');
+			checkProtocol(r.events, 'process');
+		});
+
+		it('a bounded queue holds the producer back (queue full is reported) and every task still runs', async () => {
+			const r = run({ fn: 'slowEcho', inputs: 'Array.from({ length: 12 }, (_, i) => [i, 30])', workers: 1, maxQueue: 3 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 12);
+			const depths = ofType(r.events, 'queue.depth');
+			assert.ok(depths.every((d) => (d.depths.pending ?? 0) <= 3), 'pending never exceeds maxQueue');
+			assert.ok(depths.some((d) => d.full?.includes('pending')), 'back-pressure is visible');
+			checkProtocol(r.events, 'thread');
+		});
+
+		it('process pool: chunks of items per message still report every task', async () => {
+			const r = run({ fn: 'square', inputs: '20', pool: 'process', chunksize: 5 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 20);
+			assert.equal(ofType(r.events, 'task.started').length, 20);
+			checkProtocol(r.events, 'process');
+		});
+
+		it('warns when workers exceed 4 per core', async () => {
+			const r = run({ fn: 'square', inputs: '2', workers: 64 });
+			await r.done;
+			assert.match(ofType(r.events, 'run.warning')[0]?.message ?? '', /64 workers on \d+ cores/);
+		});
+	});
+});
