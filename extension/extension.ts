@@ -1,27 +1,69 @@
 import * as vscode from 'vscode';
+import { CpuSampler } from '../engine/cpu/cpuSampler';
+import { startRun } from '../engine/startRun';
 import { CommandId, PANEL_VIEW_TYPE } from './commandIds';
-import { PoolPanel } from './panel/PoolPanel';
+import { RunCodeLensProvider } from './editor/runCodeLensProvider';
+import { PanelSession } from './panel/panelSession';
+import type { PoolPanel } from './panel/PoolPanel';
+import { RunCommands, selectPythonInterpreter, type RunOverrides } from './runs/runCommands';
+import { RunController, type RunRecord } from './runs/RunController';
+import { CpuStatusBar, type CpuSubscribe } from './statusBar/cpuStatusBar';
 
 /** Exposed for the integration tests (they run in the same extension host). */
 export interface PoolscopeApi {
 	readonly panel: () => PoolPanel | undefined;
+	readonly runs: RunController;
+	readonly statusBar: CpuStatusBar;
+	run(target: { uri: string; fn: string }, overrides: RunOverrides): Promise<RunRecord | undefined>;
 }
+
+let controller: RunController | undefined;
 
 export function activate(context: vscode.ExtensionContext): PoolscopeApi {
+	const output = vscode.window.createOutputChannel('Poolscope', { log: true });
+	context.subscriptions.push(output);
+	controller = new RunController(startRun, (line) => output.info(line));
+	context.subscriptions.push(controller);
+	const runs = controller;
+	const cpu: CpuSubscribe = (intervalMs, onSample) => {
+		const sampler = new CpuSampler(intervalMs, (s) => onSample({ total: s.total, perCore: s.perCore }));
+		return { dispose: () => sampler.dispose() };
+	};
+	const session = new PanelSession(context.extensionUri, runs, cpu, (runId) => rerun(runId));
+	context.subscriptions.push(session);
+	const commands = new RunCommands(context, runs, output, (runId) => session.show(runId, true));
+	context.subscriptions.push(commands);
+	const rerun = async (runId: string) => {
+		const r = runs.get(runId);
+		if (r) {
+			await commands.run({ uri: vscode.Uri.file(r.request.file).toString(), fn: r.request.fn }, { pool: r.request.pool, workers: r.request.workers, startMethod: r.request.startMethod, inputs: r.request.inputs });
+		}
+	};
+	const statusBar = new CpuStatusBar(cpu, runs);
 	context.subscriptions.push(
-		vscode.commands.registerCommand(CommandId.ShowPanel, () => {
-			PoolPanel.createOrShow(context.extensionUri);
-		}),
+		statusBar,
+		vscode.commands.registerCommand(CommandId.ShowPanel, () => session.show()),
+		vscode.commands.registerCommand(CommandId.SelectPythonInterpreter, () => selectPythonInterpreter()),
+		vscode.commands.registerCommand(CommandId.OpenSamples, () => vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.joinPath(context.extensionUri, 'samples'), { forceNewWindow: true })),
 		vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-			deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
-				PoolPanel.revive(panel, context.extensionUri);
-			},
+			deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => session.revive(panel),
 		}),
-		{ dispose: () => PoolPanel.current?.dispose() },
 	);
-	return { panel: () => PoolPanel.current };
+	const lenses = new RunCodeLensProvider();
+	context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider(
+		[{ language: 'python' }, { language: 'javascript' }, { language: 'typescript' }],
+		lenses,
+	));
+	return {
+		panel: () => session.panel,
+		runs,
+		statusBar,
+		run: (target, overrides) => commands.run(target, overrides),
+	};
 }
 
-export function deactivate(): void {
-	// Everything is in context.subscriptions.
+/** Ends every run (workers, processes) before the extension host goes away. */
+export async function deactivate(): Promise<void> {
+	await controller?.shutdown();
+	controller = undefined;
 }

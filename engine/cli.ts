@@ -1,0 +1,175 @@
+/**
+ * `poolscope`: the engine without VS Code. `run` prints a readable summary, or with --json one
+ * protocol event per line on stdout and nothing else there.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { languageOfFile } from './source/sourceFunctions';
+import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
+import { applyEvents, createRunModel } from './protocol/runModel';
+import { toChromeTrace } from './trace/chromeTrace';
+import { startRun } from './startRun';
+
+const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
+
+Runs a top-level function of a Python, JavaScript or TypeScript file once per input, on a pool,
+and reports every worker, task and queue.
+
+Options:
+  --pool thread|process|serial   the pool (default: thread)
+  --workers N                    pool size (default: the pool's own default)
+  --inputs <expr>                an expression yielding an iterable (one call per item; a
+                                 tuple/array item is spread as arguments), or a count N (0..N-1)
+  --timeout <ms>                 per-task timeout; a task over it is ended
+  --max-queue N                  bound the pending queue; the producer waits when it is full
+  --chunksize N                  items per message (process pools; Python map)
+  --start-method fork|spawn|forkserver   Python process pools
+  --mode submit|map              Python: executor.submit per item (default) or executor.map
+  --python <path>                Python interpreter (default: python3, then python, on PATH)
+  --json                         one protocol event per line on stdout, nothing else
+  --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
+  -h, --help                     this text
+
+Exit code: 0 when every task finished; 1 when any failed, timed out or was cancelled;
+2 for a usage error or code that could not load.`;
+
+function usage(message: string): never {
+	process.stderr.write(`poolscope: ${message}\n\nRun "poolscope --help" for usage.\n`);
+	process.exit(2);
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+	if (v === undefined) {
+		return undefined;
+	}
+	if (!/^\d+$/.test(v) || Number(v) < 1) {
+		usage(`--${name} must be a whole number of at least 1 (got "${v}")`);
+	}
+	return Number(v);
+}
+
+async function main(): Promise<void> {
+	let parsed;
+	try {
+		parsed = parseArgs({
+			allowPositionals: true,
+			options: {
+				pool: { type: 'string', default: 'thread' },
+				workers: { type: 'string' },
+				inputs: { type: 'string' },
+				timeout: { type: 'string' },
+				'max-queue': { type: 'string' },
+				chunksize: { type: 'string' },
+				'start-method': { type: 'string' },
+				mode: { type: 'string' },
+				python: { type: 'string' },
+				json: { type: 'boolean', default: false },
+				trace: { type: 'string' },
+				help: { type: 'boolean', short: 'h', default: false },
+			},
+		});
+	} catch (e) {
+		usage(e instanceof Error ? e.message : String(e));
+	}
+	const { values: o, positionals } = parsed;
+	if (o.help || positionals.length === 0) {
+		process.stdout.write(`${HELP}\n`);
+		process.exit(o.help ? 0 : 2);
+	}
+	const [command, file, fn] = positionals;
+	if (command !== 'run') {
+		usage(`unknown command "${command}" (the command is "run")`);
+	}
+	if (!file || !fn) {
+		usage('run needs a file and a function name');
+	}
+	if (o.inputs === undefined) {
+		usage('--inputs is required (e.g. --inputs 8 or --inputs "[[1], [2]]")');
+	}
+	const language = languageOfFile(file);
+	if (!language) {
+		usage(`${file}: not a Python, JavaScript or TypeScript file`);
+	}
+	if (!['thread', 'process', 'serial'].includes(o.pool)) {
+		usage(`--pool must be thread, process or serial (got "${o.pool}")`);
+	}
+	if (o['start-method'] && !['fork', 'spawn', 'forkserver'].includes(o['start-method'])) {
+		usage(`--start-method must be fork, spawn or forkserver (got "${o['start-method']}")`);
+	}
+	if (o.mode && !['submit', 'map'].includes(o.mode)) {
+		usage(`--mode must be submit or map (got "${o.mode}")`);
+	}
+	const runId = `cli-${process.pid}`;
+	const model = createRunModel(runId);
+	const all: PoolEvent[] = [];
+	const handle = startRun({
+		runId,
+		file: resolve(file),
+		fn,
+		language,
+		pool: o.pool as PoolKind,
+		workers: positiveInt('workers', o.workers),
+		inputs: o.inputs,
+		timeoutMs: positiveInt('timeout', o.timeout),
+		maxQueue: positiveInt('max-queue', o['max-queue']),
+		chunksize: positiveInt('chunksize', o.chunksize),
+		startMethod: o['start-method'] as PythonStartMethod | undefined,
+		mode: o.mode as 'submit' | 'map' | undefined,
+		pythonPath: o.python,
+		workspaceRoot: process.cwd(),
+	}, (batch) => {
+		applyEvents(model, batch);
+		if (o.trace) {
+			all.push(...batch);
+		}
+		if (o.json) {
+			process.stdout.write(`${batch.map((e) => JSON.stringify(e)).join('\n')}\n`);
+		}
+	});
+	let interrupted = false;
+	process.on('SIGINT', () => {
+		if (interrupted) {
+			process.exit(130);
+		}
+		interrupted = true;
+		process.stderr.write('poolscope: cancelling (Ctrl-C again to quit at once)\n');
+		void handle.cancel('interrupted (Ctrl-C)');
+	});
+	const end = await handle.done;
+	if (o.trace) {
+		const { writeFileSync } = await import('node:fs');
+		writeFileSync(o.trace, JSON.stringify(toChromeTrace(all)));
+	}
+	if (!o.json) {
+		process.stdout.write(summary(end, model));
+	}
+	if (end.outcome === 'error') {
+		process.stderr.write(`poolscope: ${end.error?.name ?? 'Error'}: ${end.error?.message ?? 'the run failed'}${end.error?.hint ? `\n  ${end.error.hint}` : ''}\n`);
+		process.exitCode = end.error?.kind === 'load' ? 2 : 1;
+		return;
+	}
+	const c = end.counts;
+	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
+}
+
+function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
+	const s = model.started;
+	const c = end.counts;
+	const lines = [
+		s ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.inputCount} inputs, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
+		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
+		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
+		...end.workers.map((w) => `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} tasks, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%`),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it`] : []),
+	];
+	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
+	for (const t of failed) {
+		lines.push(`  task ${t.taskId} (${t.input}): ${t.error!.name}: ${t.error!.message}`);
+	}
+	return `${lines.filter(Boolean).join('\n')}\n`;
+}
+
+main().catch((e) => {
+	process.stderr.write(`poolscope: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+	process.exit(1);
+});

@@ -1,0 +1,86 @@
+/** The headless CLI as a user runs it: `node out/cli.js ...`, checked on stdout, stderr and exit code. */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { JS_FIXTURES } from './jsHelpers';
+
+const CLI = join(__dirname, '..', '..', '..', 'cli.js');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+		child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+		child.on('close', (code) => resolve({ code, stdout, stderr }));
+	});
+}
+
+const tasks = join(JS_FIXTURES, 'tasks.js');
+
+describe('poolscope CLI', function () {
+	this.timeout(60_000);
+
+	it('prints a readable summary and exits 0 when every task finished', async () => {
+		const r = await cli(['run', tasks, 'square', '--pool', 'process', '--workers', '2', '--inputs', '6']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /square .* on a process pool, 2 workers, 6 inputs/);
+		assert.match(r.stdout, /tasks: 6 finished, 0 failed/);
+		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks, busy/);
+	});
+
+	it('--json prints exactly one protocol event per line and nothing else', async () => {
+		const r = await cli(['run', tasks, 'chatty', '--inputs', '["x", "y"]', '--json']);
+		assert.equal(r.code, 0, r.stderr);
+		const lines = r.stdout.trimEnd().split('\n');
+		const events = lines.map((l) => JSON.parse(l) as PoolEvent);
+		assert.equal(events[0]!.type, 'run.started');
+		assert.equal(events[events.length - 1]!.type, 'run.finished');
+		assert.ok(events.every((e) => typeof e.runId === 'string' && typeof e.t === 'number'));
+		// The task's console.log is an event, not a stray line on stdout.
+		assert.ok(events.some((e) => e.type === 'task.output' && e.text === 'hello from x\n'));
+	});
+
+	it('exits 1 when a task failed, and names it', async () => {
+		const r = await cli(['run', tasks, 'failing', '--inputs', '[0, 1]']);
+		assert.equal(r.code, 1);
+		assert.match(r.stdout, /task 1 \(1\): RangeError: odd input 1/);
+	});
+
+	it('exits 2 with a message on stderr for usage errors and code that does not load', async () => {
+		const usage = await cli(['run', tasks, 'square', '--inputs', '3', '--pool', 'fibers']);
+		assert.equal(usage.code, 2);
+		assert.match(usage.stderr, /--pool must be thread, process or serial \(got "fibers"\)/);
+		const missing = await cli(['run', tasks, 'nope', '--inputs', '3']);
+		assert.equal(missing.code, 2);
+		assert.match(missing.stderr, /no top-level function "nope".*\n.*Functions in this file: square/);
+		const noInputs = await cli(['run', tasks, 'square']);
+		assert.equal(noInputs.code, 2);
+		assert.match(noInputs.stderr, /--inputs is required/);
+	});
+
+	it('--help documents the command', async () => {
+		const r = await cli(['--help']);
+		assert.equal(r.code, 0);
+		assert.match(r.stdout, /Usage: poolscope run <file> <function> --inputs <expr>/);
+		assert.match(r.stdout, /--start-method/);
+	});
+
+	it('SIGINT cancels the run cleanly (exit 1, run cancelled)', async () => {
+		const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', 'process', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		child.stdout.setEncoding('utf8').on('data', (d: string) => {
+			stdout += d;
+			if (stdout.includes('"task.started"')) {
+				child.kill('SIGINT');
+			}
+		});
+		const code = await new Promise<number | null>((r) => child.on('close', r));
+		assert.equal(code, 1);
+		const end = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent).pop()!;
+		assert.equal(end.type, 'run.finished');
+		assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
+	});
+});
