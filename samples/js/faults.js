@@ -1,0 +1,27 @@
+// Faults a pool must survive: each one shows up on its own future, the run goes on.
+
+// poolscope: inputs=[0, 1, 2, 3, 4, 5]
+function sometimesFails(x) {
+	if (x % 3 === 2) {
+		throw new RangeError(`bad input ${x}`);
+	}
+	console.log(`processing ${x}`);
+	return x * 10;
+}
+
+// poolscope: inputs=[0, 1, 2, 3]
+function crashesWorker(x) {
+	if (x === 2) {
+		process.exit(3); // ends the worker (thread or process), not the pool
+	}
+	return x;
+}
+
+// poolscope: inputs=[1, 2]
+function neverReturns() {
+	for (;;) {
+		// set poolscope.taskTimeoutMs, or cancel the run
+	}
+}
+
+module.exports = { sometimesFails, crashesWorker, neverReturns };

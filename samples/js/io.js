@@ -1,0 +1,10 @@
+// I/O-bound JavaScript: each call mostly waits. Even one thread overlaps waits with async
+// code; a pool helps when each call blocks its thread (here: a timer per call).
+
+// poolscope: inputs=Array.from({ length: 16 }, (_, i) => [i, 200])
+async function download(i, ms) {
+	await new Promise((resolve) => setTimeout(resolve, ms));
+	return `file ${i}: ${ms} ms`;
+}
+
+module.exports = { download };

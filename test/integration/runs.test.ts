@@ -1,0 +1,153 @@
+/** Running real pools from the editor, inside a real VS Code extension host. */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { PoolscopeApi } from '../../extension/extension';
+import { descendantsOf } from '../harness/processes';
+
+const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+
+async function api(): Promise<PoolscopeApi> {
+	return vscode.extensions.getExtension<PoolscopeApi>('poolscope.poolscope')!.activate();
+}
+
+async function until(predicate: () => boolean, timeoutMs = 20_000): Promise<boolean> {
+	const deadline = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > deadline) {
+			return false;
+		}
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	return true;
+}
+
+/** Pool workers started by the extension host (not the language servers it also runs). */
+function poolProcesses(): string[] {
+	return descendantsOf(process.pid).filter((p) => /out\/workers\/|runner\.py|multiprocessing/.test(p.args)).map((p) => `${p.pid} ${p.args}`);
+}
+
+async function openAt(file: string, text: string): Promise<vscode.TextEditor> {
+	const doc = await vscode.workspace.openTextDocument(file);
+	const editor = await vscode.window.showTextDocument(doc);
+	const offset = doc.getText().indexOf(text);
+	assert.ok(offset >= 0, `${text} not in ${file}`);
+	const pos = doc.positionAt(offset);
+	editor.selection = new vscode.Selection(pos, pos);
+	return editor;
+}
+
+describe('Editor integration: code lenses', () => {
+	it('"Run in parallel" sits above each top-level function of the samples', async () => {
+		await api();
+		// The provider runs on documents the editor has loaded.
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'js', 'cpu.js'));
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		const runLenses = lenses.filter((l) => l.command?.title.includes('Run in parallel'));
+		const lines = runLenses.map((l) => doc.lineAt(l.range.start.line).text);
+		assert.deepEqual(lines, ['function fib(n) {', 'function countdown(n) {']);
+		assert.deepEqual(runLenses.map((l) => (l.command!.arguments![0] as { fn: string }).fn), ['fib', 'countdown']);
+	});
+
+	it('not on nested functions or methods (Python)', async () => {
+		const doc = await vscode.workspace.openTextDocument({
+			language: 'python',
+			content: 'def outer(x):\n    def inner(y):\n        return y\n    return inner(x)\n\nclass K:\n    def method(self):\n        pass\n\nasync def top():\n    pass\n',
+		});
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => (l.command!.arguments![0] as { fn: string }).fn);
+		assert.deepEqual(fns, ['outer', 'top']);
+	});
+
+	it('the setting turns them off', async () => {
+		const config = vscode.workspace.getConfiguration('poolscope');
+		await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Global);
+		try {
+			const doc = await vscode.workspace.openTextDocument(join(workspace(), 'js', 'cpu.js'));
+			const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+			assert.equal(lenses.filter((l) => l.command?.title.includes('Run in parallel')).length, 0);
+		} finally {
+			await config.update('codeLens.enabled', undefined, vscode.ConfigurationTarget.Global);
+		}
+	});
+});
+
+describe('Editor integration: runs', function () {
+	this.timeout(120_000);
+
+	it('"Run Function in Thread Pool" runs the function under the cursor with its declared inputs, and the panel opens', async () => {
+		const poolscope = await api();
+		await openAt(join(workspace(), 'js', 'cpu.js'), 'return n < 2');
+		const before = poolscope.runs.runs.length;
+		await vscode.commands.executeCommand('poolscope.runThread');
+		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.equal(run.request.fn, 'fib');
+		assert.equal(run.request.pool, 'thread');
+		assert.equal(run.request.inputs, '[[30], [30], [30], [30]]');
+		const end = await run.handle!.done;
+		assert.equal(end.outcome, 'completed');
+		assert.equal(end.counts.finished, 4);
+		assert.equal(run.model.counts.finished, 4, 'the extension-side model saw every event');
+		assert.ok(poolscope.panel(), 'the panel opened for the run');
+		assert.deepEqual(poolProcesses(), []);
+	});
+
+	it('a process-pool run with a crashing worker ends cleanly and leaves no process', async () => {
+		const poolscope = await api();
+		await openAt(join(workspace(), 'js', 'faults.js'), 'process.exit(3)');
+		await vscode.commands.executeCommand('poolscope.runProcess');
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.equal(run.request.fn, 'crashesWorker');
+		const end = await run.handle!.done;
+		assert.equal(end.counts.finished, 3);
+		assert.equal(end.counts.failed, 1);
+		const failed = [...run.model.tasks.values()].find((t) => t.state === 'failed');
+		assert.match(failed?.error?.message ?? '', /worker exited with code 3/);
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
+	it('"Cancel Run" stops an endless run at once and leaves no process', async () => {
+		const poolscope = await api();
+		await openAt(join(workspace(), 'js', 'faults.js'), 'for (;;)');
+		await vscode.commands.executeCommand('poolscope.runProcess');
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.equal(run.request.fn, 'neverReturns');
+		assert.ok(await until(() => run.model.counts.submitted > 0 && [...run.model.tasks.values()].some((t) => t.state === 'running')), 'it never started');
+		assert.ok(poolProcesses().length > 0, 'a process pool runs in processes');
+		await vscode.commands.executeCommand('poolscope.cancelRun');
+		const end = await run.handle!.done;
+		assert.equal(end.outcome, 'cancelled');
+		assert.equal(end.counts.cancelled, 2);
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
+	it('with the cursor outside any function, nothing runs', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });
+		await vscode.window.showTextDocument(doc);
+		const before = poolscope.runs.runs.length;
+		await vscode.commands.executeCommand('poolscope.runThread');
+		assert.equal(poolscope.runs.runs.length, before);
+	});
+});
+
+describe('Editor integration: status bar', function () {
+	this.timeout(30_000);
+
+	it('shows the machine CPU as "CPU n% of k cores", and the number changes', async () => {
+		const poolscope = await api();
+		assert.ok(await until(() => /^\$\(pulse\) CPU \d+% of \d+ cores?$/.test(poolscope.statusBar.text), 5_000), poolscope.statusBar.text);
+		const seen = new Set<string>();
+		const deadline = Date.now() + 15_000;
+		while (seen.size < 2 && Date.now() < deadline) {
+			seen.add(poolscope.statusBar.text);
+			const end = Date.now() + 300;
+			while (Date.now() < end) {
+				// a little load so the figure moves
+			}
+			await new Promise((r) => setTimeout(r, 300));
+		}
+		assert.ok(seen.size >= 2, `the figure never changed: ${[...seen].join(', ')}`);
+	});
+});
