@@ -5,7 +5,8 @@
 //   engine/**/*.worker.ts           -> out/workers/<name>.js (node, cjs; loaded by pools)
 //   webview/main.ts (+ *.css)       -> out/webview/          (browser, iife)
 //   engine/python/*.py              -> out/python/           (copied; the Python runner)
-//   test/**/*.test.ts, test/integration/index.ts, test/harness/*.ts, test/bench/*.ts
+//   test/**/*.test.ts (+ *.entry.ts helpers tests spawn), test/integration/index.ts,
+//   test/harness/*.ts, test/bench/*.ts
 //                                   -> out/test/...          (node, cjs, packages external)
 // Flags: --watch, --production (minify, no source maps for shipped bundles).
 import * as esbuild from 'esbuild';
@@ -80,7 +81,7 @@ const workerEntries = Object.fromEntries(
 
 const testEntries = Object.fromEntries(
 	[
-		...walk(join(root, 'test'), (f) => f.endsWith('.test.ts')),
+		...walk(join(root, 'test'), (f) => f.endsWith('.test.ts') || f.endsWith('.entry.ts')),
 		...walk(join(root, 'test', 'harness'), (f) => f.endsWith('.ts')),
 		...walk(join(root, 'test', 'bench'), (f) => f.endsWith('.ts')),
 		...walk(join(root, 'test', 'integration'), (f) => f.endsWith('index.ts')),

@@ -1,16 +1,221 @@
+/**
+ * Python runs: one runner process per run (engine/python/runner.py), which drives a real
+ * concurrent.futures executor and streams protocol events on its fd 3. The runner lives in a
+ * process group of its own, so ending the group ends every worker it started, whatever happens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
-import type { EventSink } from '../protocol/events';
-import type { Backend, RunHandle, RunRequest } from '../runTypes';
+import { pythonRunnerFile } from '../paths';
+import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent } from '../protocol/events';
+import { applyEvents, createRunModel, isTerminal, type RunModel } from '../protocol/runModel';
+import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
+import { findPython } from './interpreter';
 
-/** Placeholder until the Python runner lands: the run ends at once with a clear error. */
+/** After "cancel", how long the runner gets before its whole process group is killed. */
+const CANCEL_GRACE_MS = 6000;
+
 export const pythonBackend: Backend = {
 	start(request: RunRequest, sink: EventSink): RunHandle {
-		const final = {
-			type: 'run.finished' as const, runId: request.runId, t: now(), outcome: 'error' as const, wallMs: 0,
-			counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [],
-			error: { kind: 'internal' as const, name: 'NotAvailable', message: 'the Python backend is not available in this build' },
-		};
-		sink([final]);
-		return { runId: request.runId, done: Promise.resolve(final), cancelTask: async () => ({ ok: false, reason: 'no such run' }), cancel: async () => undefined };
+		return new PythonRun(request, sink).handle;
 	},
 };
+
+class PythonRun {
+	public readonly handle: RunHandle;
+	private proc: ChildProcess | undefined;
+	private finished: RunFinishedEvent | undefined;
+	private started = false;
+	private readonly stderrTail: string[] = [];
+	private readonly replies = new Map<number, (reply: Record<string, unknown>) => void>();
+	private nextId = 1;
+	private resolveDone!: (e: RunFinishedEvent) => void;
+	private exited = false;
+	/** What the host saw, so a runner that dies mid-run still gets every task an ending. */
+	private readonly model: RunModel;
+
+	constructor(private readonly request: RunRequest, private readonly sink: EventSink) {
+		this.model = createRunModel(request.runId);
+		const done = new Promise<RunFinishedEvent>((r) => { this.resolveDone = r; });
+		this.handle = {
+			runId: request.runId,
+			done,
+			cancelTask: (taskId) => this.cancelTask(taskId),
+			cancel: () => this.cancel(),
+			snapshotStacks: () => this.stacks(),
+		};
+		this.begin();
+	}
+
+	private begin(): void {
+		const python = findPython(this.request.pythonPath);
+		if (!python.ok) {
+			this.fail({ kind: 'load', name: 'PythonNotFound', message: python.message, hint: python.hint });
+			return;
+		}
+		const proc = spawn(python.path, ['-u', pythonRunnerFile()], {
+			stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+			detached: true,
+			cwd: this.request.workspaceRoot,
+			env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' },
+		});
+		this.proc = proc;
+		let spawnError: Error | undefined;
+		proc.on('error', (e) => {
+			spawnError = e;
+		});
+		const events = proc.stdio[3] as Readable;
+		createInterface({ input: events }).on('line', (line) => this.line(line));
+		for (const stream of [proc.stdout, proc.stderr]) {
+			stream?.setEncoding('utf8').on('data', (text: string) => {
+				this.stderrTail.push(text);
+				if (this.stderrTail.length > 50) {
+					this.stderrTail.shift();
+				}
+			});
+		}
+		proc.on('close', (code, signal) => {
+			this.exited = true;
+			this.killGroup(); // workers the runner could not end itself
+			if (!this.finished) {
+				const tail = this.stderrTail.join('').trim();
+				if (spawnError) {
+					const enoent = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
+					this.fail({ kind: 'load', name: 'PythonNotFound', message: enoent ? `Python not found at ${python.path}` : `${python.path} could not start: ${spawnError.message}` });
+				} else if (/POOLSCOPE_PYTHON_TOO_OLD (\S+)/.test(tail) || /SyntaxError/.test(tail) && !this.started) {
+					const version = /POOLSCOPE_PYTHON_TOO_OLD (\S+)/.exec(tail)?.[1] ?? 'older than 3.9';
+					this.fail({ kind: 'load', name: 'PythonTooOld', message: `${python.path} is Python ${version}; Poolscope needs Python 3.9 or newer`, hint: 'Set poolscope.pythonPath to a newer interpreter.' });
+				} else {
+					this.fail({ kind: 'internal', name: 'RunnerExited', message: `the Python runner ended ${signal ? `by ${signal}` : `with code ${code}`} before the run finished${tail ? `:\n${tail.slice(-2000)}` : ''}` });
+				}
+			} else {
+				this.resolveDone(this.finished);
+			}
+		});
+		(proc.stdin as Writable).on('error', () => undefined); // a dead runner is handled by 'close'
+		this.send({ ...this.request });
+	}
+
+	private send(obj: unknown): void {
+		const stdin = this.proc?.stdin;
+		if (stdin && !stdin.destroyed && !this.exited) {
+			stdin.write(`${JSON.stringify(obj)}\n`);
+		}
+	}
+
+	private line(line: string): void {
+		let msg: { events?: PoolEvent[]; reply?: Record<string, unknown> };
+		try {
+			msg = JSON.parse(line) as typeof msg;
+		} catch {
+			return;
+		}
+		if (msg.events) {
+			const batch = msg.events.filter(() => !this.finished);
+			for (const e of batch) {
+				if (e.type === 'run.started') {
+					this.started = true;
+				} else if (e.type === 'run.finished') {
+					this.finished = e;
+				}
+			}
+			if (batch.length) {
+				applyEvents(this.model, batch);
+				this.sink(batch);
+			}
+			if (this.finished) {
+				this.proc?.stdin?.end(); // the runner exits on stdin EOF once it is done
+			}
+		} else if (msg.reply) {
+			const id = Number(msg.reply.id);
+			this.replies.get(id)?.(msg.reply);
+			this.replies.delete(id);
+		}
+	}
+
+	private command(cmd: Record<string, unknown>, timeoutMs = 5000): Promise<Record<string, unknown> | undefined> {
+		if (!this.proc || this.exited || this.finished) {
+			return Promise.resolve(undefined);
+		}
+		const id = this.nextId++;
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.replies.delete(id);
+				resolve(undefined);
+			}, timeoutMs);
+			this.replies.set(id, (r) => {
+				clearTimeout(timer);
+				resolve(r);
+			});
+			this.send({ ...cmd, id });
+		});
+	}
+
+	private async cancelTask(taskId: number): Promise<CancelTaskResult> {
+		const r = await this.command({ cmd: 'cancelTask', taskId });
+		if (!r) {
+			return { ok: false, reason: 'the run has ended' };
+		}
+		return r.ok === true ? { ok: true } : { ok: false, reason: String(r.reason ?? 'refused') };
+	}
+
+	private async cancel(): Promise<void> {
+		if (this.finished || !this.proc) {
+			await this.handle.done;
+			return;
+		}
+		void this.command({ cmd: 'cancel' });
+		const timer = setTimeout(() => this.killGroup(), CANCEL_GRACE_MS);
+		await this.handle.done;
+		clearTimeout(timer);
+	}
+
+	private async stacks(): Promise<string> {
+		const r = await this.command({ cmd: 'stacks' });
+		if (!r) {
+			throw new Error('the run has ended');
+		}
+		return String(r.text ?? '');
+	}
+
+	private killGroup(): void {
+		const pid = this.proc?.pid;
+		if (pid) {
+			try {
+				process.kill(-pid, 'SIGKILL');
+			} catch {
+				// the group is already empty
+			}
+		}
+	}
+
+	/** Ends the run from the host side (no interpreter, or the runner died). */
+	private fail(error: ErrorInfo): void {
+		if (this.finished) {
+			return;
+		}
+		const t = now();
+		const events: PoolEvent[] = [];
+		if (!this.started) {
+			const r = this.request;
+			events.push({ type: 'run.started', runId: r.runId, t, fn: r.fn, file: r.file, language: 'python', pool: r.pool, workers: r.workers ?? 0, options: { workers: r.workers ?? 0 }, inputCount: 0, cores: 0, runtime: 'python (not started)', stages: [] });
+		}
+		for (const task of this.model.tasks.values()) {
+			if (!isTerminal(task.state)) {
+				events.push({ type: 'task.failed', runId: this.request.runId, t, taskId: task.taskId, error: { ...error, message: `the runner died before this task ended: ${error.message}` } });
+			}
+		}
+		applyEvents(this.model, events);
+		const started = this.model.started?.t ?? t;
+		this.finished = {
+			type: 'run.finished', runId: this.request.runId, t, outcome: 'error', wallMs: t - started,
+			counts: { ...this.model.counts }, throughput: 0, workers: [], error,
+		};
+		events.push(this.finished);
+		this.sink(events);
+		if (!this.proc || this.exited) {
+			this.resolveDone(this.finished);
+		}
+	}
+}

@@ -71,14 +71,19 @@ describe('poolscope CLI', function () {
 	it('SIGINT cancels the run cleanly (exit 1, run cancelled)', async () => {
 		const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', 'process', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
+		let stderr = '';
+		let sent = false;
+		child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
 		child.stdout.setEncoding('utf8').on('data', (d: string) => {
 			stdout += d;
-			if (stdout.includes('"task.started"')) {
+			if (!sent && stdout.includes('"task.started"')) {
+				sent = true;
 				child.kill('SIGINT');
 			}
 		});
-		const code = await new Promise<number | null>((r) => child.on('close', r));
-		assert.equal(code, 1);
+		const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+		assert.equal(code, 1, `exit ${code} signal ${signal}\n${stderr}`);
+		assert.match(stderr, /cancelling/);
 		const end = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent).pop()!;
 		assert.equal(end.type, 'run.finished');
 		assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');

@@ -1,0 +1,146 @@
+"""Worker-side half of Poolscope's Python runner: what runs inside pool workers.
+
+Lives in its own module (not the runner script) so that process-pool workers can import it
+by name under every start method (fork, spawn, forkserver).
+"""
+import faulthandler
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+
+_notices = None  # multiprocessing queue to the runner (process pools only)
+_stack_dir = None
+
+
+def now_ms():
+    return time.monotonic() * 1000.0
+
+
+def preview(value, limit=200):
+    try:
+        text = repr(value)
+    except Exception as e:  # a broken __repr__ must not fail the task
+        text = "<unrepresentable %s: %s>" % (type(value).__name__, e)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+class _TaskStream:
+    """sys.stdout/sys.stderr replacement: text written by a task goes to that task."""
+
+    def __init__(self, name, real, sink):
+        self._name = name
+        self._real = real
+        self._sink = sink
+        self._local = threading.local()
+
+    def bind(self, task_id):
+        self._local.task_id = task_id
+        self._local.pending = ""
+
+    def unbind(self):
+        task_id = getattr(self._local, "task_id", None)
+        rest = getattr(self._local, "pending", "")
+        if task_id is not None and rest:
+            self._sink(task_id, self._name, rest)
+        self._local.task_id = None
+        self._local.pending = ""
+
+    def write(self, text):
+        task_id = getattr(self._local, "task_id", None)
+        if task_id is None:
+            return self._real.write(text)
+        # Whole lines per event: print() writes the text and the newline separately.
+        buf = self._local.pending + text
+        cut = buf.rfind("\n") + 1
+        if cut:
+            self._sink(task_id, self._name, buf[:cut])
+        self._local.pending = buf[cut:]
+        if len(self._local.pending) > 8192:
+            self._sink(task_id, self._name, self._local.pending)
+            self._local.pending = ""
+        return len(text)
+
+    def flush(self):
+        try:
+            self._real.flush()
+        except Exception:
+            pass
+
+    def isatty(self):
+        return False
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def fileno(self):
+        return self._real.fileno()
+
+
+_streams = None
+
+
+def install_streams(sink):
+    global _streams
+    if _streams is None:
+        _streams = (
+            _TaskStream("stdout", sys.stdout, sink),
+            _TaskStream("stderr", sys.stderr, sink),
+        )
+        sys.stdout, sys.stderr = _streams
+    else:
+        # A forked worker inherits the runner's streams: point them at this process's sink.
+        for s in _streams:
+            s._sink = sink
+    return _streams
+
+
+def _queue_sink(task_id, stream, text):
+    _notices.put(("output", task_id, stream, text))
+
+
+def process_initializer(notices, stack_dir):
+    """Runs once in every process-pool worker."""
+    global _notices, _stack_dir
+    _notices = notices
+    _stack_dir = stack_dir
+    # Stacks on demand: the runner sends SIGUSR1 and reads the file.
+    path = os.path.join(stack_dir, "%d.txt" % os.getpid())
+    f = open(path, "w")
+    faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
+    install_streams(_queue_sink)
+    notices.put(("worker", os.getpid(), now_ms()))
+
+
+def run_in_process(fn, task_id, args):
+    """The callable a ProcessPoolExecutor runs: the user's function, timed and instrumented."""
+    pid = os.getpid()
+    _notices.put(("start", task_id, pid, now_ms()))
+    for s in _streams:
+        s.bind(task_id)
+    cpu0 = time.process_time()
+    start = now_ms()
+    try:
+        value = fn(*args)
+    finally:
+        end = now_ms()
+        cpu = (time.process_time() - cpu0) * 1000.0
+        for s in _streams:
+            s.unbind()
+        _notices.put(("end", task_id, pid, end))
+    # Fail like the executor would, but with a message naming the value's type.
+    try:
+        pickle.dumps(value)
+    except Exception as e:
+        raise ResultNotPicklable(
+            "the result of type %s cannot be pickled, so it cannot travel back from the worker process: %s"
+            % (type(value).__name__, e)
+        ) from None
+    return (value, preview(value), start, end, cpu, pid)
+
+
+class ResultNotPicklable(Exception):
+    pass

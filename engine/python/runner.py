@@ -1,0 +1,765 @@
+"""Poolscope's Python runner: runs one function on a real concurrent.futures pool and reports
+every step as Poolscope protocol events (JSON lines on file descriptor 3, never the user's
+stdout). Standard library only; Python 3.9+.
+
+The host writes the request as one JSON line on stdin, then commands (one JSON object a line):
+{"cmd": "cancelTask", "taskId": N}, {"cmd": "cancel"}, {"cmd": "stacks"}. End of stdin means
+the host is gone: the runner ends its workers and exits (no orphans).
+"""
+import sys
+
+if sys.version_info < (3, 9):
+    sys.stderr.write("POOLSCOPE_PYTHON_TOO_OLD %d.%d\n" % sys.version_info[:2])
+    sys.exit(3)
+
+import ast
+import concurrent.futures as cf
+import importlib
+import inspect
+import json
+import multiprocessing
+import os
+import platform
+import re
+import signal
+import tempfile
+import threading
+import time
+import traceback
+from concurrent.futures.process import BrokenProcessPool
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import poolscope_worker as pw  # noqa: E402
+
+RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+FRAME_RE = re.compile(r'File "(.+?)", line (\d+), in (.+)')
+PICKLE_HINT = (
+    "A process pool sends the function and every argument and result to another process with pickle. "
+    "Use a module-level function and plain data (no lambdas, nested functions, locks, open files or sockets), "
+    "or run it on the thread pool, which needs no pickling."
+)
+
+
+class Emitter:
+    """Batches events onto fd 3 every 50 ms (or at 2000 events) from any thread."""
+
+    def __init__(self, run_id, fd):
+        self.run_id = run_id
+        self.out = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8")
+        self.lock = threading.Lock()
+        self.buf = []
+        self.closed = False
+        t = threading.Thread(target=self._loop, name="poolscope-emitter", daemon=True)
+        t.start()
+
+    def emit(self, type_, t=None, **fields):
+        fields["type"] = type_
+        fields["runId"] = self.run_id
+        fields["t"] = pw.now_ms() if t is None else t
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.append(fields)
+            big = len(self.buf) >= 2000
+        if big:
+            self.flush()
+
+    def reply(self, obj):
+        self.flush()
+        with self.lock:
+            self.out.write(json.dumps({"reply": obj}) + "\n")
+            self.out.flush()
+
+    def flush(self):
+        with self.lock:
+            if not self.buf:
+                return
+            batch, self.buf = self.buf, []
+            self.out.write(json.dumps({"events": batch}, default=str) + "\n")
+            self.out.flush()
+
+    def close(self):
+        self.flush()
+        with self.lock:
+            self.closed = True
+
+    def _loop(self):
+        while not self.closed:
+            time.sleep(0.05)
+            try:
+                self.flush()
+            except Exception:
+                return
+
+
+def frames_of(text, user_dir):
+    frames = []
+    for m in FRAME_RE.finditer(text):
+        path = m.group(1)
+        user = (
+            path.startswith(user_dir)
+            and not path.startswith(RUNNER_DIR)
+            and "site-packages" not in path
+        )
+        frames.append({"file": path, "line": int(m.group(2)), "function": m.group(3).strip(), "user": user})
+    return frames
+
+
+def strip_runner_frames(text):
+    """Drops the runner's own frames from a traceback: the user should see their code."""
+    out = []
+    skip = False
+    for line in text.splitlines():
+        m = FRAME_RE.search(line)
+        if m:
+            skip = m.group(1).startswith(RUNNER_DIR) or "/concurrent/futures/" in m.group(1)
+            if skip:
+                continue
+        elif skip and line.startswith("    "):
+            continue  # the skipped frame's source line and its ^^^ markers
+        else:
+            skip = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def error_info(exc, user_dir, kind=None):
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = strip_runner_frames(text)
+    name = type(exc).__name__
+    message = str(exc)
+    hint = None
+    if kind is None:
+        kind = "exception"
+        if isinstance(exc, BrokenProcessPool):
+            kind = "brokenPool"
+        elif isinstance(exc, SystemExit):
+            kind = "systemExit"
+            message = "the task called sys.exit(%s)" % (exc.code,)
+            hint = "sys.exit() raises SystemExit; in a pool it ends the task, not the program. Return or raise instead."
+        elif isinstance(exc, pw.ResultNotPicklable):
+            kind = "pickling"
+            hint = PICKLE_HINT
+        elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
+            kind = "pickling"
+            hint = PICKLE_HINT
+    info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
+    if hint:
+        info["hint"] = hint
+    return info
+
+
+class Run:
+    def __init__(self, req, emitter):
+        self.req = req
+        self.em = emitter
+        self.file = os.path.abspath(req["file"])
+        self.user_dir = os.path.dirname(self.file)
+        self.pool = req["pool"]
+        self.mode = req.get("mode") or "submit"
+        self.timeout_ms = req.get("timeoutMs") or 0
+        self.t0 = pw.now_ms()
+        self.lock = threading.RLock()
+        self.futures = []
+        self.tasks = {}  # task_id -> dict(state, start, worker, ...)
+        self.counts = {"submitted": 0, "finished": 0, "failed": 0, "cancelled": 0, "timedOut": 0, "rejected": 0}
+        self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
+        self.executor = None
+        self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
+        self.cancelling = False
+        self.broken = None
+        self.done_event = threading.Event()
+        self.ended = 0
+        self.total = 0
+        self.stack_dir = None
+        self.notices = None
+
+    # ---- events ----
+    def worker_for(self, key, pid=None, thread_id=None):
+        with self.lock:
+            w = self.workers.get(key)
+            if w is None:
+                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False}
+                self.workers[key] = w
+                fields = {"workerId": w["workerId"]}
+                if pid is not None:
+                    fields["pid"] = pid
+                if thread_id is not None:
+                    fields["threadId"] = thread_id
+                self.em.emit("worker.started", t=w["startedAt"], **fields)
+            return w
+
+    def task_started(self, task_id, worker, t):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["state"] in ("running", "ended"):
+                return
+            task["state"] = "running"
+            task["start"] = t
+            task["worker"] = worker["workerId"]
+        self.em.emit("task.started", t=t, taskId=task_id, workerId=worker["workerId"])
+
+    def end_task(self, task_id, state):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["state"] == "ended":
+                return False
+            task["state"] = "ended"
+            self.counts[state] += 1
+            self.ended += 1
+            if self.ended >= self.total:
+                self.done_event.set()
+            return True
+
+    # ---- the thread-pool wrapper (runs in worker threads) ----
+    def thread_task(self, task_id, args):
+        ident = threading.get_ident()
+        worker = self.worker_for(ident, thread_id=threading.get_native_id())
+        start = pw.now_ms()
+        self.task_started(task_id, worker, start)
+        for s in self.streams:
+            s.bind(task_id)
+        cpu0 = time.thread_time()
+        try:
+            value = self.fn(*args)
+        finally:
+            cpu = (time.thread_time() - cpu0) * 1000.0
+            end = pw.now_ms()
+            for s in self.streams:
+                s.unbind()
+        return (value, pw.preview(value), start, end, cpu, None)
+
+    def output_sink(self, task_id, stream, text):
+        self.em.emit("task.output", taskId=task_id, stream=stream, text=text[:65536])
+
+    # ---- setup ----
+    def load(self):
+        req = self.req
+        if not os.path.isfile(self.file):
+            raise LoadFailure({"kind": "load", "name": "FileNotFoundError", "message": "file not found: %s" % self.file})
+        sys.path.insert(0, self.user_dir)
+        module_name = os.path.splitext(os.path.basename(self.file))[0]
+        try:
+            with open(self.file, "rb") as f:
+                source = f.read()
+            compile(source, self.file, "exec")
+        except SyntaxError as e:
+            raise LoadFailure({
+                "kind": "load", "name": type(e).__name__,
+                "message": "%s:%s:%s: %s" % (e.filename or self.file, e.lineno, e.offset, e.msg),
+                "stack": "".join(traceback.format_exception_only(type(e), e)),
+                "frames": [{"file": e.filename or self.file, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
+            })
+        try:
+            module = importlib.import_module(module_name)
+            if os.path.abspath(getattr(module, "__file__", "") or "") != self.file:
+                raise LoadFailure({
+                    "kind": "load", "name": "ImportError",
+                    "message": "importing %s found another module named %r (%s)" % (self.file, module_name, getattr(module, "__file__", "built-in")),
+                    "hint": "Rename the file: its name shadows an installed or standard module.",
+                })
+        except LoadFailure:
+            raise
+        except BaseException as e:  # noqa: B036 - user code may raise anything at import
+            info = error_info(e, self.user_dir, kind="load")
+            info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
+            raise LoadFailure(info)
+        fn_name = req["fn"]
+        fn = getattr(module, fn_name, None)
+        if not callable(fn):
+            names = sorted(n for n, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__)
+            raise LoadFailure({
+                "kind": "load", "name": "FunctionNotFound",
+                "message": "no top-level function %r in %s" % (fn_name, self.file),
+                "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
+            })
+        if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name:
+            raise LoadFailure({
+                "kind": "pickling", "name": "PicklingError",
+                "message": "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in fn.__qualname__ else "not defined at the top level under that name (%s)" % fn.__qualname__),
+                "hint": PICKLE_HINT,
+            })
+        self.fn = fn
+        inputs = req["inputs"].strip()
+        try:
+            if re.fullmatch(r"\d+", inputs):
+                items = range(int(inputs))
+            else:
+                items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
+            items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in items]
+        except BaseException as e:  # noqa: B036
+            raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], e)})
+        return items
+
+    def default_method(self):
+        return multiprocessing.get_start_method(allow_none=False)
+
+    def start(self):
+        req = self.req
+        try:
+            items = self.load()
+            load_error = None
+        except LoadFailure as f:
+            items = []
+            load_error = f.info
+        cores = os.cpu_count() or 1
+        if self.pool == "serial":
+            workers = 1
+        elif req.get("workers"):
+            workers = int(req["workers"])
+        elif self.pool == "thread":
+            workers = min(32, cores + 4)
+        else:
+            workers = cores
+        self.workers_n = workers
+        method = None
+        if self.pool == "process":
+            method = req.get("startMethod") or self.default_method()
+        stages = ["pending", "callQueue", "executing", "resultQueue"] if self.pool == "process" else ["pending", "executing"]
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        started = {
+            "fn": req["fn"], "file": self.file, "language": "python", "pool": self.pool, "workers": workers,
+            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode},
+            "inputCount": len(items), "cores": cores,
+            "runtime": "%s %s%s" % (platform.python_implementation(), platform.python_version(), "" if gil else " (free-threaded)"),
+            "gil": gil, "stages": stages,
+        }
+        if method:
+            started["startMethod"] = method
+            started["defaultStartMethod"] = self.default_method()
+        self.em.emit("run.started", t=self.t0, **started)
+        if load_error:
+            self.finish("error", load_error)
+            return
+        self.total = len(items)
+        self.streams = pw.install_streams(self.output_sink)
+        if self.pool == "process":
+            ctx = multiprocessing.get_context(method)
+            self.notices = ctx.SimpleQueue()
+            self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-")
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir))
+            threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
+        else:
+            self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
+        t = pw.now_ms()
+        for task_id, args in enumerate(items):
+            self.tasks[task_id] = {"state": "pending", "args": args}
+            self.counts["submitted"] += 1
+            self.em.emit("task.submitted", t=t, taskId=task_id, input=pw.preview(args if len(args) != 1 else args[0]))
+            self.em.emit("task.queued", t=t, taskId=task_id, stage="pending")
+        threading.Thread(target=self.monitor, name="poolscope-monitor", daemon=True).start()
+        if self.total == 0:
+            self.finish("completed")
+            return
+        if self.mode == "map":
+            self.run_map(items)
+        else:
+            for task_id, args in enumerate(items):
+                if self.pool == "process":
+                    f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
+                else:
+                    f = self.executor.submit(self.thread_task, task_id, args)
+                self.futures.append(f)
+                if self.pool == "process":
+                    self.remember_processes()
+                f.add_done_callback(lambda fut, i=task_id: self.future_done(i, fut))
+        while not self.done_event.wait(0.1):
+            # Threads cannot be stopped: after a grace, the run ends without them and the
+            # runner's exit ends them.
+            if self.cancelling and self.pool != "process" and pw.now_ms() - self.cancel_t > 2000:
+                break
+        self.finish("cancelled" if self.cancelling else "completed")
+
+    def run_map(self, items):
+        fn = pw.run_in_process if self.pool == "process" else None
+        chunksize = int(self.req.get("chunksize") or 1)
+        if self.pool == "process":
+            it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
+        else:
+            it = self.executor.map(self.thread_task, range(len(items)), items)
+        task_id = 0
+        try:
+            for result in it:
+                self.result(task_id, result)
+                task_id += 1
+        except BaseException as e:  # noqa: B036
+            if task_id < len(items):
+                self.fail(task_id, e)
+                rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
+                for later in range(task_id + 1, len(items)):
+                    if self.end_task(later, "cancelled"):
+                        self.em.emit("task.cancelled", taskId=later, reason=rest, wasRunning=False)
+        self.done_event.set()
+
+    # ---- results ----
+    def future_done(self, task_id, fut):
+        if fut.cancelled():
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled" if self.cancelling else "cancelled by user", wasRunning=False)
+            return
+        exc = fut.exception()
+        if exc is None:
+            self.result(task_id, fut.result())
+        else:
+            self.fail(task_id, exc)
+
+    def result(self, task_id, result):
+        _value, text, start, end, cpu, pid = result
+        with self.lock:
+            task = self.tasks[task_id]
+            if task.get("timedOut"):
+                return
+        worker = self.worker_of(task_id, pid)
+        if worker is not None:
+            if self.tasks[task_id]["state"] != "running":
+                self.task_started(task_id, worker, start)
+            worker["tasks"] += 1
+            worker["busyMs"] += end - start
+        if self.end_task(task_id, "finished"):
+            task["wall"] = end - start
+            task["cpu"] = cpu
+            self.em.emit("task.finished", t=max(end, pw.now_ms()) if self.pool == "process" else end, taskId=task_id,
+                         workerId=worker["workerId"] if worker else -1, durationMs=end - start, cpuMs=cpu, result=text)
+
+    def worker_of(self, task_id, pid):
+        with self.lock:
+            task = self.tasks[task_id]
+            if pid is not None:
+                return self.worker_for(pid, pid=pid)
+            wid = task.get("worker")
+            for w in self.workers.values():
+                if w["workerId"] == wid:
+                    return w
+        return None
+
+    def remember_processes(self):
+        procs = getattr(self.executor, "_processes", None) or {}
+        for pid, p in list(procs.items()):
+            self.processes.setdefault(pid, p)
+
+    def fail(self, task_id, exc):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task.get("timedOut") or task["state"] == "ended":
+                return
+        if isinstance(exc, BrokenProcessPool) and self.cancelling:
+            # We terminated the workers to cancel the run: that is a cancellation, not a fault.
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled: its worker process was terminated", wasRunning=task["state"] in ("running", "callQueue"))
+            return
+        info = error_info(exc, self.user_dir)
+        if isinstance(exc, BrokenProcessPool):
+            self.broken = True
+            self.remember_processes()
+            for p in list(self.processes.values()):
+                if p.exitcode is None and not p.is_alive():
+                    p.join(0.5)
+            dead = [(pid, p.exitcode) for pid, p in list(self.processes.items()) if p.exitcode not in (None, 0)]
+            if dead:
+                info["message"] = "%s (worker %s)" % (
+                    info["message"] or "a worker process died",
+                    ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal.Signals(-code).name) if code < 0 else "exited with code %d" % code) for pid, code in dead),
+                )
+            info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
+            if task["state"] == "running" and dead:
+                info["kind"] = "workerExited"
+        worker = self.worker_of(task_id, None)
+        now = pw.now_ms()
+        duration = now - task["start"] if task.get("start") else None
+        if self.end_task(task_id, "failed"):
+            fields = {"taskId": task_id, "error": info}
+            if worker:
+                fields["workerId"] = worker["workerId"]
+            if duration is not None:
+                fields["durationMs"] = duration
+            self.em.emit("task.failed", **fields)
+
+    # ---- worker processes' notices ----
+    def drain_notices(self):
+        while not self.done_event.is_set() or not self.notices.empty():
+            try:
+                msg = self.notices.get()
+            except (EOFError, OSError):
+                return
+            kind = msg[0]
+            if kind == "worker":
+                self.worker_for(msg[1], pid=msg[1])
+            elif kind == "start":
+                _, task_id, pid, t = msg
+                self.task_started(task_id, self.worker_for(pid, pid=pid), t)
+            elif kind == "end":
+                _, task_id, pid, t = msg
+                with self.lock:
+                    task = self.tasks[task_id]
+                    queued = task["state"] == "running"
+                if queued:
+                    self.em.emit("task.queued", t=t, taskId=task_id, stage="resultQueue")
+            elif kind == "output":
+                _, task_id, stream, text = msg
+                self.output_sink(task_id, stream, text)
+            elif kind == "stop":
+                return
+
+    # ---- the monitor: call-queue stage, depths, timeouts, worker processes ----
+    def monitor(self):
+        next_check = 0
+        last_depths = None
+        while not self.done_event.is_set():
+            time.sleep(0.02)
+            if self.executor is None:
+                continue
+            self.remember_processes()
+            with self.lock:
+                if self.pool == "process":
+                    while next_check < len(self.futures):
+                        f = self.futures[next_check]
+                        task = self.tasks[next_check]
+                        if f.running() or f.done():
+                            if task["state"] == "pending":
+                                task["state"] = "callQueue"
+                                self.em.emit("task.queued", taskId=next_check, stage="callQueue")
+                            next_check += 1
+                        else:
+                            break
+                depths = {"pending": 0, "executing": 0}
+                if self.pool == "process":
+                    depths.update({"callQueue": 0, "resultQueue": 0})
+                for task in self.tasks.values():
+                    st = task["state"]
+                    if st == "pending":
+                        depths["pending"] += 1
+                    elif st == "callQueue":
+                        depths["callQueue"] += 1
+                    elif st == "running":
+                        depths["executing"] += 1
+                if self.timeout_ms:
+                    now = pw.now_ms()
+                    for task_id, task in self.tasks.items():
+                        if task["state"] == "running" and not task.get("timedOut") and now - task["start"] > self.timeout_ms:
+                            self.time_out(task_id, task)
+            full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
+            if depths != last_depths:
+                last_depths = depths
+                fields = {"depths": depths}
+                if full:
+                    fields["full"] = full
+                self.em.emit("queue.depth", **fields)
+
+    def time_out(self, task_id, task):
+        task["timedOut"] = True
+        stacks = self.snapshot()
+        worker = self.worker_of(task_id, None)
+        info = {
+            "kind": "timeout", "name": "TimeoutError",
+            "message": "task %d ran past its timeout of %d ms" % (task_id, self.timeout_ms),
+            "stack": stacks,
+        }
+        if self.pool == "process" and worker and worker.get("pid"):
+            info["hint"] = "Its worker process (pid %d) was killed. A ProcessPoolExecutor whose worker dies is broken, so the tasks still pending fail with BrokenProcessPool." % worker["pid"]
+            try:
+                os.kill(worker["pid"], signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            info["hint"] = "Python cannot stop a thread: it keeps running until the function returns. The stacks above show where every worker is."
+        self.em.emit("run.warning", message="task %d timed out; stacks of every worker taken" % task_id, detail=stacks)
+        if self.end_task(task_id, "timedOut"):
+            fields = {"taskId": task_id, "error": info}
+            if worker:
+                fields["workerId"] = worker["workerId"]
+                fields["durationMs"] = pw.now_ms() - task["start"]
+            self.em.emit("task.failed", **fields)
+
+    # ---- commands ----
+    def cancel_task(self, task_id):
+        with self.lock:
+            task = self.tasks.get(task_id)
+            if task is None:
+                return {"ok": False, "reason": "there is no task %d" % task_id}
+            if task["state"] == "ended":
+                return {"ok": False, "reason": "task %d has already ended" % task_id}
+            if task["state"] == "callQueue":
+                return {"ok": False, "reason": "task %d is in the call queue: its future is already RUNNING, and Future.cancel() refuses" % task_id}
+            if task["state"] == "running":
+                return {"ok": False, "reason": "task %d is running; Future.cancel() cannot stop it" % task_id}
+        if task_id < len(self.futures) and self.futures[task_id].cancel():
+            return {"ok": True}
+        return {"ok": False, "reason": "Future.cancel() refused: task %d already left the pending queue" % task_id}
+
+    def cancel(self):
+        if self.cancelling:
+            return
+        self.cancelling = True
+        self.cancel_t = pw.now_ms()
+        if self.executor is None:
+            return
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.pool == "process":
+            for pid, p in list(self.processes.items()):
+                try:
+                    p.terminate()
+                except Exception:
+                    pass
+            threading.Thread(target=self.kill_after_grace, daemon=True).start()
+            # Running futures of killed workers end as BrokenProcessPool; report them as cancelled.
+        else:
+            running = [i for i, t in self.tasks.items() if t["state"] == "running"]
+            if running:
+                self.em.emit("run.warning", message="%d thread(s) still running: Python cannot stop a thread, so they run until their function returns" % len(running))
+
+    def kill_after_grace(self):
+        time.sleep(1.0)
+        for pid, p in list(self.processes.items()):
+            if p.exitcode is None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def snapshot(self):
+        parts = []
+        if self.pool == "process":
+            pids = [pid for pid, p in list(self.processes.items()) if p.exitcode is None]
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGUSR1)
+                except OSError:
+                    pass
+            time.sleep(0.3)
+            for pid in pids:
+                path = os.path.join(self.stack_dir, "%d.txt" % pid)
+                try:
+                    with open(path) as f:
+                        text = f.read()
+                    open(path, "w").close()
+                except OSError:
+                    text = "(no stack: the process is gone)"
+                parts.append("Worker process %d:\n%s" % (pid, text.strip()))
+        else:
+            frames = sys._current_frames()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, w in list(self.workers.items()):
+                frame = frames.get(ident)
+                if frame is None:
+                    continue
+                running = [tid for tid, t in self.tasks.items() if t.get("worker") == w["workerId"] and t["state"] == "running"]
+                stack = "".join(traceback.format_stack(frame))
+                parts.append("Worker %d (%s, thread %s)%s:\n%s" % (w["workerId"], names.get(ident, "?"), w.get("threadId"), (" running task %d" % running[0]) if running else "", strip_runner_frames(stack)))
+        return "\n\n".join(parts) if parts else "(no worker is running)"
+
+    # ---- the end ----
+    def finish(self, outcome, error=None):
+        if self.executor is not None:
+            if self.pool == "process" or not self.cancelling:
+                self.executor.shutdown(wait=self.pool != "process" or not self.cancelling, cancel_futures=True)
+            if self.notices is not None:
+                try:
+                    self.notices.put(("stop",))
+                except Exception:
+                    pass
+        # Anything that never got an answer (a cancelled run) ends as cancelled.
+        with self.lock:
+            for task_id, task in self.tasks.items():
+                if task["state"] != "ended":
+                    was_running = task["state"] in ("running", "callQueue")
+                    reason = "run cancelled"
+                    if was_running and self.pool != "process":
+                        reason = "run cancelled while running: Python cannot stop a thread, so the runner process ended it"
+                    if self.end_task(task_id, "cancelled"):
+                        self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=was_running)
+        end = pw.now_ms()
+        for key, w in list(self.workers.items()):
+            code, sig = 0, None
+            if self.pool == "process":
+                p = self.processes.get(key)
+                if p is not None:
+                    p.join(timeout=1)
+                    if p.exitcode is not None and p.exitcode < 0:
+                        code, sig = None, signal.Signals(-p.exitcode).name
+                    else:
+                        code = p.exitcode
+            reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
+            self.em.emit("worker.exited", t=end, workerId=w["workerId"], code=code, signal=sig, reason=reason)
+        wall = end - self.t0
+        summary = []
+        for w in self.workers.values():
+            alive = max(1e-6, end - w["startedAt"])
+            s = {"workerId": w["workerId"], "tasks": w["tasks"], "busyMs": w["busyMs"], "utilization": min(1.0, w["busyMs"] / alive)}
+            if w.get("pid") is not None:
+                s["pid"] = w["pid"]
+            if w.get("threadId") is not None:
+                s["threadId"] = w["threadId"]
+            summary.append(s)
+        fields = {"outcome": outcome, "wallMs": wall, "counts": self.counts, "throughput": (self.ended / wall * 1000.0) if wall > 0 else 0, "workers": summary}
+        if error:
+            fields["error"] = error
+        if self.pool == "thread":
+            walls = sum(t.get("wall", 0) for t in self.tasks.values())
+            cpus = sum(t.get("cpu", 0) for t in self.tasks.values())
+            # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
+            # while it idled is I/O. process_time covers every thread of this process.
+            busy = (time.process_time() * 1000.0) / wall if wall > 0 else 0
+            if walls > 0 and busy > 0.6:
+                fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
+            elif walls > 0:
+                fields["gilWaitShare"] = 0.0
+        self.em.emit("run.finished", t=end, **fields)
+        self.em.close()
+        self.done_event.set()
+
+
+class LoadFailure(Exception):
+    def __init__(self, info):
+        super().__init__(info.get("message"))
+        self.info = info
+
+
+def main():
+    # Commands come on a private copy of stdin: a forked worker closes sys.stdin at start, and
+    # would deadlock on its lock if our reader thread held it at fork time.
+    control = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    sys.stdin = open(os.devnull)
+    request = json.loads(control.readline())
+    emitter = Emitter(request["runId"], 3)
+    run = Run(request, emitter)
+
+    def commands():
+        for line in control:
+            try:
+                cmd = json.loads(line)
+            except ValueError:
+                continue
+            c = cmd.get("cmd")
+            if c == "cancelTask":
+                emitter.reply({"id": cmd.get("id"), **run.cancel_task(int(cmd["taskId"]))})
+            elif c == "cancel":
+                run.cancel()
+                emitter.reply({"id": cmd.get("id"), "ok": True})
+            elif c == "stacks":
+                emitter.reply({"id": cmd.get("id"), "text": run.snapshot()})
+        # stdin closed: the host is gone (or wants us gone). End the workers, then ourselves.
+        for pid in list(run.processes):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(0 if run.done_event.is_set() else 1)
+
+    threading.Thread(target=commands, name="poolscope-commands", daemon=True).start()
+    try:
+        run.start()
+    except BaseException as e:  # noqa: B036 - report, never hide
+        info = {"kind": "internal", "name": type(e).__name__, "message": "Poolscope's runner failed: %s" % e, "stack": traceback.format_exc()}
+        try:
+            run.finish("error", info)
+        except Exception:
+            pass
+    emitter.close()
+    sys.stdout.flush()
+    # Leave at once: worker threads of a cancelled thread pool may still run, and only
+    # process exit ends them.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

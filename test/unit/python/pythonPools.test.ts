@@ -1,0 +1,269 @@
+/** The Python backend with a real interpreter, real ThreadPoolExecutor and ProcessPoolExecutor. */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { processesWithEnv, waitFor } from '../../harness/processes';
+import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
+
+async function noPythonLeft(): Promise<void> {
+	assert.ok(await waitFor(() => pythonProcesses().length === 0, 8_000), `left behind: ${pythonProcesses().join(' | ')}`);
+}
+
+function checkProtocol(events: PoolEvent[]): void {
+	assert.equal(events[0]?.type, 'run.started');
+	assert.equal(events[events.length - 1]?.type, 'run.finished');
+	const end = ofType(events, 'run.finished')[0]!;
+	const c = end.counts;
+	assert.equal(c.submitted, c.finished + c.failed + c.cancelled + c.timedOut + c.rejected);
+	const model = createRunModel(end.runId);
+	applyEvents(model, events);
+	assert.deepEqual(model.counts, c, 'the shared reducer agrees with the runner');
+	const started = new Set(ofType(events, 'worker.started').map((w) => w.workerId));
+	for (const e of ofType(events, 'task.started')) {
+		assert.ok(started.has(e.workerId), `task ${e.taskId} on unknown worker ${e.workerId}`);
+	}
+	assert.deepEqual(new Set(ofType(events, 'worker.exited').map((w) => w.workerId)), started);
+}
+
+describe('Python backend: real pools', function () {
+	this.timeout(60_000);
+	afterEach(noPythonLeft);
+
+	for (const pool of ['thread', 'process', 'serial'] as const) {
+		it(`${pool}: runs every input on a real executor and reports the pipeline`, async () => {
+			const r = pyRun({ fn: 'square', inputs: 'range(6)', pool });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			assert.equal(end.counts.finished, 6);
+			checkProtocol(r.events);
+			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => Number(e.result)).sort((a, b) => a - b), [0, 1, 4, 9, 16, 25]);
+			const s = ofType(r.events, 'run.started')[0]!;
+			assert.equal(s.language, 'python');
+			assert.match(s.runtime, /^CPython 3\.\d+/);
+			if (pool === 'process') {
+				assert.deepEqual(s.stages, ['pending', 'callQueue', 'executing', 'resultQueue']);
+				assert.equal(s.startMethod, s.defaultStartMethod);
+				assert.ok(ofType(r.events, 'worker.started').every((w) => typeof w.pid === 'number'));
+			} else {
+				assert.deepEqual(s.stages, ['pending', 'executing']);
+				assert.ok(ofType(r.events, 'worker.started').every((w) => typeof w.threadId === 'number'));
+			}
+			assert.ok(ofType(r.events, 'task.finished').every((e) => typeof e.cpuMs === 'number' && e.durationMs >= 0));
+		});
+	}
+
+	it('process pool with spawn and forkserver start methods, and map with chunksize', async () => {
+		for (const startMethod of ['spawn', 'forkserver'] as const) {
+			const r = pyRun({ fn: 'add', inputs: '[(1, 2), (3, 4)]', pool: 'process', startMethod });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2, `${startMethod}: ${JSON.stringify(end.error)}`);
+			assert.equal(ofType(r.events, 'run.started')[0]!.startMethod, startMethod);
+			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => e.result).sort(), ['3', '7']);
+		}
+		const m = pyRun({ fn: 'square', inputs: '20', pool: 'process', mode: 'map', chunksize: 5 });
+		const end = await m.done;
+		assert.equal(end.counts.finished, 20);
+		checkProtocol(m.events);
+	});
+
+	it('a future in the call queue shows as such (bounded at workers + 1)', async () => {
+		const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.2) for i in range(8)]', pool: 'process', workers: 1 });
+		await r.done;
+		const inCallQueue = ofType(r.events, 'task.queued').filter((q) => q.stage === 'callQueue');
+		assert.ok(inCallQueue.length >= 1, 'no future was seen in the call queue');
+		const depths = ofType(r.events, 'queue.depth');
+		assert.ok(depths.every((d) => (d.depths.callQueue ?? 0) <= 2), `call queue above max_workers + 1: ${JSON.stringify(depths.map((d) => d.depths))}`);
+		assert.ok(ofType(r.events, 'task.queued').some((q) => q.stage === 'resultQueue'));
+	});
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: print() is captured per task, whole lines, stdout and stderr`, async () => {
+			const r = pyRun({ fn: 'chatty', inputs: 'range(2)', pool });
+			await r.done;
+			const out = ofType(r.events, 'task.output');
+			const text = (id: number, stream: string) => out.filter((o) => o.taskId === id && o.stream === stream).map((o) => o.text).join('');
+			assert.equal(text(0, 'stdout'), 'task 0 step 0\ntask 0 step 1\ntask 0 step 2\n');
+			assert.equal(text(1, 'stdout'), 'task 1 step 0\ntask 1 step 1\ntask 1 step 2\n');
+			assert.equal(text(1, 'stderr'), 'err 1\n');
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: an exception fails its future with the traceback at the user's line`, async () => {
+			const r = pyRun({ fn: 'failing', inputs: 'range(4)', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			assert.equal(end.counts.failed, 2);
+			const f = ofType(r.events, 'task.failed')[0]!;
+			assert.equal(f.error.kind, 'exception');
+			assert.equal(f.error.name, 'ValueError');
+			const frame = f.error.frames?.filter((x) => x.user).pop();
+			assert.ok(frame && frame.file.endsWith('tasks.py') && frame.line === 47, `${JSON.stringify(f.error.frames)}\n${f.error.stack}`);
+			assert.doesNotMatch(f.error.stack ?? '', /poolscope_worker|runner\.py/, 'the runner\'s own frames are hidden');
+		});
+	}
+
+	describe('bad input gets a clear error', () => {
+		const loadError = async (partial: Parameters<typeof pyRun>[0]) => {
+			const r = pyRun(partial);
+			const end = await r.done;
+			assert.equal(end.outcome, 'error');
+			checkProtocol(r.events);
+			return end.error!;
+		};
+		it('missing file; missing function (listing the ones that exist)', async () => {
+			assert.match((await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'nope.py') })).message, /file not found: .*nope\.py/);
+			const e = await loadError({ fn: 'sqare', inputs: '1' });
+			assert.match(e.message, /no top-level function 'sqare'/);
+			assert.match(e.hint ?? '', /add, calls_sys_exit, chatty/);
+		});
+		it('syntax error and import error point at the user\'s line', async () => {
+			const s = await loadError({ fn: 'fine', inputs: '1', file: join(PY_FIXTURES, 'broken_syntax.py') });
+			assert.equal(s.name, 'SyntaxError');
+			assert.match(s.message, /broken_syntax\.py:5:\d+: /);
+			const i = await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'import_error.py') });
+			assert.match(i.message, /importing import_error\.py failed: ModuleNotFoundError/);
+			assert.ok(i.frames?.some((f) => f.user && f.line === 1));
+		});
+		it('a lambda as the target of a process pool: a pickling error with the fix', async () => {
+			const e = await loadError({ fn: 'shout', inputs: '1', pool: 'process' });
+			assert.equal(e.kind, 'pickling');
+			assert.match(e.message, /shout is a lambda/);
+			assert.match(e.hint ?? '', /module-level function.*thread pool/);
+		});
+		it('a lambda argument, and a result that cannot be pickled, fail their futures as pickling errors', async () => {
+			const a = pyRun({ fn: 'takes_anything', inputs: '[(lambda: 1,), (2,)]', pool: 'process' });
+			const endA = await a.done;
+			assert.equal(endA.counts.finished, 1);
+			assert.equal(ofType(a.events, 'task.failed')[0]?.error.kind, 'pickling');
+			const b = pyRun({ fn: 'returns_lambda', inputs: 'range(2)', pool: 'process' });
+			await b.done;
+			const fb = ofType(b.events, 'task.failed');
+			assert.equal(fb.length, 2);
+			assert.equal(fb[0]!.error.kind, 'pickling');
+			assert.match(fb[0]!.error.message, /result of type function cannot be pickled/);
+		});
+		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
+			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
+			await r.done;
+			assert.equal(ofType(r.events, 'task.failed')[0]?.error.kind, 'systemExit');
+		});
+		it('an interpreter that does not exist', async () => {
+			const e = await loadError({ fn: 'square', inputs: '1', pythonPath: '/nonexistent/python3' });
+			assert.equal(e.message, 'Python not found at /nonexistent/python3');
+		});
+		it('inputs that fail to evaluate', async () => {
+			const e = await loadError({ fn: 'square', inputs: 'undefined_name * 2' });
+			assert.match(e.message, /inputs 'undefined_name \* 2': name 'undefined_name' is not defined/);
+		});
+	});
+
+	describe('faults and control', () => {
+		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
+			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed');
+			const failed = ofType(r.events, 'task.failed');
+			assert.ok(failed.length >= 1);
+			assert.ok(failed.every((f) => f.error.kind === 'brokenPool' || f.error.kind === 'workerExited'), JSON.stringify(failed.map((f) => f.error.kind)));
+			assert.ok(failed.some((f) => /exited with code 3/.test(f.error.message)), failed.map((f) => f.error.message).join(' | '));
+			checkProtocol(r.events);
+		});
+
+		it('a segfault in a worker is reported with its signal', async () => {
+			const r = pyRun({ fn: 'segfault', inputs: '1', pool: 'process', workers: 1 });
+			await r.done;
+			const f = ofType(r.events, 'task.failed')[0]!;
+			assert.match(f.error.message, /SIGSEGV/);
+		});
+
+		it('cancels a pending future; refuses one that is running, with the reason', async () => {
+			const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(4)]', pool: 'thread', workers: 1 });
+			await waitFor(() => ofType(r.events, 'task.started').length > 0, 10_000);
+			const running = await r.handle.cancelTask(ofType(r.events, 'task.started')[0]!.taskId);
+			assert.equal(running.ok, false);
+			assert.match(running.ok ? '' : running.reason, /running; Future.cancel\(\) cannot stop it/);
+			assert.deepEqual(await r.handle.cancelTask(3), { ok: true });
+			const end = await r.done;
+			assert.equal(end.counts.cancelled, 1);
+			assert.equal(end.counts.finished, 3);
+		});
+
+		it('process pool: a future in the call queue cannot be cancelled, and says so', async () => {
+			const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.4) for i in range(6)]', pool: 'process', workers: 1 });
+			await waitFor(() => ofType(r.events, 'task.queued').some((q) => q.stage === 'callQueue' && q.taskId === 1), 10_000);
+			const res = await r.handle.cancelTask(1);
+			if (ofType(r.events, 'task.started').some((s) => s.taskId === 1)) {
+				assert.equal(res.ok, false); // it already started: refused either way
+			} else {
+				assert.deepEqual(res, { ok: false, reason: 'task 1 is in the call queue: its future is already RUNNING, and Future.cancel() refuses' });
+			}
+			assert.deepEqual(await r.handle.cancelTask(5), { ok: true });
+			await r.handle.cancel();
+		});
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: cancelling the run ends it promptly, pending futures cancelled, no process left`, async () => {
+				const r = pyRun({ fn: 'forever', inputs: 'range(5)', pool, workers: 2 });
+				await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
+				await r.handle.cancel();
+				const end = await r.done;
+				assert.equal(end.outcome, 'cancelled');
+				assert.equal(end.counts.cancelled, 5);
+				checkProtocol(r.events);
+				if (pool === 'thread') {
+					assert.ok(ofType(r.events, 'run.warning').some((w) => /Python cannot stop a thread/.test(w.message)));
+				}
+			});
+		}
+
+		it('a deadlock (a plain Lock taken twice) times out with a stack snapshot showing where it waits', async () => {
+			const r = pyRun({ fn: 'takes_lock_twice', inputs: '[1]', pool: 'thread', workers: 1, timeoutMs: 500 });
+			await waitFor(() => ofType(r.events, 'task.failed').length > 0, 15_000);
+			const f = ofType(r.events, 'task.failed')[0]!;
+			assert.equal(f.error.kind, 'timeout');
+			assert.match(f.error.stack ?? '', /takes_lock_twice/);
+			assert.match(f.error.stack ?? '', /with lock:/);
+			await r.handle.cancel();
+			const end = await r.done;
+			assert.equal(end.counts.timedOut, 1);
+		});
+
+		it('stack snapshot on demand, for process workers too', async () => {
+			const r = pyRun({ fn: 'forever', inputs: 'range(2)', pool: 'process', workers: 2 });
+			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
+			const text = await r.handle.snapshotStacks!();
+			assert.match(text, /Worker process \d+:/);
+			assert.match(text, /forever/);
+			await r.handle.cancel();
+			await r.done;
+		});
+
+		it('no Python process outlives its host: SIGKILL the host mid-run, the runner and workers go', async () => {
+			const tag = randomBytes(6).toString('hex');
+			const host = spawn(process.execPath, ['-e', `
+				const { startRun } = require(${JSON.stringify(join(__dirname, 'hostStandIn.entry.js'))});
+				startRun(${JSON.stringify({ file: join(PY_FIXTURES, 'tasks.py') })}.file);
+			`], { env: { ...process.env, POOLSCOPE_ORPHAN_TAG: tag }, stdio: ['ignore', 'pipe', 'inherit'] });
+			let out = '';
+			host.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+			assert.ok(await waitFor(() => out.includes('started'), 15_000), `host never started the run: ${out}`);
+			const tagged = () => processesWithEnv('POOLSCOPE_ORPHAN_TAG', tag).filter((p) => /python/.test(p.args));
+			assert.ok(tagged().length >= 3, `expected runner + 2 workers: ${tagged().map((p) => p.args).join(' | ')}`);
+			host.kill('SIGKILL');
+			assert.ok(await waitFor(() => tagged().length === 0, 5_000), `orphans: ${tagged().map((p) => `${p.pid} ${p.args}`).join(' | ')}`);
+		});
+	});
+
+	it('CPU-bound threads wait for the GIL: the run estimates it', async () => {
+		const r = pyRun({ fn: 'countdown', inputs: '[(2_000_000,)] * 4', pool: 'thread', workers: 4 });
+		const end = await r.done;
+		assert.ok((end.gilWaitShare ?? 0) > 0.3, `gilWaitShare ${end.gilWaitShare}`);
+		const s = pyRun({ fn: 'sleepy', inputs: '[(i, 0.2) for i in range(4)]', pool: 'thread', workers: 4 });
+		const endS = await s.done;
+		assert.ok((endS.gilWaitShare ?? 1) < 0.2, `sleeping is not GIL waiting: ${endS.gilWaitShare}`);
+	});
+});
