@@ -1,25 +1,177 @@
-/** Entry of the panel's webview bundle. */
-import type { HostToWebview, WebviewToHost } from './messages';
+/**
+ * The pool panel. Host messages update the runs; a frame loop redraws at most once per
+ * animation frame, and only when something changed.
+ */
+import { now as hostNow } from './clock';
+import { button, h } from './dom';
+import type { HostToWebview } from './messages';
+import { PanelState } from './panelState';
+import type { RunModel, TaskState } from '../engine/protocol/runModel';
+import { DetailsView } from './views/details';
+import { FuturesView } from './views/futures';
+import { HeaderView, RunListView } from './views/header';
+import { PipelineView } from './views/pipeline';
+import { SummaryView } from './views/summary';
+import { TimelineView } from './views/timeline';
+import { WorkersView } from './views/workers';
+import { post, vscode, type UiState } from './vscodeApi';
 
-const vscode = acquireVsCodeApi();
+const state = new PanelState();
+const ui: UiState = vscode.getState() ?? {};
+const saveUi = () => vscode.setState(ui);
 
-function post(message: WebviewToHost): void {
-	vscode.postMessage(message);
+const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+const notice = h('div', { class: 'notice', role: 'status', 'data-testid': 'notice' });
+notice.hidden = true;
+const stacks = h('section', { class: 'stacks', 'data-testid': 'stacks', 'aria-label': 'Stack snapshot' });
+stacks.hidden = true;
+const empty = h('div', { class: 'empty', 'data-testid': 'empty' },
+	h('h2', {}, 'Poolscope'),
+	h('p', {}, 'Run a function to watch its pool: click "Run in parallel" above a Python, JavaScript or TypeScript function, or run "Poolscope: Run Function in Thread Pool" / "...Process Pool" with the cursor in it.'),
+	h('p', { class: 'muted', 'data-testid': 'cpu-idle' }, ''));
+const runList = new RunListView((id) => select(id));
+const header = new HeaderView();
+const pipeline = new PipelineView();
+const workers = new WorkersView();
+const futures = new FuturesView(ui.filter ?? 'all', ui.search ?? '', (id) => selectTask(id), (filter, search) => {
+	ui.filter = filter;
+	ui.search = search;
+	saveUi();
+	dirty = true;
+});
+const timeline = new TimelineView(ui.zoom, (z) => {
+	ui.zoom = z;
+	saveUi();
+}, (id) => selectTask(id));
+const details = new DetailsView();
+const summary = new SummaryView();
+const main = h('main', { class: 'run', 'data-testid': 'run' },
+	header.el,
+	h('div', { class: 'row' }, h('div', { class: 'col' }, h('h3', {}, 'Queues'), pipeline.el, h('h3', {}, 'Workers'), workers.el), summary.el),
+	h('h3', {}, 'Timeline'), timeline.el,
+	h('div', { class: 'row' }, h('div', { class: 'col wide' }, h('h3', {}, 'Futures'), futures.el), details.el),
+);
+app.replaceChildren(notice, runList.el, empty, main, stacks);
+
+let dirty = true;
+let lastFrame = 0;
+let lastTimeline = 0;
+let timelineRun = '';
+
+/** Counts per state without walking 100k tasks: terminal totals are kept by the reducer. */
+function liveCounts(model: RunModel): Record<TaskState, number> {
+	const c = model.counts;
+	let running = 0;
+	for (const w of model.workers.values()) {
+		if (w.currentTask !== undefined) {
+			running++;
+		}
+	}
+	const ended = c.finished + c.failed + c.cancelled + c.timedOut + c.rejected;
+	return { submitted: 0, queued: Math.max(0, c.submitted - ended - running), running, finished: c.finished, failed: c.failed, cancelled: c.cancelled, timedOut: c.timedOut, rejected: c.rejected };
 }
 
-const app = document.getElementById('app');
-if (app) {
-	const h = document.createElement('h1');
-	h.textContent = 'Poolscope';
-	h.dataset.testid = 'title';
-	app.appendChild(h);
+function current() {
+	const id = ui.selectedRun && state.runs.has(ui.selectedRun) ? ui.selectedRun : state.order[state.order.length - 1];
+	return id ? state.runs.get(id) : undefined;
+}
+
+function select(runId: string): void {
+	if (ui.selectedRun !== runId) {
+		ui.selectedRun = runId;
+		ui.selectedTask = undefined;
+		ui.zoom = undefined;
+		saveUi();
+	}
+	dirty = true;
+}
+
+function selectTask(taskId: number): void {
+	ui.selectedTask = taskId;
+	saveUi();
+	dirty = true;
+}
+
+function showNotice(level: string, message: string): void {
+	notice.className = `notice ${level}`;
+	notice.replaceChildren(h('span', {}, message), button('×', { class: 'close', 'aria-label': 'Dismiss' }, () => { notice.hidden = true; }));
+	notice.hidden = false;
 }
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 	const m = event.data;
-	if (m.type === 'init' && app) {
-		app.dataset.cores = String(m.cores);
+	switch (m?.type) {
+		case 'init':
+			state.reset();
+			state.cores = m.cores;
+			for (const r of m.runs) {
+				state.apply(r.runId, r.events);
+			}
+			if (m.activeRunId) {
+				select(m.activeRunId);
+			}
+			break;
+		case 'events': {
+			const isNew = !state.runs.has(m.runId);
+			state.apply(m.runId, m.events);
+			if (isNew) {
+				select(m.runId); // a new run takes the stage
+			}
+			break;
+		}
+		case 'cpu':
+			state.cpuNow = { total: m.sample.total, perCore: m.sample.perCore };
+			break;
+		case 'select':
+			select(m.runId);
+			break;
+		case 'stacks':
+			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
+			stacks.hidden = false;
+			break;
+		case 'notice':
+			showNotice(m.level, m.message);
+			break;
+		default:
+			return;
 	}
+	dirty = true;
 });
 
+function frame(t: number): void {
+	requestAnimationFrame(frame);
+	const model = current();
+	const live = model && !model.finished;
+	// A running run's clocks move even without events; redraw those ~10 times a second.
+	if (!dirty && !(live && t - lastFrame > 100)) {
+		return;
+	}
+	dirty = false;
+	lastFrame = t;
+	empty.hidden = Boolean(model);
+	main.hidden = !model;
+	const idle = empty.querySelector('[data-testid="cpu-idle"]')!;
+	idle.textContent = state.cpuNow ? `CPU now ${Math.round(state.cpuNow.total * 100)}% of ${state.cpuNow.perCore.length} cores` : '';
+	runList.render(state.order, state.runs, model?.runId);
+	if (!model) {
+		return;
+	}
+	const nowT = model.finished?.t ?? Math.max(model.lastT, hostNow(model));
+	const counts = liveCounts(model);
+	header.render(model, nowT, state.cpuNow?.total, state.cores);
+	pipeline.render(model, counts);
+	workers.render(model, nowT);
+	futures.render(model, counts, state.version, ui.selectedTask);
+	// The timeline walks every task; during a run ~4 redraws a second are plenty.
+	if (model.finished || t - lastTimeline > 250 || timelineRun !== model.runId) {
+		lastTimeline = t;
+		timelineRun = model.runId;
+		timeline.render(model, nowT);
+	}
+	details.render(model, ui.selectedTask, nowT);
+	summary.render(model, state.serialBaseline(model));
+	document.body.dataset.version = String(state.version);
+}
+
+requestAnimationFrame(frame);
 post({ type: 'ready' });

@@ -75,7 +75,8 @@ describe('Python backend: real pools', function () {
 		const inCallQueue = ofType(r.events, 'task.queued').filter((q) => q.stage === 'callQueue');
 		assert.ok(inCallQueue.length >= 1, 'no future was seen in the call queue');
 		const depths = ofType(r.events, 'queue.depth');
-		assert.ok(depths.every((d) => (d.depths.callQueue ?? 0) <= 2), `call queue above max_workers + 1: ${JSON.stringify(depths.map((d) => d.depths))}`);
+		// max_workers + 1 = 2 in the queue, plus at most one the worker has taken but not yet announced.
+		assert.ok(depths.every((d) => (d.depths.callQueue ?? 0) <= 3), `call queue above max_workers + 1: ${JSON.stringify(depths.map((d) => d.depths))}`);
 		assert.ok(ofType(r.events, 'task.queued').some((q) => q.stage === 'resultQueue'));
 	});
 

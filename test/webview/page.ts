@@ -1,0 +1,73 @@
+/** The panel's bundle in a real Chromium, served with the same CSP as in VS Code. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { HostToWebview } from '../../webview/messages';
+
+const OUT = join(__dirname, '..', '..', 'webview');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface PanelPage {
+	browser: Browser;
+	page: Page;
+	server: Server;
+	cspViolations: string[];
+	post(message: HostToWebview): Promise<void>;
+	close(): Promise<void>;
+}
+
+export async function openPanel(): Promise<PanelPage> {
+	const nonce = 'dGVzdG5vbmNl';
+	const server = createServer((req, res) => {
+		const url = (req.url ?? '/').split('?')[0]!;
+		if (url === '/') {
+			const origin = `http://${req.headers.host}`;
+			res.setHeader('Content-Type', 'text/html');
+			res.setHeader('Content-Security-Policy', `default-src 'none'; style-src ${origin}; font-src ${origin}; img-src ${origin} data:; script-src 'nonce-${nonce}'`);
+			res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><link href="/codicon.css" rel="stylesheet"><link href="/main.css" rel="stylesheet"></head><body class="vscode-dark"><div id="app" data-testid="app"></div><script nonce="${nonce}" src="/main.js"></script></body></html>`);
+			return;
+		}
+		try {
+			const body = readFileSync(join(OUT, url.replace(/^\//, '').replace(/\.\./g, '')));
+			res.setHeader('Content-Type', url.endsWith('.js') ? 'text/javascript' : url.endsWith('.css') ? 'text/css' : 'application/octet-stream');
+			res.end(body);
+		} catch {
+			res.statusCode = 404;
+			res.end();
+		}
+	});
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	const port = (server.address() as { port: number }).port;
+	const browser = await chromium.launch({ executablePath: process.env.POOLSCOPE_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+	const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+	const cspViolations: string[] = [];
+	page.on('console', (m) => {
+		if (/Content Security Policy|Refused to/.test(m.text())) {
+			cspViolations.push(m.text());
+		}
+	});
+	page.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`));
+	await page.goto(`http://127.0.0.1:${port}/`);
+	await page.waitForSelector('[data-testid="empty"]');
+	return {
+		browser, page, server, cspViolations,
+		post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>),
+		close: async () => {
+			await browser.close();
+			await new Promise((r) => server.close(r));
+		},
+	};
+}
+
+export async function nextFrames(page: Page, n = 2): Promise<void> {
+	await page.evaluate((count) => new Promise<void>((resolve) => {
+		let left = count;
+		const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
+		requestAnimationFrame(tick);
+	}), n);
+}
+
+export async function text(page: Page, testid: string): Promise<string> {
+	return (await page.locator(`[data-testid="${testid}"]`).first().textContent()) ?? '';
+}

@@ -1,0 +1,198 @@
+/** The pool panel's webview in a real Chromium, under the panel's CSP, fed real protocol events. */
+import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../engine/protocol/events';
+import { nextFrames, openPanel, text, type PanelPage } from './page';
+import { synthRun } from './synthetic';
+
+const OUT = join(__dirname, '..', '..');
+
+async function feed(p: PanelPage, runId: string, events: PoolEvent[], batch = 500): Promise<void> {
+	for (let i = 0; i < events.length; i += batch) {
+		await p.post({ type: 'events', runId, events: events.slice(i, i + batch) });
+	}
+	await nextFrames(p.page, 3);
+}
+
+async function count(p: PanelPage, state: string): Promise<number> {
+	return Number((await text(p.page, `count-${state}`)).replace(/,/g, ''));
+}
+
+describe('Pool panel webview (Chromium)', function () {
+	this.timeout(120_000);
+	let p: PanelPage;
+
+	beforeEach(async () => {
+		p = await openPanel();
+	});
+	afterEach(async () => {
+		assert.deepEqual(p.cspViolations, [], 'the bundle must run under the panel CSP without violations');
+		await p.close();
+	});
+
+	it('says ready, shows how to start, and the machine CPU between runs', async () => {
+		const posted = await p.page.evaluate(() => window.__poolscopePosted);
+		assert.deepEqual(posted, [{ type: 'ready' }]);
+		assert.match(await text(p.page, 'empty'), /Run a function to watch its pool/);
+		await p.post({ type: 'cpu', sample: { type: 'cpu.sample', t: 1, total: 0.42, perCore: [0.4, 0.44] } });
+		await nextFrames(p.page);
+		assert.equal(await text(p.page, 'cpu-idle'), 'CPU now 42% of 2 cores');
+	});
+
+	it('updates live while a run goes on, and ends with the right counts per state', async () => {
+		const events = synthRun({ tasks: 60, workers: 3, failEvery: 10, cancel: [59] });
+		const half = events.findIndex((e) => e.type === 'task.finished' && e.taskId >= 20);
+		await feed(p, 'run-1', events.slice(0, half));
+		const midFinished = await count(p, 'finished');
+		assert.ok(midFinished > 0 && midFinished < 54, `mid-run finished ${midFinished}`);
+		assert.match(await text(p.page, 'run-live'), /^running · /);
+		assert.equal(await p.page.locator('[data-testid="workers"] tbody tr').count(), 3);
+		assert.ok(Number(await text(p.page, 'stage-executing')) > 0, 'something is executing mid-run');
+		await feed(p, 'run-1', events.slice(half));
+		assert.equal(await count(p, 'finished'), 54);
+		assert.equal(await count(p, 'failed'), 5);
+		assert.equal(await count(p, 'cancelled'), 1);
+		assert.equal(await count(p, 'all'), 60);
+		assert.match(await text(p.page, 'run-live'), /^completed · /);
+		assert.equal(await text(p.page, 'summary-finished'), '54');
+		assert.equal(await text(p.page, 'stage-done'), '60');
+		assert.equal(await text(p.page, 'run-title'), 'countdown');
+		assert.match(await text(p.page, 'run-facts'), /process pool × 3 · 60 inputs · CPython 3\.11\.7 · GIL · 2 cores/);
+	});
+
+	it('draws the timeline: a lane per worker, a bar per task', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		assert.equal(await canvas.getAttribute('data-lanes'), '4');
+		assert.equal(await canvas.getAttribute('data-bars'), '40');
+		// Pixels, not just bookkeeping: the lanes are painted.
+		const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
+			const d = c.getContext('2d')!.getImageData(0, 16, c.width, 40).data;
+			let n = 0;
+			for (let i = 3; i < d.length; i += 4) {
+				n += d[i]! > 0 ? 1 : 0;
+			}
+			return n;
+		});
+		assert.ok(painted > 1000, `only ${painted} painted pixels`);
+	});
+
+	it('a failed future shows its traceback, and its file:line opens the source', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 10, workers: 2, failEvery: 5 }));
+		await p.page.fill('[data-testid="futures-search"]', '#4');
+		await nextFrames(p.page);
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Enter');
+		await nextFrames(p.page);
+		assert.match(await text(p.page, 'error'), /ValueError: bad input 4/);
+		assert.match(await text(p.page, 'traceback'), /File ".*cpu_bound\.py", line 12, in countdown/);
+		await p.page.click('[data-testid="frame-link"]');
+		const posted = await p.page.evaluate(() => window.__poolscopePosted);
+		assert.deepEqual(posted?.at(-1), { type: 'openLocation', file: '/work/samples/python/cpu_bound.py', line: 12 });
+	});
+
+	it('a cancelled future says so; a pending one offers Cancel, a running one says why not', async () => {
+		const events = synthRun({ tasks: 8, workers: 1, cancel: [7] });
+		const cut = events.findIndex((e) => e.type === 'task.finished');
+		await feed(p, 'run-1', events.slice(0, cut)); // task 0 running, 1..6 pending
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		assert.ok(await p.page.locator('[data-testid="cancel-task"]').isDisabled(), 'a running future cannot be cancelled here');
+		assert.match(await text(p.page, 'cancel-reason'), /Running: cancel the run to stop it/);
+		await p.page.keyboard.press('ArrowRight');
+		await nextFrames(p.page);
+		await p.page.click('[data-testid="cancel-task"]');
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelTask', runId: 'run-1', taskId: 1 });
+		await feed(p, 'run-1', events.slice(cut));
+		await p.page.fill('[data-testid="futures-search"]', '#7');
+		await p.page.keyboard.press('Tab');
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Enter');
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
+	});
+
+	it('renders markup in names, results and errors as text; nothing executes', async () => {
+		const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+		const events = synthRun({ tasks: 4, workers: 1, fn: evil, failEvery: 2, errorMessage: evil, result: () => evil });
+		await feed(p, 'run-1', events);
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		assert.equal(await text(p.page, 'run-title'), evil);
+		assert.equal(await text(p.page, 'result'), evil);
+		await p.page.keyboard.press('ArrowRight');
+		await nextFrames(p.page);
+		assert.match(await text(p.page, 'error'), /<img src=x onerror=/);
+		assert.equal(await p.page.evaluate(() => document.querySelectorAll('img, script:not([src])').length), 0);
+		assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+	});
+
+	it('a serial run of the same function gives the next run its speedup', async () => {
+		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20 }));
+		await feed(p, 'par', synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20 }));
+		const speedup = Number((await text(p.page, 'speedup')).replace('x', ''));
+		assert.ok(speedup > 3 && speedup < 4.5, `speedup ${speedup}`);
+		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
+	});
+
+	it('actions post their messages; the UI state survives a reload', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 5, workers: 1 }));
+		await p.page.click('[data-testid="rerun"]');
+		await p.page.click('[data-testid="export-trace"]');
+		const posted = await p.page.evaluate(() => window.__poolscopePosted);
+		assert.deepEqual(posted?.slice(-2), [{ type: 'rerun', runId: 'run-1' }, { type: 'exportTrace', runId: 'run-1' }]);
+		await p.page.click('[data-testid="count-finished"]');
+		await p.page.reload();
+		await p.page.waitForSelector('[data-testid="empty"]');
+		assert.equal(await p.page.locator('.chip[aria-pressed="true"]').count(), 1);
+		assert.match(await p.page.locator('.chip[aria-pressed="true"]').textContent() ?? '', /finished/);
+	});
+
+	it('100,000 futures: stays smooth while they stream in (frame times measured)', async () => {
+		const events = synthRun({ tasks: 100_000, workers: 8, failEvery: 97, taskMs: 2 });
+		await p.page.evaluate(() => {
+			const w = window as unknown as { __frames: number[]; __long: number[] };
+			w.__frames = [];
+			w.__long = [];
+			let last = performance.now();
+			const tick = (t: number) => {
+				w.__frames.push(t - last);
+				last = t;
+				requestAnimationFrame(tick);
+			};
+			requestAnimationFrame(tick);
+			new PerformanceObserver((list) => {
+				for (const e of list.getEntries()) {
+					w.__long.push(e.duration);
+				}
+			}).observe({ entryTypes: ['longtask'] });
+		});
+		// ~30 host messages a second, as the extension's coalescer sends them.
+		const batch = Math.ceil(events.length / 120);
+		const started = Date.now();
+		for (let i = 0; i < events.length; i += batch) {
+			await p.post({ type: 'events', runId: 'big', events: events.slice(i, i + batch) });
+			if (i === batch * 60) {
+				mkdirSync(join(OUT, 'test'), { recursive: true });
+				await p.page.screenshot({ path: join(OUT, 'test', 'panel-100k.png') });
+			}
+			await new Promise((r) => setTimeout(r, 33));
+		}
+		await nextFrames(p.page, 5);
+		const { frames, long } = await p.page.evaluate(() => {
+			const w = window as unknown as { __frames: number[]; __long: number[] };
+			return { frames: w.__frames.slice(1), long: w.__long };
+		});
+		const sorted = [...frames].sort((a, b) => a - b);
+		const q = (x: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * x))]!;
+		const figures = { tasks: 100_000, events: events.length, messages: Math.ceil(events.length / batch), seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted[sorted.length - 1], longTasks: long.length, longestTask: Math.max(0, ...long) };
+		writeFileSync(join(OUT, 'test', 'panel-perf.json'), JSON.stringify(figures, null, 2));
+		console.log(`      100k futures: ${JSON.stringify(figures)}`);
+		assert.equal(await count(p, 'all'), 100_000);
+		assert.equal(await count(p, 'failed'), Math.floor(100_000 / 97));
+		assert.ok(Number(await p.page.locator('[data-testid="futures-canvas"]').getAttribute('data-drawn')) < 5000, 'only visible cells are drawn');
+	});
+});

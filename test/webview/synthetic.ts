@@ -1,0 +1,75 @@
+/** Realistic event streams for the panel tests: N tasks on W workers, some failing or cancelled. */
+import type { PoolEvent } from '../../engine/protocol/events';
+
+export interface SynthOptions {
+	runId?: string;
+	tasks: number;
+	workers: number;
+	fn?: string;
+	language?: 'python' | 'javascript';
+	pool?: 'thread' | 'process' | 'serial';
+	failEvery?: number;
+	cancel?: number[];
+	taskMs?: number;
+	result?: (i: number) => string;
+	errorMessage?: string;
+}
+
+export function synthRun(o: SynthOptions): PoolEvent[] {
+	const runId = o.runId ?? 'run-1';
+	const t0 = 1_000_000;
+	const taskMs = o.taskMs ?? 10;
+	const events: PoolEvent[] = [];
+	const cancelled = new Set(o.cancel ?? []);
+	const file = (o.language ?? 'python') === 'python' ? '/work/samples/python/cpu_bound.py' : '/work/samples/js/cpu.js';
+	events.push({ type: 'run.started', runId, t: t0, fn: o.fn ?? 'countdown', file, language: o.language ?? 'python', pool: o.pool ?? 'process', workers: o.workers, options: { workers: o.workers }, inputCount: o.tasks, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'executing'] });
+	for (let w = 0; w < o.workers; w++) {
+		events.push({ type: 'worker.started', runId, t: t0 + 1, workerId: w, pid: 4000 + w });
+	}
+	for (let i = 0; i < o.tasks; i++) {
+		events.push({ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: `(${i},)` });
+		events.push({ type: 'task.queued', runId, t: t0 + 2, taskId: i, stage: 'pending' });
+	}
+	const free = Array.from({ length: o.workers }, () => t0 + 5);
+	const ordered: PoolEvent[] = [];
+	for (let i = 0; i < o.tasks; i++) {
+		if (cancelled.has(i)) {
+			ordered.push({ type: 'task.cancelled', runId, t: t0 + 3, taskId: i, reason: 'cancelled by user', wasRunning: false });
+			continue;
+		}
+		const w = free.indexOf(Math.min(...free));
+		const start = free[w]!;
+		const end = start + taskMs * (1 + (i % 3) * 0.5);
+		free[w] = end + 0.5;
+		ordered.push({ type: 'task.started', runId, t: start, taskId: i, workerId: w });
+		if (i % 7 === 0) {
+			ordered.push({ type: 'task.output', runId, t: start + 1, taskId: i, stream: 'stdout', text: `working on ${i}\n` });
+		}
+		if (o.failEvery && i % o.failEvery === o.failEvery - 1) {
+			ordered.push({
+				type: 'task.failed', runId, t: end, taskId: i, workerId: w, durationMs: end - start,
+				error: { kind: 'exception', name: 'ValueError', message: o.errorMessage ?? `bad input ${i}`, stack: `Traceback (most recent call last):\n  File "${file}", line 12, in countdown\n    raise ValueError(...)\nValueError: bad input ${i}`, frames: [{ file, line: 12, function: 'countdown', user: true }] },
+			});
+		} else {
+			ordered.push({ type: 'task.finished', runId, t: end, taskId: i, workerId: w, durationMs: end - start, cpuMs: (end - start) * 0.9, result: o.result ? o.result(i) : `'done ${i}'` });
+		}
+	}
+	ordered.sort((a, b) => a.t - b.t);
+	for (const e of ordered) {
+		events.push(e);
+	}
+	const last = Math.max(...free);
+	for (let w = 0; w < o.workers; w++) {
+		events.push({ type: 'worker.exited', runId, t: last, workerId: w, code: 0, signal: null, reason: 'shutdown' });
+	}
+	const counts = { submitted: o.tasks, finished: 0, failed: 0, cancelled: cancelled.size, timedOut: 0, rejected: 0 };
+	for (const e of ordered) {
+		if (e.type === 'task.finished') {
+			counts.finished++;
+		} else if (e.type === 'task.failed') {
+			counts.failed++;
+		}
+	}
+	events.push({ type: 'run.finished', runId, t: last + 1, outcome: 'completed', wallMs: last + 1 - t0, counts, throughput: (o.tasks / (last + 1 - t0)) * 1000, workers: Array.from({ length: o.workers }, (_, w) => ({ workerId: w, pid: 4000 + w, tasks: Math.round(o.tasks / o.workers), busyMs: 10, utilization: 0.9 })) });
+	return events;
+}

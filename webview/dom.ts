@@ -1,0 +1,40 @@
+/** A few DOM helpers. Every piece of data goes in as text: nothing from a run is ever parsed as HTML. */
+export type Child = Node | string | number | undefined | null | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+	const el = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs)) {
+		if (v !== undefined) {
+			el.setAttribute(k, v);
+		}
+	}
+	for (const c of children) {
+		if (c === undefined || c === null || c === false) {
+			continue;
+		}
+		el.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+	}
+	return el;
+}
+
+export function setText(el: Element, text: string): void {
+	if (el.textContent !== text) {
+		el.textContent = text;
+	}
+}
+
+export function button(label: string, attrs: Record<string, string | undefined>, onClick: () => void): HTMLButtonElement {
+	const b = h('button', { type: 'button', ...attrs }, label);
+	b.addEventListener('click', onClick);
+	return b;
+}
+
+export function icon(name: string): HTMLElement {
+	return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
+}
+
+/** A CSS custom property's value (theme colours for canvases). */
+export function cssVar(name: string, fallbackValue: string): string {
+	const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+	return v || fallbackValue;
+}

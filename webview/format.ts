@@ -1,0 +1,23 @@
+export function ms(v: number | undefined): string {
+	if (v === undefined || !Number.isFinite(v)) {
+		return '–';
+	}
+	if (v < 1) {
+		return `${v.toFixed(2)} ms`;
+	}
+	if (v < 1000) {
+		return `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+	}
+	if (v < 60_000) {
+		return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+	}
+	return `${Math.floor(v / 60_000)} min ${Math.round((v % 60_000) / 1000)} s`;
+}
+
+export function pct(v: number | undefined): string {
+	return v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)}%`;
+}
+
+export function num(v: number): string {
+	return v.toLocaleString('en-US');
+}

@@ -1,0 +1,61 @@
+import type { ErrorInfo } from '../../engine/protocol/events';
+import type { RunModel } from '../../engine/protocol/runModel';
+import { button, h } from '../dom';
+import { ms } from '../format';
+import { STATE_LABELS } from '../panelState';
+import { post } from '../vscodeApi';
+
+/** A traceback as text, then the user's own frames as links that open the source there. */
+export function errorBlock(error: ErrorInfo): HTMLElement {
+	const frames = (error.frames ?? []).filter((f) => f.user);
+	return h('div', { class: 'error', 'data-testid': 'error' },
+		h('div', { class: 'error-title' }, `${error.name}: ${error.message}`),
+		error.hint ? h('div', { class: 'hint' }, error.hint) : null,
+		error.stack ? h('pre', { class: 'stack', 'data-testid': 'traceback' }, error.stack) : null,
+		frames.length ? h('div', { class: 'frames' }, 'Your code: ', ...frames.map((f) => {
+			const label = `${f.file.split('/').pop()}:${f.line}${f.function ? ` in ${f.function}` : ''}`;
+			const link = button(label, { class: 'link', 'data-testid': 'frame-link', title: `${f.file}:${f.line}` }, () => post({ type: 'openLocation', file: f.file, line: f.line, ...(f.column !== undefined ? { column: f.column } : {}) }));
+			return link;
+		})) : null,
+	);
+}
+
+/** Everything about the selected future. */
+export class DetailsView {
+	public readonly el = h('section', { class: 'details', 'data-testid': 'details', 'aria-label': 'Future details' });
+
+	public render(model: RunModel, taskId: number | undefined, nowT: number): void {
+		const task = taskId !== undefined ? model.tasks.get(taskId) : undefined;
+		if (!task) {
+			this.el.replaceChildren(h('p', { class: 'muted' }, 'Select a future (click a cell or a bar) to see its input, result or traceback, output and timing.'));
+			return;
+		}
+		const running = task.state === 'running';
+		const inCallQueue = task.stage === 'callQueue';
+		const pending = (task.state === 'queued' || task.state === 'submitted') && !inCallQueue;
+		const reason = inCallQueue
+			? 'In the call queue: the future is already RUNNING, so Future.cancel() refuses.'
+			: running ? 'Running: cancel the run to stop it.' : !pending ? 'It has ended.' : '';
+		const cancel = button('Cancel future', { class: 'secondary', 'data-testid': 'cancel-task', title: reason || 'Cancel this pending future' }, () => post({ type: 'cancelTask', runId: model.runId, taskId: task.taskId }));
+		cancel.disabled = !pending || Boolean(model.finished);
+		const wall = task.durationMs ?? (task.startedAt !== undefined ? (task.endedAt ?? nowT) - task.startedAt : undefined);
+		const wait = task.startedAt !== undefined ? task.startedAt - task.submittedAt : undefined;
+		const rows: [string, string][] = [
+			['state', `${inCallQueue ? 'in call queue' : STATE_LABELS[task.state]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`],
+			['input', task.input],
+			['worker', task.workerId !== undefined ? `#${task.workerId}` : '–'],
+			['queue wait', ms(wait)],
+			['wall time', ms(wall)],
+			['CPU time', task.cpuMs !== undefined ? `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}` : '–'],
+		];
+		this.el.replaceChildren(...[
+			h('h3', {}, `Future ${task.taskId}`),
+			h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v)])),
+			task.result !== undefined ? h('div', { class: 'result' }, h('span', { class: 'muted' }, 'result '), h('code', { 'data-testid': 'result' }, task.result)) : null,
+			task.error ? errorBlock(task.error) : null,
+			task.output.length ? h('div', { class: 'output' }, h('div', { class: 'muted' }, `output${task.outputTruncated ? ' (truncated)' : ''}`),
+				h('pre', { 'data-testid': 'output' }, ...task.output.map((o) => h('span', { class: o.stream }, o.text)))) : null,
+			h('div', { class: 'actions' }, cancel, reason && pending === false && !model.finished ? h('span', { class: 'muted reason', 'data-testid': 'cancel-reason' }, reason) : null),
+		].filter((x): x is HTMLElement => x !== null));
+	}
+}

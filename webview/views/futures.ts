@@ -1,0 +1,202 @@
+import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runModel';
+import { h, setText } from '../dom';
+import { num } from '../format';
+import { STATE_LABELS } from '../panelState';
+import { stateColors } from './colors';
+
+const CELL = 10;
+const GAP = 2;
+const FILTERS: (TaskState | 'all')[] = ['all', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
+
+/**
+ * Every future as a coloured cell. A canvas that draws only the rows in view, so 100,000
+ * futures cost what the visible few hundred cost.
+ */
+export class FuturesView {
+	public readonly el = h('section', { class: 'futures', 'data-testid': 'futures', 'aria-label': 'Futures' });
+	private readonly chips = new Map<string, { chip: HTMLButtonElement; count: HTMLElement }>();
+	private readonly search = h('input', { type: 'search', placeholder: 'Search input, result, error, #id', 'aria-label': 'Search futures', 'data-testid': 'futures-search' });
+	private readonly scroller = h('div', { class: 'grid-scroll', tabindex: '0', role: 'grid', 'aria-label': 'Futures grid: arrow keys move, Enter shows details', 'data-testid': 'futures-grid' });
+	private readonly spacer = h('div', { class: 'grid-spacer' });
+	private readonly canvas = h('canvas', { class: 'grid-canvas', 'data-testid': 'futures-canvas' });
+	/** Task ids shown, in order; null = every task, whose ids are 0..n-1 in submission order. */
+	private ids: number[] | null = null;
+	private shown = 0;
+	private model: RunModel | undefined;
+	private selected: number | undefined;
+	private lastVersion = -1;
+
+	constructor(
+		private filter: string,
+		private query: string,
+		private readonly onSelect: (taskId: number) => void,
+		private readonly onFilter: (filter: string, search: string) => void,
+	) {
+		const bar = h('div', { class: 'futures-bar', role: 'toolbar', 'aria-label': 'Filter futures by state' });
+		for (const f of FILTERS) {
+			const count = h('span', { class: 'chip-count', 'data-testid': `count-${f}` }, '0');
+			const chip = h('button', { type: 'button', class: `chip state-${f}`, 'aria-pressed': String(f === filter) }, h('span', { class: 'swatch' }), f === 'all' ? 'all' : STATE_LABELS[f], ' ', count);
+			chip.addEventListener('click', () => {
+				this.filter = f;
+				this.lastVersion = -1;
+				this.onFilter(this.filter, this.query);
+			});
+			this.chips.set(f, { chip, count });
+			bar.append(chip);
+		}
+		this.search.value = query;
+		this.search.addEventListener('input', () => {
+			this.query = this.search.value;
+			this.lastVersion = -1;
+			this.onFilter(this.filter, this.query);
+		});
+		bar.append(this.search);
+		this.scroller.append(this.spacer, this.canvas);
+		this.scroller.addEventListener('scroll', () => this.draw());
+		this.canvas.addEventListener('click', (e) => {
+			const id = this.idAt(e.offsetX - GAP, e.offsetY + this.scroller.scrollTop - GAP);
+			if (id !== undefined) {
+				this.onSelect(id);
+			}
+		});
+		this.scroller.addEventListener('keydown', (e) => this.key(e));
+		new ResizeObserver(() => this.draw()).observe(this.scroller);
+		this.el.append(bar, this.scroller);
+	}
+
+	private cols(): number {
+		return Math.max(1, Math.floor((this.scroller.clientWidth - GAP) / CELL));
+	}
+
+	private idAt(x: number, y: number): number | undefined {
+		const col = Math.floor(x / CELL);
+		const row = Math.floor(y / CELL);
+		if (col >= this.cols()) {
+			return undefined;
+		}
+		return this.idAt_(row * this.cols() + col);
+	}
+
+	private idAt_(index: number): number | undefined {
+		if (index < 0 || index >= this.shown) {
+			return undefined;
+		}
+		return this.ids ? this.ids[index] : index;
+	}
+
+	private indexOf(id: number): number {
+		return this.ids ? this.ids.indexOf(id) : id < this.shown ? id : -1;
+	}
+
+	private key(e: KeyboardEvent): void {
+		if (!this.shown) {
+			return;
+		}
+		const at = this.selected !== undefined ? this.indexOf(this.selected) : -1;
+		const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.cols(), ArrowUp: -this.cols(), Home: -Infinity, End: Infinity }[e.key];
+		if (step === undefined && e.key !== 'Enter') {
+			return;
+		}
+		e.preventDefault();
+		const next = step === undefined ? Math.max(0, at) : Math.min(this.shown - 1, Math.max(0, (at < 0 ? 0 : at) + step));
+		const id = this.idAt_(next)!;
+		this.onSelect(id);
+		const row = Math.floor(next / this.cols());
+		if (row * CELL < this.scroller.scrollTop || row * CELL > this.scroller.scrollTop + this.scroller.clientHeight - CELL) {
+			this.scroller.scrollTop = row * CELL - this.scroller.clientHeight / 2;
+		}
+	}
+
+	private matches(t: TaskModel, q: string): boolean {
+		if (q.startsWith('#')) {
+			return String(t.taskId) === q.slice(1);
+		}
+		return t.input.toLowerCase().includes(q)
+			|| (t.result?.toLowerCase().includes(q) ?? false)
+			|| (t.error ? `${t.error.name}: ${t.error.message}`.toLowerCase().includes(q) : false);
+	}
+
+	public render(model: RunModel, counts: Record<TaskState, number>, version: number, selected: number | undefined): void {
+		this.model = model;
+		this.selected = selected;
+		for (const [f, { chip, count }] of this.chips) {
+			const n = f === 'all' ? model.tasks.size : f === 'queued' ? counts.queued + counts.submitted : counts[f as TaskState];
+			setText(count, num(n));
+			chip.setAttribute('aria-pressed', String(f === this.filter));
+			chip.hidden = f !== 'all' && f !== this.filter && n === 0 && (f === 'rejected' || f === 'timedOut');
+		}
+		const q = this.query.trim().toLowerCase();
+		if (this.filter === 'all' && !q) {
+			this.ids = null;
+			this.shown = model.tasks.size;
+			this.lastVersion = -1;
+		} else if (version !== this.lastVersion) {
+			this.lastVersion = version;
+			const ids: number[] = [];
+			for (const t of model.tasks.values()) {
+				const stateOk = this.filter === 'all' || t.state === this.filter || (this.filter === 'queued' && t.state === 'submitted');
+				if (stateOk && (!q || this.matches(t, q))) {
+					ids.push(t.taskId);
+				}
+			}
+			this.ids = ids;
+			this.shown = ids.length;
+		}
+		this.draw();
+	}
+
+	private draw(): void {
+		const model = this.model;
+		if (!model) {
+			return;
+		}
+		const cols = this.cols();
+		const rows = Math.ceil(this.shown / cols);
+		const spacerH = `${rows * CELL + GAP}px`;
+		if (this.spacer.style.height !== spacerH) {
+			this.spacer.style.height = spacerH;
+		}
+		const viewH = Math.max(CELL, Math.min(this.scroller.clientHeight, rows * CELL + GAP));
+		const width = this.scroller.clientWidth;
+		const dpr = window.devicePixelRatio || 1;
+		if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(viewH * dpr)) {
+			this.canvas.width = Math.round(width * dpr);
+			this.canvas.height = Math.round(viewH * dpr);
+			this.canvas.style.width = `${width}px`;
+			this.canvas.style.height = `${viewH}px`;
+		}
+		const top = this.scroller.scrollTop;
+		if (this.canvas.style.top !== `${top}px`) {
+			this.canvas.style.top = `${top}px`;
+		}
+		const ctx = this.canvas.getContext('2d');
+		if (!ctx) {
+			return;
+		}
+		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+		ctx.clearRect(0, 0, width, viewH);
+		const colors = stateColors();
+		const firstRow = Math.floor(top / CELL);
+		const lastRow = Math.min(rows, Math.ceil((top + viewH) / CELL));
+		let drawn = 0;
+		for (let row = firstRow; row < lastRow; row++) {
+			for (let col = 0; col < cols; col++) {
+				const id = this.idAt_(row * cols + col);
+				const t = id === undefined ? undefined : model.tasks.get(id);
+				if (!t) {
+					break;
+				}
+				ctx.fillStyle = t.stage === 'callQueue' ? colors.submitted : colors[t.state];
+				ctx.fillRect(col * CELL + GAP, row * CELL - top + GAP, CELL - GAP, CELL - GAP);
+				if (id === this.selected) {
+					ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder') || '#007fd4';
+					ctx.lineWidth = 2;
+					ctx.strokeRect(col * CELL + GAP - 1, row * CELL - top + GAP - 1, CELL, CELL);
+				}
+				drawn++;
+			}
+		}
+		this.canvas.dataset.drawn = String(drawn);
+		this.canvas.dataset.total = String(this.shown);
+	}
+}

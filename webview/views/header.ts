@@ -1,0 +1,83 @@
+import type { RunModel } from '../../engine/protocol/runModel';
+import { button, h, icon, setText } from '../dom';
+import { ms, num, pct } from '../format';
+import { post } from '../vscodeApi';
+
+/** What runs, on what, how far along; and the run's actions. */
+export class HeaderView {
+	public readonly el = h('header', { class: 'run-header', 'data-testid': 'header' });
+	private readonly title = h('h2', { 'data-testid': 'run-title' });
+	private readonly facts = h('div', { class: 'facts', 'data-testid': 'run-facts' });
+	private readonly live = h('div', { class: 'live', 'data-testid': 'run-live' });
+	private readonly cancel: HTMLButtonElement;
+	private readonly rerun: HTMLButtonElement;
+	private readonly stacks: HTMLButtonElement;
+	private readonly exportBtn: HTMLButtonElement;
+	private runId = '';
+
+	constructor() {
+		this.cancel = button('', { class: 'danger', 'data-testid': 'cancel-run', title: 'Cancel the run: pending futures are cancelled, running ones stopped' }, () => post({ type: 'cancelRun', runId: this.runId }));
+		this.cancel.append(icon('debug-stop'), ' Cancel run');
+		this.rerun = button('', { 'data-testid': 'rerun', title: 'Run the same function, inputs and pool again' }, () => post({ type: 'rerun', runId: this.runId }));
+		this.rerun.append(icon('debug-restart'), ' Run again');
+		this.stacks = button('', { 'data-testid': 'snapshot-stacks', title: 'Where is every worker right now? (Python)' }, () => post({ type: 'snapshotStacks', runId: this.runId }));
+		this.stacks.append(icon('list-tree'), ' Stacks');
+		this.exportBtn = button('', { 'data-testid': 'export-trace', title: 'Save as a Chrome trace (Perfetto, chrome://tracing)' }, () => post({ type: 'exportTrace', runId: this.runId }));
+		this.exportBtn.append(icon('export'), ' Export trace');
+		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live);
+	}
+
+	public render(model: RunModel, nowT: number, cpuNow: number | undefined, cores: number): void {
+		this.runId = model.runId;
+		const s = model.started;
+		const end = model.finished;
+		setText(this.title, s ? `${s.fn}` : model.runId);
+		const facts = s ? [
+			s.file.split('/').slice(-2).join('/'),
+			s.language,
+			`${s.pool} pool × ${s.workers}`,
+			s.startMethod ? `start method ${s.startMethod}${s.defaultStartMethod && s.defaultStartMethod !== s.startMethod ? ` (default ${s.defaultStartMethod})` : ' (default)'}` : '',
+			`${num(s.inputCount)} inputs`,
+			s.runtime,
+			s.gil === false ? 'no GIL' : s.language === 'python' ? 'GIL' : '',
+			`${s.cores || cores} cores`,
+		].filter(Boolean).join(' · ') : '';
+		setText(this.facts, facts);
+		const elapsed = end ? end.wallMs : s ? nowT - s.t : 0;
+		const done = model.counts.finished + model.counts.failed + model.counts.cancelled + model.counts.timedOut + model.counts.rejected;
+		const tput = end ? end.throughput : elapsed > 0 ? (done / elapsed) * 1000 : 0;
+		const cpu = model.cpu.length && !end ? model.cpu[model.cpu.length - 1]!.total : cpuNow;
+		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done · ${tput.toFixed(1)} tasks/s · CPU now ${pct(cpu)}`);
+		this.live.dataset.state = end ? end.outcome : 'running';
+		this.cancel.disabled = Boolean(end);
+		this.stacks.hidden = s?.language !== 'python';
+		this.stacks.disabled = Boolean(end);
+	}
+}
+
+/** Tabs for every run of the session; the newest is selected when it starts. */
+export class RunListView {
+	public readonly el = h('nav', { class: 'runs', role: 'tablist', 'aria-label': 'Runs', 'data-testid': 'runs' });
+
+	private lastKey = '';
+
+	constructor(private readonly onSelect: (runId: string) => void) {}
+
+	public render(order: string[], runs: Map<string, RunModel>, selected: string | undefined): void {
+		const key = `${selected}|${order.map((id) => `${id}:${runs.get(id)?.finished?.outcome ?? ''}:${runs.get(id)?.started ? 1 : 0}`).join(',')}`;
+		if (key === this.lastKey) {
+			return;
+		}
+		this.lastKey = key;
+		const tabs = order.map((id) => {
+			const m = runs.get(id)!;
+			const s = m.started;
+			const state = m.finished ? m.finished.outcome : 'running';
+			const tab = h('button', { type: 'button', role: 'tab', class: `run-tab ${state}`, 'aria-selected': String(id === selected), 'data-run': id }, `${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}`);
+			tab.addEventListener('click', () => this.onSelect(id));
+			return tab;
+		});
+		this.el.replaceChildren(...tabs);
+		this.el.hidden = order.length < 2;
+	}
+}

@@ -1,0 +1,80 @@
+import type { RunModel } from '../../engine/protocol/runModel';
+import { cssVar, h } from '../dom';
+import { ms, num, pct } from '../format';
+import { errorBlock } from './details';
+
+/** When a run ends: what it cost, how busy each worker was, how long tasks took, vs serial. */
+export class SummaryView {
+	public readonly el = h('section', { class: 'summary', 'data-testid': 'summary', 'aria-label': 'Summary' });
+	private shownFor = '';
+
+	public render(model: RunModel, baseline: RunModel | undefined): void {
+		const end = model.finished;
+		if (!end) {
+			this.el.hidden = true;
+			this.shownFor = '';
+			return;
+		}
+		const key = `${model.runId}:${baseline?.runId ?? ''}`;
+		if (key === this.shownFor) {
+			return;
+		}
+		this.shownFor = key;
+		this.el.hidden = false;
+		const c = end.counts;
+		const speedup = baseline?.finished ? baseline.finished.wallMs / end.wallMs : undefined;
+		const hist = h('canvas', { class: 'histogram', width: '320', height: '90', 'data-testid': 'histogram', 'aria-label': 'Histogram of task durations' });
+		this.el.replaceChildren(...[
+			h('h3', {}, end.outcome === 'completed' ? 'Summary' : end.outcome === 'cancelled' ? 'Summary (cancelled)' : 'The run failed'),
+			end.error ? errorBlock(end.error) : null,
+			h('div', { class: 'figures' },
+				figure('wall time', ms(end.wallMs), 'summary-wall'),
+				figure('throughput', `${end.throughput.toFixed(1)} tasks/s`),
+				figure('finished', num(c.finished), 'summary-finished'),
+				figure('failed', num(c.failed), 'summary-failed'),
+				figure('cancelled', num(c.cancelled)),
+				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
+				speedup !== undefined ? figure('speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
+				end.gilWaitShare !== undefined ? figure('waiting for the GIL', pct(end.gilWaitShare), 'gil') : null,
+			),
+			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),
+				...end.workers.map((w) => {
+					const bar = h('span', { class: 'bar' });
+					bar.style.width = `${Math.round(w.utilization * 100)}%`;
+					return h('div', { class: 'util-row' }, h('span', { class: 'util-label' }, `#${w.workerId} ${w.tasks} tasks`), h('span', { class: 'util-track' }, bar), h('span', {}, pct(w.utilization)));
+				})) : null,
+			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
+		].filter((x): x is HTMLElement => x !== null));
+		drawHistogram(hist, [...model.tasks.values()].map((t) => t.durationMs).filter((d): d is number => d !== undefined));
+	}
+}
+
+function figure(label: string, value: string, testid?: string): HTMLElement {
+	return h('div', { class: 'figure' }, h('div', { class: 'value', 'data-testid': testid }, value), h('div', { class: 'label' }, label));
+}
+
+function drawHistogram(canvas: HTMLCanvasElement, values: number[]): void {
+	const ctx = canvas.getContext('2d');
+	if (!ctx || values.length < 2) {
+		return;
+	}
+	const min = Math.min(...values);
+	const max = Math.max(...values);
+	const bins = 20;
+	const counts = new Array<number>(bins).fill(0);
+	for (const v of values) {
+		counts[max > min ? Math.min(bins - 1, Math.floor(((v - min) / (max - min)) * bins)) : 0]!++;
+	}
+	const top = Math.max(...counts);
+	const w = canvas.width / bins;
+	ctx.fillStyle = cssVar('--vscode-charts-blue', '#3794ff');
+	counts.forEach((n, i) => {
+		const bh = (n / top) * (canvas.height - 14);
+		ctx.fillRect(i * w + 1, canvas.height - 12 - bh, w - 2, bh);
+	});
+	ctx.fillStyle = cssVar('--vscode-descriptionForeground', '#888');
+	ctx.font = '10px sans-serif';
+	ctx.fillText(ms(min), 0, canvas.height - 1);
+	const right = ms(max);
+	ctx.fillText(right, canvas.width - ctx.measureText(right).width, canvas.height - 1);
+}

@@ -1,0 +1,229 @@
+import type { RunModel } from '../../engine/protocol/runModel';
+import { cssVar, h } from '../dom';
+import { ms } from '../format';
+import { stateColors } from './colors';
+
+const LANE = 18;
+const CPU_H = 44;
+const AXIS = 16;
+
+/**
+ * One lane per worker, a bar per task, CPU utilization under it. Wheel zooms around the
+ * pointer, drag pans, double-click fits; hover names the task.
+ */
+export class TimelineView {
+	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
+	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits' });
+	private readonly tip = h('div', { class: 'tooltip', role: 'status' });
+	private model: RunModel | undefined;
+	private nowT = 0;
+	private drag: { x: number; from: number; to: number } | undefined;
+
+	constructor(private zoom: { from: number; to: number } | undefined, private readonly onZoom: (zoom: { from: number; to: number } | undefined) => void, private readonly onSelect: (taskId: number) => void) {
+		this.tip.hidden = true;
+		this.el.append(this.canvas, this.tip);
+		this.canvas.addEventListener('wheel', (e) => {
+			e.preventDefault();
+			const [from, to] = this.window();
+			const x = this.timeAt(e.offsetX);
+			const f = e.deltaY > 0 ? 1.25 : 0.8;
+			this.setZoom({ from: x - (x - from) * f, to: x + (to - x) * f });
+		}, { passive: false });
+		this.canvas.addEventListener('mousedown', (e) => {
+			const [from, to] = this.window();
+			this.drag = { x: e.offsetX, from, to };
+		});
+		window.addEventListener('mouseup', () => { this.drag = undefined; });
+		this.canvas.addEventListener('mousemove', (e) => {
+			if (this.drag) {
+				const dt = ((e.offsetX - this.drag.x) / this.plotWidth()) * (this.drag.to - this.drag.from);
+				this.setZoom({ from: this.drag.from - dt, to: this.drag.to - dt });
+				return;
+			}
+			this.hover(e.offsetX, e.offsetY);
+		});
+		this.canvas.addEventListener('mouseleave', () => { this.tip.hidden = true; });
+		this.canvas.addEventListener('dblclick', () => this.setZoom(undefined));
+		this.canvas.addEventListener('click', (e) => {
+			const t = this.taskAt(e.offsetX, e.offsetY);
+			if (t !== undefined) {
+				this.onSelect(t);
+			}
+		});
+		this.canvas.addEventListener('keydown', (e) => {
+			const [from, to] = this.window();
+			const span = to - from;
+			const moves: Record<string, [number, number]> = { '+': [span * 0.2, -span * 0.2], '-': [-span * 0.25, span * 0.25], ArrowLeft: [-span * 0.1, -span * 0.1], ArrowRight: [span * 0.1, span * 0.1] };
+			if (e.key === '0') {
+				this.setZoom(undefined);
+			} else if (moves[e.key]) {
+				e.preventDefault();
+				const [a, b] = moves[e.key]!;
+				this.setZoom({ from: from + a, to: to + b });
+			}
+		});
+		new ResizeObserver(() => this.draw()).observe(this.el);
+	}
+
+	private setZoom(z: { from: number; to: number } | undefined): void {
+		this.zoom = z && z.to - z.from > 0.01 ? z : undefined;
+		this.onZoom(this.zoom);
+		this.draw();
+	}
+
+	private t0(): number {
+		return this.model?.started?.t ?? 0;
+	}
+
+	/** Visible window in ms since the run started. */
+	private window(): [number, number] {
+		if (this.zoom) {
+			return [this.zoom.from, this.zoom.to];
+		}
+		const end = (this.model?.finished?.t ?? this.nowT) - this.t0();
+		return [0, Math.max(1, end)];
+	}
+
+	private plotWidth(): number {
+		return Math.max(1, this.el.clientWidth - 8);
+	}
+
+	private timeAt(x: number): number {
+		const [from, to] = this.window();
+		return from + (x / this.plotWidth()) * (to - from);
+	}
+
+	private lanes(): number[] {
+		return [...(this.model?.workers.keys() ?? [])].sort((a, b) => a - b);
+	}
+
+	private taskAt(x: number, y: number): number | undefined {
+		const lane = Math.floor((y - AXIS) / LANE);
+		const workerId = this.lanes()[lane];
+		if (workerId === undefined || !this.model) {
+			return undefined;
+		}
+		const t = this.timeAt(x) + this.t0();
+		for (const task of this.model.tasks.values()) {
+			if (task.workerId === workerId && task.startedAt !== undefined && task.startedAt <= t && (task.endedAt ?? this.nowT) >= t) {
+				return task.taskId;
+			}
+		}
+		return undefined;
+	}
+
+	private hover(x: number, y: number): void {
+		const id = this.taskAt(x, y);
+		const task = id !== undefined ? this.model?.tasks.get(id) : undefined;
+		if (!task) {
+			this.tip.hidden = true;
+			return;
+		}
+		const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
+		this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined ? `, CPU ${ms(task.cpuMs)}` : ''}`;
+		this.tip.hidden = false;
+		this.tip.style.left = `${Math.min(x + 12, this.plotWidth() - 260)}px`;
+		this.tip.style.top = `${y + 12}px`;
+	}
+
+	public render(model: RunModel, nowT: number): void {
+		this.model = model;
+		this.nowT = nowT;
+		this.draw();
+	}
+
+	private draw(): void {
+		const model = this.model;
+		if (!model) {
+			return;
+		}
+		const lanes = this.lanes();
+		const width = this.plotWidth();
+		const height = AXIS + Math.max(1, lanes.length) * LANE + CPU_H;
+		const dpr = window.devicePixelRatio || 1;
+		if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+			this.canvas.width = Math.round(width * dpr);
+			this.canvas.height = Math.round(height * dpr);
+			this.canvas.style.width = `${width}px`;
+			this.canvas.style.height = `${height}px`;
+		}
+		const ctx = this.canvas.getContext('2d');
+		if (!ctx) {
+			return;
+		}
+		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+		ctx.clearRect(0, 0, width, height);
+		const [from, to] = this.window();
+		const t0 = this.t0();
+		const scale = width / (to - from);
+		const fg = cssVar('--vscode-descriptionForeground', '#888');
+		ctx.fillStyle = fg;
+		ctx.font = `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+		const ticks = 6;
+		for (let i = 0; i <= ticks; i++) {
+			const t = from + ((to - from) * i) / ticks;
+			const x = (t - from) * scale;
+			ctx.fillRect(x, AXIS - 4, 1, 4);
+			ctx.fillText(ms(t), Math.min(x + 2, width - 50), 10);
+		}
+		const laneOf = new Map(lanes.map((w, i) => [w, i]));
+		const colors = stateColors();
+		let bars = 0;
+		const end = model.finished?.t ?? this.nowT;
+		for (const task of model.tasks.values()) {
+			if (task.startedAt === undefined || task.workerId === undefined) {
+				continue;
+			}
+			const s = task.startedAt - t0;
+			const e = (task.endedAt ?? end) - t0;
+			if (e < from || s > to) {
+				continue;
+			}
+			const lane = laneOf.get(task.workerId);
+			if (lane === undefined) {
+				continue;
+			}
+			const x = Math.max(0, (s - from) * scale);
+			const w = Math.max(1, Math.min(width, (e - from) * scale) - x);
+			ctx.fillStyle = colors[task.state];
+			ctx.fillRect(x, AXIS + lane * LANE + 2, w - (w > 3 ? 1 : 0), LANE - 4);
+			bars++;
+		}
+		// Exited workers: a hatch after their end, so a replaced worker is visible.
+		ctx.fillStyle = fg;
+		lanes.forEach((wid, i) => {
+			const w = model.workers.get(wid)!;
+			if (w.exitedAt !== undefined && w.exitReason && w.exitReason !== 'shutdown') {
+				const x = (w.exitedAt - t0 - from) * scale;
+				ctx.fillRect(x, AXIS + i * LANE, 2, LANE);
+			}
+		});
+		// CPU under the lanes.
+		const top = AXIS + Math.max(1, lanes.length) * LANE + 4;
+		const h0 = CPU_H - 8;
+		ctx.strokeStyle = cssVar('--vscode-charts-blue', '#3794ff');
+		ctx.globalAlpha = 0.35;
+		ctx.fillStyle = ctx.strokeStyle;
+		ctx.beginPath();
+		ctx.moveTo(0, top + h0);
+		let points = 0;
+		for (const p of model.cpu) {
+			const x = (p.t - t0 - from) * scale;
+			if (x < 0 || x > width) {
+				continue;
+			}
+			ctx.lineTo(x, top + h0 - p.total * h0);
+			points++;
+		}
+		ctx.lineTo(width, top + h0);
+		ctx.closePath();
+		if (points) {
+			ctx.fill();
+		}
+		ctx.globalAlpha = 1;
+		ctx.fillStyle = fg;
+		ctx.fillText(points ? 'CPU (whole machine)' : 'CPU: no samples', 2, top + 10);
+		this.canvas.dataset.bars = String(bars);
+		this.canvas.dataset.lanes = String(lanes.length);
+	}
+}
