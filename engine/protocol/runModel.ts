@@ -117,7 +117,13 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, t: number):
 		default: break;
 	}
 	const worker = task.workerId === undefined ? undefined : model.workers.get(task.workerId);
-	if (worker && worker.currentTask === task.taskId) {
+	if (!worker) {
+		return;
+	}
+	if (state === 'finished' || state === 'failed' || state === 'timedOut') {
+		worker.tasksDone++;
+	}
+	if (worker.currentTask === task.taskId) {
 		if (worker.busySince !== undefined) {
 			worker.busyMs += Math.max(0, t - worker.busySince);
 		}
@@ -126,9 +132,10 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, t: number):
 		if (worker.state === 'busy') {
 			worker.state = 'idle';
 		}
-		if (state === 'finished' || state === 'failed') {
-			worker.tasksDone++;
-		}
+	} else if (task.durationMs !== undefined) {
+		// The worker already started its next task (its result was still in the result
+		// queue when the next one began): count this one's time from its own duration.
+		worker.busyMs += task.durationMs;
 	}
 }
 

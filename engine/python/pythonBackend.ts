@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
+import { CpuSampler } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
 import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent } from '../protocol/events';
 import { applyEvents, createRunModel, isTerminal, type RunModel } from '../protocol/runModel';
@@ -32,6 +33,7 @@ class PythonRun {
 	private nextId = 1;
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	private exited = false;
+	private cpu: CpuSampler | undefined;
 	/** What the host saw, so a runner that dies mid-run still gets every task an ending. */
 	private readonly model: RunModel;
 
@@ -77,6 +79,7 @@ class PythonRun {
 		}
 		proc.on('close', (code, signal) => {
 			this.exited = true;
+			this.cpu?.dispose();
 			this.killGroup(); // workers the runner could not end itself
 			if (!this.finished) {
 				const tail = this.stderrTail.join('').trim();
@@ -116,8 +119,19 @@ class PythonRun {
 			for (const e of batch) {
 				if (e.type === 'run.started') {
 					this.started = true;
+					// The machine's CPU during the run, sampled here so the runner stays small.
+					if (this.request.cpuSampleMs !== 0) {
+						this.cpu = new CpuSampler(this.request.cpuSampleMs ?? 250, (s) => {
+							if (!this.finished) {
+								const sample: PoolEvent = { type: 'cpu.sample', runId: this.request.runId, t: s.t, total: s.total, perCore: s.perCore };
+								applyEvents(this.model, [sample]);
+								this.sink([sample]);
+							}
+						});
+					}
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
+					this.cpu?.dispose();
 				}
 			}
 			if (batch.length) {

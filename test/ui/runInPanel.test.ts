@@ -1,0 +1,75 @@
+/** A real run from the command palette, watched in the real panel (code-server + Chromium). */
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { openWorkbench, runCommand, webviewFrame } from './workbench';
+
+/** Quick Open with `file:line` puts the cursor on that line. */
+async function openFile(page: Page, name: string, line: number): Promise<void> {
+	await page.keyboard.press('Control+P');
+	const input = page.locator('.quick-input-widget input');
+	await input.waitFor({ state: 'visible' });
+	await input.fill(`${name}:${line}`);
+	await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+	await page.keyboard.press('Enter');
+	await page.locator('.tab', { hasText: name.split('/').pop()! }).first().waitFor({ state: 'visible' });
+	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+async function panelText(frame: Frame, testid: string): Promise<string> {
+	return frame.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? '', testid);
+}
+
+describe('A run from the palette fills the panel (Playwright on code-server)', () => {
+	let page: Page | undefined;
+	afterEach(async function () {
+		if (this.currentTest?.state === 'failed' && page) {
+			const file = join(__dirname, '..', 'ui-failure.png');
+			await page.screenshot({ path: file }).catch(() => undefined);
+			process.stdout.write(`      screenshot of the failure: ${file}\n`);
+		}
+	});
+	after(async () => {
+		await page?.close();
+	});
+
+	it('serial, then a process pool: live counts, the final tallies, and the speedup', async function () {
+		this.timeout(180_000);
+		page = await openWorkbench();
+		await openFile(page, 'python/cpu_bound.py', 9);
+		await runCommand(page, 'Poolscope: Run Function Serially');
+		let frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'countdown', undefined, { timeout: 60_000 });
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 90_000 });
+		assert.equal(await panelText(frame, 'count-finished'), '4');
+		// Back to the editor, same function on a process pool.
+		await page.locator('.tab', { hasText: 'cpu_bound.py' }).first().click();
+		await openFile(page, 'python/cpu_bound.py', 9);
+		await runCommand(page, 'Poolscope: Run Function in Process Pool');
+		frame = await webviewFrame(page, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
+		const seen = new Set<string>();
+		const deadline = Date.now() + 90_000;
+		while (Date.now() < deadline) {
+			const live = await panelText(frame, 'run-live');
+			seen.add(await panelText(frame, 'count-finished'));
+			if (live.startsWith('completed')) {
+				break;
+			}
+			await page.waitForTimeout(100);
+		}
+		assert.match(await panelText(frame, 'run-live'), /^completed/);
+		assert.equal(await panelText(frame, 'count-finished'), '4');
+		assert.ok(seen.size >= 2, `the counts never changed while it ran: ${[...seen].join(',')}`);
+		assert.match(await panelText(frame, 'run-facts'), /process pool × 2 · start method fork \(default\) · 4 inputs · CPython/);
+		const workerRows = await frame.evaluate(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length);
+		assert.equal(workerRows, 2);
+		const bars = await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars'));
+		assert.equal(bars, '4');
+		const speedup = Number((await panelText(frame, 'speedup')).replace('x', ''));
+		assert.ok(speedup > 0, 'the speedup vs the serial run is shown');
+		process.stdout.write(`      process pool vs serial on this machine: ${speedup}x\n`);
+		mkdirSync(join(__dirname, '..'), { recursive: true });
+		await page.screenshot({ path: join(__dirname, '..', 'panel-vscode.png') });
+	});
+});

@@ -1,0 +1,60 @@
+import * as assert from 'node:assert/strict';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel, stateCounts } from '../../../engine/protocol/runModel';
+
+const runId = 'r';
+const base: PoolEvent[] = [
+	{ type: 'run.started', runId, t: 0, fn: 'f', file: '/a.py', language: 'python', pool: 'process', workers: 1, options: { workers: 1 }, inputCount: 3, cores: 2, runtime: 'CPython', stages: ['pending', 'callQueue', 'executing', 'resultQueue'] },
+	{ type: 'worker.started', runId, t: 1, workerId: 0, pid: 10 },
+	{ type: 'task.submitted', runId, t: 1, taskId: 0, input: '0' },
+	{ type: 'task.submitted', runId, t: 1, taskId: 1, input: '1' },
+	{ type: 'task.submitted', runId, t: 1, taskId: 2, input: '2' },
+	{ type: 'task.queued', runId, t: 1, taskId: 0, stage: 'pending' },
+	{ type: 'task.queued', runId, t: 2, taskId: 1, stage: 'callQueue' },
+];
+
+describe('runModel (the reducer every view shares)', () => {
+	it('tracks states, stages and terminal counts; the first terminal event wins', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'task.started', runId, t: 3, taskId: 0, workerId: 0 },
+			{ type: 'task.finished', runId, t: 13, taskId: 0, workerId: 0, durationMs: 10, result: '0' },
+			{ type: 'task.cancelled', runId, t: 14, taskId: 0, reason: 'late duplicate' },
+			{ type: 'task.failed', runId, t: 15, taskId: 2, error: { kind: 'timeout', name: 'TimeoutError', message: 'x' } },
+		]);
+		assert.equal(m.tasks.get(1)!.stage, 'callQueue');
+		assert.deepEqual(m.counts, { submitted: 3, finished: 1, failed: 0, cancelled: 0, timedOut: 1, rejected: 0 });
+		const live = stateCounts(m);
+		assert.equal(live.queued, 1);
+		assert.equal(live.finished, 1);
+		assert.equal(m.workers.get(0)!.state, 'idle');
+		assert.equal(m.workers.get(0)!.busyMs, 10);
+	});
+
+	it('a result that arrives after its worker started the next task still counts for that worker', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'task.started', runId, t: 3, taskId: 0, workerId: 0 },
+			{ type: 'task.started', runId, t: 13, taskId: 1, workerId: 0 },
+			{ type: 'task.finished', runId, t: 14, taskId: 0, workerId: 0, durationMs: 10, result: '0' },
+			{ type: 'task.finished', runId, t: 23, taskId: 1, workerId: 0, durationMs: 10, result: '1' },
+		]);
+		const w = m.workers.get(0)!;
+		assert.equal(w.tasksDone, 2);
+		assert.equal(w.busyMs, 20);
+		assert.equal(w.state, 'idle');
+	});
+
+	it('caps captured output per task and says so', () => {
+		const m = createRunModel(runId);
+		const big = 'x'.repeat(40_000);
+		applyEvents(m, [...base,
+			{ type: 'task.output', runId, t: 5, taskId: 0, stream: 'stdout', text: big },
+			{ type: 'task.output', runId, t: 6, taskId: 0, stream: 'stdout', text: big },
+			{ type: 'task.output', runId, t: 7, taskId: 0, stream: 'stderr', text: 'lost' },
+		]);
+		const t = m.tasks.get(0)!;
+		assert.equal(t.outputChars, 64 * 1024);
+		assert.equal(t.outputTruncated, true);
+	});
+});
