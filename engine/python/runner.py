@@ -451,10 +451,14 @@ class Run:
         if isinstance(exc, BrokenProcessPool):
             self.broken = True
             self.remember_processes()
-            for p in list(self.processes.values()):
-                if p.exitcode is None and not p.is_alive():
-                    p.join(0.5)
-            dead = [(pid, p.exitcode) for pid, p in list(self.processes.items()) if p.exitcode not in (None, 0)]
+            dead = []
+            # The executor notices a death before the process is reaped: give it a moment,
+            # so the message can name the pid and how it died.
+            for _ in range(20):
+                dead = [(pid, p.exitcode) for pid, p in list(self.processes.items()) if p.exitcode not in (None, 0)]
+                if dead:
+                    break
+                time.sleep(0.05)
             if dead:
                 info["message"] = "%s (worker %s)" % (
                     info["message"] or "a worker process died",

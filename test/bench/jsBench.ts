@@ -1,0 +1,86 @@
+/** JS pools against the raw libraries, same machine, same run. */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import Tinypool from 'tinypool';
+import type { PoolKind } from '../../engine/protocol/events';
+import { startRun } from '../../engine/startRun';
+import type { BenchRow, BenchSection } from './benchTypes';
+
+const FIX = join(__dirname, '..', '..', '..', 'test', 'bench', 'fixtures');
+
+async function ours(pool: PoolKind, fn: string, inputs: string, workers: number, count?: { events: number; bytes: number }): Promise<number> {
+	const t0 = performance.now();
+	const handle = startRun({ runId: `bench-${pool}-${Math.random()}`, file: join(FIX, 'noop.js'), fn, inputs, language: 'javascript', pool, workers, cpuSampleMs: 0 }, (batch) => {
+		if (count) {
+			count.events += batch.length;
+			count.bytes += JSON.stringify(batch).length;
+		}
+	});
+	const end = await handle.done;
+	if (end.counts.finished !== end.counts.submitted) {
+		throw new Error(`bench run failed: ${JSON.stringify(end.counts)} ${end.error?.message ?? ''}`);
+	}
+	return performance.now() - t0;
+}
+
+async function rawPiscina(n: number, workers: number): Promise<number> {
+	const t0 = performance.now();
+	const pool = new Piscina({ filename: join(FIX, 'raw-worker.js'), minThreads: workers, maxThreads: workers });
+	await Promise.all(Array.from({ length: n }, (_, i) => pool.run(i)));
+	await pool.destroy();
+	return performance.now() - t0;
+}
+
+async function rawTinypool(n: number, workers: number): Promise<number> {
+	const t0 = performance.now();
+	const pool = new Tinypool({ filename: join(FIX, 'raw-worker.js'), runtime: 'child_process', minThreads: workers, maxThreads: workers });
+	await Promise.all(Array.from({ length: n }, (_, i) => pool.run(i)));
+	await pool.destroy();
+	return performance.now() - t0;
+}
+
+async function best(f: () => Promise<number>, reps: number): Promise<number> {
+	let m = Infinity;
+	for (let i = 0; i < reps; i++) {
+		m = Math.min(m, await f());
+	}
+	return m;
+}
+
+const jsBench: BenchSection = async ({ quick }) => {
+	const rows: BenchRow[] = [];
+	const workers = Math.min(2, availableParallelism());
+	const reps = quick ? 1 : 3;
+	const n = quick ? 5_000 : 20_000;
+	const thread = await best(() => ours('thread', 'noop', String(n), workers), reps);
+	const piscina = await best(() => rawPiscina(n, workers), reps);
+	rows.push({ name: `JS thread pool, ${n} no-op tasks, vs raw piscina`, ratio: piscina / thread, goal: 0.95, detail: `piscina ${piscina.toFixed(0)} ms, Poolscope ${thread.toFixed(0)} ms (bundling, events and all)` });
+	const pn = quick ? 2_000 : 10_000;
+	const proc = await best(() => ours('process', 'noop', String(pn), workers), reps);
+	const tiny = await best(() => rawTinypool(pn, workers), reps);
+	rows.push({ name: `JS process pool, ${pn} no-op tasks, vs tinypool child_process`, ratio: tiny / proc, goal: 1.0, detail: `tinypool ${tiny.toFixed(0)} ms, Poolscope ${proc.toFixed(0)} ms` });
+	const procChunk = await best(() => oursChunked(pn, workers), reps);
+	rows.push({ name: `JS process pool, chunksize 100 vs 1 (${pn} no-ops)`, ratio: proc / procChunk, detail: `chunksize 1: ${proc.toFixed(0)} ms, chunksize 100: ${procChunk.toFixed(0)} ms` });
+	const cpuInputs = `Array.from({ length: ${workers * 2} }, () => [${quick ? 27 : 30}])`;
+	const serial = await best(() => ours('serial', 'fib', cpuInputs, 1), reps);
+	for (const pool of ['thread', 'process'] as const) {
+		const par = await best(() => ours(pool, 'fib', cpuInputs, workers), reps);
+		rows.push({ name: `JS ${pool} pool, CPU-bound, ${workers} workers vs serial`, ratio: serial / par, goal: workers * 0.95, detail: `serial ${serial.toFixed(0)} ms, ${pool} ${par.toFixed(0)} ms` });
+	}
+	const count = { events: 0, bytes: 0 };
+	const big = quick ? 20_000 : 100_000;
+	await ours('thread', 'noop', String(big), workers, count);
+	rows.push({ name: `event stream, ${big} tasks: events per task`, ratio: count.events / big, detail: `${count.events} events` });
+	rows.push({ name: `event stream, ${big} tasks: JSON bytes per task`, ratio: count.bytes / big, detail: `${(count.bytes / 1e6).toFixed(1)} MB` });
+	return rows;
+
+	async function oursChunked(nn: number, w: number): Promise<number> {
+		const t0 = performance.now();
+		const handle = startRun({ runId: `bench-chunk-${Math.random()}`, file: join(FIX, 'noop.js'), fn: 'noop', inputs: String(nn), language: 'javascript', pool: 'process', workers: w, chunksize: 100, cpuSampleMs: 0 }, () => undefined);
+		await handle.done;
+		return performance.now() - t0;
+	}
+};
+
+export default jsBench;

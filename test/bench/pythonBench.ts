@@ -1,0 +1,55 @@
+/** The instrumented Python runner against bare concurrent.futures, same machine, same run. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { PoolKind } from '../../engine/protocol/events';
+import { findPython } from '../../engine/python/interpreter';
+import { startRun } from '../../engine/startRun';
+import type { BenchRow, BenchSection } from './benchTypes';
+
+const FIX = join(__dirname, '..', '..', '..', 'test', 'bench', 'fixtures');
+
+async function ours(pool: PoolKind, n: number, mode: 'submit' | 'map' = 'submit', chunksize?: number): Promise<number> {
+	const t0 = performance.now();
+	const handle = startRun({ runId: `pybench-${Math.random()}`, file: join(FIX, 'noop.py'), fn: 'noop', inputs: String(n), language: 'python', pool, workers: 2, mode, chunksize, cpuSampleMs: 0 }, () => undefined);
+	const end = await handle.done;
+	if (end.counts.finished !== n) {
+		throw new Error(`bench run failed: ${JSON.stringify(end.counts)} ${end.error?.message ?? ''}`);
+	}
+	return performance.now() - t0;
+}
+
+/** Wall time of a bare executor, measured from outside like ours (interpreter start included). */
+function bare(python: string, kind: string, n: number, chunksize = 1): number {
+	const t0 = performance.now();
+	execFileSync(python, [join(FIX, 'bare_pool.py'), kind, String(n), String(chunksize), FIX], { encoding: 'utf8' });
+	return performance.now() - t0;
+}
+
+const pythonBench: BenchSection = async ({ quick }) => {
+	const py = findPython();
+	if (!py.ok) {
+		return [{ name: 'Python pools', ratio: 0, detail: `skipped: ${py.message}` }];
+	}
+	const rows: BenchRow[] = [];
+	const n = quick ? 1_000 : 5_000;
+	const reps = quick ? 1 : 3;
+	for (const kind of ['process', 'thread'] as const) {
+		let o = Infinity;
+		let b = Infinity;
+		for (let i = 0; i < reps; i++) {
+			o = Math.min(o, await ours(kind, n));
+			b = Math.min(b, bare(py.path, kind, n));
+		}
+		rows.push({ name: `Python ${kind} pool, ${n} no-op submits, vs bare executor`, ratio: b / o, goal: 0.9, detail: `bare ${b.toFixed(0)} ms, Poolscope ${o.toFixed(0)} ms (interpreter start included in both)` });
+	}
+	let one = Infinity;
+	let hundred = Infinity;
+	for (let i = 0; i < reps; i++) {
+		one = Math.min(one, await ours('process', n, 'map', 1));
+		hundred = Math.min(hundred, await ours('process', n, 'map', 100));
+	}
+	rows.push({ name: `Python process map, chunksize 100 vs 1 (${n} no-ops)`, ratio: one / hundred, detail: `chunksize 1: ${one.toFixed(0)} ms, chunksize 100: ${hundred.toFixed(0)} ms` });
+	return rows;
+};
+
+export default pythonBench;
