@@ -2,7 +2,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import Tinypool from 'tinypool';
 import type { PoolKind } from '../../engine/protocol/events';
 import { startRun } from '../../engine/startRun';
 import type { BenchRow, BenchSection } from './benchTypes';
@@ -33,6 +32,8 @@ async function rawPiscina(n: number, workers: number): Promise<number> {
 }
 
 async function rawTinypool(n: number, workers: number): Promise<number> {
+	// tinypool is ESM-only: loaded the way a CommonJS bundle can.
+	const { default: Tinypool } = await import('tinypool');
 	const t0 = performance.now();
 	const pool = new Tinypool({ filename: join(FIX, 'raw-worker.js'), runtime: 'child_process', minThreads: workers, maxThreads: workers });
 	await Promise.all(Array.from({ length: n }, (_, i) => pool.run(i)));
