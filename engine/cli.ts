@@ -2,7 +2,10 @@
  * `poolscope`: the engine without VS Code. `run` prints a readable summary, or with --json one
  * protocol event per line on stdout and nothing else there.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { advise, amdahlSerialFraction, speedups } from './compare/advice';
+import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { parseArgs } from 'node:util';
 import { languageOfFile } from './source/sourceFunctions';
 import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
@@ -11,6 +14,8 @@ import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 
 const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
+       poolscope compare <file> <function> --inputs <expr> [--workers N] [--repeat N] [--json]
+       poolscope sweep <file> <function> --inputs <expr> --pool thread|process [--workers 1,2,4,8] [--repeat N] [--json]
 
 Runs a top-level function of a Python, JavaScript or TypeScript file once per input, on a pool,
 and reports every worker, task and queue.
@@ -29,6 +34,10 @@ Options:
   --json                         one protocol event per line on stdout, nothing else
   --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
   -h, --help                     this text
+
+compare runs the function serially, on a thread pool and on a process pool, one after another,
+and says which to use; sweep runs one pool at each worker count and fits Amdahl's law.
+  --repeat N                     repetitions per configuration (1-5); the median is shown
 
 Exit code: 0 when every task finished; 1 when any failed, timed out or was cancelled;
 2 for a usage error or code that could not load.`;
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
 				python: { type: 'string' },
 				json: { type: 'boolean', default: false },
 				trace: { type: 'string' },
+				repeat: { type: 'string' },
 				help: { type: 'boolean', short: 'h', default: false },
 			},
 		});
@@ -77,8 +87,8 @@ async function main(): Promise<void> {
 		process.exit(o.help ? 0 : 2);
 	}
 	const [command, file, fn] = positionals;
-	if (command !== 'run') {
-		usage(`unknown command "${command}" (the command is "run")`);
+	if (command !== 'run' && command !== 'compare' && command !== 'sweep') {
+		usage(`unknown command "${command}" (one of run, compare, sweep)`);
 	}
 	if (!file || !fn) {
 		usage('run needs a file and a function name');
@@ -98,6 +108,10 @@ async function main(): Promise<void> {
 	}
 	if (o.mode && !['submit', 'map'].includes(o.mode)) {
 		usage(`--mode must be submit or map (got "${o.mode}")`);
+	}
+	if (command === 'compare' || command === 'sweep') {
+		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout) }, o);
+		return;
 	}
 	const runId = `cli-${process.pid}`;
 	const model = createRunModel(runId);
@@ -150,6 +164,58 @@ async function main(): Promise<void> {
 	}
 	const c = end.counts;
 	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
+}
+
+async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o: { workers?: string; repeat?: string; pool: string; json: boolean }): Promise<void> {
+	const cores = availableParallelism();
+	const repeat = positiveInt('repeat', o.repeat) ?? 1;
+	if (repeat > 5) {
+		usage('--repeat is at most 5');
+	}
+	let configs: Config[];
+	if (command === 'compare') {
+		configs = compareConfigs(positiveInt('workers', o.workers) ?? cores);
+	} else {
+		if (o.pool === 'serial') {
+			usage('sweep needs --pool thread or --pool process');
+		}
+		const list = o.workers ? o.workers.split(',').map((w) => positiveInt('workers', w.trim())!) : powersOfTwoUpTo(2 * cores);
+		configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(o.pool as PoolKind, list)];
+	}
+	const handle = runConfigs(base, configs, repeat, (m) => {
+		if (o.json) {
+			process.stdout.write(`${JSON.stringify({ type: 'measurement', ...m })}\n`);
+		} else {
+			process.stderr.write(`  ${m.config.pool} x${m.config.workers}: ${(m.wallMs / 1000).toFixed(3)} s\n`);
+		}
+	});
+	process.on('SIGINT', () => void handle.cancel());
+	let ms: Measurement[];
+	try {
+		ms = await handle.done;
+	} catch (e) {
+		process.stderr.write(`poolscope: ${e instanceof Error ? e.message : String(e)}\n`);
+		process.exitCode = 2;
+		return;
+	}
+	const sp = speedups(ms);
+	const advice = advise(ms, cores, base.language);
+	const points = ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! }));
+	const serialFraction = command === 'sweep' ? amdahlSerialFraction(points) : undefined;
+	if (o.json) {
+		process.stdout.write(`${JSON.stringify({ type: 'advice', advice, cores, serialFraction, speedups: ms.map((m) => ({ ...m.config, speedup: sp.get(m) })) })}\n`);
+	} else {
+		const rows = ms.map((m) => [`${m.config.pool}`, String(m.config.workers), `${(m.wallMs / 1000).toFixed(3)} s`, repeat > 1 ? `${(m.minMs / 1000).toFixed(3)}-${(m.maxMs / 1000).toFixed(3)}` : '', `${sp.get(m)!.toFixed(2)}x`, m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : '', m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '']);
+		const head = ['pool', 'workers', 'wall (median)', 'min-max', 'speedup', 'cpu/wall', 'GIL wait'];
+		const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+		const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+		process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+		if (serialFraction !== undefined) {
+			process.stdout.write(`Amdahl fit: serial fraction ${(serialFraction * 100).toFixed(1)}% (max speedup ${(1 / Math.max(serialFraction, 1e-3)).toFixed(1)}x), ${cores} cores\n`);
+		}
+		process.stdout.write(`${advice}\n`);
+	}
+	process.exitCode = ms.some((m) => m.failed > 0) ? 1 : 0;
 }
 
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {

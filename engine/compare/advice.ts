@@ -1,0 +1,60 @@
+/**
+ * One sentence of advice from what was measured, with the numbers behind it, and the
+ * Amdahl fit of a sweep. Pure functions: unit-tested, used by the CLI and the panel.
+ */
+import type { Measurement } from './compare';
+
+const x = (v: number) => `${v.toFixed(2)}x`;
+
+export function speedups(ms: Measurement[]): Map<Measurement, number> {
+	const serial = ms.find((m) => m.config.pool === 'serial') ?? ms.find((m) => m.config.workers === 1);
+	return new Map(ms.map((m) => [m, serial ? serial.wallMs / m.wallMs : NaN]));
+}
+
+export function advise(ms: Measurement[], cores: number, language: string): string {
+	const s = speedups(ms);
+	const fastest = (pool: string) => ms.filter((m) => m.config.pool === pool).sort((a, b) => a.wallMs - b.wallMs)[0];
+	const thread = fastest('thread');
+	const proc = fastest('process');
+	const serial = ms.find((m) => m.config.pool === 'serial');
+	const cpu = serial?.cpuShare ?? thread?.cpuShare;
+	const figures = [thread ? `${thread.config.workers} threads ${x(s.get(thread)!)}` : '', proc ? `${proc.config.workers} processes ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
+	const best = [thread, proc].filter((m): m is Measurement => Boolean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
+	if (!best) {
+		return 'Nothing to compare yet.';
+	}
+	const bestX = s.get(best)!;
+	if (cpu !== undefined && cpu > 0.7) {
+		const gil = language === 'python' && thread && s.get(thread)! < 1.15 ? ' (the GIL lets one thread run Python at a time)' : '';
+		if (best.config.pool === 'process') {
+			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${Math.min(best.config.workers, cores)} workers.`;
+		}
+		return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores; use a thread pool with ${Math.min(best.config.workers, cores)} workers.`;
+	}
+	if (cpu !== undefined && cpu < 0.3) {
+		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${best.config.workers} ${best.config.pool === 'thread' ? 'threads' : 'processes'} ${x(bestX)}).`;
+	}
+	return `Mixed CPU and waiting (CPU ${cpu !== undefined ? Math.round(cpu * 100) : '?'}% of wall): ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.`;
+}
+
+/**
+ * Amdahl's law fit on a sweep: speedup(n) = 1 / (s + (1 - s) / n); least squares on s in [0, 1].
+ * Returns the serial fraction s.
+ */
+export function amdahlSerialFraction(points: { workers: number; speedup: number }[]): number {
+	let bestS = 0;
+	let bestErr = Infinity;
+	for (let i = 0; i <= 1000; i++) {
+		const sf = i / 1000;
+		let err = 0;
+		for (const p of points) {
+			const model = 1 / (sf + (1 - sf) / p.workers);
+			err += (model - p.speedup) ** 2;
+		}
+		if (err < bestErr) {
+			bestErr = err;
+			bestS = sf;
+		}
+	}
+	return bestS;
+}
