@@ -10,6 +10,8 @@ export const enum CommandId {
 	SetInputs = 'poolscope.setInputs',
 	SelectPythonInterpreter = 'poolscope.selectPythonInterpreter',
 	OpenSamples = 'poolscope.openSamples',
+	Compare = 'poolscope.compare',
+	Sweep = 'poolscope.sweep',
 }
 
 /** The view type of the pool panel; package.json activates on `onWebviewPanel:` + this. */

@@ -5,6 +5,7 @@ import { CommandId, PANEL_VIEW_TYPE } from './commandIds';
 import { RunCodeLensProvider } from './editor/runCodeLensProvider';
 import { PanelSession } from './panel/panelSession';
 import type { PoolPanel } from './panel/PoolPanel';
+import { ComparisonCommands } from './runs/comparisonCommands';
 import { RunCommands, selectPythonInterpreter, type RunOverrides } from './runs/runCommands';
 import { RunController, type RunRecord } from './runs/RunController';
 import { CpuStatusBar, type CpuSubscribe } from './statusBar/cpuStatusBar';
@@ -14,6 +15,7 @@ export interface PoolscopeApi {
 	readonly panel: () => PoolPanel | undefined;
 	readonly runs: RunController;
 	readonly statusBar: CpuStatusBar;
+	readonly comparisons: ComparisonCommands;
 	run(target: { uri: string; fn: string }, overrides: RunOverrides): Promise<RunRecord | undefined>;
 }
 
@@ -39,6 +41,10 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 			await commands.run({ uri: vscode.Uri.file(r.request.file).toString(), fn: r.request.fn }, { pool: r.request.pool, workers: r.request.workers, startMethod: r.request.startMethod, inputs: r.request.inputs });
 		}
 	};
+	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output);
+	context.subscriptions.push(comparisons);
+	session.comparisons = () => comparisons.views;
+	session.cancelComparison = (id) => comparisons.cancel(id);
 	const statusBar = new CpuStatusBar(cpu, runs);
 	context.subscriptions.push(
 		statusBar,
@@ -58,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 		panel: () => session.panel,
 		runs,
 		statusBar,
+		comparisons,
 		run: (target, overrides) => commands.run(target, overrides),
 	};
 }

@@ -7,6 +7,8 @@ import { button, h } from './dom';
 import type { HostToWebview } from './messages';
 import { PanelState } from './panelState';
 import type { RunModel, TaskState } from '../engine/protocol/runModel';
+import type { ComparisonView } from './messages';
+import { ComparisonSection } from './views/comparison';
 import { DetailsView } from './views/details';
 import { FuturesView } from './views/futures';
 import { HeaderView, RunListView } from './views/header';
@@ -45,13 +47,16 @@ const timeline = new TimelineView(ui.zoom, (z) => {
 }, (id) => selectTask(id));
 const details = new DetailsView();
 const summary = new SummaryView();
+const comparisons = new Map<string, ComparisonView>();
+let shownComparison: string | undefined;
+const comparison = new ComparisonSection((runId) => select(runId));
 const main = h('main', { class: 'run', 'data-testid': 'run' },
 	header.el,
 	h('div', { class: 'row' }, h('div', { class: 'col' }, h('h3', {}, 'Queues'), pipeline.el, h('h3', {}, 'Workers'), workers.el), summary.el),
 	h('h3', {}, 'Timeline'), timeline.el,
 	h('div', { class: 'row' }, h('div', { class: 'col wide' }, h('h3', {}, 'Futures'), futures.el), details.el),
 );
-app.replaceChildren(notice, runList.el, empty, main, stacks);
+app.replaceChildren(notice, comparison.el, runList.el, empty, main, stacks);
 
 let dirty = true;
 let lastFrame = 0;
@@ -132,6 +137,11 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 		case 'notice':
 			showNotice(m.level, m.message);
 			break;
+		case 'comparison':
+			comparisons.set(m.comparison.id, m.comparison);
+			shownComparison = m.comparison.id;
+			comparison.render(m.comparison);
+			break;
 		default:
 			return;
 	}
@@ -148,7 +158,7 @@ function frame(t: number): void {
 	}
 	dirty = false;
 	lastFrame = t;
-	empty.hidden = Boolean(model);
+	empty.hidden = Boolean(model) || Boolean(shownComparison);
 	main.hidden = !model;
 	const idle = empty.querySelector('[data-testid="cpu-idle"]')!;
 	idle.textContent = state.cpuNow ? `CPU now ${Math.round(state.cpuNow.total * 100)}% of ${state.cpuNow.perCore.length} cores` : '';

@@ -3,6 +3,7 @@
  * a message that is not in these unions cannot be sent, and `isWebviewMessage` checks what
  * arrives from the webview before the extension acts on it (the webview is untrusted input).
  */
+import type { Measurement } from '../engine/compare/compare';
 import type { CpuSampleEvent, PoolEvent } from '../engine/protocol/events';
 
 /** Everything the panel needs to draw one run from scratch (after a reload or re-show). */
@@ -12,13 +13,31 @@ export interface RunReplay {
 	events: PoolEvent[];
 }
 
+/** A comparison or sweep as the panel draws it (updated as each configuration finishes). */
+export interface ComparisonView {
+	id: string;
+	kind: 'compare' | 'sweep';
+	fn: string;
+	file: string;
+	language: string;
+	cores: number;
+	measurements: Measurement[];
+	/** Configurations still to run. */
+	pending: number;
+	advice?: string;
+	serialFraction?: number;
+	state: 'running' | 'done' | 'cancelled' | 'error';
+	error?: string;
+}
+
 export type HostToWebview =
 	| { type: 'init'; runs: RunReplay[]; activeRunId?: string; cores: number }
 	| { type: 'events'; runId: string; events: PoolEvent[] }
 	| { type: 'cpu'; sample: Omit<CpuSampleEvent, 'runId'> }
 	| { type: 'select'; runId: string }
 	| { type: 'stacks'; runId: string; text: string }
-	| { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string };
+	| { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
+	| { type: 'comparison'; comparison: ComparisonView };
 
 export type WebviewToHost =
 	| { type: 'ready' }
@@ -27,7 +46,8 @@ export type WebviewToHost =
 	| { type: 'rerun'; runId: string }
 	| { type: 'openLocation'; file: string; line: number; column?: number }
 	| { type: 'exportTrace'; runId: string }
-	| { type: 'snapshotStacks'; runId: string };
+	| { type: 'snapshotStacks'; runId: string }
+	| { type: 'cancelComparison'; id: string };
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -46,6 +66,8 @@ export function isWebviewMessage(m: unknown): m is WebviewToHost {
 		case 'exportTrace':
 		case 'snapshotStacks':
 			return isStr(o.runId);
+		case 'cancelComparison':
+			return isStr(o.id);
 		case 'cancelTask':
 			return isStr(o.runId) && isInt(o.taskId);
 		case 'openLocation':

@@ -4,8 +4,12 @@
  * kept. Plain engine code: the CLI and the extension share it.
  */
 import type { PoolKind, RunFinishedEvent } from '../protocol/events';
+import type { EventSink } from '../protocol/events';
 import type { RunHandle, RunRequest } from '../runTypes';
 import { startRun } from '../startRun';
+
+/** How a comparison starts each run (the extension routes them through its run controller). */
+export type StartFn = (request: RunRequest, sink: EventSink) => RunHandle;
 
 export interface Config {
 	pool: PoolKind;
@@ -15,6 +19,8 @@ export interface Config {
 
 export interface Measurement {
 	config: Config;
+	/** The median run's id (to open it in the panel). */
+	runId?: string;
 	/** Median wall time over the repetitions, ms. */
 	wallMs: number;
 	minMs: number;
@@ -33,17 +39,18 @@ export interface ComparisonHandle {
 
 export type BaseRequest = Omit<RunRequest, 'runId' | 'pool' | 'workers' | 'chunksize'>;
 
-export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1, onProgress?: (m: Measurement) => void): ComparisonHandle {
+export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1, onProgress?: (m: Measurement) => void, start: StartFn = startRun): ComparisonHandle {
 	let cancelled = false;
 	let current: RunHandle | undefined;
 	const done = (async () => {
 		const out: Measurement[] = [];
 		for (const config of configs) {
-			const runs: { end: RunFinishedEvent; cpu: number; wall: number }[] = [];
+			const runs: { end: RunFinishedEvent; cpu: number; wall: number; runId: string }[] = [];
 			for (let r = 0; r < Math.max(1, repetitions) && !cancelled; r++) {
 				let cpu = 0;
 				let wall = 0;
-				current = startRun({ ...base, ...config, runId: `cmp-${config.pool}-${config.workers}-${r}-${Date.now()}`, cpuSampleMs: 0 }, (batch) => {
+				const runId = `cmp-${config.pool}-${config.workers}-${r}-${Date.now()}`;
+				current = start({ ...base, ...config, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
 					for (const e of batch) {
 						if (e.type === 'task.finished' && e.cpuMs !== undefined) {
 							cpu += e.cpuMs;
@@ -52,7 +59,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 					}
 				});
 				const end = await current.done;
-				runs.push({ end, cpu, wall });
+				runs.push({ end, cpu, wall, runId });
 				if (end.outcome === 'error') {
 					break;
 				}
@@ -64,6 +71,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 			const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
 			const m: Measurement = {
 				config,
+				runId: median.runId,
 				wallMs: median.end.wallMs,
 				minMs: sorted[0]!.end.wallMs,
 				maxMs: sorted[sorted.length - 1]!.end.wallMs,

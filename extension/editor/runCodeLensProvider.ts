@@ -35,6 +35,7 @@ export class RunCodeLensProvider extends Disposable implements vscode.CodeLensPr
 			lenses.push(
 				new vscode.CodeLens(range, { title: `$(play) Run in parallel${suffix}`, tooltip: `Run ${f.name} on the default pool (setting poolscope.defaultPool)`, command: CommandId.RunDefault, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Run serially', tooltip: `Run ${f.name} on one worker: the baseline for speedups`, command: CommandId.RunSerial, arguments: args }),
+				new vscode.CodeLens(range, { title: 'Compare', tooltip: `Run ${f.name} serially, on threads and on processes, one after another, and compare`, command: CommandId.Compare, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Pool...', tooltip: 'Choose the pool, workers and start method', command: CommandId.Run, arguments: args }),
 			);
 		}

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { toChromeTrace } from '../../engine/trace/chromeTrace';
-import type { WebviewToHost } from '../../webview/messages';
+import type { ComparisonView, WebviewToHost } from '../../webview/messages';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
 import { Disposable } from '../util/disposable';
@@ -16,6 +16,9 @@ export class PanelSession extends Disposable {
 	private _activeRunId: string | undefined;
 	private _panelSubs: vscode.Disposable[] = [];
 	private _cpu: vscode.Disposable | undefined;
+	/** Comparisons to replay after a (re)load; owned by the comparison commands. */
+	public comparisons: () => readonly ComparisonView[] = () => [];
+	public cancelComparison: (id: string) => Promise<void> = async () => undefined;
 
 	constructor(
 		private readonly _extensionUri: vscode.Uri,
@@ -51,6 +54,12 @@ export class PanelSession extends Disposable {
 		return panel;
 	}
 
+	/** Shows (and updates) a comparison in the panel. */
+	public showComparison(view: ComparisonView): void {
+		const panel = PoolPanel.current ?? this.show(undefined, true);
+		panel.post({ type: 'comparison', comparison: view });
+	}
+
 	/** After a window reload, the serializer hands the restored panel here. */
 	public revive(webviewPanel: vscode.WebviewPanel): void {
 		this.attach(PoolPanel.revive(webviewPanel, this._extensionUri));
@@ -61,6 +70,9 @@ export class PanelSession extends Disposable {
 		this._panelSubs = [
 			panel.onReady(() => {
 				panel.post({ type: 'init', runs: this._runs.replay(), activeRunId: this._activeRunId, cores: availableParallelism() });
+				for (const comparison of this.comparisons()) {
+					panel.post({ type: 'comparison', comparison });
+				}
 			}),
 			panel.onMessage((m) => void this.handle(m)),
 			panel.onDidDispose(() => this.detach()),
@@ -93,6 +105,9 @@ export class PanelSession extends Disposable {
 				}
 				break;
 			}
+			case 'cancelComparison':
+				await this.cancelComparison(m.id);
+				break;
 			case 'rerun':
 				await this._rerun(m.runId);
 				break;

@@ -57,11 +57,15 @@ export class RunController extends Disposable {
 		return this.runs.filter((r) => !r.finished);
 	}
 
-	public start(request: RunRequest): RunRecord {
+	/** `also` sees the run's raw batches too (a comparison measures CPU share from them). */
+	public start(request: RunRequest, also?: EventSink): RunRecord {
 		const record: RunRecord = { request, model: createRunModel(request.runId), events: [], truncated: false };
 		this._runs.set(request.runId, record);
 		this.prune();
-		const sink: EventSink = (batch) => this.accept(record, batch);
+		const sink: EventSink = (batch) => {
+			also?.(batch);
+			this.accept(record, batch);
+		};
 		this._onDidStart.fire(record);
 		try {
 			record.handle = this._startRun(request, sink);

@@ -84,7 +84,7 @@ export class RunCommands extends Disposable {
 		return record;
 	}
 
-	private async target(arg: unknown): Promise<FunctionTarget | undefined> {
+	public async target(arg: unknown): Promise<FunctionTarget | undefined> {
 		if (arg && typeof arg === 'object' && typeof (arg as TargetArg).uri === 'string' && typeof (arg as TargetArg).fn === 'string') {
 			const uri = vscode.Uri.parse((arg as TargetArg).uri);
 			const language = languageOfFile(uri.fsPath);
@@ -95,7 +95,7 @@ export class RunCommands extends Disposable {
 	}
 
 	/** Declared comment > remembered value > asked (and remembered). `ask` forces the box. */
-	private async inputsFor(target: FunctionTarget, ask: boolean): Promise<string | undefined> {
+	public async inputsFor(target: FunctionTarget, ask: boolean): Promise<string | undefined> {
 		if (!ask && target.declaredInputs) {
 			return target.declaredInputs;
 		}
@@ -119,7 +119,7 @@ export class RunCommands extends Disposable {
 		return value.trim();
 	}
 
-	private async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest> {
+	public async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest> {
 		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
 		const defaultPool = config.get<string>('defaultPool', 'auto');
 		const pool: PoolKind = o.pool ?? (defaultPool === 'thread' || defaultPool === 'process' || defaultPool === 'serial'

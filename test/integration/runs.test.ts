@@ -151,3 +151,25 @@ describe('Editor integration: status bar', function () {
 		assert.ok(seen.size >= 2, `the figure never changed: ${[...seen].join(', ')}`);
 	});
 });
+
+describe('Editor integration: compare', function () {
+	this.timeout(120_000);
+
+	it('"Compare" runs serial, threads and processes one after another and advises, all in the panel', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'cpu_bound.py'));
+		const view = await poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'pi_series' }, 'compare');
+		assert.ok(view, 'the comparison was refused');
+		assert.equal(view.state, 'done', view.error);
+		assert.deepEqual(view.measurements.map((m) => `${m.config.pool}x${m.config.workers}`), ['serialx1', `threadx${view.cores}`, `processx${view.cores}`]);
+		// The classification is asserted on a quiet machine in test/unit/engine/compare.test.ts; here
+		// the workbench shares the cores, so only that advice with its numbers is given.
+		assert.match(view.advice ?? '', /\d\.\d\dx/, JSON.stringify(view));
+		// Each configuration ran as a normal run the panel can show.
+		for (const m of view.measurements) {
+			assert.ok(m.runId && poolscope.runs.get(m.runId)?.finished, `run ${m.runId} not in the panel`);
+		}
+		assert.ok(poolscope.panel(), 'the panel shows the comparison');
+		assert.deepEqual(poolProcesses(), []);
+	});
+});

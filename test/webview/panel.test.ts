@@ -196,3 +196,41 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(Number(await p.page.locator('[data-testid="futures-canvas"]').getAttribute('data-drawn')) < 5000, 'only visible cells are drawn');
 	});
 });
+
+describe('Comparison and sweep views (Chromium)', function () {
+	this.timeout(60_000);
+	let p: PanelPage;
+	beforeEach(async () => {
+		p = await openPanel();
+	});
+	afterEach(async () => {
+		assert.deepEqual(p.cspViolations, []);
+		await p.close();
+	});
+
+	const m = (pool: 'serial' | 'thread' | 'process', workers: number, wallMs: number, cpuShare = 0.98) => ({ config: { pool, workers }, wallMs, minMs: wallMs, maxMs: wallMs, cpuShare, outcome: 'completed' as const, failed: 0 });
+
+	it('compare: a row and a bar per configuration, the speedups and the advice; Cancel while it runs', async () => {
+		const base = { id: 'c1', kind: 'compare' as const, fn: 'countdown', file: '/w/python/cpu_bound.py', language: 'python', cores: 2 };
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000)], pending: 2, state: 'running' } });
+		await nextFrames(p.page);
+		await p.page.click('[data-testid="cancel-comparison"]');
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelComparison', id: 'c1' });
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000), m('thread', 2, 2100), m('process', 2, 1050)], pending: 0, state: 'done', advice: 'CPU-bound (CPU time / wall time 0.98 per task): 2 threads 0.95x, 2 processes 1.90x on 2 cores; use a process pool with 2 workers.' } });
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 3);
+		assert.equal(await text(p.page, 'speedup-process-2'), '1.90x');
+		assert.equal(await text(p.page, 'speedup-thread-2'), '0.95x');
+		assert.match(await text(p.page, 'comparison-advice'), /use a process pool with 2 workers/);
+		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
+		assert.ok(await p.page.locator('[data-testid="cancel-comparison"]').isHidden());
+	});
+
+	it('sweep: the speedup curve against the ideal line and the core count, with the Amdahl fit', async () => {
+		await p.post({ type: 'comparison', comparison: { id: 's1', kind: 'sweep', fn: 'download', file: '/w/python/io_bound.py', language: 'python', cores: 2, measurements: [m('serial', 1, 3200, 0.01), m('thread', 1, 3200, 0.01), m('thread', 2, 1600, 0.01), m('thread', 4, 800, 0.01)], pending: 0, state: 'done', serialFraction: 0.001, advice: 'Waits dominate' } });
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
+		assert.match(await text(p.page, 'amdahl'), /serial fraction 0\.1%/);
+		await p.page.locator('[data-testid="comparison"]').screenshot({ path: join(OUT, 'test', 'sweep.png') });
+	});
+});

@@ -1,0 +1,107 @@
+import { availableParallelism } from 'node:os';
+import * as vscode from 'vscode';
+import { advise, amdahlSerialFraction, speedups } from '../../engine/compare/advice';
+import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
+import type { PoolKind } from '../../engine/protocol/events';
+import type { ComparisonView } from '../../webview/messages';
+import { CommandId } from '../commandIds';
+import { Disposable } from '../util/disposable';
+import type { RunController } from './RunController';
+import { NO_FUNCTION_MESSAGE, TRUST_MESSAGE, type RunCommands } from './runCommands';
+
+/** "Compare" (serial, threads, processes) and "Sweep" (1..N workers), shown in the panel. */
+export class ComparisonCommands extends Disposable {
+	private readonly _active = new Map<string, ComparisonHandle>();
+	public readonly views: ComparisonView[] = [];
+
+	constructor(
+		private readonly _runs: RunCommands,
+		private readonly _controller: RunController,
+		private readonly _show: (view: ComparisonView) => void,
+		private readonly _output: vscode.LogOutputChannel,
+	) {
+		super();
+		this._register(vscode.commands.registerCommand(CommandId.Compare, (a) => this.compare(a, 'compare')));
+		this._register(vscode.commands.registerCommand(CommandId.Sweep, (a) => this.compare(a, 'sweep')));
+		this._register({ dispose: () => { for (const h of this._active.values()) void h.cancel(); } });
+	}
+
+	public async cancel(id: string): Promise<void> {
+		await this._active.get(id)?.cancel();
+	}
+
+	/** Runs the comparison to the end; resolves with its final view (undefined when refused). */
+	public async compare(arg: unknown, kind: 'compare' | 'sweep', sweepPool?: PoolKind, sweepWorkers?: number[]): Promise<ComparisonView | undefined> {
+		if (!vscode.workspace.isTrusted) {
+			void vscode.window.showWarningMessage(TRUST_MESSAGE);
+			return undefined;
+		}
+		const target = await this._runs.target(arg);
+		if (!target) {
+			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			return undefined;
+		}
+		const inputs = await this._runs.inputsFor(target, false);
+		if (inputs === undefined) {
+			return undefined;
+		}
+		const cores = availableParallelism();
+		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
+		const repetitions = Math.min(5, Math.max(1, config.get<number>('compare.repetitions', 1)));
+		let configs: Config[];
+		if (kind === 'compare') {
+			configs = compareConfigs(config.get<number>('workers', 0) || cores);
+		} else {
+			let pool = sweepPool;
+			if (!pool) {
+				const pick = await vscode.window.showQuickPick([{ label: 'thread', description: 'threads' }, { label: 'process', description: 'processes' }], { title: `Sweep ${target.fn}: which pool?` });
+				if (!pick) {
+					return undefined;
+				}
+				pool = pick.label as PoolKind;
+			}
+			configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(pool, sweepWorkers ?? powersOfTwoUpTo(2 * cores))];
+		}
+		const base = await this._runs.request(target, inputs, {});
+		const id = `${kind}-${target.fn}-${Date.now()}`;
+		const view: ComparisonView = { id, kind, fn: target.fn, file: target.uri.fsPath, language: target.language, cores, measurements: [], pending: configs.length, state: 'running' };
+		this.views.push(view);
+		if (this.views.length > 10) {
+			this.views.shift();
+		}
+		this._output.info(`${kind} ${target.fn}: ${configs.map((c) => `${c.pool} x${c.workers}`).join(', ')}, ${repetitions} repetition(s), inputs ${inputs}`);
+		this._show(view);
+		const { runId: _drop, pool: _p, workers: _w, chunksize: _c, ...rest } = base;
+		const handle = runConfigs(rest, configs, repetitions, (m: Measurement) => {
+			view.measurements.push(m);
+			view.pending = configs.length - view.measurements.length;
+			this._show(view);
+		}, (request, sink) => {
+			const record = this._controller.start(request, sink);
+			return record.handle ?? { runId: request.runId, done: Promise.resolve(record.finished!), cancelTask: async () => ({ ok: false, reason: 'not running' }), cancel: async () => undefined };
+		});
+		this._active.set(id, handle);
+		try {
+			await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Poolscope: ${kind} ${target.fn}`, cancellable: true }, async (_progress, token) => {
+				token.onCancellationRequested(() => void handle.cancel());
+				await handle.done.catch(() => undefined);
+			});
+			const ms = await handle.done;
+			const sp = speedups(ms);
+			view.advice = advise(ms, cores, target.language);
+			if (kind === 'sweep') {
+				view.serialFraction = amdahlSerialFraction(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })));
+			}
+			view.state = view.measurements.length < configs.length ? 'cancelled' : 'done';
+			this._output.info(`${kind} ${target.fn}: ${view.advice}`);
+		} catch (e) {
+			view.state = 'error';
+			view.error = e instanceof Error ? e.message : String(e);
+		} finally {
+			this._active.delete(id);
+			view.pending = 0;
+			this._show(view);
+		}
+		return view;
+	}
+}
