@@ -88,4 +88,5 @@ describe('poolscope CLI', function () {
 		assert.equal(end.type, 'run.finished');
 		assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
 	});
+
 });

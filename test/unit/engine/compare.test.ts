@@ -14,12 +14,20 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 	this.timeout(120_000);
 
 	it('CPU-bound Python on 2 workers: threads no faster than serial, processes clearly faster; advice says processes', async () => {
-		const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(12_000_000,)] * 4', language: 'python' }, compareConfigs(2), 3).done; // median of 3: a shared machine is noisy
-		const s = speedups(ms);
-		const by = (pool: string) => s.get(ms.find((m) => m.config.pool === pool)!)!;
-		assert.ok(by('thread') <= 1.15, `threads ${by('thread')}x`);
-		assert.ok(by('process') >= 1.5, `processes ${by('process')}x`);
-		assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
+		// A shared VM steals CPU now and then: the shape must show in one of three attempts
+		// (each the median of three runs per configuration), and every attempt is reported.
+		const attempts: string[] = [];
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(12_000_000,)] * 4', language: 'python' }, compareConfigs(2), 3).done;
+			const s = speedups(ms);
+			const by = (pool: string) => s.get(ms.find((m) => m.config.pool === pool)!)!;
+			attempts.push(`threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x`);
+			if (by('thread') <= 1.15 && by('process') >= 1.5) {
+				assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
+				return;
+			}
+		}
+		assert.fail(`the textbook shape did not show: ${attempts.join('; ')}`);
 	});
 
 	it('sleep-bound Python: 8 threads beat 2 threads by 3x or more; advice says threads', async () => {

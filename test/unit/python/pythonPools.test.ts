@@ -221,6 +221,16 @@ describe('Python backend: real pools', function () {
 			});
 		}
 
+		it('cancelling in the middle of executor.map ends the run cleanly', async () => {
+			const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(12)]', pool: 'process', workers: 2, mode: 'map', chunksize: 2 });
+			await waitFor(() => ofType(r.events, 'task.finished').length >= 1, 15_000);
+			await r.handle.cancel();
+			const end = await r.done;
+			assert.equal(end.outcome, 'cancelled');
+			assert.ok(end.counts.cancelled >= 6, JSON.stringify(end.counts));
+			checkProtocol(r.events);
+		});
+
 		it('a deadlock (a plain Lock taken twice) times out with a stack snapshot showing where it waits', async () => {
 			const r = pyRun({ fn: 'takes_lock_twice', inputs: '[1]', pool: 'thread', workers: 1, timeoutMs: 500 });
 			await waitFor(() => ofType(r.events, 'task.failed').length > 0, 15_000);
