@@ -54,4 +54,14 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 		await p.locator('.gettingStartedContainer', { hasText: 'Open the samples' }).waitFor({ state: 'visible', timeout: 20_000 });
 		assert.ok(await p.locator('.gettingStartedContainer', { hasText: 'Run a function in parallel' }).isVisible());
 	});
+
+	it('"Open Samples" opens the bundled samples folder in a new window', async () => {
+		const p = page!;
+		const popup = p.context().waitForEvent('page', { timeout: 30_000 });
+		await runCommand(p, 'Poolscope: Open Samples');
+		const win = await popup;
+		await win.waitForLoadState();
+		assert.match(decodeURIComponent(win.url()), /folder=.*\/samples/);
+		await win.close();
+	});
 });
