@@ -1,14 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { PoolscopeApi } from '../../extension/extension';
-
-const EXTENSION_ID = 'poolscope.poolscope';
-
-async function api(): Promise<PoolscopeApi> {
-	const ext = vscode.extensions.getExtension<PoolscopeApi>(EXTENSION_ID);
-	assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-	return ext.activate();
-}
+import { api, EXTENSION_ID, until } from './helpers';
 
 function poolscopeTabs(): vscode.Tab[] {
 	return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter(
@@ -16,17 +8,6 @@ function poolscopeTabs(): vscode.Tab[] {
 	);
 }
 
-/** Polls: the workbench's tab model follows the extension host's calls asynchronously. */
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-	const deadline = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > deadline) {
-			return false;
-		}
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	return true;
-}
 
 const describeTabs = () => JSON.stringify(vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => [t.label, t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input]));
 

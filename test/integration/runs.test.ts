@@ -2,25 +2,10 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { PoolscopeApi } from '../../extension/extension';
+import { api, until } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
 const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
-
-async function api(): Promise<PoolscopeApi> {
-	return vscode.extensions.getExtension<PoolscopeApi>('poolscope.poolscope')!.activate();
-}
-
-async function until(predicate: () => boolean, timeoutMs = 20_000): Promise<boolean> {
-	const deadline = Date.now() + timeoutMs;
-	while (!predicate()) {
-		if (Date.now() > deadline) {
-			return false;
-		}
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	return true;
-}
 
 /** Pool workers started by the extension host (not the language servers it also runs). */
 function poolProcesses(): string[] {

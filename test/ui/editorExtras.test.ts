@@ -1,7 +1,7 @@
 /** The smaller ways in: long-run progress with Cancel, the interpreter picker, the walkthrough. */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openWorkbench, runCommand, webviewFrame } from './workbench';
+import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Progress, interpreter picker and walkthrough (Playwright on code-server)', function () {
 	this.timeout(180_000);
@@ -15,13 +15,7 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 
 	it('a run still going after 3 s gets a progress notification whose Cancel stops it', async () => {
 		const p = page!;
-		await p.keyboard.press('Control+P');
-		const input = p.locator('.quick-input-widget input');
-		await input.waitFor({ state: 'visible' });
-		await input.fill('python/io_bound.py:9');
-		await p.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
-		await p.keyboard.press('Enter');
-		await p.locator('.statusbar', { hasText: 'Ln 9,' }).waitFor({ state: 'visible', timeout: 10_000 });
+		await openFileAt(p, 'python/io_bound.py', 9);
 		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s: about 5 s
 		await p.waitForTimeout(3500);
 		await runCommand(p, 'Notifications: Show Notifications');
@@ -45,6 +39,15 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 		await p.keyboard.press('Escape');
 	});
 
+	it('"Open Samples" opens the bundled samples folder in a new window', async () => {
+		const p = page!;
+		const popup = p.context().waitForEvent('page', { timeout: 30_000 });
+		await runCommand(p, 'Poolscope: Open Samples');
+		const win = await popup;
+		await win.waitForLoadState();
+		assert.match(decodeURIComponent(win.url()), /folder=.*\/samples/);
+		await win.close();
+	});
 	it('the Getting Started walkthrough is there', async () => {
 		const p = page!;
 		await runCommand(p, 'Welcome: Open Walkthrough...');
@@ -55,13 +58,4 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 		assert.ok(await p.locator('.gettingStartedContainer', { hasText: 'Run a function in parallel' }).isVisible());
 	});
 
-	it('"Open Samples" opens the bundled samples folder in a new window', async () => {
-		const p = page!;
-		const popup = p.context().waitForEvent('page', { timeout: 30_000 });
-		await runCommand(p, 'Poolscope: Open Samples');
-		const win = await popup;
-		await win.waitForLoadState();
-		assert.match(decodeURIComponent(win.url()), /folder=.*\/samples/);
-		await win.close();
-	});
 });

@@ -1,7 +1,7 @@
 /** The first run of a function without an inputs comment asks for them; the answer is remembered. */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openWorkbench, runCommand, webviewFrame } from './workbench';
+import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Inputs are asked once and remembered (Playwright on code-server)', () => {
 	let page: Page | undefined;
@@ -12,14 +12,9 @@ describe('Inputs are asked once and remembered (Playwright on code-server)', () 
 	it('asks with an example, runs with the answer, and offers it again', async function () {
 		this.timeout(120_000);
 		page = await openWorkbench();
-		await page.keyboard.press('Control+P');
-		const input = page.locator('.quick-input-widget input');
-		await input.waitFor({ state: 'visible' });
-		await input.fill('js/io.js:15');
-		await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
-		await page.keyboard.press('Enter');
-		await page.locator('.statusbar', { hasText: 'Ln 15,' }).waitFor({ state: 'visible', timeout: 10_000 });
+		await openFileAt(page, 'js/io.js', 15);
 		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+		const input = page.locator('.quick-input-widget input');
 		const box = page.locator('.quick-input-widget', { hasText: 'inputs for shout' });
 		await box.waitFor({ state: 'visible', timeout: 20_000 });
 		assert.equal(await input.inputValue(), '[[32], [32], [32], [32]]', 'the box starts from an example');

@@ -3,19 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openWorkbench, runCommand, webviewFrame } from './workbench';
-
-/** Quick Open with `file:line` puts the cursor on that line. */
-async function openFile(page: Page, name: string, line: number): Promise<void> {
-	await page.keyboard.press('Control+P');
-	const input = page.locator('.quick-input-widget input');
-	await input.waitFor({ state: 'visible' });
-	await input.fill(`${name}:${line}`);
-	await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
-	await page.keyboard.press('Enter');
-	await page.locator('.tab', { hasText: name.split('/').pop()! }).first().waitFor({ state: 'visible' });
-	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 10_000 });
-}
+import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 async function panelText(frame: Frame, testid: string): Promise<string> {
 	return frame.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? '', testid);
@@ -37,7 +25,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 	it('serial, then a process pool: live counts, the final tallies, and the speedup', async function () {
 		this.timeout(180_000);
 		page = await openWorkbench();
-		await openFile(page, 'python/cpu_bound.py', 9);
+		await openFileAt(page, 'python/cpu_bound.py', 9);
 		await runCommand(page, 'Poolscope: Run Function Serially');
 		let frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
 		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'countdown', undefined, { timeout: 60_000 });
@@ -45,7 +33,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		assert.equal(await panelText(frame, 'count-finished'), '4');
 		// Back to the editor, same function on a process pool.
 		await page.locator('.tab', { hasText: 'cpu_bound.py' }).first().click();
-		await openFile(page, 'python/cpu_bound.py', 9);
+		await openFileAt(page, 'python/cpu_bound.py', 9);
 		await runCommand(page, 'Poolscope: Run Function in Process Pool');
 		frame = await webviewFrame(page, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
 		const seen = new Set<string>();

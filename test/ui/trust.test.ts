@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { CodeServer } from '../harness/codeServer';
 import { ensureCodeServer } from '../harness/environment';
 import { uiContext } from '../harness/uiContext';
-import { runCommand } from './workbench';
+import { openFileAt, runCommand } from './workbench';
 
 describe('Workspace trust (Playwright on code-server with trust enabled)', function () {
 	this.timeout(180_000);
@@ -34,12 +34,7 @@ describe('Workspace trust (Playwright on code-server with trust enabled)', funct
 		await page.locator('.statusbar', { hasText: 'Restricted Mode' }).waitFor({ state: 'visible', timeout: 60_000 });
 		// The CPU status bar works in Restricted Mode: it runs no user code.
 		await page.locator('.statusbar', { hasText: /CPU \d+% of \d+ cores/ }).waitFor({ state: 'visible', timeout: 20_000 });
-		await page.keyboard.press('Control+P');
-		const input = page.locator('.quick-input-widget input');
-		await input.waitFor({ state: 'visible' });
-		await input.fill('python/cpu_bound.py:9');
-		await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
-		await page.keyboard.press('Enter');
+		await openFileAt(page, 'python/cpu_bound.py', 9);
 		await page.locator('.codelens-decoration', { hasText: 'Run in parallel (needs a trusted workspace)' }).first().waitFor({ state: 'visible', timeout: 30_000 });
 		await page.locator('.codelens-decoration a', { hasText: 'Run in parallel (needs a trusted workspace)' }).first().click();
 		// The warning is a notification; open the notification centre to read it wherever it landed.

@@ -50,3 +50,14 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 	}
 	throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`);
 }
+
+/** Quick Open with `file:line`: the file opens with the cursor on that line. */
+export async function openFileAt(page: Page, name: string, line: number): Promise<void> {
+	await page.keyboard.press('Control+P');
+	const input = page.locator('.quick-input-widget input');
+	await input.waitFor({ state: 'visible' });
+	await input.fill(`${name}:${line}`);
+	await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+	await page.keyboard.press('Enter');
+	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 10_000 });
+}

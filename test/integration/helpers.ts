@@ -1,0 +1,24 @@
+/** Shared by the suites that run inside the extension host. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { PoolscopeApi } from '../../extension/extension';
+
+export const EXTENSION_ID = 'poolscope.poolscope';
+
+export async function api(): Promise<PoolscopeApi> {
+	const ext = vscode.extensions.getExtension<PoolscopeApi>(EXTENSION_ID);
+	assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+	return ext.activate();
+}
+
+/** Polls: the workbench follows the extension host's calls asynchronously. */
+export async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+	const deadline = Date.now() + timeoutMs;
+	while (!predicate()) {
+		if (Date.now() > deadline) {
+			return false;
+		}
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	return true;
+}
