@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { advise, amdahlSerialFraction, speedups } from './compare/advice';
+import { advise, amdahlFit, speedups } from './compare/advice';
 import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { parseArgs } from 'node:util';
 import { languageOfFile } from './source/sourceFunctions';
@@ -201,7 +201,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 	const sp = speedups(ms);
 	const advice = advise(ms, cores, base.language);
 	const points = ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! }));
-	const serialFraction = command === 'sweep' ? amdahlSerialFraction(points) : undefined;
+	const serialFraction = command === 'sweep' ? amdahlFit(points, cores) : undefined;
 	if (o.json) {
 		process.stdout.write(`${JSON.stringify({ type: 'advice', advice, cores, serialFraction, speedups: ms.map((m) => ({ ...m.config, speedup: sp.get(m) })) })}\n`);
 	} else {

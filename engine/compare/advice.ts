@@ -58,3 +58,12 @@ export function amdahlSerialFraction(points: { workers: number; speedup: number 
 	}
 	return bestS;
 }
+
+/**
+ * The fit over the workers that can run at once: past the core count a CPU-bound curve falls
+ * for lack of cores, not because of a serial part, and would skew the fraction.
+ */
+export function amdahlFit(points: { workers: number; speedup: number }[], cores: number): number {
+	const within = points.filter((p) => p.workers <= cores);
+	return amdahlSerialFraction(within.length >= 2 ? within : points);
+}

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
-import { advise, amdahlSerialFraction, speedups } from '../../engine/compare/advice';
+import { advise, amdahlFit, speedups } from '../../engine/compare/advice';
 import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
 import type { PoolKind } from '../../engine/protocol/events';
 import type { ComparisonView } from '../../webview/messages';
@@ -90,7 +90,7 @@ export class ComparisonCommands extends Disposable {
 			const sp = speedups(ms);
 			view.advice = advise(ms, cores, target.language);
 			if (kind === 'sweep') {
-				view.serialFraction = amdahlSerialFraction(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })));
+				view.serialFraction = amdahlFit(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })), cores);
 			}
 			view.state = view.measurements.length < configs.length ? 'cancelled' : 'done';
 			this._output.info(`${kind} ${target.fn}: ${view.advice}`);
