@@ -7,6 +7,7 @@ import { button, h } from './dom';
 import type { HostToWebview } from './messages';
 import { PanelState } from './panelState';
 import type { RunModel, TaskState } from '../engine/protocol/runModel';
+import type { PoolEvent } from '../engine/protocol/events';
 import type { ComparisonView } from './messages';
 import { ComparisonSection } from './views/comparison';
 import { DetailsView } from './views/details';
@@ -60,6 +61,34 @@ app.replaceChildren(notice, comparison.el, runList.el, empty, main, stacks);
 
 let dirty = true;
 let lastFrame = 0;
+
+/**
+ * Events wait here and are folded in slices of a few milliseconds per frame, so a burst of
+ * thousands of events never makes one long frame.
+ */
+const inbox: { runId: string; events: PoolEvent[]; at: number }[] = [];
+let pending = 0;
+const SLICE_MS = 6;
+const CHUNK = 1500;
+
+function drainInbox(): void {
+	const start = performance.now();
+	while (inbox.length && performance.now() - start < SLICE_MS) {
+		const head = inbox[0]!;
+		const isNew = !state.runs.has(head.runId);
+		const chunk = head.events.slice(head.at, head.at + CHUNK);
+		state.apply(head.runId, chunk);
+		head.at += chunk.length;
+		pending -= chunk.length;
+		if (isNew) {
+			select(head.runId); // a new run takes the stage
+		}
+		if (head.at >= head.events.length) {
+			inbox.shift();
+		}
+	}
+	document.body.dataset.pending = String(pending);
+}
 let lastTimeline = 0;
 let timelineRun = '';
 
@@ -116,14 +145,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 				select(m.activeRunId);
 			}
 			break;
-		case 'events': {
-			const isNew = !state.runs.has(m.runId);
-			state.apply(m.runId, m.events);
-			if (isNew) {
-				select(m.runId); // a new run takes the stage
-			}
+		case 'events':
+			inbox.push({ runId: m.runId, events: m.events, at: 0 });
+			pending += m.events.length;
 			break;
-		}
 		case 'cpu':
 			state.cpuNow = { total: m.sample.total, perCore: m.sample.perCore };
 			break;
@@ -150,6 +175,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 
 function frame(t: number): void {
 	requestAnimationFrame(frame);
+	if (inbox.length) {
+		drainInbox();
+		dirty = true;
+	}
 	const model = current();
 	const live = model && !model.finished;
 	// A running run's clocks move even without events; redraw those ~10 times a second.

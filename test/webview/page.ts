@@ -71,3 +71,9 @@ export async function nextFrames(page: Page, n = 2): Promise<void> {
 export async function text(page: Page, testid: string): Promise<string> {
 	return (await page.locator(`[data-testid="${testid}"]`).first().textContent()) ?? '';
 }
+
+/** Until the panel has folded every event it was sent (it does so in slices per frame). */
+export async function settled(page: Page): Promise<void> {
+	await page.waitForFunction(() => document.body.dataset.pending === '0', undefined, { timeout: 60_000 });
+	await nextFrames(page, 2);
+}

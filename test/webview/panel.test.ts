@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../engine/protocol/events';
-import { nextFrames, openPanel, text, type PanelPage } from './page';
+import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
 
 const OUT = join(__dirname, '..', '..');
@@ -12,7 +12,7 @@ async function feed(p: PanelPage, runId: string, events: PoolEvent[], batch = 50
 	for (let i = 0; i < events.length; i += batch) {
 		await p.post({ type: 'events', runId, events: events.slice(i, i + batch) });
 	}
-	await nextFrames(p.page, 3);
+	await settled(p.page);
 }
 
 async function count(p: PanelPage, state: string): Promise<number> {
@@ -181,7 +181,7 @@ describe('Pool panel webview (Chromium)', function () {
 			}
 			await new Promise((r) => setTimeout(r, 33));
 		}
-		await nextFrames(p.page, 5);
+		await settled(p.page);
 		const { frames, long } = await p.page.evaluate(() => {
 			const w = window as unknown as { __frames: number[]; __long: number[] };
 			return { frames: w.__frames.slice(1), long: w.__long };
