@@ -18,6 +18,8 @@ import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
 /** A function that kills this many workers is not retried on fresh ones. */
 export const MAX_KILLED_WORKERS = 3;
+/** Tasks submitted per turn of the event loop. */
+const SUBMIT_SLICE = 5000;
 
 type TaskPhase = 'waiting' | 'pending' | 'dispatched' | 'running' | 'ended';
 
@@ -149,11 +151,29 @@ class JsRun implements PoolCallbacks {
 		this.pump();
 	}
 
-	/** Moves tasks from "not yet submitted" into the pending queue, up to maxQueue. */
+	private submitScheduled = false;
+
+	/**
+	 * Moves tasks from "not yet submitted" into the pending queue, up to maxQueue, a few
+	 * thousand at a time: submitting 100k in one go would block the caller's event loop (the
+	 * extension host) for most of a second.
+	 */
 	private submitMore(): void {
 		const bound = this.request.maxQueue && this.request.maxQueue > 0 ? this.request.maxQueue : Infinity;
 		const t = now();
+		let n = 0;
 		while (this.nextToSubmit < this.tasks.length && this.queue.length - this.head < bound && !this.stopping) {
+			if (n++ >= SUBMIT_SLICE) {
+				if (!this.submitScheduled) {
+					this.submitScheduled = true;
+					setImmediate(() => {
+						this.submitScheduled = false;
+						this.submitMore();
+						this.pump();
+					});
+				}
+				break;
+			}
 			const taskId = this.nextToSubmit++;
 			const task = this.tasks[taskId]!;
 			task.phase = 'pending';

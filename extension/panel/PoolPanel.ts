@@ -25,7 +25,9 @@ export class PoolPanel extends Disposable {
 	public static createOrShow(extensionUri: vscode.Uri, preserveFocus = false): PoolPanel {
 		const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
 		if (PoolPanel.current) {
-			PoolPanel.current._panel.reveal(column, preserveFocus);
+			// Where it already is: moving it to another column reloads the webview, and the
+			// reload replays every event of every run.
+			PoolPanel.current._panel.reveal(undefined, preserveFocus);
 			return PoolPanel.current;
 		}
 		const panel = vscode.window.createWebviewPanel(

@@ -158,3 +158,24 @@ describe('Editor integration: compare', function () {
 		assert.deepEqual(poolProcesses(), []);
 	});
 });
+
+describe('Extension host under load', function () {
+	this.timeout(180_000);
+
+	it('a 100,000-task run with the panel open: every task counted, event-loop lag measured', async () => {
+		const { monitorEventLoopDelay } = await import('node:perf_hooks');
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'js', 'cpu.js'));
+		await vscode.commands.executeCommand('poolscope.showPanel');
+		const h = monitorEventLoopDelay({ resolution: 10 });
+		h.enable();
+		const record = await poolscope.run({ uri: doc.uri.toString(), fn: 'countdown' }, { pool: 'thread', workers: 2, inputs: '100000' });
+		assert.ok(record?.handle, 'the run did not start');
+		const end = await record.handle.done;
+		h.disable();
+		assert.equal(end.counts.finished, 100_000);
+		assert.ok(await until(() => record.model.counts.finished === 100_000, 10_000), 'the extension-side model missed events');
+		const figures = { tasks: 100_000, wallMs: Math.round(end.wallMs), lagP50Ms: h.percentile(50) / 1e6, lagP99Ms: h.percentile(99) / 1e6, lagMaxMs: h.max / 1e6 };
+		console.log(`[poolscope:test] extension host event-loop lag during 100k tasks: ${JSON.stringify(figures)}`);
+	});
+});
