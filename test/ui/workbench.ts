@@ -57,7 +57,10 @@ export async function openFileAt(page: Page, name: string, line: number): Promis
 	const input = page.locator('.quick-input-widget input');
 	await input.waitFor({ state: 'visible' });
 	await input.fill(`${name}:${line}`);
-	await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+	// A fresh window indexes files first: wait for the file itself, not just any row.
+	const base = name.split('/').pop()!;
+	await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor({ state: 'visible', timeout: 30_000 });
 	await page.keyboard.press('Enter');
-	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 10_000 });
+	await page.locator('.tab', { hasText: base }).first().waitFor({ state: 'visible', timeout: 20_000 });
+	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 20_000 });
 }
