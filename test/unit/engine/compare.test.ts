@@ -6,6 +6,7 @@ import { advise, amdahlSerialFraction, speedups } from '../../../engine/compare/
 import { compareConfigs, runConfigs, sweepConfigs } from '../../../engine/compare/compare';
 import { waitFor } from '../../harness/processes';
 import { childProcesses } from './jsHelpers';
+import { parallelCapacity } from './machine';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const samples = (p: string) => join(ROOT, 'samples', p);
@@ -13,7 +14,17 @@ const samples = (p: string) => join(ROOT, 'samples', p);
 describe('compare and sweep (real pools, shapes not times)', function () {
 	this.timeout(120_000);
 
-	it('CPU-bound Python on 2 workers: threads no faster than serial, processes clearly faster; advice says processes', async () => {
+	/** Skips a ratio test, saying why, when the machine cannot give 2 cores at the moment. */
+	async function needTwoCores(ctx: Mocha.Context): Promise<void> {
+		const capacity = await parallelCapacity();
+		if (capacity < 1.6) {
+			console.log(`      skipped: two plain processes only reach ${capacity.toFixed(2)}x together on this machine right now (busy VM)`);
+			ctx.skip();
+		}
+	}
+
+	it('CPU-bound Python on 2 workers: threads no faster than serial, processes clearly faster; advice says processes', async function () {
+		await needTwoCores(this);
 		// A shared VM steals CPU now and then: the shape must show in one of three attempts
 		// (each the median of three runs per configuration), and every attempt is reported.
 		const attempts: string[] = [];
@@ -37,7 +48,8 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		assert.match(advise(ms, 2, 'python'), /^Waits dominate .*use threads/);
 	});
 
-	it('CPU-bound JS: the thread pool scales (no GIL)', async () => {
+	it('CPU-bound JS: the thread pool scales (no GIL)', async function () {
+		await needTwoCores(this);
 		const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[35], [35], [35], [35]]', language: 'javascript' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 2 }]).done;
 		const s = speedups(ms);
 		assert.ok(s.get(ms[1]!)! >= 1.4, `threads ${s.get(ms[1]!)}x on 2 workers`);
