@@ -1,0 +1,53 @@
+/** Failed and cancelled futures of real runs, read in the real panel (Playwright on code-server). */
+import * as assert from 'node:assert/strict';
+import type { Frame, Page } from 'playwright-core';
+import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+
+async function finished(frame: Frame, state: string): Promise<void> {
+	await frame.waitForFunction((s) => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === s, state, { timeout: 60_000 });
+}
+
+async function firstOf(frame: Frame, chip: string): Promise<void> {
+	await frame.click(`.chip:has([data-testid="count-${chip}"])`);
+	await frame.focus('[data-testid="futures-grid"]');
+	await frame.press('[data-testid="futures-grid"]', 'Home');
+}
+
+describe('Failed and cancelled futures in the real panel (Playwright on code-server)', function () {
+	this.timeout(180_000);
+	let page: Page | undefined;
+	after(async () => {
+		await page?.close();
+	});
+
+	it('a failed future shows its traceback, and its file:line opens the source there', async () => {
+		page = await openWorkbench();
+		await openFileAt(page, 'python/faults.py', 14);
+		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+		const frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'sometimes_fails', undefined, { timeout: 60_000 });
+		await finished(frame, 'completed');
+		assert.equal(await frame.textContent('[data-testid="count-failed"]'), '2');
+		await firstOf(frame, 'failed');
+		await frame.waitForSelector('[data-testid="traceback"]');
+		assert.match(await frame.textContent('[data-testid="error"]') ?? '', /ValueError: bad input 2/);
+		assert.match(await frame.textContent('[data-testid="traceback"]') ?? '', /faults\.py", line 13, in sometimes_fails/);
+		await frame.click('[data-testid="frame-link"]');
+		await page.locator('.statusbar', { hasText: 'Ln 13,' }).waitFor({ state: 'visible', timeout: 15_000 });
+	});
+
+	it('"Cancel run" in the panel cancels what is pending; a cancelled future says why', async () => {
+		const p = page!;
+		await openFileAt(p, 'python/io_bound.py', 9);
+		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s
+		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
+		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
+		await frame.click('[data-testid="cancel-run"]');
+		await finished(frame, 'cancelled');
+		const cancelled = Number(await frame.textContent('[data-testid="count-cancelled"]'));
+		assert.ok(cancelled >= 10, `only ${cancelled} cancelled`);
+		await firstOf(frame, 'cancelled');
+		await frame.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid="details"] dd[data-field="state"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+		assert.match(await frame.textContent('[data-testid="details"] dd[data-field="state"]') ?? '', /cancelled \(/);
+	});
+});
