@@ -38,3 +38,20 @@ export function cssVar(name: string, fallbackValue: string): string {
 	const v = getComputedStyle(document.body).getPropertyValue(name).trim();
 	return v || fallbackValue;
 }
+
+/**
+ * Sizes a canvas for the device pixel ratio (sharp on HiDPI) and returns its 2D context scaled
+ * to CSS pixels; resizing only when the size changed keeps frames cheap.
+ */
+export function sizedContext(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D | null {
+	const dpr = window.devicePixelRatio || 1;
+	if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+		canvas.width = Math.round(width * dpr);
+		canvas.height = Math.round(height * dpr);
+		canvas.style.width = `${width}px`;
+		canvas.style.height = `${height}px`;
+	}
+	const ctx = canvas.getContext('2d');
+	ctx?.setTransform(dpr, 0, 0, dpr, 0, 0);
+	return ctx;
+}

@@ -1,5 +1,5 @@
 import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runModel';
-import { h, setText } from '../dom';
+import { h, setText, sizedContext } from '../dom';
 import { num } from '../format';
 import { STATE_LABELS } from '../panelState';
 import { stateColors } from './colors';
@@ -158,22 +158,14 @@ export class FuturesView {
 		}
 		const viewH = Math.max(CELL, Math.min(this.scroller.clientHeight, rows * CELL + GAP));
 		const width = this.scroller.clientWidth;
-		const dpr = window.devicePixelRatio || 1;
-		if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(viewH * dpr)) {
-			this.canvas.width = Math.round(width * dpr);
-			this.canvas.height = Math.round(viewH * dpr);
-			this.canvas.style.width = `${width}px`;
-			this.canvas.style.height = `${viewH}px`;
-		}
 		const top = this.scroller.scrollTop;
 		if (this.canvas.style.top !== `${top}px`) {
 			this.canvas.style.top = `${top}px`;
 		}
-		const ctx = this.canvas.getContext('2d');
+		const ctx = sizedContext(this.canvas, width, viewH);
 		if (!ctx) {
 			return;
 		}
-		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 		ctx.clearRect(0, 0, width, viewH);
 		const colors = stateColors();
 		const firstRow = Math.floor(top / CELL);

@@ -1,5 +1,5 @@
 import type { RunModel } from '../../engine/protocol/runModel';
-import { cssVar, h } from '../dom';
+import { cssVar, h, sizedContext } from '../dom';
 import { ms } from '../format';
 import { stateColors } from './colors';
 
@@ -140,18 +140,10 @@ export class TimelineView {
 		const lanes = this.lanes();
 		const width = this.plotWidth();
 		const height = AXIS + Math.max(1, lanes.length) * LANE + CPU_H;
-		const dpr = window.devicePixelRatio || 1;
-		if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
-			this.canvas.width = Math.round(width * dpr);
-			this.canvas.height = Math.round(height * dpr);
-			this.canvas.style.width = `${width}px`;
-			this.canvas.style.height = `${height}px`;
-		}
-		const ctx = this.canvas.getContext('2d');
+		const ctx = sizedContext(this.canvas, width, height);
 		if (!ctx) {
 			return;
 		}
-		ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
 		ctx.clearRect(0, 0, width, height);
 		const [from, to] = this.window();
 		const t0 = this.t0();
