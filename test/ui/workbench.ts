@@ -53,6 +53,8 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 
 /** Quick Open with `file:line`: the file opens with the cursor on that line. */
 export async function openFileAt(page: Page, name: string, line: number): Promise<void> {
+	// Keys typed while a webview has focus go to the webview: take focus back first.
+	await page.locator('.part.titlebar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
 	await page.keyboard.press('Control+P');
 	const input = page.locator('.quick-input-widget input');
 	await input.waitFor({ state: 'visible' });
