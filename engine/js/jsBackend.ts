@@ -60,6 +60,9 @@ class JsRun implements PoolCallbacks {
 	private nextToSubmit = 0;
 	private readonly counts: TaskCounts = { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 };
 	private ended = 0;
+	/** Kept per transition: the depth events must not walk 100k tasks every 50 ms. */
+	private pendingCount = 0;
+	private executingCount = 0;
 	private readonly workerEntries = new Map<string, WorkerEntry>();
 	private nextWorkerId = 0;
 	private pool: WorkerPool | undefined;
@@ -177,6 +180,7 @@ class JsRun implements PoolCallbacks {
 			const taskId = this.nextToSubmit++;
 			const task = this.tasks[taskId]!;
 			task.phase = 'pending';
+			this.pendingCount++;
 			this.counts.submitted++;
 			this.emit({ type: 'task.submitted', runId: this.runId, t, taskId, input: preview(argsPreview(task.args)) });
 			this.emit({ type: 'task.queued', runId: this.runId, t, taskId, stage: 'pending' });
@@ -199,6 +203,8 @@ class JsRun implements PoolCallbacks {
 					continue; // cancelled while queued
 				}
 				task.phase = 'dispatched';
+				this.pendingCount--;
+				this.executingCount++;
 				specs.push({ taskId, args: task.args });
 			}
 			if (specs.length) {
@@ -223,18 +229,8 @@ class JsRun implements PoolCallbacks {
 	}
 
 	private emitDepths(): void {
-		let pending = 0;
-		let executing = 0;
-		for (let i = this.head; i < this.queue.length; i++) {
-			if (this.tasks[this.queue[i]!]!.phase === 'pending') {
-				pending++;
-			}
-		}
-		for (const t of this.tasks) {
-			if (t.phase === 'dispatched' || t.phase === 'running') {
-				executing++;
-			}
-		}
+		const pending = this.pendingCount;
+		const executing = this.executingCount;
 		const full = this.request.maxQueue && pending >= this.request.maxQueue && this.nextToSubmit < this.tasks.length ? ['pending'] : undefined;
 		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, executing }, ...(full ? { full } : {}) });
 	}
@@ -343,6 +339,8 @@ class JsRun implements PoolCallbacks {
 			const task = this.tasks[id];
 			if (task && task.phase === 'dispatched') {
 				task.phase = 'pending';
+				this.executingCount--;
+				this.pendingCount++;
 				this.queue.splice(this.head, 0, id);
 			}
 		}
@@ -369,6 +367,11 @@ class JsRun implements PoolCallbacks {
 		const task = this.tasks[taskId]!;
 		if (task.timer) {
 			clearTimeout(task.timer);
+		}
+		if (task.phase === 'pending') {
+			this.pendingCount--;
+		} else if (task.phase === 'dispatched' || task.phase === 'running') {
+			this.executingCount--;
 		}
 		task.phase = 'ended';
 		task.args = []; // let 100k inputs be collected as they finish

@@ -162,6 +162,8 @@ class Run:
         self.lock = threading.RLock()
         self.futures = []
         self.tasks = {}  # task_id -> dict(state, start, worker, ...)
+        self.depth = {"pending": 0, "callQueue": 0, "running": 0}
+        self.running = set()
         self.counts = {"submitted": 0, "finished": 0, "failed": 0, "cancelled": 0, "timedOut": 0, "rejected": 0}
         self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
         self.executor = None
@@ -189,12 +191,26 @@ class Run:
                 self.em.emit("worker.started", t=w["startedAt"], **fields)
             return w
 
+    def move(self, task_id, task, state):
+        """Every state change goes through here, so depths and the running set stay exact
+        without the monitor walking every task (100k of them) 50 times a second."""
+        old = task["state"]
+        if old in self.depth:
+            self.depth[old] -= 1
+        if state in self.depth:
+            self.depth[state] += 1
+        if old == "running":
+            self.running.discard(task_id)
+        if state == "running":
+            self.running.add(task_id)
+        task["state"] = state
+
     def task_started(self, task_id, worker, t):
         with self.lock:
             task = self.tasks[task_id]
             if task["state"] in ("running", "ended"):
                 return
-            task["state"] = "running"
+            self.move(task_id, task, "running")
             task["start"] = t
             task["worker"] = worker["workerId"]
         self.em.emit("task.started", t=t, taskId=task_id, workerId=worker["workerId"])
@@ -204,7 +220,7 @@ class Run:
             task = self.tasks[task_id]
             if task["state"] == "ended":
                 return False
-            task["state"] = "ended"
+            self.move(task_id, task, "ended")
             self.counts[state] += 1
             self.ended += 1
             if self.ended >= self.total:
@@ -343,7 +359,8 @@ class Run:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
         t = pw.now_ms()
         for task_id, args in enumerate(items):
-            self.tasks[task_id] = {"state": "pending", "args": args}
+            self.tasks[task_id] = {"state": "new", "args": args}
+            self.move(task_id, self.tasks[task_id], "pending")
             self.counts["submitted"] += 1
             self.em.emit("task.submitted", t=t, taskId=task_id, input=pw.preview(args if len(args) != 1 else args[0]))
             self.em.emit("task.queued", t=t, taskId=task_id, stage="pending")
@@ -520,26 +537,19 @@ class Run:
                         task = self.tasks[next_check]
                         if f.running() or f.done():
                             if task["state"] == "pending":
-                                task["state"] = "callQueue"
+                                self.move(next_check, task, "callQueue")
                                 self.em.emit("task.queued", taskId=next_check, stage="callQueue")
                             next_check += 1
                         else:
                             break
-                depths = {"pending": 0, "executing": 0}
+                depths = {"pending": self.depth["pending"], "executing": self.depth["running"]}
                 if self.pool == "process":
-                    depths.update({"callQueue": 0, "resultQueue": 0})
-                for task in self.tasks.values():
-                    st = task["state"]
-                    if st == "pending":
-                        depths["pending"] += 1
-                    elif st == "callQueue":
-                        depths["callQueue"] += 1
-                    elif st == "running":
-                        depths["executing"] += 1
+                    depths.update({"callQueue": self.depth["callQueue"], "resultQueue": 0})
                 if self.timeout_ms:
                     now = pw.now_ms()
-                    for task_id, task in self.tasks.items():
-                        if task["state"] == "running" and not task.get("timedOut") and now - task["start"] > self.timeout_ms:
+                    for task_id in list(self.running):
+                        task = self.tasks[task_id]
+                        if not task.get("timedOut") and now - task["start"] > self.timeout_ms:
                             self.time_out(task_id, task)
             full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
             if depths != last_depths:

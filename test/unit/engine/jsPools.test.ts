@@ -30,6 +30,8 @@ function checkProtocol(events: PoolEvent[], pool: string): void {
 		assert.ok(workerIds.has(e.workerId), `task ${e.taskId} names unknown worker ${e.workerId}`);
 	}
 	assert.deepEqual(new Set(ofType(events, 'worker.exited').map((w) => w.workerId)), workerIds, 'every worker that started is reported ended');
+	const depths = ofType(events, 'queue.depth');
+	assert.deepEqual(depths[depths.length - 1]?.depths, { pending: 0, executing: 0 }, 'the queues are empty at the end');
 	const end = ofType(events, 'run.finished')[0]!;
 	const c = end.counts;
 	assert.equal(c.submitted, c.finished + c.failed + c.cancelled + c.timedOut + c.rejected, 'every submitted task ends in exactly one state');

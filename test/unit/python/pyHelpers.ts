@@ -4,6 +4,8 @@ import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { startRun } from '../../../engine/startRun';
 import { descendantsOf } from '../../harness/processes';
 
+export { ofType } from '../engine/jsHelpers';
+
 export const PY_FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'unit', 'python', 'fixtures');
 
 let seq = 0;
@@ -29,10 +31,6 @@ export function pyRun(partial: Partial<RunRequest> & Pick<RunRequest, 'fn' | 'in
 		}
 	});
 	return { handle, events, done: handle.done };
-}
-
-export function ofType<T extends PoolEvent['type']>(events: PoolEvent[], type: T): Extract<PoolEvent, { type: T }>[] {
-	return events.filter((e): e is Extract<PoolEvent, { type: T }> => e.type === type);
 }
 
 export function pythonProcesses(): string[] {
