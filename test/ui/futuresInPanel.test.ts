@@ -9,6 +9,11 @@ async function finished(frame: Frame, state: string): Promise<void> {
 
 async function firstOf(frame: Frame, chip: string): Promise<void> {
 	await frame.click(`.chip:has([data-testid="count-${chip}"])`);
+	// The filter applies on the next frame: wait for the grid to show the filtered futures.
+	await frame.waitForFunction((c) => {
+		const total = Number(document.querySelector('[data-testid="futures-canvas"]')?.getAttribute('data-total'));
+		return total > 0 && total === Number(document.querySelector(`[data-testid="count-${c}"]`)?.textContent);
+	}, chip, { timeout: 10_000 });
 	await frame.focus('[data-testid="futures-grid"]');
 	await frame.press('[data-testid="futures-grid"]', 'Home');
 }
