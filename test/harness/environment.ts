@@ -112,7 +112,11 @@ export function ensureCodeServer(): CodeServerInstall {
 		private: true,
 		allowScripts: { 'code-server': true, argon2: true, kerberos: true, '@parcel/watcher': true, 'node-pty': true },
 	}, null, 2)}\n`);
-	const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+	// Under `npm test` the outer npm (on the system Node) exports npm_* variables; the inner npm
+	// would take them as its own config, and code-server's postinstall reads the Node version
+	// from npm_config_user_agent ("node/v20") and refuses to install. Start from a clean slate.
+	const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+	const npmEnv = { ...inherited, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 	run('npm', ['install', NODE_PACKAGE], { cwd: dir, env: npmEnv });
 	if (!existsSync(node)) {
 		throw new EnvironmentError(`${NODE_PACKAGE} installed but ${node} is missing`);
