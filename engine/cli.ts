@@ -4,8 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { advise, amdahlFit, speedups } from './compare/advice';
-import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
+import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
+import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { parseArgs } from 'node:util';
 import { languageOfFile } from './source/sourceFunctions';
 import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
@@ -14,8 +14,9 @@ import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 
 const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
-       poolscope compare <file> <function> --inputs <expr> [--workers N] [--repeat N] [--json]
+       poolscope compare <file> <function> --inputs <expr> [--workers N] [--start-methods fork,spawn] [--repeat N] [--json]
        poolscope sweep <file> <function> --inputs <expr> --pool thread|process [--workers 1,2,4,8] [--repeat N] [--json]
+       poolscope sweep <file> <function> --inputs <expr> --pool process --chunksizes 1,10,100 [--workers N] [--json]
 
 Runs a top-level function of a Python, JavaScript or TypeScript file once per input, on a pool,
 and reports every worker, task and queue.
@@ -36,8 +37,11 @@ Options:
   -h, --help                     this text
 
 compare runs the function serially, on a thread pool and on a process pool, one after another,
-and says which to use; sweep runs one pool at each worker count and fits Amdahl's law.
+and says which to use; sweep runs one pool at each worker count and fits Amdahl's law, or, with
+--chunksizes, one process pool at each chunksize (the first is the baseline).
   --repeat N                     repetitions per configuration (1-5); the median is shown
+  --start-methods a,b            compare (Python): one process pool per start method
+  --chunksizes 1,10,100          sweep: chunksizes instead of worker counts (process pools)
 
 Exit code: 0 when every task finished; 1 when any failed, timed out or was cancelled;
 2 for a usage error or code that could not load.`;
@@ -75,6 +79,8 @@ async function main(): Promise<void> {
 				json: { type: 'boolean', default: false },
 				trace: { type: 'string' },
 				repeat: { type: 'string' },
+				'start-methods': { type: 'string' },
+				chunksizes: { type: 'string' },
 				help: { type: 'boolean', short: 'h', default: false },
 			},
 		});
@@ -166,27 +172,48 @@ async function main(): Promise<void> {
 	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
 }
 
-async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o: { workers?: string; repeat?: string; pool: string; json: boolean }): Promise<void> {
+function list(name: string, v: string): number[] {
+	return v.split(',').map((w) => positiveInt(name, w.trim())!);
+}
+
+async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o: { workers?: string; repeat?: string; pool: string; json: boolean; 'start-methods'?: string; chunksizes?: string }): Promise<void> {
 	const cores = availableParallelism();
 	const repeat = positiveInt('repeat', o.repeat) ?? 1;
 	if (repeat > 5) {
 		usage('--repeat is at most 5');
 	}
 	let configs: Config[];
+	const chunked = command === 'sweep' && o.chunksizes !== undefined;
 	if (command === 'compare') {
-		configs = compareConfigs(positiveInt('workers', o.workers) ?? cores);
+		const methods = o['start-methods'] ? o['start-methods'].split(',').map((m) => m.trim()) : [];
+		const bad = methods.find((m) => !['fork', 'spawn', 'forkserver'].includes(m));
+		if (bad !== undefined) {
+			usage(`--start-methods takes fork, spawn and forkserver (got "${bad}")`);
+		}
+		if (methods.length && base.language !== 'python') {
+			usage('--start-methods is for Python files');
+		}
+		configs = compareConfigs(positiveInt('workers', o.workers) ?? cores, methods as PythonStartMethod[]);
+	} else if (chunked) {
+		const sizes = list('chunksizes', o.chunksizes!);
+		if (sizes.length < 2) {
+			usage('--chunksizes needs at least two sizes, e.g. 1,10,100');
+		}
+		if (o.pool !== 'process') {
+			usage('a chunksize sweep needs --pool process (chunks are what a process pool sends per message)');
+		}
+		configs = chunksizeConfigs('process', positiveInt('workers', o.workers) ?? cores, sizes, base.language);
 	} else {
 		if (o.pool === 'serial') {
 			usage('sweep needs --pool thread or --pool process');
 		}
-		const list = o.workers ? o.workers.split(',').map((w) => positiveInt('workers', w.trim())!) : powersOfTwoUpTo(2 * cores);
-		configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(o.pool as PoolKind, list)];
+		configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(o.pool as PoolKind, o.workers ? list('workers', o.workers) : powersOfTwoUpTo(2 * cores))];
 	}
 	const handle = runConfigs(base, configs, repeat, (m) => {
 		if (o.json) {
 			process.stdout.write(`${JSON.stringify({ type: 'measurement', ...m })}\n`);
 		} else {
-			process.stderr.write(`  ${m.config.pool} x${m.config.workers}: ${(m.wallMs / 1000).toFixed(3)} s\n`);
+			process.stderr.write(`  ${configLabel(m.config)}: ${(m.wallMs / 1000).toFixed(3)} s\n`);
 		}
 	});
 	process.on('SIGINT', () => void handle.cancel());
@@ -198,15 +225,26 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		process.exitCode = 2;
 		return;
 	}
-	const sp = speedups(ms);
-	const advice = advise(ms, cores, base.language);
+	const sp = speedups(ms, chunked ? 'first' : 'serial');
+	const advice = chunked ? adviseChunksize(ms, base.language) : advise(ms, cores, base.language);
 	const points = ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! }));
-	const serialFraction = command === 'sweep' ? amdahlFit(points, cores) : undefined;
+	const serialFraction = command === 'sweep' && !chunked ? amdahlFit(points, cores) : undefined;
 	if (o.json) {
 		process.stdout.write(`${JSON.stringify({ type: 'advice', advice, cores, serialFraction, speedups: ms.map((m) => ({ ...m.config, speedup: sp.get(m) })) })}\n`);
 	} else {
-		const rows = ms.map((m) => [`${m.config.pool}`, String(m.config.workers), `${(m.wallMs / 1000).toFixed(3)} s`, repeat > 1 ? `${(m.minMs / 1000).toFixed(3)}-${(m.maxMs / 1000).toFixed(3)}` : '', `${sp.get(m)!.toFixed(2)}x`, m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : '', m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '']);
-		const head = ['pool', 'workers', 'wall (median)', 'min-max', 'speedup', 'cpu/wall', 'GIL wait'];
+		// Columns that say something for this table only (chunksize only in a chunksize sweep, ...).
+		const columns: [string, (m: Measurement) => string][] = [
+			['pool', (m) => `${m.config.pool}${m.config.startMethod ? ` (${m.config.startMethod})` : ''}`],
+			['workers', (m) => String(m.config.workers)],
+			...(chunked ? [['chunksize', (m: Measurement) => String(m.config.chunksize)] as [string, (m: Measurement) => string]] : []),
+			['wall (median)', (m) => `${(m.wallMs / 1000).toFixed(3)} s`],
+			['min-max', (m) => (repeat > 1 ? `${(m.minMs / 1000).toFixed(3)}-${(m.maxMs / 1000).toFixed(3)}` : '')],
+			[chunked ? `vs chunksize ${ms[0]?.config.chunksize}` : 'speedup', (m) => `${sp.get(m)!.toFixed(2)}x`],
+			['cpu/wall', (m) => (m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : '')],
+			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
+		];
+		const head = columns.map(([name]) => name);
+		const rows = ms.map((m) => columns.map(([, cell]) => cell(m)));
 		const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 		const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
 		process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);

@@ -12,6 +12,9 @@ export const enum CommandId {
 	OpenSamples = 'poolscope.openSamples',
 	Compare = 'poolscope.compare',
 	Sweep = 'poolscope.sweep',
+	SweepChunksize = 'poolscope.sweepChunksize',
+	OpenFromHistory = 'poolscope.openFromHistory',
+	CompareRuns = 'poolscope.compareRuns',
 }
 
 /** The view type of the pool panel; package.json activates on `onWebviewPanel:` + this. */

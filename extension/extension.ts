@@ -3,6 +3,7 @@ import { CpuSampler } from '../engine/cpu/cpuSampler';
 import { startRun } from '../engine/startRun';
 import { CommandId, PANEL_VIEW_TYPE } from './commandIds';
 import { RunCodeLensProvider } from './editor/runCodeLensProvider';
+import { HistoryCommands } from './history/historyCommands';
 import { PanelSession } from './panel/panelSession';
 import type { PoolPanel } from './panel/PoolPanel';
 import { ComparisonCommands } from './runs/comparisonCommands';
@@ -16,6 +17,7 @@ export interface PoolscopeApi {
 	readonly runs: RunController;
 	readonly statusBar: CpuStatusBar;
 	readonly comparisons: ComparisonCommands;
+	readonly history: HistoryCommands;
 	run(target: { uri: string; fn: string }, overrides: RunOverrides): Promise<RunRecord | undefined>;
 }
 
@@ -41,8 +43,21 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 			await commands.run({ uri: vscode.Uri.file(r.request.file).toString(), fn: r.request.fn }, { pool: r.request.pool, workers: r.request.workers, startMethod: r.request.startMethod, inputs: r.request.inputs });
 		}
 	};
-	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output);
+	// Workspace storage; a window without a folder keeps its history with the extension's global storage.
+	const historyDir = vscode.Uri.joinPath(context.storageUri ?? vscode.Uri.joinPath(context.globalStorageUri, 'no-workspace'), 'history').fsPath;
+	const history = new HistoryCommands(historyDir, runs, output);
+	context.subscriptions.push(history);
+	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view));
 	context.subscriptions.push(comparisons);
+	history.panel = {
+		showRun: (runId, events) => session.showRun(runId, events),
+		showComparison: (view) => {
+			comparisons.remember(view);
+			session.showComparison(view);
+		},
+		postHistory: (entries) => session.postHistory(entries),
+	};
+	session.history = history;
 	session.comparisons = () => comparisons.views;
 	session.cancelComparison = (id) => comparisons.cancel(id);
 	const statusBar = new CpuStatusBar(cpu, runs);
@@ -65,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 		runs,
 		statusBar,
 		comparisons,
+		history,
 		run: (target, overrides) => commands.run(target, overrides),
 	};
 }

@@ -13,6 +13,7 @@ import { ComparisonSection } from './views/comparison';
 import { DetailsView } from './views/details';
 import { FuturesView } from './views/futures';
 import { HeaderView, RunListView } from './views/header';
+import { HistoryView } from './views/history';
 import { PipelineView } from './views/pipeline';
 import { SummaryView } from './views/summary';
 import { TimelineView } from './views/timeline';
@@ -50,14 +51,62 @@ const details = new DetailsView();
 const summary = new SummaryView();
 const comparisons = new Map<string, ComparisonView>();
 let shownComparison: string | undefined;
-const comparison = new ComparisonSection((runId) => select(runId));
+const comparison = new ComparisonSection((runId) => openRun(runId), () => {
+	shownComparison = undefined;
+	ui.comparison = undefined;
+	saveUi();
+	comparison.render(undefined);
+	dirty = true;
+}, (runId) => state.runs.get(runId));
+let comparisonDrawn = { version: -1, at: 0 };
+const history = new HistoryView(ui.historyOpen ?? false, (open) => {
+	ui.historyOpen = open;
+	saveUi();
+});
+let historyIds = new Set<string>();
+/**
+ * After a reload the extension host starts with no runs in memory: what this webview showed
+ * (its saved state) is asked of the history once the history lists it.
+ */
+let restoreRun = ui.selectedRun;
+let restoreComparison = ui.comparison;
 const main = h('main', { class: 'run', 'data-testid': 'run' },
 	header.el,
 	h('div', { class: 'row' }, h('div', { class: 'col' }, h('h3', {}, 'Queues'), pipeline.el, h('h3', {}, 'Workers'), workers.el), summary.el),
 	h('h3', {}, 'Timeline'), timeline.el,
 	h('div', { class: 'row' }, h('div', { class: 'col wide' }, h('h3', {}, 'Futures'), futures.el), details.el),
 );
-app.replaceChildren(notice, comparison.el, runList.el, empty, main, stacks);
+app.replaceChildren(notice, comparison.el, runList.el, history.el, empty, main, stacks);
+
+/** A run this panel does not hold (a comparison row of an older session) comes from the history. */
+function openRun(runId: string): void {
+	if (state.runs.has(runId)) {
+		select(runId);
+	} else if (historyIds.has(runId)) {
+		ui.selectedRun = runId;
+		saveUi();
+		post({ type: 'openHistory', id: runId });
+	} else {
+		showNotice('warning', 'That run is neither in this session nor in the history any more.');
+	}
+}
+
+function restoreFromHistory(): void {
+	if (restoreRun && (state.runs.has(restoreRun) || ui.selectedRun !== restoreRun)) {
+		restoreRun = undefined; // here already, or the user moved on
+	}
+	if (restoreRun && historyIds.has(restoreRun)) {
+		post({ type: 'openHistory', id: restoreRun });
+		restoreRun = undefined;
+	}
+	if (restoreComparison && (comparisons.has(restoreComparison) || ui.comparison !== restoreComparison)) {
+		restoreComparison = undefined;
+	}
+	if (restoreComparison && historyIds.has(restoreComparison)) {
+		post({ type: 'openHistory', id: restoreComparison });
+		restoreComparison = undefined;
+	}
+}
 
 let dirty = true;
 let lastFrame = 0;
@@ -165,7 +214,16 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 		case 'comparison':
 			comparisons.set(m.comparison.id, m.comparison);
 			shownComparison = m.comparison.id;
+			if (ui.comparison !== shownComparison) {
+				ui.comparison = shownComparison;
+				saveUi();
+			}
 			comparison.render(m.comparison);
+			break;
+		case 'history':
+			historyIds = new Set(m.entries.map((e) => e.id));
+			history.render(m.entries);
+			restoreFromHistory();
 			break;
 		default:
 			return;
@@ -188,6 +246,11 @@ function frame(t: number): void {
 	dirty = false;
 	lastFrame = t;
 	empty.hidden = Boolean(model) || Boolean(shownComparison);
+	// The comparison's timelines follow its runs' events, a couple of times a second at most.
+	if (shownComparison && comparisonDrawn.version !== state.version && t - comparisonDrawn.at > 500) {
+		comparisonDrawn = { version: state.version, at: t };
+		comparison.render(comparisons.get(shownComparison));
+	}
 	main.hidden = !model;
 	const idle = empty.querySelector('[data-testid="cpu-idle"]')!;
 	idle.textContent = state.cpuNow ? `CPU now ${Math.round(state.cpuNow.total * 100)}% of ${state.cpuNow.perCore.length} cores` : '';

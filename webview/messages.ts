@@ -3,7 +3,7 @@
  * a message that is not in these unions cannot be sent, and `isWebviewMessage` checks what
  * arrives from the webview before the extension acts on it (the webview is untrusted input).
  */
-import type { Measurement } from '../engine/compare/compare';
+import type { Measurement } from '../engine/compare/measurement';
 import type { CpuSampleEvent, PoolEvent } from '../engine/protocol/events';
 
 /** Everything the panel needs to draw one run from scratch (after a reload or re-show). */
@@ -13,10 +13,14 @@ export interface RunReplay {
 	events: PoolEvent[];
 }
 
-/** A comparison or sweep as the panel draws it (updated as each configuration finishes). */
+/**
+ * A comparison as the panel draws it (updated as each configuration finishes). `compare`:
+ * serial, threads, processes; `sweep`: worker counts; `chunksize`: one pool at several
+ * chunksizes; `runs`: two runs from the history, the second measured against the first.
+ */
 export interface ComparisonView {
 	id: string;
-	kind: 'compare' | 'sweep';
+	kind: 'compare' | 'sweep' | 'chunksize' | 'runs';
 	fn: string;
 	file: string;
 	language: string;
@@ -30,6 +34,27 @@ export interface ComparisonView {
 	error?: string;
 }
 
+/** One run or comparison kept in the workspace's history (the payload stays on disk). */
+export interface HistoryEntry {
+	id: string;
+	kind: 'run' | 'comparison';
+	/** Epoch ms when it ended. */
+	savedAt: number;
+	fn: string;
+	file: string;
+	language: string;
+	/** e.g. "process ×2 (spawn)" or "compare: serial, thread ×2, process ×2". */
+	label: string;
+	/** Run outcome or comparison state. */
+	outcome: string;
+	wallMs?: number;
+	inputs?: string;
+	/** Compressed size on disk. */
+	bytes: number;
+	/** The run had more events than are kept; counts and summary are still exact. */
+	truncated?: boolean;
+}
+
 export type HostToWebview =
 	| { type: 'init'; runs: RunReplay[]; activeRunId?: string; cores: number }
 	| { type: 'events'; runId: string; events: PoolEvent[] }
@@ -37,7 +62,8 @@ export type HostToWebview =
 	| { type: 'select'; runId: string }
 	| { type: 'stacks'; runId: string; text: string }
 	| { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
-	| { type: 'comparison'; comparison: ComparisonView };
+	| { type: 'comparison'; comparison: ComparisonView }
+	| { type: 'history'; entries: HistoryEntry[] };
 
 export type WebviewToHost =
 	| { type: 'ready' }
@@ -47,7 +73,10 @@ export type WebviewToHost =
 	| { type: 'openLocation'; file: string; line: number; column?: number }
 	| { type: 'exportTrace'; runId: string }
 	| { type: 'snapshotStacks'; runId: string }
-	| { type: 'cancelComparison'; id: string };
+	| { type: 'cancelComparison'; id: string }
+	| { type: 'openHistory'; id: string }
+	| { type: 'deleteHistory'; id: string }
+	| { type: 'compareRuns'; runIds: [string, string] };
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -67,7 +96,11 @@ export function isWebviewMessage(m: unknown): m is WebviewToHost {
 		case 'snapshotStacks':
 			return isStr(o.runId);
 		case 'cancelComparison':
+		case 'openHistory':
+		case 'deleteHistory':
 			return isStr(o.id);
+		case 'compareRuns':
+			return Array.isArray(o.runIds) && o.runIds.length === 2 && o.runIds.every(isStr) && o.runIds[0] !== o.runIds[1];
 		case 'cancelTask':
 			return isStr(o.runId) && isInt(o.taskId);
 		case 'openLocation':

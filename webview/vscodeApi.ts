@@ -11,6 +11,9 @@ export interface UiState {
 	search?: string;
 	/** Timeline view: visible window in ms since run start (undefined = fit). */
 	zoom?: { from: number; to: number };
+	historyOpen?: boolean;
+	/** The comparison on show, to bring back after a reload. */
+	comparison?: string;
 }
 
 interface Api {

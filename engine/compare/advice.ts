@@ -2,13 +2,41 @@
  * One sentence of advice from what was measured, with the numbers behind it, and the
  * Amdahl fit of a sweep. Pure functions: unit-tested, used by the CLI and the panel.
  */
-import type { Measurement } from './compare';
+import { configLabel, type Measurement } from './measurement';
 
 const x = (v: number) => `${v.toFixed(2)}x`;
 
-export function speedups(ms: Measurement[]): Map<Measurement, number> {
-	const serial = ms.find((m) => m.config.pool === 'serial') ?? ms.find((m) => m.config.workers === 1);
-	return new Map(ms.map((m) => [m, serial ? serial.wallMs / m.wallMs : NaN]));
+/** Speedup of each row against serial (compare, sweep) or against the first row (chunksize, runs). */
+export function speedups(ms: Measurement[], against: 'serial' | 'first' = 'serial'): Map<Measurement, number> {
+	const base = against === 'first' ? ms[0] : ms.find((m) => m.config.pool === 'serial') ?? ms.find((m) => m.config.workers === 1);
+	return new Map(ms.map((m) => [m, base ? base.wallMs / m.wallMs : NaN]));
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** A chunksize sweep: the first row (chunksize 1) against the fastest. */
+export function adviseChunksize(ms: Measurement[], language: string): string {
+	const base = ms[0];
+	const best = [...ms].sort((a, b) => a.wallMs - b.wallMs)[0];
+	if (!base || !best) {
+		return 'Nothing to compare yet.';
+	}
+	const gain = base.wallMs / best.wallMs;
+	const pool = configLabel({ ...best.config, chunksize: undefined });
+	if (best === base || gain < 1.1) {
+		return `Chunks do not pay here: chunksize ${base.config.chunksize} is within ${x(gain)} of the fastest on ${pool}; the tasks are long enough that per-task messages are not the cost.`;
+	}
+	const how = language === 'python' ? `executor.map(fn, items, chunksize=${best.config.chunksize})` : `chunksize ${best.config.chunksize}`;
+	return `Tiny tasks: per-task messages dominate; chunksize ${best.config.chunksize} is ${x(gain)} faster than chunksize ${base.config.chunksize} on ${pool} (${secs(best.wallMs)} vs ${secs(base.wallMs)}); use ${how}.`;
+}
+
+/** Two runs from the history: the second against the first, and whether that is fair. */
+export function adviseRuns(a: Measurement, b: Measurement, sameWork: boolean): string {
+	const r = a.wallMs / b.wallMs;
+	const verdict = r >= 1 ? `${x(r)} faster` : `${x(1 / r)} slower`;
+	const caveat = sameWork ? '' : ' They ran different functions or inputs, so this compares different work.';
+	const failed = a.failed + b.failed ? ` Failed or timed-out tasks: ${a.failed} in A, ${b.failed} in B.` : '';
+	return `B (${configLabel(b.config)}, ${secs(b.wallMs)}) is ${verdict} than A (${configLabel(a.config)}, ${secs(a.wallMs)}).${caveat}${failed}`;
 }
 
 export function advise(ms: Measurement[], cores: number, language: string): string {

@@ -3,34 +3,16 @@
  * another (never together: they would compete for the same cores), each repeated, the median
  * kept. Plain engine code: the CLI and the extension share it.
  */
-import type { PoolKind, RunFinishedEvent } from '../protocol/events';
+import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../protocol/events';
+import { definedOnly, type Config, type Measurement } from './measurement';
+
+export { configLabel, measureRun, type Config, type Measurement } from './measurement';
 import type { EventSink } from '../protocol/events';
 import type { RunHandle, RunRequest } from '../runTypes';
 import { startRun } from '../startRun';
 
 /** How a comparison starts each run (the extension routes them through its run controller). */
 export type StartFn = (request: RunRequest, sink: EventSink) => RunHandle;
-
-export interface Config {
-	pool: PoolKind;
-	workers: number;
-	chunksize?: number;
-}
-
-export interface Measurement {
-	config: Config;
-	/** The median run's id (to open it in the panel). */
-	runId?: string;
-	/** Median wall time over the repetitions, ms. */
-	wallMs: number;
-	minMs: number;
-	maxMs: number;
-	/** Sum of task CPU time / sum of task wall time (median run): near 1 = CPU-bound. */
-	cpuShare?: number;
-	gilWaitShare?: number;
-	outcome: RunFinishedEvent['outcome'];
-	failed: number;
-}
 
 export interface ComparisonHandle {
 	done: Promise<Measurement[]>;
@@ -44,13 +26,13 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 	let current: RunHandle | undefined;
 	const done = (async () => {
 		const out: Measurement[] = [];
-		for (const config of configs) {
+		for (const [index, config] of configs.entries()) {
 			const runs: { end: RunFinishedEvent; cpu: number; wall: number; runId: string }[] = [];
 			for (let r = 0; r < Math.max(1, repetitions) && !cancelled; r++) {
 				let cpu = 0;
 				let wall = 0;
-				const runId = `cmp-${config.pool}-${config.workers}-${r}-${Date.now()}`;
-				current = start({ ...base, ...config, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
+				const runId = `cmp-${config.pool}-${config.workers}-${index}.${r}-${Date.now()}`;
+				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
 					for (const e of batch) {
 						if (e.type === 'task.finished' && e.cpuMs !== undefined) {
 							cpu += e.cpuMs;
@@ -97,9 +79,18 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 	};
 }
 
-/** Serial, then a thread pool, then a process pool, with the same workers. */
-export function compareConfigs(workers: number): Config[] {
-	return [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers }, { pool: 'process', workers }];
+/**
+ * Serial, then a thread pool, then a process pool, with the same workers; with start methods
+ * (Python), one process pool per method.
+ */
+export function compareConfigs(workers: number, startMethods: PythonStartMethod[] = []): Config[] {
+	const processes: Config[] = startMethods.length ? startMethods.map((startMethod) => ({ pool: 'process', workers, startMethod })) : [{ pool: 'process', workers }];
+	return [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers }, ...processes];
+}
+
+/** One pool at several chunksizes (the first is the baseline; Python needs `map` for chunks). */
+export function chunksizeConfigs(pool: PoolKind, workers: number, chunksizes: number[], language: string): Config[] {
+	return chunksizes.map((chunksize): Config => ({ pool, workers, chunksize, ...(language === 'python' ? { mode: 'map' as const } : {}) }));
 }
 
 /** A pool at 1, 2, 4, ... up to max workers (max included). */

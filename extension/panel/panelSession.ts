@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { toChromeTrace } from '../../engine/trace/chromeTrace';
-import type { ComparisonView, WebviewToHost } from '../../webview/messages';
+import type { PoolEvent } from '../../engine/protocol/events';
+import type { ComparisonView, HistoryEntry, WebviewToHost } from '../../webview/messages';
+import type { HistoryPanel } from '../history/historyCommands';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
 import { Disposable } from '../util/disposable';
@@ -12,13 +14,21 @@ import { PoolPanel } from './PoolPanel';
  * Connects the one pool panel to the runs: full state on every `ready`, coalesced events while
  * it is visible, and the panel's actions carried out on the runs.
  */
-export class PanelSession extends Disposable {
+export interface HistoryActions {
+	readonly entries: readonly HistoryEntry[];
+	open(id: string): Promise<void>;
+	remove(id: string): Promise<void>;
+	compareRuns(a: string, b: string): Promise<unknown>;
+}
+
+export class PanelSession extends Disposable implements HistoryPanel {
 	private _activeRunId: string | undefined;
 	private _panelSubs: vscode.Disposable[] = [];
 	private _cpu: vscode.Disposable | undefined;
 	/** Comparisons to replay after a (re)load; owned by the comparison commands. */
 	public comparisons: () => readonly ComparisonView[] = () => [];
 	public cancelComparison: (id: string) => Promise<void> = async () => undefined;
+	public history: HistoryActions | undefined;
 
 	constructor(
 		private readonly _extensionUri: vscode.Uri,
@@ -60,6 +70,22 @@ export class PanelSession extends Disposable {
 		panel.post({ type: 'comparison', comparison: view });
 	}
 
+	/**
+	 * Shows a run; `events` when it just came back from the history, so a panel that is already
+	 * up learns it (a panel that is not gets it with the next `init`).
+	 */
+	public showRun(runId: string, events?: PoolEvent[]): void {
+		const existed = PoolPanel.current;
+		if (existed?.ready && events) {
+			existed.post({ type: 'events', runId, events });
+		}
+		this.show(runId);
+	}
+
+	public postHistory(entries: HistoryEntry[]): void {
+		PoolPanel.current?.post({ type: 'history', entries });
+	}
+
 	/** After a window reload, the serializer hands the restored panel here. */
 	public revive(webviewPanel: vscode.WebviewPanel): void {
 		this.attach(PoolPanel.revive(webviewPanel, this._extensionUri));
@@ -72,6 +98,9 @@ export class PanelSession extends Disposable {
 				panel.post({ type: 'init', runs: this._runs.replay(), activeRunId: this._activeRunId, cores: availableParallelism() });
 				for (const comparison of this.comparisons()) {
 					panel.post({ type: 'comparison', comparison });
+				}
+				if (this.history) {
+					panel.post({ type: 'history', entries: [...this.history.entries] });
 				}
 			}),
 			panel.onMessage((m) => void this.handle(m)),
@@ -110,6 +139,15 @@ export class PanelSession extends Disposable {
 				break;
 			case 'rerun':
 				await this._rerun(m.runId);
+				break;
+			case 'openHistory':
+				await this.history?.open(m.id);
+				break;
+			case 'deleteHistory':
+				await this.history?.remove(m.id);
+				break;
+			case 'compareRuns':
+				await this.history?.compareRuns(m.runIds[0], m.runIds[1]);
 				break;
 			case 'openLocation': {
 				const uri = vscode.Uri.file(m.file);

@@ -87,6 +87,20 @@ export class RunController extends Disposable {
 		return record;
 	}
 
+	/** A finished run read back from the history joins the runs the panel can show (and rerun). */
+	public adopt(request: RunRequest, events: PoolEvent[], truncated: boolean): RunRecord {
+		const existing = this._runs.get(request.runId);
+		if (existing) {
+			return existing;
+		}
+		const record: RunRecord = { request, model: createRunModel(request.runId), events, truncated };
+		applyEvents(record.model, events);
+		record.finished = record.model.finished;
+		this._runs.set(request.runId, record);
+		this.prune();
+		return record;
+	}
+
 	public async cancel(runId: string, reason = 'cancelled by user'): Promise<void> {
 		await this._runs.get(runId)?.handle?.cancel(reason);
 	}

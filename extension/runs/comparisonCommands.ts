@@ -1,15 +1,18 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
-import { advise, amdahlFit, speedups } from '../../engine/compare/advice';
-import { compareConfigs, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
-import type { PoolKind } from '../../engine/protocol/events';
+import { advise, adviseChunksize, amdahlFit, speedups } from '../../engine/compare/advice';
+import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
+import type { PoolKind, PythonStartMethod } from '../../engine/protocol/events';
 import type { ComparisonView } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import { Disposable } from '../util/disposable';
 import type { RunController } from './RunController';
 import { NO_FUNCTION_MESSAGE, TRUST_MESSAGE, type RunCommands } from './runCommands';
 
-/** "Compare" (serial, threads, processes) and "Sweep" (1..N workers), shown in the panel. */
+/**
+ * "Compare" (serial, threads, processes), "Sweep" (1..N workers) and "Sweep Chunksizes" (one
+ * process pool, several chunksizes), shown in the panel and kept in the history.
+ */
 export class ComparisonCommands extends Disposable {
 	private readonly _active = new Map<string, ComparisonHandle>();
 	public readonly views: ComparisonView[] = [];
@@ -19,10 +22,12 @@ export class ComparisonCommands extends Disposable {
 		private readonly _controller: RunController,
 		private readonly _show: (view: ComparisonView) => void,
 		private readonly _output: vscode.LogOutputChannel,
+		private readonly _onDone: (view: ComparisonView) => void = () => undefined,
 	) {
 		super();
 		this._register(vscode.commands.registerCommand(CommandId.Compare, (a) => this.compare(a, 'compare')));
 		this._register(vscode.commands.registerCommand(CommandId.Sweep, (a) => this.compare(a, 'sweep')));
+		this._register(vscode.commands.registerCommand(CommandId.SweepChunksize, (a) => this.compare(a, 'chunksize')));
 		this._register({ dispose: () => { for (const h of this._active.values()) void h.cancel(); } });
 	}
 
@@ -30,8 +35,22 @@ export class ComparisonCommands extends Disposable {
 		await this._active.get(id)?.cancel();
 	}
 
-	/** Runs the comparison to the end; resolves with its final view (undefined when refused). */
-	public async compare(arg: unknown, kind: 'compare' | 'sweep', sweepPool?: PoolKind, sweepWorkers?: number[]): Promise<ComparisonView | undefined> {
+	/** A comparison reopened from the history becomes one the panel replays after a reload. */
+	public remember(view: ComparisonView): void {
+		if (!this.views.some((v) => v.id === view.id)) {
+			this.views.push(view);
+			if (this.views.length > 10) {
+				this.views.shift();
+			}
+		}
+	}
+
+	/**
+	 * Runs the comparison to the end; resolves with its final view (undefined when refused).
+	 * `sweepPool`/`sweepWorkers` skip the pickers (tests, API); for `chunksize`, `sweepWorkers`
+	 * holds the chunksizes.
+	 */
+	public async compare(arg: unknown, kind: 'compare' | 'sweep' | 'chunksize', sweepPool?: PoolKind, sweepWorkers?: number[]): Promise<ComparisonView | undefined> {
 		if (!vscode.workspace.isTrusted) {
 			void vscode.window.showWarningMessage(TRUST_MESSAGE);
 			return undefined;
@@ -49,8 +68,17 @@ export class ComparisonCommands extends Disposable {
 		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
 		const repetitions = Math.min(5, Math.max(1, config.get<number>('compare.repetitions', 1)));
 		let configs: Config[];
+		const workers = config.get<number>('workers', 0) || cores;
 		if (kind === 'compare') {
-			configs = compareConfigs(config.get<number>('workers', 0) || cores);
+			const methods = target.language === 'python' ? config.get<PythonStartMethod[]>('compare.startMethods', []).filter((m) => ['fork', 'spawn', 'forkserver'].includes(m)) : [];
+			configs = compareConfigs(workers, [...new Set(methods)]);
+		} else if (kind === 'chunksize') {
+			const sizes = (sweepWorkers ?? config.get<number[]>('sweep.chunksizes', [1, 10, 100])).filter((n) => Number.isInteger(n) && n >= 1);
+			if (sizes.length < 2) {
+				void vscode.window.showErrorMessage('Poolscope: "poolscope.sweep.chunksizes" needs at least two chunksizes, e.g. [1, 10, 100].');
+				return undefined;
+			}
+			configs = chunksizeConfigs('process', workers, sizes, target.language);
 		} else {
 			let pool = sweepPool;
 			if (!pool) {
@@ -65,11 +93,8 @@ export class ComparisonCommands extends Disposable {
 		const base = await this._runs.request(target, inputs, {});
 		const id = `${kind}-${target.fn}-${Date.now()}`;
 		const view: ComparisonView = { id, kind, fn: target.fn, file: target.uri.fsPath, language: target.language, cores, measurements: [], pending: configs.length, state: 'running' };
-		this.views.push(view);
-		if (this.views.length > 10) {
-			this.views.shift();
-		}
-		this._output.info(`${kind} ${target.fn}: ${configs.map((c) => `${c.pool} x${c.workers}`).join(', ')}, ${repetitions} repetition(s), inputs ${inputs}`);
+		this.remember(view);
+		this._output.info(`${kind} ${target.fn}: ${configs.map(configLabel).join(', ')}, ${repetitions} repetition(s), inputs ${inputs}`);
 		this._show(view);
 		const { runId: _drop, pool: _p, workers: _w, chunksize: _c, ...rest } = base;
 		const handle = runConfigs(rest, configs, repetitions, (m: Measurement) => {
@@ -88,7 +113,7 @@ export class ComparisonCommands extends Disposable {
 			});
 			const ms = await handle.done;
 			const sp = speedups(ms);
-			view.advice = advise(ms, cores, target.language);
+			view.advice = kind === 'chunksize' ? adviseChunksize(ms, target.language) : advise(ms, cores, target.language);
 			if (kind === 'sweep') {
 				view.serialFraction = amdahlFit(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })), cores);
 			}
@@ -101,6 +126,7 @@ export class ComparisonCommands extends Disposable {
 			this._active.delete(id);
 			view.pending = 0;
 			this._show(view);
+			this._onDone(view);
 		}
 		return view;
 	}

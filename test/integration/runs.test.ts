@@ -1,7 +1,9 @@
 /** Running real pools from the editor, inside a real VS Code extension host. */
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { ComparisonView } from '../../webview/messages';
 import { api, until } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
@@ -156,6 +158,44 @@ describe('Editor integration: compare', function () {
 		}
 		assert.ok(poolscope.panel(), 'the panel shows the comparison');
 		assert.deepEqual(poolProcesses(), []);
+	});
+});
+
+describe('Editor integration: chunksize sweep and history', function () {
+	this.timeout(120_000);
+
+	it('"Sweep Chunksizes" runs one process pool per chunksize and says what the chunks gain', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'js', 'cpu.js'));
+		const view = await poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'fib' }, 'chunksize', undefined, [1, 2]);
+		assert.ok(view, 'refused');
+		assert.equal(view.kind, 'chunksize');
+		assert.equal(view.state, 'done', view.error);
+		assert.deepEqual(view.measurements.map((m) => `${m.config.pool}/${m.config.chunksize}`), ['process/1', 'process/2']);
+		assert.match(view.advice ?? '', /^(Tiny tasks|Chunks do not pay)/);
+		assert.deepEqual(poolProcesses(), []);
+	});
+
+	it('every finished run and comparison is kept in the workspace storage; two runs compare from it', async () => {
+		const poolscope = await api();
+		await poolscope.history.loaded;
+		await openAt(join(workspace(), 'js', 'cpu.js'), 'return n < 2');
+		const a = await poolscope.run({ uri: vscode.Uri.file(join(workspace(), 'js', 'cpu.js')).toString(), fn: 'fib' }, { pool: 'thread', workers: 2, inputs: '[[25], [25]]' });
+		const b = await poolscope.run({ uri: vscode.Uri.file(join(workspace(), 'js', 'cpu.js')).toString(), fn: 'fib' }, { pool: 'serial', inputs: '[[25], [25]]' });
+		assert.ok(a && b);
+		await a.handle!.done;
+		await b.handle!.done;
+		await poolscope.history.history.flush();
+		const ids = poolscope.history.entries.map((e) => e.id);
+		assert.ok(ids.includes(a.request.runId) && ids.includes(b.request.runId), `history: ${ids.join(', ')}`);
+		assert.ok(poolscope.history.entries.some((e) => e.kind === 'comparison' && e.label.startsWith('chunksize:')), 'the chunksize sweep is kept');
+		// Under the extension's workspace storage, as VS Code gives it.
+		assert.ok(existsSync(join(poolscope.history.history.dir, 'index.json')), poolscope.history.history.dir);
+		const view = await vscode.commands.executeCommand<ComparisonView | undefined>('poolscope.compareRuns', a.request.runId, b.request.runId);
+		assert.ok(view, 'no comparison');
+		assert.equal(view.kind, 'runs');
+		assert.deepEqual(view.measurements.map((m) => m.config.pool), ['thread', 'serial']);
+		assert.match(view.advice ?? '', /^B \(serial ×1, .*\) is \d+\.\d\dx (faster|slower) than A \(thread ×2, /);
 	});
 });
 

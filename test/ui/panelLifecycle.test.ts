@@ -26,15 +26,19 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 		assert.equal(await frame.textContent('[data-testid="count-finished"]'), '4');
 	});
 
-	it('after "Developer: Reload Window" the panel comes back (its serializer restores it)', async () => {
+	it('after "Developer: Reload Window" the panel comes back with the run it showed, read from the workspace history', async () => {
 		const p = page!;
 		await runCommand(p, 'Developer: Reload Window');
 		await p.waitForLoadState('domcontentloaded');
 		await p.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 		await p.locator('.tab', { hasText: 'Poolscope' }).first().waitFor({ state: 'visible', timeout: 60_000 });
 		await p.locator('.tab', { hasText: 'Poolscope' }).first().click();
-		// A new extension host has no runs in memory yet: the restored panel shows how to start one.
-		const frame = await webviewFrame(p, '[data-testid="empty"]', 60_000);
-		assert.match(await frame.textContent('[data-testid="empty"]') ?? '', /Run a function to watch its pool/);
+		// A new extension host has no runs in memory: the restored webview asks the history for
+		// the run it was showing (its id is in the webview state the serializer kept).
+		const frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'fib', undefined, { timeout: 60_000 });
+		await frame.waitForFunction(() => document.querySelector('[data-testid="count-finished"]')?.textContent === '4', undefined, { timeout: 30_000 });
+		assert.equal(await frame.evaluate(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state')), 'completed');
+		assert.equal(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars')), '4');
 	});
 });

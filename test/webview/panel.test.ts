@@ -233,4 +233,105 @@ describe('Comparison and sweep views (Chromium)', function () {
 		assert.match(await text(p.page, 'amdahl'), /serial fraction 0\.1%/);
 		await p.page.locator('[data-testid="comparison"]').screenshot({ path: join(OUT, 'test', 'sweep.png') });
 	});
+
+	it('stacks the timelines of the compared runs on one time scale, with each run\'s worker utilization', async () => {
+		await feed(p, 'cmp-serial', synthRun({ runId: 'cmp-serial', tasks: 8, workers: 1, taskMs: 20 }));
+		await feed(p, 'cmp-process', synthRun({ runId: 'cmp-process', tasks: 8, workers: 2, taskMs: 20 }));
+		const row = (pool: 'serial' | 'process', workers: number, wallMs: number, runId: string) => ({ ...m(pool, workers, wallMs), runId });
+		await p.post({ type: 'comparison', comparison: { id: 'c2', kind: 'compare', fn: 'countdown', file: '/w/python/cpu_bound.py', language: 'python', cores: 2, measurements: [row('serial', 1, 170, 'cmp-serial'), row('process', 2, 90, 'cmp-process')], pending: 0, state: 'done' } });
+		await nextFrames(p.page, 40);
+		const lanes = p.page.locator('[data-testid="comparison-timeline"]');
+		assert.equal(await lanes.count(), 2);
+		assert.deepEqual(await lanes.evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).dataset.bars)), ['8', '8']);
+		// Same scale: the faster run's bars end about half-way across.
+		const extent = await lanes.evaluateAll((cs) => cs.map((c) => {
+			const canvas = c as HTMLCanvasElement;
+			const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+			let right = 0;
+			for (let i = 3; i < d.length; i += 4) {
+				if (d[i]! > 0) {
+					right = Math.max(right, ((i - 3) / 4) % canvas.width);
+				}
+			}
+			return right / canvas.width;
+		}));
+		assert.ok(extent[0]! > 0.9 && extent[1]! < 0.7, `extents ${extent.join(', ')}`);
+		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 2);
+		assert.ok(await p.page.locator('[data-testid="comparison-timelines"]').isVisible());
+		await p.page.locator('[data-testid="comparison"]').screenshot({ path: join(OUT, 'test', 'compare.png') });
+	});
+
+	it('chunksize sweep and two runs: measured against the first row, labelled by configuration', async () => {
+		const chunk = (chunksize: number, wallMs: number) => ({ ...m('process', 2, wallMs, 0.5), config: { pool: 'process' as const, workers: 2, chunksize } });
+		await p.post({ type: 'comparison', comparison: { id: 'k1', kind: 'chunksize', fn: 'countdown', file: '/w/js/cpu.js', language: 'javascript', cores: 2, measurements: [chunk(1, 3000), chunk(10, 1500), chunk(100, 1000)], pending: 0, state: 'done', advice: 'Tiny tasks: ...' } });
+		await nextFrames(p.page);
+		assert.match(await text(p.page, 'comparison'), /Chunksize sweep: countdown/);
+		assert.match(await text(p.page, 'comparison'), /vs chunksize 1/);
+		assert.deepEqual(await p.page.locator('[data-testid="comparison-row"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-config'))), ['process ×2 (chunksize 1)', 'process ×2 (chunksize 10)', 'process ×2 (chunksize 100)']);
+		assert.deepEqual(await p.page.locator('[data-testid="speedup-process-2"]').allTextContents(), ['1.00x', '2.00x', '3.00x']);
+		await p.post({ type: 'comparison', comparison: { id: 'r1', kind: 'runs', fn: 'fib', file: '/w/js/cpu.js', language: 'javascript', cores: 2, measurements: [m('thread', 2, 2000), m('process', 4, 500)], pending: 0, state: 'done', advice: 'B (process ×4, 0.50 s) is 4.00x faster than A (thread ×2, 2.00 s).' } });
+		await nextFrames(p.page);
+		assert.match(await text(p.page, 'comparison'), /Two runs: fib/);
+		assert.match(await text(p.page, 'comparison'), /A: thread ×2.*B: process ×4/s);
+		assert.equal(await text(p.page, 'speedup-process-4'), '4.00x');
+		await p.page.click('[data-testid="comparison"] button.close');
+		await nextFrames(p.page);
+		assert.ok(await p.page.locator('[data-testid="comparison"]').isHidden(), 'closed');
+	});
+});
+
+describe('History list (Chromium)', function () {
+	this.timeout(60_000);
+	let p: PanelPage;
+	beforeEach(async () => {
+		p = await openPanel();
+	});
+	afterEach(async () => {
+		assert.deepEqual(p.cspViolations, []);
+		await p.close();
+	});
+
+	const entry = (id: string, kind: 'run' | 'comparison', label: string, savedAt: number) => ({ id, kind, savedAt, fn: 'fib', file: '/w/js/cpu.js', language: 'javascript', label, outcome: kind === 'run' ? 'completed' : 'done', wallMs: 1234, inputs: '[[30]]', bytes: 100 });
+	const posted = () => p.page.evaluate(() => window.__poolscopePosted ?? []);
+
+	it('lists runs and comparisons newest first; opens, deletes, and compares two ticked runs (older = A)', async () => {
+		await p.post({ type: 'history', entries: [entry('fib-a', 'run', 'thread ×2', 1), entry('fib-b', 'run', 'process ×2', 2), entry('compare-fib-1', 'comparison', 'compare: serial ×1, thread ×2', 3)] });
+		await nextFrames(p.page);
+		assert.ok(await p.page.locator('[data-testid="history"]').isVisible());
+		await p.page.click('[data-testid="history"] summary');
+		const rows = p.page.locator('[data-testid="history-entry"]');
+		assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id'))), ['compare-fib-1', 'fib-b', 'fib-a']);
+		assert.match(await rows.nth(1).textContent() ?? '', /fib: process ×2.*completed · 1\.23 s · inputs \[\[30\]\]/);
+		const compare = p.page.locator('[data-testid="history-compare"]');
+		assert.ok(await compare.isDisabled(), 'nothing ticked yet');
+		assert.ok(await rows.nth(0).locator('[data-testid="history-tick"]').isDisabled(), 'comparisons cannot be ticked');
+		await rows.nth(1).locator('[data-testid="history-tick"]').check();
+		assert.ok(await compare.isDisabled(), 'one ticked');
+		await rows.nth(2).locator('[data-testid="history-tick"]').check();
+		await compare.click();
+		assert.deepEqual((await posted()).at(-1), { type: 'compareRuns', runIds: ['fib-a', 'fib-b'] });
+		await rows.nth(0).locator('[data-testid="history-open"]').click();
+		assert.deepEqual((await posted()).at(-1), { type: 'openHistory', id: 'compare-fib-1' });
+		await rows.nth(2).locator('button[title="Delete from the history"]').click();
+		assert.deepEqual((await posted()).at(-1), { type: 'deleteHistory', id: 'fib-a' });
+	});
+
+	it('after a reload (no runs in the host yet) it asks the history for the run it was showing', async () => {
+		await p.page.evaluate(() => sessionStorage.setItem('poolscope-state', JSON.stringify({ selectedRun: 'fib-b', comparison: 'compare-fib-1' })));
+		await p.page.reload();
+		await p.page.waitForFunction(() => (window.__poolscopePosted ?? []).some((m) => m.type === 'ready'));
+		await p.post({ type: 'init', runs: [], cores: 2 });
+		// The host may list its history before it has read it from disk: nothing to ask yet.
+		await p.post({ type: 'history', entries: [] });
+		await nextFrames(p.page);
+		assert.deepEqual((await posted()).filter((m) => m.type === 'openHistory'), []);
+		await p.post({ type: 'history', entries: [entry('fib-a', 'run', 'thread ×2', 1), entry('fib-b', 'run', 'process ×2', 2), entry('compare-fib-1', 'comparison', 'compare', 3)] });
+		await nextFrames(p.page);
+		const asks = (await posted()).filter((m) => m.type === 'openHistory');
+		assert.deepEqual(asks, [{ type: 'openHistory', id: 'fib-b' }, { type: 'openHistory', id: 'compare-fib-1' }]);
+		// It asks once: later history updates do not reopen anything.
+		await p.post({ type: 'history', entries: [entry('fib-b', 'run', 'process ×2', 2)] });
+		await nextFrames(p.page);
+		assert.equal((await posted()).filter((m) => m.type === 'openHistory').length, 2);
+	});
 });

@@ -1,13 +1,31 @@
+import { configLabel, type Measurement } from '../../engine/compare/measurement';
+import type { RunModel } from '../../engine/protocol/runModel';
 import type { ComparisonView } from '../messages';
-import { button, cssVar, h } from '../dom';
+import { button, cssVar, h, sizedContext } from '../dom';
+import { stateColors } from './colors';
 import { ms } from '../format';
 import { post } from '../vscodeApi';
 
-/** Side by side: each configuration's wall time and speedup vs serial; a sweep's curve vs ideal. */
+const TITLES: Record<ComparisonView['kind'], string> = { compare: 'Compare', sweep: 'Sweep', chunksize: 'Chunksize sweep', runs: 'Two runs' };
+
+/** Serial is the baseline of a comparison or sweep; the first row of a chunksize sweep or of two runs. */
+export function baselineOf(view: ComparisonView): Measurement | undefined {
+	return view.kind === 'compare' || view.kind === 'sweep' ? view.measurements.find((m) => m.config.pool === 'serial') : view.measurements[0];
+}
+
+export function rowLabel(view: ComparisonView, m: Measurement, i: number): string {
+	return view.kind === 'runs' ? `${i === 0 ? 'A' : 'B'}: ${configLabel(m.config)}` : configLabel(m.config);
+}
+
+/**
+ * Side by side: each configuration's wall time, speedup, CPU share and per-worker utilization;
+ * a chart (speedup bars, or a sweep's curve against the ideal line); and every configuration's
+ * timeline on one time scale, one above the other, so a faster run is visibly shorter.
+ */
 export class ComparisonSection {
 	public readonly el = h('section', { class: 'comparison', 'data-testid': 'comparison', 'aria-label': 'Comparison' });
 
-	constructor(private readonly onOpenRun: (runId: string) => void) {
+	constructor(private readonly onOpenRun: (runId: string) => void, private readonly onClose: () => void, private readonly runOf: (runId: string) => RunModel | undefined = () => undefined) {
 		this.el.hidden = true;
 	}
 
@@ -17,32 +35,81 @@ export class ComparisonSection {
 			return;
 		}
 		this.el.hidden = false;
-		const serial = view.measurements.find((m) => m.config.pool === 'serial');
-		const speedup = (wall: number) => (serial ? serial.wallMs / wall : NaN);
-		const rows = view.measurements.map((m) => {
+		const base = baselineOf(view);
+		const speedup = (wall: number) => (base ? base.wallMs / wall : NaN);
+		const rows = view.measurements.map((m, i) => {
 			const open = m.runId ? button('timeline', { class: 'link', title: 'Show this run' }, () => this.onOpenRun(m.runId!)) : null;
-			return h('tr', { 'data-testid': 'comparison-row' },
-				h('td', {}, m.config.pool), h('td', {}, String(m.config.workers)), h('td', {}, ms(m.wallMs)),
+			const run = m.runId ? this.runOf(m.runId) : undefined;
+			const util = run?.finished?.workers.map((w) => `${Math.round(w.utilization * 100)}%`).join(' ') ?? '';
+			return h('tr', { 'data-testid': 'comparison-row', 'data-config': configLabel(m.config) },
+				h('td', {}, rowLabel(view, m, i)), h('td', {}, ms(m.wallMs)),
 				h('td', {}, m.minMs !== m.maxMs ? `${ms(m.minMs)} – ${ms(m.maxMs)}` : ''),
 				h('td', { 'data-testid': `speedup-${m.config.pool}-${m.config.workers}` }, Number.isFinite(speedup(m.wallMs)) ? `${speedup(m.wallMs).toFixed(2)}x` : '–'),
 				h('td', {}, m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : ''),
 				h('td', {}, m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : ''),
+				h('td', { class: 'muted', title: 'Busy share of each worker' }, util),
+				h('td', {}, m.failed ? `${m.failed} failed` : ''),
 				h('td', {}, open));
 		});
-		const chart = h('canvas', { class: 'comparison-chart', width: '520', height: '200', 'data-testid': 'comparison-chart', 'aria-label': view.kind === 'sweep' ? 'Speedup against workers, with the ideal line and the core count' : 'Speedup of each pool against serial' });
+		const chart = h('canvas', { class: 'comparison-chart', width: '520', height: '200', 'data-testid': 'comparison-chart', 'aria-label': view.kind === 'sweep' ? 'Speedup against workers, with the ideal line and the core count' : 'Speedup of each configuration against the baseline' });
 		const cancel = button('Cancel', { class: 'danger', 'data-testid': 'cancel-comparison' }, () => post({ type: 'cancelComparison', id: view.id }));
 		cancel.hidden = view.state !== 'running';
+		const close = button('×', { class: 'close', 'aria-label': 'Close the comparison', title: 'Close (it stays in the history)' }, () => this.onClose());
+		const baseName = view.kind === 'runs' ? 'vs A' : view.kind === 'chunksize' ? `vs chunksize ${base?.config.chunksize ?? 1}` : 'vs serial';
 		const parts: (HTMLElement | null)[] = [
-			h('div', { class: 'title-row' }, h('h2', {}, `${view.kind === 'sweep' ? 'Sweep' : 'Compare'}: ${view.fn}`), cancel),
+			h('div', { class: 'title-row' }, h('h2', {}, `${TITLES[view.kind]}: ${view.fn}`), h('div', { class: 'actions' }, cancel, close)),
 			h('div', { class: 'facts' }, `${view.file.split('/').slice(-2).join('/')} · ${view.language} · ${view.cores} cores · ${view.state}${view.pending ? ` (${view.pending} to go)` : ''}`),
 			view.advice ? h('p', { class: 'advice', 'data-testid': 'comparison-advice' }, view.advice) : null,
 			view.error ? h('p', { class: 'error-title' }, view.error) : null,
 			view.serialFraction !== undefined ? h('p', { 'data-testid': 'amdahl' }, `Amdahl fit: serial fraction ${(view.serialFraction * 100).toFixed(1)}%, so at most ${(1 / Math.max(view.serialFraction, 1e-3)).toFixed(1)}x however many workers.`) : null,
-			h('table', {}, h('thead', {}, h('tr', {}, ...['pool', 'workers', 'wall (median)', 'min – max', 'speedup', 'cpu / wall', 'GIL wait', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)),
+			h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'GIL wait', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)),
 			chart,
+			this.timelines(view),
 		];
 		this.el.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
 		draw(chart, view, speedup);
+	}
+
+	/** One lane per worker, a bar per task, every run on the same ms scale. */
+	private timelines(view: ComparisonView): HTMLElement | null {
+		const runs = view.measurements.map((m, i) => ({ label: rowLabel(view, m, i), run: m.runId ? this.runOf(m.runId) : undefined }));
+		const drawn = runs.filter((r) => r.run?.started);
+		if (!drawn.length) {
+			return null;
+		}
+		const span = Math.max(1, ...drawn.map((r) => r.run!.finished?.wallMs ?? r.run!.lastT - r.run!.started!.t));
+		const W = 520;
+		const lane = 5;
+		const box = h('div', { class: 'comparison-timelines', 'data-testid': 'comparison-timelines' }, h('h3', {}, `Timelines (one scale: ${ms(span)} across)`));
+		const colors = stateColors();
+		for (const { label, run } of drawn) {
+			const r = run!;
+			const ids = [...r.workers.keys()].sort((a, b) => a - b);
+			const row = new Map(ids.map((id, i) => [id, i]));
+			const H = Math.max(1, ids.length) * (lane + 1) + 1;
+			const canvas = h('canvas', { class: 'mini-timeline', 'data-testid': 'comparison-timeline', 'aria-label': `${label}: timeline` });
+			const ctx = sizedContext(canvas, W, H);
+			let bars = 0;
+			if (ctx) {
+				ctx.clearRect(0, 0, W, H);
+				const t0 = r.started!.t;
+				const X = (t: number) => ((t - t0) / span) * W;
+				for (const task of r.tasks.values()) {
+					if (task.startedAt === undefined || task.workerId === undefined) {
+						continue;
+					}
+					const y = (row.get(task.workerId) ?? 0) * (lane + 1);
+					const x0 = X(task.startedAt);
+					const x1 = X(task.endedAt ?? r.lastT);
+					ctx.fillStyle = colors[task.state];
+					ctx.fillRect(x0, y, Math.max(1, x1 - x0 - 0.5), lane);
+					bars++;
+				}
+			}
+			canvas.dataset.bars = String(bars);
+			box.append(h('div', { class: 'mini-label' }, label), canvas);
+		}
+		return box;
 	}
 }
 
@@ -113,7 +180,7 @@ function draw(canvas: HTMLCanvasElement, view: ComparisonView, speedup: (wall: n
 			ctx.fillStyle = accent;
 			ctx.fillRect(pad + i * bw + 8, H - pad - bh, bw - 16, bh);
 			ctx.fillStyle = fg;
-			ctx.fillText(`${m.config.pool} x${m.config.workers}`, pad + i * bw + 8, H - pad + 12);
+			ctx.fillText(rowLabel(view, m, i), pad + i * bw + 8, H - pad + 12);
 			ctx.fillText(`${v.toFixed(2)}x`, pad + i * bw + 8, H - pad - bh - 4);
 			drawn++;
 		});

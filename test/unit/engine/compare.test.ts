@@ -2,8 +2,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { advise, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
-import { compareConfigs, runConfigs, sweepConfigs } from '../../../engine/compare/compare';
+import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
+import { chunksizeConfigs, compareConfigs, runConfigs, sweepConfigs } from '../../../engine/compare/compare';
+import type { RunStartedEvent } from '../../../engine/protocol/events';
+import { startRun } from '../../../engine/startRun';
 import { waitFor } from '../../harness/processes';
 import { childProcesses } from './jsHelpers';
 import { parallelCapacity } from './machine';
@@ -66,6 +68,36 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		assert.ok(await waitFor(() => childProcesses().length === 0, 5000), childProcesses().join(' | '));
 	});
 
+	it('chunksize sweep, JS process pool, tiny tasks: chunks of 100 beat one task per message, and the advice says so', async () => {
+		const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'countdown', inputs: '4000', language: 'javascript' }, chunksizeConfigs('process', 2, [1, 100], 'javascript')).done;
+		const gain = speedups(ms, 'first').get(ms[1]!)!;
+		assert.ok(gain >= 1.5, `chunksize 100 vs 1: ${gain.toFixed(2)}x`);
+		assert.match(adviseChunksize(ms, 'javascript'), /^Tiny tasks: .*chunksize 100 is \d+\.\d\dx faster than chunksize 1 .*use chunksize 100\.$/);
+		assert.deepEqual(childProcesses(), []);
+	});
+
+	it('chunksize sweep, Python map on a process pool: chunks of 100 beat chunks of 1', async () => {
+		const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(10,)] * 3000', language: 'python' }, chunksizeConfigs('process', 2, [1, 100], 'python')).done;
+		const gain = speedups(ms, 'first').get(ms[1]!)!;
+		assert.ok(gain >= 1.5, `chunksize 100 vs 1: ${gain.toFixed(2)}x`);
+		assert.match(adviseChunksize(ms, 'python'), /use executor\.map\(fn, items, chunksize=100\)\.$/);
+	});
+
+	it('Compare with start methods runs one process pool per method, each really on that method', async () => {
+		const seen: RunStartedEvent[] = [];
+		const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(1000,)] * 4', language: 'python', startMethod: 'fork' }, compareConfigs(2, ['spawn', 'forkserver']), 1, undefined, (request, sink) => startRun(request, (batch) => {
+			for (const e of batch) {
+				if (e.type === 'run.started') {
+					seen.push(e);
+				}
+			}
+			sink(batch);
+		})).done;
+		assert.deepEqual(ms.map((m) => m.config.startMethod), [undefined, undefined, 'spawn', 'forkserver']);
+		assert.deepEqual(seen.filter((e) => e.pool === 'process').map((e) => e.startMethod), ['spawn', 'forkserver']);
+		assert.ok(ms.every((m) => m.outcome === 'completed' && m.failed === 0));
+	});
+
 	it('Amdahl: recovers the serial fraction of ideal curves', () => {
 		const curve = (sf: number) => [1, 2, 4, 8].map((n) => ({ workers: n, speedup: 1 / (sf + (1 - sf) / n) }));
 		assert.equal(amdahlSerialFraction(curve(0.1)), 0.1);
@@ -83,5 +115,27 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		assert.match(out, /^serial +1 /m);
 		assert.match(out, /^process +2 /m);
 		assert.match(out, /use a (process|thread) pool|Mixed|Waits/);
+	});
+
+	it('the CLI sweeps chunksizes and checks its start methods', async () => {
+		const cli = (args: string[]) => new Promise<{ out: string; err: string; code: number | null }>((resolve) => {
+			const c = spawn(process.execPath, [join(ROOT, 'out', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+			let out = '';
+			let err = '';
+			c.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+			c.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+			c.on('close', (code) => resolve({ out, err, code }));
+		});
+		const sweep = await cli(['sweep', samples('js/cpu.js'), 'countdown', '--inputs', '600', '--pool', 'process', '--workers', '2', '--chunksizes', '1,50']);
+		assert.equal(sweep.code, 0, sweep.err);
+		assert.match(sweep.out, /^pool +workers +chunksize +wall \(median\) +min-max +vs chunksize 1/m);
+		assert.match(sweep.out, /^process +2 +50 /m);
+		assert.match(sweep.out, /Tiny tasks|Chunks do not pay/);
+		const bad = await cli(['compare', samples('python/cpu_bound.py'), 'countdown', '--inputs', '2', '--start-methods', 'fork,teleport']);
+		assert.equal(bad.code, 2);
+		assert.match(bad.err, /--start-methods takes fork, spawn and forkserver \(got "teleport"\)/);
+		const notProcess = await cli(['sweep', samples('js/cpu.js'), 'countdown', '--inputs', '2', '--pool', 'thread', '--chunksizes', '1,10']);
+		assert.equal(notProcess.code, 2);
+		assert.match(notProcess.err, /a chunksize sweep needs --pool process/);
 	});
 });

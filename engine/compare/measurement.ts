@@ -1,0 +1,81 @@
+/**
+ * What a comparison measures, as plain data: the browser bundle (the panel) imports this file,
+ * so it must not reach the engine's Node code.
+ */
+import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from '../protocol/events';
+
+export interface Config {
+	pool: PoolKind;
+	workers: number;
+	chunksize?: number;
+	/** Python process pools; absent: the request's (or the platform's) default. */
+	startMethod?: PythonStartMethod;
+	/** Python: chunksize only applies to `map`. */
+	mode?: 'submit' | 'map';
+}
+
+/** "process ×2 (spawn, chunksize 10)": how tables, charts and advice name a configuration. */
+export function configLabel(c: Config): string {
+	const extra = [c.startMethod, c.chunksize !== undefined ? `chunksize ${c.chunksize}` : ''].filter(Boolean).join(', ');
+	return `${c.pool} ×${c.workers}${extra ? ` (${extra})` : ''}`;
+}
+
+export interface Measurement {
+	config: Config;
+	/** The median run's id (to open it in the panel). */
+	runId?: string;
+	/** Median wall time over the repetitions, ms. */
+	wallMs: number;
+	minMs: number;
+	maxMs: number;
+	/** Sum of task CPU time / sum of task wall time (median run): near 1 = CPU-bound. */
+	cpuShare?: number;
+	gilWaitShare?: number;
+	outcome: RunFinishedEvent['outcome'];
+	failed: number;
+}
+
+/** A config's unset fields must not erase the base request's (e.g. its start method). */
+export function definedOnly(c: Config): Partial<Config> {
+	return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+}
+
+/** The figures of one finished run, as a comparison row (two runs from the history). */
+export function measureRun(events: readonly PoolEvent[]): Measurement | undefined {
+	let end: RunFinishedEvent | undefined;
+	let pool: PoolKind | undefined;
+	let workers = 1;
+	let chunksize: number | undefined;
+	let startMethod: PythonStartMethod | undefined;
+	let cpu = 0;
+	let wall = 0;
+	let runId: string | undefined;
+	for (const e of events) {
+		if (e.type === 'run.started') {
+			pool = e.pool;
+			workers = e.workers;
+			chunksize = e.options.chunksize ?? undefined;
+			startMethod = e.startMethod;
+			runId = e.runId;
+		} else if (e.type === 'task.finished' && e.cpuMs !== undefined) {
+			cpu += e.cpuMs;
+			wall += e.durationMs;
+		} else if (e.type === 'run.finished') {
+			end = e;
+		}
+	}
+	if (!end || !pool) {
+		return undefined;
+	}
+	return {
+		config: definedOnly({ pool, workers, chunksize, startMethod }) as Config,
+		runId,
+		wallMs: end.wallMs,
+		minMs: end.wallMs,
+		maxMs: end.wallMs,
+		cpuShare: wall > 0 ? cpu / wall : undefined,
+		gilWaitShare: end.gilWaitShare,
+		outcome: end.outcome,
+		failed: end.counts.failed + end.counts.timedOut,
+	};
+}

@@ -1,0 +1,172 @@
+/**
+ * The workspace's history of runs and comparisons, on disk (the extension's workspace storage):
+ * an index plus one gzip file per entry, bounded by count and bytes, oldest dropped first.
+ * Plain Node (no `vscode`), so it is unit-tested against a real folder.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { configLabel } from '../../engine/compare/measurement';
+import type { PoolEvent } from '../../engine/protocol/events';
+import type { RunRequest } from '../../engine/runTypes';
+import type { ComparisonView, HistoryEntry } from '../../webview/messages';
+
+export interface StoredRun {
+	request: RunRequest;
+	events: PoolEvent[];
+	truncated: boolean;
+}
+
+export interface HistoryLimits {
+	maxEntries: number;
+	/** Total compressed bytes; the newest entry is kept even when it alone is larger. */
+	maxBytes: number;
+}
+
+export const DEFAULT_LIMITS: HistoryLimits = { maxEntries: 200, maxBytes: 200 * 1024 * 1024 };
+
+const INDEX = 'index.json';
+const INDEX_VERSION = 1;
+/** Events stringified per step: a 100k-task run is written without blocking the host for long. */
+const EVENTS_PER_CHUNK = 2000;
+
+export class RunHistory {
+	private _entries: HistoryEntry[] = [];
+	/** Writes one at a time: the index is rewritten after each. */
+	private _queue: Promise<unknown> = Promise.resolve();
+
+	constructor(private readonly _dir: string, private readonly _limits: HistoryLimits = DEFAULT_LIMITS) {}
+
+	/** Newest last. */
+	public get entries(): readonly HistoryEntry[] {
+		return this._entries;
+	}
+
+	public get dir(): string {
+		return this._dir;
+	}
+
+	/** Reads the index; a missing or unreadable one starts an empty history (never throws). */
+	public async load(): Promise<void> {
+		try {
+			const index = JSON.parse(await readFile(join(this._dir, INDEX), 'utf8')) as { version?: number; entries?: HistoryEntry[] };
+			const entries = index.version === INDEX_VERSION && Array.isArray(index.entries) ? index.entries : [];
+			const present = await Promise.all(entries.map((e) => stat(this.file(e.id)).then(() => true, () => false)));
+			this._entries = entries.filter((_, i) => present[i]);
+		} catch {
+			this._entries = [];
+		}
+	}
+
+	public saveRun(run: StoredRun): Promise<HistoryEntry | undefined> {
+		const start = run.events.find((e) => e.type === 'run.started');
+		const end = run.events.find((e) => e.type === 'run.finished');
+		if (!end || end.type !== 'run.finished') {
+			return Promise.resolve(undefined);
+		}
+		const r = run.request;
+		const label = configLabel({ pool: r.pool, workers: start?.type === 'run.started' ? start.workers : r.workers ?? 0, chunksize: r.chunksize, startMethod: start?.type === 'run.started' ? start.startMethod : r.startMethod });
+		const entry: HistoryEntry = {
+			id: r.runId, kind: 'run', savedAt: Date.now(), fn: r.fn, file: r.file, language: r.language, label,
+			outcome: end.outcome, wallMs: end.wallMs, inputs: r.inputs, bytes: 0, truncated: run.truncated || undefined,
+		};
+		return this.write(entry, runChunks(run));
+	}
+
+	public saveComparison(view: ComparisonView): Promise<HistoryEntry> {
+		const entry: HistoryEntry = {
+			id: view.id, kind: 'comparison', savedAt: Date.now(), fn: view.fn, file: view.file, language: view.language,
+			label: `${view.kind}: ${view.measurements.map((m) => configLabel(m.config)).join(', ')}`, outcome: view.state, bytes: 0,
+		};
+		return this.write(entry, [JSON.stringify(view)]);
+	}
+
+	public async readRun(id: string): Promise<StoredRun> {
+		return await this.read(id, 'run') as StoredRun;
+	}
+
+	public async readComparison(id: string): Promise<ComparisonView> {
+		return await this.read(id, 'comparison') as ComparisonView;
+	}
+
+	public remove(id: string): Promise<void> {
+		return this.enqueue(async () => {
+			this._entries = this._entries.filter((e) => e.id !== id);
+			await rm(this.file(id), { force: true });
+			await this.writeIndex();
+		});
+	}
+
+	/** Resolves when every write so far is on disk. */
+	public flush(): Promise<void> {
+		return this.enqueue(async () => undefined);
+	}
+
+	private async read(id: string, kind: HistoryEntry['kind']): Promise<unknown> {
+		const entry = this._entries.find((e) => e.id === id && e.kind === kind);
+		if (!entry) {
+			throw new Error(`No ${kind} "${id}" in the history.`);
+		}
+		const parts: Buffer[] = [];
+		await pipeline(createReadStream(this.file(id)), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
+			for await (const b of source) {
+				parts.push(b);
+			}
+		});
+		return JSON.parse(Buffer.concat(parts).toString('utf8'));
+	}
+
+	private write(entry: HistoryEntry, chunks: Iterable<string>): Promise<HistoryEntry> {
+		return this.enqueue(async () => {
+			await mkdir(this._dir, { recursive: true });
+			const target = this.file(entry.id);
+			const tmp = `${target}.tmp`;
+			await pipeline(Readable.from(chunks), createGzip(), createWriteStream(tmp));
+			await rename(tmp, target);
+			entry.bytes = (await stat(target)).size;
+			this._entries = [...this._entries.filter((e) => e.id !== entry.id), entry];
+			await this.evict();
+			await this.writeIndex();
+			return entry;
+		});
+	}
+
+	private async evict(): Promise<void> {
+		let total = this._entries.reduce((n, e) => n + e.bytes, 0);
+		while (this._entries.length > 1 && (this._entries.length > this._limits.maxEntries || total > this._limits.maxBytes)) {
+			const old = this._entries.shift()!;
+			total -= old.bytes;
+			await rm(this.file(old.id), { force: true });
+		}
+	}
+
+	private async writeIndex(): Promise<void> {
+		const tmp = join(this._dir, `${INDEX}.tmp`);
+		await writeFile(tmp, JSON.stringify({ version: INDEX_VERSION, entries: this._entries }));
+		await rename(tmp, join(this._dir, INDEX));
+	}
+
+	/** Ids hold function names (any identifier), so files are named by a hash of the id. */
+	private file(id: string): string {
+		return join(this._dir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json.gz`);
+	}
+
+	private enqueue<T>(step: () => Promise<T>): Promise<T> {
+		const next = this._queue.then(step, step);
+		this._queue = next.catch(() => undefined);
+		return next;
+	}
+}
+
+function* runChunks(run: StoredRun): Generator<string> {
+	yield `{"request":${JSON.stringify(run.request)},"truncated":${run.truncated},"events":[`;
+	for (let i = 0; i < run.events.length; i += EVENTS_PER_CHUNK) {
+		const part = run.events.slice(i, i + EVENTS_PER_CHUNK).map((e) => JSON.stringify(e)).join(',');
+		yield i ? `,${part}` : part;
+	}
+	yield ']}';
+}

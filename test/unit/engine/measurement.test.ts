@@ -1,0 +1,65 @@
+/** Pure pieces of compare: labels, one run as a row, the advice for chunks and for two runs. */
+import * as assert from 'node:assert/strict';
+import { adviseChunksize, adviseRuns, speedups } from '../../../engine/compare/advice';
+import { chunksizeConfigs, compareConfigs } from '../../../engine/compare/compare';
+import { configLabel, measureRun, type Measurement } from '../../../engine/compare/measurement';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { isWebviewMessage } from '../../../webview/messages';
+
+const row = (config: Measurement['config'], wallMs: number, failed = 0): Measurement => ({ config, wallMs, minMs: wallMs, maxMs: wallMs, outcome: 'completed', failed });
+
+describe('compare: configurations, measurements and advice (pure)', () => {
+	it('names configurations the same way everywhere', () => {
+		assert.equal(configLabel({ pool: 'thread', workers: 4 }), 'thread ×4');
+		assert.equal(configLabel({ pool: 'process', workers: 2, startMethod: 'spawn', chunksize: 10 }), 'process ×2 (spawn, chunksize 10)');
+	});
+
+	it('Compare gets one process pool per start method; a chunksize sweep uses map for Python only', () => {
+		assert.deepEqual(compareConfigs(2).map(configLabel), ['serial ×1', 'thread ×2', 'process ×2']);
+		assert.deepEqual(compareConfigs(2, ['fork', 'spawn']).map(configLabel), ['serial ×1', 'thread ×2', 'process ×2 (fork)', 'process ×2 (spawn)']);
+		assert.deepEqual(chunksizeConfigs('process', 2, [1, 100], 'python').map((c) => c.mode), ['map', 'map']);
+		assert.deepEqual(chunksizeConfigs('process', 2, [1, 100], 'javascript').map((c) => c.mode), [undefined, undefined]);
+	});
+
+	it('measures one finished run: wall, CPU share, failures, its configuration', () => {
+		const events: PoolEvent[] = [
+			{ type: 'run.started', runId: 'r', t: 0, fn: 'f', file: '/f.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2, chunksize: 5 }, inputCount: 2, cores: 2, runtime: 'CPython', startMethod: 'forkserver', stages: [] },
+			{ type: 'task.finished', runId: 'r', t: 1, taskId: 0, workerId: 0, durationMs: 100, cpuMs: 90, result: '' },
+			{ type: 'task.finished', runId: 'r', t: 2, taskId: 1, workerId: 1, durationMs: 100, cpuMs: 70, result: '' },
+			{ type: 'run.finished', runId: 'r', t: 3, outcome: 'completed', wallMs: 250, counts: { submitted: 3, finished: 2, failed: 1, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 8, workers: [] },
+		];
+		const m = measureRun(events)!;
+		assert.deepEqual(m.config, { pool: 'process', workers: 2, chunksize: 5, startMethod: 'forkserver' });
+		assert.equal(m.wallMs, 250);
+		assert.equal(m.cpuShare, 0.8);
+		assert.equal(m.failed, 1);
+		assert.equal(m.runId, 'r');
+		assert.equal(measureRun(events.slice(0, 3)), undefined, 'a run that has not ended has no figures');
+	});
+
+	it('chunksize advice names the gain and the call, or says chunks do not pay', () => {
+		const ms = [row({ pool: 'process', workers: 2, chunksize: 1 }, 3000), row({ pool: 'process', workers: 2, chunksize: 10 }, 1200), row({ pool: 'process', workers: 2, chunksize: 100 }, 1000)];
+		assert.equal(adviseChunksize(ms, 'python'), 'Tiny tasks: per-task messages dominate; chunksize 100 is 3.00x faster than chunksize 1 on process ×2 (1.00 s vs 3.00 s); use executor.map(fn, items, chunksize=100).');
+		assert.equal(speedups(ms, 'first').get(ms[2]!), 3);
+		const flat = [row({ pool: 'process', workers: 2, chunksize: 1 }, 1000), row({ pool: 'process', workers: 2, chunksize: 100 }, 980)];
+		assert.match(adviseChunksize(flat, 'javascript'), /^Chunks do not pay here: chunksize 1 is within 1\.02x/);
+	});
+
+	it('two runs: B against A, with a caveat when they did different work', () => {
+		const a = row({ pool: 'thread', workers: 2 }, 2000);
+		const b = row({ pool: 'process', workers: 2 }, 1000, 1);
+		assert.equal(adviseRuns(a, b, true), 'B (process ×2, 1.00 s) is 2.00x faster than A (thread ×2, 2.00 s). Failed or timed-out tasks: 0 in A, 1 in B.');
+		assert.match(adviseRuns(b, a, false), /^B \(thread ×2, 2\.00 s\) is 2\.00x slower than A .*different work/);
+	});
+
+	it('the webview may ask for history actions, and nothing malformed gets through', () => {
+		assert.ok(isWebviewMessage({ type: 'openHistory', id: 'fib-1' }));
+		assert.ok(isWebviewMessage({ type: 'deleteHistory', id: 'fib-1' }));
+		assert.ok(isWebviewMessage({ type: 'compareRuns', runIds: ['a', 'b'] }));
+		assert.ok(!isWebviewMessage({ type: 'compareRuns', runIds: ['a', 'a'] }));
+		assert.ok(!isWebviewMessage({ type: 'compareRuns', runIds: ['a'] }));
+		assert.ok(!isWebviewMessage({ type: 'compareRuns', runIds: 'a,b' }));
+		assert.ok(!isWebviewMessage({ type: 'openHistory', id: '' }));
+		assert.ok(!isWebviewMessage({ type: 'openHistory' }));
+	});
+});

@@ -1,0 +1,119 @@
+/** The history on a real folder: what is written comes back, bounds hold, damage is survived. */
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import type { RunRequest } from '../../../engine/runTypes';
+import { RunHistory, type StoredRun } from '../../../extension/history/runHistory';
+import type { ComparisonView } from '../../../webview/messages';
+
+function fakeRun(runId: string, tasks: number, wallMs = 100): StoredRun {
+	const request: RunRequest = { runId, file: '/w/cpu.py', fn: 'countdown', language: 'python', pool: 'process', workers: 2, inputs: `range(${tasks})`, startMethod: 'spawn' };
+	const events: PoolEvent[] = [{
+		type: 'run.started', runId, t: 0, fn: 'countdown', file: '/w/cpu.py', language: 'python', pool: 'process', workers: 2,
+		options: { workers: 2 }, inputCount: tasks, cores: 2, runtime: 'CPython 3.11', startMethod: 'spawn', stages: ['pending', 'executing'],
+	}];
+	for (let i = 0; i < tasks; i++) {
+		events.push({ type: 'task.submitted', runId, t: i, taskId: i, input: `(${i},)` });
+		events.push({ type: 'task.started', runId, t: i + 0.1, taskId: i, workerId: i % 2 });
+		events.push({ type: 'task.finished', runId, t: i + 0.9, taskId: i, workerId: i % 2, durationMs: 0.8, cpuMs: 0.7, result: String(i * i) });
+	}
+	events.push({
+		type: 'run.finished', runId, t: tasks + 1, outcome: 'completed', wallMs,
+		counts: { submitted: tasks, finished: tasks, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: tasks / (wallMs / 1000), workers: [],
+	});
+	return { request, events, truncated: false };
+}
+
+describe('RunHistory (workspace storage)', () => {
+	let dir: string;
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), 'poolscope-history-'));
+	});
+	afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+	it('keeps runs and comparisons across instances (a window reload) and reads them back whole', async () => {
+		const h = new RunHistory(dir);
+		await h.load();
+		const run = fakeRun('countdown-1a2b', 50);
+		const entry = await h.saveRun(run);
+		assert.ok(entry);
+		assert.equal(entry.label, 'process ×2 (spawn)');
+		assert.equal(entry.outcome, 'completed');
+		assert.equal(entry.inputs, 'range(50)');
+		assert.ok(entry.bytes > 0);
+		const view: ComparisonView = { id: 'compare-countdown-1', kind: 'compare', fn: 'countdown', file: '/w/cpu.py', language: 'python', cores: 2, measurements: [{ config: { pool: 'serial', workers: 1 }, wallMs: 10, minMs: 10, maxMs: 10, outcome: 'completed', failed: 0 }], pending: 0, state: 'done', advice: 'use a process pool' };
+		await h.saveComparison(view);
+
+		const again = new RunHistory(dir);
+		await again.load();
+		assert.deepEqual(again.entries.map((e) => [e.id, e.kind]), [['countdown-1a2b', 'run'], ['compare-countdown-1', 'comparison']]);
+		assert.deepEqual(await again.readRun('countdown-1a2b'), run);
+		assert.deepEqual(await again.readComparison('compare-countdown-1'), view);
+		await assert.rejects(again.readRun('compare-countdown-1'), /No run "compare-countdown-1" in the history/);
+	});
+
+	it('drops the oldest entries beyond the count and the byte bound, files included', async () => {
+		const h = new RunHistory(dir, { maxEntries: 3, maxBytes: 1e9 });
+		for (let i = 0; i < 5; i++) {
+			await h.saveRun(fakeRun(`r${i}`, 5));
+		}
+		assert.deepEqual(h.entries.map((e) => e.id), ['r2', 'r3', 'r4']);
+		assert.equal(readdirSync(dir).filter((f) => f.endsWith('.json.gz')).length, 3);
+
+		const small = new RunHistory(join(dir, 'small'), { maxEntries: 100, maxBytes: 1 });
+		await small.saveRun(fakeRun('big-1', 2000));
+		await small.saveRun(fakeRun('big-2', 2000));
+		// Over the byte bound, only the newest stays (it is kept even though alone it is larger).
+		assert.deepEqual(small.entries.map((e) => e.id), ['big-2']);
+	});
+
+	it('a run of 100,000 tasks is stored compressed and read back with every event', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('big', 100_000, 5000);
+		const entry = await h.saveRun(run);
+		const back = await h.readRun('big');
+		assert.equal(back.events.length, run.events.length);
+		assert.deepEqual(back.events.at(-1), run.events.at(-1));
+		// ~30 MB of JSON; gzip keeps the history small.
+		assert.ok(entry!.bytes < 8 * 1024 * 1024, `${entry!.bytes} bytes`);
+	});
+
+	it('function names that are not file names (unicode, $) are fine', async () => {
+		const h = new RunHistory(dir);
+		await h.saveRun(fakeRun('ünïcode$fn/../x-1', 3));
+		const again = new RunHistory(dir);
+		await again.load();
+		assert.equal((await again.readRun('ünïcode$fn/../x-1')).request.runId, 'ünïcode$fn/../x-1');
+		assert.deepEqual(readdirSync(dir).sort(), ['index.json', readdirSync(dir).find((f) => f.endsWith('.json.gz'))!].sort());
+	});
+
+	it('a damaged index starts an empty history; an entry whose file is gone is dropped; remove deletes', async () => {
+		const h = new RunHistory(dir);
+		await h.saveRun(fakeRun('a', 3));
+		await h.saveRun(fakeRun('b', 3));
+		await h.remove('a');
+		assert.deepEqual(h.entries.map((e) => e.id), ['b']);
+		for (const f of readdirSync(dir).filter((f) => f.endsWith('.json.gz'))) {
+			rmSync(join(dir, f));
+		}
+		const gone = new RunHistory(dir);
+		await gone.load();
+		assert.equal(gone.entries.length, 0);
+		writeFileSync(join(dir, 'index.json'), '{ not json');
+		const damaged = new RunHistory(dir);
+		await damaged.load();
+		assert.equal(damaged.entries.length, 0);
+		await damaged.saveRun(fakeRun('c', 3));
+		assert.deepEqual(damaged.entries.map((e) => e.id), ['c']);
+	});
+
+	it('a run that has not ended is not saved', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('open', 3);
+		run.events.pop();
+		assert.equal(await h.saveRun(run), undefined);
+		assert.equal(h.entries.length, 0);
+	});
+});
