@@ -170,17 +170,36 @@ describe('Pool panel webview (Chromium)', function () {
 				}
 			}).observe({ entryTypes: ['longtask'] });
 		});
-		// ~30 host messages a second, as the extension's coalescer sends them.
+		// ~30 host messages a second, as the extension's coalescer sends them. The batches are
+		// staged in the page first and posted from inside it, so what is measured is what the
+		// webview pays in VS Code (a structured-clone message and our work), not Playwright's
+		// marshalling of each batch into the page.
 		const batch = Math.ceil(events.length / 120);
-		const started = Date.now();
 		for (let i = 0; i < events.length; i += batch) {
-			await p.post({ type: 'events', runId: 'big', events: events.slice(i, i + batch) });
-			if (i === batch * 60) {
-				mkdirSync(join(OUT, 'test'), { recursive: true });
-				await p.page.screenshot({ path: join(OUT, 'test', 'panel-100k.png') });
-			}
-			await new Promise((r) => setTimeout(r, 33));
+			await p.page.evaluate((b) => {
+				const w = window as unknown as { __batches?: unknown[] };
+				(w.__batches ??= []).push(b);
+			}, events.slice(i, i + batch) as unknown as Record<string, unknown>[]);
 		}
+		await p.page.evaluate(() => {
+			const w = window as unknown as { __frames: number[]; __long: number[] };
+			w.__frames = [];
+			w.__long = [];
+		});
+		const started = Date.now();
+		const sending = p.page.evaluate(async () => {
+			const w = window as unknown as { __batches: unknown[]; __sent: number };
+			w.__sent = 0;
+			for (const events of w.__batches) {
+				window.postMessage({ type: 'events', runId: 'big', events }, '*');
+				w.__sent++;
+				await new Promise((r) => setTimeout(r, 33));
+			}
+		});
+		await p.page.waitForFunction(() => (window as unknown as { __sent: number }).__sent >= 60);
+		mkdirSync(join(OUT, 'test'), { recursive: true });
+		await p.page.screenshot({ path: join(OUT, 'test', 'panel-100k.png') });
+		await sending;
 		await settled(p.page);
 		const { frames, long } = await p.page.evaluate(() => {
 			const w = window as unknown as { __frames: number[]; __long: number[] };
@@ -188,7 +207,7 @@ describe('Pool panel webview (Chromium)', function () {
 		});
 		const sorted = [...frames].sort((a, b) => a - b);
 		const q = (x: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * x))]!;
-		const figures = { tasks: 100_000, events: events.length, messages: Math.ceil(events.length / batch), seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted[sorted.length - 1], longTasks: long.length, longestTask: Math.max(0, ...long) };
+		const figures = { tasks: 100_000, events: events.length, messages: Math.ceil(events.length / batch), seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted[sorted.length - 1], missedVsync: frames.filter((f) => f > 17).length, longTasks: long.length, longestTask: Math.max(0, ...long) };
 		writeFileSync(join(OUT, 'test', 'panel-perf.json'), JSON.stringify(figures, null, 2));
 		console.log(`      100k futures: ${JSON.stringify(figures)}`);
 		assert.equal(await count(p, 'all'), 100_000);

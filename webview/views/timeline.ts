@@ -162,6 +162,18 @@ export class TimelineView {
 		const colors = stateColors();
 		let bars = 0;
 		const end = model.finished?.t ?? this.nowT;
+		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
+		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
+		const open: ({ x0: number; x1: number; color: string } | undefined)[] = lanes.map(() => undefined);
+		const flush = (lane: number) => {
+			const r = open[lane];
+			if (r) {
+				const w = r.x1 - r.x0;
+				ctx.fillStyle = r.color;
+				ctx.fillRect(r.x0, AXIS + lane * LANE + 2, w - (w > 3 ? 1 : 0), LANE - 4);
+				open[lane] = undefined;
+			}
+		};
 		for (const task of model.tasks.values()) {
 			if (task.startedAt === undefined || task.workerId === undefined) {
 				continue;
@@ -176,11 +188,19 @@ export class TimelineView {
 				continue;
 			}
 			const x = Math.max(0, (s - from) * scale);
-			const w = Math.max(1, Math.min(width, (e - from) * scale) - x);
-			ctx.fillStyle = colors[task.state];
-			ctx.fillRect(x, AXIS + lane * LANE + 2, w - (w > 3 ? 1 : 0), LANE - 4);
+			const x1 = Math.max(x + 1, Math.min(width, (e - from) * scale));
+			const color = colors[task.state];
+			const r = open[lane];
 			bars++;
+			// Merged only when sub-pixel: a bar wide enough to see keeps its own gap.
+			if (r && r.color === color && x1 - x < 2 && x <= r.x1 + 0.5) {
+				r.x1 = Math.max(r.x1, x1);
+				continue;
+			}
+			flush(lane);
+			open[lane] = { x0: x, x1, color };
 		}
+		lanes.forEach((_, i) => flush(i));
 		// Exited workers: a hatch after their end, so a replaced worker is visible.
 		ctx.fillStyle = fg;
 		lanes.forEach((wid, i) => {
