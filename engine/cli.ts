@@ -241,6 +241,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['min-max', (m) => (repeat > 1 ? `${(m.minMs / 1000).toFixed(3)}-${(m.maxMs / 1000).toFixed(3)}` : '')],
 			[chunked ? `vs chunksize ${ms[0]?.config.chunksize}` : 'speedup', (m) => `${sp.get(m)!.toFixed(2)}x`],
 			['cpu/wall', (m) => (m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : '')],
+			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
 		];
 		const head = columns.map(([name]) => name);

@@ -53,7 +53,8 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	}
 	const bestX = s.get(best)!;
 	if (cpu !== undefined && cpu > 0.7) {
-		const gil = language === 'python' && thread && s.get(thread)! < 1.15 ? ' (the GIL lets one thread run Python at a time)' : '';
+		const busy = thread?.machineCpu !== undefined ? `: the machine was ${Math.round(thread.machineCpu * 100)}% busy with threads` : '';
+		const gil = language === 'python' && thread && s.get(thread)! < 1.15 ? ` (the GIL lets one thread run Python at a time${busy})` : '';
 		if (best.config.pool === 'process') {
 			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${Math.min(best.config.workers, cores)} workers.`;
 		}

@@ -9,6 +9,7 @@ import { definedOnly, type Config, type Measurement } from './measurement';
 export { configLabel, measureRun, type Config, type Measurement } from './measurement';
 import type { EventSink } from '../protocol/events';
 import type { RunHandle, RunRequest } from '../runTypes';
+import { machineCpu } from '../cpu/cpuSampler';
 import { startRun } from '../startRun';
 
 /** How a comparison starts each run (the extension routes them through its run controller). */
@@ -27,11 +28,12 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 	const done = (async () => {
 		const out: Measurement[] = [];
 		for (const [index, config] of configs.entries()) {
-			const runs: { end: RunFinishedEvent; cpu: number; wall: number; runId: string }[] = [];
+			const runs: { end: RunFinishedEvent; cpu: number; wall: number; runId: string; machine: number }[] = [];
 			for (let r = 0; r < Math.max(1, repetitions) && !cancelled; r++) {
 				let cpu = 0;
 				let wall = 0;
 				const runId = `cmp-${config.pool}-${config.workers}-${index}.${r}-${Date.now()}`;
+				const machineAt = machineCpu();
 				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
 					for (const e of batch) {
 						if (e.type === 'task.finished' && e.cpuMs !== undefined) {
@@ -41,7 +43,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 					}
 				});
 				const end = await current.done;
-				runs.push({ end, cpu, wall, runId });
+				runs.push({ end, cpu, wall, runId, machine: machineAt() });
 				if (end.outcome === 'error') {
 					break;
 				}
@@ -59,6 +61,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				maxMs: sorted[sorted.length - 1]!.end.wallMs,
 				cpuShare: median.wall > 0 ? median.cpu / median.wall : undefined,
 				gilWaitShare: median.end.gilWaitShare,
+				machineCpu: median.machine,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

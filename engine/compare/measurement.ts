@@ -31,6 +31,8 @@ export interface Measurement {
 	/** Sum of task CPU time / sum of task wall time (median run): near 1 = CPU-bound. */
 	cpuShare?: number;
 	gilWaitShare?: number;
+	/** The whole machine's average CPU utilization during the (median) run, 0..1 of all cores. */
+	machineCpu?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -50,7 +52,13 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 	let cpu = 0;
 	let wall = 0;
 	let runId: string | undefined;
+	let samples = 0;
+	let machine = 0;
 	for (const e of events) {
+		if (e.type === 'cpu.sample') {
+			samples++;
+			machine += e.total;
+		}
 		if (e.type === 'run.started') {
 			pool = e.pool;
 			workers = e.workers;
@@ -75,6 +83,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		maxMs: end.wallMs,
 		cpuShare: wall > 0 ? cpu / wall : undefined,
 		gilWaitShare: end.gilWaitShare,
+		machineCpu: samples ? machine / samples : undefined,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

@@ -19,6 +19,24 @@ function read(): Times {
 }
 
 /**
+ * Starts a measurement of the machine's average CPU utilization (0..1 of all cores); call the
+ * returned function at the end. Two reads of /proc/stat, exact over the whole interval.
+ */
+export function machineCpu(): () => number {
+	const start = read();
+	return () => {
+		const end = read();
+		let busy = 0;
+		let all = 0;
+		end.forEach((c, i) => {
+			busy += c.busy - (start[i]?.busy ?? 0);
+			all += c.all - (start[i]?.all ?? 0);
+		});
+		return all > 0 ? Math.min(1, Math.max(0, busy / all)) : 0;
+	};
+}
+
+/**
  * Machine CPU utilization from `os.cpus()` deltas (one /proc/stat read per sample: cheap enough
  * to run all the time for the status bar).
  */

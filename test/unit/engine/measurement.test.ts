@@ -1,6 +1,8 @@
 /** Pure pieces of compare: labels, one run as a row, the advice for chunks and for two runs. */
 import * as assert from 'node:assert/strict';
-import { adviseChunksize, adviseRuns, speedups } from '../../../engine/compare/advice';
+import { cpus } from 'node:os';
+import { advise, adviseChunksize, adviseRuns, speedups } from '../../../engine/compare/advice';
+import { machineCpu } from '../../../engine/cpu/cpuSampler';
 import { chunksizeConfigs, compareConfigs } from '../../../engine/compare/compare';
 import { configLabel, measureRun, type Measurement } from '../../../engine/compare/measurement';
 import type { PoolEvent } from '../../../engine/protocol/events';
@@ -26,6 +28,8 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 			{ type: 'run.started', runId: 'r', t: 0, fn: 'f', file: '/f.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2, chunksize: 5 }, inputCount: 2, cores: 2, runtime: 'CPython', startMethod: 'forkserver', stages: [] },
 			{ type: 'task.finished', runId: 'r', t: 1, taskId: 0, workerId: 0, durationMs: 100, cpuMs: 90, result: '' },
 			{ type: 'task.finished', runId: 'r', t: 2, taskId: 1, workerId: 1, durationMs: 100, cpuMs: 70, result: '' },
+			{ type: 'cpu.sample', runId: 'r', t: 2, total: 0.5, perCore: [0.5, 0.5] },
+			{ type: 'cpu.sample', runId: 'r', t: 2.5, total: 1, perCore: [1, 1] },
 			{ type: 'run.finished', runId: 'r', t: 3, outcome: 'completed', wallMs: 250, counts: { submitted: 3, finished: 2, failed: 1, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 8, workers: [] },
 		];
 		const m = measureRun(events)!;
@@ -34,7 +38,23 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.equal(m.cpuShare, 0.8);
 		assert.equal(m.failed, 1);
 		assert.equal(m.runId, 'r');
+		assert.equal(m.machineCpu, 0.75);
 		assert.equal(measureRun(events.slice(0, 3)), undefined, 'a run that has not ended has no figures');
+	});
+
+	it('the machine\'s CPU over an interval: one busy core shows', () => {
+		const end = machineCpu();
+		const until = Date.now() + 300;
+		while (Date.now() < until) {
+			// one core busy
+		}
+		const busy = end();
+		assert.ok(busy >= 0.6 / cpus().length && busy <= 1, `machine CPU ${busy} with one of ${cpus().length} cores spinning`);
+	});
+
+	it('the GIL advice says how busy threads kept the machine', () => {
+		const ms = [{ ...row({ pool: 'serial', workers: 1 }, 1000), cpuShare: 0.99 }, { ...row({ pool: 'thread', workers: 2 }, 1020), machineCpu: 0.51 }, row({ pool: 'process', workers: 2 }, 520)];
+		assert.match(advise(ms, 2, 'python'), /\(the GIL lets one thread run Python at a time: the machine was 51% busy with threads\); use a process pool with 2 workers\.$/);
 	});
 
 	it('chunksize advice names the gain and the call, or says chunks do not pay', () => {
