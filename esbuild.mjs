@@ -10,7 +10,7 @@
 //                                   -> out/test/...          (node, cjs, packages external)
 // Flags: --watch, --production (minify, no source maps for shipped bundles).
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,6 +103,18 @@ const configs = [
 		outdir: join(root, 'out'),
 		external: ['piscina', 'tinypool', 'esbuild'],
 		banner: { js: '#!/usr/bin/env node' },
+		// The package's `bin`: `npx poolscope` executes the file itself.
+		plugins: [...(nodeBase.plugins ?? []), {
+			name: 'bin-executable',
+			setup(build) {
+				build.onEnd(() => {
+					const cli = join(root, 'out', 'cli.js');
+					if (existsSync(cli)) {
+						chmodSync(cli, 0o755);
+					}
+				});
+			},
+		}],
 	},
 	{
 		...nodeBase,

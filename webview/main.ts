@@ -269,7 +269,7 @@ function frame(t: number): void {
 	workers.render(model, nowT);
 	// A frame that folded events leaves the grid for the next one (at most 100 ms later): the
 	// two together are what made a frame miss its vsync at 100k futures.
-	futuresStale = drained && t - lastFutures < 100;
+	futuresStale = drained && !model.finished && t - lastFutures < 100; // the end is drawn whole, at once
 	if (!futuresStale) {
 		lastFutures = t;
 		futures.render(model, counts, state.version, ui.selectedTask);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { PoolKind, PythonStartMethod } from '../../engine/protocol/events';
+import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine/protocol/events';
 import type { RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
 import { functionAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
@@ -81,7 +81,22 @@ export class RunCommands extends Disposable {
 		const record = this._controller.start(request);
 		this._showPanel(request.runId);
 		this.progressIfLong(record);
+		if (target.language === 'python') {
+			void record.handle?.done.then((end) => this.interpreterProblem(end, request.pythonSource));
+		}
 		return record;
+	}
+
+	/** A missing or too old interpreter is a set-up problem: say which one and where it came from. */
+	private async interpreterProblem(end: RunFinishedEvent, source: string | undefined): Promise<void> {
+		if (end.outcome !== 'error' || (end.error?.name !== 'PythonNotFound' && end.error?.name !== 'PythonTooOld')) {
+			return;
+		}
+		this._output.warn(`run ${end.runId}: ${end.error.message} (interpreter from ${source ?? 'python3 / python on PATH'})`);
+		const choice = await vscode.window.showErrorMessage(`Poolscope: ${end.error.message} (interpreter from ${source ?? 'python3 / python on PATH'}).`, 'Select Python Interpreter');
+		if (choice) {
+			await vscode.commands.executeCommand(CommandId.SelectPythonInterpreter);
+		}
 	}
 
 	public async target(arg: unknown): Promise<FunctionTarget | undefined> {
@@ -119,7 +134,7 @@ export class RunCommands extends Disposable {
 		return value.trim();
 	}
 
-	public async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest> {
+	public async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest & { pythonSource?: string }> {
 		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
 		const defaultPool = config.get<string>('defaultPool', 'auto');
 		const pool: PoolKind = o.pool ?? (defaultPool === 'thread' || defaultPool === 'process' || defaultPool === 'serial'
@@ -141,6 +156,7 @@ export class RunCommands extends Disposable {
 			timeoutMs,
 			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
 			pythonPath: python?.path,
+			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
 		};
 	}

@@ -3,7 +3,7 @@
  * started in a process group of its own so that stopping it ends its extension hosts too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,8 @@ export interface CodeServerOptions {
 	/** Keep workspace trust on (for the trust tests); off by default. */
 	trust?: boolean;
 	env?: NodeJS.ProcessEnv;
+	/** Extension folders installed for this server only (copied in and listed in extensions.json). */
+	extensions?: { id: string; version: string; folder: string }[];
 	/** Where code-server writes its own output; 'inherit' for `npm start`. */
 	output?: 'inherit' | 'capture';
 }
@@ -78,6 +80,7 @@ export class CodeServer {
 			options.workspace,
 		];
 		writeFileSync(join(tmp, 'config.yaml'), '');
+		installExtensions(join(tmp, 'extensions'), options.extensions ?? []);
 		const captured: string[] = [];
 		const proc = spawn(install.node, args, {
 			detached: true,
@@ -178,4 +181,28 @@ async function waitForHttp(url: string, timeoutMs: number, gaveUp: () => boolean
 		await new Promise((r) => setTimeout(r, 250));
 	}
 	return false;
+}
+
+/**
+ * Installs unpacked extensions the way VS Code records installed ones: a folder per extension
+ * and the profile's `extensions.json` listing them (there is no VSIX to hand to
+ * `--install-extension`, and the web workbench honours a single extensionDevelopmentPath).
+ */
+function installExtensions(dir: string, extensions: { id: string; version: string; folder: string }[]): void {
+	mkdirSync(dir, { recursive: true });
+	const entries = extensions.map((e) => {
+		const relativeLocation = `${e.id}-${e.version}`;
+		const target = join(dir, relativeLocation);
+		cpSync(e.folder, target, { recursive: true });
+		return {
+			identifier: { id: e.id },
+			version: e.version,
+			location: { $mid: 1, path: target, scheme: 'file' },
+			relativeLocation,
+			metadata: { installedTimestamp: Date.now(), source: 'vsix', pinned: true },
+		};
+	});
+	if (entries.length) {
+		writeFileSync(join(dir, 'extensions.json'), JSON.stringify(entries));
+	}
 }

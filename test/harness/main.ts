@@ -189,7 +189,13 @@ async function vscodeStage(): Promise<StageCounts> {
 	let browser: Browser | undefined;
 	const total: StageCounts = { passed: 0, failed: 0, pending: 0, failures: [] };
 	try {
-		server = await CodeServer.start(install, { workspace: samples, env: grep ? { POOLSCOPE_GREP: grep } : {} });
+		server = await CodeServer.start(install, {
+			workspace: samples,
+			env: grep ? { POOLSCOPE_GREP: grep } : {},
+			// The Python extension's API, stood in for (the real one cannot be installed offline):
+			// the tests check that runs follow its active environment. Tests only, not `npm start`.
+			extensions: [{ id: 'ms-python.python', version: '0.0.1', folder: join(root, 'test', 'fixtures', 'python-extension-stub') }],
+		});
 		log(`code-server ${server.port} up (pid ${server.pid})`);
 		browser = await launchChromium(chromiumPath);
 		for (const [name, stage] of [['integration', integrationStage], ['ui', uiStage]] as const) {

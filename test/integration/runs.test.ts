@@ -199,6 +199,60 @@ describe('Editor integration: chunksize sweep and history', function () {
 	});
 });
 
+describe('Editor integration: which Python runs', function () {
+	this.timeout(120_000);
+	const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
+	const target = () => ({ uri: vscode.Uri.file(join(workspace(), 'python', 'cpu_bound.py')).toString(), fn: 'countdown' });
+	let stub: { setActive(path: string | undefined): void } | undefined;
+	before(async function () {
+		const ext = vscode.extensions.getExtension<{ setActive(path: string | undefined): void }>('ms-python.python');
+		if (!ext) {
+			console.log('      skipped: the Python extension stand-in is loaded by the code-server launcher only');
+			this.skip();
+		}
+		stub = await ext.activate();
+	});
+	afterEach(async () => {
+		stub?.setActive(undefined);
+		await vscode.workspace.getConfiguration('poolscope').update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+	});
+
+	it('follows the Python extension\'s active environment; the setting poolscope.pythonPath wins over it', async function () {
+		if (!existsSync(pyenv('3.9.18')) || !existsSync(pyenv('3.13.0'))) {
+			console.log('      skipped: needs pyenv\'s Python 3.9.18 and 3.13.0 (as on the project\'s machines)');
+			this.skip();
+		}
+		const poolscope = await api();
+		stub!.setActive(pyenv('3.9.18'));
+		const viaExtension = await poolscope.run(target(), { pool: 'thread', workers: 2, inputs: '[(1000,)] * 2' });
+		await viaExtension!.handle!.done;
+		assert.equal(viaExtension!.request.pythonPath, pyenv('3.9.18'));
+		assert.match(viaExtension!.model.started?.runtime ?? '', /^CPython 3\.9\.18/);
+		await vscode.workspace.getConfiguration('poolscope').update('pythonPath', pyenv('3.13.0'), vscode.ConfigurationTarget.Global);
+		const viaSetting = await poolscope.run(target(), { pool: 'process', workers: 2, inputs: '[(1000,)] * 2' });
+		const end = await viaSetting!.handle!.done;
+		assert.equal(end.counts.finished, 2);
+		assert.match(viaSetting!.model.started?.runtime ?? '', /^CPython 3\.13\.0/);
+		assert.deepEqual(poolProcesses(), []);
+	});
+
+	it('an environment below 3.9 ends the run at once with a message naming it and where it came from', async function () {
+		if (!existsSync(pyenv('3.8.18'))) {
+			console.log('      skipped: needs pyenv\'s Python 3.8.18 (as on the project\'s machines)');
+			this.skip();
+		}
+		const poolscope = await api();
+		stub!.setActive(pyenv('3.8.18'));
+		const record = await poolscope.run(target(), { pool: 'process', workers: 2, inputs: '[(1000,)] * 2' });
+		const end = await record!.handle!.done;
+		assert.equal(end.outcome, 'error');
+		assert.equal(end.error?.name, 'PythonTooOld');
+		assert.equal(end.error?.message, `${pyenv('3.8.18')} is Python 3.8; Poolscope needs Python 3.9 or newer`);
+		assert.equal(record!.request.pythonPath, pyenv('3.8.18'));
+		assert.deepEqual(poolProcesses(), []);
+	});
+});
+
 describe('Extension host under load', function () {
 	this.timeout(180_000);
 

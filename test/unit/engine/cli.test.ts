@@ -1,11 +1,12 @@
 /** The headless CLI as a user runs it: `node out/cli.js ...`, checked on stdout, stderr and exit code. */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { JS_FIXTURES } from './jsHelpers';
 
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
+const ROOT = join(__dirname, '..', '..', '..', '..');
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	return new Promise((resolve) => {
@@ -66,6 +67,16 @@ describe('poolscope CLI', function () {
 		assert.equal(r.code, 0);
 		assert.match(r.stdout, /Usage: poolscope run <file> <function> --inputs <expr>/);
 		assert.match(r.stdout, /--start-method/);
+	});
+
+	it('`npx poolscope` in the clone runs the package\'s bin (as a user types it in a shell)', function () {
+		this.timeout(60_000);
+		// A shell's environment, not npm test's: the outer npm's npm_* variables would steer npx.
+		const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+		const r = spawnSync('npx', ['--no-install', 'poolscope', 'run', join(ROOT, 'samples', 'js', 'cpu.js'), 'fib', '--pool', 'serial', '--inputs', '[[10], [11]]'], { cwd: ROOT, env, encoding: 'utf8' });
+		assert.equal(r.status, 0, `npx exit ${r.status} ${r.error?.message ?? ''}\n${r.stderr}`);
+		assert.match(r.stdout, /completed: wall .* tasks\/s/);
+		assert.match(r.stdout, /tasks: 2 finished, 0 failed/);
 	});
 
 	it('SIGINT cancels the run cleanly (exit 1, run cancelled)', async () => {

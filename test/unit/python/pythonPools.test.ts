@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
@@ -155,6 +156,30 @@ describe('Python backend: real pools', function () {
 		it('an interpreter that does not exist', async () => {
 			const e = await loadError({ fn: 'square', inputs: '1', pythonPath: '/nonexistent/python3' });
 			assert.equal(e.message, 'Python not found at /nonexistent/python3');
+		});
+		it('interpreters below 3.9 are refused by name and version; 3.9 (the floor) and 3.13 run both pools', async function () {
+			const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
+			const old = ['2.7.18', '3.6.15', '3.8.18'].filter((v) => existsSync(pyenv(v)));
+			const current = ['3.9.18', '3.13.0'].filter((v) => existsSync(pyenv(v)));
+			if (!old.length || !current.length) {
+				console.log('      skipped: pyenv\'s old and current Pythons are not on this machine');
+				this.skip();
+			}
+			for (const v of old) {
+				const e = await loadError({ fn: 'square', inputs: '1', pythonPath: pyenv(v) });
+				const shown = v.startsWith('2.') ? 'older than 3.9' : v.split('.').slice(0, 2).join('.');
+				assert.equal(e.message, `${pyenv(v)} is Python ${shown}; Poolscope needs Python 3.9 or newer`);
+				assert.equal(e.name, 'PythonTooOld');
+			}
+			for (const v of current) {
+				for (const pool of ['thread', 'process'] as const) {
+					const r = pyRun({ fn: 'square', inputs: 'range(4)', pool, pythonPath: pyenv(v) });
+					const end = await r.done;
+					assert.equal(end.counts.finished, 4, `${v} ${pool}: ${JSON.stringify(end.error ?? end.counts)}`);
+					assert.match(ofType(r.events, 'run.started')[0]!.runtime, new RegExp(`^CPython ${v.replace(/\./g, '\\.')}`));
+				}
+			}
+			assert.deepEqual(pythonProcesses(), []);
 		});
 		it('inputs that fail to evaluate', async () => {
 			const e = await loadError({ fn: 'square', inputs: 'undefined_name * 2' });
