@@ -175,6 +175,8 @@ class Run:
         self.total = 0
         self.stack_dir = None
         self.notices = None
+        self.slots = None
+        self.slot_seen = []
 
     # ---- events ----
     def worker_for(self, key, pid=None, thread_id=None):
@@ -353,7 +355,11 @@ class Run:
             ctx = multiprocessing.get_context(method)
             self.notices = ctx.SimpleQueue()
             self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-")
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir))
+            # Room for replacements too; a worker beyond it falls back to queue notices.
+            self.slots = ctx.RawArray("d", 3 * 2 * workers)
+            self.slot_seen = [-1] * (2 * workers)
+            self.next_slot = ctx.Value("i", 0)
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot))
             threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
@@ -432,6 +438,11 @@ class Run:
                 self.task_started(task_id, worker, start)
             worker["tasks"] += 1
             worker["busyMs"] += end - start
+        if self.pool == "process" and self.tasks[task_id]["state"] == "running" and not self.tasks[task_id].get("resultQueue"):
+            # From the worker's end to now the result travelled the result queue (the poll of
+            # the workers' slots saw it only if that took longer than a poll).
+            self.tasks[task_id]["resultQueue"] = True
+            self.em.emit("task.queued", t=end, taskId=task_id, stage="resultQueue")
         if self.end_task(task_id, "finished"):
             task["wall"] = end - start
             task["cpu"] = cpu
@@ -521,6 +532,34 @@ class Run:
             elif kind == "stop":
                 return
 
+    def poll_slots(self):
+        """What each worker process runs now, from shared memory: starts (their exact time is
+        in the slot) and tasks that left their worker but whose result has not arrived yet."""
+        slots = self.slots
+        for i in range(len(self.slot_seen)):
+            pid = int(slots[3 * i])
+            if pid <= 0:
+                continue
+            task_id = slots[3 * i + 1]
+            start = slots[3 * i + 2]
+            if task_id != slots[3 * i + 1]:
+                continue  # changed while read: next time
+            task_id = int(task_id)
+            seen = self.slot_seen[i]
+            if seen >= 0 and seen != task_id:
+                with self.lock:
+                    left = self.tasks.get(seen)
+                    waiting = left is not None and left["state"] == "running" and not left.get("resultQueue")
+                    if waiting:
+                        left["resultQueue"] = True
+                if waiting:
+                    self.em.emit("task.queued", taskId=seen, stage="resultQueue")
+            self.slot_seen[i] = task_id
+            if task_id >= 0:
+                task = self.tasks.get(task_id)
+                if task is not None and task["state"] in ("pending", "callQueue"):
+                    self.task_started(task_id, self.worker_for(pid, pid=pid), start)
+
     # ---- the monitor: call-queue stage, depths, timeouts, worker processes ----
     def monitor(self):
         next_check = 0
@@ -530,6 +569,8 @@ class Run:
             if self.executor is None:
                 continue
             self.remember_processes()
+            if self.slots is not None:
+                self.poll_slots()
             with self.lock:
                 if self.pool == "process":
                     while next_check < len(self.futures):

@@ -63,7 +63,7 @@ const jsBench: BenchSection = async ({ quick }) => {
 	rows.push({ name: `JS process pool, ${pn} no-op tasks, vs tinypool child_process`, ratio: tiny / proc, goal: 1.0, detail: `tinypool ${tiny.toFixed(0)} ms, Poolscope ${proc.toFixed(0)} ms` });
 	const procChunk = await best(() => oursChunked(pn, workers), reps);
 	rows.push({ name: `JS process pool, chunksize 100 vs 1 (${pn} no-ops)`, ratio: proc / procChunk, detail: `chunksize 1: ${proc.toFixed(0)} ms, chunksize 100: ${procChunk.toFixed(0)} ms` });
-	const cpuInputs = `Array.from({ length: ${workers * 2} }, () => [${quick ? 32 : 35}])`;
+	const cpuInputs = `Array.from({ length: ${workers * 2} }, () => [${quick ? 32 : 38}])`;
 	const serial = await best(() => ours('serial', 'fib', cpuInputs, 1), reps);
 	for (const pool of ['thread', 'process'] as const) {
 		const par = await best(() => ours(pool, 'fib', cpuInputs, workers), reps);
