@@ -1,0 +1,90 @@
+/**
+ * The real panel in code-server: markup in a run's data stays text, and a 100,000-task run keeps
+ * the webview responsive (its frame times are measured inside the real webview and written to
+ * out/test/panel-vscode-perf.json; nothing asserts a time).
+ */
+import * as assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+
+/** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
+async function runShout(page: Page, inputs: string): Promise<void> {
+	await page.locator('.tab', { hasText: 'io.js' }).first().click().catch(() => undefined);
+	await openFileAt(page, 'js/io.js', 15);
+	await runCommand(page, 'Poolscope: Set Inputs for Function');
+	const box = page.locator('.quick-input-widget', { hasText: 'inputs for shout' });
+	await box.waitFor({ state: 'visible', timeout: 20_000 });
+	await page.locator('.quick-input-widget input').fill(inputs);
+	await page.keyboard.press('Enter');
+	await box.waitFor({ state: 'hidden' });
+	await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+}
+
+const state = (frame: Frame) => frame.evaluate(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state'));
+
+describe('The panel at scale and under hostile data (Playwright on code-server)', function () {
+	this.timeout(240_000);
+	let page: Page | undefined;
+	afterEach(async function () {
+		if (this.currentTest?.state === 'failed' && page) {
+			const file = join(__dirname, '..', 'ui-failure.png');
+			await page.screenshot({ path: file }).catch(() => undefined);
+			process.stdout.write(`      screenshot of the failure: ${file}\n`);
+		}
+	});
+	after(async () => {
+		await page?.close();
+	});
+
+	it('markup in inputs and results is shown as text; nothing from a run executes', async () => {
+		page = await openWorkbench();
+		await runShout(page, '["<img src=x onerror=\\"window.__pwned=1\\">", "<script>window.__pwned=2</script>"]');
+		const frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'shout' && document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 60_000 });
+		await frame.focus('[data-testid="futures-grid"]');
+		await frame.press('[data-testid="futures-grid"]', 'Home');
+		await frame.waitForSelector('[data-testid="result"]');
+		assert.match(await frame.textContent('[data-testid="result"]') ?? '', /<IMG SRC=X ONERROR="WINDOW.__PWNED=1">/);
+		// The input preview is the JSON of the argument: the markup, quotes escaped, as text.
+		assert.match(await frame.textContent('[data-testid="details"]') ?? '', /"<img src=x onerror=\\"window\.__pwned=1\\">"/);
+		assert.equal(await frame.evaluate(() => document.querySelectorAll('[data-testid="details"] img, [data-testid="details"] script').length), 0);
+		assert.equal(await frame.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+	});
+
+	it('a 100,000-task run: every future counted, and the panel answers a filter click while it runs', async () => {
+		const p = page!;
+		await runShout(p, 'Array.from({ length: 100_000 }, (_, i) => "t" + i)');
+		// The new run takes the stage; record the real webview's frames from its first events.
+		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
+		await frame.evaluate(() => {
+			const w = window as unknown as { __frames: number[] };
+			w.__frames = [];
+			let last = performance.now();
+			const tick = (t: number) => {
+				w.__frames.push(t - last);
+				last = t;
+				requestAnimationFrame(tick);
+			};
+			requestAnimationFrame(tick);
+		});
+		const started = Date.now();
+		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent?.replace(/,/g, '')) > 0, undefined, { timeout: 60_000 });
+		const midRun = (await state(frame)) === 'running';
+		// Responsive mid-run: a filter click is applied while events keep streaming in.
+		await frame.click('.chip:has([data-testid="count-finished"])');
+		await frame.waitForFunction(() => document.querySelector('.chip:has([data-testid="count-finished"])')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 10_000 });
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 180_000 });
+		assert.equal(await frame.textContent('[data-testid="count-finished"]'), '100,000');
+		assert.equal(await frame.textContent('[data-testid="count-all"]'), '100,000');
+		const frames = await frame.evaluate(() => (window as unknown as { __frames: number[] }).__frames.slice(1));
+		const sorted = [...frames].sort((a, b) => a - b);
+		const q = (x: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * x))] ?? 0;
+		const figures = { where: 'code-server webview', tasks: 100_000, clickedWhileRunning: midRun, seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted.at(-1) ?? 0, missedVsync: frames.filter((f) => f > 17).length };
+		mkdirSync(join(__dirname, '..'), { recursive: true });
+		writeFileSync(join(__dirname, '..', 'panel-vscode-perf.json'), JSON.stringify(figures, null, 2));
+		process.stdout.write(`      100k futures in the real webview: ${JSON.stringify(figures)}\n`);
+		assert.ok(frames.length > 10, 'the webview kept drawing frames');
+	});
+});
