@@ -108,14 +108,14 @@ class PythonRun {
 	}
 
 	private line(line: string): void {
-		let msg: { events?: PoolEvent[]; reply?: Record<string, unknown> };
+		let msg: { events?: (PoolEvent | CompactEvent)[]; reply?: Record<string, unknown> };
 		try {
 			msg = JSON.parse(line) as typeof msg;
 		} catch {
 			return;
 		}
 		if (msg.events) {
-			const batch = msg.events.filter(() => !this.finished);
+			const batch = this.finished ? [] : expandCompact(this.request.runId, msg.events);
 			for (const e of batch) {
 				if (e.type === 'run.started') {
 					this.started = true;
@@ -233,3 +233,38 @@ class PythonRun {
 		}
 	}
 }
+
+/** The runner's short form of the per-task events (runner.py, Emitter.compact). */
+type CompactEvent =
+	| ['s', number, number, string]
+	| ['q', number, number, string]
+	| ['b', number, number, number]
+	| ['f', number, number, number, number, number, string];
+
+/** Back to protocol events: `s` is a submission, which is also a queued "pending". */
+export function expandCompact(runId: string, events: readonly (PoolEvent | CompactEvent)[]): PoolEvent[] {
+	const out: PoolEvent[] = [];
+	for (const e of events) {
+		if (!Array.isArray(e)) {
+			out.push(e);
+			continue;
+		}
+		switch (e[0]) {
+			case 's':
+				out.push({ type: 'task.submitted', runId, t: e[1], taskId: e[2], input: e[3] });
+				out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2], stage: 'pending' });
+				break;
+			case 'q':
+				out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2], stage: e[3] });
+				break;
+			case 'b':
+				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
+				break;
+			case 'f':
+				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5], result: e[6] });
+				break;
+		}
+	}
+	return out;
+}
+

@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import re
 import signal
 import tempfile
@@ -60,6 +61,18 @@ class Emitter:
             if self.closed:
                 return
             self.buf.append(fields)
+            big = len(self.buf) >= 2000
+        if big:
+            self.flush()
+
+    def compact(self, *record):
+        """The per-task events as short lists (code, t, taskId, ...): with 100k tasks, building
+        and encoding a dict with repeated keys per event is most of the runner's cost. The
+        host (pythonBackend.ts, expandCompact) turns them back into protocol events."""
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.append(record)
             big = len(self.buf) >= 2000
         if big:
             self.flush()
@@ -180,6 +193,9 @@ class Run:
 
     # ---- events ----
     def worker_for(self, key, pid=None, thread_id=None):
+        w = self.workers.get(key)  # known workers without the lock: this runs once per task
+        if w is not None:
+            return w
         with self.lock:
             w = self.workers.get(key)
             if w is None:
@@ -215,7 +231,7 @@ class Run:
             self.move(task_id, task, "running")
             task["start"] = t
             task["worker"] = worker["workerId"]
-        self.em.emit("task.started", t=t, taskId=task_id, workerId=worker["workerId"])
+        self.em.compact("b", t, task_id, worker["workerId"])
 
     def end_task(self, task_id, state):
         with self.lock:
@@ -368,8 +384,7 @@ class Run:
             self.tasks[task_id] = {"state": "new", "args": args}
             self.move(task_id, self.tasks[task_id], "pending")
             self.counts["submitted"] += 1
-            self.em.emit("task.submitted", t=t, taskId=task_id, input=pw.preview(args if len(args) != 1 else args[0]))
-            self.em.emit("task.queued", t=t, taskId=task_id, stage="pending")
+            self.em.compact("s", t, task_id, pw.preview(args if len(args) != 1 else args[0]))  # submitted, then queued "pending"
         threading.Thread(target=self.monitor, name="poolscope-monitor", daemon=True).start()
         if self.total == 0:
             self.finish("completed")
@@ -377,15 +392,19 @@ class Run:
         if self.mode == "map":
             self.run_map(items)
         else:
+            # Done callbacks run on the executor's own thread (the one that feeds the call
+            # queue, for process pools): they only hand the future over to our results thread.
+            done_items = queue.SimpleQueue()
+            threading.Thread(target=self.handle_done, args=(done_items,), name="poolscope-results", daemon=True).start()
             for task_id, args in enumerate(items):
                 if self.pool == "process":
                     f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
                 else:
                     f = self.executor.submit(self.thread_task, task_id, args)
                 self.futures.append(f)
-                if self.pool == "process":
-                    self.remember_processes()
-                f.add_done_callback(lambda fut, i=task_id: self.future_done(i, fut))
+                if self.pool == "process" and task_id < self.workers_n:
+                    self.remember_processes()  # the monitor keeps this up to date afterwards
+                f.add_done_callback(lambda fut, i=task_id, q=done_items: q.put((i, fut)))
         while not self.done_event.wait(0.1):
             # Threads cannot be stopped: after a grace, the run ends without them and the
             # runner's exit ends them.
@@ -415,6 +434,17 @@ class Run:
         self.done_event.set()
 
     # ---- results ----
+    def handle_done(self, done_items):
+        while not self.done_event.is_set():
+            try:
+                task_id, fut = done_items.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            try:
+                self.future_done(task_id, fut)
+            except Exception:  # noqa: BLE001 - one bad result must not stop the others
+                traceback.print_exc()
+
     def future_done(self, task_id, fut):
         if fut.cancelled():
             if self.end_task(task_id, "cancelled"):
@@ -442,12 +472,12 @@ class Run:
             # From the worker's end to now the result travelled the result queue (the poll of
             # the workers' slots saw it only if that took longer than a poll).
             self.tasks[task_id]["resultQueue"] = True
-            self.em.emit("task.queued", t=end, taskId=task_id, stage="resultQueue")
+            self.em.compact("q", end, task_id, "resultQueue")
         if self.end_task(task_id, "finished"):
             task["wall"] = end - start
             task["cpu"] = cpu
-            self.em.emit("task.finished", t=max(end, pw.now_ms()) if self.pool == "process" else end, taskId=task_id,
-                         workerId=worker["workerId"] if worker else -1, durationMs=end - start, cpuMs=cpu, result=text)
+            self.em.compact("f", max(end, pw.now_ms()) if self.pool == "process" else end, task_id,
+                            worker["workerId"] if worker else -1, end - start, cpu, text)
 
     def worker_of(self, task_id, pid):
         with self.lock:
