@@ -6,6 +6,31 @@ import type { ThreadTaskInput } from './threadTask.worker';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
+/**
+ * piscina's abort hook in its cheapest form (an emitter with `once`): an AbortController per
+ * task cost more than a no-op task (AbortSignal creation and listener bookkeeping).
+ */
+class TaskAbort {
+	public aborted = false;
+	private listener: (() => void) | undefined;
+	public once(_name: 'abort', listener: () => void): void {
+		this.listener = listener;
+	}
+	public off(): void {
+		this.listener = undefined;
+	}
+	public removeListener(): void {
+		this.listener = undefined;
+	}
+	public abort(): void {
+		if (!this.aborted) {
+			this.aborted = true;
+			this.listener?.();
+		}
+	}
+}
+
+
 export interface ThreadPoolOptions {
 	workers: number;
 	bundle: string;
@@ -19,7 +44,7 @@ export class ThreadPool implements WorkerPool {
 	private readonly pool: Piscina;
 	private readonly channel: BroadcastChannel;
 	private readonly channelName: string;
-	private readonly inFlight = new Map<number, { ac: AbortController; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }>();
+	private readonly inFlight = new Map<number, { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }>();
 	private readonly known = new Map<string, WorkerIdentity>();
 	private closing = false;
 
@@ -45,11 +70,11 @@ export class ThreadPool implements WorkerPool {
 
 	public dispatch(tasks: TaskSpec[]): void {
 		for (const task of tasks) {
-			const ac = new AbortController();
-			const entry: { ac: AbortController; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' } = { ac };
+			const ac = new TaskAbort();
+			const entry: { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' } = { ac };
 			this.inFlight.set(task.taskId, entry);
 			const input: ThreadTaskInput = { ...task, bundle: this.options.bundle, fn: this.options.fn, channel: this.channelName };
-			this.pool.run(input, { signal: ac.signal }).then(
+			this.pool.run(input, { signal: ac }).then(
 				(result: WorkerTaskResult) => {
 					this.inFlight.delete(task.taskId);
 					const worker = result.threadId !== undefined ? this.identity(result.threadId) : entry.worker;
@@ -101,14 +126,18 @@ export class ThreadPool implements WorkerPool {
 		return w;
 	}
 
+	private started(taskId: number, threadId: number, t: number): void {
+		const entry = this.inFlight.get(taskId);
+		if (!entry || entry.worker) {
+			return; // already ended (the result came first), or already known
+		}
+		entry.worker = this.identity(threadId);
+		this.cb.taskStarted(taskId, entry.worker, t);
+	}
+
 	private notice(n: WorkerNotice): void {
 		if (n.type === 'start') {
-			const entry = this.inFlight.get(n.taskId);
-			if (!entry) {
-				return; // already ended: the result overtook the notice
-			}
-			entry.worker = this.identity(n.threadId ?? -1);
-			this.cb.taskStarted(n.taskId, entry.worker, n.t);
+			this.started(n.taskId, n.threadId ?? -1, n.t);
 		} else {
 			this.cb.taskOutput(n.taskId, n.stream, n.text);
 		}
