@@ -62,6 +62,8 @@ class JsRun implements PoolCallbacks {
 	private ended = 0;
 	/** Kept per transition: the depth events must not walk 100k tasks every 50 ms. */
 	private pendingCount = 0;
+	/** Handed to piscina, not started yet (thread pools: one per worker waits in piscina). */
+	private dispatchedCount = 0;
 	private executingCount = 0;
 	private readonly workerEntries = new Map<string, WorkerEntry>();
 	private nextWorkerId = 0;
@@ -121,7 +123,7 @@ class JsRun implements PoolCallbacks {
 			type: 'run.started', runId: this.runId, t: this.t0, fn: r.fn, file: r.file, language: r.language, pool: r.pool,
 			workers: this.workers,
 			options: { workers: this.workers, timeoutMs: r.timeoutMs, maxQueue: r.maxQueue, chunksize: r.pool === 'process' ? r.chunksize : undefined },
-			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: ['pending', 'executing'],
+			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: r.pool === 'process' ? ['pending', 'executing'] : ['pending', 'dispatched', 'executing'],
 		});
 		if (this.stopping === 'cancelled') {
 			await this.finish();
@@ -204,7 +206,11 @@ class JsRun implements PoolCallbacks {
 				}
 				task.phase = 'dispatched';
 				this.pendingCount--;
-				this.executingCount++;
+				if (this.request.pool === 'process') {
+					this.executingCount++; // our own pool: sent means a worker runs it
+				} else {
+					this.dispatchedCount++;
+				}
 				specs.push({ taskId, args: task.args });
 			}
 			if (specs.length) {
@@ -231,8 +237,9 @@ class JsRun implements PoolCallbacks {
 	private emitDepths(): void {
 		const pending = this.pendingCount;
 		const executing = this.executingCount;
+		const dispatched: Record<string, number> = this.request.pool === 'process' ? {} : { dispatched: this.dispatchedCount };
 		const full = this.request.maxQueue && pending >= this.request.maxQueue && this.nextToSubmit < this.tasks.length ? ['pending'] : undefined;
-		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, executing }, ...(full ? { full } : {}) });
+		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, ...dispatched, executing }, ...(full ? { full } : {}) });
 	}
 
 	// ---- PoolCallbacks ----
@@ -267,6 +274,10 @@ class JsRun implements PoolCallbacks {
 		const task = this.tasks[taskId];
 		if (!task || task.phase === 'ended' || task.phase === 'running') {
 			return;
+		}
+		if (task.phase === 'dispatched' && this.request.pool !== 'process') {
+			this.dispatchedCount--;
+			this.executingCount++;
 		}
 		task.phase = 'running';
 		task.startT = t;
@@ -320,8 +331,10 @@ class JsRun implements PoolCallbacks {
 		}
 		const durationMs = task.startT !== undefined ? t - task.startT : undefined;
 		if (error.name === 'Cancelled') {
+			// A thread task still waiting in piscina was dropped from its queue, not stopped.
+			const wasRunning = task.phase === 'running' || this.request.pool === 'process';
 			this.end(taskId, 'cancelled');
-			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopping === 'cancelled' ? 'run cancelled' : 'cancelled', wasRunning: true });
+			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopping === 'cancelled' ? 'run cancelled' : 'cancelled', wasRunning });
 			return;
 		}
 		this.end(taskId, error.kind === 'timeout' ? 'timedOut' : 'failed');
@@ -339,7 +352,7 @@ class JsRun implements PoolCallbacks {
 			const task = this.tasks[id];
 			if (task && task.phase === 'dispatched') {
 				task.phase = 'pending';
-				this.executingCount--;
+				this.unDispatch();
 				this.pendingCount++;
 				this.queue.splice(this.head, 0, id);
 			}
@@ -363,6 +376,14 @@ class JsRun implements PoolCallbacks {
 
 	// ---- bookkeeping ----
 
+	private unDispatch(): void {
+		if (this.request.pool === 'process') {
+			this.executingCount--;
+		} else {
+			this.dispatchedCount--;
+		}
+	}
+
 	private end(taskId: number, state: 'finished' | 'failed' | 'cancelled' | 'timedOut'): void {
 		const task = this.tasks[taskId]!;
 		if (task.timer) {
@@ -370,7 +391,9 @@ class JsRun implements PoolCallbacks {
 		}
 		if (task.phase === 'pending') {
 			this.pendingCount--;
-		} else if (task.phase === 'dispatched' || task.phase === 'running') {
+		} else if (task.phase === 'dispatched') {
+			this.unDispatch();
+		} else if (task.phase === 'running') {
 			this.executingCount--;
 		}
 		task.phase = 'ended';
@@ -402,6 +425,9 @@ class JsRun implements PoolCallbacks {
 		}
 		if (task.phase === 'ended') {
 			return { ok: false, reason: `task ${taskId} has already ended` };
+		}
+		if (task.phase === 'dispatched' && this.request.pool !== 'process') {
+			return { ok: false, reason: `task ${taskId} was already handed to piscina for the next free worker thread: like a future in CPython's call queue it can no longer be cancelled on its own; cancel the run to stop it` };
 		}
 		if (task.phase === 'dispatched' || task.phase === 'running') {
 			return { ok: false, reason: `task ${taskId} is already running on a worker; cancel the run to stop it` };
@@ -458,7 +484,8 @@ class JsRun implements PoolCallbacks {
 		for (let id = 0; id < this.tasks.length; id++) {
 			const task = this.tasks[id]!;
 			if (task.phase !== 'ended') {
-				const wasRunning = task.phase === 'running' || task.phase === 'dispatched';
+				// Our process pool runs what it was sent; a thread task handed to piscina may still wait.
+				const wasRunning = task.phase === 'running' || (task.phase === 'dispatched' && this.request.pool === 'process');
 				if (task.phase === 'waiting') {
 					this.counts.submitted++;
 					this.emit({ type: 'task.submitted', runId: this.runId, t, taskId: id, input: preview(argsPreview(task.args)) });

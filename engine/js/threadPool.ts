@@ -64,8 +64,14 @@ export class ThreadPool implements WorkerPool {
 		});
 	}
 
+	/**
+	 * One task per worker running and one waiting in piscina's queue: when a worker finishes,
+	 * piscina hands it the next task at once instead of waiting for our round trip (which left
+	 * the workers idle half the time on short tasks). Tasks beyond stay in the run's own queue,
+	 * where they are exactly "pending" and cancellable.
+	 */
 	public freeSlots(): number {
-		return this.closing ? 0 : this.options.workers - this.inFlight.size;
+		return this.closing ? 0 : 2 * this.options.workers - this.inFlight.size;
 	}
 
 	public dispatch(tasks: TaskSpec[]): void {

@@ -5,6 +5,7 @@ import { num } from '../format';
 const STAGE_LABELS: Record<string, string> = {
 	pending: 'pending',
 	callQueue: 'call queue',
+	dispatched: 'dispatched',
 	executing: 'executing',
 	resultQueue: 'result queue',
 };
@@ -12,6 +13,7 @@ const STAGE_LABELS: Record<string, string> = {
 const STAGE_HELP: Record<string, string> = {
 	pending: 'Submitted and waiting for a worker. A pending future can still be cancelled.',
 	callQueue: 'ProcessPoolExecutor moved it to the call queue (max_workers + 1 slots): its future is RUNNING, no longer cancellable, but no worker executes it yet.',
+	dispatched: 'Handed to piscina, next for a busy worker thread (one per worker): like CPython\'s call queue, no longer cancellable on its own.',
 	executing: 'A worker is running the function.',
 	resultQueue: 'The worker is done; the result is on its way back through the result queue.',
 };
@@ -55,7 +57,7 @@ export class PipelineView {
 			} else if (id === 'executing') {
 				value = model.finished ? 0 : counts.running;
 			} else if (id === 'pending' && !model.finished) {
-				value = stages.includes('callQueue') ? depth('pending') : counts.queued + counts.submitted;
+				value = stages.includes('callQueue') || stages.includes('dispatched') ? depth('pending') : counts.queued + counts.submitted;
 			} else {
 				value = model.finished ? 0 : depth(id);
 			}
