@@ -115,7 +115,8 @@ let lastFrame = 0;
  * Events wait here and are folded in slices of a few milliseconds per frame, so a burst of
  * thousands of events never makes one long frame.
  */
-const inbox: { runId: string; events: PoolEvent[]; at: number }[] = [];
+/** `replay`: a run the host already had (init), which must not take the stage from the selection. */
+const inbox: { runId: string; events: PoolEvent[]; at: number; replay?: boolean }[] = [];
 let pending = 0;
 const SLICE_MS = 4;
 const CHUNK = 1500;
@@ -129,7 +130,7 @@ function drainInbox(): void {
 		state.apply(head.runId, chunk);
 		head.at += chunk.length;
 		pending -= chunk.length;
-		if (isNew) {
+		if (isNew && !head.replay) {
 			select(head.runId); // a new run takes the stage
 		}
 		if (head.at >= head.events.length) {
@@ -188,10 +189,14 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 	const m = event.data;
 	switch (m?.type) {
 		case 'init':
+			// Folded in slices like live events: a 100k-task run replayed at once was one long task.
 			state.reset();
+			inbox.length = 0;
+			pending = 0;
 			state.cores = m.cores;
 			for (const r of m.runs) {
-				state.apply(r.runId, r.events);
+				inbox.push({ runId: r.runId, events: r.events, at: 0, replay: true });
+				pending += r.events.length;
 			}
 			if (m.activeRunId) {
 				select(m.activeRunId);

@@ -5,6 +5,7 @@ import { toChromeTrace } from '../../engine/trace/chromeTrace';
 import type { PoolEvent } from '../../engine/protocol/events';
 import type { ComparisonView, HistoryEntry, WebviewToHost } from '../../webview/messages';
 import type { HistoryPanel } from '../history/historyCommands';
+import { MAX_MESSAGE_EVENTS } from '../runs/eventCoalescer';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
 import { Disposable } from '../util/disposable';
@@ -95,7 +96,14 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		this.detach();
 		this._panelSubs = [
 			panel.onReady(() => {
-				panel.post({ type: 'init', runs: this._runs.replay(), activeRunId: this._activeRunId, cores: availableParallelism() });
+				// A replay goes in messages of the coalescer's size: one message is one task in the webview.
+				const replay = this._runs.replay();
+				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: r.events.slice(0, MAX_MESSAGE_EVENTS) })), activeRunId: this._activeRunId, cores: availableParallelism() });
+				for (const r of replay) {
+					for (let i = MAX_MESSAGE_EVENTS; i < r.events.length; i += MAX_MESSAGE_EVENTS) {
+						panel.post({ type: 'events', runId: r.runId, events: r.events.slice(i, i + MAX_MESSAGE_EVENTS) });
+					}
+				}
 				for (const comparison of this.comparisons()) {
 					panel.post({ type: 'comparison', comparison });
 				}

@@ -7,6 +7,13 @@ import type { PoolEvent } from '../../engine/protocol/events';
 
 export type CoalescedListener = (runId: string, events: PoolEvent[]) => void;
 
+/**
+ * Events per delivered message. A webview takes a message in one go (its clone is not sliced):
+ * the burst of a 100k-task submission (200k events) as one message blocked the real panel for
+ * hundreds of ms; as messages of this size, frames fit between them.
+ */
+export const MAX_MESSAGE_EVENTS = 4000;
+
 export class EventCoalescer {
 	private readonly pending = new Map<string, PoolEvent[]>();
 	private timer: NodeJS.Timeout | undefined;
@@ -45,7 +52,9 @@ export class EventCoalescer {
 		const batches = [...this.pending];
 		this.pending.clear();
 		for (const [runId, events] of batches) {
-			this.listener(runId, events);
+			for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
+				this.listener(runId, events.length <= MAX_MESSAGE_EVENTS ? events : events.slice(i, i + MAX_MESSAGE_EVENTS));
+			}
 		}
 	}
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { EventCoalescer } from '../../../extension/runs/eventCoalescer';
+import { EventCoalescer, MAX_MESSAGE_EVENTS } from '../../../extension/runs/eventCoalescer';
 
 const submitted = (runId: string, taskId: number): PoolEvent => ({ type: 'task.submitted', runId, t: taskId, taskId, input: String(taskId) });
 
@@ -25,7 +25,11 @@ describe('EventCoalescer', () => {
 		c.dispose();
 		assert.deepEqual(got, Array.from({ length: id }, (_, i) => i), 'events lost or reordered');
 		const elapsed = Date.now() - started;
-		assert.ok(delivered.length <= Math.ceil(elapsed / 30) + 2, `${delivered.length} messages in ${elapsed} ms`);
+		// One flush per interval; a flush of more than MAX_MESSAGE_EVENTS is several full messages
+		// and a last, shorter one, so the shorter ones count the flushes.
+		const flushes = delivered.filter((d) => d.n < MAX_MESSAGE_EVENTS).length;
+		assert.ok(flushes <= Math.ceil(elapsed / 30) + 2, `${flushes} flushes in ${elapsed} ms`);
+		assert.ok(delivered.every((d) => d.n <= MAX_MESSAGE_EVENTS));
 		assert.ok(delivered.length >= 3, 'it should still deliver while the flood goes on');
 	});
 
@@ -38,4 +42,22 @@ describe('EventCoalescer', () => {
 		assert.deepEqual(seen, [['a', ['task.submitted', 'run.finished']], ['b', ['task.submitted']]]);
 		c.dispose();
 	});
+
+	it('splits a burst into messages the webview can take between frames, in order', () => {
+		const sizes: number[] = [];
+		const got: number[] = [];
+		const c = new EventCoalescer((_runId, events) => {
+			sizes.push(events.length);
+			for (const e of events) {
+				got.push((e as { taskId: number }).taskId);
+			}
+		}, 1000);
+		const n = 2 * MAX_MESSAGE_EVENTS + 17;
+		c.push('r', Array.from({ length: n }, (_, i) => submitted('r', i)));
+		c.flush();
+		assert.deepEqual(sizes, [MAX_MESSAGE_EVENTS, MAX_MESSAGE_EVENTS, 17]);
+		assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
+		c.dispose();
+	});
 });
+
