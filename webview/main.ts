@@ -4,6 +4,7 @@
  */
 import { now as hostNow } from './clock';
 import { button, h } from './dom';
+import { PackedReader } from './eventPacking';
 import type { HostToWebview } from './messages';
 import { PanelState } from './panelState';
 import type { RunModel, TaskState } from '../engine/protocol/runModel';
@@ -116,7 +117,7 @@ let lastFrame = 0;
  * thousands of events never makes one long frame.
  */
 /** `replay`: a run the host already had (init), which must not take the stage from the selection. */
-const inbox: { runId: string; events: PoolEvent[]; at: number; replay?: boolean }[] = [];
+const inbox: { runId: string; events?: PoolEvent[]; reader?: PackedReader; at: number; replay?: boolean }[] = [];
 let pending = 0;
 const SLICE_MS = 4;
 const CHUNK = 1500;
@@ -126,14 +127,14 @@ function drainInbox(): void {
 	while (inbox.length && performance.now() - start < SLICE_MS) {
 		const head = inbox[0]!;
 		const isNew = !state.runs.has(head.runId);
-		const chunk = head.events.slice(head.at, head.at + CHUNK);
+		const chunk = head.reader ? head.reader.next(CHUNK) : head.events!.slice(head.at, head.at + CHUNK);
 		state.apply(head.runId, chunk);
 		head.at += chunk.length;
 		pending -= chunk.length;
 		if (isNew && !head.replay) {
 			select(head.runId); // a new run takes the stage
 		}
-		if (head.at >= head.events.length) {
+		if (head.reader ? head.reader.done : head.at >= head.events!.length) {
 			inbox.shift();
 		}
 	}
@@ -206,6 +207,14 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 			inbox.push({ runId: m.runId, events: m.events, at: 0 });
 			pending += m.events.length;
 			break;
+		case 'packed': {
+			const reader = new PackedReader(m.runId, m.packed);
+			if (reader.length) {
+				inbox.push({ runId: m.runId, reader, at: 0, replay: m.replay });
+				pending += reader.length;
+			}
+			break;
+		}
 		case 'cpu':
 			state.cpuNow = { total: m.sample.total, perCore: m.sample.perCore };
 			break;

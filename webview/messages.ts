@@ -5,6 +5,7 @@
  */
 import type { Measurement } from '../engine/compare/measurement';
 import type { CpuSampleEvent, PoolEvent } from '../engine/protocol/events';
+import type { PackedEvents } from './eventPacking';
 
 /** Everything the panel needs to draw one run from scratch (after a reload or re-show). */
 export interface RunReplay {
@@ -58,6 +59,8 @@ export interface HistoryEntry {
 export type HostToWebview =
 	| { type: 'init'; runs: RunReplay[]; activeRunId?: string; cores: number }
 	| { type: 'events'; runId: string; events: PoolEvent[] }
+	/** The same as `events`, in columns (eventPacking.ts); `replay`: a run the host already had. */
+	| { type: 'packed'; runId: string; packed: PackedEvents; replay?: boolean }
 	| { type: 'cpu'; sample: Omit<CpuSampleEvent, 'runId'> }
 	| { type: 'select'; runId: string }
 	| { type: 'stacks'; runId: string; text: string }

@@ -5,6 +5,7 @@ import { toChromeTrace } from '../../engine/trace/chromeTrace';
 import type { PoolEvent } from '../../engine/protocol/events';
 import type { ComparisonView, HistoryEntry, WebviewToHost } from '../../webview/messages';
 import type { HistoryPanel } from '../history/historyCommands';
+import { packEvents } from '../../webview/eventPacking';
 import { MAX_MESSAGE_EVENTS } from '../runs/eventCoalescer';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
@@ -38,7 +39,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		private readonly _rerun: (runId: string) => Promise<unknown>,
 	) {
 		super();
-		this._register(_runs.onEvents(({ runId, events }) => PoolPanel.current?.post({ type: 'events', runId, events })));
+		this._register(_runs.onEvents(({ runId, events }) => PoolPanel.current?.post({ type: 'packed', runId, packed: packEvents(events) })));
 		this._register({ dispose: () => this.detach() });
 		if (PoolPanel.current) {
 			this.attach(PoolPanel.current);
@@ -78,7 +79,9 @@ export class PanelSession extends Disposable implements HistoryPanel {
 	public showRun(runId: string, events?: PoolEvent[]): void {
 		const existed = PoolPanel.current;
 		if (existed?.ready && events) {
-			existed.post({ type: 'events', runId, events });
+			for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
+				existed.post({ type: 'packed', runId, packed: packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)) });
+			}
 		}
 		this.show(runId);
 	}
@@ -98,10 +101,10 @@ export class PanelSession extends Disposable implements HistoryPanel {
 			panel.onReady(() => {
 				// A replay goes in messages of the coalescer's size: one message is one task in the webview.
 				const replay = this._runs.replay();
-				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: r.events.slice(0, MAX_MESSAGE_EVENTS) })), activeRunId: this._activeRunId, cores: availableParallelism() });
+				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: [] })), activeRunId: this._activeRunId, cores: availableParallelism() });
 				for (const r of replay) {
-					for (let i = MAX_MESSAGE_EVENTS; i < r.events.length; i += MAX_MESSAGE_EVENTS) {
-						panel.post({ type: 'events', runId: r.runId, events: r.events.slice(i, i + MAX_MESSAGE_EVENTS) });
+					for (let i = 0; i < r.events.length; i += MAX_MESSAGE_EVENTS) {
+						panel.post({ type: 'packed', runId: r.runId, packed: packEvents(r.events.slice(i, i + MAX_MESSAGE_EVENTS)), replay: true });
 					}
 				}
 				for (const comparison of this.comparisons()) {

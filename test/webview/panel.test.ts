@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { PoolEvent } from '../../engine/protocol/events';
 import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
+import { packEvents } from '../../webview/eventPacking';
 
 const OUT = join(__dirname, '..', '..');
 
@@ -179,7 +180,7 @@ describe('Pool panel webview (Chromium)', function () {
 			await p.page.evaluate((b) => {
 				const w = window as unknown as { __batches?: unknown[] };
 				(w.__batches ??= []).push(b);
-			}, events.slice(i, i + batch) as unknown as Record<string, unknown>[]);
+			}, packEvents(events.slice(i, i + batch)) as unknown as Record<string, unknown>);
 		}
 		await p.page.evaluate(() => {
 			const w = window as unknown as { __frames: number[]; __long: number[] };
@@ -190,8 +191,8 @@ describe('Pool panel webview (Chromium)', function () {
 		const sending = p.page.evaluate(async () => {
 			const w = window as unknown as { __batches: unknown[]; __sent: number };
 			w.__sent = 0;
-			for (const events of w.__batches) {
-				window.postMessage({ type: 'events', runId: 'big', events }, '*');
+			for (const packed of w.__batches) {
+				window.postMessage({ type: 'packed', runId: 'big', packed }, '*'); // as the extension sends them
 				w.__sent++;
 				await new Promise((r) => setTimeout(r, 33));
 			}
