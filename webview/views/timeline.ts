@@ -152,11 +152,19 @@ export class TimelineView {
 		ctx.fillStyle = fg;
 		ctx.font = `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
 		const ticks = 6;
+		let labelEnd = -Infinity;
 		for (let i = 0; i <= ticks; i++) {
 			const t = from + ((to - from) * i) / ticks;
 			const x = (t - from) * scale;
 			ctx.fillRect(x, AXIS - 4, 1, 4);
-			ctx.fillText(ms(t), Math.min(x + 2, width - 50), 10);
+			// The last label is pulled in from the edge: skip it rather than overprint its neighbour.
+			const text = ms(t);
+			const w = ctx.measureText(text).width;
+			const lx = Math.min(x + 2, width - w - 2);
+			if (lx > labelEnd + 4) {
+				ctx.fillText(text, lx, 10);
+				labelEnd = lx + w;
+			}
 		}
 		const laneOf = new Map(lanes.map((w, i) => [w, i]));
 		const colors = stateColors();
