@@ -43,6 +43,7 @@ describe('Compare, Sweep and History in the panel (Playwright on code-server)', 
 		assert.match(await textOf(frame, '[data-testid="comparison-advice"]'), /\d\.\d\dx/);
 		// The timelines follow the runs' events (redrawn a couple of times a second).
 		await frame.waitForFunction(() => [...document.querySelectorAll('[data-testid="comparison-timeline"]')].map((c) => (c as HTMLElement).dataset.bars).join() === '4,4,4', undefined, { timeout: 30_000 });
+		await frame.locator('[data-testid="comparison"]').screenshot({ path: join(__dirname, '..', 'compare-vscode.png') });
 	});
 
 	it('"Sweep Worker Counts" draws the speedup curve with the Amdahl fit', async () => {

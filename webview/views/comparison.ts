@@ -79,7 +79,8 @@ export class ComparisonSection {
 			return null;
 		}
 		const span = Math.max(1, ...drawn.map((r) => r.run!.finished?.wallMs ?? r.run!.lastT - r.run!.started!.t));
-		const W = 520;
+		// As wide as the panel allows: a canvas wider than a narrow panel hides the slowest run's end.
+		const W = Math.max(160, Math.min(520, (this.el.clientWidth || 544) - 24));
 		const lane = 5;
 		const box = h('div', { class: 'comparison-timelines', 'data-testid': 'comparison-timelines' }, h('h3', {}, `Timelines (one scale: ${ms(span)} across)`));
 		const colors = stateColors();

@@ -57,6 +57,15 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(advise(ms, 2, 'python'), /\(the GIL lets one thread run Python at a time: the machine was 51% busy with threads\); use a process pool with 2 workers\.$/);
 	});
 
+	it('waiting work where threads lost: the advice reports the winner instead of recommending threads', () => {
+		const ms = [{ ...row({ pool: 'serial', workers: 1 }, 650), cpuShare: 0.27 }, row({ pool: 'thread', workers: 2 }, 940), row({ pool: 'process', workers: 2 }, 600)];
+		const advice = advise(ms, 2, 'javascript');
+		assert.match(advice, /^Waits dominate \(CPU 27% of wall\), yet threads did not come out ahead here: 2 threads 0\.69x, 2 processes 1\.08x on 2 cores; the process pool was fastest at 1\.08x/);
+		assert.doesNotMatch(advice, /use threads/);
+		const threadsWin = [{ ...row({ pool: 'serial', workers: 1 }, 3200), cpuShare: 0.01 }, row({ pool: 'thread', workers: 8 }, 400), row({ pool: 'process', workers: 2 }, 1700)];
+		assert.match(advise(threadsWin, 2, 'python'), /use threads: they scale past the core count for waiting work \(8 threads 8\.00x\)\.$/);
+	});
+
 	it('chunksize advice names the gain and the call, or says chunks do not pay', () => {
 		const ms = [row({ pool: 'process', workers: 2, chunksize: 1 }, 3000), row({ pool: 'process', workers: 2, chunksize: 10 }, 1200), row({ pool: 'process', workers: 2, chunksize: 100 }, 1000)];
 		assert.equal(adviseChunksize(ms, 'python'), 'Tiny tasks: per-task messages dominate; chunksize 100 is 3.00x faster than chunksize 1 on process ×2 (1.00 s vs 3.00 s); use executor.map(fn, items, chunksize=100).');
