@@ -79,9 +79,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 	public showRun(runId: string, events?: PoolEvent[]): void {
 		const existed = PoolPanel.current;
 		if (existed?.ready && events) {
-			for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
-				existed.post({ type: 'packed', runId, packed: packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)) });
-			}
+			postPacked(existed, runId, events, false);
 		}
 		this.show(runId);
 	}
@@ -103,9 +101,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 				const replay = this._runs.replay();
 				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: [] })), activeRunId: this._activeRunId, cores: availableParallelism() });
 				for (const r of replay) {
-					for (let i = 0; i < r.events.length; i += MAX_MESSAGE_EVENTS) {
-						panel.post({ type: 'packed', runId: r.runId, packed: packEvents(r.events.slice(i, i + MAX_MESSAGE_EVENTS)), replay: true });
-					}
+					postPacked(panel, r.runId, r.events, true);
 				}
 				for (const comparison of this.comparisons()) {
 					panel.post({ type: 'comparison', comparison });
@@ -206,3 +202,11 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		}
 	}
 }
+
+/** A run's events in messages of the coalescer's size: one message is one task in the webview. */
+function postPacked(panel: PoolPanel, runId: string, events: readonly PoolEvent[], replay: boolean): void {
+	for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
+		panel.post({ type: 'packed', runId, packed: packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)), ...(replay ? { replay } : {}) });
+	}
+}
+

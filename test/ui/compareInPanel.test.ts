@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 const count = (frame: Frame, selector: string) => frame.evaluate((s) => document.querySelectorAll(s).length, selector);
 const attr = (frame: Frame, selector: string, name: string) => frame.evaluate(([s, n]) => document.querySelector(s!)?.getAttribute(n!) ?? null, [selector, name]);
@@ -22,16 +22,7 @@ async function comparisonDone(page: Page, title: RegExp): Promise<Frame> {
 describe('Compare, Sweep and History in the panel (Playwright on code-server)', function () {
 	this.timeout(240_000);
 	let page: Page | undefined;
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			const file = join(__dirname, '..', 'ui-failure.png');
-			await page.screenshot({ path: file }).catch(() => undefined);
-			process.stdout.write(`      screenshot of the failure: ${file}\n`);
-		}
-	});
-	after(async () => {
-		await page?.close();
-	});
+	pageLifecycle(() => page);
 
 	it('"Compare" shows serial, threads and processes side by side: rows, bars, advice and stacked timelines', async () => {
 		page = await openWorkbench();

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 /** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
 async function runShout(page: Page, inputs: string): Promise<void> {
@@ -27,16 +27,7 @@ const state = (frame: Frame) => frame.evaluate(() => document.querySelector('[da
 describe('The panel at scale and under hostile data (Playwright on code-server)', function () {
 	this.timeout(240_000);
 	let page: Page | undefined;
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			const file = join(__dirname, '..', 'ui-failure.png');
-			await page.screenshot({ path: file }).catch(() => undefined);
-			process.stdout.write(`      screenshot of the failure: ${file}\n`);
-		}
-	});
-	after(async () => {
-		await page?.close();
-	});
+	pageLifecycle(() => page);
 
 	it('markup in inputs and results is shown as text; nothing from a run executes', async () => {
 		page = await openWorkbench();

@@ -3,23 +3,14 @@ import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand } from './workbench';
+import { openFileAt, openWorkbench, pageLifecycle, runCommand } from './workbench';
 
 const PY38 = join(process.env.HOME ?? '/root', '.pyenv', 'versions', '3.8.18', 'bin', 'python');
 
 describe('Python interpreter problems (Playwright on code-server)', function () {
 	this.timeout(180_000);
 	let page: Page | undefined;
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			const file = join(__dirname, '..', 'ui-failure.png');
-			await page.screenshot({ path: file }).catch(() => undefined);
-			process.stdout.write(`      screenshot of the failure: ${file}\n`);
-		}
-	});
-	after(async () => {
-		await page?.close();
-	});
+	pageLifecycle(() => page);
 
 	it('Python 3.8 picked in the Python extension: a notification names it, says where it came from, and offers to pick another', async function () {
 		if (!existsSync(PY38)) {

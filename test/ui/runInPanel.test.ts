@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 async function panelText(frame: Frame, testid: string): Promise<string> {
 	return frame.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? '', testid);
@@ -11,16 +11,7 @@ async function panelText(frame: Frame, testid: string): Promise<string> {
 
 describe('A run from the palette fills the panel (Playwright on code-server)', () => {
 	let page: Page | undefined;
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			const file = join(__dirname, '..', 'ui-failure.png');
-			await page.screenshot({ path: file }).catch(() => undefined);
-			process.stdout.write(`      screenshot of the failure: ${file}\n`);
-		}
-	});
-	after(async () => {
-		await page?.close();
-	});
+	pageLifecycle(() => page);
 
 	it('serial, then a process pool: live counts, the final tallies, and the speedup', async function () {
 		this.timeout(180_000);

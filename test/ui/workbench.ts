@@ -1,4 +1,5 @@
 /** Driving the code-server workbench with Playwright (helpers shared by the UI tests). */
+import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { uiContext } from '../harness/uiContext';
 
@@ -65,4 +66,22 @@ export async function openFileAt(page: Page, name: string, line: number): Promis
 	await page.keyboard.press('Enter');
 	await page.locator('.tab', { hasText: base }).first().waitFor({ state: 'visible', timeout: 20_000 });
 	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+/**
+ * For a describe that shares one workbench page: a screenshot when a test fails (printed with its
+ * path), and the page closed at the end.
+ */
+export function pageLifecycle(page: () => Page | undefined): void {
+	afterEach(async function () {
+		const p = page();
+		if (this.currentTest?.state === 'failed' && p) {
+			const file = join(__dirname, '..', 'ui-failure.png');
+			await p.screenshot({ path: file }).catch(() => undefined);
+			process.stdout.write(`      screenshot of the failure: ${file}\n`);
+		}
+	});
+	after(async () => {
+		await page()?.close();
+	});
 }
