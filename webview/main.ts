@@ -93,7 +93,8 @@ function openRun(runId: string): void {
 }
 
 function restoreFromHistory(): void {
-	if (restoreRun && (state.runs.has(restoreRun) || ui.selectedRun !== restoreRun)) {
+	const here = (id: string) => state.runs.has(id) || inbox.some((e) => e.runId === id); // replayed, or about to be
+	if (restoreRun && (here(restoreRun) || ui.selectedRun !== restoreRun)) {
 		restoreRun = undefined; // here already, or the user moved on
 	}
 	if (restoreRun && historyIds.has(restoreRun)) {

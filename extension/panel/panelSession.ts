@@ -81,7 +81,8 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		if (existed?.ready && events) {
 			postPacked(existed, runId, events, false);
 		}
-		this.show(runId);
+		// Never takes focus: the request comes from the panel itself, or from a picker the user just closed.
+		this.show(runId, true);
 	}
 
 	public postHistory(entries: HistoryEntry[]): void {
