@@ -286,7 +286,8 @@ class JsRun implements PoolCallbacks {
 		this.depthsChanged();
 		const timeout = this.request.timeoutMs;
 		if (timeout && timeout > 0) {
-			task.timer = setTimeout(() => this.pool?.kill(taskId, 'timeout'), timeout);
+			// The start may be seen late (thread pools poll it): the timeout counts from the real start.
+			task.timer = setTimeout(() => this.pool?.kill(taskId, 'timeout'), Math.max(0, timeout - (now() - t)));
 		}
 	}
 

@@ -1,6 +1,7 @@
 /**
- * Messages between the JS pools' host and their workers (threads: a BroadcastChannel per run
- * plus piscina's result; processes: the IPC channel of child_process.fork).
+ * Messages between the JS pools' host and their workers (threads: shared start slots, a
+ * BroadcastChannel per run for output, piscina's result; processes: the IPC channel of
+ * child_process.fork).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
 
@@ -24,7 +25,7 @@ export interface WorkerTaskResult {
 	pid?: number;
 }
 
-/** Worker -> host, live. */
+/** Worker -> host, live (thread starts only when the pool ran out of start slots). */
 export type WorkerNotice =
 	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
 	| { type: 'output'; taskId: number; stream: StreamName; text: string };

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerFile } from '../paths';
 import type { ErrorInfo } from '../protocol/events';
-import type { ThreadTaskInput } from './threadTask.worker';
+import type { ThreadTaskDone, ThreadTaskInput, ThreadWorkerData } from './threadTask.worker';
+import { StartSlots } from './startSlots';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
@@ -31,6 +32,9 @@ class TaskAbort {
 }
 
 
+/** How often the host looks at what the workers run: live enough for a panel at 30 frames a second. */
+const START_POLL_MS = 20;
+
 export interface ThreadPoolOptions {
 	workers: number;
 	bundle: string;
@@ -47,6 +51,8 @@ export class ThreadPool implements WorkerPool {
 	private readonly inFlight = new Map<number, { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }>();
 	private readonly known = new Map<string, WorkerIdentity>();
 	private closing = false;
+	private readonly slots = StartSlots.create();
+	private poll: NodeJS.Timeout | undefined;
 
 	constructor(private readonly options: ThreadPoolOptions, private readonly cb: PoolCallbacks) {
 		this.channelName = `poolscope:${options.runId}`;
@@ -58,6 +64,8 @@ export class ThreadPool implements WorkerPool {
 			maxThreads: options.workers,
 			concurrentTasksPerWorker: 1,
 			idleTimeout: 60_000,
+			recordTiming: false, // piscina's own histograms: the run measures every task itself
+			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer } satisfies ThreadWorkerData,
 			// The run keeps its own queue; piscina's would hide what is pending.
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
@@ -75,14 +83,18 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	public dispatch(tasks: TaskSpec[]): void {
+		this.poll ??= setInterval(() => this.readStarts(), START_POLL_MS).unref();
 		for (const task of tasks) {
 			const ac = new TaskAbort();
 			const entry: { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' } = { ac };
 			this.inFlight.set(task.taskId, entry);
-			const input: ThreadTaskInput = { ...task, bundle: this.options.bundle, fn: this.options.fn, channel: this.channelName };
+			const input: ThreadTaskInput = [task.taskId, task.args];
 			this.pool.run(input, { signal: ac }).then(
-				(result: WorkerTaskResult) => {
+				(done: ThreadTaskDone | WorkerTaskResult) => {
 					this.inFlight.delete(task.taskId);
+					const result: WorkerTaskResult = Array.isArray(done)
+						? { taskId: done[0], ok: true, threadId: done[1], startT: done[2], endT: done[3], cpuMs: done[4], result: done[5] }
+						: done;
 					const worker = result.threadId !== undefined ? this.identity(result.threadId) : entry.worker;
 					if (result.error?.kind === 'load') {
 						this.cb.fatal(result.error);
@@ -100,6 +112,15 @@ export class ThreadPool implements WorkerPool {
 		}
 	}
 
+	/** Live starts from the shared slots; a task too short to be seen there starts with its result. */
+	private readStarts(): void {
+		this.slots.forEachRunning((taskId, t, threadId) => this.started(taskId, threadId, t));
+		if (this.inFlight.size === 0 || this.closing) {
+			clearInterval(this.poll);
+			this.poll = undefined;
+		}
+	}
+
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
 		const entry = this.inFlight.get(taskId);
 		if (entry && !entry.killed) {
@@ -110,6 +131,8 @@ export class ThreadPool implements WorkerPool {
 
 	public async close(): Promise<void> {
 		this.closing = true;
+		clearInterval(this.poll);
+		this.poll = undefined;
 		for (const [, entry] of this.inFlight) {
 			entry.killed ??= 'cancelled';
 		}

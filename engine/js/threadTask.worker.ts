@@ -1,47 +1,65 @@
 /**
- * Piscina worker: runs one call of the user's function. Start and output are announced live on
- * the run's BroadcastChannel (piscina itself only reports the end).
+ * Piscina worker: runs one call of the user's function. Starts are written to the pool's shared
+ * start slots, output is announced live on the run's BroadcastChannel (piscina itself only
+ * reports the end).
  */
-import { threadId } from 'node:worker_threads';
-import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { threadId, workerData } from 'node:worker_threads';
+import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { StartSlots } from './startSlots';
 import { executeTask, installOutputCapture, LoadError } from './taskExecution';
 
 installOutputCapture();
 
-const channels = new Map<string, BroadcastChannel>();
+let channel: BroadcastChannel | undefined;
 
-function channel(name: string): BroadcastChannel {
-	let c = channels.get(name);
-	if (!c) {
-		c = new BroadcastChannel(name);
-		channels.set(name, c);
-	}
-	return c;
+/** Created on the first notice: most tasks never print. */
+function post(n: WorkerNotice): void {
+	channel ??= new BroadcastChannel(config.channel);
+	channel.postMessage(n);
 }
 
-export interface ThreadTaskInput extends TaskSpec {
+/** Set once per pool (piscina's workerData), so each task message is only its id and arguments. */
+export interface ThreadWorkerData {
 	bundle: string;
 	fn: string;
 	channel: string;
+	startSlots: SharedArrayBuffer;
 }
 
-export default async function runTask(input: ThreadTaskInput): Promise<WorkerTaskResult> {
-	const c = channel(input.channel);
-	const post = (n: WorkerNotice) => c.postMessage(n);
+export type ThreadTaskInput = [taskId: number, args: unknown[]];
+
+const config = workerData as ThreadWorkerData;
+const slots = new StartSlots(config.startSlots);
+const slot = slots.claim();
+
+/** A finished task in the cheapest form to clone; failures keep the full object. */
+export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number, result: string];
+
+export default async function runTask([taskId, args]: ThreadTaskInput): Promise<ThreadTaskDone | WorkerTaskResult> {
 	try {
 		const result = await executeTask(
-			input.bundle,
-			input.fn,
-			input.taskId,
-			input.args,
-			(t) => post({ type: 'start', taskId: input.taskId, t, threadId }),
-			(stream, text) => post({ type: 'output', taskId: input.taskId, stream, text }),
+			config.bundle,
+			config.fn,
+			taskId,
+			args,
+			(t) => {
+				if (slot !== undefined) {
+					slots.started(slot, taskId, t, threadId);
+				} else {
+					post({ type: 'start', taskId, t, threadId });
+				}
+			},
+			(stream, text) => post({ type: 'output', taskId, stream, text }),
 		);
-		return { ...result, threadId };
+		return result.ok ? [taskId, threadId, result.startT, result.endT, result.cpuMs ?? 0, result.result ?? ''] : { ...result, threadId };
 	} catch (e) {
 		if (e instanceof LoadError) {
-			return { taskId: input.taskId, ok: false, error: e.info, startT: 0, endT: 0, threadId };
+			return { taskId, ok: false, error: e.info, startT: 0, endT: 0, threadId };
 		}
 		throw e;
+	} finally {
+		if (slot !== undefined) {
+			slots.ended(slot);
+		}
 	}
 }

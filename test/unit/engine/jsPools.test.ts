@@ -71,6 +71,22 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	for (const pool of ['thread', 'serial'] as const) {
+		it(`${pool}: a long task's start is seen while it runs (shared start slots), at its real start time`, async () => {
+			const r = run({ fn: 'slowEcho', inputs: '[[1, 600], [2, 600]]', pool });
+			await waitFor(() => r.events.some((e) => e.type === 'task.started' || e.type === 'task.finished'), 10_000, 10);
+			assert.ok(ofType(r.events, 'task.started').length >= 1, 'no task.started');
+			assert.equal(ofType(r.events, 'task.finished').length, 0, 'the start came with the result, not live');
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			for (const s of ofType(r.events, 'task.started')) {
+				const f = ofType(r.events, 'task.finished').find((e) => e.taskId === s.taskId)!;
+				// The start event carries the worker's own clock reading, not the moment the host polled.
+				assert.ok(Math.abs(f.t - f.durationMs - s.t) < 1, `task ${s.taskId}: start ${s.t}, end ${f.t}, duration ${f.durationMs}`);
+			}
+		});
+	}
+
 	it('spreads array items as arguments, a count N means 0..N-1, async functions are awaited', async () => {
 		const a = run({ fn: 'add', inputs: '[[1, 2], [10, 20]]' });
 		assert.deepEqual(ofType((await a.done, a.events), 'task.finished').map((e) => e.result).sort(), ['3', '30']);
