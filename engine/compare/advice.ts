@@ -45,7 +45,8 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	const thread = fastest('thread');
 	const proc = fastest('process');
 	const serial = ms.find((m) => m.config.pool === 'serial');
-	const cpu = serial?.cpuShare ?? thread?.cpuShare;
+	// Thread tasks carry no CPU time on Node < 23.9; a process pool's always do.
+	const cpu = serial?.cpuShare ?? thread?.cpuShare ?? proc?.cpuShare;
 	const figures = [thread ? `${thread.config.workers} threads ${x(s.get(thread)!)}` : '', proc ? `${proc.config.workers} processes ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
 	const best = [thread, proc].filter((m): m is Measurement => Boolean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
 	if (!best) {

@@ -3,7 +3,7 @@
  * after another, reports start, output and end of each.
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installOutputCapture, LoadError, loadFunction } from './taskExecution';
+import { executeTask, installOutputCapture, LoadError, loadFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -37,6 +37,7 @@ process.on('message', (m: HostToProcess) => {
 				bundle, fn, task.taskId, task.args,
 				(t) => send({ type: 'start', taskId: task.taskId, t, pid: process.pid }),
 				(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
+				processCpuClock,
 			);
 			send({ type: 'done', result: { ...result, pid: process.pid } });
 		}

@@ -40,6 +40,29 @@ export function loadFunction(bundle: string, fn: string): (...args: unknown[]) =
 }
 
 type Notify = (stream: StreamName, text: string) => void;
+
+/** CPU milliseconds used so far by whatever runs the task; undefined when it cannot be known. */
+export type CpuClock = (() => number) | undefined;
+
+/** A process worker runs one task at a time: its process's CPU is the task's. */
+export const processCpuClock: CpuClock = () => {
+	const c = process.cpuUsage();
+	return (c.user + c.system) / 1000;
+};
+
+/**
+ * A worker thread's own CPU: process.cpuUsage() would count every thread of the process (the
+ * other workers and the host too), and in a busy pool it costs more than a no-op task.
+ * process.threadCpuUsage() exists from Node 23.9 (VS Code's extension host has it); before
+ * that a thread task has no CPU time rather than a wrong one.
+ */
+const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.bind(process);
+export const threadCpuClock: CpuClock = threadCpuUsage
+	? () => {
+		const c = threadCpuUsage();
+		return (c.user + c.system) / 1000;
+	}
+	: undefined;
 let currentNotify: Notify | undefined;
 
 /** Routes console.* and process.stdout/stderr writes to the task that runs now. */
@@ -69,14 +92,19 @@ export function installOutputCapture(): void {
 	}
 }
 
-export async function executeTask(
+/**
+ * Synchronous when the function is: a no-op task is a few microseconds, and every promise and
+ * microtask hop on the way back to piscina showed in the pool's throughput.
+ */
+export function executeTask(
 	bundle: string,
 	fn: string,
 	taskId: number,
 	args: unknown[],
 	notifyStart: (t: number) => void,
 	notify: Notify,
-): Promise<WorkerTaskResult> {
+	cpuClock: CpuClock,
+): WorkerTaskResult | Promise<WorkerTaskResult> {
 	const call = loadFunction(bundle, fn);
 	const notCloneable = args.find((a): a is Record<string, string> => typeof a === 'object' && a !== null && NOT_CLONEABLE in a);
 	const startT = now();
@@ -91,20 +119,34 @@ export async function executeTask(
 			},
 		};
 	}
-	const cpu0 = process.cpuUsage();
-	currentNotify = notify;
-	try {
-		const value = await call(...args);
+	const cpu0 = cpuClock?.();
+	const failed = (e: unknown): WorkerTaskResult => {
 		const endT = now();
-		const cpu = process.cpuUsage(cpu0);
-		return { taskId, ok: true, result: preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 })), startT, endT, cpuMs: (cpu.user + cpu.system) / 1000 };
-	} catch (e) {
-		const endT = now();
-		const cpu = process.cpuUsage(cpu0);
-		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs: (cpu.user + cpu.system) / 1000 };
-	} finally {
 		currentNotify = undefined;
+		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
+		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs };
+	};
+	const succeeded = (value: unknown): WorkerTaskResult => {
+		const endT = now();
+		currentNotify = undefined;
+		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
+		try {
+			return { taskId, ok: true, result: preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 })), startT, endT, cpuMs };
+		} catch (e) {
+			return failed(e);
+		}
+	};
+	currentNotify = notify;
+	let value: unknown;
+	try {
+		value = call(...args);
+	} catch (e) {
+		return failed(e);
 	}
+	if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
+		return Promise.resolve(value).then(succeeded, failed);
+	}
+	return succeeded(value);
 }
 
 export function errorInfo(e: unknown, kind: ErrorInfo['kind']): ErrorInfo {

@@ -6,7 +6,7 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { StartSlots } from './startSlots';
-import { executeTask, installOutputCapture, LoadError } from './taskExecution';
+import { executeTask, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
 
 installOutputCapture();
 
@@ -33,11 +33,12 @@ const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
 
 /** A finished task in the cheapest form to clone; failures keep the full object. */
-export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number, result: string];
+export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number | undefined, result: string];
 
-export default async function runTask([taskId, args]: ThreadTaskInput): Promise<ThreadTaskDone | WorkerTaskResult> {
+export default function runTask([taskId, args]: ThreadTaskInput): ThreadTaskDone | WorkerTaskResult | Promise<ThreadTaskDone | WorkerTaskResult> {
+	let result: WorkerTaskResult | Promise<WorkerTaskResult>;
 	try {
-		const result = await executeTask(
+		result = executeTask(
 			config.bundle,
 			config.fn,
 			taskId,
@@ -50,16 +51,25 @@ export default async function runTask([taskId, args]: ThreadTaskInput): Promise<
 				}
 			},
 			(stream, text) => post({ type: 'output', taskId, stream, text }),
+			threadCpuClock,
 		);
-		return result.ok ? [taskId, threadId, result.startT, result.endT, result.cpuMs ?? 0, result.result ?? ''] : { ...result, threadId };
 	} catch (e) {
+		ended();
 		if (e instanceof LoadError) {
 			return { taskId, ok: false, error: e.info, startT: 0, endT: 0, threadId };
 		}
 		throw e;
-	} finally {
-		if (slot !== undefined) {
-			slots.ended(slot);
-		}
+	}
+	return result instanceof Promise ? result.then(reply) : reply(result);
+}
+
+function reply(result: WorkerTaskResult): ThreadTaskDone | WorkerTaskResult {
+	ended();
+	return result.ok ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''] : { ...result, threadId };
+}
+
+function ended(): void {
+	if (slot !== undefined) {
+		slots.ended(slot);
 	}
 }

@@ -76,6 +76,13 @@ describe('Editor integration: runs', function () {
 		assert.equal(end.outcome, 'completed');
 		assert.equal(end.counts.finished, 4);
 		assert.equal(run.model.counts.finished, 4, 'the extension-side model saw every event');
+		// A thread task's CPU time is its own thread's, not the process's (all workers + host).
+		if (typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function') {
+			for (const t of run.model.tasks.values()) {
+				assert.ok(t.cpuMs !== undefined && t.durationMs !== undefined, `task ${t.taskId} has no CPU time`);
+				assert.ok(t.cpuMs <= t.durationMs * 1.1 + 1, `task ${t.taskId}: CPU ${t.cpuMs} ms > wall ${t.durationMs} ms`);
+			}
+		}
 		assert.ok(poolscope.panel(), 'the panel opened for the run');
 		assert.deepEqual(poolProcesses(), []);
 	});

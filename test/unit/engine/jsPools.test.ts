@@ -87,6 +87,24 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	it('CPU time: a thread task counts its own thread only (or none before Node 23.9), a process task its process', async () => {
+		const hasThreadClock = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
+		for (const pool of ['thread', 'process'] as const) {
+			const r = run({ fn: 'spin', inputs: '[200, 200]', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			for (const f of ofType(r.events, 'task.finished')) {
+				if (pool === 'thread' && !hasThreadClock) {
+					assert.equal(f.cpuMs, undefined, 'process.cpuUsage() in a thread counts every thread: no figure beats a wrong one');
+				} else {
+					assert.ok(f.cpuMs !== undefined, `${pool} task ${f.taskId} has no CPU time`);
+					// Both spin at once: the process-wide clock would read about twice the wall time.
+					assert.ok(f.cpuMs > f.durationMs * 0.3 && f.cpuMs <= f.durationMs * 1.1 + 1, `${pool} task ${f.taskId}: CPU ${f.cpuMs} ms, wall ${f.durationMs} ms`);
+				}
+			}
+		}
+	});
+
 	it('spreads array items as arguments, a count N means 0..N-1, async functions are awaited', async () => {
 		const a = run({ fn: 'add', inputs: '[[1, 2], [10, 20]]' });
 		assert.deepEqual(ofType((await a.done, a.events), 'task.finished').map((e) => e.result).sort(), ['3', '30']);
