@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { EventBatcher } from '../eventBatcher';
-import { preview, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type TaskCounts, type WorkerSummary } from '../protocol/events';
+import { preview, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
@@ -76,6 +76,8 @@ class JsRun implements PoolCallbacks {
 	private fatalError: ErrorInfo | undefined;
 	private finished = false;
 	private resolveDone!: (e: RunFinishedEvent) => void;
+	/** The pool reports through this, held back until run.started is out. */
+	private readonly held = new HeldCallbacks(this);
 
 	constructor(private readonly request: RunRequest, sink: EventSink) {
 		this.out = new EventBatcher(sink);
@@ -106,6 +108,9 @@ class JsRun implements PoolCallbacks {
 		let loadError: ErrorInfo | undefined;
 		try {
 			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot);
+			// The workers boot while the inputs are evaluated (in a thread of their own): a forked
+			// process takes as long as that evaluation. What they report waits for run.started.
+			this.startPool(this.bundle.file);
 			const inputs = await evaluateInputs(r.inputs);
 			if (inputs.ok) {
 				items = inputs.items;
@@ -126,10 +131,12 @@ class JsRun implements PoolCallbacks {
 			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: r.pool === 'process' ? ['pending', 'executing'] : ['pending', 'dispatched', 'executing'],
 		});
 		if (this.stopping === 'cancelled') {
+			this.held.drop();
 			await this.finish();
 			return;
 		}
 		if (loadError) {
+			this.held.drop(); // workers that never ran anything are not part of the story
 			this.fatalError = loadError;
 			this.stopping = 'error';
 			await this.finish();
@@ -146,14 +153,19 @@ class JsRun implements PoolCallbacks {
 		}
 		this.submitMore();
 		if (this.tasks.length === 0) {
+			this.held.drop();
 			await this.finish();
 			return;
 		}
-		const bundle = this.bundle!.file;
-		this.pool = r.pool === 'process'
-			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb }, this)
-			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb }, this);
+		this.held.open();
 		this.pump();
+	}
+
+	private startPool(bundle: string): void {
+		const r = this.request;
+		this.pool = r.pool === 'process'
+			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb }, this.held)
+			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb }, this.held);
 	}
 
 	private submitScheduled = false;
@@ -521,6 +533,52 @@ class JsRun implements PoolCallbacks {
 		this.out.close();
 		this.resolveDone(final);
 	}
+}
+
+/**
+ * Pool callbacks held until the run has announced itself (the pool starts before the inputs are
+ * known, and nothing may precede run.started), then replayed in order; or dropped when the run
+ * ends before any task could run.
+ */
+class HeldCallbacks implements PoolCallbacks {
+	private held: (() => void)[] | undefined = [];
+	private dropped = false;
+
+	constructor(private readonly target: PoolCallbacks) {}
+
+	public open(): void {
+		const held = this.held ?? [];
+		this.held = undefined;
+		for (const f of held) {
+			f();
+		}
+	}
+
+	public drop(): void {
+		this.dropped = true;
+		this.held = undefined;
+	}
+
+	private call(f: () => void): void {
+		if (this.dropped) {
+			return;
+		}
+		if (this.held) {
+			this.held.push(f);
+		} else {
+			f();
+		}
+	}
+
+	public workerStarted(w: WorkerIdentity): void { this.call(() => this.target.workerStarted(w)); }
+	public workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void { this.call(() => this.target.workerExited(key, code, signal, reason)); }
+	public taskStarted(taskId: number, w: WorkerIdentity, t: number): void { this.call(() => this.target.taskStarted(taskId, w, t)); }
+	public taskOutput(taskId: number, stream: StreamName, text: string): void { this.call(() => this.target.taskOutput(taskId, stream, text)); }
+	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void { this.call(() => this.target.taskResult(result, w)); }
+	public taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void { this.call(() => this.target.taskLost(taskId, error, workerKey)); }
+	public requeue(taskIds: number[]): void { this.call(() => this.target.requeue(taskIds)); }
+	public fatal(error: ErrorInfo): void { this.call(() => this.target.fatal(error)); }
+	public idle(): void { this.call(() => this.target.idle()); }
 }
 
 function argsPreview(args: unknown[]): string {

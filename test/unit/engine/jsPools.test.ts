@@ -192,6 +192,18 @@ describe('JS engine: real pools', function () {
 			const b = await loadError({ fn: 'square', inputs: '({ a: 1 })' });
 			assert.match(b.message, /not iterable/);
 		});
+		it('the pool boots while the inputs are evaluated: when they fail, its workers end unseen and no process is left', async () => {
+			for (const pool of ['process', 'thread'] as const) {
+				// Slow enough that the forked workers are up before the inputs fail.
+				const r = run({ fn: 'square', pool, inputs: '(() => { const end = Date.now() + 400; while (Date.now() < end); throw new Error("late"); })()' });
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.match(end.error?.message ?? '', /late/);
+				checkProtocol(r.events, pool);
+				assert.deepEqual(ofType(r.events, 'worker.started'), [], 'workers that never ran a task are not reported');
+				await noChildrenLeft();
+			}
+		});
 		it('an argument that cannot be sent to a worker fails that task, naming it', async () => {
 			const r = run({ fn: 'square', inputs: '[1, () => 2, 3]' });
 			const end = await r.done;
