@@ -541,44 +541,59 @@ class JsRun implements PoolCallbacks {
  * ends before any task could run.
  */
 class HeldCallbacks implements PoolCallbacks {
-	private held: (() => void)[] | undefined = [];
-	private dropped = false;
+	private held: (() => void)[] = [];
+	/** open: calls go straight through (the per-task path allocates nothing here) */
+	private state: 'holding' | 'open' | 'dropped' = 'holding';
 
 	constructor(private readonly target: PoolCallbacks) {}
 
 	public open(): void {
-		const held = this.held ?? [];
-		this.held = undefined;
+		const held = this.held;
+		this.held = [];
+		this.state = 'open';
 		for (const f of held) {
 			f();
 		}
 	}
 
 	public drop(): void {
-		this.dropped = true;
-		this.held = undefined;
+		this.state = 'dropped';
+		this.held = [];
 	}
 
-	private call(f: () => void): void {
-		if (this.dropped) {
-			return;
-		}
-		if (this.held) {
+	private hold(f: () => void): void {
+		if (this.state === 'holding') {
 			this.held.push(f);
-		} else {
-			f();
 		}
 	}
 
-	public workerStarted(w: WorkerIdentity): void { this.call(() => this.target.workerStarted(w)); }
-	public workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void { this.call(() => this.target.workerExited(key, code, signal, reason)); }
-	public taskStarted(taskId: number, w: WorkerIdentity, t: number): void { this.call(() => this.target.taskStarted(taskId, w, t)); }
-	public taskOutput(taskId: number, stream: StreamName, text: string): void { this.call(() => this.target.taskOutput(taskId, stream, text)); }
-	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void { this.call(() => this.target.taskResult(result, w)); }
-	public taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void { this.call(() => this.target.taskLost(taskId, error, workerKey)); }
-	public requeue(taskIds: number[]): void { this.call(() => this.target.requeue(taskIds)); }
-	public fatal(error: ErrorInfo): void { this.call(() => this.target.fatal(error)); }
-	public idle(): void { this.call(() => this.target.idle()); }
+	public workerStarted(w: WorkerIdentity): void {
+		if (this.state === 'open') this.target.workerStarted(w); else this.hold(() => this.target.workerStarted(w));
+	}
+	public workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void {
+		if (this.state === 'open') this.target.workerExited(key, code, signal, reason); else this.hold(() => this.target.workerExited(key, code, signal, reason));
+	}
+	public taskStarted(taskId: number, w: WorkerIdentity, t: number): void {
+		if (this.state === 'open') this.target.taskStarted(taskId, w, t); else this.hold(() => this.target.taskStarted(taskId, w, t));
+	}
+	public taskOutput(taskId: number, stream: StreamName, text: string): void {
+		if (this.state === 'open') this.target.taskOutput(taskId, stream, text); else this.hold(() => this.target.taskOutput(taskId, stream, text));
+	}
+	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void {
+		if (this.state === 'open') this.target.taskResult(result, w); else this.hold(() => this.target.taskResult(result, w));
+	}
+	public taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void {
+		if (this.state === 'open') this.target.taskLost(taskId, error, workerKey); else this.hold(() => this.target.taskLost(taskId, error, workerKey));
+	}
+	public requeue(taskIds: number[]): void {
+		if (this.state === 'open') this.target.requeue(taskIds); else this.hold(() => this.target.requeue(taskIds));
+	}
+	public fatal(error: ErrorInfo): void {
+		if (this.state === 'open') this.target.fatal(error); else this.hold(() => this.target.fatal(error));
+	}
+	public idle(): void {
+		if (this.state === 'open') this.target.idle(); else this.hold(() => this.target.idle());
+	}
 }
 
 function argsPreview(args: unknown[]): string {

@@ -1,8 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { now } from '../clock';
 import { workerFile } from '../paths';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+
+/** How often the host looks at what the workers run: live enough for a panel at 30 frames a second. */
+const START_POLL_MS = 20;
 
 export interface ProcessPoolOptions {
 	workers: number;
@@ -17,9 +21,12 @@ interface Child {
 	proc: ChildProcess;
 	identity: WorkerIdentity;
 	ready: boolean;
-	/** Tasks handed to it and not yet ended, in order. */
+	/** Tasks handed to it and not yet ended, in order: the first one is running. */
 	assigned: number[];
-	started: Set<number>;
+	/** When the first of `assigned` started (see `readStarts`). */
+	headSince: number;
+	/** Its task.started is out. */
+	headAnnounced: boolean;
 	killed?: { taskId: number; reason: 'timeout' | 'cancelled' };
 	exited: boolean;
 }
@@ -27,12 +34,13 @@ interface Child {
 /**
  * A small pool of forked Node processes (see docs/design.md for why not tinypool's
  * child_process runtime): we own every pid, can SIGKILL the one running a task, and hear
- * each task start, print and end over IPC.
+ * each task print and end over IPC.
  */
 export class ProcessPool implements WorkerPool {
 	private readonly children = new Set<Child>();
 	private closing = false;
 	private loadFailed = false;
+	private poll: NodeJS.Timeout | undefined;
 
 	constructor(private readonly options: ProcessPoolOptions, private readonly cb: PoolCallbacks) {
 		for (let i = 0; i < options.workers; i++) {
@@ -59,8 +67,38 @@ export class ProcessPool implements WorkerPool {
 			this.cb.requeue(tasks.map((t) => t.taskId));
 			return;
 		}
+		if (child.assigned.length === 0) {
+			child.headSince = now();
+			child.headAnnounced = false;
+		}
 		child.assigned.push(...tasks.map((t) => t.taskId));
 		this.send(child, { type: 'run', tasks });
+		this.poll ??= setInterval(() => this.readStarts(), START_POLL_MS).unref();
+	}
+
+	/**
+	 * Live starts without a message per task (that message cost a tenth of a no-op task's
+	 * throughput): a worker starts a batch as it arrives and each next task as the previous one
+	 * ends, so a task still running at a poll is announced from then; one that ends sooner
+	 * starts with its result, at the worker's own clock reading.
+	 */
+	private readStarts(): void {
+		let busy = false;
+		for (const c of this.children) {
+			const head = c.assigned[0];
+			if (head === undefined || c.exited) {
+				continue;
+			}
+			busy = true;
+			if (!c.headAnnounced) {
+				c.headAnnounced = true;
+				this.cb.taskStarted(head, c.identity, c.headSince);
+			}
+		}
+		if (!busy || this.closing) {
+			clearInterval(this.poll);
+			this.poll = undefined;
+		}
 	}
 
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
@@ -74,6 +112,8 @@ export class ProcessPool implements WorkerPool {
 
 	public async close(): Promise<void> {
 		this.closing = true;
+		clearInterval(this.poll);
+		this.poll = undefined;
 		const alive = [...this.children].filter((c) => !c.exited);
 		await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
 			if (c.exited) {
@@ -100,12 +140,12 @@ export class ProcessPool implements WorkerPool {
 			execArgv: ['--enable-source-maps', ...execArgv],
 			env: { ...process.env, ...this.options.env },
 		});
-		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], started: new Set(), exited: false };
+		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], headSince: 0, headAnnounced: false, exited: false };
 		this.children.add(child);
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
 		for (const stream of ['stdout', 'stderr'] as const) {
 			proc[stream]?.setEncoding('utf8').on('data', (text: string) => {
-				const current = child.assigned.find((id) => child.started.has(id));
+				const current = child.assigned[0];
 				if (current !== undefined) {
 					this.cb.taskOutput(current, stream, text);
 				}
@@ -137,15 +177,19 @@ export class ProcessPool implements WorkerPool {
 				}
 				break;
 			case 'start':
-				child.started.add(m.taskId);
-				this.cb.taskStarted(m.taskId, child.identity, m.t);
+				if (m.taskId === child.assigned[0] && !child.headAnnounced) {
+					child.headAnnounced = true;
+					this.cb.taskStarted(m.taskId, child.identity, m.t);
+				}
 				break;
 			case 'output':
 				this.cb.taskOutput(m.taskId, m.stream, m.text);
 				break;
 			case 'done':
 				child.assigned = child.assigned.filter((id) => id !== m.result.taskId);
-				child.started.delete(m.result.taskId);
+				// A worker runs its tasks in order: the next one started as this one ended.
+				child.headSince = m.result.endT;
+				child.headAnnounced = false;
 				this.cb.taskResult(m.result, child.identity);
 				if (child.assigned.length === 0) {
 					this.cb.idle();
@@ -162,8 +206,9 @@ export class ProcessPool implements WorkerPool {
 		if (child.ready) {
 			this.cb.workerExited(child.identity.key, code, signal, reason);
 		}
-		const running = child.assigned.filter((id) => child.started.has(id));
-		const notStarted = child.assigned.filter((id) => !child.started.has(id));
+		// It only ever gets tasks while alive and idle, so the first one was running.
+		const running = child.assigned.slice(0, 1);
+		const notStarted = child.assigned.slice(1);
 		for (const taskId of running) {
 			this.cb.taskLost(taskId, this.lossError(taskId, child, code, signal), child.identity.key);
 		}

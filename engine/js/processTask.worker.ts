@@ -1,6 +1,6 @@
 /**
  * A process-pool worker (child_process.fork): receives batches of calls over IPC, runs them one
- * after another, reports start, output and end of each.
+ * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
 import { executeTask, installOutputCapture, LoadError, loadFunction, processCpuClock } from './taskExecution';
@@ -35,7 +35,7 @@ process.on('message', (m: HostToProcess) => {
 		for (const task of m.tasks) {
 			const result = await executeTask(
 				bundle, fn, task.taskId, task.args,
-				(t) => send({ type: 'start', taskId: task.taskId, t, pid: process.pid }),
+				() => undefined, // the host knows: see ProcessPool.readStarts
 				(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
 				processCpuClock,
 			);

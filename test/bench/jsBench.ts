@@ -50,30 +50,41 @@ async function best(f: () => Promise<number>, reps: number): Promise<number> {
 }
 
 /**
- * Ours and the raw library taken in turns, best of each: this VM's speed drifts by 10-20% over
- * seconds, and back-to-back blocks put the drift into the ratio.
+ * Ours and the raw library taken in turns, the ratio of each pair, and the median of those: this
+ * VM's speed drifts by 10-20% over seconds, so blocks of one then the other (or the best of
+ * each) put the drift into the ratio.
  */
-async function bestOfPairs(ours: () => Promise<number>, raw: () => Promise<number>, reps: number): Promise<[number, number]> {
-	let a = Infinity;
-	let b = Infinity;
-	for (let i = 0; i < reps; i++) {
-		a = Math.min(a, await ours());
-		b = Math.min(b, await raw());
+async function pairedRatio(ours: () => Promise<number>, raw: () => Promise<number>, pairs: number): Promise<{ ratio: number; ours: number; raw: number }> {
+	const ratios: number[] = [];
+	const a: number[] = [];
+	const b: number[] = [];
+	for (let i = 0; i < pairs; i++) {
+		const o = await ours();
+		const r = await raw();
+		a.push(o);
+		b.push(r);
+		ratios.push(r / o);
 	}
-	return [a, b];
+	return { ratio: median(ratios), ours: median(a), raw: median(b) };
+}
+
+function median(xs: number[]): number {
+	const s = [...xs].sort((x, y) => x - y);
+	return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const jsBench: BenchSection = async ({ quick }) => {
 	const rows: BenchRow[] = [];
 	const workers = Math.min(2, availableParallelism());
 	const reps = quick ? 1 : 3;
-	const pairReps = quick ? 1 : 5;
+	const pairs = quick ? 1 : 7;
 	const n = quick ? 5_000 : 20_000;
-	const [thread, piscina] = await bestOfPairs(() => ours('thread', 'noop', String(n), workers), () => rawPiscina(n, workers), pairReps);
-	rows.push({ name: `JS thread pool, ${n} no-op tasks, vs raw piscina`, ratio: piscina / thread, goal: 0.95, detail: `piscina ${piscina.toFixed(0)} ms, Poolscope ${thread.toFixed(0)} ms (bundling, events and all)` });
+	const t = await pairedRatio(() => ours('thread', 'noop', String(n), workers), () => rawPiscina(n, workers), pairs);
+	rows.push({ name: `JS thread pool, ${n} no-op tasks, vs raw piscina`, ratio: t.ratio, goal: 0.95, detail: `median of ${pairs} pairs; piscina ${t.raw.toFixed(0)} ms, Poolscope ${t.ours.toFixed(0)} ms (bundling, events and all)` });
 	const pn = quick ? 2_000 : 10_000;
-	const [proc, tiny] = await bestOfPairs(() => ours('process', 'noop', String(pn), workers), () => rawTinypool(pn, workers), pairReps);
-	rows.push({ name: `JS process pool, ${pn} no-op tasks, vs tinypool child_process`, ratio: tiny / proc, goal: 1.0, detail: `tinypool ${tiny.toFixed(0)} ms, Poolscope ${proc.toFixed(0)} ms` });
+	const p = await pairedRatio(() => ours('process', 'noop', String(pn), workers), () => rawTinypool(pn, workers), pairs);
+	const proc = p.ours;
+	rows.push({ name: `JS process pool, ${pn} no-op tasks, vs tinypool child_process`, ratio: p.ratio, goal: 1.0, detail: `median of ${pairs} pairs; tinypool ${p.raw.toFixed(0)} ms, Poolscope ${p.ours.toFixed(0)} ms` });
 	const procChunk = await best(() => oursChunked(pn, workers), reps);
 	rows.push({ name: `JS process pool, chunksize 100 vs 1 (${pn} no-ops)`, ratio: proc / procChunk, detail: `chunksize 1: ${proc.toFixed(0)} ms, chunksize 100: ${procChunk.toFixed(0)} ms` });
 	const cpuInputs = `Array.from({ length: ${workers * 2} }, () => [${quick ? 32 : 38}])`;
