@@ -239,7 +239,9 @@ type CompactEvent =
 	| ['s', number, number, string]
 	| ['q', number, number, string]
 	| ['b', number, number, number]
-	| ['f', number, number, number, number, number, string];
+	| ['f', number, number, number, number, number, string]
+	/** started and finished in one: [F, start, taskId, workerId, end, cpuMs, result] */
+	| ['F', number, number, number, number, number, string];
 
 /** Back to protocol events: `s` is a submission, which is also a queued "pending". */
 export function expandCompact(runId: string, events: readonly (PoolEvent | CompactEvent)[]): PoolEvent[] {
@@ -262,6 +264,10 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 				break;
 			case 'f':
 				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5], result: e[6] });
+				break;
+			case 'F':
+				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
+				out.push({ type: 'task.finished', runId, t: e[4], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5], result: e[6] });
 				break;
 		}
 	}

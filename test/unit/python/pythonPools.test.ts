@@ -56,6 +56,42 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	it('thread pool: a long task is seen running before it ends, at its own start time; short ones start with their end', async () => {
+		const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.6), (1, 0.0), (2, 0.0)]', pool: 'thread', workers: 2 });
+		await waitFor(() => ofType(r.events, 'task.started').some((s) => s.taskId === 0) || ofType(r.events, 'task.finished').some((f) => f.taskId === 0), 15_000, 10);
+		assert.ok(ofType(r.events, 'task.started').some((s) => s.taskId === 0), 'task 0 not seen starting');
+		assert.ok(!ofType(r.events, 'task.finished').some((f) => f.taskId === 0), 'task 0 was announced only with its end');
+		const end = await r.done;
+		assert.equal(end.counts.finished, 3);
+		checkProtocol(r.events);
+		for (const f of ofType(r.events, 'task.finished')) {
+			const starts = ofType(r.events, 'task.started').filter((s) => s.taskId === f.taskId);
+			assert.equal(starts.length, 1, `task ${f.taskId} started ${starts.length} times`);
+			assert.ok(Math.abs(f.t - f.durationMs - starts[0]!.t) < 0.5, `task ${f.taskId}: start ${starts[0]!.t}, end ${f.t}, duration ${f.durationMs}`);
+		}
+	});
+
+	it('thread pool map: an exception fails its task; each task after it is reported as what happened to it', async () => {
+		const r = pyRun({ fn: 'failing', inputs: 'range(8)', pool: 'thread', workers: 2, mode: 'map' });
+		const end = await r.done;
+		checkProtocol(r.events);
+		assert.equal(end.counts.submitted, 8);
+		const failed = ofType(r.events, 'task.failed');
+		assert.ok(failed.some((f) => f.taskId === 1 && /odd input 1/.test(f.error.message)), JSON.stringify(failed));
+		// Tasks that ran report their own outcome (a thread cannot be stopped); the ones map
+		// cancelled before they started say why.
+		for (const f of ofType(r.events, 'task.finished')) {
+			assert.equal(f.taskId % 2, 0, `task ${f.taskId} finished but raises`);
+		}
+		for (const f of failed) {
+			assert.equal(f.taskId % 2, 1, `task ${f.taskId} failed but returns`);
+		}
+		for (const c of ofType(r.events, 'task.cancelled')) {
+			assert.ok(c.taskId > 1, `task ${c.taskId} cancelled before the exception`);
+			assert.match(c.reason, /executor\.map stopped at the first exception \(task 1\)/);
+		}
+	});
+
 	it('process pool with spawn and forkserver start methods, and map with chunksize', async () => {
 		for (const startMethod of ['spawn', 'forkserver'] as const) {
 			const r = pyRun({ fn: 'add', inputs: '[(1, 2), (3, 4)]', pool: 'process', startMethod });
