@@ -241,7 +241,12 @@ type CompactEvent =
 	| ['b', number, number, number]
 	| ['f', number, number, number, number, number, string]
 	/** started and finished in one: [F, start, taskId, workerId, end, cpuMs, result] */
-	| ['F', number, number, number, number, number, string];
+	| ['F', number, number, number, number, number, string]
+	/**
+	 * A process-pool result: [P, start, taskId, workerId, end (left the worker), cpuMs, result,
+	 * t (arrived), seen]; seen: 1 = its start was announced already, 2 = its wait in the result queue.
+	 */
+	| ['P', number, number, number, number, number, string, number, number];
 
 /** Back to protocol events: `s` is a submission, which is also a queued "pending". */
 export function expandCompact(runId: string, events: readonly (PoolEvent | CompactEvent)[]): PoolEvent[] {
@@ -264,6 +269,15 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 				break;
 			case 'f':
 				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5], result: e[6] });
+				break;
+			case 'P':
+				if (!(e[8] & 1)) {
+					out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
+				}
+				if (!(e[8] & 2)) {
+					out.push({ type: 'task.queued', runId, t: e[4], taskId: e[2], stage: 'resultQueue' });
+				}
+				out.push({ type: 'task.finished', runId, t: e[7], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5], result: e[6] });
 				break;
 			case 'F':
 				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });

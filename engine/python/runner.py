@@ -532,27 +532,30 @@ class Run:
             self.fail(task_id, exc)
 
     def result(self, task_id, result):
+        """A process-pool result: one lock and one record ("P") for what the monitor did not
+        announce yet (the start, the wait in the result queue) and the end."""
         _value, text, start, end, cpu, pid = result
+        worker = self.worker_for(pid, pid=pid) if pid is not None else None
         with self.lock:
             task = self.tasks[task_id]
-            if task.get("timedOut"):
+            state = task["state"]
+            if task.get("timedOut") or state == "ended":
                 return
-        worker = self.worker_of(task_id, pid)
-        if worker is not None:
-            if self.tasks[task_id]["state"] != "running":
-                self.task_started(task_id, worker, start)
-            worker["tasks"] += 1
-            worker["busyMs"] += end - start
-        if self.pool == "process" and self.tasks[task_id]["state"] == "running" and not self.tasks[task_id].get("resultQueue"):
-            # From the worker's end to now the result travelled the result queue (the poll of
-            # the workers' slots saw it only if that took longer than a poll).
-            self.tasks[task_id]["resultQueue"] = True
-            self.em.compact("q", end, task_id, "resultQueue")
-        if self.end_task(task_id, "finished"):
+            if worker is None:
+                worker = self.worker_of(task_id, None)
+            seen = (1 if state == "running" else 0) | (2 if task.get("resultQueue") else 0)
+            self.move(task_id, task, "ended")
+            self.counts["finished"] += 1
+            self.ended += 1
             task["wall"] = end - start
             task["cpu"] = cpu
-            self.em.compact("f", max(end, pw.now_ms()) if self.pool == "process" else end, task_id,
-                            worker["workerId"] if worker else -1, end - start, cpu, text)
+            if worker is not None:
+                worker["tasks"] += 1
+                worker["busyMs"] += end - start
+            if self.ended >= self.total:
+                self.done_event.set()
+            # From the worker's end to now the result travelled the result queue.
+            self.em.compact("P", start, task_id, worker["workerId"] if worker else -1, end, cpu, text, max(end, pw.now_ms()), seen)
 
     def worker_of(self, task_id, pid):
         with self.lock:
@@ -686,7 +689,7 @@ class Run:
                         if f.running() or f.done():
                             if task["state"] == "pending":
                                 self.move(next_check, task, "callQueue")
-                                self.em.emit("task.queued", taskId=next_check, stage="callQueue")
+                                self.em.compact("q", pw.now_ms(), next_check, "callQueue")
                             next_check += 1
                         else:
                             break

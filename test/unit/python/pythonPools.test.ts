@@ -48,6 +48,15 @@ describe('Python backend: real pools', function () {
 				assert.deepEqual(s.stages, ['pending', 'callQueue', 'executing', 'resultQueue']);
 				assert.equal(s.startMethod, s.defaultStartMethod);
 				assert.ok(ofType(r.events, 'worker.started').every((w) => typeof w.pid === 'number'));
+				// Each task once through every stage, in order, whether the monitor saw it live or
+				// the result brought it (one record for start, result queue and end).
+				for (const f of ofType(r.events, 'task.finished')) {
+					const starts = ofType(r.events, 'task.started').filter((e) => e.taskId === f.taskId);
+					const rq = ofType(r.events, 'task.queued').filter((e) => e.taskId === f.taskId && e.stage === 'resultQueue');
+					assert.equal(starts.length, 1, `task ${f.taskId}: ${starts.length} starts`);
+					assert.equal(rq.length, 1, `task ${f.taskId}: ${rq.length} result-queue events`);
+					assert.ok(starts[0]!.t <= rq[0]!.t && rq[0]!.t <= f.t, `task ${f.taskId}: start ${starts[0]!.t}, result queue ${rq[0]!.t}, end ${f.t}`);
+				}
 			} else {
 				assert.deepEqual(s.stages, ['pending', 'executing']);
 				assert.ok(ofType(r.events, 'worker.started').every((w) => typeof w.threadId === 'number'));
