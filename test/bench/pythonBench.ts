@@ -5,6 +5,7 @@ import type { PoolKind } from '../../engine/protocol/events';
 import { findPython } from '../../engine/python/interpreter';
 import { startRun } from '../../engine/startRun';
 import type { BenchRow, BenchSection } from './benchTypes';
+import { pairedRatio } from './pairedRatio';
 
 const FIX = join(__dirname, '..', '..', '..', 'test', 'bench', 'fixtures');
 
@@ -33,14 +34,10 @@ const pythonBench: BenchSection = async ({ quick }) => {
 	const rows: BenchRow[] = [];
 	const n = quick ? 1_000 : 5_000;
 	const reps = quick ? 1 : 3;
+	const pairs = quick ? 1 : 7;
 	for (const kind of ['process', 'thread'] as const) {
-		let o = Infinity;
-		let b = Infinity;
-		for (let i = 0; i < reps; i++) {
-			o = Math.min(o, await ours(kind, n));
-			b = Math.min(b, bare(py.path, kind, n));
-		}
-		rows.push({ name: `Python ${kind} pool, ${n} no-op submits, vs bare executor`, ratio: b / o, goal: 0.9, detail: `bare ${b.toFixed(0)} ms, Poolscope ${o.toFixed(0)} ms (interpreter start included in both)` });
+		const p = await pairedRatio(() => ours(kind, n), () => Promise.resolve(bare(py.path, kind, n)), pairs);
+		rows.push({ name: `Python ${kind} pool, ${n} no-op submits, vs bare executor`, ratio: p.ratio, goal: 0.9, detail: `median of ${pairs} pairs; bare ${p.raw.toFixed(0)} ms, Poolscope ${p.ours.toFixed(0)} ms (interpreter start included in both)` });
 	}
 	let one = Infinity;
 	let hundred = Infinity;
