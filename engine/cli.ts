@@ -31,6 +31,7 @@ Options:
   --chunksize N                  items per message (process pools; Python map)
   --start-method fork|spawn|forkserver   Python process pools
   --mode submit|map              Python: executor.submit per item (default) or executor.map
+  --priority normal|low          low: workers at nice 10, so other programs stay responsive
   --python <path>                Python interpreter (default: python3, then python, on PATH)
   --json                         one protocol event per line on stdout, nothing else
   --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
 				chunksize: { type: 'string' },
 				'start-method': { type: 'string' },
 				mode: { type: 'string' },
+				priority: { type: 'string' },
 				python: { type: 'string' },
 				json: { type: 'boolean', default: false },
 				trace: { type: 'string' },
@@ -115,8 +117,12 @@ async function main(): Promise<void> {
 	if (o.mode && !['submit', 'map'].includes(o.mode)) {
 		usage(`--mode must be submit or map (got "${o.mode}")`);
 	}
+	if (o.priority && !['normal', 'low'].includes(o.priority)) {
+		usage(`--priority must be normal or low (got "${o.priority}")`);
+	}
+	const priority = o.priority as 'normal' | 'low' | undefined;
 	if (command === 'compare' || command === 'sweep') {
-		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout) }, o);
+		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout), priority }, o);
 		return;
 	}
 	const runId = `cli-${process.pid}`;
@@ -135,6 +141,7 @@ async function main(): Promise<void> {
 		chunksize: positiveInt('chunksize', o.chunksize),
 		startMethod: o['start-method'] as PythonStartMethod | undefined,
 		mode: o.mode as 'submit' | 'map' | undefined,
+		priority,
 		pythonPath: o.python,
 		workspaceRoot: process.cwd(),
 	}, (batch) => {

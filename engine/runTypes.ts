@@ -30,6 +30,8 @@ export interface RunRequest {
 	maxHeapMb?: number;
 	/** CPU sampling interval; 0 disables sampling for this run. */
 	cpuSampleMs?: number;
+	/** `low`: workers at nice 10, so the editor stays responsive (see engine/priority.ts). */
+	priority?: 'normal' | 'low';
 }
 
 export type CancelTaskResult =

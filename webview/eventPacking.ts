@@ -1,71 +1,99 @@
 /**
  * The four per-task events (submitted, queued, started, finished: ~all of a big run) as columns,
- * for the extension -> webview messages. A message is serialized by the extension host and taken
- * in one go by the webview; columns of numbers and strings cost a fraction of 4,000 objects with
- * repeated keys. Every other event travels as is, in order. Shared by both sides.
+ * for the extension -> webview messages. Numbers travel in typed arrays, which VS Code carries as
+ * binary buffers (no JSON text to write and parse in the extension host, the window and the
+ * webview); strings and every other event travel as JSON, in order. Shared by both sides.
  */
 import type { PoolEvent, TaskFinishedEvent } from '../engine/protocol/events';
 
 export interface PackedEvents {
-	/** One letter per event: s submitted, q queued, b started, f finished, o other. */
+	/**
+	 * One letter per event: S submitted and queued as pending (two events), s submitted, q queued,
+	 * b started, f finished, o other.
+	 */
 	kinds: string;
-	t: number[];
-	/** Task id (s, q, b, f). */
-	id: number[];
+	t: Float64Array;
+	/** Task id (S, s, q, b, f). */
+	id: Int32Array;
 	/** Worker id (b, f). */
-	w: number[];
+	w: Int32Array;
 	/** Duration ms (f). */
-	d: number[];
+	d: Float64Array;
 	/** CPU ms (f; -1 when unknown). */
-	c: number[];
-	/** Input preview (s), stage (q), result preview (f). */
+	c: Float64Array;
+	/** Input preview (S, s), stage (q), result preview (f). */
 	s: string[];
 	other: PoolEvent[];
 }
 
 export function packEvents(events: readonly PoolEvent[]): PackedEvents {
-	const p: PackedEvents = { kinds: '', t: [], id: [], w: [], d: [], c: [], s: [], other: [] };
+	const t: number[] = [];
+	const id: number[] = [];
+	const w: number[] = [];
+	const d: number[] = [];
+	const c: number[] = [];
+	const s: string[] = [];
+	const other: PoolEvent[] = [];
 	const kinds: string[] = [];
-	for (const e of events) {
+	for (let i = 0; i < events.length; i++) {
+		const e = events[i]!;
 		switch (e.type) {
-			case 'task.submitted':
-				kinds.push('s');
-				p.t.push(e.t);
-				p.id.push(e.taskId);
-				p.s.push(e.input);
+			case 'task.submitted': {
+				const next = events[i + 1];
+				// Every task is queued as pending the moment it is submitted: one entry for both.
+				const pending = next?.type === 'task.queued' && next.taskId === e.taskId && next.t === e.t && next.stage === 'pending';
+				kinds.push(pending ? 'S' : 's');
+				t.push(e.t);
+				id.push(e.taskId);
+				s.push(e.input);
+				if (pending) {
+					i++;
+				}
 				break;
+			}
 			case 'task.queued':
 				kinds.push('q');
-				p.t.push(e.t);
-				p.id.push(e.taskId);
-				p.s.push(e.stage);
+				t.push(e.t);
+				id.push(e.taskId);
+				s.push(e.stage);
 				break;
 			case 'task.started':
 				kinds.push('b');
-				p.t.push(e.t);
-				p.id.push(e.taskId);
-				p.w.push(e.workerId);
+				t.push(e.t);
+				id.push(e.taskId);
+				w.push(e.workerId);
 				break;
 			case 'task.finished':
 				kinds.push('f');
-				p.t.push(e.t);
-				p.id.push(e.taskId);
-				p.w.push(e.workerId);
-				p.d.push(e.durationMs);
-				p.c.push(e.cpuMs ?? -1);
-				p.s.push(e.result);
+				t.push(e.t);
+				id.push(e.taskId);
+				w.push(e.workerId);
+				d.push(e.durationMs);
+				c.push(e.cpuMs ?? -1);
+				s.push(e.result);
 				break;
 			default:
 				kinds.push('o');
-				p.other.push(e);
+				other.push(e);
 		}
 	}
-	p.kinds = kinds.join('');
-	return p;
+	return { kinds: kinds.join(''), t: Float64Array.from(t), id: Int32Array.from(id), w: Int32Array.from(w), d: Float64Array.from(d), c: Float64Array.from(c), s, other };
+}
+
+/** How many events a packed message holds (an S entry is two). */
+export function packedLength(p: PackedEvents): number {
+	let n = p.kinds.length;
+	for (let i = 0; i < p.kinds.length; i++) {
+		if (p.kinds.charCodeAt(i) === 83 /* S */) {
+			n++;
+		}
+	}
+	return n;
 }
 
 /** Reads packed events back a slice at a time (the webview folds a few thousand per frame). */
 export class PackedReader {
+	/** Events in the message. */
 	public readonly length: number;
 	private i = 0;
 	private ti = 0;
@@ -73,32 +101,43 @@ export class PackedReader {
 	private fi = 0;
 	private si = 0;
 	private oi = 0;
+	/** The queued half of an S entry, owed to the next slice. */
+	private owed: PoolEvent | undefined;
 
 	constructor(private readonly runId: string, private readonly p: PackedEvents) {
-		this.length = p.kinds.length;
+		this.length = packedLength(p);
 	}
 
 	public get done(): boolean {
-		return this.i >= this.length;
+		return this.i >= this.p.kinds.length && !this.owed;
 	}
 
-	public get position(): number {
-		return this.i;
-	}
-
+	/** Up to `max` events (one more when an S entry ends the slice). */
 	public next(max: number): PoolEvent[] {
 		const out: PoolEvent[] = [];
 		const { p, runId } = this;
-		const end = Math.min(this.length, this.i + max);
-		for (; this.i < end; this.i++) {
-			const k = p.kinds.charCodeAt(this.i);
+		if (this.owed) {
+			out.push(this.owed);
+			this.owed = undefined;
+		}
+		const kinds = p.kinds;
+		while (out.length < max && this.i < kinds.length) {
+			const k = kinds.charCodeAt(this.i++);
 			if (k === 111 /* o */) {
 				out.push(p.other[this.oi++]!);
 				continue;
 			}
 			const t = p.t[this.ti]!;
 			const taskId = p.id[this.ti++]!;
-			if (k === 115 /* s */) {
+			if (k === 83 /* S */) {
+				out.push({ type: 'task.submitted', runId, t, taskId, input: p.s[this.si++]! });
+				const queued: PoolEvent = { type: 'task.queued', runId, t, taskId, stage: 'pending' };
+				if (out.length < max) {
+					out.push(queued);
+				} else {
+					this.owed = queued;
+				}
+			} else if (k === 115 /* s */) {
 				out.push({ type: 'task.submitted', runId, t, taskId, input: p.s[this.si++]! });
 			} else if (k === 113 /* q */) {
 				out.push({ type: 'task.queued', runId, t, taskId, stage: p.s[this.si++]! });

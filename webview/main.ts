@@ -249,8 +249,18 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 	dirty = true;
 });
 
+/** Set by the scale test to an array: each frame's own work in ms (how much of a slow frame is ours). */
+const framePerf = window as unknown as { __poolscopeFrameWork?: number[] };
+
 function frame(t: number): void {
 	requestAnimationFrame(frame);
+	const work = framePerf.__poolscopeFrameWork;
+	const start = work ? performance.now() : 0;
+	draw(t);
+	work?.push(performance.now() - start);
+}
+
+function draw(t: number): void {
 	const drained = inbox.length > 0;
 	if (drained) {
 		drainInbox();

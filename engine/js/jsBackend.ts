@@ -127,7 +127,7 @@ class JsRun implements PoolCallbacks {
 		this.emit({
 			type: 'run.started', runId: this.runId, t: this.t0, fn: r.fn, file: r.file, language: r.language, pool: r.pool,
 			workers: this.workers,
-			options: { workers: this.workers, timeoutMs: r.timeoutMs, maxQueue: r.maxQueue, chunksize: r.pool === 'process' ? r.chunksize : undefined },
+			options: { workers: this.workers, timeoutMs: r.timeoutMs, maxQueue: r.maxQueue, chunksize: r.pool === 'process' ? r.chunksize : undefined, ...(r.priority === 'low' ? { priority: 'low' as const } : {}) },
 			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: r.pool === 'process' ? ['pending', 'executing'] : ['pending', 'dispatched', 'executing'],
 		});
 		if (this.stopping === 'cancelled') {
@@ -164,8 +164,8 @@ class JsRun implements PoolCallbacks {
 	private startPool(bundle: string): void {
 		const r = this.request;
 		this.pool = r.pool === 'process'
-			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb }, this.held)
-			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb }, this.held);
+			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held)
+			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held);
 	}
 
 	private submitScheduled = false;

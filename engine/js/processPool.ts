@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { now } from '../clock';
 import { workerFile } from '../paths';
+import { lowerProcess } from '../priority';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
@@ -13,6 +14,7 @@ export interface ProcessPoolOptions {
 	bundle: string;
 	fn: string;
 	maxHeapMb?: number;
+	lowPriority?: boolean;
 	/** Extra environment for the workers (the harness marker travels this way too). */
 	env?: NodeJS.ProcessEnv;
 }
@@ -140,6 +142,9 @@ export class ProcessPool implements WorkerPool {
 			execArgv: ['--enable-source-maps', ...execArgv],
 			env: { ...process.env, ...this.options.env },
 		});
+		if (this.options.lowPriority && proc.pid !== undefined) {
+			lowerProcess(proc.pid);
+		}
 		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], headSince: 0, headAnnounced: false, exited: false };
 		this.children.add(child);
 		// Output that bypassed console (native code, a crash message) still belongs to a task.

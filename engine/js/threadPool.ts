@@ -41,6 +41,7 @@ export interface ThreadPoolOptions {
 	fn: string;
 	runId: string;
 	maxHeapMb?: number;
+	lowPriority?: boolean;
 }
 
 /** Worker threads through piscina; live start/output notices on a BroadcastChannel per run. */
@@ -65,7 +66,7 @@ export class ThreadPool implements WorkerPool {
 			concurrentTasksPerWorker: 1,
 			idleTimeout: 60_000,
 			recordTiming: false, // piscina's own histograms: the run measures every task itself
-			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer } satisfies ThreadWorkerData,
+			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, lowPriority: options.lowPriority ?? false } satisfies ThreadWorkerData,
 			// The run keeps its own queue; piscina's would hide what is pending.
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,

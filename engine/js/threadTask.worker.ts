@@ -5,6 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { lowerThisThread } from '../priority';
 import { StartSlots } from './startSlots';
 import { executeTask, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
 
@@ -24,11 +25,15 @@ export interface ThreadWorkerData {
 	fn: string;
 	channel: string;
 	startSlots: SharedArrayBuffer;
+	lowPriority: boolean;
 }
 
 export type ThreadTaskInput = [taskId: number, args: unknown[]];
 
 const config = workerData as ThreadWorkerData;
+if (config.lowPriority) {
+	lowerThisThread();
+}
 const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
 

@@ -33,6 +33,8 @@ export interface RunOptions {
 	startMethod?: PythonStartMethod;
 	/** Python: `submit` per item, or `map`. */
 	mode?: 'submit' | 'map';
+	/** Workers at a lower CPU priority (nice 10); absent: normal. */
+	priority?: 'low';
 }
 
 /**

@@ -394,6 +394,11 @@ class Run:
 
     def start(self):
         req = self.req
+        low = req.get("priority") == "low" and hasattr(os, "nice")
+        if low:
+            # The runner, its threads and the worker processes it starts (they inherit it):
+            # the editor stays responsive while a run keeps every core busy.
+            os.nice(10)
         try:
             items = self.load()
             load_error = None
@@ -417,7 +422,7 @@ class Run:
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         started = {
             "fn": req["fn"], "file": self.file, "language": "python", "pool": self.pool, "workers": workers,
-            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode},
+            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode, **({"priority": "low"} if low else {})},
             "inputCount": len(items), "cores": cores,
             "runtime": "%s %d.%d.%d%s" % ({"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name), *sys.version_info[:3], "" if gil else " (free-threaded)"),
             "gil": gil, "stages": stages,

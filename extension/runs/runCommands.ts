@@ -158,6 +158,7 @@ export class RunCommands extends Disposable {
 			pythonPath: python?.path,
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
+			priority: config.get<string>('workerPriority', 'low') === 'normal' ? 'normal' : 'low',
 		};
 	}
 

@@ -134,3 +134,19 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, stepM
 		await new Promise((r) => setTimeout(r, stepMs));
 	}
 }
+
+/** Nice value of a process, or of one thread when `tid` is given (Linux /proc, field 19). */
+export function niceOf(pid: number, tid?: number): number | undefined {
+	const stat = readProc(pid, tid === undefined ? 'stat' : `task/${tid}/stat`);
+	const after = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return after ? Number(after[16]) : undefined;
+}
+
+/** Thread ids of a process (Linux /proc). */
+export function threadsOf(pid: number): number[] {
+	try {
+		return readdirSync(`/proc/${pid}/task`).map(Number);
+	} catch {
+		return [];
+	}
+}

@@ -72,10 +72,12 @@ describe('Editor integration: runs', function () {
 		assert.equal(run.request.fn, 'fib');
 		assert.equal(run.request.pool, 'thread');
 		assert.equal(run.request.inputs, '[[30], [30], [30], [30]]');
+		assert.equal(run.request.priority, 'low', 'workers yield to the editor unless poolscope.workerPriority says otherwise');
 		const end = await run.handle!.done;
 		assert.equal(end.outcome, 'completed');
 		assert.equal(end.counts.finished, 4);
 		assert.equal(run.model.counts.finished, 4, 'the extension-side model saw every event');
+		assert.equal(run.model.started?.options.priority, 'low');
 		// A thread task's CPU time is its own thread's, not the process's (all workers + host).
 		if (typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function') {
 			for (const t of run.model.tasks.values()) {

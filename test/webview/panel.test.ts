@@ -177,10 +177,12 @@ describe('Pool panel webview (Chromium)', function () {
 		// marshalling of each batch into the page.
 		const batch = Math.ceil(events.length / 120);
 		for (let i = 0; i < events.length; i += batch) {
+			// Typed arrays as plain arrays through Playwright, typed again in the page (as VS Code delivers them).
+			const packed = packEvents(events.slice(i, i + batch));
 			await p.page.evaluate((b) => {
 				const w = window as unknown as { __batches?: unknown[] };
-				(w.__batches ??= []).push(b);
-			}, packEvents(events.slice(i, i + batch)) as unknown as Record<string, unknown>);
+				(w.__batches ??= []).push({ ...b, t: Float64Array.from(b.t), id: Int32Array.from(b.id), w: Int32Array.from(b.w), d: Float64Array.from(b.d), c: Float64Array.from(b.c) });
+			}, { ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c] });
 		}
 		await p.page.evaluate(() => {
 			const w = window as unknown as { __frames: number[]; __long: number[] };

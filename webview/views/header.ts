@@ -35,7 +35,7 @@ export class HeaderView {
 		const facts = s ? [
 			s.file.split('/').slice(-2).join('/'),
 			s.language,
-			`${s.pool} pool × ${s.workers}`,
+			`${s.pool} pool × ${s.workers}${s.options.priority === 'low' ? ' (low priority)' : ''}`,
 			s.startMethod ? `start method ${s.startMethod}${s.defaultStartMethod && s.defaultStartMethod !== s.startMethod ? ` (default ${s.defaultStartMethod})` : ' (default)'}` : '',
 			`${num(s.inputCount)} inputs`,
 			s.runtime,

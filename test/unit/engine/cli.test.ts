@@ -60,6 +60,9 @@ describe('poolscope CLI', function () {
 		const noInputs = await cli(['run', tasks, 'square']);
 		assert.equal(noInputs.code, 2);
 		assert.match(noInputs.stderr, /--inputs is required/);
+		const priority = await cli(['run', tasks, 'square', '--inputs', '3', '--priority', 'high']);
+		assert.equal(priority.code, 2);
+		assert.match(priority.stderr, /--priority must be normal or low \(got "high"\)/);
 	});
 
 	it('--help documents the command', async () => {

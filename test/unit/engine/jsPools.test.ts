@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
-import { waitFor } from '../../harness/processes';
+import { niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
 const POOLS = ['thread', 'process', 'serial'] as const;
@@ -108,6 +108,27 @@ describe('JS engine: real pools', function () {
 				}
 			}
 		}
+	});
+
+	it('priority low: worker threads (Linux) and worker processes run at nice 10; normal leaves them be', async function () {
+		if (process.platform !== 'linux') {
+			this.skip();
+		}
+		const niced = (pool: 'thread' | 'process') => pool === 'thread'
+			? threadsOf(process.pid).filter((tid) => niceOf(process.pid, tid) === 10).length
+			: childProcesses().map((p) => Number(p.split(' ')[0])).filter((pid) => niceOf(pid) === 10).length;
+		for (const pool of ['thread', 'process'] as const) {
+			for (const priority of ['low', 'normal'] as const) {
+				const r = run({ fn: 'spin', inputs: '[400, 400]', pool, priority });
+				await waitFor(() => ofType(r.events, 'task.started').length >= 2, 10_000, 10);
+				const seen = niced(pool);
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2);
+				assert.equal(seen, priority === 'low' ? 2 : 0, `${pool} ${priority}: ${seen} workers at nice 10`);
+				assert.equal(ofType(r.events, 'run.started')[0]!.options.priority, priority === 'low' ? 'low' : undefined);
+			}
+		}
+		assert.equal(niceOf(process.pid, process.pid), 0, 'the host thread keeps its priority');
 	});
 
 	it('spreads array items as arguments, a count N means 0..N-1, async functions are awaited', async () => {

@@ -9,6 +9,10 @@ describe('event packing (extension -> webview)', () => {
 		{ type: 'run.started', runId, t: 1, fn: 'f', file: '/f.js', language: 'javascript', pool: 'thread', workers: 2, options: { workers: 2 }, inputCount: 3, cores: 2, runtime: 'node', stages: ['pending', 'dispatched', 'executing'] },
 		{ type: 'task.submitted', runId, t: 2, taskId: 0, input: '"<b>x</b>"' },
 		{ type: 'task.queued', runId, t: 2, taskId: 0, stage: 'pending' },
+		{ type: 'task.submitted', runId, t: 2.1, taskId: 1, input: '1' },
+		{ type: 'task.submitted', runId, t: 2.1, taskId: 2, input: '2' },
+		{ type: 'task.queued', runId, t: 2.2, taskId: 1, stage: 'pending' },
+		{ type: 'task.queued', runId, t: 2.2, taskId: 2, stage: 'dispatched' },
 		{ type: 'worker.started', runId, t: 2.5, workerId: 0, threadId: 7 },
 		{ type: 'task.started', runId, t: 3, taskId: 0, workerId: 0 },
 		{ type: 'task.finished', runId, t: 4, taskId: 0, workerId: 0, durationMs: 1, cpuMs: 0.5, result: 'ünïcode ✓' },
@@ -19,7 +23,8 @@ describe('event packing (extension -> webview)', () => {
 
 	it('round-trips every kind of event in order, read in slices of any size', () => {
 		for (const slice of [1, 2, 3, 100]) {
-			const reader = new PackedReader(runId, JSON.parse(JSON.stringify(packEvents(events))));
+			// postMessage hands the webview a structured clone (typed arrays stay typed arrays).
+			const reader = new PackedReader(runId, structuredClone(packEvents(events)));
 			const back: PoolEvent[] = [];
 			while (!reader.done) {
 				back.push(...reader.next(slice));
@@ -29,12 +34,20 @@ describe('event packing (extension -> webview)', () => {
 		}
 	});
 
+	it('submitted and queued-as-pending of one task are one entry; numbers are typed arrays', () => {
+		const p = packEvents(events);
+		assert.equal(p.kinds, 'oSssqqobffoo');
+		assert.ok(p.t instanceof Float64Array && p.id instanceof Int32Array && p.w instanceof Int32Array);
+	});
+
 	it('is much smaller than the objects as JSON for a big batch', () => {
 		const big: PoolEvent[] = [];
 		for (let i = 0; i < 4000; i++) {
-			big.push({ type: 'task.finished', runId: 'countdown-1a2b3c4d', t: 1_000_000 + i, taskId: i, workerId: i % 2, durationMs: 0.5, cpuMs: 0.4, result: `'r${i}'` });
+			big.push({ type: 'task.finished', runId: 'countdown-1a2b3c4d', t: 1_000_000 + i + 0.123456, taskId: i, workerId: i % 2, durationMs: 0.5, cpuMs: 0.4, result: `'r${i}'` });
 		}
-		const packed = JSON.stringify(packEvents(big)).length;
+		const p = packEvents(big);
+		// What crosses the wire: the JSON part plus the typed arrays' bytes.
+		const packed = JSON.stringify({ kinds: p.kinds, s: p.s, other: p.other }).length + p.t.byteLength + p.id.byteLength + p.w.byteLength + p.d.byteLength + p.c.byteLength;
 		const plain = JSON.stringify(big).length;
 		assert.ok(packed < plain / 2.5, `packed ${packed} vs plain ${plain} bytes`);
 	});

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
-import { processesWithEnv, waitFor } from '../../harness/processes';
+import { niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
 async function noPythonLeft(): Promise<void> {
@@ -98,6 +98,22 @@ describe('Python backend: real pools', function () {
 		for (const c of ofType(r.events, 'task.cancelled')) {
 			assert.ok(c.taskId > 1, `task ${c.taskId} cancelled before the exception`);
 			assert.match(c.reason, /executor\.map stopped at the first exception \(task 1\)/);
+		}
+	});
+
+	it('priority low: the runner and its worker processes run at nice 10', async function () {
+		if (process.platform !== 'linux') {
+			this.skip();
+		}
+		for (const pool of ['process', 'thread'] as const) {
+			const r = pyRun({ fn: 'spin', inputs: '[0.5, 0.5]', pool, workers: 2, priority: 'low' });
+			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000, 10);
+			const pids = pythonProcesses().map((p) => Number(p.split(' ')[0]));
+			const nices = pids.map((pid) => niceOf(pid));
+			await r.done;
+			assert.equal(pids.length, pool === 'process' ? 3 : 1, pythonProcesses().join(' | '));
+			assert.deepEqual(nices, pids.map(() => 10), `${pool}: ${JSON.stringify(nices)}`);
+			assert.equal(ofType(r.events, 'run.started')[0]!.options.priority, 'low');
 		}
 	});
 
