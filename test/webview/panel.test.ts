@@ -200,6 +200,13 @@ describe('Pool panel webview (Chromium)', function () {
 			}
 		});
 		await p.page.waitForFunction(() => (window as unknown as { __sent: number }).__sent >= 60);
+		// Mid-run, the timeline is drawn from its buckets: bars are there before the run ends.
+		const liveBars = await p.page.waitForFunction(() => {
+			const bars = Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars'));
+			return bars > 1000 ? { bars, sent: (window as unknown as { __sent: number }).__sent } : false;
+		}, undefined, { timeout: 30_000 });
+		const live = await liveBars.jsonValue() as { bars: number; sent: number };
+		assert.ok(live.sent < 120, `bars only after every batch was sent: ${JSON.stringify(live)}`);
 		mkdirSync(join(OUT, 'test'), { recursive: true });
 		await p.page.screenshot({ path: join(OUT, 'test', 'panel-100k.png') });
 		await sending;
@@ -216,6 +223,7 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await count(p, 'all'), 100_000);
 		assert.equal(await count(p, 'failed'), Math.floor(100_000 / 97));
 		assert.ok(Number(await p.page.locator('[data-testid="futures-canvas"]').getAttribute('data-drawn')) < 5000, 'only visible cells are drawn');
+		assert.equal(await p.page.locator('[data-testid="timeline-canvas"]').getAttribute('data-bars'), '100000', 'every task is on the timeline');
 	});
 });
 

@@ -22,4 +22,7 @@ export function forgetColors(): void {
 	cache = undefined;
 }
 
-new MutationObserver(forgetColors).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+// Two dark themes share the body class: the variables on <html> change too.
+const themeChange = new MutationObserver(forgetColors);
+themeChange.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+themeChange.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });

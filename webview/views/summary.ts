@@ -45,7 +45,13 @@ export class SummaryView {
 				})) : null,
 			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
 		].filter((x): x is HTMLElement => x !== null));
-		drawHistogram(hist, [...model.tasks.values()].map((t) => t.durationMs).filter((d): d is number => d !== undefined));
+		const durations: number[] = [];
+		for (const t of model.tasks.values()) {
+			if (t.durationMs !== undefined) {
+				durations.push(t.durationMs);
+			}
+		}
+		drawHistogram(hist, durations);
 	}
 }
 
@@ -58,8 +64,13 @@ function drawHistogram(canvas: HTMLCanvasElement, values: number[]): void {
 	if (!ctx || values.length < 2) {
 		return;
 	}
-	const min = Math.min(...values);
-	const max = Math.max(...values);
+	// A loop, not Math.min(...values): spreading a million arguments overflows the stack.
+	let min = Infinity;
+	let max = -Infinity;
+	for (const v of values) {
+		min = v < min ? v : min;
+		max = v > max ? v : max;
+	}
 	const bins = 20;
 	const counts = new Array<number>(bins).fill(0);
 	for (const v of values) {

@@ -1,7 +1,14 @@
-import type { RunModel } from '../../engine/protocol/runModel';
+import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
 import { cssVar, h, sizedContext } from '../dom';
 import { ms } from '../format';
 import { stateColors } from './colors';
+import { TimelineAggregate } from './timelineAggregate';
+
+/**
+ * Above this many tasks the unzoomed timeline is drawn from per-lane buckets (bars are then far
+ * narrower than a pixel anyway); zoomed in, it draws every bar in view.
+ */
+const AGGREGATE_ABOVE = 2000;
 
 const LANE = 18;
 const CPU_H = 44;
@@ -18,6 +25,7 @@ export class TimelineView {
 	private model: RunModel | undefined;
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
+	private aggregate: TimelineAggregate | undefined;
 
 	constructor(private zoom: { from: number; to: number } | undefined, private readonly onZoom: (zoom: { from: number; to: number } | undefined) => void, private readonly onSelect: (taskId: number) => void) {
 		this.tip.hidden = true;
@@ -173,6 +181,19 @@ export class TimelineView {
 		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
 		const open: ({ x0: number; x1: number; color: string } | undefined)[] = lanes.map(() => undefined);
+		let tasks: Iterable<TaskModel> = model.tasks.values();
+		if (!this.zoom && model.started && model.tasks.size > AGGREGATE_ABOVE) {
+			if (this.aggregate?.runId !== model.runId) {
+				this.aggregate = new TimelineAggregate(model.runId, t0);
+			}
+			// Ended tasks come from the buckets; only the running ones are walked.
+			const running = this.aggregate.update(model);
+			this.aggregate.paint(ctx, lanes, (i) => AXIS + i * LANE + 2, LANE - 4, from, to, width, colors);
+			bars += this.aggregate.folded;
+			tasks = running.map((id) => model.tasks.get(id)!);
+		} else {
+			this.aggregate = undefined;
+		}
 		const flush = (lane: number) => {
 			const r = open[lane];
 			if (r) {
@@ -182,7 +203,7 @@ export class TimelineView {
 				open[lane] = undefined;
 			}
 		};
-		for (const task of model.tasks.values()) {
+		for (const task of tasks) {
 			if (task.startedAt === undefined || task.workerId === undefined) {
 				continue;
 			}
