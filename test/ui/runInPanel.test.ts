@@ -40,7 +40,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		assert.match(await panelText(frame, 'run-live'), /^completed/);
 		assert.equal(await panelText(frame, 'count-finished'), '4');
 		assert.ok(seen.size >= 2, `the counts never changed while it ran: ${[...seen].join(',')}`);
-		assert.match(await panelText(frame, 'run-facts'), /process pool × 2 · start method fork \(default\) · 4 inputs · CPython/);
+		assert.match(await panelText(frame, 'run-facts'), /process pool × 2 \(low priority\) · start method fork \(default\) · 4 inputs · CPython/);
 		const workerRows = await frame.evaluate(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length);
 		assert.equal(workerRows, 2);
 		const bars = await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars'));
