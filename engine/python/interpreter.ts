@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type InterpreterResult = { ok: true; path: string } | { ok: false; message: string; hint: string };
@@ -31,4 +32,44 @@ export function findPython(explicit?: string): InterpreterResult {
 		}
 	}
 	return { ok: false, message: 'no Python interpreter found (looked for python3 and python on PATH)', hint: 'Install Python 3.9 or newer, or set poolscope.pythonPath.' };
+}
+
+const resolved = new Map<string, Promise<string>>();
+
+/**
+ * The interpreter a launcher script picks (a pyenv shim is a bash script that runs `pyenv exec`:
+ * ~60 ms before Python even starts, on every run). Asked once per script and folder (a shim picks
+ * by the folder's .python-version), then runs go to it directly. A real binary, or a script that
+ * does not answer, is used as it is.
+ */
+export function realInterpreter(path: string, cwd?: string): Promise<string> {
+	if (!isScript(path)) {
+		return Promise.resolve(path);
+	}
+	const key = `${path}\0${cwd ?? ''}`;
+	let real = resolved.get(key);
+	if (!real) {
+		real = new Promise((resolve) => {
+			execFile(path, ['-c', 'import sys; sys.stdout.write(sys.executable or "")'], { cwd, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+				const exe = stdout.trim();
+				resolve(!err && exe && executable(exe) ? exe : path);
+			});
+		});
+		resolved.set(key, real);
+	}
+	return real;
+}
+
+function isScript(path: string): boolean {
+	try {
+		const fd = openSync(path, 'r');
+		try {
+			const head = Buffer.alloc(2);
+			return readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+		} finally {
+			closeSync(fd);
+		}
+	} catch {
+		return false;
+	}
 }

@@ -12,7 +12,7 @@ import { pythonRunnerFile } from '../paths';
 import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent } from '../protocol/events';
 import { applyEvents, createRunModel, isTerminal, type RunModel } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
-import { findPython } from './interpreter';
+import { findPython, realInterpreter } from './interpreter';
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
@@ -33,6 +33,7 @@ class PythonRun {
 	private nextId = 1;
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	private exited = false;
+	private cancelRequested = false;
 	private cpu: CpuSampler | undefined;
 	/** What the host saw, so a runner that dies mid-run still gets every task an ending. */
 	private readonly model: RunModel;
@@ -56,7 +57,15 @@ class PythonRun {
 			this.fail({ kind: 'load', name: 'PythonNotFound', message: python.message, hint: python.hint });
 			return;
 		}
-		const proc = spawn(python.path, ['-u', pythonRunnerFile()], {
+		void realInterpreter(python.path, this.request.workspaceRoot).then((exe) => this.spawnRunner(python, exe));
+	}
+
+	/** `python.path` is what the user chose (messages name it); `exe` is what runs. */
+	private spawnRunner(python: { path: string }, exe: string): void {
+		if (this.finished) {
+			return;
+		}
+		const proc = spawn(exe, ['-u', pythonRunnerFile()], {
 			stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
 			detached: true,
 			cwd: this.request.workspaceRoot,
@@ -98,6 +107,9 @@ class PythonRun {
 		});
 		(proc.stdin as Writable).on('error', () => undefined); // a dead runner is handled by 'close'
 		this.send({ ...this.request });
+		if (this.cancelRequested) {
+			void this.command({ cmd: 'cancel' });
+		}
 	}
 
 	private send(obj: unknown): void {
@@ -175,6 +187,9 @@ class PythonRun {
 	}
 
 	private async cancel(): Promise<void> {
+		if (!this.proc && !this.finished) {
+			this.cancelRequested = true; // the runner is not started yet: it is told as soon as it is
+		}
 		if (this.finished || !this.proc) {
 			await this.handle.done;
 			return;

@@ -436,6 +436,11 @@ class Run:
             return
         self.total = len(items)
         self.streams = pw.install_streams(self.output_sink)
+        if self.cancelling:
+            # Cancelled while the module loaded: no executor, every task cancelled as submitted.
+            self.submit_records(items)
+            self.finish("cancelled")
+            return
         if self.pool == "process":
             import multiprocessing
             import tempfile
@@ -450,15 +455,14 @@ class Run:
             threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
-        t = pw.now_ms()
-        for task_id, args in enumerate(items):
-            self.tasks[task_id] = {"state": "new", "args": args}
-            self.move(task_id, self.tasks[task_id], "pending")
-            self.counts["submitted"] += 1
-            self.em.compact("s", t, task_id, pw.preview(args if len(args) != 1 else args[0]))  # submitted, then queued "pending"
+        self.submit_records(items)
         threading.Thread(target=self.monitor, name="poolscope-monitor", daemon=True).start()
         if self.total == 0:
             self.finish("completed")
+            return
+        if self.cancelling:
+            # The cancel came while the executor was being made and found none: nothing ran.
+            self.finish("cancelled")
             return
         if self.mode == "map":
             self.run_map(items)
@@ -470,10 +474,18 @@ class Run:
             if self.pool == "process":
                 threading.Thread(target=self.handle_done, args=(done_items,), name="poolscope-results", daemon=True).start()
             for task_id, args in enumerate(items):
-                if self.pool == "process":
-                    f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
-                else:
-                    f = self.executor.submit(self.thread_task, task_id, args)
+                if self.cancelling:
+                    # Cancelled while submitting: the rest never reach the executor.
+                    self.cancel_unsubmitted(task_id, len(items))
+                    break
+                try:
+                    if self.pool == "process":
+                        f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
+                    else:
+                        f = self.executor.submit(self.thread_task, task_id, args)
+                except RuntimeError:  # shut down by a cancel between the check and the submit
+                    self.cancel_unsubmitted(task_id, len(items))
+                    break
                 self.futures.append(f)
                 if self.pool == "process" and task_id < self.workers_n:
                     self.remember_processes()  # the monitor keeps this up to date afterwards
@@ -486,13 +498,34 @@ class Run:
                 break
         self.finish("cancelled" if self.cancelling else "completed")
 
+    def cancel_unsubmitted(self, first, end):
+        for task_id in range(first, end):
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
+
+    def submit_records(self, items):
+        t = pw.now_ms()
+        for task_id, args in enumerate(items):
+            self.tasks[task_id] = {"state": "new", "args": args}
+            self.move(task_id, self.tasks[task_id], "pending")
+            self.counts["submitted"] += 1
+            self.em.compact("s", t, task_id, pw.preview(args if len(args) != 1 else args[0]))  # submitted, then queued "pending"
+
     def run_map(self, items):
         fn = pw.run_in_process if self.pool == "process" else None
         chunksize = int(self.req.get("chunksize") or 1)
-        if self.pool == "process":
-            it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
-        else:
-            it = self.executor.map(self.thread_task, range(len(items)), items)
+        try:
+            if self.pool == "process":
+                it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
+            else:
+                it = self.executor.map(self.thread_task, range(len(items)), items)
+        except RuntimeError:
+            if not self.cancelling:
+                raise
+            # Cancelled (the executor shut down) while map was still submitting.
+            self.cancel_unsubmitted(0, len(items))
+            self.done_event.set()
+            return
         task_id = 0
         try:
             for result in it:

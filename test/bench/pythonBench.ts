@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { PoolKind } from '../../engine/protocol/events';
-import { findPython } from '../../engine/python/interpreter';
+import { findPython, realInterpreter } from '../../engine/python/interpreter';
 import { startRun } from '../../engine/startRun';
 import type { BenchRow, BenchSection } from './benchTypes';
 import { pairedRatio } from './pairedRatio';
@@ -32,11 +32,13 @@ const pythonBench: BenchSection = async ({ quick }) => {
 		return [{ name: 'Python pools', ratio: 0, detail: `skipped: ${py.message}` }];
 	}
 	const rows: BenchRow[] = [];
+	// Both sides start the same binary (Poolscope runs the interpreter behind a pyenv shim directly).
+	const exe = await realInterpreter(py.path);
 	const n = quick ? 1_000 : 5_000;
 	const reps = quick ? 1 : 3;
 	const pairs = quick ? 1 : 7;
 	for (const kind of ['process', 'thread'] as const) {
-		const p = await pairedRatio(() => ours(kind, n), () => Promise.resolve(bare(py.path, kind, n)), pairs);
+		const p = await pairedRatio(() => ours(kind, n), () => Promise.resolve(bare(exe, kind, n)), pairs);
 		rows.push({ name: `Python ${kind} pool, ${n} no-op submits, vs bare executor`, ratio: p.ratio, goal: 0.9, detail: `median of ${pairs} pairs; bare ${p.raw.toFixed(0)} ms, Poolscope ${p.ours.toFixed(0)} ms (interpreter start included in both)` });
 	}
 	let one = Infinity;

@@ -1,8 +1,9 @@
 /** The Python backend with a real interpreter, real ThreadPoolExecutor and ProcessPoolExecutor. */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
@@ -214,6 +215,25 @@ describe('Python backend: real pools', function () {
 			await r.done;
 			assert.equal(ofType(r.events, 'task.failed')[0]?.error.kind, 'systemExit');
 		});
+		it('a launcher script (like a pyenv shim) is asked once for its interpreter; runs then start it directly', async () => {
+			const dir = mkdtempSync(join(tmpdir(), 'poolscope-shim-'));
+			try {
+				const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+				const counter = join(dir, 'calls');
+				const shim = join(dir, 'python3');
+				writeFileSync(shim, `#!/bin/sh\necho call >> '${counter}'\nexec '${real}' "$@"\n`);
+				chmodSync(shim, 0o755);
+				for (const pool of ['thread', 'process'] as const) {
+					const r = pyRun({ fn: 'square', inputs: 'range(3)', pool, pythonPath: shim });
+					const end = await r.done;
+					assert.equal(end.counts.finished, 3, JSON.stringify(end.error));
+				}
+				assert.equal(readFileSync(counter, 'utf8').trim().split('\n').length, 1, 'the shim ran once (to name its interpreter), not once per run');
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
+		});
+
 		it('an interpreter that does not exist', async () => {
 			const e = await loadError({ fn: 'square', inputs: '1', pythonPath: '/nonexistent/python3' });
 			assert.equal(e.message, 'Python not found at /nonexistent/python3');
@@ -306,6 +326,15 @@ describe('Python backend: real pools', function () {
 				}
 			});
 		}
+
+		it('cancelling at once, before the runner is up, still cancels the run and leaves no process', async () => {
+			const r = pyRun({ fn: 'forever', inputs: 'range(3)', pool: 'process', workers: 2 });
+			await r.handle.cancel();
+			const end = await r.done;
+			assert.equal(end.outcome, 'cancelled');
+			assert.equal(end.counts.finished, 0);
+			await noPythonLeft();
+		});
 
 		it('cancelling in the middle of executor.map ends the run cleanly', async () => {
 			const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(12)]', pool: 'process', workers: 2, mode: 'map', chunksize: 2 });
