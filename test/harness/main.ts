@@ -234,6 +234,28 @@ const STAGES: Record<string, () => Promise<StageCounts>> = {
 	vscode: vscodeStage,
 };
 
+/**
+ * Installs what the selected stages need before the first one starts. On a fresh machine the
+ * unit stage's nested harness runs used to trigger the code-server install inside a test's time
+ * limit, and the browser stage found Chromium only because such a test had installed it.
+ */
+function prepare(selected: string[]): StageCounts | undefined {
+	try {
+		if (selected.some((name) => name !== 'types')) {
+			process.env.POOLSCOPE_CHROMIUM ??= ensureChromium(); // inherited by every stage's browser
+		}
+		if (selected.includes('unit') || selected.includes('vscode')) {
+			ensureCodeServer();
+		}
+		return undefined;
+	} catch (e) {
+		if (e instanceof EnvironmentError) {
+			return failedStage('environment', e.message);
+		}
+		throw e;
+	}
+}
+
 /** Anything still carrying this run's marker (apart from the harness) was leaked by a test. */
 async function leftovers(): Promise<string[]> {
 	const marker = process.env[MARKER_VAR];
@@ -249,8 +271,13 @@ async function test(): Promise<number> {
 	const started = Date.now();
 	const only = option('stage')?.split(',');
 	const total: StageCounts = { passed: 0, failed: 0, pending: 0, failures: [] };
+	const selected = Object.keys(STAGES).filter((name) => !only || only.includes(name));
+	const unready = prepare(selected);
+	if (unready) {
+		add(total, unready);
+	}
 	for (const [name, stage] of Object.entries(STAGES)) {
-		if (only && !only.includes(name)) {
+		if (!selected.includes(name)) {
 			continue;
 		}
 		log(`stage ${name}`);

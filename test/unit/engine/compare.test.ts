@@ -52,9 +52,18 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 
 	it('CPU-bound JS: the thread pool scales (no GIL)', async function () {
 		await needTwoCores(this);
-		const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[36], [36], [36], [36]]', language: 'javascript' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 2 }], 3).done; // median of 3
-		const s = speedups(ms);
-		assert.ok(s.get(ms[1]!)! >= 1.4, `threads ${s.get(ms[1]!)}x on 2 workers`);
+		// As above: the shape must show in one of three attempts (each a median of three runs);
+		// a fresh CI machine once gave 1.18x for one attempt while another job held a core.
+		const attempts: string[] = [];
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[36], [36], [36], [36]]', language: 'javascript' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 2 }], 3).done;
+			const speedup = speedups(ms).get(ms[1]!)!;
+			attempts.push(`${speedup.toFixed(2)}x`);
+			if (speedup >= 1.4) {
+				return;
+			}
+		}
+		assert.fail(`2 threads never reached 1.4x serial: ${attempts.join(', ')}`);
 	});
 
 	it('a cancelled comparison stops at once and leaves no process', async () => {
