@@ -12,11 +12,11 @@ if sys.version_info < (3, 9):
     sys.stderr.write("POOLSCOPE_PYTHON_TOO_OLD %d.%d\n" % sys.version_info[:2])
     sys.exit(3)
 
+import collections
 import concurrent.futures as cf
 import importlib
 import json
 import os
-import queue
 import re
 import signal
 import threading
@@ -174,6 +174,7 @@ class Run:
         self.mode = req.get("mode") or "submit"
         self.timeout_ms = req.get("timeoutMs") or 0
         self.t0 = pw.now_ms()
+        self.cpu_t0 = time.process_time()  # the interpreter's start and imports are not the run's
         self.lock = threading.RLock()
         self.futures = []
         self.tasks = {}  # task_id -> dict(state, start, worker, ...)
@@ -468,9 +469,9 @@ class Run:
             self.run_map(items)
         else:
             # Done callbacks run on the executor's own thread (the one that feeds the call
-            # queue): they only hand the future over to our results thread. Thread-pool tasks
-            # report themselves (thread_task).
-            done_items = queue.SimpleQueue()
+            # queue): they only append the future to a deque that our results thread drains
+            # every few ms. Thread-pool tasks report themselves (thread_task).
+            done_items = collections.deque()
             if self.pool == "process":
                 threading.Thread(target=self.handle_done, args=(done_items,), name="poolscope-results", daemon=True).start()
             for task_id, args in enumerate(items):
@@ -490,7 +491,8 @@ class Run:
                 if self.pool == "process" and task_id < self.workers_n:
                     self.remember_processes()  # the monitor keeps this up to date afterwards
                 if self.pool == "process":
-                    f.add_done_callback(lambda fut, i=task_id, q=done_items: q.put((i, fut)))
+                    f.poolscope_task_id = task_id
+                    f.add_done_callback(done_items.append)
         while not self.done_event.wait(0.1):
             # Threads cannot be stopped: after a grace, the run ends without them and the
             # runner's exit ends them.
@@ -548,13 +550,17 @@ class Run:
 
     # ---- results ----
     def handle_done(self, done_items):
+        """Drains finished futures in batches: a blocking get woke this thread once per result,
+        and each wake took the GIL from the executor's own thread, the one a bare executor's
+        speed depends on (process pool vs bare executor: 0.78 -> 0.83-0.90)."""
         while not self.done_event.is_set():
             try:
-                task_id, fut = done_items.get(timeout=0.1)
-            except queue.Empty:
+                fut = done_items.popleft()
+            except IndexError:
+                time.sleep(0.005)
                 continue
             try:
-                self.future_done(task_id, fut)
+                self.future_done(fut.poolscope_task_id, fut)
             except Exception:  # noqa: BLE001 - one bad result must not stop the others
                 traceback.print_exc()
 
@@ -908,7 +914,7 @@ class Run:
             cpus = sum(t.get("cpu", 0) for t in self.tasks.values())
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
-            busy = (time.process_time() * 1000.0) / wall if wall > 0 else 0
+            busy = ((time.process_time() - self.cpu_t0) * 1000.0) / wall if wall > 0 else 0
             if walls > 0 and busy > 0.6:
                 fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
             elif walls > 0:
