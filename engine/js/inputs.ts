@@ -47,6 +47,10 @@ export function evaluateInputs(expr: string, timeoutMs = 10_000): Promise<Inputs
 	if (!trimmed) {
 		return Promise.resolve({ ok: false, error: { kind: 'load', name: 'InputsError', message: 'the inputs expression is empty' } });
 	}
+	const literal = literalInputs(trimmed);
+	if (literal) {
+		return Promise.resolve(literal);
+	}
 	return new Promise((resolve) => {
 		const worker = new Worker(EVALUATOR, { eval: true, workerData: { expr: trimmed, max: MAX_INPUTS }, stdout: true, stderr: true });
 		const fail = (name: string, message: string) => resolve({ ok: false, error: { kind: 'load', name, message: `inputs ${JSON.stringify(preview(trimmed))}: ${message}` } });
@@ -73,3 +77,30 @@ export function evaluateInputs(expr: string, timeoutMs = 10_000): Promise<Inputs
 function preview(s: string): string {
 	return s.length > 80 ? `${s.slice(0, 79)}…` : s;
 }
+
+/**
+ * A plain literal such as `[[38], [38]]` or `[1_000_000, 2]` (the samples' own inputs) is data,
+ * not code: read as JSON here instead of booting a thread to evaluate it (~50 ms, during which
+ * it competes with the pool's own start). Anything else returns undefined and is evaluated.
+ */
+export function literalInputs(expr: string): InputsResult | undefined {
+	if (!expr.startsWith('[') || !/^[\[\]\d\s,.eE+\-_"a-z]*$/.test(expr)) {
+		return undefined;
+	}
+	// Numeric separators, only where no string could hold an underscore of its own.
+	const json = expr.includes('"') ? expr : expr.replace(/(\d)_(?=\d)/g, '$1');
+	let value: unknown;
+	try {
+		value = JSON.parse(json);
+	} catch {
+		return undefined; // e.g. a trailing comma: JavaScript, not JSON
+	}
+	if (!Array.isArray(value)) {
+		return undefined;
+	}
+	if (value.length > MAX_INPUTS) {
+		return { ok: false, error: { kind: 'load', name: 'RangeError', message: `inputs ${JSON.stringify(preview(expr))}: more than ${MAX_INPUTS} inputs` } };
+	}
+	return { ok: true, items: value.map((item: unknown) => (Array.isArray(item) ? item : [item])) };
+}
+

@@ -13,7 +13,7 @@ import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
 import type { TaskSpec, WorkerTaskResult } from './taskMessages';
 import { ThreadPool } from './threadPool';
-import { bundleUserFunction, UserCodeError, type UserBundle } from './userModule';
+import { bundleUserFunction, newBundleTarget, UserCodeError, type UserBundle } from './userModule';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
 /** A function that kills this many workers is not retried on fresh ones. */
@@ -106,22 +106,29 @@ class JsRun implements PoolCallbacks {
 		const r = this.request;
 		let items: unknown[][] = [];
 		let loadError: ErrorInfo | undefined;
+		// Bundling, the inputs (a thread of their own unless they are a literal) and the workers'
+		// boot all at once: a forked Node process takes longer to start than the other two
+		// together, and it does not need the bundle until its first task. What the pool reports
+		// waits for run.started.
+		const target = newBundleTarget();
+		this.startPool(target.file);
+		const inputs = evaluateInputs(r.inputs);
 		try {
-			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot);
-			// The workers boot while the inputs are evaluated (in a thread of their own): a forked
-			// process takes as long as that evaluation. What they report waits for run.started.
-			this.startPool(this.bundle.file);
-			const inputs = await evaluateInputs(r.inputs);
-			if (inputs.ok) {
-				items = inputs.items;
-			} else {
-				loadError = inputs.error;
+			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot, target);
+			if (this.pool instanceof ProcessPool) {
+				this.pool.load(this.bundle.file);
 			}
 		} catch (e) {
 			if (!(e instanceof UserCodeError)) {
 				throw e;
 			}
 			loadError = e.info;
+		}
+		const evaluated = await inputs;
+		if (evaluated.ok) {
+			items = evaluated.items;
+		} else {
+			loadError ??= evaluated.error; // a file that does not load is said first
 		}
 		const cores = availableParallelism();
 		this.emit({
@@ -161,10 +168,11 @@ class JsRun implements PoolCallbacks {
 		this.pump();
 	}
 
+	/** A process pool gets the bundle once it is written (`load`); threads load it with their first task. */
 	private startPool(bundle: string): void {
 		const r = this.request;
 		this.pool = r.pool === 'process'
-			? new ProcessPool({ workers: this.workers, bundle, fn: r.fn, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held)
+			? new ProcessPool({ workers: this.workers, fn: r.fn, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held)
 			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held);
 	}
 

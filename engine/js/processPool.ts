@@ -11,7 +11,8 @@ const START_POLL_MS = 20;
 
 export interface ProcessPoolOptions {
 	workers: number;
-	bundle: string;
+	/** Known at the start, or given later with `load` (the workers boot while it is bundled). */
+	bundle?: string;
 	fn: string;
 	maxHeapMb?: number;
 	lowPriority?: boolean;
@@ -44,9 +45,20 @@ export class ProcessPool implements WorkerPool {
 	private loadFailed = false;
 	private poll: NodeJS.Timeout | undefined;
 
+	private bundle: string | undefined;
+
 	constructor(private readonly options: ProcessPoolOptions, private readonly cb: PoolCallbacks) {
+		this.bundle = options.bundle;
 		for (let i = 0; i < options.workers; i++) {
 			this.spawn();
+		}
+	}
+
+	/** The user's bundle is written: every worker loads it (and says "ready" once it has). */
+	public load(bundle: string): void {
+		this.bundle = bundle;
+		for (const child of this.children) {
+			this.send(child, { type: 'init', bundle, fn: this.options.fn });
 		}
 	}
 
@@ -159,7 +171,9 @@ export class ProcessPool implements WorkerPool {
 		proc.on('message', (m: ProcessToHost) => this.message(child, m));
 		proc.on('error', () => undefined); // 'exit' follows and says what happened
 		proc.on('exit', (code, signal) => this.exited(child, code, signal));
-		this.send(child, { type: 'init', bundle: this.options.bundle, fn: this.options.fn });
+		if (this.bundle !== undefined) {
+			this.send(child, { type: 'init', bundle: this.bundle, fn: this.options.fn });
+		}
 	}
 
 	private send(child: Child, m: HostToProcess): void {

@@ -36,7 +36,26 @@ function looksCommonJs(file: string, source: string): boolean {
 	return !/^\s*(import|export)\b/m.test(source) && /\b(module\.exports|exports\.\w+|require\()/.test(source);
 }
 
-export async function bundleUserFunction(file: string, fn: string, workspaceRoot?: string): Promise<UserBundle> {
+/**
+ * Where a bundle will be written, chosen before bundling so that the pool can boot meanwhile
+ * (workers are told the path up front and load it with their first task).
+ */
+export function newBundleTarget(): UserBundle {
+	const dir = mkdtempSync(join(tmpdir(), 'poolscope-js-'));
+	return { file: join(dir, 'bundle.cjs'), dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function bundleUserFunction(file: string, fn: string, workspaceRoot?: string, target: UserBundle = newBundleTarget()): Promise<UserBundle> {
+	try {
+		await writeBundle(file, fn, workspaceRoot, target.file);
+	} catch (e) {
+		target.dispose();
+		throw e;
+	}
+	return target;
+}
+
+async function writeBundle(file: string, fn: string, workspaceRoot: string | undefined, out: string): Promise<void> {
 	if (!existsSync(file)) {
 		throw new UserCodeError({ kind: 'load', name: 'FileNotFound', message: `file not found: ${file}` });
 	}
@@ -70,8 +89,6 @@ export async function bundleUserFunction(file: string, fn: string, workspaceRoot
 			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\n`
 			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
 	}
-	const dir = mkdtempSync(join(tmpdir(), 'poolscope-js-'));
-	const out = join(dir, 'bundle.cjs');
 	try {
 		await esbuild.build({
 			// A pure re-export must not share the file's name, or esbuild takes it for the file itself.
@@ -88,10 +105,8 @@ export async function bundleUserFunction(file: string, fn: string, workspaceRoot
 			absWorkingDir: dirname(file),
 		});
 	} catch (e) {
-		rmSync(dir, { recursive: true, force: true });
 		throw new UserCodeError(buildError(e, file, fn, declared));
 	}
-	return { file: out, dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function buildError(e: unknown, file: string, fn: string, declared: string[]): ErrorInfo {

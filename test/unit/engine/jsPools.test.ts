@@ -230,6 +230,19 @@ describe('JS engine: real pools', function () {
 				await noChildrenLeft();
 			}
 		});
+		it('the pool boots while the file is bundled: a file that does not load ends its workers unseen, and no process is left', async () => {
+			for (const pool of ['process', 'thread'] as const) {
+				for (const partial of [{ fn: 'ok', file: join(JS_FIXTURES, 'broken.js') }, { fn: 'sqare' }, { fn: 'f', file: join(JS_FIXTURES, 'nope.js') }]) {
+					const r = run({ ...partial, pool, inputs: '[[1], [2]]' });
+					const end = await r.done;
+					assert.equal(end.outcome, 'error');
+					assert.equal(end.error?.kind, 'load');
+					checkProtocol(r.events, pool);
+					assert.deepEqual(ofType(r.events, 'worker.started'), [], 'workers that never ran a task are not reported');
+					await noChildrenLeft();
+				}
+			}
+		});
 		it('an argument that cannot be sent to a worker fails that task, naming it', async () => {
 			const r = run({ fn: 'square', inputs: '[1, () => 2, 3]' });
 			const end = await r.done;
