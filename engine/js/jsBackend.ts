@@ -135,7 +135,7 @@ class JsRun implements PoolCallbacks {
 			type: 'run.started', runId: this.runId, t: this.t0, fn: r.fn, file: r.file, language: r.language, pool: r.pool,
 			workers: this.workers,
 			options: { workers: this.workers, timeoutMs: r.timeoutMs, maxQueue: r.maxQueue, chunksize: r.pool === 'process' ? r.chunksize : undefined, ...(r.priority === 'low' ? { priority: 'low' as const } : {}) },
-			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: r.pool === 'process' ? ['pending', 'executing'] : ['pending', 'dispatched', 'executing'],
+			inputCount: items.length, cores, runtime: `node ${process.version}`, stages: ['pending', 'dispatched', 'executing'],
 		});
 		if (this.stopping === 'cancelled') {
 			this.held.drop();
@@ -226,11 +226,7 @@ class JsRun implements PoolCallbacks {
 				}
 				task.phase = 'dispatched';
 				this.pendingCount--;
-				if (this.request.pool === 'process') {
-					this.executingCount++; // our own pool: sent means a worker runs it
-				} else {
-					this.dispatchedCount++;
-				}
+				this.dispatchedCount++;
 				specs.push({ taskId, args: task.args });
 			}
 			if (specs.length) {
@@ -257,9 +253,8 @@ class JsRun implements PoolCallbacks {
 	private emitDepths(): void {
 		const pending = this.pendingCount;
 		const executing = this.executingCount;
-		const dispatched: Record<string, number> = this.request.pool === 'process' ? {} : { dispatched: this.dispatchedCount };
 		const full = this.request.maxQueue && pending >= this.request.maxQueue && this.nextToSubmit < this.tasks.length ? ['pending'] : undefined;
-		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, ...dispatched, executing }, ...(full ? { full } : {}) });
+		this.emit({ type: 'queue.depth', runId: this.runId, t: now(), depths: { pending, dispatched: this.dispatchedCount, executing }, ...(full ? { full } : {}) });
 	}
 
 	// ---- PoolCallbacks ----
@@ -295,7 +290,7 @@ class JsRun implements PoolCallbacks {
 		if (!task || task.phase === 'ended' || task.phase === 'running') {
 			return;
 		}
-		if (task.phase === 'dispatched' && this.request.pool !== 'process') {
+		if (task.phase === 'dispatched') {
 			this.dispatchedCount--;
 			this.executingCount++;
 		}
@@ -352,8 +347,8 @@ class JsRun implements PoolCallbacks {
 		}
 		const durationMs = task.startT !== undefined ? t - task.startT : undefined;
 		if (error.name === 'Cancelled') {
-			// A thread task still waiting in piscina was dropped from its queue, not stopped.
-			const wasRunning = task.phase === 'running' || this.request.pool === 'process';
+			// A task still waiting (in piscina, or behind another in a worker process) was dropped, not stopped.
+			const wasRunning = task.phase === 'running';
 			this.end(taskId, 'cancelled');
 			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopping === 'cancelled' ? 'run cancelled' : 'cancelled', wasRunning });
 			return;
@@ -369,15 +364,23 @@ class JsRun implements PoolCallbacks {
 	}
 
 	public requeue(taskIds: number[]): void {
+		const back: number[] = [];
 		for (const id of taskIds) {
 			const task = this.tasks[id];
 			if (task && task.phase === 'dispatched') {
 				task.phase = 'pending';
 				this.unDispatch();
 				this.pendingCount++;
-				this.queue.splice(this.head, 0, id);
+				back.push(id);
 			}
 		}
+		if (this.killedWorkers >= MAX_KILLED_WORKERS) {
+			// Waiting behind the task that killed the last worker allowed: no new worker for them.
+			this.failAsKilled(back);
+			this.maybeFinish();
+			return;
+		}
+		this.queue.splice(this.head, 0, ...back);
 		this.pump();
 	}
 
@@ -398,11 +401,7 @@ class JsRun implements PoolCallbacks {
 	// ---- bookkeeping ----
 
 	private unDispatch(): void {
-		if (this.request.pool === 'process') {
-			this.executingCount--;
-		} else {
-			this.dispatchedCount--;
-		}
+		this.dispatchedCount--;
 	}
 
 	private end(taskId: number, state: 'finished' | 'failed' | 'cancelled' | 'timedOut'): void {
@@ -425,18 +424,25 @@ class JsRun implements PoolCallbacks {
 	}
 
 	private stopAfterCrashes(): void {
+		this.failAsKilled(this.queue.slice(this.head));
+		this.head = this.queue.length;
+		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: this.killedMessage() });
+		this.maybeFinish();
+	}
+
+	private killedMessage(): string {
+		return `the function killed ${this.killedWorkers} workers; Poolscope stopped starting new ones for it`;
+	}
+
+	/** Pending tasks that will never get a worker: the function kills them. */
+	private failAsKilled(ids: number[]): void {
 		const t = now();
-		const message = `the function killed ${this.killedWorkers} workers; Poolscope stopped starting new ones for it`;
-		for (let i = this.head; i < this.queue.length; i++) {
-			const id = this.queue[i]!;
+		for (const id of ids) {
 			if (this.tasks[id]!.phase === 'pending') {
 				this.end(id, 'failed');
-				this.emit({ type: 'task.failed', runId: this.runId, t, taskId: id, error: { kind: 'killedWorker', name: 'KilledWorkers', message, hint: 'Look at the first failed task: its error says how the worker died.' } });
+				this.emit({ type: 'task.failed', runId: this.runId, t, taskId: id, error: { kind: 'killedWorker', name: 'KilledWorkers', message: this.killedMessage(), hint: 'Look at the first failed task: its error says how the worker died.' } });
 			}
 		}
-		this.head = this.queue.length;
-		this.emit({ type: 'run.warning', runId: this.runId, t, message });
-		this.maybeFinish();
 	}
 
 	private cancelTask(taskId: number): CancelTaskResult {
@@ -447,10 +453,11 @@ class JsRun implements PoolCallbacks {
 		if (task.phase === 'ended') {
 			return { ok: false, reason: `task ${taskId} has already ended` };
 		}
-		if (task.phase === 'dispatched' && this.request.pool !== 'process') {
-			return { ok: false, reason: `task ${taskId} was already handed to piscina for the next free worker thread: like a future in CPython's call queue it can no longer be cancelled on its own; cancel the run to stop it` };
+		if (task.phase === 'dispatched') {
+			const where = this.request.pool === 'process' ? 'sent to a worker process, where it waits for the task before it' : 'handed to piscina for the next free worker thread';
+			return { ok: false, reason: `task ${taskId} was already ${where}: like a future in CPython's call queue it can no longer be cancelled on its own; cancel the run to stop it` };
 		}
-		if (task.phase === 'dispatched' || task.phase === 'running') {
+		if (task.phase === 'running') {
 			return { ok: false, reason: `task ${taskId} is already running on a worker; cancel the run to stop it` };
 		}
 		if (task.phase === 'waiting') {
@@ -505,8 +512,7 @@ class JsRun implements PoolCallbacks {
 		for (let id = 0; id < this.tasks.length; id++) {
 			const task = this.tasks[id]!;
 			if (task.phase !== 'ended') {
-				// Our process pool runs what it was sent; a thread task handed to piscina may still wait.
-				const wasRunning = task.phase === 'running' || (task.phase === 'dispatched' && this.request.pool === 'process');
+				const wasRunning = task.phase === 'running';
 				if (task.phase === 'waiting') {
 					this.counts.submitted++;
 					this.emit({ type: 'task.submitted', runId: this.runId, t, taskId: id, input: preview(argsPreview(task.args)) });

@@ -8,6 +8,11 @@ import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
 /** How often the host looks at what the workers run: live enough for a panel at 30 frames a second. */
 const START_POLL_MS = 20;
+/**
+ * Batches a worker holds at once: the one it runs and the next, which it starts the moment the
+ * first ends instead of idling through a round trip to the host (like piscina's queue for threads).
+ */
+const BATCHES_PER_WORKER = 2;
 
 export interface ProcessPoolOptions {
 	workers: number;
@@ -26,6 +31,8 @@ interface Child {
 	ready: boolean;
 	/** Tasks handed to it and not yet ended, in order: the first one is running. */
 	assigned: number[];
+	/** Sizes of the batches in `assigned`, in order (what is left of the first). */
+	batches: number[];
 	/** When the first of `assigned` started (see `readStarts`). */
 	headSince: number;
 	/** Its task.started is out. */
@@ -68,15 +75,20 @@ export class ProcessPool implements WorkerPool {
 		}
 		let n = 0;
 		for (const c of this.children) {
-			if (c.ready && !c.exited && c.assigned.length === 0) {
-				n++;
+			if (c.ready && !c.exited) {
+				n += Math.max(0, BATCHES_PER_WORKER - c.batches.length);
 			}
 		}
 		return n;
 	}
 
 	public dispatch(tasks: TaskSpec[]): void {
-		const child = [...this.children].find((c) => c.ready && !c.exited && c.assigned.length === 0);
+		let child: Child | undefined;
+		for (const c of this.children) {
+			if (c.ready && !c.exited && c.batches.length < BATCHES_PER_WORKER && (!child || c.batches.length < child.batches.length)) {
+				child = c; // the least busy: an idle worker before a second batch for a busy one
+			}
+		}
 		if (!child) {
 			this.cb.requeue(tasks.map((t) => t.taskId));
 			return;
@@ -86,6 +98,7 @@ export class ProcessPool implements WorkerPool {
 			child.headAnnounced = false;
 		}
 		child.assigned.push(...tasks.map((t) => t.taskId));
+		child.batches.push(tasks.length);
 		this.send(child, { type: 'run', tasks });
 		this.poll ??= setInterval(() => this.readStarts(), START_POLL_MS).unref();
 	}
@@ -157,7 +170,7 @@ export class ProcessPool implements WorkerPool {
 		if (this.options.lowPriority && proc.pid !== undefined) {
 			lowerProcess(proc.pid);
 		}
-		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], headSince: 0, headAnnounced: false, exited: false };
+		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], batches: [], headSince: 0, headAnnounced: false, exited: false };
 		this.children.add(child);
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
 		for (const stream of ['stdout', 'stderr'] as const) {
@@ -210,8 +223,9 @@ export class ProcessPool implements WorkerPool {
 				child.headSince = m.result.endT;
 				child.headAnnounced = false;
 				this.cb.taskResult(m.result, child.identity);
-				if (child.assigned.length === 0) {
-					this.cb.idle();
+				if (child.batches.length && --child.batches[0]! <= 0) {
+					child.batches.shift();
+					this.cb.idle(); // room for another batch
 				}
 				break;
 		}
@@ -235,6 +249,7 @@ export class ProcessPool implements WorkerPool {
 			this.cb.requeue(notStarted);
 		}
 		child.assigned = [];
+		child.batches = [];
 		if (!this.closing && !this.loadFailed) {
 			this.spawn(); // keep the pool at its size
 		}

@@ -13,7 +13,7 @@ const STAGE_LABELS: Record<string, string> = {
 const STAGE_HELP: Record<string, string> = {
 	pending: 'Submitted and waiting for a worker. A pending future can still be cancelled.',
 	callQueue: 'ProcessPoolExecutor moved it to the call queue (max_workers + 1 slots): its future is RUNNING, no longer cancellable, but no worker executes it yet.',
-	dispatched: 'Handed to piscina, next for a busy worker thread (one per worker): like CPython\'s call queue, no longer cancellable on its own.',
+	dispatched: 'Handed to a busy worker, next in line for it (piscina\'s queue for threads, the worker process itself for processes): like CPython\'s call queue, no longer cancellable on its own.',
 	executing: 'A worker is running the function.',
 	resultQueue: 'The worker is done; the result is on its way back through the result queue.',
 };
