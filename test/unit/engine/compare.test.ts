@@ -29,13 +29,16 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		await needTwoCores(this);
 		// A shared VM steals CPU now and then: the shape must show in one of three attempts
 		// (each the median of three runs per configuration), and every attempt is reported.
+		// Configurations run one after another, so the machine's drift between them (seen: 10-25%
+		// on a VM whose second core came and went) sets the margins: threads within 1.35x of
+		// serial, processes 1.4x or better and 1.25x ahead of threads.
 		const attempts: string[] = [];
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(12_000_000,)] * 4', language: 'python' }, compareConfigs(2), 3).done;
 			const s = speedups(ms);
 			const by = (pool: string) => s.get(ms.find((m) => m.config.pool === pool)!)!;
 			attempts.push(`threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x`);
-			if (by('thread') <= 1.15 && by('process') >= 1.5) {
+			if (by('thread') <= 1.35 && by('process') >= 1.4 && by('process') / by('thread') >= 1.25) {
 				assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
 				return;
 			}
