@@ -13,6 +13,13 @@ const START_POLL_MS = 20;
  * first ends instead of idling through a round trip to the host (like piscina's queue for threads).
  */
 const BATCHES_PER_WORKER = 2;
+/**
+ * While tasks take under SHORT_TASK_MS, a worker holds more: the round trip then costs more than
+ * the task (an IPC write wakes a sleeping process: ~40 us on a small VM), and a task held behind
+ * a short one waits little. Longer tasks keep 2, so few wait behind a straggler.
+ */
+const BATCHES_PER_WORKER_SHORT = 4;
+const SHORT_TASK_MS = 1;
 
 export interface ProcessPoolOptions {
 	workers: number;
@@ -53,6 +60,8 @@ export class ProcessPool implements WorkerPool {
 	private poll: NodeJS.Timeout | undefined;
 
 	private bundle: string | undefined;
+	/** Recent task duration (moving average; unknown until the first ends). */
+	private recentMs = Infinity;
 
 	constructor(private readonly options: ProcessPoolOptions, private readonly cb: PoolCallbacks) {
 		this.bundle = options.bundle;
@@ -74,18 +83,24 @@ export class ProcessPool implements WorkerPool {
 			return 0;
 		}
 		let n = 0;
+		const depth = this.depth();
 		for (const c of this.children) {
 			if (c.ready && !c.exited) {
-				n += Math.max(0, BATCHES_PER_WORKER - c.batches.length);
+				n += Math.max(0, depth - c.batches.length);
 			}
 		}
 		return n;
 	}
 
+	private depth(): number {
+		return this.recentMs < SHORT_TASK_MS ? BATCHES_PER_WORKER_SHORT : BATCHES_PER_WORKER;
+	}
+
 	public dispatch(tasks: TaskSpec[]): void {
 		let child: Child | undefined;
+		const depth = this.depth();
 		for (const c of this.children) {
-			if (c.ready && !c.exited && c.batches.length < BATCHES_PER_WORKER && (!child || c.batches.length < child.batches.length)) {
+			if (c.ready && !c.exited && c.batches.length < depth && (!child || c.batches.length < child.batches.length)) {
 				child = c; // the least busy: an idle worker before a second batch for a busy one
 			}
 		}
@@ -222,6 +237,10 @@ export class ProcessPool implements WorkerPool {
 				// A worker runs its tasks in order: the next one started as this one ended.
 				child.headSince = m.result.endT;
 				child.headAnnounced = false;
+				{
+					const ms = Math.max(0, m.result.endT - m.result.startT);
+					this.recentMs = this.recentMs === Infinity ? ms : 0.8 * this.recentMs + 0.2 * ms;
+				}
 				this.cb.taskResult(m.result, child.identity);
 				if (child.batches.length && --child.batches[0]! <= 0) {
 					child.batches.shift();

@@ -34,9 +34,9 @@ function checkProtocol(events: PoolEvent[], pool: string): void {
 	const lastDepths = depths[depths.length - 1]?.depths;
 	assert.deepEqual(lastDepths, { pending: 0, dispatched: 0, executing: 0 }, 'the queues are empty at the end');
 	// At most two per worker (one waiting, one whose start is still on its way); a process worker
-	// holds two batches of `chunksize` tasks.
+	// holds up to four batches of `chunksize` tasks (four while its tasks take under 1 ms).
 	const run = started[0]!;
-	const perWorker = 2 * (pool === 'process' ? run.options.chunksize ?? 1 : 1);
+	const perWorker = pool === 'process' ? 4 * (run.options.chunksize ?? 1) : 2;
 	assert.ok(depths.every((d) => (d.depths.dispatched ?? 0) <= perWorker * run.workers), JSON.stringify(depths.map((d) => d.depths)));
 	const end = ofType(events, 'run.finished')[0]!;
 	const c = end.counts;
@@ -348,6 +348,18 @@ describe('JS engine: real pools', function () {
 			assert.equal(end.counts.finished, 20);
 			assert.equal(ofType(r.events, 'task.started').length, 20);
 			checkProtocol(r.events, 'process');
+		});
+
+		it('process pool: a worker holds more tasks ahead while they are tiny, one ahead while they take longer', async () => {
+			const maxDispatched = (events: PoolEvent[]) => Math.max(0, ...ofType(events, 'queue.depth').map((d) => d.depths.dispatched ?? 0));
+			const tiny = run({ fn: 'square', inputs: '20000', pool: 'process', workers: 2 });
+			await tiny.done;
+			checkProtocol(tiny.events, 'process');
+			assert.ok(maxDispatched(tiny.events) > 4, `tiny tasks: at most ${maxDispatched(tiny.events)} dispatched`);
+			const slow = run({ fn: 'spin', inputs: '[20, 20, 20, 20, 20, 20, 20, 20, 20, 20]', pool: 'process', workers: 2 });
+			await slow.done;
+			checkProtocol(slow.events, 'process');
+			assert.ok(maxDispatched(slow.events) <= 4, `20 ms tasks: ${maxDispatched(slow.events)} dispatched (one waiting per worker, one start not yet seen)`);
 		});
 
 		it('warns when workers exceed 4 per core', async () => {
