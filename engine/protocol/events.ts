@@ -121,6 +121,8 @@ export interface RunStartedEvent extends EventBase {
 	defaultStartMethod?: PythonStartMethod;
 	/** Python: whether the GIL is enabled in this interpreter. */
 	gil?: boolean;
+	/** Python: the interpreter binary that ran (`sys.executable`), a launcher script resolved. */
+	executable?: string;
 	/** Names of the queue stages in pipeline order, e.g. ['pending','executing'] or
 	 * ['pending','callQueue','executing','resultQueue'] for Python process pools. */
 	stages: string[];

@@ -35,18 +35,36 @@ export function findPython(explicit?: string): InterpreterResult {
 }
 
 const resolved = new Map<string, Promise<string>>();
+/** What runs started through a launcher said they ran on (`sys.executable`), per script and folder. */
+const learned = new Map<string, string>();
+
+const keyOf = (path: string, cwd?: string) => `${path}\0${cwd ?? ''}`;
 
 /**
- * The interpreter a launcher script picks (a pyenv shim is a bash script that runs `pyenv exec`:
- * ~60 ms before Python even starts, on every run). Asked once per script and folder (a shim picks
- * by the folder's .python-version), then runs go to it directly. A real binary, or a script that
- * does not answer, is used as it is.
+ * What to start for a run: the interpreter a launcher script (a pyenv shim: a bash script that
+ * runs `pyenv exec`, 60-300 ms before Python even starts) chose last time in this folder, else
+ * `path` itself. The first run goes through the launcher and says what it ran on
+ * (`learnInterpreter`), so no separate Python start is spent asking.
+ */
+export function interpreterToStart(path: string, cwd?: string): string {
+	return learned.get(keyOf(path, cwd)) ?? path;
+}
+
+export function learnInterpreter(path: string, cwd: string | undefined, exe: string): void {
+	if (exe && exe !== path && isScript(path) && executable(exe)) {
+		learned.set(keyOf(path, cwd), exe);
+	}
+}
+
+/**
+ * The interpreter a launcher script picks, asked directly (the bench starts a bare executor on the
+ * same binary as Poolscope's runs). A real binary, or a script that does not answer, is used as it is.
  */
 export function realInterpreter(path: string, cwd?: string): Promise<string> {
 	if (!isScript(path)) {
 		return Promise.resolve(path);
 	}
-	const key = `${path}\0${cwd ?? ''}`;
+	const key = keyOf(path, cwd);
 	let real = resolved.get(key);
 	if (!real) {
 		real = new Promise((resolve) => {

@@ -12,7 +12,7 @@ import { pythonRunnerFile } from '../paths';
 import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent } from '../protocol/events';
 import { applyEvents, createRunModel, isTerminal, type RunModel } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
-import { findPython, realInterpreter } from './interpreter';
+import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
@@ -34,6 +34,7 @@ class PythonRun {
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	private exited = false;
 	private cancelRequested = false;
+	private pythonPath = '';
 	private cpu: CpuSampler | undefined;
 	/** What the host saw, so a runner that dies mid-run still gets every task an ending. */
 	private readonly model: RunModel;
@@ -57,7 +58,7 @@ class PythonRun {
 			this.fail({ kind: 'load', name: 'PythonNotFound', message: python.message, hint: python.hint });
 			return;
 		}
-		void realInterpreter(python.path, this.request.workspaceRoot).then((exe) => this.spawnRunner(python, exe));
+		this.spawnRunner(python, interpreterToStart(python.path, this.request.workspaceRoot));
 	}
 
 	/** `python.path` is what the user chose (messages name it); `exe` is what runs. */
@@ -65,6 +66,7 @@ class PythonRun {
 		if (this.finished) {
 			return;
 		}
+		this.pythonPath = python.path;
 		const proc = spawn(exe, ['-u', pythonRunnerFile()], {
 			stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
 			detached: true,
@@ -131,6 +133,9 @@ class PythonRun {
 			for (const e of batch) {
 				if (e.type === 'run.started') {
 					this.started = true;
+					if (e.executable) {
+						learnInterpreter(this.pythonPath, this.request.workspaceRoot, e.executable);
+					}
 					// The machine's CPU during the run, sampled here so the runner stays small.
 					if (this.request.cpuSampleMs !== 0) {
 						this.cpu = new CpuSampler(this.request.cpuSampleMs ?? 250, (s) => {

@@ -215,7 +215,7 @@ describe('Python backend: real pools', function () {
 			await r.done;
 			assert.equal(ofType(r.events, 'task.failed')[0]?.error.kind, 'systemExit');
 		});
-		it('a launcher script (like a pyenv shim) is asked once for its interpreter; runs then start it directly', async () => {
+		it('a launcher script (like a pyenv shim) starts the first run; later runs start the interpreter it chose directly', async () => {
 			const dir = mkdtempSync(join(tmpdir(), 'poolscope-shim-'));
 			try {
 				const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
@@ -223,12 +223,13 @@ describe('Python backend: real pools', function () {
 				const shim = join(dir, 'python3');
 				writeFileSync(shim, `#!/bin/sh\necho call >> '${counter}'\nexec '${real}' "$@"\n`);
 				chmodSync(shim, 0o755);
-				for (const pool of ['thread', 'process'] as const) {
+				for (const pool of ['thread', 'process', 'thread'] as const) {
 					const r = pyRun({ fn: 'square', inputs: 'range(3)', pool, pythonPath: shim });
 					const end = await r.done;
 					assert.equal(end.counts.finished, 3, JSON.stringify(end.error));
+					assert.equal(ofType(r.events, 'run.started')[0]!.executable, real, 'run.started names the binary that ran');
 				}
-				assert.equal(readFileSync(counter, 'utf8').trim().split('\n').length, 1, 'the shim ran once (to name its interpreter), not once per run');
+				assert.equal(readFileSync(counter, 'utf8').trim().split('\n').length, 1, 'the shim ran once (the first run), not once per run');
 			} finally {
 				rmSync(dir, { recursive: true, force: true });
 			}
