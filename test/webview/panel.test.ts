@@ -60,6 +60,7 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await text(p.page, 'stage-done'), '60');
 		assert.equal(await text(p.page, 'run-title'), 'countdown');
 		assert.match(await text(p.page, 'run-facts'), /process pool × 3 · 60 inputs · CPython 3\.11\.7 · GIL · 2 cores/);
+		assert.equal(await p.page.getAttribute('[data-testid="run-facts"]', 'title'), 'Interpreter: /usr/bin/python3', 'hovering the facts names the interpreter that ran');
 	});
 
 	it('draws the timeline: a lane per worker, a bar per task', async () => {

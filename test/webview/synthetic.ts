@@ -22,7 +22,7 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 	const events: PoolEvent[] = [];
 	const cancelled = new Set(o.cancel ?? []);
 	const file = (o.language ?? 'python') === 'python' ? '/work/samples/python/cpu_bound.py' : '/work/samples/js/cpu.js';
-	events.push({ type: 'run.started', runId, t: t0, fn: o.fn ?? 'countdown', file, language: o.language ?? 'python', pool: o.pool ?? 'process', workers: o.workers, options: { workers: o.workers }, inputCount: o.tasks, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'executing'] });
+	events.push({ type: 'run.started', runId, t: t0, fn: o.fn ?? 'countdown', file, language: o.language ?? 'python', pool: o.pool ?? 'process', workers: o.workers, options: { workers: o.workers }, inputCount: o.tasks, cores: 2, runtime: 'CPython 3.11.7', ...((o.language ?? 'python') === 'python' ? { executable: '/usr/bin/python3' } : {}), stages: ['pending', 'executing'] });
 	for (let w = 0; w < o.workers; w++) {
 		events.push({ type: 'worker.started', runId, t: t0 + 1, workerId: w, pid: 4000 + w });
 	}

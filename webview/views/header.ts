@@ -43,6 +43,7 @@ export class HeaderView {
 			`${s.cores || cores} cores`,
 		].filter(Boolean).join(' · ') : '';
 		setText(this.facts, facts);
+		this.facts.title = s?.executable ? `Interpreter: ${s.executable}` : ''; // "why that Python?" on hover
 		const elapsed = end ? end.wallMs : s ? nowT - s.t : 0;
 		const done = model.counts.finished + model.counts.failed + model.counts.cancelled + model.counts.timedOut + model.counts.rejected;
 		const tput = end ? end.throughput : elapsed > 0 ? (done / elapsed) * 1000 : 0;
