@@ -103,4 +103,3 @@ export function literalInputs(expr: string): InputsResult | undefined {
 	}
 	return { ok: true, items: value.map((item: unknown) => (Array.isArray(item) ? item : [item])) };
 }
-

@@ -23,8 +23,6 @@ const SHORT_TASK_MS = 1;
 
 export interface ProcessPoolOptions {
 	workers: number;
-	/** Known at the start, or given later with `load` (the workers boot while it is bundled). */
-	bundle?: string;
 	fn: string;
 	maxHeapMb?: number;
 	lowPriority?: boolean;
@@ -59,12 +57,12 @@ export class ProcessPool implements WorkerPool {
 	private loadFailed = false;
 	private poll: NodeJS.Timeout | undefined;
 
+	/** Given by `load` once written: the workers boot while the user's file is bundled. */
 	private bundle: string | undefined;
 	/** Recent task duration (moving average; unknown until the first ends). */
 	private recentMs = Infinity;
 
 	constructor(private readonly options: ProcessPoolOptions, private readonly cb: PoolCallbacks) {
-		this.bundle = options.bundle;
 		for (let i = 0; i < options.workers; i++) {
 			this.spawn();
 		}
@@ -94,6 +92,10 @@ export class ProcessPool implements WorkerPool {
 
 	private depth(): number {
 		return this.recentMs < SHORT_TASK_MS ? BATCHES_PER_WORKER_SHORT : BATCHES_PER_WORKER;
+	}
+
+	private noteDuration(ms: number): void {
+		this.recentMs = this.recentMs === Infinity ? ms : 0.8 * this.recentMs + 0.2 * ms;
 	}
 
 	public dispatch(tasks: TaskSpec[]): void {
@@ -237,10 +239,7 @@ export class ProcessPool implements WorkerPool {
 				// A worker runs its tasks in order: the next one started as this one ended.
 				child.headSince = m.result.endT;
 				child.headAnnounced = false;
-				{
-					const ms = Math.max(0, m.result.endT - m.result.startT);
-					this.recentMs = this.recentMs === Infinity ? ms : 0.8 * this.recentMs + 0.2 * ms;
-				}
+				this.noteDuration(Math.max(0, m.result.endT - m.result.startT));
 				this.cb.taskResult(m.result, child.identity);
 				if (child.batches.length && --child.batches[0]! <= 0) {
 					child.batches.shift();

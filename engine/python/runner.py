@@ -552,7 +552,7 @@ class Run:
     def handle_done(self, done_items):
         """Drains finished futures in batches: a blocking get woke this thread once per result,
         and each wake took the GIL from the executor's own thread, the one a bare executor's
-        speed depends on (process pool vs bare executor: 0.78 -> 0.83-0.90)."""
+        speed depends on."""
         while not self.done_event.is_set():
             try:
                 fut = done_items.popleft()
