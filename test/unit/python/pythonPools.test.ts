@@ -2,9 +2,10 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { niceOf, processesWithEnv, waitFor } from '../../harness/processes';
@@ -65,6 +66,20 @@ describe('Python backend: real pools', function () {
 			assert.ok(ofType(r.events, 'task.finished').every((e) => typeof e.cpuMs === 'number' && e.durationMs >= 0));
 		});
 	}
+
+	it('the runner\'s own bytecode is cached next to it; the user\'s folder gets no __pycache__', async () => {
+		const user = mkdtempSync(join(tmpdir(), 'poolscope-pyc-'));
+		try {
+			writeFileSync(join(user, 'mod.py'), 'def f(x):\n    return x\n');
+			const r = pyRun({ file: join(user, 'mod.py'), fn: 'f', inputs: 'range(2)', pool: 'thread' });
+			assert.equal((await r.done).counts.finished, 2);
+			const cache = join(dirname(pythonRunnerFile()), '__pycache__');
+			assert.ok(readdirSync(cache).some((f) => /^poolscope_runner\.cpython-\d+\.pyc$/.test(f)), `no runner bytecode in ${cache}`);
+			assert.ok(!existsSync(join(user, '__pycache__')), 'a run wrote bytecode into the user\'s folder');
+		} finally {
+			rmSync(user, { recursive: true, force: true });
+		}
+	});
 
 	it('thread pool: a long task is seen running before it ends, at its own start time; short ones start with their end', async () => {
 		const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.6), (1, 0.0), (2, 0.0)]', pool: 'thread', workers: 2 });
@@ -249,7 +264,8 @@ describe('Python backend: real pools', function () {
 			}
 			for (const v of old) {
 				const e = await loadError({ fn: 'square', inputs: '1', pythonPath: pyenv(v) });
-				const shown = v.startsWith('2.') ? 'older than 3.9' : v.split('.').slice(0, 2).join('.');
+				// Python 2 too is named by its version: the entry script (runner.py) parses there.
+				const shown = v.split('.').slice(0, 2).join('.');
 				assert.equal(e.message, `${pyenv(v)} is Python ${shown}; Poolscope needs Python 3.9 or newer`);
 				assert.equal(e.name, 'PythonTooOld');
 			}

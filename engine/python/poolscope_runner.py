@@ -1,0 +1,973 @@
+"""Poolscope's Python runner (started as runner.py, which checks the version and imports this
+module): runs one function on a real concurrent.futures pool and reports every step as
+Poolscope protocol events (JSON lines on file descriptor 3, never the user's stdout).
+Standard library only; Python 3.9+.
+
+The host writes the request as one JSON line on stdin, then commands (one JSON object a line):
+{"cmd": "cancelTask", "taskId": N}, {"cmd": "cancel"}, {"cmd": "stacks"}. End of stdin means
+the host is gone: the runner ends its workers and exits (no orphans).
+"""
+import sys
+import collections
+import concurrent.futures as cf
+import importlib
+import json
+import os
+import re
+import signal
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import poolscope_worker as pw  # noqa: E402
+
+# multiprocessing, tempfile and inspect are imported where needed: a thread-pool run starts
+# ~15 ms sooner without them.
+
+
+def is_broken_pool(exc):
+    process = sys.modules.get("concurrent.futures.process")
+    return process is not None and isinstance(exc, process.BrokenProcessPool)
+
+RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+FRAME_RE = re.compile(r'File "(.+?)", line (\d+), in (.+)')
+PICKLE_HINT = (
+    "A process pool sends the function and every argument and result to another process with pickle. "
+    "Use a module-level function and plain data (no lambdas, nested functions, locks, open files or sockets), "
+    "or run it on the thread pool, which needs no pickling."
+)
+
+
+class Emitter:
+    """Batches events onto fd 3 every 50 ms (or at 2000 events) from any thread."""
+
+    def __init__(self, run_id, fd):
+        self.run_id = run_id
+        self.out = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8")
+        self.lock = threading.Lock()
+        self.buf = []
+        self.closed = False
+        t = threading.Thread(target=self._loop, name="poolscope-emitter", daemon=True)
+        t.start()
+
+    def emit(self, type_, t=None, **fields):
+        fields["type"] = type_
+        fields["runId"] = self.run_id
+        fields["t"] = pw.now_ms() if t is None else t
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.append(fields)
+            big = len(self.buf) >= 2000
+        if big:
+            self.flush()
+
+    def compact(self, *record):
+        """The per-task events as short lists (code, t, taskId, ...): with 100k tasks, building
+        and encoding a dict with repeated keys per event is most of the runner's cost. The
+        host (pythonBackend.ts, expandCompact) turns them back into protocol events."""
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.append(record)
+            big = len(self.buf) >= 2000
+        if big:
+            self.flush()
+
+    def reply(self, obj):
+        self.flush()
+        with self.lock:
+            self.out.write(json.dumps({"reply": obj}) + "\n")
+            self.out.flush()
+
+    def flush(self):
+        with self.lock:
+            if not self.buf:
+                return
+            batch, self.buf = self.buf, []
+            self.out.write(json.dumps({"events": batch}, default=str) + "\n")
+            self.out.flush()
+
+    def close(self):
+        self.flush()
+        with self.lock:
+            self.closed = True
+
+    def _loop(self):
+        while not self.closed:
+            time.sleep(0.05)
+            try:
+                self.flush()
+            except Exception:
+                return
+
+
+def frames_of(text, user_dir):
+    frames = []
+    for m in FRAME_RE.finditer(text):
+        path = m.group(1)
+        user = (
+            path.startswith(user_dir)
+            and not path.startswith(RUNNER_DIR)
+            and "site-packages" not in path
+        )
+        frames.append({"file": path, "line": int(m.group(2)), "function": m.group(3).strip(), "user": user})
+    return frames
+
+
+def strip_runner_frames(text):
+    """Drops the runner's own frames from a traceback: the user should see their code."""
+    out = []
+    skip = False
+    for line in text.splitlines():
+        m = FRAME_RE.search(line)
+        if m:
+            skip = m.group(1).startswith(RUNNER_DIR) or "/concurrent/futures/" in m.group(1)
+            if skip:
+                continue
+        elif skip and line.startswith("    "):
+            continue  # the skipped frame's source line and its ^^^ markers
+        else:
+            skip = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def error_info(exc, user_dir, kind=None):
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = strip_runner_frames(text)
+    name = type(exc).__name__
+    message = str(exc)
+    hint = None
+    if kind is None:
+        kind = "exception"
+        if is_broken_pool(exc):
+            kind = "brokenPool"
+        elif isinstance(exc, SystemExit):
+            kind = "systemExit"
+            message = "the task called sys.exit(%s)" % (exc.code,)
+            hint = "sys.exit() raises SystemExit; in a pool it ends the task, not the program. Return or raise instead."
+        elif isinstance(exc, pw.ResultNotPicklable):
+            kind = "pickling"
+            hint = PICKLE_HINT
+        elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
+            kind = "pickling"
+            hint = PICKLE_HINT
+    info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
+    if hint:
+        info["hint"] = hint
+    return info
+
+
+class Run:
+    def __init__(self, req, emitter):
+        self.req = req
+        self.em = emitter
+        self.file = os.path.abspath(req["file"])
+        self.user_dir = os.path.dirname(self.file)
+        self.pool = req["pool"]
+        self.mode = req.get("mode") or "submit"
+        self.timeout_ms = req.get("timeoutMs") or 0
+        self.t0 = pw.now_ms()
+        self.cpu_t0 = time.process_time()  # the interpreter's start and imports are not the run's
+        self.lock = threading.RLock()
+        self.futures = []
+        self.tasks = {}  # task_id -> dict(state, start, worker, ...)
+        self.depth = {"pending": 0, "callQueue": 0, "running": 0}
+        self.running = set()
+        self.counts = {"submitted": 0, "finished": 0, "failed": 0, "cancelled": 0, "timedOut": 0, "rejected": 0}
+        self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
+        self.executor = None
+        self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
+        self.cancelling = False
+        self.broken = None
+        self.done_event = threading.Event()
+        self.ended = 0
+        self.total = 0
+        self.stack_dir = None
+        self.notices = None
+        self.slots = None
+        self.slot_seen = []
+        self.now_running = {}  # thread ident -> (task_id, start): thread pools
+
+    # ---- events ----
+    def worker_for(self, key, pid=None, thread_id=None):
+        w = self.workers.get(key)  # known workers without the lock: this runs once per task
+        if w is not None:
+            return w
+        with self.lock:
+            w = self.workers.get(key)
+            if w is None:
+                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False}
+                self.workers[key] = w
+                fields = {"workerId": w["workerId"]}
+                if pid is not None:
+                    fields["pid"] = pid
+                if thread_id is not None:
+                    fields["threadId"] = thread_id
+                self.em.emit("worker.started", t=w["startedAt"], **fields)
+            return w
+
+    def move(self, task_id, task, state):
+        """Every state change goes through here, so depths and the running set stay exact
+        without the monitor walking every task (100k of them) 50 times a second."""
+        old = task["state"]
+        if old in self.depth:
+            self.depth[old] -= 1
+        if state in self.depth:
+            self.depth[state] += 1
+        if old == "running":
+            self.running.discard(task_id)
+        if state == "running":
+            self.running.add(task_id)
+        task["state"] = state
+
+    def task_started(self, task_id, worker, t):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["state"] in ("running", "ended"):
+                return
+            self.move(task_id, task, "running")
+            task["start"] = t
+            task["worker"] = worker["workerId"]
+            # Under the lock: a thread that ends the task now must not get its "f" out first.
+            self.em.compact("b", t, task_id, worker["workerId"])
+
+    def end_task(self, task_id, state):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["state"] == "ended":
+                return False
+            self.move(task_id, task, "ended")
+            self.counts[state] += 1
+            self.ended += 1
+            if self.ended >= self.total:
+                self.done_event.set()
+            return True
+
+    # ---- the thread-pool wrapper (runs in worker threads) ----
+    def thread_task(self, task_id, args):
+        """Runs one call and reports it from the worker thread itself: no done callback and no
+        hand-over to another thread per task (each cost a GIL switch). What runs now is in
+        `now_running`, which the monitor reads to announce tasks that take longer than a poll;
+        a shorter one is announced with its end ("F": started and finished in one record)."""
+        ident = threading.get_ident()
+        worker = self.workers.get(ident) or self.worker_for(ident, thread_id=threading.get_native_id())
+        start = pw.now_ms()
+        self.now_running[ident] = (task_id, start)
+        streams = self.streams
+        streams[0].bind(task_id)
+        streams[1].bind(task_id)
+        cpu0 = time.thread_time()
+        try:
+            value = self.fn(*args)
+        except BaseException as e:
+            cpu = (time.thread_time() - cpu0) * 1000.0
+            end = pw.now_ms()
+            self.thread_ended(ident, streams)
+            self.thread_failed(task_id, worker, start, end, cpu, e)
+            raise
+        cpu = (time.thread_time() - cpu0) * 1000.0
+        end = pw.now_ms()
+        self.thread_ended(ident, streams)
+        self.thread_finished(task_id, worker, start, end, cpu, value)
+
+    def thread_ended(self, ident, streams):
+        streams[0].unbind()
+        streams[1].unbind()
+        self.now_running.pop(ident, None)
+
+    def thread_finished(self, task_id, worker, start, end, cpu, value):
+        text = pw.preview(value)
+        with self.lock:
+            task = self.tasks[task_id]
+            state = task["state"]
+            if state == "ended":
+                return  # timed out meanwhile: already reported
+            announced = state == "running"
+            self.move(task_id, task, "ended")
+            self.counts["finished"] += 1
+            self.ended += 1
+            task["wall"] = end - start
+            task["cpu"] = cpu
+            worker["tasks"] += 1
+            worker["busyMs"] += end - start
+            if self.ended >= self.total:
+                self.done_event.set()
+        if announced:
+            self.em.compact("f", end, task_id, worker["workerId"], end - start, cpu, text)
+        else:
+            self.em.compact("F", start, task_id, worker["workerId"], end, cpu, text)
+
+    def thread_failed(self, task_id, worker, start, end, cpu, exc):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task["state"] == "ended":
+                return
+            if task["state"] != "running":
+                self.task_started(task_id, worker, start)
+            worker["tasks"] += 1
+            worker["busyMs"] += end - start
+            task["wall"] = end - start
+            task["cpu"] = cpu
+        self.fail(task_id, exc)
+
+    def announce_threads(self):
+        """Tasks running longer than a poll get their task.started now, at their real start."""
+        for ident, (task_id, start) in list(self.now_running.items()):
+            task = self.tasks.get(task_id)
+            if task is not None and task["state"] == "pending":
+                worker = self.workers.get(ident)
+                if worker is not None:
+                    self.task_started(task_id, worker, start)
+
+    def output_sink(self, task_id, stream, text):
+        self.em.emit("task.output", taskId=task_id, stream=stream, text=text[:65536])
+
+    # ---- setup ----
+    def load(self):
+        req = self.req
+        if not os.path.isfile(self.file):
+            raise LoadFailure({"kind": "load", "name": "FileNotFoundError", "message": "file not found: %s" % self.file})
+        sys.path.insert(0, self.user_dir)
+        module_name = os.path.splitext(os.path.basename(self.file))[0]
+        try:
+            with open(self.file, "rb") as f:
+                source = f.read()
+            compile(source, self.file, "exec")
+        except SyntaxError as e:
+            raise LoadFailure({
+                "kind": "load", "name": type(e).__name__,
+                "message": "%s:%s:%s: %s" % (e.filename or self.file, e.lineno, e.offset, e.msg),
+                "stack": "".join(traceback.format_exception_only(type(e), e)),
+                "frames": [{"file": e.filename or self.file, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
+            })
+        try:
+            module = importlib.import_module(module_name)
+            if os.path.abspath(getattr(module, "__file__", "") or "") != self.file:
+                raise LoadFailure({
+                    "kind": "load", "name": "ImportError",
+                    "message": "importing %s found another module named %r (%s)" % (self.file, module_name, getattr(module, "__file__", "built-in")),
+                    "hint": "Rename the file: its name shadows an installed or standard module.",
+                })
+        except LoadFailure:
+            raise
+        except BaseException as e:  # noqa: B036 - user code may raise anything at import
+            info = error_info(e, self.user_dir, kind="load")
+            info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
+            raise LoadFailure(info)
+        fn_name = req["fn"]
+        fn = getattr(module, fn_name, None)
+        if not callable(fn):
+            import inspect
+            names = sorted(n for n, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__)
+            raise LoadFailure({
+                "kind": "load", "name": "FunctionNotFound",
+                "message": "no top-level function %r in %s" % (fn_name, self.file),
+                "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
+            })
+        if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name:
+            raise LoadFailure({
+                "kind": "pickling", "name": "PicklingError",
+                "message": "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in fn.__qualname__ else "not defined at the top level under that name (%s)" % fn.__qualname__),
+                "hint": PICKLE_HINT,
+            })
+        self.fn = fn
+        inputs = req["inputs"].strip()
+        try:
+            if re.fullmatch(r"\d+", inputs):
+                items = range(int(inputs))
+            else:
+                items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
+            items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in items]
+        except BaseException as e:  # noqa: B036
+            raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], e)})
+        return items
+
+    def default_method(self):
+        import multiprocessing
+        return multiprocessing.get_start_method(allow_none=False)
+
+    def start(self):
+        req = self.req
+        low = req.get("priority") == "low" and hasattr(os, "nice")
+        if low:
+            # The runner, its threads and the worker processes it starts (they inherit it):
+            # the editor stays responsive while a run keeps every core busy.
+            os.nice(10)
+        try:
+            items = self.load()
+            load_error = None
+        except LoadFailure as f:
+            items = []
+            load_error = f.info
+        cores = os.cpu_count() or 1
+        if self.pool == "serial":
+            workers = 1
+        elif req.get("workers"):
+            workers = int(req["workers"])
+        elif self.pool == "thread":
+            workers = min(32, cores + 4)
+        else:
+            workers = cores
+        self.workers_n = workers
+        method = None
+        if self.pool == "process":
+            method = req.get("startMethod") or self.default_method()
+        stages = ["pending", "callQueue", "executing", "resultQueue"] if self.pool == "process" else ["pending", "executing"]
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        started = {
+            "fn": req["fn"], "file": self.file, "language": "python", "pool": self.pool, "workers": workers,
+            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode, **({"priority": "low"} if low else {})},
+            "inputCount": len(items), "cores": cores,
+            "runtime": "%s %d.%d.%d%s" % ({"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name), *sys.version_info[:3], "" if gil else " (free-threaded)"),
+            "gil": gil, "stages": stages, "executable": sys.executable,
+        }
+        if method:
+            started["startMethod"] = method
+            started["defaultStartMethod"] = self.default_method()
+        self.em.emit("run.started", t=self.t0, **started)
+        if load_error:
+            self.finish("error", load_error)
+            return
+        self.total = len(items)
+        self.streams = pw.install_streams(self.output_sink)
+        if self.cancelling:
+            # Cancelled while the module loaded: no executor, every task cancelled as submitted.
+            self.submit_records(items)
+            self.finish("cancelled")
+            return
+        if self.pool == "process":
+            import multiprocessing
+            import tempfile
+            ctx = multiprocessing.get_context(method)
+            self.notices = ctx.SimpleQueue()
+            self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-")
+            # Room for replacements too; a worker beyond it falls back to queue notices.
+            self.slots = ctx.RawArray("d", 3 * 2 * workers)
+            self.slot_seen = [-1] * (2 * workers)
+            self.next_slot = ctx.Value("i", 0)
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot))
+            threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
+        else:
+            self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
+        self.submit_records(items)
+        threading.Thread(target=self.monitor, name="poolscope-monitor", daemon=True).start()
+        if self.total == 0:
+            self.finish("completed")
+            return
+        if self.cancelling:
+            # The cancel came while the executor was being made and found none: nothing ran.
+            self.finish("cancelled")
+            return
+        if self.mode == "map":
+            self.run_map(items)
+        else:
+            # Done callbacks run on the executor's own thread (the one that feeds the call
+            # queue): they only append the future to a deque that our results thread drains
+            # every few ms. Thread-pool tasks report themselves (thread_task).
+            done_items = collections.deque()
+            if self.pool == "process":
+                threading.Thread(target=self.handle_done, args=(done_items,), name="poolscope-results", daemon=True).start()
+            for task_id, args in enumerate(items):
+                if self.cancelling:
+                    # Cancelled while submitting: the rest never reach the executor.
+                    self.cancel_unsubmitted(task_id, len(items))
+                    break
+                try:
+                    if self.pool == "process":
+                        f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
+                    else:
+                        f = self.executor.submit(self.thread_task, task_id, args)
+                except RuntimeError:  # shut down by a cancel between the check and the submit
+                    self.cancel_unsubmitted(task_id, len(items))
+                    break
+                self.futures.append(f)
+                if self.pool == "process" and task_id < self.workers_n:
+                    self.remember_processes()  # the monitor keeps this up to date afterwards
+                if self.pool == "process":
+                    f.poolscope_task_id = task_id
+                    f.add_done_callback(done_items.append)
+        while not self.done_event.wait(0.1):
+            # Threads cannot be stopped: after a grace, the run ends without them and the
+            # runner's exit ends them.
+            if self.cancelling and self.pool != "process" and pw.now_ms() - self.cancel_t > 2000:
+                break
+        self.finish("cancelled" if self.cancelling else "completed")
+
+    def cancel_unsubmitted(self, first, end):
+        for task_id in range(first, end):
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
+
+    def submit_records(self, items):
+        t = pw.now_ms()
+        for task_id, args in enumerate(items):
+            self.tasks[task_id] = {"state": "new", "args": args}
+            self.move(task_id, self.tasks[task_id], "pending")
+            self.counts["submitted"] += 1
+            self.em.compact("s", t, task_id, pw.preview(args if len(args) != 1 else args[0]))  # submitted, then queued "pending"
+
+    def run_map(self, items):
+        fn = pw.run_in_process if self.pool == "process" else None
+        chunksize = int(self.req.get("chunksize") or 1)
+        try:
+            if self.pool == "process":
+                it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
+            else:
+                it = self.executor.map(self.thread_task, range(len(items)), items)
+        except RuntimeError:
+            if not self.cancelling:
+                raise
+            # Cancelled (the executor shut down) while map was still submitting.
+            self.cancel_unsubmitted(0, len(items))
+            self.done_event.set()
+            return
+        task_id = 0
+        try:
+            for result in it:
+                if self.pool == "process":
+                    self.result(task_id, result)
+                task_id += 1
+        except BaseException as e:  # noqa: B036
+            if task_id < len(items):
+                self.fail(task_id, e)
+                if self.pool != "process":
+                    # map cancelled the futures not yet started; the ones running report
+                    # themselves when they end (a thread cannot be stopped).
+                    while self.now_running and not self.cancelling:
+                        time.sleep(0.02)
+                rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
+                for later in range(task_id + 1, len(items)):
+                    if self.end_task(later, "cancelled"):
+                        self.em.emit("task.cancelled", taskId=later, reason=rest, wasRunning=False)
+        self.done_event.set()
+
+    # ---- results ----
+    def handle_done(self, done_items):
+        """Drains finished futures in batches: a blocking get woke this thread once per result,
+        and each wake took the GIL from the executor's own thread, the one a bare executor's
+        speed depends on."""
+        while not self.done_event.is_set():
+            try:
+                fut = done_items.popleft()
+            except IndexError:
+                time.sleep(0.005)
+                continue
+            try:
+                self.future_done(fut.poolscope_task_id, fut)
+            except Exception:  # noqa: BLE001 - one bad result must not stop the others
+                traceback.print_exc()
+
+    def future_done(self, task_id, fut):
+        if fut.cancelled():
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled" if self.cancelling else "cancelled by user", wasRunning=False)
+            return
+        exc = fut.exception()
+        if exc is None:
+            self.result(task_id, fut.result())
+        else:
+            self.fail(task_id, exc)
+
+    def result(self, task_id, result):
+        """A process-pool result: one lock and one record ("P") for what the monitor did not
+        announce yet (the start, the wait in the result queue) and the end."""
+        _value, text, start, end, cpu, pid = result
+        worker = self.worker_for(pid, pid=pid) if pid is not None else None
+        with self.lock:
+            task = self.tasks[task_id]
+            state = task["state"]
+            if task.get("timedOut") or state == "ended":
+                return
+            if worker is None:
+                worker = self.worker_of(task_id, None)
+            seen = (1 if state == "running" else 0) | (2 if task.get("resultQueue") else 0)
+            self.move(task_id, task, "ended")
+            self.counts["finished"] += 1
+            self.ended += 1
+            task["wall"] = end - start
+            task["cpu"] = cpu
+            if worker is not None:
+                worker["tasks"] += 1
+                worker["busyMs"] += end - start
+            if self.ended >= self.total:
+                self.done_event.set()
+            # From the worker's end to now the result travelled the result queue.
+            self.em.compact("P", start, task_id, worker["workerId"] if worker else -1, end, cpu, text, max(end, pw.now_ms()), seen)
+
+    def worker_of(self, task_id, pid):
+        with self.lock:
+            task = self.tasks[task_id]
+            if pid is not None:
+                return self.worker_for(pid, pid=pid)
+            wid = task.get("worker")
+            for w in self.workers.values():
+                if w["workerId"] == wid:
+                    return w
+        return None
+
+    def remember_processes(self):
+        procs = getattr(self.executor, "_processes", None) or {}
+        for pid, p in list(procs.items()):
+            self.processes.setdefault(pid, p)
+
+    def fail(self, task_id, exc):
+        with self.lock:
+            task = self.tasks[task_id]
+            if task.get("timedOut") or task["state"] == "ended":
+                return
+        if is_broken_pool(exc) and self.cancelling:
+            # We terminated the workers to cancel the run: that is a cancellation, not a fault.
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled: its worker process was terminated", wasRunning=task["state"] in ("running", "callQueue"))
+            return
+        info = error_info(exc, self.user_dir)
+        if is_broken_pool(exc):
+            self.broken = True
+            self.remember_processes()
+            dead = []
+            # The executor notices a death before the process is reaped: give it a moment,
+            # so the message can name the pid and how it died.
+            for _ in range(20):
+                dead = [(pid, p.exitcode) for pid, p in list(self.processes.items()) if p.exitcode not in (None, 0)]
+                if dead:
+                    break
+                time.sleep(0.05)
+            if dead:
+                info["message"] = "%s (worker %s)" % (
+                    info["message"] or "a worker process died",
+                    ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal.Signals(-code).name) if code < 0 else "exited with code %d" % code) for pid, code in dead),
+                )
+            info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
+            if task["state"] == "running" and dead:
+                info["kind"] = "workerExited"
+        worker = self.worker_of(task_id, None)
+        now = pw.now_ms()
+        duration = now - task["start"] if task.get("start") else None
+        if self.end_task(task_id, "failed"):
+            fields = {"taskId": task_id, "error": info}
+            if worker:
+                fields["workerId"] = worker["workerId"]
+            if duration is not None:
+                fields["durationMs"] = duration
+            self.em.emit("task.failed", **fields)
+
+    # ---- worker processes' notices ----
+    def drain_notices(self):
+        while not self.done_event.is_set() or not self.notices.empty():
+            try:
+                msg = self.notices.get()
+            except (EOFError, OSError):
+                return
+            kind = msg[0]
+            if kind == "worker":
+                self.worker_for(msg[1], pid=msg[1])
+            elif kind == "start":
+                _, task_id, pid, t = msg
+                self.task_started(task_id, self.worker_for(pid, pid=pid), t)
+            elif kind == "end":
+                _, task_id, pid, t = msg
+                with self.lock:
+                    task = self.tasks[task_id]
+                    queued = task["state"] == "running"
+                if queued:
+                    self.em.emit("task.queued", t=t, taskId=task_id, stage="resultQueue")
+            elif kind == "output":
+                _, task_id, stream, text = msg
+                self.output_sink(task_id, stream, text)
+            elif kind == "stop":
+                return
+
+    def poll_slots(self):
+        """What each worker process runs now, from shared memory: starts (their exact time is
+        in the slot) and tasks that left their worker but whose result has not arrived yet."""
+        slots = self.slots
+        for i in range(len(self.slot_seen)):
+            pid = int(slots[3 * i])
+            if pid <= 0:
+                continue
+            task_id = slots[3 * i + 1]
+            start = slots[3 * i + 2]
+            if task_id != slots[3 * i + 1]:
+                continue  # changed while read: next time
+            task_id = int(task_id)
+            seen = self.slot_seen[i]
+            if seen >= 0 and seen != task_id:
+                with self.lock:
+                    left = self.tasks.get(seen)
+                    waiting = left is not None and left["state"] == "running" and not left.get("resultQueue")
+                    if waiting:
+                        left["resultQueue"] = True
+                if waiting:
+                    self.em.emit("task.queued", taskId=seen, stage="resultQueue")
+            self.slot_seen[i] = task_id
+            if task_id >= 0:
+                task = self.tasks.get(task_id)
+                if task is not None and task["state"] in ("pending", "callQueue"):
+                    self.task_started(task_id, self.worker_for(pid, pid=pid), start)
+
+    # ---- the monitor: call-queue stage, depths, timeouts, worker processes ----
+    def monitor(self):
+        next_check = 0
+        last_depths = None
+        while not self.done_event.is_set():
+            time.sleep(0.02)
+            if self.executor is None:
+                continue
+            self.remember_processes()
+            if self.slots is not None:
+                self.poll_slots()
+            elif self.pool != "process":
+                self.announce_threads()
+            with self.lock:
+                if self.pool == "process":
+                    while next_check < len(self.futures):
+                        f = self.futures[next_check]
+                        task = self.tasks[next_check]
+                        if f.running() or f.done():
+                            if task["state"] == "pending":
+                                self.move(next_check, task, "callQueue")
+                                self.em.compact("q", pw.now_ms(), next_check, "callQueue")
+                            next_check += 1
+                        else:
+                            break
+                depths = {"pending": self.depth["pending"], "executing": self.depth["running"]}
+                if self.pool == "process":
+                    depths.update({"callQueue": self.depth["callQueue"], "resultQueue": 0})
+                if self.timeout_ms:
+                    now = pw.now_ms()
+                    for task_id in list(self.running):
+                        task = self.tasks[task_id]
+                        if not task.get("timedOut") and now - task["start"] > self.timeout_ms:
+                            self.time_out(task_id, task)
+            full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
+            if depths != last_depths:
+                last_depths = depths
+                fields = {"depths": depths}
+                if full:
+                    fields["full"] = full
+                self.em.emit("queue.depth", **fields)
+
+    def time_out(self, task_id, task):
+        task["timedOut"] = True
+        stacks = self.snapshot()
+        worker = self.worker_of(task_id, None)
+        info = {
+            "kind": "timeout", "name": "TimeoutError",
+            "message": "task %d ran past its timeout of %d ms" % (task_id, self.timeout_ms),
+            "stack": stacks,
+        }
+        if self.pool == "process" and worker and worker.get("pid"):
+            info["hint"] = "Its worker process (pid %d) was killed. A ProcessPoolExecutor whose worker dies is broken, so the tasks still pending fail with BrokenProcessPool." % worker["pid"]
+            try:
+                os.kill(worker["pid"], signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            info["hint"] = "Python cannot stop a thread: it keeps running until the function returns. The stacks above show where every worker is."
+        self.em.emit("run.warning", message="task %d timed out; stacks of every worker taken" % task_id, detail=stacks)
+        if self.end_task(task_id, "timedOut"):
+            fields = {"taskId": task_id, "error": info}
+            if worker:
+                fields["workerId"] = worker["workerId"]
+                fields["durationMs"] = pw.now_ms() - task["start"]
+            self.em.emit("task.failed", **fields)
+
+    # ---- commands ----
+    def cancel_task(self, task_id):
+        with self.lock:
+            task = self.tasks.get(task_id)
+            if task is None:
+                return {"ok": False, "reason": "there is no task %d" % task_id}
+            if task["state"] == "ended":
+                return {"ok": False, "reason": "task %d has already ended" % task_id}
+            if task["state"] == "callQueue":
+                return {"ok": False, "reason": "task %d is in the call queue: its future is already RUNNING, and Future.cancel() refuses" % task_id}
+            if task["state"] == "running":
+                return {"ok": False, "reason": "task %d is running; Future.cancel() cannot stop it" % task_id}
+        if task_id < len(self.futures) and self.futures[task_id].cancel():
+            if self.pool != "process" and self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason="cancelled by user", wasRunning=False)
+            return {"ok": True}
+        return {"ok": False, "reason": "Future.cancel() refused: task %d already left the pending queue" % task_id}
+
+    def cancel(self):
+        if self.cancelling:
+            return
+        self.cancelling = True
+        self.cancel_t = pw.now_ms()
+        if self.executor is None:
+            return
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.pool == "process":
+            for pid, p in list(self.processes.items()):
+                try:
+                    p.terminate()
+                except Exception:
+                    pass
+            threading.Thread(target=self.kill_after_grace, daemon=True).start()
+            # Running futures of killed workers end as BrokenProcessPool; report them as cancelled.
+        else:
+            # Thread-pool futures have no done callback: their cancellations are reported here.
+            for task_id, f in enumerate(self.futures):
+                if f.cancelled() and self.end_task(task_id, "cancelled"):
+                    self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
+            running = len(self.now_running)
+            if running:
+                self.em.emit("run.warning", message="%d thread(s) still running: Python cannot stop a thread, so they run until their function returns" % running)
+
+    def kill_after_grace(self):
+        time.sleep(1.0)
+        for pid, p in list(self.processes.items()):
+            if p.exitcode is None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def snapshot(self):
+        parts = []
+        if self.pool == "process":
+            pids = [pid for pid, p in list(self.processes.items()) if p.exitcode is None]
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGUSR1)
+                except OSError:
+                    pass
+            time.sleep(0.3)
+            for pid in pids:
+                path = os.path.join(self.stack_dir, "%d.txt" % pid)
+                try:
+                    with open(path) as f:
+                        text = f.read()
+                    open(path, "w").close()
+                except OSError:
+                    text = "(no stack: the process is gone)"
+                parts.append("Worker process %d:\n%s" % (pid, text.strip()))
+        else:
+            frames = sys._current_frames()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, w in list(self.workers.items()):
+                frame = frames.get(ident)
+                if frame is None:
+                    continue
+                running = self.now_running.get(ident)
+                stack = "".join(traceback.format_stack(frame))
+                parts.append("Worker %d (%s, thread %s)%s:\n%s" % (w["workerId"], names.get(ident, "?"), w.get("threadId"), (" running task %d" % running[0]) if running else "", strip_runner_frames(stack)))
+        return "\n\n".join(parts) if parts else "(no worker is running)"
+
+    # ---- the end ----
+    def finish(self, outcome, error=None):
+        if self.executor is not None:
+            if self.pool == "process" or not self.cancelling:
+                self.executor.shutdown(wait=self.pool != "process" or not self.cancelling, cancel_futures=True)
+            if self.notices is not None:
+                try:
+                    self.notices.put(("stop",))
+                except Exception:
+                    pass
+        # Anything that never got an answer (a cancelled run) ends as cancelled.
+        with self.lock:
+            in_threads = {task_id for task_id, _ in list(self.now_running.values())}
+            for task_id, task in self.tasks.items():
+                if task["state"] != "ended":
+                    was_running = task["state"] in ("running", "callQueue") or task_id in in_threads
+                    reason = "run cancelled"
+                    if was_running and self.pool != "process":
+                        reason = "run cancelled while running: Python cannot stop a thread, so the runner process ended it"
+                    if self.end_task(task_id, "cancelled"):
+                        self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=was_running)
+        end = pw.now_ms()
+        for key, w in list(self.workers.items()):
+            code, sig = 0, None
+            if self.pool == "process":
+                p = self.processes.get(key)
+                if p is not None:
+                    p.join(timeout=1)
+                    if p.exitcode is not None and p.exitcode < 0:
+                        code, sig = None, signal.Signals(-p.exitcode).name
+                    else:
+                        code = p.exitcode
+            reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
+            self.em.emit("worker.exited", t=end, workerId=w["workerId"], code=code, signal=sig, reason=reason)
+        wall = end - self.t0
+        summary = []
+        for w in self.workers.values():
+            alive = max(1e-6, end - w["startedAt"])
+            s = {"workerId": w["workerId"], "tasks": w["tasks"], "busyMs": w["busyMs"], "utilization": min(1.0, w["busyMs"] / alive)}
+            if w.get("pid") is not None:
+                s["pid"] = w["pid"]
+            if w.get("threadId") is not None:
+                s["threadId"] = w["threadId"]
+            summary.append(s)
+        fields = {"outcome": outcome, "wallMs": wall, "counts": self.counts, "throughput": (self.ended / wall * 1000.0) if wall > 0 else 0, "workers": summary}
+        if error:
+            fields["error"] = error
+        if self.pool == "thread":
+            walls = sum(t.get("wall", 0) for t in self.tasks.values())
+            cpus = sum(t.get("cpu", 0) for t in self.tasks.values())
+            # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
+            # while it idled is I/O. process_time covers every thread of this process.
+            busy = ((time.process_time() - self.cpu_t0) * 1000.0) / wall if wall > 0 else 0
+            if walls > 0 and busy > 0.6:
+                fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
+            elif walls > 0:
+                fields["gilWaitShare"] = 0.0
+        self.em.emit("run.finished", t=end, **fields)
+        self.em.close()
+        self.done_event.set()
+
+
+class LoadFailure(Exception):
+    def __init__(self, info):
+        super().__init__(info.get("message"))
+        self.info = info
+
+
+def main():
+    # Commands come on a private copy of stdin: a forked worker closes sys.stdin at start, and
+    # would deadlock on its lock if our reader thread held it at fork time.
+    control = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    sys.stdin = open(os.devnull)
+    request = json.loads(control.readline())
+    emitter = Emitter(request["runId"], 3)
+    run = Run(request, emitter)
+
+    def commands():
+        for line in control:
+            try:
+                cmd = json.loads(line)
+            except ValueError:
+                continue
+            c = cmd.get("cmd")
+            if c == "cancelTask":
+                emitter.reply({"id": cmd.get("id"), **run.cancel_task(int(cmd["taskId"]))})
+            elif c == "cancel":
+                run.cancel()
+                emitter.reply({"id": cmd.get("id"), "ok": True})
+            elif c == "stacks":
+                emitter.reply({"id": cmd.get("id"), "text": run.snapshot()})
+        # stdin closed: the host is gone (or wants us gone). End the workers, then ourselves.
+        for pid in list(run.processes):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(0 if run.done_event.is_set() else 1)
+
+    threading.Thread(target=commands, name="poolscope-commands", daemon=True).start()
+    try:
+        run.start()
+    except BaseException as e:  # noqa: B036 - report, never hide
+        info = {"kind": "internal", "name": type(e).__name__, "message": "Poolscope's runner failed: %s" % e, "stack": traceback.format_exc()}
+        try:
+            run.finish("error", info)
+        except Exception:
+            pass
+    emitter.close()
+    sys.stdout.flush()
+    # Leave at once: worker threads of a cancelled thread pool may still run, and only
+    # process exit ends them.
+    os._exit(0)
