@@ -55,6 +55,22 @@ forgetTheme.observe(document.documentElement, { attributes: true, attributeFilte
 forgetTheme.observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 /**
+ * An element's client size, kept up to date by a ResizeObserver (whose callback runs after
+ * layout). Reading clientWidth while drawing forces a layout of the whole panel whenever anything
+ * changed since the last one: in the real webview that was the panel's largest cost during a
+ * 100k-task run (570 ms of it, in the futures grid's column count).
+ */
+export function observedSize(el: HTMLElement, onResize: () => void): { width: number; height: number } {
+	const size = { width: 0, height: 0 };
+	new ResizeObserver(() => {
+		size.width = el.clientWidth;
+		size.height = el.clientHeight;
+		onResize();
+	}).observe(el);
+	return size;
+}
+
+/**
  * Sizes a canvas for the device pixel ratio (sharp on HiDPI) and returns its 2D context scaled
  * to CSS pixels; resizing only when the size changed keeps frames cheap.
  */

@@ -18,6 +18,9 @@ export function pct(v: number | undefined): string {
 	return v === undefined || !Number.isFinite(v) ? '–' : `${Math.round(v * 100)}%`;
 }
 
+/** One formatter: `toLocaleString('en-US')` builds one per call (the panel calls it ~30 times a frame). */
+const grouped = new Intl.NumberFormat('en-US');
+
 export function num(v: number): string {
-	return v.toLocaleString('en-US');
+	return grouped.format(v);
 }

@@ -110,8 +110,17 @@ function restoreFromHistory(): void {
 	}
 }
 
+/** Something the user did or asked for: drawn in the next frame. */
 let dirty = true;
+/** New events or a CPU sample: drawn at the live cadence. */
+let dataDirty = false;
 let lastFrame = 0;
+/**
+ * While a run streams events the panel redraws about 20 times a second, not 60: counts and bars
+ * read the same, and the browser paints a third as often (in software, on the cores the run
+ * keeps busy). What the user does is drawn in the next frame.
+ */
+const LIVE_FRAME_MS = 50;
 
 /**
  * Events wait here and are folded in slices of a few milliseconds per frame, so a burst of
@@ -187,8 +196,21 @@ function showNotice(level: string, message: string): void {
 	notice.hidden = false;
 }
 
+/**
+ * Set by the scale test: each frame's own work in ms (how much of a slow frame is ours), and
+ * the same split by part (folding events, the futures grid, the timeline), to know which to cut.
+ */
+const framePerf = window as unknown as { __poolscopeFrameWork?: number[]; __poolscopeFrameParts?: Record<string, number[]> };
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
-	const m = event.data;
+	const parts = framePerf.__poolscopeFrameParts;
+	const start = parts ? performance.now() : 0;
+	onMessage(event.data);
+	if (parts) {
+		(parts['message (per message)'] ??= []).push(performance.now() - start);
+	}
+});
+
+function onMessage(m: HostToWebview): void {
 	switch (m?.type) {
 		case 'init':
 			// Folded in slices like live events: a 100k-task run replayed at once was one long task.
@@ -207,18 +229,21 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 		case 'events':
 			inbox.push({ runId: m.runId, events: m.events, at: 0 });
 			pending += m.events.length;
-			break;
+			dataDirty = true;
+			return;
 		case 'packed': {
 			const reader = new PackedReader(m.runId, m.packed);
 			if (reader.length) {
 				inbox.push({ runId: m.runId, reader, at: 0, replay: m.replay });
 				pending += reader.length;
 			}
-			break;
+			dataDirty = true;
+			return;
 		}
 		case 'cpu':
 			state.cpuNow = { total: m.sample.total, perCore: m.sample.perCore };
-			break;
+			dataDirty = true;
+			return;
 		case 'select':
 			select(m.runId);
 			break;
@@ -247,31 +272,56 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 			return;
 	}
 	dirty = true;
-});
+}
 
-/** Set by the scale test to an array: each frame's own work in ms (how much of a slow frame is ours). */
-const framePerf = window as unknown as { __poolscopeFrameWork?: number[] };
+let partsNow: Record<string, number> | undefined;
+function timed<T>(part: string, fn: () => T): T {
+	if (!partsNow) {
+		return fn();
+	}
+	const start = performance.now();
+	try {
+		return fn();
+	} finally {
+		partsNow[part] = (partsNow[part] ?? 0) + performance.now() - start;
+	}
+}
 
 function frame(t: number): void {
 	requestAnimationFrame(frame);
 	const work = framePerf.__poolscopeFrameWork;
+	const parts = framePerf.__poolscopeFrameParts;
+	partsNow = parts ? {} : undefined;
 	const start = work ? performance.now() : 0;
 	draw(t);
 	work?.push(performance.now() - start);
+	if (parts && partsNow) {
+		for (const [name, ms] of Object.entries(partsNow)) {
+			(parts[name] ??= []).push(ms);
+		}
+	}
 }
 
 function draw(t: number): void {
-	const drained = inbox.length > 0;
+	const before = current();
+	const live = before !== undefined && !before.finished;
+	// A running run's clocks move even without events: redrawn ~10 times a second.
+	const due = dirty || (t - lastFrame >= (live ? LIVE_FRAME_MS : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame > 100);
+	// While a run is live a frame either folds events or draws, never both: the two together
+	// are what made frames miss their vsync at 100k futures.
+	const drained = inbox.length > 0 && !(live && due);
 	if (drained) {
-		drainInbox();
-		dirty = true;
+		timed('fold', drainInbox);
+		dataDirty = true;
+		if (live) {
+			return;
+		}
 	}
-	const model = current();
-	const live = model && !model.finished;
-	// A running run's clocks move even without events; redraw those ~10 times a second.
-	if (!dirty && !futuresStale && !(live && t - lastFrame > 100)) {
+	if (!due && !drained) {
 		return;
 	}
+	const model = current();
+	dataDirty = false;
 	dirty = false;
 	lastFrame = t;
 	empty.hidden = Boolean(model) || Boolean(shownComparison);
@@ -289,24 +339,28 @@ function draw(t: number): void {
 	}
 	const nowT = model.finished?.t ?? Math.max(model.lastT, hostNow(model));
 	const counts = liveCounts(model);
-	header.render(model, nowT, state.cpuNow?.total, state.cores);
-	pipeline.render(model, counts);
-	workers.render(model, nowT);
+	timed('header', () => {
+		header.render(model, nowT, state.cpuNow?.total, state.cores);
+		pipeline.render(model, counts);
+		workers.render(model, nowT);
+	});
 	// A frame that folded events leaves the grid for the next one (at most 100 ms later): the
 	// two together are what made a frame miss its vsync at 100k futures.
 	futuresStale = drained && !model.finished && t - lastFutures < 100; // the end is drawn whole, at once
 	if (!futuresStale) {
 		lastFutures = t;
-		futures.render(model, counts, state.version, ui.selectedTask);
+		timed('futures', () => futures.render(model, counts, state.version, ui.selectedTask));
 	}
 	// The timeline walks every task; during a run ~4 redraws a second are plenty.
 	if (model.finished || t - lastTimeline > 250 || timelineRun !== model.runId) {
 		lastTimeline = t;
 		timelineRun = model.runId;
-		timeline.render(model, nowT);
+		timed('timeline', () => timeline.render(model, nowT));
 	}
-	details.render(model, ui.selectedTask, nowT);
-	summary.render(model, state.serialBaseline(model));
+	timed('details', () => {
+		details.render(model, ui.selectedTask, nowT);
+		summary.render(model, state.serialBaseline(model));
+	});
 	document.body.dataset.version = String(state.version);
 }
 

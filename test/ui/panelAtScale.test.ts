@@ -50,9 +50,10 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 		// The new run takes the stage; record the real webview's frames from its first events.
 		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
 		await frame.evaluate(() => {
-			const w = window as unknown as { __frames: number[]; __poolscopeFrameWork: number[]; __longTasks: number[] };
+			const w = window as unknown as { __frames: number[]; __poolscopeFrameWork: number[]; __poolscopeFrameParts: Record<string, number[]>; __longTasks: number[] };
 			w.__frames = [];
 			w.__poolscopeFrameWork = [];
+			w.__poolscopeFrameParts = {};
 			w.__longTasks = [];
 			new PerformanceObserver((list) => {
 				for (const e of list.getEntries()) {
@@ -77,8 +78,8 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 		assert.equal(await frame.textContent('[data-testid="count-finished"]'), '100,000');
 		assert.equal(await frame.textContent('[data-testid="count-all"]'), '100,000');
 		const got = await frame.evaluate(() => {
-			const w = window as unknown as { __frames: number[]; __poolscopeFrameWork: number[]; __longTasks: number[] };
-			return { frames: w.__frames.slice(1), work: w.__poolscopeFrameWork, longTasks: w.__longTasks };
+			const w = window as unknown as { __frames: number[]; __poolscopeFrameWork: number[]; __poolscopeFrameParts: Record<string, number[]>; __longTasks: number[] };
+			return { frames: w.__frames.slice(1), work: w.__poolscopeFrameWork, parts: w.__poolscopeFrameParts, longTasks: w.__longTasks };
 		});
 		const frames = got.frames;
 		const quantiles = (xs: number[]) => {
@@ -91,7 +92,9 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 		const figures = {
 			where: 'code-server webview', tasks: 100_000, clickedWhileRunning: midRun, seconds: (Date.now() - started) / 1000,
 			frames: frames.length, ...quantiles(frames), missedVsync: frames.filter((f) => f > 17).length,
-			ownWorkPerFrame: quantiles(got.work), longTasks: got.longTasks.length, longestTask: Math.round(Math.max(0, ...got.longTasks)),
+			ownWorkPerFrame: quantiles(got.work),
+			ownWorkByPart: Object.fromEntries(Object.entries(got.parts).map(([part, ms]) => [part, { frames: ms.length, ...quantiles(ms) }])),
+			longTasks: got.longTasks.length, longestTask: Math.round(Math.max(0, ...got.longTasks)),
 		};
 		mkdirSync(join(__dirname, '..'), { recursive: true });
 		writeFileSync(join(__dirname, '..', 'panel-vscode-perf.json'), JSON.stringify(figures, null, 2));

@@ -1,5 +1,5 @@
 import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runModel';
-import { h, setText, sizedContext } from '../dom';
+import { cssVar, h, observedSize, setText, sizedContext } from '../dom';
 import { num } from '../format';
 import { STATE_LABELS } from '../panelState';
 import { stateColors } from './colors';
@@ -25,6 +25,9 @@ export class FuturesView {
 	private model: RunModel | undefined;
 	private selected: number | undefined;
 	private lastVersion = -1;
+	private readonly size: { width: number; height: number };
+	/** Kept from scroll events: reading scrollTop while drawing can force a layout. */
+	private top = 0;
 
 	constructor(
 		private filter: string,
@@ -52,7 +55,10 @@ export class FuturesView {
 		});
 		bar.append(this.search);
 		this.scroller.append(this.spacer, this.canvas);
-		this.scroller.addEventListener('scroll', () => this.draw());
+		this.scroller.addEventListener('scroll', () => {
+			this.top = this.scroller.scrollTop;
+			this.draw();
+		});
 		this.canvas.addEventListener('click', (e) => {
 			const id = this.idAt(e.offsetX - GAP, e.offsetY + this.scroller.scrollTop - GAP);
 			if (id !== undefined) {
@@ -60,12 +66,12 @@ export class FuturesView {
 			}
 		});
 		this.scroller.addEventListener('keydown', (e) => this.key(e));
-		new ResizeObserver(() => this.draw()).observe(this.scroller);
+		this.size = observedSize(this.scroller, () => this.draw());
 		this.el.append(bar, this.scroller);
 	}
 
 	private cols(): number {
-		return Math.max(1, Math.floor((this.scroller.clientWidth - GAP) / CELL));
+		return Math.max(1, Math.floor((this.size.width - GAP) / CELL));
 	}
 
 	private idAt(x: number, y: number): number | undefined {
@@ -102,8 +108,9 @@ export class FuturesView {
 		const id = this.idAt_(next)!;
 		this.onSelect(id);
 		const row = Math.floor(next / this.cols());
-		if (row * CELL < this.scroller.scrollTop || row * CELL > this.scroller.scrollTop + this.scroller.clientHeight - CELL) {
-			this.scroller.scrollTop = row * CELL - this.scroller.clientHeight / 2;
+		if (row * CELL < this.top || row * CELL > this.top + this.size.height - CELL) {
+			this.scroller.scrollTop = row * CELL - this.size.height / 2;
+			this.top = this.scroller.scrollTop;
 		}
 	}
 
@@ -118,6 +125,27 @@ export class FuturesView {
 
 	private lastKey = '';
 	private lastRebuild = 0;
+	/** A running run's filtered view being rebuilt, a few ms per frame. */
+	private rebuild: { tasks: Iterator<TaskModel>; ids: number[] } | undefined;
+
+	/** Walks tasks into `ids` until `deadline` (performance.now()); true when all are walked. */
+	private walk(tasks: Iterator<TaskModel>, ids: number[], q: string, deadline: number): boolean {
+		const filter = this.filter;
+		for (let n = 1; ; n++) {
+			const next = tasks.next();
+			if (next.done) {
+				return true;
+			}
+			const t = next.value;
+			const stateOk = filter === 'all' || t.state === filter || (filter === 'queued' && t.state === 'submitted');
+			if (stateOk && (!q || this.matches(t, q))) {
+				ids.push(t.taskId);
+			}
+			if ((n & 1023) === 0 && performance.now() > deadline) {
+				return false;
+			}
+		}
+	}
 
 	public render(model: RunModel, counts: Record<TaskState, number>, version: number, selected: number | undefined): void {
 		this.model = model;
@@ -129,24 +157,34 @@ export class FuturesView {
 			chip.hidden = f !== 'all' && f !== this.filter && n === 0 && (f === 'rejected' || f === 'timedOut');
 		}
 		const q = this.query.trim().toLowerCase();
+		const key = `${this.filter}|${q}`;
 		if (this.filter === 'all' && !q) {
 			this.ids = null;
 			this.shown = model.tasks.size;
 			this.lastVersion = -1;
-		} else if (version !== this.lastVersion && (model.finished || `${this.filter}|${q}` !== this.lastKey || performance.now() - this.lastRebuild > 250)) {
-			// Walking 100k tasks for a filter takes tens of ms: during a run, 4 times a second.
-			this.lastVersion = version;
-			this.lastKey = `${this.filter}|${q}`;
-			this.lastRebuild = performance.now();
+			this.lastKey = key;
+			this.rebuild = undefined;
+		} else if (key !== this.lastKey || (model.finished && (version !== this.lastVersion || this.rebuild))) {
+			// What the user asked for, and a run's end, are shown whole at once.
 			const ids: number[] = [];
-			for (const t of model.tasks.values()) {
-				const stateOk = this.filter === 'all' || t.state === this.filter || (this.filter === 'queued' && t.state === 'submitted');
-				if (stateOk && (!q || this.matches(t, q))) {
-					ids.push(t.taskId);
-				}
-			}
+			this.walk(model.tasks.values(), ids, q, Infinity);
 			this.ids = ids;
 			this.shown = ids.length;
+			this.lastKey = key;
+			this.lastVersion = version;
+			this.lastRebuild = performance.now();
+			this.rebuild = undefined;
+		} else if (version !== this.lastVersion && !this.rebuild && performance.now() - this.lastRebuild > 250) {
+			// During a run the view follows ~4 times a second; walking 100k tasks takes tens of ms
+			// on a busy machine, so it is spread over frames (the last view stays until then).
+			this.rebuild = { tasks: model.tasks.values(), ids: [] };
+			this.lastVersion = version;
+			this.lastRebuild = performance.now();
+		}
+		if (this.rebuild && this.walk(this.rebuild.tasks, this.rebuild.ids, q, performance.now() + 3)) {
+			this.ids = this.rebuild.ids;
+			this.shown = this.ids.length;
+			this.rebuild = undefined;
 		}
 		this.draw();
 	}
@@ -162,9 +200,9 @@ export class FuturesView {
 		if (this.spacer.style.height !== spacerH) {
 			this.spacer.style.height = spacerH;
 		}
-		const viewH = Math.max(CELL, Math.min(this.scroller.clientHeight, rows * CELL + GAP));
-		const width = this.scroller.clientWidth;
-		const top = this.scroller.scrollTop;
+		const viewH = Math.max(CELL, Math.min(this.size.height, rows * CELL + GAP));
+		const width = this.size.width;
+		const top = this.top;
 		if (this.canvas.style.top !== `${top}px`) {
 			this.canvas.style.top = `${top}px`;
 		}
@@ -187,7 +225,7 @@ export class FuturesView {
 				ctx.fillStyle = t.stage === 'callQueue' ? colors.submitted : colors[t.state];
 				ctx.fillRect(col * CELL + GAP, row * CELL - top + GAP, CELL - GAP, CELL - GAP);
 				if (id === this.selected) {
-					ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder') || '#007fd4';
+					ctx.strokeStyle = cssVar('--vscode-focusBorder', '#007fd4');
 					ctx.lineWidth = 2;
 					ctx.strokeRect(col * CELL + GAP - 1, row * CELL - top + GAP - 1, CELL, CELL);
 				}

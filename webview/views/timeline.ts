@@ -1,5 +1,5 @@
 import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
-import { cssVar, h, sizedContext } from '../dom';
+import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { stateColors } from './colors';
 import { TimelineAggregate } from './timelineAggregate';
@@ -26,6 +26,7 @@ export class TimelineView {
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
 	private aggregate: TimelineAggregate | undefined;
+	private readonly size: { width: number; height: number };
 
 	constructor(private zoom: { from: number; to: number } | undefined, private readonly onZoom: (zoom: { from: number; to: number } | undefined) => void, private readonly onSelect: (taskId: number) => void) {
 		this.tip.hidden = true;
@@ -70,7 +71,7 @@ export class TimelineView {
 				this.setZoom({ from: from + a, to: to + b });
 			}
 		});
-		new ResizeObserver(() => this.draw()).observe(this.el);
+		this.size = observedSize(this.el, () => this.draw());
 	}
 
 	private setZoom(z: { from: number; to: number } | undefined): void {
@@ -93,7 +94,7 @@ export class TimelineView {
 	}
 
 	private plotWidth(): number {
-		return Math.max(1, this.el.clientWidth - 8);
+		return Math.max(1, this.size.width - 8);
 	}
 
 	private timeAt(x: number): number {
