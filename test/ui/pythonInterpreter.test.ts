@@ -1,11 +1,23 @@
 /** The interpreter comes from the Python extension; a too old one is said where the user looks. */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openFileAt, openWorkbench, pageLifecycle, runCommand } from './workbench';
+import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 const PY38 = join(process.env.HOME ?? '/root', '.pyenv', 'versions', '3.8.18', 'bin', 'python');
+const SHIM = join(process.env.HOME ?? '/root', '.pyenv', 'shims', 'python3');
+
+async function selectInterpreter(page: Page, path: string): Promise<void> {
+	// The user picks an interpreter in the Python extension (its stand-in in these tests).
+	await runCommand(page, 'Python: Select Interpreter');
+	const box = page.locator('.quick-input-widget', { hasText: 'interpreter path' });
+	await box.waitFor({ state: 'visible', timeout: 15_000 });
+	await page.locator('.quick-input-widget input').fill(path);
+	await page.keyboard.press('Enter');
+	await box.waitFor({ state: 'hidden' });
+}
 
 describe('Python interpreter problems (Playwright on code-server)', function () {
 	this.timeout(180_000);
@@ -18,13 +30,7 @@ describe('Python interpreter problems (Playwright on code-server)', function () 
 			this.skip();
 		}
 		page = await openWorkbench();
-		// The user picks an interpreter in the Python extension (its stand-in in these tests).
-		await runCommand(page, 'Python: Select Interpreter');
-		const box = page.locator('.quick-input-widget', { hasText: 'interpreter path' });
-		await box.waitFor({ state: 'visible', timeout: 15_000 });
-		await page.locator('.quick-input-widget input').fill(PY38);
-		await page.keyboard.press('Enter');
-		await box.waitFor({ state: 'hidden' });
+		await selectInterpreter(page, PY38);
 		await openFileAt(page, 'python/cpu_bound.py', 9);
 		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
 		// The panel shows the failed run; the notification is read in the notification centre,
@@ -40,5 +46,23 @@ describe('Python interpreter problems (Playwright on code-server)', function () 
 		// Poolscope's own picker opens, offering the interpreters on PATH.
 		await page.locator('.quick-input-widget', { hasText: 'Enter interpreter path' }).waitFor({ state: 'visible', timeout: 15_000 });
 		await page.keyboard.press('Escape');
+	});
+
+	it('a launcher script picked (a pyenv shim): the run says on hover which interpreter binary ran it', async function () {
+		if (!existsSync(SHIM)) {
+			console.log(`      skipped: ${SHIM} is not on this machine`);
+			this.skip();
+		}
+		const binary = execFileSync(SHIM, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+		assert.notEqual(binary, SHIM);
+		page ??= await openWorkbench();
+		await selectInterpreter(page, SHIM);
+		await openFileAt(page, 'python/io_bound.py', 8);
+		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+		const frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'download'
+			&& document.querySelector('[data-testid="run-facts"]')?.getAttribute('title'), undefined, { timeout: 60_000 });
+		assert.equal(await frame.getAttribute('[data-testid="run-facts"]', 'title'), `Interpreter: ${binary}`);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 60_000 });
 	});
 });
