@@ -63,6 +63,27 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.getAttribute('[data-testid="run-facts"]', 'title'), 'Interpreter: /usr/bin/python3', 'hovering the facts names the interpreter that ran');
 	});
 
+	it('the futures grid repaints when a cell in view changes state, and only then', async () => {
+		const events = synthRun({ tasks: 30, workers: 2 });
+		const firstEnd = events.findIndex((e) => e.type === 'task.finished' && e.taskId === 0);
+		await feed(p, 'run-1', events.slice(0, firstEnd));
+		const canvas = p.page.locator('[data-testid="futures-canvas"]');
+		// Cell 0 at (2, 2) CSS px, 8 px wide: its centre's colour, and how often the canvas was painted.
+		const look = () => canvas.evaluate((c: HTMLCanvasElement) => {
+			const k = c.width / c.clientWidth;
+			const d = c.getContext('2d')!.getImageData(Math.round(6 * k), Math.round(6 * k), 1, 1).data;
+			return { rgb: `${d[0]},${d[1]},${d[2]}`, paints: Number(c.dataset.paints) };
+		});
+		const running = await look();
+		assert.equal(running.rgb, '55,148,255', 'task 0 is drawn running (charts-blue)');
+		await nextFrames(p.page, 20);
+		assert.equal((await look()).paints, running.paints, 'nothing in view changed: the canvas was left alone');
+		await feed(p, 'run-1', events.slice(firstEnd));
+		const finished = await look();
+		assert.equal(finished.rgb, '56,138,52', 'task 0 is drawn finished (charts-green)');
+		assert.ok(finished.paints > running.paints);
+	});
+
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');

@@ -7,6 +7,10 @@ import { stateColors } from './colors';
 const CELL = 10;
 const GAP = 2;
 const FILTERS: (TaskState | 'all')[] = ['all', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
+/** A cell's colour as a small code (0: no task): index into CODE_STATES. A task in the call queue is drawn as submitted. */
+const CODE_STATES: TaskState[] = ['submitted', 'submitted', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
+const CALL_QUEUE = 1;
+const STATE_CODES = { submitted: 1, queued: 2, running: 3, finished: 4, failed: 5, cancelled: 6, timedOut: 7, rejected: 8 } satisfies Record<TaskState, number>;
 
 /**
  * Every future as a coloured cell. A canvas that draws only the rows in view, so 100,000
@@ -25,6 +29,10 @@ export class FuturesView {
 	private model: RunModel | undefined;
 	private selected: number | undefined;
 	private lastVersion = -1;
+	/** What the canvas shows now: one code per visible cell, and the geometry it was drawn for. */
+	private codes = new Uint8Array(0);
+	private paintedKey = '';
+	private paintedColors: Record<TaskState, string> | undefined;
 	private readonly size: { width: number; height: number };
 	/** Kept from scroll events: reading scrollTop while drawing can force a layout. */
 	private top = 0;
@@ -206,33 +214,63 @@ export class FuturesView {
 		if (this.canvas.style.top !== `${top}px`) {
 			this.canvas.style.top = `${top}px`;
 		}
-		const ctx = sizedContext(this.canvas, width, viewH);
-		if (!ctx) {
-			return;
-		}
-		ctx.clearRect(0, 0, width, viewH);
 		const colors = stateColors();
 		const firstRow = Math.floor(top / CELL);
 		const lastRow = Math.min(rows, Math.ceil((top + viewH) / CELL));
+		// What each visible cell shows, as a code; when nothing in view changed (the first rows of
+		// a big run are done early) the canvas is left alone: no repaint, no raster, no upload.
+		const n = Math.max(0, (lastRow - firstRow) * cols);
+		if (this.codes.length < n) {
+			this.codes = new Uint8Array(n * 2);
+			this.paintedKey = '';
+		}
 		let drawn = 0;
+		let same = true;
 		for (let row = firstRow; row < lastRow; row++) {
 			for (let col = 0; col < cols; col++) {
 				const id = this.idAt_(row * cols + col);
 				const t = id === undefined ? undefined : model.tasks.get(id);
-				if (!t) {
-					break;
+				const code = t ? (t.stage === 'callQueue' ? CALL_QUEUE : STATE_CODES[t.state]) : 0;
+				const i = (row - firstRow) * cols + col;
+				if (this.codes[i] !== code) {
+					this.codes[i] = code;
+					same = false;
 				}
-				ctx.fillStyle = t.stage === 'callQueue' ? colors.submitted : colors[t.state];
-				ctx.fillRect(col * CELL + GAP, row * CELL - top + GAP, CELL - GAP, CELL - GAP);
-				if (id === this.selected) {
-					ctx.strokeStyle = cssVar('--vscode-focusBorder', '#007fd4');
-					ctx.lineWidth = 2;
-					ctx.strokeRect(col * CELL + GAP - 1, row * CELL - top + GAP - 1, CELL, CELL);
+				if (t) {
+					drawn++;
 				}
-				drawn++;
 			}
 		}
+		const key = `${width}|${viewH}|${top}|${cols}|${n}|${this.selected}|${window.devicePixelRatio}`;
 		this.canvas.dataset.drawn = String(drawn);
 		this.canvas.dataset.total = String(this.shown);
+		if (same && key === this.paintedKey && colors === this.paintedColors) {
+			return;
+		}
+		this.paintedKey = key;
+		this.paintedColors = colors;
+		this.canvas.dataset.paints = String(Number(this.canvas.dataset.paints ?? 0) + 1);
+		const ctx = sizedContext(this.canvas, width, viewH);
+		if (!ctx) {
+			this.paintedKey = '';
+			return;
+		}
+		ctx.clearRect(0, 0, width, viewH);
+		const fills = CODE_STATES.map((st) => colors[st]);
+		for (let i = 0; i < n; i++) {
+			const code = this.codes[i]!;
+			if (code === 0) {
+				continue;
+			}
+			const row = firstRow + Math.floor(i / cols);
+			const col = i % cols;
+			ctx.fillStyle = fills[code]!;
+			ctx.fillRect(col * CELL + GAP, row * CELL - top + GAP, CELL - GAP, CELL - GAP);
+			if (this.selected !== undefined && this.idAt_(row * cols + col) === this.selected) {
+				ctx.strokeStyle = cssVar('--vscode-focusBorder', '#007fd4');
+				ctx.lineWidth = 2;
+				ctx.strokeRect(col * CELL + GAP - 1, row * CELL - top + GAP - 1, CELL, CELL);
+			}
+		}
 	}
 }
