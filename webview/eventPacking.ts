@@ -21,8 +21,13 @@ export interface PackedEvents {
 	d: Float64Array;
 	/** CPU ms (f; -1 when unknown). */
 	c: Float64Array;
-	/** Input preview (S, s), stage (q), result preview (f). */
-	s: string[];
+	/**
+	 * Input preview (S, s), stage (q), result preview (f), joined into one string, with each
+	 * one's length (UTF-16 units) in `len`. The window parses a webview message's JSON with a
+	 * reviver (called for every value): thousands of small strings were its largest cost.
+	 */
+	text: string;
+	len: Int32Array;
 	other: PoolEvent[];
 }
 
@@ -77,7 +82,7 @@ export function packEvents(events: readonly PoolEvent[]): PackedEvents {
 				other.push(e);
 		}
 	}
-	return { kinds: kinds.join(''), t: Float64Array.from(t), id: Int32Array.from(id), w: Int32Array.from(w), d: Float64Array.from(d), c: Float64Array.from(c), s, other };
+	return { kinds: kinds.join(''), t: Float64Array.from(t), id: Int32Array.from(id), w: Int32Array.from(w), d: Float64Array.from(d), c: Float64Array.from(c), text: s.join(''), len: Int32Array.from(s, (x) => x.length), other };
 }
 
 /** How many events a packed message holds (an S entry is two). */
@@ -100,12 +105,20 @@ export class PackedReader {
 	private wi = 0;
 	private fi = 0;
 	private si = 0;
+	/** Where the next string starts in `text`. */
+	private at = 0;
 	private oi = 0;
 	/** The queued half of an S entry, owed to the next slice. */
 	private owed: PoolEvent | undefined;
 
 	constructor(private readonly runId: string, private readonly p: PackedEvents) {
 		this.length = packedLength(p);
+	}
+
+	private str(): string {
+		const from = this.at;
+		this.at += this.p.len[this.si++]!;
+		return this.p.text.slice(from, this.at);
 	}
 
 	public get done(): boolean {
@@ -130,7 +143,7 @@ export class PackedReader {
 			const t = p.t[this.ti]!;
 			const taskId = p.id[this.ti++]!;
 			if (k === 83 /* S */) {
-				out.push({ type: 'task.submitted', runId, t, taskId, input: p.s[this.si++]! });
+				out.push({ type: 'task.submitted', runId, t, taskId, input: this.str() });
 				const queued: PoolEvent = { type: 'task.queued', runId, t, taskId, stage: 'pending' };
 				if (out.length < max) {
 					out.push(queued);
@@ -138,14 +151,14 @@ export class PackedReader {
 					this.owed = queued;
 				}
 			} else if (k === 115 /* s */) {
-				out.push({ type: 'task.submitted', runId, t, taskId, input: p.s[this.si++]! });
+				out.push({ type: 'task.submitted', runId, t, taskId, input: this.str() });
 			} else if (k === 113 /* q */) {
-				out.push({ type: 'task.queued', runId, t, taskId, stage: p.s[this.si++]! });
+				out.push({ type: 'task.queued', runId, t, taskId, stage: this.str() });
 			} else if (k === 98 /* b */) {
 				out.push({ type: 'task.started', runId, t, taskId, workerId: p.w[this.wi++]! });
 			} else {
 				const cpu = p.c[this.fi]!;
-				const e: TaskFinishedEvent = { type: 'task.finished', runId, t, taskId, workerId: p.w[this.wi++]!, durationMs: p.d[this.fi++]!, result: p.s[this.si++]! };
+				const e: TaskFinishedEvent = { type: 'task.finished', runId, t, taskId, workerId: p.w[this.wi++]!, durationMs: p.d[this.fi++]!, result: this.str() };
 				if (cpu >= 0) {
 					e.cpuMs = cpu;
 				}

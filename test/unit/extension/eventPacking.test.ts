@@ -40,6 +40,12 @@ describe('event packing (extension -> webview)', () => {
 		assert.ok(p.t instanceof Float64Array && p.id instanceof Int32Array && p.w instanceof Int32Array);
 	});
 
+	it('carries the strings as one string and their lengths (few JSON values, whatever the batch size)', () => {
+		const p = packEvents(events);
+		assert.equal(p.text, '"<b>x</b>"12pendingdispatchedünïcode ✓');
+		assert.deepEqual([...p.len], [10, 1, 1, 7, 10, 9, 0]);
+	});
+
 	it('is much smaller than the objects as JSON for a big batch', () => {
 		const big: PoolEvent[] = [];
 		for (let i = 0; i < 4000; i++) {
@@ -47,7 +53,7 @@ describe('event packing (extension -> webview)', () => {
 		}
 		const p = packEvents(big);
 		// What crosses the wire: the JSON part plus the typed arrays' bytes.
-		const packed = JSON.stringify({ kinds: p.kinds, s: p.s, other: p.other }).length + p.t.byteLength + p.id.byteLength + p.w.byteLength + p.d.byteLength + p.c.byteLength;
+		const packed = JSON.stringify({ kinds: p.kinds, text: p.text, other: p.other }).length + p.len.byteLength + p.t.byteLength + p.id.byteLength + p.w.byteLength + p.d.byteLength + p.c.byteLength;
 		const plain = JSON.stringify(big).length;
 		assert.ok(packed < plain / 2.5, `packed ${packed} vs plain ${plain} bytes`);
 	});
