@@ -131,6 +131,8 @@ const inbox: { runId: string; events?: PoolEvent[]; reader?: PackedReader; at: n
 let pending = 0;
 const SLICE_MS = 4;
 const CHUNK = 1500;
+/** Events waiting beyond which every frame folds (about two messages' worth). */
+const BACKLOG = 8000;
 
 function drainInbox(): void {
 	const start = performance.now();
@@ -308,12 +310,13 @@ function draw(t: number): void {
 	// A running run's clocks move even without events: redrawn ~10 times a second.
 	const due = dirty || (t - lastFrame >= (live ? LIVE_FRAME_MS : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame > 100);
 	// While a run is live a frame either folds events or draws, never both: the two together
-	// are what made frames miss their vsync at 100k futures.
-	const drained = inbox.length > 0 && !(live && due);
+	// are what made frames miss their vsync at 100k futures. A backlog is folded in every frame:
+	// a panel behind its run is worse than a late frame.
+	const drained = inbox.length > 0 && (!(live && due) || pending > BACKLOG);
 	if (drained) {
 		timed('fold', drainInbox);
 		dataDirty = true;
-		if (live) {
+		if (live && !due) {
 			return;
 		}
 	}

@@ -84,6 +84,42 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(finished.paints > running.paints);
 	});
 
+	it('a backlog of events during a live run is folded in every frame, drawing as it goes', async () => {
+		const events = synthRun({ runId: 'burst', tasks: 12_000, workers: 4 }).filter((e) => e.type !== 'run.finished');
+		const batches: unknown[] = [];
+		for (let i = 0; i < events.length; i += 4000) {
+			const packed = packEvents(events.slice(i, i + 4000));
+			batches.push({ ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
+		}
+		// Every message at once (a panel shown late, a burst), then what is still waiting, frame by frame.
+		const seen = await p.page.evaluate((bs) => new Promise<{ pending: number; version: number }[]>((resolve) => {
+			for (const b of bs as Record<string, number[]>[]) {
+				const packed = { ...b, t: Float64Array.from(b.t!), id: Int32Array.from(b.id!), w: Int32Array.from(b.w!), d: Float64Array.from(b.d!), c: Float64Array.from(b.c!), len: Int32Array.from(b.len!) };
+				window.postMessage({ type: 'packed', runId: 'burst', packed }, '*');
+			}
+			const out: { pending: number; version: number }[] = [];
+			const tick = () => {
+				const pending = Number(document.body.dataset.pending ?? -1);
+				out.push({ pending, version: Number(document.body.dataset.version ?? -1) });
+				if (pending === 0 || out.length > 2000) {
+					resolve(out);
+				} else {
+					requestAnimationFrame(tick);
+				}
+			};
+			requestAnimationFrame(tick);
+		}), batches);
+		// While more than the backlog threshold (8,000) waits, no frame goes by without folding.
+		const backlog = seen.filter((s, i) => i > 1 && s.pending > 8000 && seen[i - 1]!.pending > 8000);
+		assert.ok(backlog.length >= 3, `a backlog to watch: ${JSON.stringify(seen.slice(0, 12))}`);
+		for (let i = 2; i < seen.length && seen[i - 1]!.pending > 8000; i++) {
+			assert.ok(seen[i]!.pending < seen[i - 1]!.pending, `frame ${i} folded nothing with ${seen[i - 1]!.pending} events waiting: ${JSON.stringify(seen.slice(0, i + 1))}`);
+		}
+		assert.equal(seen[seen.length - 1]!.pending, 0);
+		assert.ok(new Set(seen.map((s) => s.version)).size > 2, 'the panel drew while it caught up');
+		assert.equal(await count(p, 'all'), 12_000);
+	});
+
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
@@ -203,8 +239,8 @@ describe('Pool panel webview (Chromium)', function () {
 			const packed = packEvents(events.slice(i, i + batch));
 			await p.page.evaluate((b) => {
 				const w = window as unknown as { __batches?: unknown[] };
-				(w.__batches ??= []).push({ ...b, t: Float64Array.from(b.t), id: Int32Array.from(b.id), w: Int32Array.from(b.w), d: Float64Array.from(b.d), c: Float64Array.from(b.c) });
-			}, { ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c] });
+				(w.__batches ??= []).push({ ...b, t: Float64Array.from(b.t), id: Int32Array.from(b.id), w: Int32Array.from(b.w), d: Float64Array.from(b.d), c: Float64Array.from(b.c), len: Int32Array.from(b.len) });
+			}, { ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
 		}
 		await p.page.evaluate(() => {
 			const w = window as unknown as { __frames: number[]; __long: number[] };
