@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view));
 	context.subscriptions.push(comparisons);
 	history.panel = {
-		showRun: (runId, events) => session.showRun(runId, events),
+		showRun: (runId, batches) => session.showRun(runId, batches),
 		showComparison: (view) => {
 			comparisons.remember(view);
 			session.showComparison(view);

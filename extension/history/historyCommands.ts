@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { adviseRuns } from '../../engine/compare/advice';
 import { measureRun } from '../../engine/compare/measurement';
-import type { PoolEvent } from '../../engine/protocol/events';
+import type { PackedEvents } from '../../webview/eventPacking';
 import type { ComparisonView, HistoryEntry } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import type { RunController, RunRecord } from '../runs/RunController';
@@ -11,7 +11,8 @@ import { DEFAULT_LIMITS, RunHistory } from './runHistory';
 
 /** What the history needs from the panel, without knowing the panel. */
 export interface HistoryPanel {
-	showRun(runId: string, events?: PoolEvent[]): void;
+	/** `batches`: a run read back from the history, which the panel does not have yet. */
+	showRun(runId: string, batches?: PackedEvents[]): void;
 	showComparison(view: ComparisonView): void;
 	postHistory(entries: HistoryEntry[]): void;
 }
@@ -71,7 +72,7 @@ export class HistoryCommands extends Disposable {
 				return;
 			}
 			const record = await this.loadRun(id);
-			this._panel?.showRun(id, record.events);
+			this._panel?.showRun(id, record.log.batches());
 		} catch (e) {
 			void vscode.window.showErrorMessage(`Poolscope: cannot open "${entry.label}" from the history: ${message(e)}`);
 		}
@@ -87,7 +88,7 @@ export class HistoryCommands extends Disposable {
 		await this.loaded;
 		try {
 			const [ra, rb] = [await this.record(a), await this.record(b)];
-			const [ma, mb] = [measureRun(ra.events), measureRun(rb.events)];
+			const [ma, mb] = [measureRun(ra.log.events()), measureRun(rb.log.events())];
 			if (!ma || !mb) {
 				throw new Error('both runs must have ended');
 			}
@@ -116,7 +117,7 @@ export class HistoryCommands extends Disposable {
 
 	private async saveRun(record: RunRecord): Promise<void> {
 		try {
-			await this.history.saveRun({ request: record.request, events: record.events, truncated: record.truncated });
+			await this.history.saveRun({ request: record.request, events: record.log.events(), truncated: record.truncated });
 			this.publish();
 		} catch (e) {
 			this._output.warn(`history: run ${record.request.runId} not saved: ${message(e)}`);

@@ -2,11 +2,9 @@ import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { toChromeTrace } from '../../engine/trace/chromeTrace';
-import type { PoolEvent } from '../../engine/protocol/events';
 import type { ComparisonView, HistoryEntry, WebviewToHost } from '../../webview/messages';
 import type { HistoryPanel } from '../history/historyCommands';
-import { packEvents } from '../../webview/eventPacking';
-import { MAX_MESSAGE_EVENTS } from '../runs/eventCoalescer';
+import { packEvents, type PackedEvents } from '../../webview/eventPacking';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
 import { Disposable } from '../util/disposable';
@@ -76,10 +74,12 @@ export class PanelSession extends Disposable implements HistoryPanel {
 	 * Shows a run; `events` when it just came back from the history, so a panel that is already
 	 * up learns it (a panel that is not gets it with the next `init`).
 	 */
-	public showRun(runId: string, events?: PoolEvent[]): void {
+	public showRun(runId: string, batches?: PackedEvents[]): void {
 		const existed = PoolPanel.current;
-		if (existed?.ready && events) {
-			postPacked(existed, runId, events, false);
+		if (existed?.ready && batches) {
+			for (const packed of batches) {
+				existed.post({ type: 'packed', runId, packed });
+			}
 		}
 		// Never takes focus: the request comes from the panel itself, or from a picker the user just closed.
 		this.show(runId, true);
@@ -102,7 +102,9 @@ export class PanelSession extends Disposable implements HistoryPanel {
 				const replay = this._runs.replay();
 				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: [] })), activeRunId: this._activeRunId, cores: availableParallelism() });
 				for (const r of replay) {
-					postPacked(panel, r.runId, r.events, true);
+					for (const packed of r.batches) {
+						panel.post({ type: 'packed', runId: r.runId, packed, replay: true });
+					}
 				}
 				for (const comparison of this.comparisons()) {
 					panel.post({ type: 'comparison', comparison });
@@ -182,7 +184,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 					title: 'Export run as a Chrome trace',
 				});
 				if (target) {
-					await writeFile(target.fsPath, JSON.stringify(toChromeTrace(run.events)));
+					await writeFile(target.fsPath, JSON.stringify(toChromeTrace(run.log.events())));
 					panel?.post({ type: 'notice', level: 'info', message: `Trace written to ${target.fsPath}. Open it in https://ui.perfetto.dev or chrome://tracing.` });
 				}
 				break;
@@ -203,11 +205,3 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		}
 	}
 }
-
-/** A run's events in messages of the coalescer's size: one message is one task in the webview. */
-function postPacked(panel: PoolPanel, runId: string, events: readonly PoolEvent[], replay: boolean): void {
-	for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
-		panel.post({ type: 'packed', runId, packed: packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)), ...(replay ? { replay } : {}) });
-	}
-}
-

@@ -2,9 +2,10 @@ import * as vscode from 'vscode';
 import type { EventSink, PoolEvent, RunFinishedEvent } from '../../engine/protocol/events';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../../engine/runTypes';
-import type { RunReplay } from '../../webview/messages';
+import type { PackedEvents } from '../../webview/eventPacking';
 import { Disposable } from '../util/disposable';
 import { EventCoalescer } from './eventCoalescer';
+import { EventLog } from './eventLog';
 
 export type StartRun = (request: RunRequest, sink: EventSink) => RunHandle;
 
@@ -16,7 +17,7 @@ const MAX_RUNS = 12;
 export interface RunRecord {
 	readonly request: RunRequest;
 	readonly model: RunModel;
-	readonly events: PoolEvent[];
+	readonly log: EventLog;
 	truncated: boolean;
 	handle?: RunHandle;
 	finished?: RunFinishedEvent;
@@ -59,7 +60,7 @@ export class RunController extends Disposable {
 
 	/** `also` sees the run's raw batches too (a comparison measures CPU share from them). */
 	public start(request: RunRequest, also?: EventSink): RunRecord {
-		const record: RunRecord = { request, model: createRunModel(request.runId), events: [], truncated: false };
+		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId), truncated: false };
 		this._runs.set(request.runId, record);
 		this.prune();
 		const sink: EventSink = (batch) => {
@@ -93,7 +94,7 @@ export class RunController extends Disposable {
 		if (existing) {
 			return existing;
 		}
-		const record: RunRecord = { request, model: createRunModel(request.runId), events, truncated };
+		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated };
 		applyEvents(record.model, events);
 		record.finished = record.model.finished;
 		this._runs.set(request.runId, record);
@@ -113,8 +114,8 @@ export class RunController extends Disposable {
 		return handle.cancelTask(taskId);
 	}
 
-	public replay(): RunReplay[] {
-		return this.runs.map((r) => ({ runId: r.request.runId, events: r.events }));
+	public replay(): { runId: string; batches: PackedEvents[] }[] {
+		return this.runs.map((r) => ({ runId: r.request.runId, batches: r.log.batches() }));
 	}
 
 	/** Cancels every active run and waits until all their workers and processes have ended. */
@@ -138,17 +139,15 @@ export class RunController extends Disposable {
 			return; // nothing after the end: the panel's counts are final
 		}
 		applyEvents(record.model, batch);
-		const room = MAX_EVENTS_PER_RUN - record.events.length;
+		const room = MAX_EVENTS_PER_RUN - record.log.length;
 		if (room >= batch.length) {
-			for (const e of batch) {
-				record.events.push(e);
-			}
+			record.log.append(batch);
 		} else {
 			record.truncated = true;
 			// Keep the run's end, which the replay needs for its summary.
 			const last = batch[batch.length - 1];
 			if (last?.type === 'run.finished') {
-				record.events.push(last);
+				record.log.append([last]);
 			}
 		}
 		this._coalescer.push(record.request.runId, batch);
