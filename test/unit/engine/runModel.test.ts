@@ -57,4 +57,21 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(t.outputChars, 64 * 1024);
 		assert.equal(t.outputTruncated, true);
 	});
+
+	it('output goes to the task that printed it, in order, streams apart; a silent task has none', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'task.submitted', runId, t: 2, taskId: 9, input: '9' },
+			{ type: 'task.output', runId, t: 5, taskId: 0, stream: 'stdout', text: 'a\n' },
+			{ type: 'task.output', runId, t: 6, taskId: 0, stream: 'stdout', text: 'b\n' },
+			{ type: 'task.output', runId, t: 7, taskId: 0, stream: 'stderr', text: 'c\n' },
+		]);
+		assert.deepEqual(m.tasks.get(0)!.output, [{ stream: 'stdout', text: 'a\nb\n' }, { stream: 'stderr', text: 'c\n' }]);
+		assert.deepEqual(m.tasks.get(9)!.output, []);
+		assert.equal(m.tasks.get(9)!.outputChars, 0);
+		// A second model's tasks start silent too (the empty list is shared, never written to).
+		const other = createRunModel('other');
+		applyEvents(other, [{ type: 'task.submitted', runId: 'other', t: 1, taskId: 0, input: '0' }]);
+		assert.deepEqual(other.tasks.get(0)!.output, []);
+	});
 });
