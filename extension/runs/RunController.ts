@@ -16,6 +16,7 @@ const MAX_RUNS = 12;
 
 export interface RunRecord {
 	readonly request: RunRequest;
+	/** Folded live; once the run has ended, without its tasks (`forgetTasks`). */
 	readonly model: RunModel;
 	readonly log: EventLog;
 	truncated: boolean;
@@ -97,6 +98,7 @@ export class RunController extends Disposable {
 		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated };
 		applyEvents(record.model, events);
 		record.finished = record.model.finished;
+		forgetTasks(record.model);
 		this._runs.set(request.runId, record);
 		this.prune();
 		return record;
@@ -154,6 +156,7 @@ export class RunController extends Disposable {
 		const end = batch.find((e): e is RunFinishedEvent => e.type === 'run.finished');
 		if (end) {
 			record.finished = end;
+			forgetTasks(record.model);
 			const c = end.counts;
 			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
 			this._onDidFinish.fire(record);
@@ -166,4 +169,13 @@ export class RunController extends Disposable {
 			this._runs.delete(finished.shift()!.request.runId);
 		}
 	}
+}
+
+/**
+ * A finished run's model keeps its counts, workers and timings, not its tasks: nothing in the
+ * extension reads them once the run has ended (the panel has its own model; the history, exports
+ * and comparisons read the event log), and they were ~27 MB per 100k-task run, for up to 12 runs.
+ */
+function forgetTasks(model: RunModel): void {
+	model.tasks.clear();
 }
