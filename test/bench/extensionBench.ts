@@ -1,6 +1,9 @@
 /** What the always-on parts of the extension cost: the status bar's CPU sampler. */
 import { execFileSync } from 'node:child_process';
 import { CpuSampler } from '../../engine/cpu/cpuSampler';
+import type { PoolEvent } from '../../engine/protocol/events';
+import { applyEvents, createRunModel } from '../../engine/protocol/runModel';
+import { EventLog } from '../../extension/runs/eventLog';
 import type { BenchRow, BenchSection } from './benchTypes';
 
 interface ChildFigures {
@@ -29,6 +32,49 @@ function measure(hz: number, seconds: number): ChildFigures {
 	return JSON.parse(execFileSync(process.execPath, [__filename, `--sampler-child=${hz},${seconds}`], { encoding: 'utf8' })) as ChildFigures;
 }
 
+interface MemoryFigures {
+	objects: number;
+	kept: number;
+}
+
+/**
+ * In a fresh process with `--expose-gc` (this file, `--memory-child`): the heap a finished
+ * 100k-task run takes in the extension host, kept as event objects with a full run model (before
+ * 2026-11-27) and as the extension keeps it now (its EventLog, the model without task models).
+ * The events are those of a run of samples/js/io.js `shout` over "t0".."t99999".
+ */
+function memoryChild(): void {
+	const gc = (globalThis as { gc?: () => void }).gc;
+	if (!gc) {
+		throw new Error('run with --expose-gc');
+	}
+	const heap = () => {
+		gc();
+		gc();
+		return process.memoryUsage().heapUsed;
+	};
+	const base = heap();
+	const runId = 'shout-1a2b3c4d';
+	const events: PoolEvent[] = [];
+	for (let i = 0; i < 100_000; i++) {
+		events.push({ type: 'task.submitted', runId, t: 1e6 + i * 0.01, taskId: i, input: JSON.stringify(`t${i}`) }, { type: 'task.queued', runId, t: 1e6 + i * 0.01, taskId: i, stage: 'pending' });
+	}
+	for (let i = 0; i < 100_000; i++) {
+		events.push({ type: 'task.started', runId, t: 2e6 + i * 0.1, taskId: i, workerId: i % 2 }, { type: 'task.finished', runId, t: 2e6 + i * 0.1 + 0.05, taskId: i, workerId: i % 2, durationMs: 0.05, cpuMs: 0.04, result: `'T${i}'` });
+	}
+	const model = createRunModel(runId);
+	applyEvents(model, events);
+	const objects = heap() - base;
+	const log = new EventLog(runId);
+	for (let i = 0; i < events.length; i += 700) {
+		log.append(events.slice(i, i + 700)); // as engine batches arrive
+	}
+	events.length = 0;
+	model.tasks.clear();
+	const kept = heap() - base;
+	process.stdout.write(JSON.stringify({ objects, kept, logged: log.length } satisfies MemoryFigures & { logged: number }));
+}
+
 const extensionBench: BenchSection = async ({ quick }) => {
 	const seconds = quick ? 3 : 10;
 	const rows: BenchRow[] = [];
@@ -43,11 +89,20 @@ const extensionBench: BenchSection = async ({ quick }) => {
 			detail: `${(cost * 100).toFixed(3)}% of a core over ${seconds} s (${(m.share * 100).toFixed(3)}% with it, ${(idle.share * 100).toFixed(3)}% for an idle Node process), ${m.samples} samples (ratio = budget / cost)`,
 		});
 	}
+	const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', __filename, '--memory-child'], { encoding: 'utf8' })) as MemoryFigures;
+	rows.push({
+		name: 'extension host: MB kept for a finished 100k-task run',
+		ratio: mem.kept / 1e6,
+		detail: `packed event log + run model without task models; as event objects with a full model: ${(mem.objects / 1e6).toFixed(1)} MB (${(mem.objects / mem.kept).toFixed(1)}x)`,
+	});
 	return Promise.resolve(rows);
 };
 
 export default extensionBench;
 
+if (process.argv.includes('--memory-child')) {
+	memoryChild();
+}
 const childArg = process.argv.find((a) => a.startsWith('--sampler-child='));
 if (childArg) {
 	const [hz, seconds] = childArg.slice('--sampler-child='.length).split(',').map(Number);
