@@ -19,8 +19,7 @@ import threading
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import poolscope_worker as pw  # noqa: E402
+import poolscope_worker as pw  # runner.py put this folder on sys.path
 
 # multiprocessing, tempfile and inspect are imported where needed: a thread-pool run starts
 # ~15 ms sooner without them.

@@ -71,15 +71,13 @@ export class PanelSession extends Disposable implements HistoryPanel {
 	}
 
 	/**
-	 * Shows a run; `events` when it just came back from the history, so a panel that is already
+	 * Shows a run; `batches` when it just came back from the history, so a panel that is already
 	 * up learns it (a panel that is not gets it with the next `init`).
 	 */
 	public showRun(runId: string, batches?: PackedEvents[]): void {
 		const existed = PoolPanel.current;
 		if (existed?.ready && batches) {
-			for (const packed of batches) {
-				existed.post({ type: 'packed', runId, packed });
-			}
+			postBatches(existed, runId, batches, false);
 		}
 		// Never takes focus: the request comes from the panel itself, or from a picker the user just closed.
 		this.show(runId, true);
@@ -102,9 +100,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 				const replay = this._runs.replay();
 				panel.post({ type: 'init', runs: replay.map((r) => ({ runId: r.runId, events: [] })), activeRunId: this._activeRunId, cores: availableParallelism() });
 				for (const r of replay) {
-					for (const packed of r.batches) {
-						panel.post({ type: 'packed', runId: r.runId, packed, replay: true });
-					}
+					postBatches(panel, r.runId, r.batches, true);
 				}
 				for (const comparison of this.comparisons()) {
 					panel.post({ type: 'comparison', comparison });
@@ -203,5 +199,12 @@ export class PanelSession extends Disposable implements HistoryPanel {
 				break;
 			}
 		}
+	}
+}
+
+/** A run's kept events (EventLog batches, each of the coalescer's size: one task in the webview). */
+function postBatches(panel: PoolPanel, runId: string, batches: readonly PackedEvents[], replay: boolean): void {
+	for (const packed of batches) {
+		panel.post({ type: 'packed', runId, packed, ...(replay ? { replay } : {}) });
 	}
 }

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
+import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 const count = (frame: Frame, selector: string) => frame.evaluate((s) => document.querySelectorAll(s).length, selector);
 const attr = (frame: Frame, selector: string, name: string) => frame.evaluate(([s, n]) => document.querySelector(s!)?.getAttribute(n!) ?? null, [selector, name]);
@@ -42,10 +42,7 @@ describe('Compare, Sweep and History in the panel (Playwright on code-server)', 
 		await p.locator('.tab', { hasText: 'cpu.js' }).first().click();
 		await openFileAt(p, 'js/cpu.js', 6);
 		await runCommand(p, 'Poolscope: Sweep Worker Counts');
-		const pick = p.locator('.quick-input-widget', { hasText: 'which pool?' });
-		await pick.waitFor({ state: 'visible', timeout: 15_000 });
-		await p.locator('.quick-input-widget input').fill('thread');
-		await p.keyboard.press('Enter');
+		await answerQuickInput(p, 'which pool?', 'thread');
 		const frame = await comparisonDone(p, /^Sweep: fib$/);
 		const workers = await count(frame, '[data-testid="comparison-row"]') - 1; // minus the serial baseline
 		assert.ok(workers >= 2, `${workers} worker counts swept`);

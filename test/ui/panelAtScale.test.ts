@@ -7,18 +7,14 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
+import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 /** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
 async function runShout(page: Page, inputs: string): Promise<void> {
 	await page.locator('.tab', { hasText: 'io.js' }).first().click().catch(() => undefined);
 	await openFileAt(page, 'js/io.js', 15);
 	await runCommand(page, 'Poolscope: Set Inputs for Function');
-	const box = page.locator('.quick-input-widget', { hasText: 'inputs for shout' });
-	await box.waitFor({ state: 'visible', timeout: 20_000 });
-	await page.locator('.quick-input-widget input').fill(inputs);
-	await page.keyboard.press('Enter');
-	await box.waitFor({ state: 'hidden' });
+	await answerQuickInput(page, 'inputs for shout', inputs);
 	await runCommand(page, 'Poolscope: Run Function in Thread Pool');
 }
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
+import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 const PY38 = join(process.env.HOME ?? '/root', '.pyenv', 'versions', '3.8.18', 'bin', 'python');
 const SHIM = join(process.env.HOME ?? '/root', '.pyenv', 'shims', 'python3');
@@ -12,11 +12,7 @@ const SHIM = join(process.env.HOME ?? '/root', '.pyenv', 'shims', 'python3');
 async function selectInterpreter(page: Page, path: string): Promise<void> {
 	// The user picks an interpreter in the Python extension (its stand-in in these tests).
 	await runCommand(page, 'Python: Select Interpreter');
-	const box = page.locator('.quick-input-widget', { hasText: 'interpreter path' });
-	await box.waitFor({ state: 'visible', timeout: 15_000 });
-	await page.locator('.quick-input-widget input').fill(path);
-	await page.keyboard.press('Enter');
-	await box.waitFor({ state: 'hidden' });
+	await answerQuickInput(page, 'interpreter path', path);
 }
 
 describe('Python interpreter problems (Playwright on code-server)', function () {

@@ -34,6 +34,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 	throw new Error(`command "${title}" not found in the palette`);
 }
 
+/** Answers a command's prompt: waits for the box that says `prompt`, types `value`, presses Enter. */
+export async function answerQuickInput(page: Page, prompt: string, value: string): Promise<void> {
+	const box = page.locator('.quick-input-widget', { hasText: prompt });
+	await box.waitFor({ state: 'visible', timeout: 20_000 });
+	await page.locator('.quick-input-widget input').fill(value);
+	await page.keyboard.press('Enter');
+	await box.waitFor({ state: 'hidden' });
+}
+
 /** The innermost frame of a webview whose document has `selector` (webviews nest two iframes). */
 export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
 	const deadline = Date.now() + timeoutMs;

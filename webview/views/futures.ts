@@ -7,10 +7,11 @@ import { stateColors } from './colors';
 const CELL = 10;
 const GAP = 2;
 const FILTERS: (TaskState | 'all')[] = ['all', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
-/** A cell's colour as a small code (0: no task): index into CODE_STATES. A task in the call queue is drawn as submitted. */
-const CODE_STATES: TaskState[] = ['submitted', 'submitted', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
-const CALL_QUEUE = 1;
+/** A cell's colour as a small code, an index into CODE_STATES (0: no task there). */
+const CODE_STATES: (TaskState | undefined)[] = [undefined, 'submitted', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
 const STATE_CODES = { submitted: 1, queued: 2, running: 3, finished: 4, failed: 5, cancelled: 6, timedOut: 7, rejected: 8 } satisfies Record<TaskState, number>;
+/** A future in the call queue is drawn as submitted (it waits, though it can no longer be cancelled). */
+const CALL_QUEUE = STATE_CODES.submitted;
 
 /**
  * Every future as a coloured cell. A canvas that draws only the rows in view, so 100,000
@@ -256,7 +257,7 @@ export class FuturesView {
 			return;
 		}
 		ctx.clearRect(0, 0, width, viewH);
-		const fills = CODE_STATES.map((st) => colors[st]);
+		const fills = CODE_STATES.map((st) => (st ? colors[st] : ''));
 		for (let i = 0; i < n; i++) {
 			const code = this.codes[i]!;
 			if (code === 0) {
