@@ -151,6 +151,7 @@ function drainInbox(): void {
 		}
 	}
 	document.body.dataset.pending = String(pending);
+	document.body.dataset.folded = String(state.version); // drawn once data-version says the same
 }
 let lastTimeline = 0;
 let lastFutures = 0;

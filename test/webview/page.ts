@@ -73,7 +73,8 @@ export async function text(page: Page, testid: string): Promise<string> {
 }
 
 /** Until the panel has folded every event it was sent (it does so in slices per frame). */
+/** Every event posted is folded and drawn (a live run redraws at its own cadence, not every frame). */
 export async function settled(page: Page): Promise<void> {
-	await page.waitForFunction(() => document.body.dataset.pending === '0', undefined, { timeout: 60_000 });
+	await page.waitForFunction(() => document.body.dataset.pending === '0' && document.body.dataset.version === document.body.dataset.folded, undefined, { timeout: 60_000 });
 	await nextFrames(page, 2);
 }
