@@ -123,6 +123,12 @@ export interface RunStartedEvent extends EventBase {
 	gil?: boolean;
 	/** Python: the interpreter binary that ran (`sys.executable`), a launcher script resolved. */
 	executable?: string;
+	/**
+	 * Python thread pools: a thread's CPU clock (a system call) is read around every task unless
+	 * that thread's tasks average under `belowMs`; then around one task in `oneIn`, and the
+	 * others finish without cpuMs.
+	 */
+	cpuSampling?: { belowMs: number; oneIn: number };
 	/** Names of the queue stages in pipeline order, e.g. ['pending','executing'] or
 	 * ['pending','callQueue','executing','resultQueue'] for Python process pools. */
 	stages: string[];

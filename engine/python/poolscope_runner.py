@@ -11,6 +11,7 @@ import sys
 import collections
 import concurrent.futures as cf
 import importlib
+import itertools
 import json
 import os
 import re
@@ -18,6 +19,8 @@ import signal
 import threading
 import time
 import traceback
+from threading import get_ident
+from time import monotonic, thread_time
 
 import poolscope_worker as pw  # runner.py put this folder on sys.path
 
@@ -38,6 +41,12 @@ PICKLE_HINT = (
 )
 
 
+# Thread pools: below this average task time (ms), a thread's CPU clock is read around one task in
+# CPU_SAMPLE only; see Run.thread_task.
+CPU_EVERY_TASK_MS = 0.05
+CPU_SAMPLE = 16
+
+
 class Emitter:
     """Batches events onto fd 3 every 50 ms (or at 2000 events) from any thread."""
 
@@ -46,6 +55,7 @@ class Emitter:
         self.out = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8")
         self.lock = threading.Lock()
         self.buf = []
+        self.weight = 0  # events the buffered records stand for, beyond one per record
         self.closed = False
         t = threading.Thread(target=self._loop, name="poolscope-emitter", daemon=True)
         t.start()
@@ -58,7 +68,7 @@ class Emitter:
             if self.closed:
                 return
             self.buf.append(fields)
-            big = len(self.buf) >= 2000
+            big = len(self.buf) + self.weight >= 2000
         if big:
             self.flush()
 
@@ -70,7 +80,19 @@ class Emitter:
             if self.closed:
                 return
             self.buf.append(record)
-            big = len(self.buf) >= 2000
+            big = len(self.buf) + self.weight >= 2000
+        if big:
+            self.flush()
+
+    def compact_many(self, records, weight):
+        """Several compact records at once; weight is how many events they stand for, so a
+        batch of submissions flushes as soon as 2000 single records would."""
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.extend(records)
+            self.weight += weight
+            big = self.weight >= 2000
         if big:
             self.flush()
 
@@ -85,6 +107,7 @@ class Emitter:
             if not self.buf:
                 return
             batch, self.buf = self.buf, []
+            self.weight = 0
             self.out.write(json.dumps({"events": batch}, default=str) + "\n")
             self.out.flush()
 
@@ -188,7 +211,11 @@ class Run:
         self.notices = None
         self.slots = None
         self.slot_seen = []
-        self.now_running = {}  # thread ident -> (task_id, start): thread pools
+        self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
+        self.finished_log = collections.deque()  # thread tasks that returned, not yet reported
+        self.logged = itertools.count()
+        self.drained = 0
+        self.drain_wake = threading.Event()
 
     # ---- events ----
     def worker_for(self, key, pid=None, thread_id=None):
@@ -198,7 +225,8 @@ class Run:
         with self.lock:
             w = self.workers.get(key)
             if w is None:
-                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False}
+                # n, avgMs: tasks begun and a moving average of their wall time (thread pools)
+                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False, "n": 0, "avgMs": CPU_EVERY_TASK_MS}
                 self.workers[key] = w
                 fields = {"workerId": w["workerId"]}
                 if pid is not None:
@@ -247,59 +275,81 @@ class Run:
 
     # ---- the thread-pool wrapper (runs in worker threads) ----
     def thread_task(self, task_id, args):
-        """Runs one call and reports it from the worker thread itself: no done callback and no
-        hand-over to another thread per task (each cost a GIL switch). What runs now is in
-        `now_running`, which the monitor reads to announce tasks that take longer than a poll;
-        a shorter one is announced with its end ("F": started and finished in one record)."""
-        ident = threading.get_ident()
+        """Runs one call in a worker thread and logs its end; `drain_finished` turns the log
+        into events and state changes in bulk, under the lock once per batch. Per task, only a
+        dict entry (what runs now: output routing, stacks, and the monitor announcing long
+        tasks), two clocks each side and a log append remain here, next to the executor's own
+        work. A task that raises is reported at once (rare, and its traceback is needed)."""
+        ident = get_ident()
         worker = self.workers.get(ident) or self.worker_for(ident, thread_id=threading.get_native_id())
-        start = pw.now_ms()
-        self.now_running[ident] = (task_id, start)
-        streams = self.streams
-        streams[0].bind(task_id)
-        streams[1].bind(task_id)
-        cpu0 = time.thread_time()
+        # The thread's CPU clock is a system call (1.5-2 us, and in a busy pool it slowed a no-op
+        # task's executor by more than a third): read it around every task unless this thread's
+        # tasks have been averaging under CPU_EVERY_TASK_MS, then around one in CPU_SAMPLE.
+        n = worker["n"] = worker["n"] + 1
+        measure = worker["avgMs"] >= CPU_EVERY_TASK_MS or not n % CPU_SAMPLE
+        running = self.now_running
+        start = monotonic() * 1000.0
+        running[ident] = (task_id, start)
+        cpu0 = thread_time() if measure else 0.0
         try:
             value = self.fn(*args)
         except BaseException as e:
-            cpu = (time.thread_time() - cpu0) * 1000.0
-            end = pw.now_ms()
-            self.thread_ended(ident, streams)
+            cpu = (thread_time() - cpu0) * 1000.0 if measure else None
+            end = monotonic() * 1000.0
+            del running[ident]
+            pw.task_ended(ident, task_id)
             self.thread_failed(task_id, worker, start, end, cpu, e)
             raise
-        cpu = (time.thread_time() - cpu0) * 1000.0
-        end = pw.now_ms()
-        self.thread_ended(ident, streams)
-        self.thread_finished(task_id, worker, start, end, cpu, value)
+        cpu = (thread_time() - cpu0) * 1000.0 if measure else None
+        end = monotonic() * 1000.0
+        del running[ident]
+        pw.task_ended(ident, task_id)
+        worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
+        self.finished_log.append((task_id, ident, start, end, cpu, pw.preview(value)))
+        if next(self.logged) + 1 + self.ended - self.drained >= self.total:
+            self.drain_wake.set()  # likely the last task: no need to wait for a poll
 
-    def thread_ended(self, ident, streams):
-        streams[0].unbind()
-        streams[1].unbind()
-        self.now_running.pop(ident, None)
-
-    def thread_finished(self, task_id, worker, start, end, cpu, value):
-        text = pw.preview(value)
+    def drain_finished(self):
+        """Thread tasks that returned, from the log to events; called by the monitor, the main
+        thread's wait, and before anything that reads task states."""
+        log = self.finished_log
+        if not log:
+            return
+        records = []
         with self.lock:
-            task = self.tasks[task_id]
-            state = task["state"]
-            if state == "ended":
-                return  # timed out meanwhile: already reported
-            announced = state == "running"
-            self.move(task_id, task, "ended")
-            self.counts["finished"] += 1
-            self.ended += 1
-            task["wall"] = end - start
-            task["cpu"] = cpu
-            worker["tasks"] += 1
-            worker["busyMs"] += end - start
+            tasks = self.tasks
+            workers = self.workers
+            while True:
+                try:
+                    task_id, ident, start, end, cpu, text = log.popleft()
+                except IndexError:
+                    break
+                self.drained += 1
+                task = tasks[task_id]
+                state = task["state"]
+                if state == "ended":
+                    continue  # timed out meanwhile: already reported
+                worker = workers[ident]
+                self.move(task_id, task, "ended")
+                self.counts["finished"] += 1
+                self.ended += 1
+                task["wall"] = end - start
+                if cpu is not None:
+                    task["cpu"] = cpu
+                worker["tasks"] += 1
+                worker["busyMs"] += end - start
+                if state == "running":  # its start was announced already
+                    records.append(("f", end, task_id, worker["workerId"], end - start, cpu, text))
+                else:
+                    records.append(("F", start, task_id, worker["workerId"], end, cpu, text))
+            # Under the lock: an announcement of a later start must not get out first.
+            if records:
+                self.em.compact_many(records, len(records))
             if self.ended >= self.total:
                 self.done_event.set()
-        if announced:
-            self.em.compact("f", end, task_id, worker["workerId"], end - start, cpu, text)
-        else:
-            self.em.compact("F", start, task_id, worker["workerId"], end, cpu, text)
 
     def thread_failed(self, task_id, worker, start, end, cpu, exc):
+        self.drain_finished()  # the tasks this thread finished before come first
         with self.lock:
             task = self.tasks[task_id]
             if task["state"] == "ended":
@@ -309,7 +359,8 @@ class Run:
             worker["tasks"] += 1
             worker["busyMs"] += end - start
             task["wall"] = end - start
-            task["cpu"] = cpu
+            if cpu is not None:
+                task["cpu"] = cpu
         self.fail(task_id, exc)
 
     def announce_threads(self):
@@ -426,6 +477,8 @@ class Run:
         if method:
             started["startMethod"] = method
             started["defaultStartMethod"] = self.default_method()
+        if self.pool != "process":  # thread and serial run in threads
+            started["cpuSampling"] = {"belowMs": CPU_EVERY_TASK_MS, "oneIn": CPU_SAMPLE}
         self.em.emit("run.started", t=self.t0, **started)
         if load_error:
             self.finish("error", load_error)
@@ -488,7 +541,13 @@ class Run:
                 if self.pool == "process":
                     f.poolscope_task_id = task_id
                     f.add_done_callback(done_items.append)
-        while not self.done_event.wait(0.1):
+        while not self.done_event.is_set():
+            if self.pool == "process":
+                self.done_event.wait(0.1)
+            else:
+                self.drain_wake.wait(0.02)
+                self.drain_wake.clear()
+                self.drain_finished()
             # Threads cannot be stopped: after a grace, the run ends without them and the
             # runner's exit ends them.
             if self.cancelling and self.pool != "process" and pw.now_ms() - self.cancel_t > 2000:
@@ -501,12 +560,21 @@ class Run:
                 self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
 
     def submit_records(self, items):
+        """Every task submitted and pending, announced in chunks ("S", a preview per task): one
+        record per task cost a sixth of a bare executor's time per no-op task."""
         t = pw.now_ms()
-        for task_id, args in enumerate(items):
-            self.tasks[task_id] = {"state": "new", "args": args}
-            self.move(task_id, self.tasks[task_id], "pending")
-            self.counts["submitted"] += 1
-            self.em.compact("s", t, task_id, pw.preview(args if len(args) != 1 else args[0]))  # submitted, then queued "pending"
+        n = len(items)
+        self.tasks.update({task_id: {"state": "pending", "args": args} for task_id, args in enumerate(items)})
+        self.depth["pending"] += n
+        self.counts["submitted"] += n
+        shown = [args if len(args) != 1 else args[0] for args in items]
+        try:
+            texts = list(map(repr, shown))
+        except Exception:  # a broken __repr__: preview() says so for that task
+            texts = [pw.preview(v) for v in shown]
+        texts = [x if len(x) <= pw.PREVIEW_LIMIT else x[: pw.PREVIEW_LIMIT - 1] + "\u2026" for x in texts]
+        for first in range(0, n, 1000):
+            self.em.compact_many([("S", t, first, texts[first : first + 1000])], min(1000, n - first))
 
     def run_map(self, items):
         fn = pw.run_in_process if self.pool == "process" else None
@@ -537,6 +605,7 @@ class Run:
                     # themselves when they end (a thread cannot be stopped).
                     while self.now_running and not self.cancelling:
                         time.sleep(0.02)
+                    self.drain_finished()  # the ones that returned are not lost results
                 rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
                 for later in range(task_id + 1, len(items)):
                     if self.end_task(later, "cancelled"):
@@ -719,6 +788,7 @@ class Run:
             if self.slots is not None:
                 self.poll_slots()
             elif self.pool != "process":
+                self.drain_finished()
                 self.announce_threads()
             with self.lock:
                 if self.pool == "process":
@@ -737,8 +807,12 @@ class Run:
                     depths.update({"callQueue": self.depth["callQueue"], "resultQueue": 0})
                 if self.timeout_ms:
                     now = pw.now_ms()
+                    # A thread task that has just returned may not be in the log yet.
+                    live = None if self.pool == "process" else {entry[0] for entry in list(self.now_running.values())}
                     for task_id in list(self.running):
                         task = self.tasks[task_id]
+                        if live is not None and task_id not in live:
+                            continue
                         if not task.get("timedOut") and now - task["start"] > self.timeout_ms:
                             self.time_out(task_id, task)
             full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
@@ -776,6 +850,7 @@ class Run:
 
     # ---- commands ----
     def cancel_task(self, task_id):
+        self.drain_finished()
         with self.lock:
             task = self.tasks.get(task_id)
             if task is None:
@@ -867,6 +942,7 @@ class Run:
                     self.notices.put(("stop",))
                 except Exception:
                     pass
+        self.drain_finished()
         # Anything that never got an answer (a cancelled run) ends as cancelled.
         with self.lock:
             in_threads = {task_id for task_id, _ in list(self.now_running.values())}
@@ -905,8 +981,10 @@ class Run:
         if error:
             fields["error"] = error
         if self.pool == "thread":
-            walls = sum(t.get("wall", 0) for t in self.tasks.values())
-            cpus = sum(t.get("cpu", 0) for t in self.tasks.values())
+            # From the tasks whose CPU was read (every task, or a sample of very short ones).
+            measured = [t for t in self.tasks.values() if "cpu" in t]
+            walls = sum(t["wall"] for t in measured)
+            cpus = sum(t["cpu"] for t in measured)
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
             busy = ((time.process_time() - self.cpu_t0) * 1000.0) / wall if wall > 0 else 0

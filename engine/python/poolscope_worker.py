@@ -25,12 +25,22 @@ def now_ms():
     return time.monotonic() * 1000.0
 
 
-def preview(value, limit=200):
+PREVIEW_LIMIT = 200
+
+
+def preview(value, limit=PREVIEW_LIMIT):
     try:
         text = repr(value)
     except Exception as e:  # a broken __repr__ must not fail the task
         text = "<unrepresentable %s: %s>" % (type(value).__name__, e)
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+# What each thread of this process runs now: thread ident -> (task id, start ms). Task output
+# is routed by it, and the runner's monitor announces long thread tasks from it. One dict set per
+# task instead of binding two thread-local streams: on a no-op task that binding cost more than
+# the task.
+running = {}
 
 
 class _TaskStream:
@@ -40,33 +50,29 @@ class _TaskStream:
         self._name = name
         self._real = real
         self._sink = sink
-        self._local = threading.local()
+        self._pending = {}  # thread ident -> what its task wrote after its last newline
 
-    def bind(self, task_id):
-        self._local.task_id = task_id
-        self._local.pending = ""
-
-    def unbind(self):
-        task_id = getattr(self._local, "task_id", None)
-        rest = getattr(self._local, "pending", "")
-        if task_id is not None and rest:
+    def end_task(self, ident, task_id):
+        rest = self._pending.pop(ident, None)
+        if rest:
             self._sink(task_id, self._name, rest)
-        self._local.task_id = None
-        self._local.pending = ""
 
     def write(self, text):
-        task_id = getattr(self._local, "task_id", None)
-        if task_id is None:
+        ident = threading.get_ident()
+        now = running.get(ident)
+        if now is None:
             return self._real.write(text)
+        task_id = now[0]
         # Whole lines per event: print() writes the text and the newline separately.
-        buf = self._local.pending + text
+        buf = self._pending.pop(ident, "") + text
         cut = buf.rfind("\n") + 1
         if cut:
             self._sink(task_id, self._name, buf[:cut])
-        self._local.pending = buf[cut:]
-        if len(self._local.pending) > 8192:
-            self._sink(task_id, self._name, self._local.pending)
-            self._local.pending = ""
+        rest = buf[cut:]
+        if len(rest) > 8192:
+            self._sink(task_id, self._name, rest)
+        elif rest:
+            self._pending[ident] = rest
         return len(text)
 
     def flush(self):
@@ -102,6 +108,13 @@ def install_streams(sink):
         for s in _streams:
             s._sink = sink
     return _streams
+
+
+def task_ended(ident, task_id):
+    """Sends what a task wrote after its last newline (nearly free when it wrote none)."""
+    for s in _streams:
+        if s._pending:
+            s.end_task(ident, task_id)
 
 
 def _queue_sink(task_id, stream, text):
@@ -140,16 +153,16 @@ def run_in_process(fn, task_id, args):
         _slots[slot + 1] = task_id
     else:
         _notices.put(("start", task_id, pid, start))
-    for s in _streams:
-        s.bind(task_id)
+    ident = threading.get_ident()
+    running[ident] = (task_id, start)
     cpu0 = time.process_time()
     try:
         value = fn(*args)
     finally:
         end = now_ms()
         cpu = (time.process_time() - cpu0) * 1000.0
-        for s in _streams:
-            s.unbind()
+        del running[ident]
+        task_ended(ident, task_id)
         if slot >= 0:
             _slots[slot + 1] = -1
         else:

@@ -256,12 +256,14 @@ class PythonRun {
 
 /** The runner's short form of the per-task events (runner.py, Emitter.compact). */
 type CompactEvent =
-	| ['s', number, number, string]
+	/** tasks submitted together: [S, t, first taskId, an input preview per task] */
+	| ['S', number, number, string[]]
 	| ['q', number, number, string]
 	| ['b', number, number, number]
-	| ['f', number, number, number, number, number, string]
+	/** cpuMs is null when the thread's CPU clock was not read (a sample of very short tasks) */
+	| ['f', number, number, number, number, number | null, string]
 	/** started and finished in one: [F, start, taskId, workerId, end, cpuMs, result] */
-	| ['F', number, number, number, number, number, string]
+	| ['F', number, number, number, number, number | null, string]
 	/**
 	 * A process-pool result: [P, start, taskId, workerId, end (left the worker), cpuMs, result,
 	 * t (arrived), seen]; seen: 1 = its start was announced already, 2 = its wait in the result queue.
@@ -277,9 +279,11 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 			continue;
 		}
 		switch (e[0]) {
-			case 's':
-				out.push({ type: 'task.submitted', runId, t: e[1], taskId: e[2], input: e[3] });
-				out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2], stage: 'pending' });
+			case 'S':
+				for (let i = 0; i < e[3].length; i++) {
+					out.push({ type: 'task.submitted', runId, t: e[1], taskId: e[2] + i, input: e[3][i]! });
+					out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2] + i, stage: 'pending' });
+				}
 				break;
 			case 'q':
 				out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2], stage: e[3] });
@@ -288,7 +292,7 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
 				break;
 			case 'f':
-				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5], result: e[6] });
+				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5] ?? undefined, result: e[6] });
 				break;
 			case 'P':
 				if (!(e[8] & 1)) {
@@ -301,7 +305,7 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 				break;
 			case 'F':
 				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
-				out.push({ type: 'task.finished', runId, t: e[4], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5], result: e[6] });
+				out.push({ type: 'task.finished', runId, t: e[4], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5] ?? undefined, result: e[6] });
 				break;
 		}
 	}

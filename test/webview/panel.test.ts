@@ -180,6 +180,27 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
 	});
 
+	it('a task whose CPU clock was not read says why, instead of a bare dash', async () => {
+		const events = synthRun({ tasks: 3, workers: 1, pool: 'thread' }).map((e) => {
+			if (e.type === 'run.started') {
+				return { ...e, cpuSampling: { belowMs: 0.05, oneIn: 16 } };
+			}
+			if (e.type === 'task.finished' && e.taskId === 1) {
+				const { cpuMs: _dropped, ...rest } = e;
+				return rest;
+			}
+			return e;
+		});
+		await feed(p, 'run-1', events);
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /% of wall/);
+		await p.page.keyboard.press('ArrowRight');
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read: this thread's tasks averaged under 50 µs, so its CPU clock, a system call, was read around one task in 16/);
+	});
+
 	it('renders markup in names, results and errors as text; nothing executes', async () => {
 		const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 		const events = synthRun({ tasks: 4, workers: 1, fn: evil, failEvery: 2, errorMessage: evil, result: () => evil });

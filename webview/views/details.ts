@@ -1,4 +1,4 @@
-import type { ErrorInfo } from '../../engine/protocol/events';
+import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
 import type { RunModel } from '../../engine/protocol/runModel';
 import { button, h } from '../dom';
 import { ms } from '../format';
@@ -18,6 +18,14 @@ export function errorBlock(error: ErrorInfo): HTMLElement {
 			return link;
 		})) : null,
 	);
+}
+
+/** Why a finished task has no CPU time, when the runner said it samples (Python thread pools). */
+function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling']): string {
+	if (!sampling || task.state !== 'finished') {
+		return '–';
+	}
+	return `– (not read: this thread's tasks averaged under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
 }
 
 /** Everything about the selected future. */
@@ -46,7 +54,7 @@ export class DetailsView {
 			['worker', task.workerId !== undefined ? `#${task.workerId}` : '–'],
 			['queue wait', ms(wait)],
 			['wall time', ms(wall)],
-			['CPU time', task.cpuMs !== undefined ? `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}` : '–'],
+			['CPU time', task.cpuMs !== undefined ? `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}` : notRead(task, model.started?.cpuSampling)],
 		];
 		this.el.replaceChildren(...[
 			h('h3', {}, `Future ${task.taskId}`),

@@ -63,9 +63,33 @@ describe('Python backend: real pools', function () {
 				assert.deepEqual(s.stages, ['pending', 'executing']);
 				assert.ok(ofType(r.events, 'worker.started').every((w) => typeof w.threadId === 'number'));
 			}
-			assert.ok(ofType(r.events, 'task.finished').every((e) => typeof e.cpuMs === 'number' && e.durationMs >= 0));
+			assert.ok(ofType(r.events, 'task.finished').every((e) => e.durationMs >= 0));
+			if (pool === 'process') {
+				assert.ok(ofType(r.events, 'task.finished').every((e) => typeof e.cpuMs === 'number'));
+			} else {
+				assert.deepEqual(s.cpuSampling, { belowMs: 0.05, oneIn: 16 });
+			}
 		});
 	}
+
+	it('thread pools read the CPU clock around every task that lasts, and around a sample of very short ones', async () => {
+		const long = pyRun({ fn: 'spin', inputs: '[(0.002,)] * 12', pool: 'thread' });
+		assert.equal((await long.done).counts.finished, 12);
+		const longDone = ofType(long.events, 'task.finished');
+		assert.equal(longDone.length, 12);
+		for (const e of longDone) {
+			assert.equal(typeof e.cpuMs, 'number', `task ${e.taskId} (${e.durationMs} ms) has no CPU time`);
+		}
+		const short = pyRun({ fn: 'square', inputs: 'range(400)', pool: 'thread' });
+		const end = await short.done;
+		assert.equal(end.counts.finished, 400);
+		const withCpu = ofType(short.events, 'task.finished').filter((e) => e.cpuMs !== undefined);
+		// Each thread reads it around its first task and one in 16 after that (more when the VM
+		// stalls a task past 50 us); the rest carry no CPU time rather than a made-up one.
+		assert.ok(withCpu.length >= 400 / 16 - 2, `${withCpu.length} of 400 tasks with CPU time`);
+		assert.ok(withCpu.length <= 300, `${withCpu.length} of 400 tiny tasks had their CPU clock read`);
+		assert.ok(withCpu.every((e) => e.cpuMs! >= 0));
+	});
 
 	it('the runner\'s own bytecode is cached next to it; the user\'s folder gets no __pycache__', async () => {
 		const user = mkdtempSync(join(tmpdir(), 'poolscope-pyc-'));
@@ -115,6 +139,20 @@ describe('Python backend: real pools', function () {
 			assert.ok(c.taskId > 1, `task ${c.taskId} cancelled before the exception`);
 			assert.match(c.reason, /executor\.map stopped at the first exception \(task 1\)/);
 		}
+	});
+
+	it('thread pool map: a task that returned while map was stopping is reported finished, not cancelled', async () => {
+		// Task 1 fails late; the other thread keeps finishing tasks until then. Whatever printed
+		// "ran" has run: it must end finished (or failed), never "cancelled by map".
+		const r = pyRun({ fn: 'slow_to_fail', inputs: 'range(40)', pool: 'thread', workers: 2, mode: 'map' });
+		await r.done;
+		checkProtocol(r.events);
+		const ran = new Set(ofType(r.events, 'task.output').map((o) => o.taskId));
+		assert.ok(ran.size > 2, `only ${ran.size} tasks ran`);
+		const cancelled = ofType(r.events, 'task.cancelled').filter((c) => ran.has(c.taskId));
+		assert.deepEqual(cancelled.map((c) => `${c.taskId}: ${c.reason}`), []);
+		const ended = new Set([...ofType(r.events, 'task.finished'), ...ofType(r.events, 'task.failed')].map((e) => e.taskId));
+		assert.deepEqual([...ran].filter((id) => !ended.has(id)), [], 'tasks that ran but never ended');
 	});
 
 	it('priority low: the runner and its worker processes run at nice 10', async function () {
