@@ -18,6 +18,46 @@ async function runShout(page: Page, inputs: string): Promise<void> {
 	await runCommand(page, 'Poolscope: Run Function in Thread Pool');
 }
 
+type TraceEvent = { ph?: string; name?: string; pid?: number; tid?: number; dur?: number; tdur?: number; args?: { data?: { url?: string; functionName?: string } } };
+
+/**
+ * Opt-in (POOLSCOPE_PANEL_TRACE=1; tracing slows the run): a Chromium trace of the run, to tell the
+ * panel's own CPU per frame from the time its thread waited for a CPU. Wall and thread time of the
+ * webview's frame callback and of the renderer's main-thread tasks.
+ */
+async function startTrace(page: Page): Promise<{ stop: () => Promise<Record<string, unknown>> }> {
+	const cdp = await page.context().newCDPSession(page);
+	const events: TraceEvent[] = [];
+	cdp.on('Tracing.dataCollected', (d: { value: TraceEvent[] }) => { events.push(...d.value); });
+	await cdp.send('Tracing.start', { categories: 'toplevel,v8,devtools.timeline', transferMode: 'ReportEvents' });
+	return {
+		stop: async () => {
+			const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+			await cdp.send('Tracing.end');
+			await complete;
+			const q = (xs: number[]) => {
+				const s = [...xs].sort((a, b) => a - b);
+				const at = (x: number) => Math.round((s[Math.min(s.length - 1, Math.floor(s.length * x))] ?? 0) / 100) / 10;
+				return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
+			};
+			const frames = events.filter((e) => e.ph === 'X' && e.name === 'FunctionCall' && e.args?.data?.functionName === 'frame' && e.args.data.url?.endsWith('/webview/main.js'));
+			const tasks = events.filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && e.tdur !== undefined);
+			const perThread = new Map<string, TraceEvent[]>();
+			for (const e of tasks) {
+				const key = `${e.pid}/${e.tid}`;
+				perThread.set(key, [...(perThread.get(key) ?? []), e]);
+			}
+			const main = [...perThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+			const sum = (xs: TraceEvent[], k: 'dur' | 'tdur') => Math.round(xs.reduce((n, e) => n + (e[k] ?? 0), 0) / 1000);
+			return {
+				panelFrameWallMs: q(frames.map((e) => e.dur ?? 0)),
+				panelFrameCpuMs: q(frames.map((e) => e.tdur ?? 0)),
+				rendererMainTasks: { count: main.length, wallMs: sum(main, 'dur'), cpuMs: sum(main, 'tdur') },
+			};
+		},
+	};
+}
+
 const state = (frame: Frame) => frame.evaluate(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state'));
 
 describe('The panel at scale and under hostile data (Playwright on code-server)', function () {
@@ -64,6 +104,7 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 			};
 			requestAnimationFrame(tick);
 		});
+		const trace = process.env.POOLSCOPE_PANEL_TRACE ? await startTrace(p) : undefined;
 		const started = Date.now();
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent?.replace(/,/g, '')) > 0, undefined, { timeout: 60_000 });
 		const midRun = (await state(frame)) === 'running';
@@ -91,6 +132,7 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 			ownWorkPerFrame: quantiles(got.work),
 			ownWorkByPart: Object.fromEntries(Object.entries(got.parts).map(([part, ms]) => [part, { frames: ms.length, ...quantiles(ms) }])),
 			longTasks: got.longTasks.length, longestTask: Math.round(Math.max(0, ...got.longTasks)),
+			...(trace ? { trace: await trace.stop() } : {}),
 		};
 		mkdirSync(join(__dirname, '..'), { recursive: true });
 		writeFileSync(join(__dirname, '..', 'panel-vscode-perf.json'), JSON.stringify(figures, null, 2));
