@@ -272,7 +272,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
 		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
 		...end.workers.map((w) => `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} tasks, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%`),
-		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it`] : []),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${end.gilFromTasks !== undefined && end.gilFromTasks < end.counts.finished + end.counts.failed ? ` (from the CPU time of ${end.gilFromTasks} of ${end.counts.finished + end.counts.failed} tasks: the others were too short to read it)` : ''}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	for (const t of failed) {

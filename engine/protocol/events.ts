@@ -241,6 +241,8 @@ export interface RunFinishedEvent extends EventBase {
 	error?: ErrorInfo;
 	/** Python thread pools: estimated share of wall time threads spent waiting for the GIL. */
 	gilWaitShare?: number;
+	/** How many tasks that estimate comes from: those whose CPU clock was read (cpuSampling). */
+	gilFromTasks?: number;
 }
 
 export type PoolEvent =

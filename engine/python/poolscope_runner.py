@@ -289,21 +289,23 @@ class Run:
         # tasks have been averaging under CPU_EVERY_TASK_MS, then around one in CPU_SAMPLE.
         n = worker["n"] = worker["n"] + 1
         measure = worker["avgMs"] >= CPU_EVERY_TASK_MS or not n % CPU_SAMPLE
+        # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
+        # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
         running = self.now_running
+        cpu0 = thread_time() if measure else 0.0
         start = monotonic() * 1000.0
         running[ident] = (task_id, start)
-        cpu0 = thread_time() if measure else 0.0
         try:
             value = self.fn(*args)
         except BaseException as e:
-            cpu = (thread_time() - cpu0) * 1000.0 if measure else None
             end = monotonic() * 1000.0
+            cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
             del running[ident]
             pw.task_ended(ident, task_id)
             self.thread_failed(task_id, worker, start, end, cpu, e)
             raise
-        cpu = (thread_time() - cpu0) * 1000.0 if measure else None
         end = monotonic() * 1000.0
+        cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
         del running[ident]
         pw.task_ended(ident, task_id)
         worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
@@ -994,6 +996,8 @@ class Run:
                 fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
             elif walls > 0:
                 fields["gilWaitShare"] = 0.0
+            if walls > 0:
+                fields["gilFromTasks"] = len(measured)
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()

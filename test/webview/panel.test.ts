@@ -201,6 +201,18 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read: this thread's tasks averaged under 50 µs, so its CPU clock, a system call, was read around one task in 16/);
 	});
 
+	it('the GIL figure says when it rests on a sample of the tasks', async () => {
+		const withGil = (runId: string, fromTasks: number) => synthRun({ runId, tasks: 40, workers: 2, pool: 'thread' }).map((e) => (e.type === 'run.finished' ? { ...e, gilWaitShare: 0.42, gilFromTasks: fromTasks } : e));
+		await feed(p, 'sampled', withGil('sampled', 3));
+		await p.page.waitForSelector('[data-testid="gil"]');
+		const figure = p.page.locator('.figure:has([data-testid="gil"])');
+		assert.equal(await text(p.page, 'gil'), '42%');
+		assert.match(await figure.textContent() ?? '', /waiting for the GIL \(from the CPU time of 3 of 40 tasks\)/);
+		await feed(p, 'every', withGil('every', 40));
+		await nextFrames(p.page);
+		assert.equal((await figure.textContent() ?? '').replace('42%', ''), 'waiting for the GIL');
+	});
+
 	it('renders markup in names, results and errors as text; nothing executes', async () => {
 		const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 		const events = synthRun({ tasks: 4, workers: 1, fn: evil, failEvery: 2, errorMessage: evil, result: () => evil });

@@ -1,3 +1,4 @@
+import type { RunFinishedEvent } from '../../engine/protocol/events';
 import type { RunModel } from '../../engine/protocol/runModel';
 import { cssVar, h } from '../dom';
 import { ms, num, pct } from '../format';
@@ -35,7 +36,7 @@ export class SummaryView {
 				figure('cancelled', num(c.cancelled)),
 				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
 				speedup !== undefined ? figure('speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
-				end.gilWaitShare !== undefined ? figure('waiting for the GIL', pct(end.gilWaitShare), 'gil') : null,
+				end.gilWaitShare !== undefined ? figure(gilLabel(end), pct(end.gilWaitShare), 'gil') : null,
 			),
 			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),
 				...end.workers.map((w) => {
@@ -53,6 +54,12 @@ export class SummaryView {
 		}
 		drawHistogram(hist, durations);
 	}
+}
+
+/** Says when the GIL estimate rests on a sample of the tasks (Python thread pools, tiny tasks). */
+function gilLabel(end: RunFinishedEvent): string {
+	const ended = end.counts.finished + end.counts.failed;
+	return end.gilFromTasks !== undefined && end.gilFromTasks < ended ? `waiting for the GIL (from the CPU time of ${num(end.gilFromTasks)} of ${num(ended)} tasks)` : 'waiting for the GIL';
 }
 
 function figure(label: string, value: string, testid?: string): HTMLElement {

@@ -74,7 +74,9 @@ describe('Python backend: real pools', function () {
 
 	it('thread pools read the CPU clock around every task that lasts, and around a sample of very short ones', async () => {
 		const long = pyRun({ fn: 'spin', inputs: '[(0.002,)] * 12', pool: 'thread' });
-		assert.equal((await long.done).counts.finished, 12);
+		const longEnd = await long.done;
+		assert.equal(longEnd.counts.finished, 12);
+		assert.equal(longEnd.gilFromTasks, 12, 'the GIL estimate uses every task');
 		const longDone = ofType(long.events, 'task.finished');
 		assert.equal(longDone.length, 12);
 		for (const e of longDone) {
@@ -88,7 +90,12 @@ describe('Python backend: real pools', function () {
 		// stalls a task past 50 us); the rest carry no CPU time rather than a made-up one.
 		assert.ok(withCpu.length >= 400 / 16 - 2, `${withCpu.length} of 400 tasks with CPU time`);
 		assert.ok(withCpu.length <= 300, `${withCpu.length} of 400 tiny tasks had their CPU clock read`);
-		assert.ok(withCpu.every((e) => e.cpuMs! >= 0));
+		assert.ok(withCpu.every((e) => e.cpuMs! >= 0 && e.cpuMs! <= e.durationMs), 'CPU time is capped at wall time');
+		assert.equal(end.gilFromTasks, withCpu.length, 'the GIL estimate says how many tasks it rests on');
+		// The CPU reads enclose the wall clock's, so their own cost does not pass for GIL waiting:
+		// a no-op's CPU is (nearly) its wall time. Read the other way round it was about half.
+		const shares = withCpu.map((e) => e.cpuMs! / e.durationMs).sort((a, b) => a - b);
+		assert.ok(shares[Math.floor(shares.length / 2)]! >= 0.8, `median CPU/wall of tiny tasks ${shares[Math.floor(shares.length / 2)]}`);
 	});
 
 	it('the runner\'s own bytecode is cached next to it; the user\'s folder gets no __pycache__', async () => {
