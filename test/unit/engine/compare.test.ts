@@ -83,9 +83,10 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 	it('chunksize sweep, JS process pool, tiny tasks: chunks of 100 beat one task per message, and the advice says so', async () => {
 		const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'countdown', inputs: '4000', language: 'javascript' }, chunksizeConfigs('process', 2, [1, 100], 'javascript')).done;
 		const gain = speedups(ms, 'first').get(ms[1]!)!;
-		// Chunksize 1 already keeps up to 4 tiny tasks ahead in each worker, so chunks save the
-		// messages, not the waits: 1.34-1.56x on this VM (2.5-3x before), and the advice speaks from 1.1x.
-		assert.ok(gain >= 1.2, `chunksize 100 vs 1: ${gain.toFixed(2)}x`);
+		// Chunksize 1 already keeps up to 4 tiny tasks ahead in each worker and sends what one turn
+		// dispatches in one message, so chunks save the rest of the messages, not the waits:
+		// 1.28-1.57x on this VM (2.5-3x before both), and the advice speaks from 1.1x.
+		assert.ok(gain >= 1.1, `chunksize 100 vs 1: ${gain.toFixed(2)}x`);
 		assert.match(adviseChunksize(ms, 'javascript'), /^Tiny tasks: .*chunksize 100 is \d+\.\d\dx faster than chunksize 1 .*use chunksize 100\.$/);
 		assert.deepEqual(childProcesses(), []);
 	});
