@@ -201,6 +201,20 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read: this thread's tasks averaged under 50 µs, so its CPU clock, a system call, was read around one task in 16/);
 	});
 
+	it('a JS task too short for Node\'s tick-granular CPU clock shows no CPU figure, and says why', async () => {
+		await feed(p, 'short', synthRun({ runId: 'short', tasks: 2, workers: 1, pool: 'thread', language: 'javascript', taskMs: 10 }));
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		const cpu = () => p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent();
+		assert.match(await cpu() ?? '', /^– \(Node's CPU clocks advance a scheduler tick at a time, several ms: too coarse for a 10(\.0)? ms task/);
+		await feed(p, 'long', synthRun({ runId: 'long', tasks: 2, workers: 1, pool: 'thread', language: 'javascript', taskMs: 80 }));
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		assert.match(await cpu() ?? '', /^72(\.0)? ms \(90% of wall\)$/);
+	});
+
 	it('the GIL figure says when it rests on a sample of the tasks', async () => {
 		const withGil = (runId: string, fromTasks: number) => synthRun({ runId, tasks: 40, workers: 2, pool: 'thread' }).map((e) => (e.type === 'run.finished' ? { ...e, gilWaitShare: 0.42, gilFromTasks: fromTasks } : e));
 		await feed(p, 'sampled', withGil('sampled', 3));

@@ -28,6 +28,18 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 	return `– (not read: this thread's tasks averaged under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
 }
 
+/**
+ * Node's CPU clocks (getrusage: `process.threadCpuUsage`, `process.cpuUsage`) advance a scheduler
+ * tick at a time (4 ms on this Linux VM, 15.6 ms on Windows): a 1 ms task reads 0 or 4 ms. Below
+ * this wall time a JS task's own figure is mostly that step, so the panel does not show it; sums
+ * over a run are still right (comparisons use them). Python reads a precise thread clock.
+ */
+export const JS_CPU_MIN_WALL_MS = 50;
+
+export function tooCoarse(language: string | undefined, wall: number | undefined): boolean {
+	return language !== undefined && language !== 'python' && wall !== undefined && wall < JS_CPU_MIN_WALL_MS;
+}
+
 /** Everything about the selected future. */
 export class DetailsView {
 	public readonly el = h('section', { class: 'details', 'data-testid': 'details', 'aria-label': 'Future details' });
@@ -54,7 +66,9 @@ export class DetailsView {
 			['worker', task.workerId !== undefined ? `#${task.workerId}` : '–'],
 			['queue wait', ms(wait)],
 			['wall time', ms(wall)],
-			['CPU time', task.cpuMs !== undefined ? `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}` : notRead(task, model.started?.cpuSampling)],
+			['CPU time', task.cpuMs === undefined ? notRead(task, model.started?.cpuSampling)
+				: tooCoarse(model.started?.language, wall) ? `– (Node's CPU clocks advance a scheduler tick at a time, several ms: too coarse for a ${ms(wall)} task; comparisons sum them over the run)`
+				: `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}`],
 		];
 		this.el.replaceChildren(...[
 			h('h3', {}, `Future ${task.taskId}`),

@@ -2,6 +2,7 @@ import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { stateColors } from './colors';
+import { tooCoarse } from './details';
 import { TimelineAggregate } from './timelineAggregate';
 
 /**
@@ -129,7 +130,7 @@ export class TimelineView {
 			return;
 		}
 		const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
-		this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined ? `, CPU ${ms(task.cpuMs)}` : ''}`;
+		this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}` : ''}`;
 		this.tip.hidden = false;
 		this.tip.style.left = `${Math.min(x + 12, this.plotWidth() - 260)}px`;
 		this.tip.style.top = `${y + 12}px`;
