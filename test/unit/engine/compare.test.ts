@@ -29,19 +29,29 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		await needTwoCores(this);
 		// A shared VM steals CPU now and then: the shape must show in one of three attempts
 		// (each the median of three runs per configuration), and every attempt is reported.
-		// Configurations run one after another, so the machine's drift between them (seen: 10-25%
-		// on a VM whose second core came and went) sets the margins: threads within 1.35x of
-		// serial, processes 1.4x or better and 1.25x ahead of threads.
+		// The shape, within one attempt: threads within 1.35x of serial, processes 1.25x ahead
+		// of threads and at least 1.15x serial. Not "processes near 2x": this VM's two vCPUs are
+		// not equal at times (a process pool's two workers ran the same task in 285 and 427 ms,
+		// CPU = wall on both), so two plain processes reach 1.5-2.0x, changing by the second.
+		// If the machine had lost its second core by the end of every attempt, the test says so
+		// and skips.
 		const attempts: string[] = [];
+		let bestCapacity = 0;
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const ms = await runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', inputs: '[(12_000_000,)] * 4', language: 'python' }, compareConfigs(2), 3).done;
 			const s = speedups(ms);
 			const by = (pool: string) => s.get(ms.find((m) => m.config.pool === pool)!)!;
-			attempts.push(`threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x`);
-			if (by('thread') <= 1.35 && by('process') >= 1.4 && by('process') / by('thread') >= 1.25) {
+			const capacity = await parallelCapacity();
+			bestCapacity = Math.max(bestCapacity, capacity);
+			attempts.push(`threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x (two plain processes then: ${capacity.toFixed(2)}x)`);
+			if (by('thread') <= 1.35 && by('process') >= 1.15 && by('process') / by('thread') >= 1.25) {
 				assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
 				return;
 			}
+		}
+		if (bestCapacity < 1.6) {
+			console.log(`      skipped: the machine lost its second core during the attempts: ${attempts.join('; ')}`);
+			this.skip();
 		}
 		assert.fail(`the textbook shape did not show: ${attempts.join('; ')}`);
 	});
