@@ -68,15 +68,22 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		// As above: the shape must show in one of three attempts (each a median of three runs);
 		// a fresh CI machine once gave 1.18x for one attempt while another job held a core.
 		const attempts: string[] = [];
+		let bestCapacity = 0;
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[36], [36], [36], [36]]', language: 'javascript' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 2 }], 3).done;
 			const speedup = speedups(ms).get(ms[1]!)!;
-			attempts.push(`${speedup.toFixed(2)}x`);
+			const capacity = await parallelCapacity();
+			bestCapacity = Math.max(bestCapacity, capacity);
+			attempts.push(`${speedup.toFixed(2)}x (two plain processes then: ${capacity.toFixed(2)}x)`);
 			if (speedup >= 1.4) {
 				return;
 			}
 		}
-		assert.fail(`2 threads never reached 1.4x serial: ${attempts.join(', ')}`);
+		if (bestCapacity < 1.6) {
+			console.log(`      skipped: the machine lost its second core during the attempts: ${attempts.join('; ')}`);
+			this.skip();
+		}
+		assert.fail(`2 threads never reached 1.4x serial: ${attempts.join('; ')}`);
 	});
 
 	it('a cancelled comparison stops at once and leaves no process', async () => {
