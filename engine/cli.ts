@@ -9,7 +9,7 @@ import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConf
 import { parseArgs } from 'node:util';
 import { languageOfFile } from './source/sourceFunctions';
 import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
-import { applyEvents, createRunModel } from './protocol/runModel';
+import { applyEvents, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 
@@ -264,6 +264,10 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 	process.exitCode = ms.some((m) => m.failed > 0) ? 1 : 0;
 }
 
+function gilNote(sample: { from: number; of: number } | undefined): string {
+	return sample ? ` (from the CPU time of ${sample.from} of ${sample.of} tasks: the others were too short to read it)` : '';
+}
+
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
 	const s = model.started;
 	const c = end.counts;
@@ -272,7 +276,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
 		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
 		...end.workers.map((w) => `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} tasks, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%`),
-		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${end.gilFromTasks !== undefined && end.gilFromTasks < end.counts.finished + end.counts.failed ? ` (from the CPU time of ${end.gilFromTasks} of ${end.counts.finished + end.counts.failed} tasks: the others were too short to read it)` : ''}`] : []),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	for (const t of failed) {

@@ -312,3 +312,9 @@ export function stateCounts(model: RunModel): Record<TaskState, number> {
 export function isTerminal(state: TaskState): boolean {
 	return TERMINAL_STATES.has(state);
 }
+
+/** When a run's GIL estimate rests on a sample of its tasks (Python thread pools, tiny tasks): how many of how many. */
+export function gilSample(end: RunFinishedEvent): { from: number; of: number } | undefined {
+	const of = end.counts.finished + end.counts.failed;
+	return end.gilFromTasks !== undefined && end.gilFromTasks < of ? { from: end.gilFromTasks, of } : undefined;
+}

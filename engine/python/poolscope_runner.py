@@ -64,31 +64,17 @@ class Emitter:
         fields["type"] = type_
         fields["runId"] = self.run_id
         fields["t"] = pw.now_ms() if t is None else t
-        with self.lock:
-            if self.closed:
-                return
-            self.buf.append(fields)
-            self.weight += 1
-            big = self.weight >= 2000
-        if big:
-            self.flush()
+        self.compact_many((fields,), 1)
 
     def compact(self, *record):
         """The per-task events as short lists (code, t, taskId, ...): with 100k tasks, building
         and encoding a dict with repeated keys per event is most of the runner's cost. The
         host (pythonBackend.ts, expandCompact) turns them back into protocol events."""
-        with self.lock:
-            if self.closed:
-                return
-            self.buf.append(record)
-            self.weight += 1
-            big = self.weight >= 2000
-        if big:
-            self.flush()
+        self.compact_many((record,), 1)
 
     def compact_many(self, records, weight):
-        """Several compact records at once; weight is how many events they stand for, so a
-        batch of submissions flushes as soon as 2000 single records would."""
+        """Buffers records (event dicts or compact lists); weight is how many events they stand
+        for, so a batch of submissions flushes as soon as 2000 single records would."""
         with self.lock:
             if self.closed:
                 return
@@ -488,7 +474,7 @@ class Run:
             self.finish("error", load_error)
             return
         self.total = len(items)
-        self.streams = pw.install_streams(self.output_sink)
+        pw.install_streams(self.output_sink)
         if self.cancelling:
             # Cancelled while the module loaded: no executor, every task cancelled as submitted.
             self.submit_records(items)

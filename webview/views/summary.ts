@@ -1,5 +1,5 @@
 import type { RunFinishedEvent } from '../../engine/protocol/events';
-import type { RunModel } from '../../engine/protocol/runModel';
+import { gilSample, type RunModel } from '../../engine/protocol/runModel';
 import { cssVar, h } from '../dom';
 import { ms, num, pct } from '../format';
 import { errorBlock } from './details';
@@ -58,8 +58,8 @@ export class SummaryView {
 
 /** Says when the GIL estimate rests on a sample of the tasks (Python thread pools, tiny tasks). */
 function gilLabel(end: RunFinishedEvent): string {
-	const ended = end.counts.finished + end.counts.failed;
-	return end.gilFromTasks !== undefined && end.gilFromTasks < ended ? `waiting for the GIL (from the CPU time of ${num(end.gilFromTasks)} of ${num(ended)} tasks)` : 'waiting for the GIL';
+	const sample = gilSample(end);
+	return sample ? `waiting for the GIL (from the CPU time of ${num(sample.from)} of ${num(sample.of)} tasks)` : 'waiting for the GIL';
 }
 
 function figure(label: string, value: string, testid?: string): HTMLElement {
