@@ -40,6 +40,22 @@ export function tooCoarse(language: string | undefined, wall: number | undefined
 	return language !== undefined && language !== 'python' && wall !== undefined && wall < JS_CPU_MIN_WALL_MS;
 }
 
+/** A task's CPU time against its wall time, or why there is none to show. */
+function cpuText(task: { state: string; cpuMs?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {
+	if (task.cpuMs === undefined) {
+		return notRead(task, started?.cpuSampling);
+	}
+	if (tooCoarse(started?.language, wall)) {
+		return `– (Node's CPU clocks advance a scheduler tick at a time, several ms: too coarse for a ${ms(wall)} task; comparisons sum them over the run)`;
+	}
+	if (!wall) {
+		return ms(task.cpuMs);
+	}
+	const share = task.cpuMs / wall;
+	const waiting = share < 0.5 && started?.pool === 'thread' && started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : '';
+	return `${ms(task.cpuMs)} (${Math.round(share * 100)}% of wall${waiting})`;
+}
+
 /** Everything about the selected future. */
 export class DetailsView {
 	public readonly el = h('section', { class: 'details', 'data-testid': 'details', 'aria-label': 'Future details' });
@@ -66,9 +82,7 @@ export class DetailsView {
 			['worker', task.workerId !== undefined ? `#${task.workerId}` : '–'],
 			['queue wait', ms(wait)],
 			['wall time', ms(wall)],
-			['CPU time', task.cpuMs === undefined ? notRead(task, model.started?.cpuSampling)
-				: tooCoarse(model.started?.language, wall) ? `– (Node's CPU clocks advance a scheduler tick at a time, several ms: too coarse for a ${ms(wall)} task; comparisons sum them over the run)`
-				: `${ms(task.cpuMs)}${wall ? ` (${Math.round((task.cpuMs / wall) * 100)}% of wall${task.cpuMs / wall < 0.5 && model.started?.pool === 'thread' && model.started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : ''})` : ''}`],
+			['CPU time', cpuText(task, wall, model.started)],
 		];
 		this.el.replaceChildren(...[
 			h('h3', {}, `Future ${task.taskId}`),
