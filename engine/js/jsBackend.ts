@@ -215,7 +215,7 @@ class JsRun implements PoolCallbacks {
 		if (!this.pool || this.stopping) {
 			return;
 		}
-		const chunk = this.request.pool === 'process' ? Math.max(1, this.request.chunksize ?? 1) : 1;
+		const chunk = this.request.pool === 'process' ? Math.max(1, this.request.chunksize ?? 1) : (this.pool.batchSize?.() ?? 1);
 		while (this.head < this.queue.length && this.pool.freeSlots() > 0) {
 			const specs: TaskSpec[] = [];
 			while (specs.length < chunk && this.head < this.queue.length) {

@@ -41,6 +41,17 @@ export class StartSlots {
 		Atomics.store(this.ints, HEADER + 2 * slot, 0);
 	}
 
+	/** Whether some worker runs `taskId` now. */
+	public isRunning(taskId: number): boolean {
+		const used = Math.min(START_SLOTS, Atomics.load(this.ints, 0));
+		for (let slot = 0; slot < used; slot++) {
+			if (Atomics.load(this.ints, HEADER + 2 * slot) === taskId + 1) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/** Calls `f` for every task running now. */
 	public forEachRunning(f: (taskId: number, t: number, threadId: number) => void): void {
 		const used = Math.min(START_SLOTS, Atomics.load(this.ints, 0));

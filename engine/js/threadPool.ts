@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerFile } from '../paths';
 import type { ErrorInfo } from '../protocol/events';
-import type { ThreadTaskDone, ThreadTaskInput, ThreadWorkerData } from './threadTask.worker';
+import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
+import { BatchLog, MAX_BATCH } from './batchLog';
 import { StartSlots } from './startSlots';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
@@ -34,6 +35,22 @@ class TaskAbort {
 
 /** How often the host looks at what the workers run: live enough for a panel at 30 frames a second. */
 const START_POLL_MS = 20;
+/**
+ * While tasks take under SHORT_TASK_MS, each piscina task carries a batch of calls that together
+ * take about BATCH_MS: a message per call cost the host ~20-40 us here (piscina's postTask wakes
+ * the worker), more than a no-op call. Longer tasks go one per message.
+ */
+const SHORT_TASK_MS = 1;
+const BATCH_MS = 1;
+
+/** Calls handed to piscina as one task, and what became of them. */
+interface Batch {
+	id: number;
+	taskIds: number[];
+	ac: TaskAbort;
+	worker?: WorkerIdentity;
+	killed?: 'timeout' | 'cancelled';
+}
 
 export interface ThreadPoolOptions {
 	workers: number;
@@ -49,7 +66,13 @@ export class ThreadPool implements WorkerPool {
 	private readonly pool: Piscina;
 	private readonly channel: BroadcastChannel;
 	private readonly channelName: string;
-	private readonly inFlight = new Map<number, { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }>();
+	/** taskId -> the batch it went in, until its result is handed on. */
+	private readonly inFlight = new Map<number, Batch>();
+	private batches = 0;
+	private nextBatch = 1;
+	private readonly log = BatchLog.create();
+	/** Recent task duration (moving average; unknown until the first ends). */
+	private recentMs = Infinity;
 	private readonly known = new Map<string, WorkerIdentity>();
 	private closing = false;
 	private readonly slots = StartSlots.create();
@@ -66,7 +89,7 @@ export class ThreadPool implements WorkerPool {
 			concurrentTasksPerWorker: 1,
 			idleTimeout: 60_000,
 			recordTiming: false, // piscina's own histograms: the run measures every task itself
-			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, lowPriority: options.lowPriority ?? false } satisfies ThreadWorkerData,
+			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, batchLog: this.log.buffer, lowPriority: options.lowPriority ?? false } satisfies ThreadWorkerData,
 			// The run keeps its own queue; piscina's would hide what is pending.
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
@@ -74,43 +97,112 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	/**
-	 * One task per worker running and one waiting in piscina's queue: when a worker finishes,
-	 * piscina hands it the next task at once instead of waiting for our round trip (which left
-	 * the workers idle half the time on short tasks). Tasks beyond stay in the run's own queue,
+	 * One batch per worker running and one waiting in piscina's queue: when a worker finishes,
+	 * piscina hands it the next at once instead of waiting for our round trip (which left the
+	 * workers idle half the time on short tasks). Tasks beyond stay in the run's own queue,
 	 * where they are exactly "pending" and cancellable.
 	 */
 	public freeSlots(): number {
-		return this.closing ? 0 : 2 * this.options.workers - this.inFlight.size;
+		return this.closing ? 0 : 2 * this.options.workers - this.batches;
+	}
+
+	public batchSize(): number {
+		if (!(this.recentMs < SHORT_TASK_MS)) {
+			return 1;
+		}
+		return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_MS / Math.max(this.recentMs, BATCH_MS / MAX_BATCH))));
 	}
 
 	public dispatch(tasks: TaskSpec[]): void {
 		this.poll ??= setInterval(() => this.readStarts(), START_POLL_MS).unref();
-		for (const task of tasks) {
-			const ac = new TaskAbort();
-			const entry: { ac: TaskAbort; worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' } = { ac };
-			this.inFlight.set(task.taskId, entry);
-			const input: ThreadTaskInput = [task.taskId, task.args];
-			this.pool.run(input, { signal: ac }).then(
-				(done: ThreadTaskDone | WorkerTaskResult) => {
-					this.inFlight.delete(task.taskId);
-					const result: WorkerTaskResult = Array.isArray(done)
-						? { taskId: done[0], ok: true, threadId: done[1], startT: done[2], endT: done[3], cpuMs: done[4], result: done[5] }
-						: done;
-					const worker = result.threadId !== undefined ? this.identity(result.threadId) : entry.worker;
-					if (result.error?.kind === 'load') {
-						this.cb.fatal(result.error);
-					} else {
-						this.cb.taskResult(result, worker);
-					}
-					this.cb.idle();
-				},
-				(err: unknown) => {
-					this.inFlight.delete(task.taskId);
-					this.lost(task.taskId, entry, err);
-					this.cb.idle();
-				},
-			);
+		const batch: Batch = { id: this.nextBatch++, taskIds: tasks.map((t) => t.taskId), ac: new TaskAbort() };
+		for (const id of batch.taskIds) {
+			this.inFlight.set(id, batch);
 		}
+		this.batches++;
+		const input: ThreadBatchInput = [batch.id, tasks.map((t) => [t.taskId, t.args])];
+		this.pool.run(input, { signal: batch.ac }).then(
+			(replies: ThreadTaskReply[]) => {
+				this.batches--;
+				for (const r of replies) {
+					this.reply(r, batch);
+				}
+				// Not run: the batch stopped early (its log was full).
+				this.requeue(this.unended(batch));
+				this.cb.idle();
+			},
+			(err: unknown) => {
+				this.batches--;
+				this.lostBatch(batch, err);
+				this.cb.idle();
+			},
+		);
+	}
+
+	private reply(r: ThreadTaskReply, batch: Batch): void {
+		const result: WorkerTaskResult = Array.isArray(r)
+			? { taskId: r[0], ok: true, threadId: r[1], startT: r[2], endT: r[3], cpuMs: r[4] ?? undefined, result: r[5] }
+			: r;
+		if (this.inFlight.get(result.taskId) !== batch) {
+			return;
+		}
+		this.inFlight.delete(result.taskId);
+		const ms = result.endT - result.startT;
+		this.recentMs = this.recentMs === Infinity ? ms : 0.8 * this.recentMs + 0.2 * ms;
+		const worker = result.threadId !== undefined ? this.identity(result.threadId) : batch.worker;
+		batch.worker ??= worker;
+		if (result.error?.kind === 'load') {
+			this.cb.fatal(result.error);
+		} else {
+			this.cb.taskResult(result, worker);
+		}
+	}
+
+	/** The batch's tasks still waiting for a result, in order. */
+	private unended(batch: Batch): number[] {
+		return batch.taskIds.filter((id) => this.inFlight.get(id) === batch);
+	}
+
+	private requeue(ids: number[]): void {
+		if (ids.length) {
+			for (const id of ids) {
+				this.inFlight.delete(id);
+			}
+			this.cb.requeue(ids);
+		}
+	}
+
+	/**
+	 * piscina rejected the batch: we ended its worker, or the worker died under it. The batch's
+	 * log says which calls finished (their results are reported), which one ran (it is lost),
+	 * and which never started (they run again).
+	 */
+	private lostBatch(batch: Batch, err: unknown): void {
+		const got = batch.taskIds.length > 1 ? this.log.revoke(batch.id) : undefined;
+		for (const json of got?.finished ?? []) {
+			this.reply(JSON.parse(json) as ThreadTaskReply, batch);
+		}
+		const rest = this.unended(batch);
+		if (rest.length === 0) {
+			return;
+		}
+		let running: boolean;
+		if (batch.taskIds.length === 1) {
+			running = true; // or it waited in piscina's queue: lost() tells them apart
+		} else if (!got) {
+			running = false; // dropped from piscina's queue before any worker took it
+		} else if (batch.taskIds.indexOf(rest[0]!) < got.started) {
+			running = true;
+		} else {
+			// Between two calls: an ordered stop (nothing to blame), or a crash from what a finished
+			// call left behind (a timer's throw), laid on the next call as with one call per message.
+			running = !batch.killed;
+		}
+		if (running) {
+			this.inFlight.delete(rest[0]!);
+			this.lost(rest[0]!, batch, err);
+		}
+		this.requeue(this.unended(batch));
 	}
 
 	/** Live starts from the shared slots; a task too short to be seen there starts with its result. */
@@ -123,19 +215,23 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
-		const entry = this.inFlight.get(taskId);
-		if (entry && !entry.killed) {
-			entry.killed = reason;
-			entry.ac.abort();
+		const batch = this.inFlight.get(taskId);
+		if (!batch || batch.killed) {
+			return;
 		}
+		if (batch.taskIds.length > 1 && !this.slots.isRunning(taskId)) {
+			return; // it has ended; its result comes with its batch's
+		}
+		batch.killed = reason;
+		batch.ac.abort();
 	}
 
 	public async close(): Promise<void> {
 		this.closing = true;
 		clearInterval(this.poll);
 		this.poll = undefined;
-		for (const [, entry] of this.inFlight) {
-			entry.killed ??= 'cancelled';
+		for (const [, batch] of this.inFlight) {
+			batch.killed ??= 'cancelled';
 		}
 		await this.pool.destroy();
 		this.channel.close();
@@ -157,12 +253,12 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	private started(taskId: number, threadId: number, t: number): void {
-		const entry = this.inFlight.get(taskId);
-		if (!entry || entry.worker) {
-			return; // already ended (the result came first), or already known
+		const batch = this.inFlight.get(taskId);
+		if (!batch) {
+			return; // already ended (the result came first)
 		}
-		entry.worker = this.identity(threadId);
-		this.cb.taskStarted(taskId, entry.worker, t);
+		batch.worker = this.identity(threadId);
+		this.cb.taskStarted(taskId, batch.worker, t); // a repeat is ignored there
 	}
 
 	private notice(n: WorkerNotice): void {
@@ -174,7 +270,7 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	/** A task rejected by piscina: we ended its worker, or the worker died under it. */
-	private lost(taskId: number, entry: { worker?: WorkerIdentity; killed?: 'timeout' | 'cancelled' }, err: unknown): void {
+	private lost(taskId: number, entry: Batch, err: unknown): void {
 		const key = entry.worker?.key;
 		if (key && this.known.has(key)) {
 			this.known.delete(key); // piscina replaces a worker it had to end

@@ -1,11 +1,12 @@
 /**
- * Piscina worker: runs one call of the user's function. Starts are written to the pool's shared
- * start slots, output is announced live on the run's BroadcastChannel (piscina itself only
- * reports the end).
+ * Piscina worker: runs a batch of calls of the user's function (a single call unless they are
+ * short). Starts are written to the pool's shared start slots, output is announced live on the
+ * run's BroadcastChannel (piscina itself only reports the end).
  */
 import { threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
+import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
 import { executeTask, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
 
@@ -25,10 +26,13 @@ export interface ThreadWorkerData {
 	fn: string;
 	channel: string;
 	startSlots: SharedArrayBuffer;
+	batchLog: SharedArrayBuffer;
 	lowPriority: boolean;
 }
 
 export type ThreadTaskInput = [taskId: number, args: unknown[]];
+/** One piscina task: a batch id (from 1) and the calls to make in order. */
+export type ThreadBatchInput = [batch: number, tasks: ThreadTaskInput[]];
 
 const config = workerData as ThreadWorkerData;
 if (config.lowPriority) {
@@ -36,11 +40,49 @@ if (config.lowPriority) {
 }
 const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
+const log = new BatchLog(config.batchLog);
 
 /** A finished task in the cheapest form to clone; failures keep the full object. */
 export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number | undefined, result: string];
+export type ThreadTaskReply = ThreadTaskDone | WorkerTaskResult;
 
-export default function runTask([taskId, args]: ThreadTaskInput): ThreadTaskDone | WorkerTaskResult | Promise<ThreadTaskDone | WorkerTaskResult> {
+/**
+ * Runs the batch's calls in order and returns their results; fewer than asked when the host
+ * revoked the batch or its log filled up (the host runs the rest again elsewhere). Synchronous
+ * while the calls are: a promise per no-op task showed in the pool's throughput.
+ */
+export default function runBatch([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promise<ThreadTaskReply[]> {
+	// Without a slot (a pool that replaced hundreds of workers) there is no log: one task only.
+	const logged = tasks.length > 1 && slot !== undefined;
+	if (logged) {
+		log.begin(slot, batch);
+	}
+	const replies: ThreadTaskReply[] = [];
+	const from = (i: number): ThreadTaskReply[] | Promise<ThreadTaskReply[]> => {
+		for (; i < tasks.length; i++) {
+			if (logged ? !log.claim(slot, i) : i > 0) {
+				break;
+			}
+			const [taskId, args] = tasks[i]!;
+			const result = runTask(taskId, args);
+			if (result instanceof Promise) {
+				const position = i;
+				return result.then((r) => (keep(r, position) ? from(position + 1) : replies));
+			}
+			if (!keep(result, i)) {
+				break;
+			}
+		}
+		return replies;
+	};
+	const keep = (reply: ThreadTaskReply, position: number): boolean => {
+		replies.push(reply);
+		return !logged || log.finished(slot, position, JSON.stringify(reply));
+	};
+	return from(0);
+}
+
+function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<ThreadTaskReply> {
 	let result: WorkerTaskResult | Promise<WorkerTaskResult>;
 	try {
 		result = executeTask(
@@ -68,7 +110,7 @@ export default function runTask([taskId, args]: ThreadTaskInput): ThreadTaskDone
 	return result instanceof Promise ? result.then(reply) : reply(result);
 }
 
-function reply(result: WorkerTaskResult): ThreadTaskDone | WorkerTaskResult {
+function reply(result: WorkerTaskResult): ThreadTaskReply {
 	ended();
 	return result.ok ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''] : { ...result, threadId };
 }

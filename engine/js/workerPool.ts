@@ -33,6 +33,8 @@ export interface WorkerPool {
 	/** How many tasks (or chunks) can be handed over right now. */
 	freeSlots(): number;
 	dispatch(tasks: TaskSpec[]): void;
+	/** Tasks per `dispatch` the pool wants now (thread pools batch short tasks); 1 when absent. */
+	batchSize?(): number;
 	/** End the worker running `taskId` (timeout, cancel); it is replaced if the run goes on. */
 	kill(taskId: number, reason: 'timeout' | 'cancelled'): void;
 	/** End every worker; resolves once all are gone. */

@@ -6,7 +6,7 @@ import type { PoolKind } from '../../engine/protocol/events';
 import { startRun } from '../../engine/startRun';
 import type { BenchRow, BenchSection } from './benchTypes';
 import { pairedRatio } from './pairedRatio';
-import { parallelCapacity } from '../unit/engine/machine';
+import { coreTimes, parallelCapacity } from '../unit/engine/machine';
 
 const FIX = join(__dirname, '..', '..', '..', 'test', 'bench', 'fixtures');
 
@@ -58,7 +58,7 @@ const jsBench: BenchSection = async ({ quick }) => {
 	const pairs = quick ? 1 : 7;
 	const n = quick ? 5_000 : 20_000;
 	const t = await pairedRatio(() => ours('thread', 'noop', String(n), workers), () => rawPiscina(n, workers), pairs);
-	rows.push({ name: `JS thread pool, ${n} no-op tasks, vs raw piscina`, ratio: t.ratio, goal: 0.95, detail: `median of ${pairs} pairs; piscina ${t.raw.toFixed(0)} ms, Poolscope ${t.ours.toFixed(0)} ms (bundling, events and all)` });
+	rows.push({ name: `JS thread pool, ${n} no-op tasks, vs raw piscina`, ratio: t.ratio, goal: 0.95, detail: `median of ${pairs} pairs; piscina ${t.raw.toFixed(0)} ms, Poolscope ${t.ours.toFixed(0)} ms (bundling, events and all; Poolscope sends short calls in batches, piscina one message per call)` });
 	const pn = quick ? 2_000 : 10_000;
 	const p = await pairedRatio(() => ours('process', 'noop', String(pn), workers), () => rawTinypool(pn, workers), pairs);
 	const proc = p.ours;
@@ -77,6 +77,10 @@ const jsBench: BenchSection = async ({ quick }) => {
 	}
 	const capacityAfter = await parallelCapacity();
 	rows.push({ name: 'machine: 2 busy Node processes together vs one after the other', ratio: Math.min(capacityBefore, capacityAfter), detail: `before the CPU-bound rows ${capacityBefore.toFixed(2)}x, after ${capacityAfter.toFixed(2)}x: no pool can beat this` });
+	const cores = await coreTimes();
+	if (cores) {
+		rows.push({ name: 'machine: fastest core vs slowest, the same loop pinned to each', ratio: Math.min(...cores) / Math.max(...cores), detail: `${cores.map((ms, i) => `cpu${i} ${ms.toFixed(0)} ms`).join(', ')} (1.00 = equal cores; two workers on unequal cores cannot reach 2x)` });
+	}
 	const count = { events: 0, bytes: 0 };
 	const big = quick ? 20_000 : 100_000;
 	await ours('thread', 'noop', String(big), workers, count);

@@ -1,8 +1,12 @@
 /** The JS engine with real worker threads and real child processes (small inputs). */
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunRequest } from '../../../engine/runTypes';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { MAX_BATCH } from '../../../engine/js/batchLog';
 import { niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
@@ -33,10 +37,10 @@ function checkProtocol(events: PoolEvent[], pool: string): void {
 	const depths = ofType(events, 'queue.depth');
 	const lastDepths = depths[depths.length - 1]?.depths;
 	assert.deepEqual(lastDepths, { pending: 0, dispatched: 0, executing: 0 }, 'the queues are empty at the end');
-	// At most two per worker (one waiting, one whose start is still on its way); a process worker
-	// holds up to four batches of `chunksize` tasks (four while its tasks take under 1 ms).
+	// A thread worker holds two batches (one running, one waiting in piscina; a batch is one call
+	// unless calls are short); a process worker up to four batches of `chunksize` tasks.
 	const run = started[0]!;
-	const perWorker = pool === 'process' ? 4 * (run.options.chunksize ?? 1) : 2;
+	const perWorker = pool === 'process' ? 4 * (run.options.chunksize ?? 1) : 2 * MAX_BATCH;
 	assert.ok(depths.every((d) => (d.depths.dispatched ?? 0) <= perWorker * run.workers), JSON.stringify(depths.map((d) => d.depths)));
 	const end = ofType(events, 'run.finished')[0]!;
 	const c = end.counts;
@@ -360,6 +364,83 @@ describe('JS engine: real pools', function () {
 			await slow.done;
 			checkProtocol(slow.events, 'process');
 			assert.ok(maxDispatched(slow.events) <= 4, `20 ms tasks: ${maxDispatched(slow.events)} dispatched (one waiting per worker, one start not yet seen)`);
+		});
+
+		describe('thread pool: short calls travel to piscina in batches', () => {
+			const maxDispatched = (events: PoolEvent[]) => Math.max(0, ...ofType(events, 'queue.depth').map((d) => d.depths.dispatched ?? 0));
+			let dir: string;
+			before(() => {
+				dir = mkdtempSync(join(tmpdir(), 'poolscope-journal-'));
+			});
+			after(() => rmSync(dir, { recursive: true, force: true }));
+			/** The journal's lines per task id: each call appends one. */
+			const calls = (file: string): Map<number, number> => {
+				const m = new Map<number, number>();
+				for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+					m.set(Number(line), (m.get(Number(line)) ?? 0) + 1);
+				}
+				return m;
+			};
+			const journalRun = (name: string, n: number, extra: string, request: Partial<RunRequest> = {}) => {
+				const file = join(dir, `${name}.txt`);
+				return { file, r: run({ fn: 'journal', inputs: `Array.from({ length: ${n} }, (_, i) => [i, ${JSON.stringify(file)}${extra}])`, ...request }) };
+			};
+
+			it('every call is still reported on its own: start, end, worker and result', async () => {
+				const { file, r } = journalRun('plain', 3000, '');
+				const end = await r.done;
+				checkProtocol(r.events, 'thread');
+				assert.equal(end.counts.finished, 3000);
+				assert.ok(maxDispatched(r.events) > 4, `only ${maxDispatched(r.events)} dispatched at once: no batches`);
+				const finished = ofType(r.events, 'task.finished');
+				assert.deepEqual(finished.map((f) => f.result).sort(), Array.from({ length: 3000 }, (_, i) => String(2 * i)).sort());
+				assert.ok(finished.every((f) => f.durationMs >= 0 && f.workerId >= 0));
+				assert.ok([...calls(file).values()].every((c) => c === 1) && calls(file).size === 3000, 'each call ran once');
+			});
+
+			it('a worker that exits in the middle of a batch: the calls before keep their results, that call fails, the rest run once elsewhere', async () => {
+				const { file, r } = journalRun('exit', 3000, ', 2000', { workers: 2 });
+				const end = await r.done;
+				checkProtocol(r.events, 'thread');
+				assert.ok(maxDispatched(r.events) > 4, 'batches were in flight');
+				const failed = ofType(r.events, 'task.failed');
+				assert.deepEqual(failed.map((f) => [f.taskId, f.error.kind]), [[2000, 'workerExited']]);
+				assert.match(failed[0]!.error.message, /worker exited with code 4/);
+				assert.equal(end.counts.finished, 2999);
+				const c = calls(file);
+				assert.equal(c.size, 3000, 'every call ran');
+				assert.deepEqual([...c].filter(([, k]) => k !== 1), [], 'no call ran twice');
+			});
+
+			it('a call past its timeout in a batch: it is ended, the calls before keep their results, the rest run once', async () => {
+				const { file, r } = journalRun('timeout', 3000, ', -1, 2000', { workers: 2, timeoutMs: 300 });
+				const end = await r.done;
+				checkProtocol(r.events, 'thread');
+				assert.equal(end.counts.timedOut, 1);
+				assert.equal(ofType(r.events, 'task.failed')[0]!.taskId, 2000);
+				assert.equal(end.counts.finished, 2999);
+				const c = calls(file);
+				assert.equal(c.size, 3000);
+				assert.deepEqual([...c].filter(([, k]) => k !== 1), [], 'no call ran twice');
+			});
+
+			it('cancelling the run mid-batch: what finished keeps its result, what never ran is cancelled, nothing runs twice', async () => {
+				const { file, r } = journalRun('cancel', 50_000, '');
+				await waitFor(() => ofType(r.events, 'task.finished').length >= 2000, 30_000);
+				await r.handle.cancel();
+				const end = await r.done;
+				checkProtocol(r.events, 'thread');
+				assert.equal(end.outcome, 'cancelled');
+				const c = calls(file);
+				assert.deepEqual([...c].filter(([, k]) => k !== 1), [], 'no call ran twice');
+				for (const f of ofType(r.events, 'task.finished')) {
+					assert.equal(c.get(f.taskId), 1, `finished task ${f.taskId} ran`);
+				}
+				const neverRan = ofType(r.events, 'task.cancelled').filter((x) => !x.wasRunning);
+				assert.ok(neverRan.length > 0);
+				assert.deepEqual(neverRan.filter((x) => c.has(x.taskId)).map((x) => x.taskId), [], 'a call that ran is not reported as never started');
+				assert.equal(end.counts.finished + end.counts.cancelled, 50_000);
+			});
 		});
 
 		it('warns when workers exceed 4 per core', async () => {
