@@ -189,12 +189,11 @@ export class ThreadPool implements WorkerPool {
 		let running: boolean;
 		if (batch.taskIds.length === 1) {
 			running = true; // or it waited in piscina's queue: lost() tells them apart
-		} else if (!got) {
-			running = false; // dropped from piscina's queue before any worker took it
-		} else if (batch.taskIds.indexOf(rest[0]!) < got.started) {
+		} else if (got && batch.taskIds.indexOf(rest[0]!) < got.started) {
 			running = true;
 		} else {
-			// Between two calls: an ordered stop (nothing to blame), or a crash from what a finished
+			// No call of it was running: we stopped it (dropped from piscina's queue, or revoked
+			// between two calls), so nothing to blame; or the worker crashed from what a finished
 			// call left behind (a timer's throw), laid on the next call as with one call per message.
 			running = !batch.killed;
 		}
