@@ -248,6 +248,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['min-max', (m) => (repeat > 1 ? `${(m.minMs / 1000).toFixed(3)}-${(m.maxMs / 1000).toFixed(3)}` : '')],
 			[chunked ? `vs chunksize ${ms[0]?.config.chunksize}` : 'speedup', (m) => `${sp.get(m)!.toFixed(2)}x`],
 			['cpu/wall', (m) => (m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : '')],
+			['one call', (m) => (m.taskMs !== undefined ? `${(m.taskMs / 1000).toFixed(3)} s` : '')],
 			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
 		];

@@ -34,22 +34,28 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 			await bundleUserFunction(base.file, base.fn, base.workspaceRoot).then((b) => b.dispose(), () => undefined);
 		}
 		for (const [index, config] of configs.entries()) {
-			const runs: { end: RunFinishedEvent; cpu: number; wall: number; runId: string; machine: number }[] = [];
+			const runs: { end: RunFinishedEvent; cpu: number; wall: number; taskWall: number; tasks: number; runId: string; machine: number }[] = [];
 			for (let r = 0; r < Math.max(1, repetitions) && !cancelled; r++) {
 				let cpu = 0;
 				let wall = 0;
+				let taskWall = 0;
+				let tasks = 0;
 				const runId = `cmp-${config.pool}-${config.workers}-${index}.${r}-${Date.now()}`;
 				const machineAt = machineCpu();
 				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
 					for (const e of batch) {
-						if (e.type === 'task.finished' && e.cpuMs !== undefined) {
-							cpu += e.cpuMs;
-							wall += e.durationMs;
+						if (e.type === 'task.finished') {
+							taskWall += e.durationMs;
+							tasks++;
+							if (e.cpuMs !== undefined) {
+								cpu += e.cpuMs;
+								wall += e.durationMs;
+							}
 						}
 					}
 				});
 				const end = await current.done;
-				runs.push({ end, cpu, wall, runId, machine: machineAt() });
+				runs.push({ end, cpu, wall, taskWall, tasks, runId, machine: machineAt() });
 				if (end.outcome === 'error') {
 					break;
 				}
@@ -68,6 +74,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				cpuShare: median.wall > 0 ? median.cpu / median.wall : undefined,
 				gilWaitShare: median.end.gilWaitShare,
 				machineCpu: median.machine,
+				taskMs: median.tasks ? median.taskWall / median.tasks : undefined,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

@@ -33,6 +33,8 @@ export interface Measurement {
 	gilWaitShare?: number;
 	/** The whole machine's average CPU utilization during the (median) run, 0..1 of all cores. */
 	machineCpu?: number;
+	/** Mean wall time of a finished task (median run), ms: the same call alone vs in a busy pool. */
+	taskMs?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -54,6 +56,8 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 	let runId: string | undefined;
 	let samples = 0;
 	let machine = 0;
+	let taskWall = 0;
+	let tasks = 0;
 	for (const e of events) {
 		if (e.type === 'cpu.sample') {
 			samples++;
@@ -65,9 +69,13 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 			chunksize = e.options.chunksize ?? undefined;
 			startMethod = e.startMethod;
 			runId = e.runId;
-		} else if (e.type === 'task.finished' && e.cpuMs !== undefined) {
-			cpu += e.cpuMs;
-			wall += e.durationMs;
+		} else if (e.type === 'task.finished') {
+			taskWall += e.durationMs;
+			tasks++;
+			if (e.cpuMs !== undefined) {
+				cpu += e.cpuMs;
+				wall += e.durationMs;
+			}
 		} else if (e.type === 'run.finished') {
 			end = e;
 		}
@@ -84,6 +92,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		cpuShare: wall > 0 ? cpu / wall : undefined,
 		gilWaitShare: end.gilWaitShare,
 		machineCpu: samples ? machine / samples : undefined,
+		taskMs: tasks ? taskWall / tasks : undefined,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

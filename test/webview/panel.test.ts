@@ -350,7 +350,7 @@ describe('Comparison and sweep views (Chromium)', function () {
 		await p.close();
 	});
 
-	const m = (pool: 'serial' | 'thread' | 'process', workers: number, wallMs: number, cpuShare = 0.98) => ({ config: { pool, workers }, wallMs, minMs: wallMs, maxMs: wallMs, cpuShare, outcome: 'completed' as const, failed: 0 });
+	const m = (pool: 'serial' | 'thread' | 'process', workers: number, wallMs: number, cpuShare = 0.98, taskMs?: number) => ({ config: { pool, workers }, wallMs, minMs: wallMs, maxMs: wallMs, cpuShare, taskMs, outcome: 'completed' as const, failed: 0 });
 
 	it('compare: a row and a bar per configuration, the speedups and the advice; Cancel while it runs', async () => {
 		const base = { id: 'c1', kind: 'compare' as const, fn: 'countdown', file: '/w/python/cpu_bound.py', language: 'python', cores: 2 };
@@ -358,11 +358,13 @@ describe('Comparison and sweep views (Chromium)', function () {
 		await nextFrames(p.page);
 		await p.page.click('[data-testid="cancel-comparison"]');
 		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelComparison', id: 'c1' });
-		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000), m('thread', 2, 2100), m('process', 2, 1050)], pending: 0, state: 'done', advice: 'CPU-bound (CPU time / wall time 0.98 per task): 2 threads 0.95x, 2 processes 1.90x on 2 cores; use a process pool with 2 workers.' } });
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000, 0.98, 500), m('thread', 2, 2100), m('process', 2, 1050, 0.98, 650)], pending: 0, state: 'done', advice: 'CPU-bound (CPU time / wall time 0.98 per task): 2 threads 0.95x, 2 processes 1.90x on 2 cores; use a process pool with 2 workers.' } });
 		await nextFrames(p.page);
 		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 3);
 		assert.equal(await text(p.page, 'speedup-process-2'), '1.90x');
 		assert.equal(await text(p.page, 'speedup-thread-2'), '0.95x');
+		// One call alone and in the pool: what the advice's "cores ran slower together" rests on.
+		assert.deepEqual([await text(p.page, 'call-serial-1'), await text(p.page, 'call-process-2'), await text(p.page, 'call-thread-2')], ['500 ms', '650 ms', '']);
 		assert.match(await text(p.page, 'comparison-advice'), /use a process pool with 2 workers/);
 		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
 		assert.ok(await p.page.locator('[data-testid="cancel-comparison"]').isHidden());

@@ -46,6 +46,7 @@ export class ComparisonSection {
 				h('td', {}, m.minMs !== m.maxMs ? `${ms(m.minMs)} – ${ms(m.maxMs)}` : ''),
 				h('td', { 'data-testid': `speedup-${m.config.pool}-${m.config.workers}` }, Number.isFinite(speedup(m.wallMs)) ? `${speedup(m.wallMs).toFixed(2)}x` : '–'),
 				h('td', {}, m.cpuShare !== undefined ? m.cpuShare.toFixed(2) : ''),
+				h('td', { 'data-testid': `call-${m.config.pool}-${m.config.workers}`, title: 'Mean wall time of one call: the same call alone (serial) and in the pool' }, m.taskMs !== undefined ? ms(m.taskMs) : ''),
 				h('td', { title: 'The whole machine during the run' }, m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}% of ${view.cores}` : ''),
 				h('td', {}, m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : ''),
 				h('td', { class: 'muted', title: 'Busy share of each worker' }, util),
@@ -63,7 +64,7 @@ export class ComparisonSection {
 			view.advice ? h('p', { class: 'advice', 'data-testid': 'comparison-advice' }, view.advice) : null,
 			view.error ? h('p', { class: 'error-title' }, view.error) : null,
 			view.serialFraction !== undefined ? h('p', { 'data-testid': 'amdahl' }, `Amdahl fit: serial fraction ${(view.serialFraction * 100).toFixed(1)}%, so at most ${(1 / Math.max(view.serialFraction, 1e-3)).toFixed(1)}x however many workers.`) : null,
-			h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'machine CPU', 'GIL wait', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)),
+			h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'one call', 'machine CPU', 'GIL wait', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)),
 			chart,
 			this.timelines(view),
 		];

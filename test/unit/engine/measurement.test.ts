@@ -39,6 +39,7 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.equal(m.failed, 1);
 		assert.equal(m.runId, 'r');
 		assert.equal(m.machineCpu, 0.75);
+		assert.equal(m.taskMs, 100);
 		assert.equal(measureRun(events.slice(0, 3)), undefined, 'a run that has not ended has no figures');
 	});
 
@@ -55,6 +56,18 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 	it('the GIL advice says how busy threads kept the machine', () => {
 		const ms = [{ ...row({ pool: 'serial', workers: 1 }, 1000), cpuShare: 0.99 }, { ...row({ pool: 'thread', workers: 2 }, 1020), machineCpu: 0.51 }, row({ pool: 'process', workers: 2 }, 520)];
 		assert.match(advise(ms, 2, 'python'), /\(the GIL lets one thread run Python at a time: the machine was 51% busy with threads\); use a process pool with 2 workers\.$/);
+	});
+
+	it('CPU-bound calls that each took longer in the pool than alone: the advice says the cores ran slower together', () => {
+		const serial = { ...row({ pool: 'serial', workers: 1 }, 920), cpuShare: 0.99, taskMs: 230 };
+		const threads = { ...row({ pool: 'thread', workers: 2 }, 960), cpuShare: 0.5, taskMs: 470 };
+		const slowCores = [serial, threads, { ...row({ pool: 'process', workers: 2 }, 760), cpuShare: 0.98, taskMs: 300 }];
+		assert.match(advise(slowCores, 2, 'python'), /use a process pool with 2 workers\. Each call took 1\.30x as long in the pool as alone \(0\.30 s vs 0\.23 s\) with its CPU busy throughout: this machine's cores ran slower with 2 busy at once .*so 2 workers cannot reach 2x here\.$/);
+		// Equal cores: no such sentence.
+		assert.match(advise([serial, threads, { ...row({ pool: 'process', workers: 2 }, 480), cpuShare: 0.98, taskMs: 235 }], 2, 'python'), /use a process pool with 2 workers\.$/);
+		// Calls that waited (their CPU share is low) or more workers than cores: slower for other reasons.
+		assert.match(advise([serial, threads, { ...row({ pool: 'process', workers: 2 }, 760), cpuShare: 0.6, taskMs: 300 }], 2, 'python'), /workers\.$/);
+		assert.match(advise([serial, threads, { ...row({ pool: 'process', workers: 4 }, 760), cpuShare: 0.98, taskMs: 460 }], 2, 'python'), /workers\.$/);
 	});
 
 	it('waiting work where threads lost: the advice reports the winner instead of recommending threads', () => {
