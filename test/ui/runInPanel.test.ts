@@ -28,12 +28,21 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		await runCommand(page, 'Poolscope: Run Function in Process Pool');
 		frame = await webviewFrame(page, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
 		const seen = new Set<string>();
+		let midRunShot = false;
 		const deadline = Date.now() + 90_000;
 		while (Date.now() < deadline) {
 			const live = await panelText(frame, 'run-live');
-			seen.add(await panelText(frame, 'count-finished'));
+			const finished = await panelText(frame, 'count-finished');
+			seen.add(finished);
 			if (live.startsWith('completed')) {
 				break;
+			}
+			if (!midRunShot && finished !== '0' && finished !== '') {
+				// The README's picture: the pool mid-run (some futures done, workers busy).
+				midRunShot = true;
+				mkdirSync(join(__dirname, '..'), { recursive: true });
+				await page.screenshot({ path: join(__dirname, '..', 'panel-midrun-vscode.png') });
+				continue;
 			}
 			await page.waitForTimeout(100);
 		}
