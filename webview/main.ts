@@ -154,6 +154,8 @@ function drainInbox(): void {
 	document.body.dataset.folded = String(state.version); // drawn once data-version says the same
 }
 let lastTimeline = 0;
+/** Tasks up to which a live run's timeline is redrawn in every drawn frame. */
+const TIMELINE_EVERY_FRAME = 2000;
 let lastFutures = 0;
 /** The grid skipped a frame's events and still owes a redraw. */
 let futuresStale = false;
@@ -355,11 +357,14 @@ function draw(t: number): void {
 		lastFutures = t;
 		timed('futures', () => futures.render(model, counts, state.version, ui.selectedTask));
 	}
-	// The timeline walks every task; during a run ~4 redraws a second are plenty.
-	if (model.finished || t - lastTimeline > 250 || timelineRun !== model.runId) {
+	// The timeline walks every task: while a live run is small it is redrawn with the rest of the
+	// panel (bars that lag the worker table look wrong), past TIMELINE_EVERY_FRAME tasks ~4 times
+	// a second (at 100k tasks a draw costs 5-40 ms here).
+	if (model.finished || timelineRun !== model.runId || model.counts.submitted <= TIMELINE_EVERY_FRAME || t - lastTimeline > 250) {
 		lastTimeline = t;
 		timelineRun = model.runId;
 		timed('timeline', () => timeline.render(model, nowT));
+		document.body.dataset.timelineVersion = String(state.version);
 	}
 	timed('details', () => {
 		details.render(model, ui.selectedTask, nowT);

@@ -144,6 +144,29 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(painted > 1000, `only ${painted} painted pixels`);
 	});
 
+	it('a small live run: the timeline keeps up with the rest of the panel, step by step', async () => {
+		const events = synthRun({ tasks: 12, workers: 2, taskMs: 50 });
+		const ended = events.filter((e) => e.type === 'task.finished' || e.type === 'task.failed');
+		// Live: up to the 4th ended task, then one more ended task at a time; never run.finished.
+		let from = events.indexOf(ended[3]!) + 1;
+		await feed(p, 'run-1', events.slice(0, from));
+		const lagged: string[] = [];
+		for (const next of ended.slice(4, 10)) {
+			const before = await p.page.evaluate(() => document.body.dataset.version);
+			const to = events.indexOf(next) + 1;
+			await p.post({ type: 'events', runId: 'run-1', events: events.slice(from, to) });
+			from = to;
+			// Until those events are folded and drawn (the message is handled after the post returns).
+			await p.page.waitForFunction((v) => document.body.dataset.version !== v && document.body.dataset.pending === '0' && document.body.dataset.version === document.body.dataset.folded, before, { timeout: 30_000 });
+			const drawn = await p.page.evaluate(() => ({ version: document.body.dataset.version, timeline: document.body.dataset.timelineVersion }));
+			if (drawn.timeline !== drawn.version) {
+				lagged.push(`task ${(next as { taskId: number }).taskId}: timeline at ${drawn.timeline}, panel at ${drawn.version}`);
+			}
+		}
+		assert.deepEqual(lagged, [], 'the timeline shows the same events as the counts and the workers');
+		assert.match(await text(p.page, 'run-live'), /^running/);
+	});
+
 	it('a failed future shows its traceback, and its file:line opens the source', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 10, workers: 2, failEvery: 5 }));
 		await p.page.fill('[data-testid="futures-search"]', '#4');
