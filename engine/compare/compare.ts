@@ -4,7 +4,7 @@
  * kept. Plain engine code: the CLI and the extension share it.
  */
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../protocol/events';
-import { definedOnly, type Config, type Measurement } from './measurement';
+import { definedOnly, TaskTotals, type Config, type Measurement } from './measurement';
 
 export { configLabel, measureRun, type Config, type Measurement } from './measurement';
 import type { EventSink } from '../protocol/events';
@@ -34,28 +34,18 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 			await bundleUserFunction(base.file, base.fn, base.workspaceRoot).then((b) => b.dispose(), () => undefined);
 		}
 		for (const [index, config] of configs.entries()) {
-			const runs: { end: RunFinishedEvent; cpu: number; wall: number; taskWall: number; tasks: number; runId: string; machine: number }[] = [];
+			const runs: { end: RunFinishedEvent; totals: TaskTotals; runId: string; machine: number }[] = [];
 			for (let r = 0; r < Math.max(1, repetitions) && !cancelled; r++) {
-				let cpu = 0;
-				let wall = 0;
-				let taskWall = 0;
-				let tasks = 0;
+				const totals = new TaskTotals();
 				const runId = `cmp-${config.pool}-${config.workers}-${index}.${r}-${Date.now()}`;
 				const machineAt = machineCpu();
 				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
 					for (const e of batch) {
-						if (e.type === 'task.finished') {
-							taskWall += e.durationMs;
-							tasks++;
-							if (e.cpuMs !== undefined) {
-								cpu += e.cpuMs;
-								wall += e.durationMs;
-							}
-						}
+						totals.add(e);
 					}
 				});
 				const end = await current.done;
-				runs.push({ end, cpu, wall, taskWall, tasks, runId, machine: machineAt() });
+				runs.push({ end, totals, runId, machine: machineAt() });
 				if (end.outcome === 'error') {
 					break;
 				}
@@ -71,10 +61,10 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				wallMs: median.end.wallMs,
 				minMs: sorted[0]!.end.wallMs,
 				maxMs: sorted[sorted.length - 1]!.end.wallMs,
-				cpuShare: median.wall > 0 ? median.cpu / median.wall : undefined,
+				cpuShare: median.totals.cpuShare,
 				gilWaitShare: median.end.gilWaitShare,
 				machineCpu: median.machine,
-				taskMs: median.tasks ? median.taskWall / median.tasks : undefined,
+				taskMs: median.totals.taskMs,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

@@ -39,6 +39,35 @@ export interface Measurement {
 	failed: number;
 }
 
+/** Sums over a run's finished tasks, for a Measurement (a live comparison and measureRun share it). */
+export class TaskTotals {
+	private cpu = 0;
+	private wall = 0;
+	private taskWall = 0;
+	private tasks = 0;
+
+	public add(e: PoolEvent): void {
+		if (e.type !== 'task.finished') {
+			return;
+		}
+		this.taskWall += e.durationMs;
+		this.tasks++;
+		if (e.cpuMs !== undefined) {
+			this.cpu += e.cpuMs;
+			this.wall += e.durationMs;
+		}
+	}
+
+	/** Sum of task CPU time / sum of their wall time, over the tasks whose CPU was read. */
+	public get cpuShare(): number | undefined {
+		return this.wall > 0 ? this.cpu / this.wall : undefined;
+	}
+
+	public get taskMs(): number | undefined {
+		return this.tasks ? this.taskWall / this.tasks : undefined;
+	}
+}
+
 /** A config's unset fields must not erase the base request's (e.g. its start method). */
 export function definedOnly(c: Config): Partial<Config> {
 	return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
@@ -51,14 +80,12 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 	let workers = 1;
 	let chunksize: number | undefined;
 	let startMethod: PythonStartMethod | undefined;
-	let cpu = 0;
-	let wall = 0;
+	const totals = new TaskTotals();
 	let runId: string | undefined;
 	let samples = 0;
 	let machine = 0;
-	let taskWall = 0;
-	let tasks = 0;
 	for (const e of events) {
+		totals.add(e);
 		if (e.type === 'cpu.sample') {
 			samples++;
 			machine += e.total;
@@ -69,13 +96,6 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 			chunksize = e.options.chunksize ?? undefined;
 			startMethod = e.startMethod;
 			runId = e.runId;
-		} else if (e.type === 'task.finished') {
-			taskWall += e.durationMs;
-			tasks++;
-			if (e.cpuMs !== undefined) {
-				cpu += e.cpuMs;
-				wall += e.durationMs;
-			}
 		} else if (e.type === 'run.finished') {
 			end = e;
 		}
@@ -89,10 +109,10 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		wallMs: end.wallMs,
 		minMs: end.wallMs,
 		maxMs: end.wallMs,
-		cpuShare: wall > 0 ? cpu / wall : undefined,
+		cpuShare: totals.cpuShare,
 		gilWaitShare: end.gilWaitShare,
 		machineCpu: samples ? machine / samples : undefined,
-		taskMs: tasks ? taskWall / tasks : undefined,
+		taskMs: totals.taskMs,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

@@ -269,17 +269,17 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	/** A task rejected by piscina: we ended its worker, or the worker died under it. */
-	private lost(taskId: number, entry: Batch, err: unknown): void {
-		const key = entry.worker?.key;
+	private lost(taskId: number, batch: Batch, err: unknown): void {
+		const key = batch.worker?.key;
 		if (key && this.known.has(key)) {
 			this.known.delete(key); // piscina replaces a worker it had to end
 		}
 		const e = err as { name?: string; message?: string; code?: string };
 		let error: ErrorInfo;
 		let reason: 'timeout' | 'cancelled' | 'crash' | 'outOfMemory';
-		if (entry.killed) {
-			reason = entry.killed;
-			error = entry.killed === 'timeout'
+		if (batch.killed) {
+			reason = batch.killed;
+			error = batch.killed === 'timeout'
 				? { kind: 'timeout', name: 'TimeoutError', message: 'the task ran past its timeout; its worker thread was terminated and replaced' }
 				: { kind: 'exception', name: 'Cancelled', message: 'cancelled while running; its worker thread was terminated' };
 		} else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
