@@ -260,10 +260,13 @@ type CompactEvent =
 	| ['S', number, number, string[]]
 	| ['q', number, number, string]
 	| ['b', number, number, number]
-	/** cpuMs is null when the thread's CPU clock was not read (a sample of very short tasks) */
-	| ['f', number, number, number, number, number | null, string]
-	/** started and finished in one: [F, start, taskId, workerId, end, cpuMs, result] */
-	| ['F', number, number, number, number, number | null, string]
+	/**
+	 * Thread-pool tasks that returned: [T, numbers, results]. `numbers` is base64 of doubles
+	 * (the runner's machine byte order, which is ours), six a task: start, taskId, workerId, end,
+	 * cpuMs (NaN when the thread's CPU clock was not read: a sample of very short tasks), and 1
+	 * when task.started was announced already (a long task), else 0.
+	 */
+	| ['T', string, string[]]
 	/**
 	 * A process-pool result: [P, start, taskId, workerId, end (left the worker), cpuMs, result,
 	 * t (arrived), seen]; seen: 1 = its start was announced already, 2 = its wait in the result queue.
@@ -291,9 +294,6 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 			case 'b':
 				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
 				break;
-			case 'f':
-				out.push({ type: 'task.finished', runId, t: e[1], taskId: e[2], workerId: e[3], durationMs: e[4], cpuMs: e[5] ?? undefined, result: e[6] });
-				break;
 			case 'P':
 				if (!(e[8] & 1)) {
 					out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
@@ -303,10 +303,19 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 				}
 				out.push({ type: 'task.finished', runId, t: e[7], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5], result: e[6] });
 				break;
-			case 'F':
-				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
-				out.push({ type: 'task.finished', runId, t: e[4], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5] ?? undefined, result: e[6] });
+			case 'T': {
+				const bytes = Buffer.from(e[1], 'base64');
+				// A copy: a small Buffer sits in a shared pool at an offset a Float64Array may not take.
+				const n = new Float64Array(new Uint8Array(bytes).buffer);
+				for (let i = 0, k = 0; k < e[2].length; i += 6, k++) {
+					const [start, taskId, workerId, end, cpu] = [n[i]!, n[i + 1]!, n[i + 2]!, n[i + 3]!, n[i + 4]!];
+					if (!n[i + 5]) {
+						out.push({ type: 'task.started', runId, t: start, taskId, workerId });
+					}
+					out.push({ type: 'task.finished', runId, t: end, taskId, workerId, durationMs: end - start, cpuMs: Number.isNaN(cpu) ? undefined : cpu, result: e[2][k]! });
+				}
 				break;
+			}
 		}
 	}
 	return out;
