@@ -85,9 +85,28 @@ class Emitter:
         host (pythonBackend.ts, expandCompact) turns them back into protocol events."""
         self.compact_many((record,), 1)
 
+    def column(self, code, numbers, text):
+        """One task's numbers and text, added to the packed record [code, doubles, texts] at the
+        end of the buffer (a new one unless the last record is one of `code`): per-task lists
+        made JSON encoding the runner's largest cost, holding the GIL the executor needs."""
+        with self.lock:
+            if self.closed:
+                return
+            buf = self.buf
+            last = buf[-1] if buf else None
+            if type(last) is not list or last[0] != code:
+                last = [code, array.array("d"), []]
+                buf.append(last)
+            last[1].extend(numbers)
+            last[2].append(text)
+            self.weight += 1
+            big = self.weight >= 2000
+        if big:
+            self.flush()
+
     def compact_many(self, records, weight):
-        """Buffers records (event dicts or compact lists); weight is how many events they stand
-        for, so a batch of submissions flushes as soon as 2000 single records would."""
+        """Buffers records (event dicts or compact lists); weight is how many tasks or events
+        they stand for, so a batch of tasks flushes as soon as 2000 single records would."""
         with self.lock:
             if self.closed:
                 return
@@ -354,7 +373,7 @@ class Run:
                 texts.append(text)
             # Under the lock: an announcement of a later start must not get out first.
             if texts:
-                self.em.compact_many((("T", nums, texts),), 2 * len(texts))
+                self.em.compact_many((["T", nums, texts],), len(texts))
             if self.ended >= self.total:
                 self.done_event.set()
 
@@ -672,7 +691,7 @@ class Run:
             if self.ended >= self.total:
                 self.done_event.set()
             # From the worker's end to now the result travelled the result queue.
-            self.em.compact("P", start, task_id, worker["workerId"] if worker else -1, end, cpu, text, max(end, pw.now_ms()), seen)
+            self.em.column("P", (start, task_id, worker["workerId"] if worker else -1, end, NAN if cpu is None else cpu, max(end, pw.now_ms()), seen), text)
 
     def worker_of(self, task_id, pid):
         with self.lock:

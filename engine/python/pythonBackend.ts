@@ -268,10 +268,17 @@ type CompactEvent =
 	 */
 	| ['T', string, string[]]
 	/**
-	 * A process-pool result: [P, start, taskId, workerId, end (left the worker), cpuMs, result,
-	 * t (arrived), seen]; seen: 1 = its start was announced already, 2 = its wait in the result queue.
+	 * Process-pool results: [P, numbers, results], seven numbers a task as in T: start, taskId,
+	 * workerId, end (left the worker), cpuMs, t (arrived), seen; seen: 1 = its start was
+	 * announced already, 2 = its wait in the result queue.
 	 */
-	| ['P', number, number, number, number, number, string, number, number];
+	| ['P', string, string[]];
+
+/** A packed record's numbers: base64 of doubles in this machine's byte order (the runner's). */
+function doubles(base64: string): Float64Array {
+	// A copy: a small Buffer sits in a shared pool at an offset a Float64Array may not take.
+	return new Float64Array(new Uint8Array(Buffer.from(base64, 'base64')).buffer);
+}
 
 /** Back to protocol events: `s` is a submission, which is also a queued "pending". */
 export function expandCompact(runId: string, events: readonly (PoolEvent | CompactEvent)[]): PoolEvent[] {
@@ -294,19 +301,22 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 			case 'b':
 				out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
 				break;
-			case 'P':
-				if (!(e[8] & 1)) {
-					out.push({ type: 'task.started', runId, t: e[1], taskId: e[2], workerId: e[3] });
+			case 'P': {
+				const n = doubles(e[1]);
+				for (let i = 0, k = 0; k < e[2].length; i += 7, k++) {
+					const [start, taskId, workerId, end, cpu, arrived, seen] = [n[i]!, n[i + 1]!, n[i + 2]!, n[i + 3]!, n[i + 4]!, n[i + 5]!, n[i + 6]!];
+					if (!(seen & 1)) {
+						out.push({ type: 'task.started', runId, t: start, taskId, workerId });
+					}
+					if (!(seen & 2)) {
+						out.push({ type: 'task.queued', runId, t: end, taskId, stage: 'resultQueue' });
+					}
+					out.push({ type: 'task.finished', runId, t: arrived, taskId, workerId, durationMs: end - start, cpuMs: Number.isNaN(cpu) ? undefined : cpu, result: e[2][k]! });
 				}
-				if (!(e[8] & 2)) {
-					out.push({ type: 'task.queued', runId, t: e[4], taskId: e[2], stage: 'resultQueue' });
-				}
-				out.push({ type: 'task.finished', runId, t: e[7], taskId: e[2], workerId: e[3], durationMs: e[4] - e[1], cpuMs: e[5], result: e[6] });
 				break;
+			}
 			case 'T': {
-				const bytes = Buffer.from(e[1], 'base64');
-				// A copy: a small Buffer sits in a shared pool at an offset a Float64Array may not take.
-				const n = new Float64Array(new Uint8Array(bytes).buffer);
+				const n = doubles(e[1]);
 				for (let i = 0, k = 0; k < e[2].length; i += 6, k++) {
 					const [start, taskId, workerId, end, cpu] = [n[i]!, n[i + 1]!, n[i + 2]!, n[i + 3]!, n[i + 4]!];
 					if (!n[i + 5]) {
