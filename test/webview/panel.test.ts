@@ -142,6 +142,36 @@ describe('Pool panel webview (Chromium)', function () {
 			return n;
 		});
 		assert.ok(painted > 1000, `only ${painted} painted pixels`);
+		// Each lane is labelled with its worker in a gutter left of the bars.
+		const labelled = await canvas.evaluate((c: HTMLCanvasElement) => {
+			const ctx = c.getContext('2d')!;
+			const dpr = c.width / c.clientWidth;
+			return [0, 1, 2, 3].map((lane) => {
+				const d = ctx.getImageData(0, Math.round((16 + lane * 18 + 3) * dpr), Math.round(24 * dpr), Math.round(12 * dpr)).data;
+				let n = 0;
+				for (let i = 3; i < d.length; i += 4) {
+					n += d[i]! > 0 ? 1 : 0;
+				}
+				return n;
+			});
+		});
+		assert.ok(labelled.every((n) => n > 10), `lane labels painted: ${labelled.join(', ')}`);
+		// Hovering a lane names a task of that lane's worker; a click on it opens its details.
+		const box = (await canvas.boundingBox())!;
+		for (const lane of [0, 3]) {
+			let text = '';
+			let x = 0;
+			const y = box.y + 16 + lane * 18 + 9;
+			for (let f = 0.1; f < 1 && !/on worker/.test(text); f += 0.1) {
+				x = box.x + 30 + (box.width - 38) * f;
+				await p.page.mouse.move(x, y);
+				text = await p.page.locator('.timeline .tooltip').evaluate((el) => (el as HTMLElement).hidden ? '' : el.textContent ?? '');
+			}
+			const m = new RegExp(`^task (\\d+) .* on worker ${lane}:`).exec(text);
+			assert.ok(m, `lane ${lane}: ${text}`);
+			await p.page.mouse.click(x, y);
+			await p.page.waitForFunction((id) => document.querySelector('[data-testid="details"] h3')?.textContent === `Future ${id}`, m[1]);
+		}
 	});
 
 	it('a small live run: the timeline keeps up with the rest of the panel, step by step', async () => {

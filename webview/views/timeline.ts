@@ -14,6 +14,8 @@ const AGGREGATE_ABOVE = 2000;
 const LANE = 18;
 const CPU_H = 44;
 const AXIS = 16;
+/** Left of the lanes: each lane's worker ("#3"), as the workers table names them. */
+const GUTTER = 30;
 
 /**
  * One lane per worker, a bar per task, CPU utilization under it. Wheel zooms around the
@@ -95,12 +97,13 @@ export class TimelineView {
 	}
 
 	private plotWidth(): number {
-		return Math.max(1, this.size.width - 8);
+		return Math.max(1, this.size.width - 8 - GUTTER);
 	}
 
+	/** `x` is on the canvas (an event's offsetX), the gutter included. */
 	private timeAt(x: number): number {
 		const [from, to] = this.window();
-		return from + (x / this.plotWidth()) * (to - from);
+		return from + ((x - GUTTER) / this.plotWidth()) * (to - from);
 	}
 
 	private lanes(): number[] {
@@ -150,17 +153,24 @@ export class TimelineView {
 		const lanes = this.lanes();
 		const width = this.plotWidth();
 		const height = AXIS + Math.max(1, lanes.length) * LANE + CPU_H;
-		const ctx = sizedContext(this.canvas, width, height);
+		const ctx = sizedContext(this.canvas, GUTTER + width, height);
 		if (!ctx) {
 			return;
 		}
-		ctx.clearRect(0, 0, width, height);
+		ctx.clearRect(0, 0, GUTTER + width, height);
 		const [from, to] = this.window();
 		const t0 = this.t0();
 		const scale = width / (to - from);
 		const fg = cssVar('--vscode-descriptionForeground', '#888');
 		ctx.fillStyle = fg;
 		ctx.font = `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+		lanes.forEach((wid, i) => ctx.fillText(`#${wid}`, 2, AXIS + i * LANE + LANE / 2 + 4));
+		// The plot: time 0 of the window at the gutter's edge, nothing drawn into the gutter.
+		ctx.save();
+		ctx.translate(GUTTER, 0);
+		ctx.beginPath();
+		ctx.rect(0, 0, width, height);
+		ctx.clip();
 		const ticks = 6;
 		let labelEnd = -Infinity;
 		for (let i = 0; i <= ticks; i++) {
@@ -266,6 +276,7 @@ export class TimelineView {
 		ctx.globalAlpha = 1;
 		ctx.fillStyle = fg;
 		ctx.fillText(points ? 'CPU (whole machine)' : 'CPU: no samples', 2, top + 10);
+		ctx.restore();
 		this.canvas.dataset.bars = String(bars);
 		this.canvas.dataset.lanes = String(lanes.length);
 	}
