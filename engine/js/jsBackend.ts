@@ -18,8 +18,8 @@ import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
 
 /** A function that kills this many workers is not retried on fresh ones. */
 export const MAX_KILLED_WORKERS = 3;
-/** Tasks submitted per turn of the event loop. */
-const SUBMIT_SLICE = 5000;
+/** Tasks submitted per turn of the event loop, however many callers ask in that turn. */
+export const SUBMIT_SLICE = 2000;
 
 type TaskPhase = 'waiting' | 'pending' | 'dispatched' | 'running' | 'ended';
 
@@ -176,29 +176,25 @@ class JsRun implements PoolCallbacks {
 			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held);
 	}
 
-	private submitScheduled = false;
+	/** Submissions left in this turn of the event loop; `nextTurn` refills it. */
+	private submitBudget = SUBMIT_SLICE;
+	private nextTurn: NodeJS.Immediate | undefined;
 
 	/**
 	 * Moves tasks from "not yet submitted" into the pending queue, up to maxQueue, a few
-	 * thousand at a time: submitting 100k in one go would block the caller's event loop (the
-	 * extension host) for most of a second.
+	 * thousand per turn of the event loop: submitting 100k in one go would block the caller's
+	 * event loop (the extension host) for most of a second. The budget is per turn, not per
+	 * call: every finished batch pumps, and with a slice per call the completions read in one
+	 * turn submitted all 100k back to back (an 800 ms stall of the extension host).
 	 */
 	private submitMore(): void {
 		const bound = this.request.maxQueue && this.request.maxQueue > 0 ? this.request.maxQueue : Infinity;
 		const t = now();
-		let n = 0;
 		while (this.nextToSubmit < this.tasks.length && this.queue.length - this.head < bound && !this.stopping) {
-			if (n++ >= SUBMIT_SLICE) {
-				if (!this.submitScheduled) {
-					this.submitScheduled = true;
-					setImmediate(() => {
-						this.submitScheduled = false;
-						this.submitMore();
-						this.pump();
-					});
-				}
+			if (this.submitBudget <= 0) {
 				break;
 			}
+			this.submitBudget--;
 			const taskId = this.nextToSubmit++;
 			const task = this.tasks[taskId]!;
 			task.phase = 'pending';
@@ -207,6 +203,16 @@ class JsRun implements PoolCallbacks {
 			this.emit({ type: 'task.submitted', runId: this.runId, t, taskId, input: preview(argsPreview(task.args)) });
 			this.emit({ type: 'task.queued', runId: this.runId, t, taskId, stage: 'pending' });
 			this.queue.push(taskId);
+		}
+		if (this.submitBudget < SUBMIT_SLICE) {
+			this.nextTurn ??= setImmediate(() => {
+				this.nextTurn = undefined;
+				this.submitBudget = SUBMIT_SLICE;
+				if (!this.finished) {
+					this.submitMore();
+					this.pump();
+				}
+			});
 		}
 		this.depthsChanged();
 	}

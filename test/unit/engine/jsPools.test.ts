@@ -7,6 +7,8 @@ import type { RunRequest } from '../../../engine/runTypes';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { MAX_BATCH } from '../../../engine/js/batchLog';
+import { SUBMIT_SLICE } from '../../../engine/js/jsBackend';
+import { startRun } from '../../../engine/startRun';
 import { niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
@@ -98,6 +100,35 @@ describe('JS engine: real pools', function () {
 			}
 		});
 	}
+
+	it('submits at most a slice of tasks per turn of the event loop, however many batches end in that turn', async () => {
+		// A turn counter: one increment per turn of the loop (its check phase). The sink is called
+		// synchronously from the engine every 2,000 events, so a submission burst lands in the
+		// turn it happened in. Before the budget was per turn, every finished batch submitted
+		// another slice: 100k tasks went in a few turns (an 800 ms stall of the extension host).
+		let turn = 0;
+		let ticking = true;
+		const tick = () => {
+			turn++;
+			if (ticking) {
+				setImmediate(tick);
+			}
+		};
+		setImmediate(tick);
+		const perTurn = new Map<number, number>();
+		const handle = startRun({ runId: `slices-${process.pid}`, file: join(JS_FIXTURES, 'tasks.js'), fn: 'square', inputs: '60000', language: 'javascript', pool: 'thread', workers: 2, cpuSampleMs: 0 }, (batch) => {
+			const n = batch.filter((e) => e.type === 'task.submitted').length;
+			perTurn.set(turn, (perTurn.get(turn) ?? 0) + n);
+		});
+		const end = await handle.done;
+		ticking = false;
+		assert.equal(end.counts.finished, 60_000);
+		const most = Math.max(...perTurn.values());
+		// The engine's next-turn refill and the counter share a check phase, in either order: one
+		// window of the counter can hold two of the engine's turns.
+		assert.ok(most <= 2 * SUBMIT_SLICE, `${most} tasks submitted in one turn (slice ${SUBMIT_SLICE}); turns with submissions: ${perTurn.size}`);
+		assert.ok(perTurn.size >= 60_000 / (2 * SUBMIT_SLICE), `submissions spread over ${perTurn.size} turns`);
+	});
 
 	it('CPU time: a thread task counts its own thread only (or none before Node 23.9), a process task its process', async () => {
 		const hasThreadClock = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
