@@ -276,12 +276,18 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		s ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.inputCount} inputs, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
 		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
 		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
-		...end.workers.map((w) => `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} tasks, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%`),
+		...end.workers.map((w) => `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%`),
 		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	for (const t of failed) {
 		lines.push(`  task ${t.taskId} (${t.input}): ${t.error!.name}: ${t.error!.message}`);
+	}
+	// A timeout's stack snapshot is where every worker was at that moment (a deadlock shows each
+	// thread waiting on its lock): the first one is worth the lines.
+	const timedOut = failed.find((t) => t.error!.kind === 'timeout' && t.error!.stack);
+	if (timedOut) {
+		lines.push(`  task ${timedOut.taskId} timed out; ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
 	}
 	return `${lines.filter(Boolean).join('\n')}\n`;
 }

@@ -543,8 +543,13 @@ class Run:
             # The cancel came while the executor was being made and found none: nothing ran.
             self.finish("cancelled")
             return
-        if self.mode == "map":
+        if self.mode == "map" and self.pool == "process":
             self.run_map(items)
+        elif self.mode == "map":
+            # The map's iterator waits on each future in turn, on one stuck past its timeout
+            # forever: it runs on a thread of its own, and the run ends once every task has
+            # an answer (the loop below), the runner's exit ending that thread with the stuck ones.
+            threading.Thread(target=self.run_map, args=(items,), name="poolscope-map", daemon=True).start()
         else:
             # Done callbacks run on the executor's own thread (the one that feeds the call
             # queue): they only append the future to a deque that our results thread drains
@@ -633,7 +638,7 @@ class Run:
                 if self.pool != "process":
                     # map cancelled the futures not yet started; the ones running report
                     # themselves when they end (a thread cannot be stopped).
-                    while self.now_running and not self.cancelling:
+                    while not self.cancelling and any(not self.tasks[t].get("timedOut") for t, _ in list(self.now_running.values())):
                         time.sleep(0.02)
                     self.drain_finished()  # the ones that returned are not lost results
                 rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
@@ -867,7 +872,7 @@ class Run:
             except OSError:
                 pass
         else:
-            info["hint"] = "Python cannot stop a thread: it keeps running until the function returns. The stacks above show where every worker is."
+            info["hint"] = "Python cannot stop a thread: it keeps running until the function returns, or until every other task is done and the run ends (the runner's exit ends it). The stack snapshot shows where every worker was."
         self.em.emit("run.warning", message="task %d timed out; stacks of every worker taken" % task_id, detail=stacks)
         if self.end_task(task_id, "timedOut"):
             fields = {"taskId": task_id, "error": info}
@@ -962,9 +967,13 @@ class Run:
 
     # ---- the end ----
     def finish(self, outcome, error=None):
+        # Threads still inside a task that timed out (a deadlock, an endless loop): every task
+        # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
+        # for them in shutdown() kept such a run open forever.
+        stuck = {ident for ident, (task_id, _) in list(self.now_running.items()) if self.tasks.get(task_id, {}).get("timedOut")} if self.pool != "process" else set()
         if self.executor is not None:
             if self.pool == "process" or not self.cancelling:
-                self.executor.shutdown(wait=self.pool != "process" or not self.cancelling, cancel_futures=True)
+                self.executor.shutdown(wait=(self.pool != "process" or not self.cancelling) and not stuck, cancel_futures=True)
             if self.notices is not None:
                 try:
                     self.notices.put(("stop",))
@@ -994,6 +1003,8 @@ class Run:
                     else:
                         code = p.exitcode
             reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
+            if key in stuck:
+                reason = "timeout"
             self.em.emit("worker.exited", t=end, workerId=w["workerId"], code=code, signal=sig, reason=reason)
         wall = end - self.t0
         summary = []

@@ -50,6 +50,14 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /task 1 \(1\): RangeError: odd input 1/);
 	});
 
+	it('a Python deadlock with --timeout ends the command (exit 1) and prints where each thread waits', async () => {
+		const r = await cli(['run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--timeout', '800']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stdout, /0 finished, 0 failed, 2 timed out/);
+		assert.match(r.stdout, /task 0 timed out; Python cannot stop a thread/);
+		assert.equal(r.stdout.match(/faults\.py", line \d+, in deadlock\n\s+with second:/g)?.length, 2, r.stdout);
+	});
+
 	it('exits 2 with a message on stderr for usage errors and code that does not load', async () => {
 		const usage = await cli(['run', tasks, 'square', '--inputs', '3', '--pool', 'fibers']);
 		assert.equal(usage.code, 2);

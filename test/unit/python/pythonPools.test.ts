@@ -11,6 +11,8 @@ import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
+const PY_SAMPLES = join(PY_FIXTURES, '..', '..', '..', '..', 'samples', 'python');
+
 async function noPythonLeft(): Promise<void> {
 	assert.ok(await waitFor(() => pythonProcesses().length === 0, 8_000), `left behind: ${pythonProcesses().join(' | ')}`);
 }
@@ -419,6 +421,21 @@ describe('Python backend: real pools', function () {
 			const end = await r.done;
 			assert.equal(end.counts.timedOut, 1);
 		});
+
+		for (const mode of ['submit', 'map'] as const) {
+			it(`a thread pool whose every task is stuck past its timeout ends by itself (${mode}): timed out, workers ended, no process left`, async () => {
+				// Two threads take two locks in opposite order (the sample): nothing will ever return.
+				const r = pyRun({ file: join(PY_SAMPLES, 'faults.py'), fn: 'deadlock', inputs: 'range(2)', pool: 'thread', workers: 2, timeoutMs: 600, mode });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed');
+				assert.deepEqual([end.counts.timedOut, end.counts.finished], [2, 0], JSON.stringify(end.counts));
+				assert.deepEqual(ofType(r.events, 'worker.exited').map((w) => w.reason), ['timeout', 'timeout']);
+				for (const f of ofType(r.events, 'task.failed')) {
+					assert.match(f.error.stack ?? '', /with second:/, 'the snapshot shows where each thread waits');
+				}
+				checkProtocol(r.events);
+			});
+		}
 
 		it('stack snapshot on demand, for process workers too', async () => {
 			const r = pyRun({ fn: 'forever', inputs: 'range(2)', pool: 'process', workers: 2 });
