@@ -283,6 +283,15 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	for (const t of failed) {
 		lines.push(`  task ${t.taskId} (${t.input}): ${t.error!.name}: ${t.error!.message}`);
 	}
+	const reasons = new Map<string, number>();
+	for (const t of model.tasks.values()) {
+		if (t.state === 'cancelled' && t.cancelReason) {
+			reasons.set(t.cancelReason, (reasons.get(t.cancelReason) ?? 0) + 1);
+		}
+	}
+	for (const [reason, n] of reasons) {
+		lines.push(`  ${n} cancelled: ${reason}`);
+	}
 	// A timeout's stack snapshot is where every worker was at that moment (a deadlock shows each
 	// thread waiting on its lock): the first one is worth the lines.
 	const timedOut = failed.find((t) => t.error!.kind === 'timeout' && t.error!.stack);

@@ -848,6 +848,10 @@ class Run:
                             continue
                         if not task.get("timedOut") and now - task["start"] > self.timeout_ms:
                             self.time_out(task_id, task)
+                    if live is not None and self.depth["pending"] and not self.cancelling:
+                        stuck = sum(1 for task_id, _ in list(self.now_running.values()) if self.tasks[task_id].get("timedOut"))
+                        if stuck >= self.workers_n:
+                            self.cancel_behind_stuck()
             full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
             if depths != last_depths:
                 last_depths = depths
@@ -855,6 +859,17 @@ class Run:
                 if full:
                     fields["full"] = full
                 self.em.emit("queue.depth", **fields)
+
+    def cancel_behind_stuck(self):
+        """Every worker thread is inside a task past its timeout: nothing pending can start, and
+        waiting would keep the run open forever. The executor drops its queue; a task a worker
+        took in the same instant (not yet in now_running) is reported when it returns."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        in_threads = {task_id for task_id, _ in list(self.now_running.values())}
+        reason = "never started: every worker is stuck in a task past its timeout, and Python cannot stop a thread"
+        for task_id, task in list(self.tasks.items()):
+            if task["state"] == "pending" and task_id not in in_threads and self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=False)
 
     def time_out(self, task_id, task):
         task["timedOut"] = True

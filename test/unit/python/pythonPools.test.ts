@@ -437,6 +437,19 @@ describe('Python backend: real pools', function () {
 			});
 		}
 
+		for (const mode of ['submit', 'map'] as const) {
+			it(`a thread pool whose every worker is stuck past its timeout cancels what is still pending, saying why, and ends (${mode})`, async () => {
+				const r = pyRun({ fn: 'forever', inputs: 'range(4)', pool: 'thread', workers: 2, timeoutMs: 600, mode });
+				const end = await r.done;
+				assert.deepEqual([end.counts.timedOut, end.counts.cancelled, end.counts.finished], [2, 2, 0], JSON.stringify(end.counts));
+				for (const c of ofType(r.events, 'task.cancelled')) {
+					assert.equal(c.wasRunning, false);
+					assert.match(c.reason, /never started: every worker is stuck in a task past its timeout/);
+				}
+				checkProtocol(r.events);
+			});
+		}
+
 		it('stack snapshot on demand, for process workers too', async () => {
 			const r = pyRun({ fn: 'forever', inputs: 'range(2)', pool: 'process', workers: 2 });
 			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
