@@ -633,6 +633,15 @@ class Run:
                     self.result(task_id, result)
                 task_id += 1
         except BaseException as e:  # noqa: B036
+            raised = getattr(e, "poolscope_task_id", task_id)
+            if self.pool == "process" and isinstance(raised, int) and task_id < raised < len(items):
+                # A chunk's results travel back together: the tasks before the one that raised
+                # in its chunk ran, and their results went down with the chunk.
+                lost = "its result is lost: it ran in the same chunk as task %d, which raised (a chunk's results travel back together)" % raised
+                for ran in range(task_id, raised):
+                    if self.end_task(ran, "cancelled"):
+                        self.em.emit("task.cancelled", taskId=ran, reason=lost, wasRunning=True)
+                task_id = raised
             if task_id < len(items):
                 self.fail(task_id, e)
                 if self.pool != "process":

@@ -158,6 +158,9 @@ def run_in_process(fn, task_id, args):
     cpu0 = time.process_time()
     try:
         value = fn(*args)
+    except BaseException as e:
+        _tag(e, task_id)
+        raise
     finally:
         end = now_ms()
         cpu = (time.process_time() - cpu0) * 1000.0
@@ -173,11 +176,22 @@ def run_in_process(fn, task_id, args):
     try:
         pickle.dumps(value)
     except Exception as e:
-        raise ResultNotPicklable(
+        raise _tag(ResultNotPicklable(
             "the result of type %s cannot be pickled, so it cannot travel back from the worker process: %s"
             % (type(value).__name__, e)
-        ) from None
+        ), task_id) from None
     return (value, preview(value), start, end, cpu, pid)
+
+
+def _tag(exc, task_id):
+    """Names the task on its exception (the attribute travels with the pickled exception):
+    `map` with a chunksize raises a chunk's exception at the chunk's first task, not at the
+    task that raised it."""
+    try:
+        exc.poolscope_task_id = task_id
+    except Exception:  # an exception type that takes no attributes
+        pass
+    return exc
 
 
 _PLAIN = (type(None), bool, int, float, str, bytes)

@@ -150,6 +150,19 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
+	it('process pool map with chunks: the exception is charged to the task that raised it, its chunk-mates\' results reported lost', async () => {
+		// Chunks [0, 1], [2, 3], [4, 5]: input 1 raises. CPython raises the chunk's exception at
+		// the chunk's first position (task 0), whose result went down with the chunk.
+		const r = pyRun({ fn: 'failing', inputs: 'range(6)', pool: 'process', workers: 2, mode: 'map', chunksize: 2 });
+		const end = await r.done;
+		checkProtocol(r.events);
+		assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.message]), [[1, 'odd input 1']]);
+		const cancelled = ofType(r.events, 'task.cancelled');
+		assert.deepEqual(cancelled.filter((c) => /same chunk as task 1/.test(c.reason)).map((c) => c.taskId), [0]);
+		assert.deepEqual(cancelled.filter((c) => /map stopped at the first exception \(task 1\)/.test(c.reason)).map((c) => c.taskId).sort(), [2, 3, 4, 5]);
+		assert.deepEqual([end.counts.failed, end.counts.cancelled, end.counts.finished], [1, 5, 0]);
+	});
+
 	it('thread pool map: a task that returned while map was stopping is reported finished, not cancelled', async () => {
 		// Task 1 fails late; the other thread keeps finishing tasks until then. Whatever printed
 		// "ran" has run: it must end finished (or failed), never "cancelled by map".
