@@ -367,6 +367,9 @@ class JsRun implements PoolCallbacks {
 				this.stopAfterCrashes();
 			}
 		}
+		// The last task lost (timed out, crashed) ends the run now: the pool must not boot a
+		// replacement for nothing, nor the run wait for it to come up.
+		this.maybeFinish();
 	}
 
 	public requeue(taskIds: number[]): void {

@@ -342,6 +342,17 @@ describe('JS engine: real pools', function () {
 		}
 
 		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: when the last task times out the run ends at once, with no replacement worker booted for nothing`, async () => {
+				// Two tasks on one worker, both past the timeout: the second runs on the first's replacement.
+				const r = run({ fn: 'spin', inputs: '[[5000], [5000]]', pool, workers: 1, timeoutMs: 300 });
+				const end = await r.done;
+				assert.deepEqual([end.counts.finished, end.counts.timedOut], [0, 2]);
+				assert.equal(ofType(r.events, 'worker.started').length, 2, `workers started: ${JSON.stringify(ofType(r.events, 'worker.started'))}`);
+				checkProtocol(r.events, pool);
+			});
+		}
+
+		for (const pool of ['thread', 'process'] as const) {
 			it(`${pool}: process.exit(3) in a task fails that task ("worker exited with code 3"), the run goes on`, async () => {
 				const r = run({ fn: 'exiting', inputs: '[0, 1, 2, 3]', pool, workers: 1 });
 				const end = await r.done;
