@@ -190,10 +190,7 @@ class JsRun implements PoolCallbacks {
 	private submitMore(): void {
 		const bound = this.request.maxQueue && this.request.maxQueue > 0 ? this.request.maxQueue : Infinity;
 		const t = now();
-		while (this.nextToSubmit < this.tasks.length && this.queue.length - this.head < bound && !this.stopping) {
-			if (this.submitBudget <= 0) {
-				break;
-			}
+		while (this.submitBudget > 0 && this.nextToSubmit < this.tasks.length && this.queue.length - this.head < bound && !this.stopping) {
 			this.submitBudget--;
 			const taskId = this.nextToSubmit++;
 			const task = this.tasks[taskId]!;

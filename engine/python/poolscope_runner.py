@@ -647,7 +647,7 @@ class Run:
                 if self.pool != "process":
                     # map cancelled the futures not yet started; the ones running report
                     # themselves when they end (a thread cannot be stopped).
-                    while not self.cancelling and any(not self.tasks[t].get("timedOut") for t, _ in list(self.now_running.values())):
+                    while not self.cancelling and len(self.now_running) > len(self.stuck_threads()):
                         time.sleep(0.02)
                     self.drain_finished()  # the ones that returned are not lost results
                 rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
@@ -857,10 +857,8 @@ class Run:
                             continue
                         if not task.get("timedOut") and now - task["start"] > self.timeout_ms:
                             self.time_out(task_id, task)
-                    if live is not None and self.depth["pending"] and not self.cancelling:
-                        stuck = sum(1 for task_id, _ in list(self.now_running.values()) if self.tasks[task_id].get("timedOut"))
-                        if stuck >= self.workers_n:
-                            self.cancel_behind_stuck()
+                    if live is not None and self.depth["pending"] and not self.cancelling and len(self.stuck_threads()) >= self.workers_n:
+                        self.cancel_behind_stuck()
             full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
             if depths != last_depths:
                 last_depths = depths
@@ -868,6 +866,10 @@ class Run:
                 if full:
                     fields["full"] = full
                 self.em.emit("queue.depth", **fields)
+
+    def stuck_threads(self):
+        """Idents of the worker threads still inside a task that timed out (thread pools)."""
+        return {ident for ident, (task_id, _) in list(self.now_running.items()) if self.tasks[task_id].get("timedOut")}
 
     def cancel_behind_stuck(self):
         """Every worker thread is inside a task past its timeout: nothing pending can start, and
@@ -994,7 +996,7 @@ class Run:
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
         # for them in shutdown() kept such a run open forever.
-        stuck = {ident for ident, (task_id, _) in list(self.now_running.items()) if self.tasks.get(task_id, {}).get("timedOut")} if self.pool != "process" else set()
+        stuck = self.stuck_threads() if self.pool != "process" else set()
         if self.executor is not None:
             if self.pool == "process" or not self.cancelling:
                 self.executor.shutdown(wait=(self.pool != "process" or not self.cancelling) and not stuck, cancel_futures=True)

@@ -304,21 +304,21 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 			case 'P': {
 				const n = doubles(e[1]);
 				for (let i = 0, k = 0; k < e[2].length; i += 7, k++) {
-					const [start, taskId, workerId, end, cpu, arrived, seen] = [n[i]!, n[i + 1]!, n[i + 2]!, n[i + 3]!, n[i + 4]!, n[i + 5]!, n[i + 6]!];
+					const start = n[i]!, taskId = n[i + 1]!, workerId = n[i + 2]!, end = n[i + 3]!, cpu = n[i + 4]!, seen = n[i + 6]!;
 					if (!(seen & 1)) {
 						out.push({ type: 'task.started', runId, t: start, taskId, workerId });
 					}
 					if (!(seen & 2)) {
 						out.push({ type: 'task.queued', runId, t: end, taskId, stage: 'resultQueue' });
 					}
-					out.push({ type: 'task.finished', runId, t: arrived, taskId, workerId, durationMs: end - start, cpuMs: Number.isNaN(cpu) ? undefined : cpu, result: e[2][k]! });
+					out.push({ type: 'task.finished', runId, t: n[i + 5]!, taskId, workerId, durationMs: end - start, cpuMs: Number.isNaN(cpu) ? undefined : cpu, result: e[2][k]! });
 				}
 				break;
 			}
 			case 'T': {
 				const n = doubles(e[1]);
 				for (let i = 0, k = 0; k < e[2].length; i += 6, k++) {
-					const [start, taskId, workerId, end, cpu] = [n[i]!, n[i + 1]!, n[i + 2]!, n[i + 3]!, n[i + 4]!];
+					const start = n[i]!, taskId = n[i + 1]!, workerId = n[i + 2]!, end = n[i + 3]!, cpu = n[i + 4]!;
 					if (!n[i + 5]) {
 						out.push({ type: 'task.started', runId, t: start, taskId, workerId });
 					}
