@@ -65,6 +65,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				gilWaitShare: median.end.gilWaitShare,
 				machineCpu: median.machine,
 				taskMs: median.totals.taskMs,
+				taskSpanMs: median.totals.taskSpanMs,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

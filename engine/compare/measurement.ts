@@ -35,6 +35,8 @@ export interface Measurement {
 	machineCpu?: number;
 	/** Mean wall time of a finished task (median run), ms: the same call alone vs in a busy pool. */
 	taskMs?: number;
+	/** First task's start to last task's end (median run), ms: the run without the workers' start and end. */
+	taskSpanMs?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -45,6 +47,8 @@ export class TaskTotals {
 	private wall = 0;
 	private taskWall = 0;
 	private tasks = 0;
+	private firstStart = Infinity;
+	private lastEnd = -Infinity;
 
 	public add(e: PoolEvent): void {
 		if (e.type !== 'task.finished') {
@@ -52,6 +56,8 @@ export class TaskTotals {
 		}
 		this.taskWall += e.durationMs;
 		this.tasks++;
+		this.firstStart = Math.min(this.firstStart, e.t - e.durationMs);
+		this.lastEnd = Math.max(this.lastEnd, e.t);
 		if (e.cpuMs !== undefined) {
 			this.cpu += e.cpuMs;
 			this.wall += e.durationMs;
@@ -65,6 +71,10 @@ export class TaskTotals {
 
 	public get taskMs(): number | undefined {
 		return this.tasks ? this.taskWall / this.tasks : undefined;
+	}
+
+	public get taskSpanMs(): number | undefined {
+		return this.tasks ? this.lastEnd - this.firstStart : undefined;
 	}
 }
 
@@ -113,6 +123,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		gilWaitShare: end.gilWaitShare,
 		machineCpu: samples ? machine / samples : undefined,
 		taskMs: totals.taskMs,
+		taskSpanMs: totals.taskSpanMs,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

@@ -79,25 +79,28 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 
 	it('CPU-bound JS: the thread pool scales (no GIL)', async function () {
 		await needTwoCores(this);
-		// As above: the shape must show in one of three attempts (each a median of three runs);
-		// a fresh CI machine once gave 1.18x for one attempt while another job held a core.
-		// The bar is 1.3x, not near 2x: a pool serialized as by a GIL reads ~1.0x (Python's
-		// threads above: 0.80-1.08x), and CI once read 1.14, 1.14 and 1.39x, its one attempt on a
-		// whole second core (calls as fast as alone, two plain processes 1.68x) losing the rest to
-		// the workers' start and this VM's noise. Speed goals live in `npm run bench`.
+		// As above: the shape must show in one of three attempts (each a median of three runs).
+		// Two readings, either one enough: the wall time vs serial (1.3x), or the calls' own
+		// throughput while they ran (4 calls' serial time / first start to last end in the pool,
+		// 1.4x), which leaves out the two workers' start. A pool serialized as by a GIL reads
+		// ~1.0x on both (Python's threads above: 0.80-1.08x). Why both: fresh-clone CI read
+		// 1.23-1.25x wall three times in a row with calls only 1.19-1.23x slower than alone,
+		// their two workers' start and end weighing on four ~150 ms calls. Speed goals live in
+		// `npm run bench`.
 		const attempts: { capacity: number; callSlowdown: number; text: string }[] = [];
 		for (let attempt = 0; attempt < 3; attempt++) {
 			const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[36], [36], [36], [36]]', language: 'javascript' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 2 }], 3).done;
 			const speedup = speedups(ms).get(ms[1]!)!;
+			const whileRunning = (4 * ms[0]!.taskMs!) / ms[1]!.taskSpanMs!;
 			const capacity = await parallelCapacity();
 			const slower = callSlowdown(ms, 'thread');
-			attempts.push({ capacity, callSlowdown: slower, text: `${speedup.toFixed(2)}x, a call in the pool ${slower.toFixed(2)}x as long as alone (two plain processes then: ${capacity.toFixed(2)}x)` });
-			if (speedup >= 1.3) {
+			attempts.push({ capacity, callSlowdown: slower, text: `${speedup.toFixed(2)}x wall, ${whileRunning.toFixed(2)}x while the calls ran, a call in the pool ${slower.toFixed(2)}x as long as alone (two plain processes then: ${capacity.toFixed(2)}x)` });
+			if (speedup >= 1.3 || whileRunning >= 1.4) {
 				return;
 			}
 		}
 		skipIfMachineSlow(this, attempts);
-		assert.fail(`2 threads never reached 1.3x serial: ${attempts.map((a) => a.text).join('; ')}`);
+		assert.fail(`2 threads never reached 1.3x serial (wall) nor 1.4x (while the calls ran): ${attempts.map((a) => a.text).join('; ')}`);
 	});
 
 	it('a cancelled comparison stops at once and leaves no process', async () => {

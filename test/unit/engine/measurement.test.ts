@@ -40,6 +40,7 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.equal(m.runId, 'r');
 		assert.equal(m.machineCpu, 0.75);
 		assert.equal(m.taskMs, 100);
+		assert.equal(m.taskSpanMs, 101, 'from the first start (t 1 - 100 ms) to the last end (t 2)');
 		assert.equal(measureRun(events.slice(0, 3)), undefined, 'a run that has not ended has no figures');
 	});
 
