@@ -115,6 +115,10 @@ let dirty = true;
 /** New events or a CPU sample: drawn at the live cadence. */
 let dataDirty = false;
 let lastFrame = 0;
+/** A part skipped for the frame budget: drawn in the next frame, whatever the cadence. */
+let owed = false;
+/** A live frame's budget (of ~16.7): past it, the grid and the timeline wait for the next frame. */
+const FRAME_BUDGET_MS = 8;
 /**
  * While a run streams events the panel redraws about 20 times a second, not 60: counts and bars
  * read the same, and the browser paints a third as often (in software, on the cores the run
@@ -308,10 +312,11 @@ function frame(t: number): void {
 }
 
 function draw(t: number): void {
+	const frameStart = performance.now();
 	const before = current();
 	const live = before !== undefined && !before.finished;
 	// A running run's clocks move even without events: redrawn ~10 times a second.
-	const due = dirty || (t - lastFrame >= (live ? LIVE_FRAME_MS : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame > 100);
+	const due = dirty || owed || (t - lastFrame >= (live ? LIVE_FRAME_MS : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame > 100);
 	// While a run is live a frame either folds events or draws, never both: the two together
 	// are what made frames miss their vsync at 100k futures. A backlog is folded in every frame:
 	// a panel behind its run is worse than a late frame.
@@ -319,7 +324,9 @@ function draw(t: number): void {
 	if (drained) {
 		timed('fold', drainInbox);
 		dataDirty = true;
-		if (live && !due) {
+		// A run that just took the stage is drawn from the next frame: its first draw lays out
+		// the whole panel (~25 ms here), too much on top of a slice of folding.
+		if ((live && !due) || current() !== before) {
 			return;
 		}
 	}
@@ -329,6 +336,8 @@ function draw(t: number): void {
 	const model = current();
 	dataDirty = false;
 	dirty = false;
+	const deferredBefore = owed; // deferred once, drawn now: never twice in a row
+	owed = false;
 	lastFrame = t;
 	empty.hidden = Boolean(model) || Boolean(shownComparison);
 	// The comparison's timelines follow its runs' events, a couple of times a second at most.
@@ -353,18 +362,30 @@ function draw(t: number): void {
 	// A frame that folded events leaves the grid for the next one (at most 100 ms later): the
 	// two together are what made a frame miss its vsync at 100k futures.
 	futuresStale = drained && !model.finished && t - lastFutures < 100; // the end is drawn whole, at once
+	// A live frame already past its budget (a long fold, a slow header) leaves the grid and the
+	// timeline to the next frame, once.
+	const overBudget = () => !deferredBefore && !model.finished && performance.now() - frameStart > FRAME_BUDGET_MS;
 	if (!futuresStale) {
-		lastFutures = t;
-		timed('futures', () => futures.render(model, counts, state.version, ui.selectedTask));
+		if (overBudget()) {
+			owed = true;
+		} else {
+			lastFutures = t;
+			timed('futures', () => futures.render(model, counts, state.version, ui.selectedTask));
+		}
 	}
 	// The timeline walks every task: while a live run is small it is redrawn with the rest of the
 	// panel (bars that lag the worker table look wrong), past TIMELINE_EVERY_FRAME tasks ~4 times
 	// a second (at 100k tasks a draw costs 5-40 ms here).
-	if (model.finished || timelineRun !== model.runId || model.counts.submitted <= TIMELINE_EVERY_FRAME || t - lastTimeline > 250) {
+	const timelineDue = model.finished || timelineRun !== model.runId || model.counts.submitted <= TIMELINE_EVERY_FRAME || t - lastTimeline > 250;
+	if (timelineDue && overBudget()) {
+		owed = true;
+	} else if (timelineDue) {
 		lastTimeline = t;
 		timelineRun = model.runId;
 		timed('timeline', () => timeline.render(model, nowT));
 		document.body.dataset.timelineVersion = String(state.version);
+	} else if (!overBudget()) {
+		timed('timeline', () => timeline.fold(model));
 	}
 	timed('details', () => {
 		details.render(model, ui.selectedTask, nowT);

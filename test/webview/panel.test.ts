@@ -320,12 +320,14 @@ describe('Pool panel webview (Chromium)', function () {
 	it('100,000 futures: stays smooth while they stream in (frame times measured)', async () => {
 		const events = synthRun({ tasks: 100_000, workers: 8, failEvery: 97, taskMs: 2 });
 		await p.page.evaluate(() => {
-			const w = window as unknown as { __frames: number[]; __long: number[] };
+			const w = window as unknown as { __frames: number[]; __frameStarts: number[]; __long: number[] };
 			w.__frames = [];
+			w.__frameStarts = [];
 			w.__long = [];
 			let last = performance.now();
 			const tick = (t: number) => {
 				w.__frames.push(t - last);
+				w.__frameStarts.push(last);
 				last = t;
 				requestAnimationFrame(tick);
 			};
@@ -350,8 +352,9 @@ describe('Pool panel webview (Chromium)', function () {
 			}, { ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
 		}
 		await p.page.evaluate(() => {
-			const w = window as unknown as { __frames: number[]; __long: number[] };
+			const w = window as unknown as { __frames: number[]; __frameStarts: number[]; __long: number[] };
 			w.__frames = [];
+			w.__frameStarts = [];
 			w.__long = [];
 		});
 		const started = Date.now();
@@ -373,16 +376,22 @@ describe('Pool panel webview (Chromium)', function () {
 		const live = await liveBars.jsonValue() as { bars: number; sent: number };
 		assert.ok(live.sent < 120, `bars only after every batch was sent: ${JSON.stringify(live)}`);
 		mkdirSync(join(OUT, 'test'), { recursive: true });
+		// A screenshot makes the page capture its frame (one to three 50-83 ms frames here): a
+		// cost of the test, not of the panel, so those frames are left out of the figures (counted).
+		const shotFrom = await p.page.evaluate(() => performance.now());
 		await p.page.screenshot({ path: join(OUT, 'test', 'panel-100k.png') });
+		const shotTo = await p.page.evaluate(() => performance.now());
 		await sending;
 		await settled(p.page);
-		const { frames, long } = await p.page.evaluate(() => {
-			const w = window as unknown as { __frames: number[]; __long: number[] };
-			return { frames: w.__frames.slice(1), long: w.__long };
+		const { all, starts, long } = await p.page.evaluate(() => {
+			const w = window as unknown as { __frames: number[]; __frameStarts: number[]; __long: number[] };
+			return { all: w.__frames.slice(1), starts: w.__frameStarts.slice(1), long: w.__long };
 		});
+		const duringShot = (i: number) => starts[i]! < shotTo && starts[i]! + all[i]! > shotFrom;
+		const frames = all.filter((_, i) => !duringShot(i));
 		const sorted = [...frames].sort((a, b) => a - b);
 		const q = (x: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * x))]!;
-		const figures = { tasks: 100_000, events: events.length, messages: Math.ceil(events.length / batch), seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted[sorted.length - 1], missedVsync: frames.filter((f) => f > 17).length, longTasks: long.length, longestTask: Math.max(0, ...long) };
+		const figures = { tasks: 100_000, events: events.length, messages: Math.ceil(events.length / batch), seconds: (Date.now() - started) / 1000, frames: frames.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), max: sorted[sorted.length - 1], missedVsync: frames.filter((f) => f > 17).length, framesDuringScreenshot: all.length - frames.length, longTasks: long.length, longestTask: Math.max(0, ...long) };
 		writeFileSync(join(OUT, 'test', 'panel-perf.json'), JSON.stringify(figures, null, 2));
 		console.log(`      100k futures: ${JSON.stringify(figures)}`);
 		assert.equal(await count(p, 'all'), 100_000);

@@ -75,6 +75,18 @@ export class TimelineView {
 			}
 		});
 		this.size = observedSize(this.el, () => this.draw());
+		// The first text on a canvas loads its font (~9 ms here): paid while idle, not in a run's first frame.
+		setTimeout(() => {
+			const ctx = this.canvas.getContext('2d');
+			if (ctx) {
+				ctx.font = this.font();
+				ctx.measureText('0.5 s');
+			}
+		}, 0);
+	}
+
+	private font(): string {
+		return `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
 	}
 
 	private setZoom(z: { from: number; to: number } | undefined): void {
@@ -139,6 +151,25 @@ export class TimelineView {
 		this.tip.style.top = `${y + 12}px`;
 	}
 
+	private aggregateFor(model: RunModel): TimelineAggregate | undefined {
+		if (this.zoom || !model.started || model.tasks.size <= AGGREGATE_ABOVE) {
+			this.aggregate = undefined;
+		} else if (this.aggregate?.runId !== model.runId) {
+			this.aggregate = new TimelineAggregate(model.runId, model.started.t);
+		}
+		return this.aggregate;
+	}
+
+	/**
+	 * Folds what ended into the buckets without drawing: a live frame that does not redraw the
+	 * timeline does this, so the redraw (~4 a second at 100k) does not fold 6,000 tasks at once.
+	 */
+	public fold(model: RunModel): void {
+		if (this.model?.runId === model.runId) {
+			this.aggregateFor(model)?.update(model);
+		}
+	}
+
 	public render(model: RunModel, nowT: number): void {
 		this.model = model;
 		this.nowT = nowT;
@@ -163,7 +194,7 @@ export class TimelineView {
 		const scale = width / (to - from);
 		const fg = cssVar('--vscode-descriptionForeground', '#888');
 		ctx.fillStyle = fg;
-		ctx.font = `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+		ctx.font = this.font();
 		lanes.forEach((wid, i) => ctx.fillText(`#${wid}`, 2, AXIS + i * LANE + LANE / 2 + 4));
 		// The plot: time 0 of the window at the gutter's edge, nothing drawn into the gutter.
 		ctx.save();
@@ -194,17 +225,13 @@ export class TimelineView {
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
 		const open: ({ x0: number; x1: number; color: string } | undefined)[] = lanes.map(() => undefined);
 		let tasks: Iterable<TaskModel> = model.tasks.values();
-		if (!this.zoom && model.started && model.tasks.size > AGGREGATE_ABOVE) {
-			if (this.aggregate?.runId !== model.runId) {
-				this.aggregate = new TimelineAggregate(model.runId, t0);
-			}
+		const aggregate = this.aggregateFor(model);
+		if (aggregate) {
 			// Ended tasks come from the buckets; only the running ones are walked.
-			const running = this.aggregate.update(model);
-			this.aggregate.paint(ctx, lanes, (i) => AXIS + i * LANE + 2, LANE - 4, from, to, width, colors);
-			bars += this.aggregate.folded;
+			const running = aggregate.update(model);
+			aggregate.paint(ctx, lanes, (i) => AXIS + i * LANE + 2, LANE - 4, from, to, width, colors);
+			bars += aggregate.folded;
 			tasks = running.map((id) => model.tasks.get(id)!);
-		} else {
-			this.aggregate = undefined;
 		}
 		const flush = (lane: number) => {
 			const r = open[lane];
