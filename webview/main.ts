@@ -42,7 +42,7 @@ const futures = new FuturesView(ui.filter ?? 'all', ui.search ?? '', (id) => sel
 	ui.filter = filter;
 	ui.search = search;
 	saveUi();
-	dirty = true;
+	redraw();
 });
 const timeline = new TimelineView(ui.zoom, (z) => {
 	ui.zoom = z;
@@ -57,7 +57,7 @@ const comparison = new ComparisonSection((runId) => openRun(runId), () => {
 	ui.comparison = undefined;
 	saveUi();
 	comparison.render(undefined);
-	dirty = true;
+	redraw();
 }, (runId) => state.runs.get(runId));
 let comparisonDrawn = { version: -1, at: 0 };
 const history = new HistoryView(ui.historyOpen ?? false, (open) => {
@@ -112,6 +112,48 @@ function restoreFromHistory(): void {
 
 /** Something the user did or asked for: drawn in the next frame. */
 let dirty = true;
+
+/**
+ * Frames are asked for only when something may need drawing (a perpetual requestAnimationFrame
+ * loop makes the browser produce a frame every vsync: measured in code-server while a CPU-bound
+ * run went on, the panel's renderer and compositor took over half a core from the run it showed).
+ */
+let framePending = false;
+let wakeTimer: ReturnType<typeof setTimeout> | undefined;
+function wake(): void {
+	clearTimeout(wakeTimer);
+	wakeTimer = undefined;
+	if (!framePending) {
+		framePending = true;
+		requestAnimationFrame(frame);
+	}
+}
+
+/** The next frame when nothing is due now: at the live cadence, or never for a still panel. */
+function wakeLater(): void {
+	if (dirty || owed || inbox.length) {
+		wake();
+		return;
+	}
+	const model = current();
+	const live = model !== undefined && !model.finished;
+	let at = Infinity;
+	if (dataDirty || futuresStale) {
+		at = lastFrame + (live ? liveFrameMs() : 0);
+	}
+	if (live) {
+		at = Math.min(at, lastFrame + clockFrameMs());
+	}
+	if (at !== Infinity) {
+		clearTimeout(wakeTimer);
+		wakeTimer = setTimeout(wake, Math.max(0, at - performance.now()));
+	}
+}
+
+function redraw(): void {
+	dirty = true;
+	wake();
+}
 /** New events or a CPU sample: drawn at the live cadence. */
 let dataDirty = false;
 let lastFrame = 0;
@@ -125,6 +167,19 @@ const FRAME_BUDGET_MS = 8;
  * keeps busy). What the user does is drawn in the next frame.
  */
 const LIVE_FRAME_MS = 50;
+/** A live run's clocks (elapsed, each worker's current task) without new events. */
+const CLOCK_FRAME_MS = 100;
+/**
+ * With the machine's CPU nearly full, a live run is redrawn 4 times a second: every frame costs
+ * the browser CPU that the run being watched would otherwise get (in code-server's software-
+ * composited window ~30 ms a frame: a CPU-bound process pool of 2 got 1.0-1.4 cores with the panel
+ * shown at 10-20 frames a second, 1.4-1.5 with it closed).
+ */
+const BUSY_CPU = 0.85;
+const BUSY_FRAME_MS = 250;
+const busy = () => (state.cpuNow?.total ?? 0) >= BUSY_CPU;
+const liveFrameMs = () => (busy() ? BUSY_FRAME_MS : LIVE_FRAME_MS);
+const clockFrameMs = () => (busy() ? BUSY_FRAME_MS : CLOCK_FRAME_MS);
 
 /**
  * Events wait here and are folded in slices of a few milliseconds per frame, so a burst of
@@ -190,13 +245,13 @@ function select(runId: string): void {
 		ui.zoom = undefined;
 		saveUi();
 	}
-	dirty = true;
+	redraw();
 }
 
 function selectTask(taskId: number): void {
 	ui.selectedTask = taskId;
 	saveUi();
-	dirty = true;
+	redraw();
 }
 
 function showNotice(level: string, message: string): void {
@@ -214,6 +269,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 	const parts = framePerf.__poolscopeFrameParts;
 	const start = parts ? performance.now() : 0;
 	onMessage(event.data);
+	wakeLater();
 	if (parts) {
 		(parts['message (per message)'] ??= []).push(performance.now() - start);
 	}
@@ -280,7 +336,7 @@ function onMessage(m: HostToWebview): void {
 		default:
 			return;
 	}
-	dirty = true;
+	redraw();
 }
 
 let partsNow: Record<string, number> | undefined;
@@ -296,8 +352,13 @@ function timed<T>(part: string, fn: () => T): T {
 	}
 }
 
+/** Frames run and frames that drew, for the tests of the cadence (kept off the DOM: a write there is work for the next frame). */
+const cadence = { frames: 0, draws: 0 };
+(window as unknown as { __poolscopeCadence: typeof cadence }).__poolscopeCadence = cadence;
+
 function frame(t: number): void {
-	requestAnimationFrame(frame);
+	framePending = false;
+	cadence.frames++;
 	const work = framePerf.__poolscopeFrameWork;
 	const parts = framePerf.__poolscopeFrameParts;
 	partsNow = parts ? {} : undefined;
@@ -309,6 +370,7 @@ function frame(t: number): void {
 			(parts[name] ??= []).push(ms);
 		}
 	}
+	wakeLater();
 }
 
 function draw(t: number): void {
@@ -316,7 +378,7 @@ function draw(t: number): void {
 	const before = current();
 	const live = before !== undefined && !before.finished;
 	// A running run's clocks move even without events: redrawn ~10 times a second.
-	const due = dirty || owed || (t - lastFrame >= (live ? LIVE_FRAME_MS : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame > 100);
+	const due = dirty || owed || (t - lastFrame >= (live ? liveFrameMs() : 0) && (dataDirty || futuresStale)) || (live && t - lastFrame >= clockFrameMs());
 	// While a run is live a frame either folds events or draws, never both: the two together
 	// are what made frames miss their vsync at 100k futures. A backlog is folded in every frame:
 	// a panel behind its run is worse than a late frame.
@@ -392,7 +454,8 @@ function draw(t: number): void {
 		summary.render(model, state.serialBaseline(model));
 	});
 	document.body.dataset.version = String(state.version);
+	cadence.draws++;
 }
 
-requestAnimationFrame(frame);
+wake();
 post({ type: 'ready' });

@@ -63,6 +63,32 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.getAttribute('[data-testid="run-facts"]', 'title'), 'Interpreter: /usr/bin/python3', 'hovering the facts names the interpreter that ran');
 	});
 
+	it('asks for frames only while something may change: none when still, fewer while the CPU is full', async () => {
+		const events = synthRun({ tasks: 30, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		await feed(p, 'run-1', events.slice(0, end));
+		const body = (key: 'frames' | 'draws') => p.page.evaluate((k) => (window as unknown as { __poolscopeCadence: Record<string, number> }).__poolscopeCadence[k]!, key);
+		/** Draws of the live run's clocks over 2 s, no new events, with the machine's CPU at `total`. */
+		const drawsAt = async (total: number) => {
+			await p.post({ type: 'cpu', sample: { type: 'cpu.sample', t: 1, total, perCore: [total, total] } });
+			await nextFrames(p.page, 3);
+			const before = await body('draws');
+			await p.page.waitForTimeout(2000);
+			return (await body('draws')) - before;
+		};
+		const calm = await drawsAt(0.3);
+		const full = await drawsAt(0.95);
+		// About 10 a second calm (the clocks), 4 a second with the CPU full: each frame costs the
+		// browser CPU the run being watched would get.
+		assert.ok(full <= 10, `CPU full: ${full} draws in 2 s`);
+		assert.ok(calm >= 1.5 * full, `calm: ${calm} draws in 2 s, CPU full: ${full}`);
+		await feed(p, 'run-1', events.slice(end));
+		await nextFrames(p.page, 3);
+		const still = await body('frames');
+		await p.page.waitForTimeout(600);
+		assert.equal(await body('frames'), still, 'a finished run on a still panel asks for no frames');
+	});
+
 	it('the futures grid repaints when a cell in view changes state, and only then', async () => {
 		const events = synthRun({ tasks: 30, workers: 2 });
 		const firstEnd = events.findIndex((e) => e.type === 'task.finished' && e.taskId === 0);
@@ -85,12 +111,14 @@ describe('Pool panel webview (Chromium)', function () {
 	});
 
 	it('a backlog of events during a live run is folded in every frame, drawing as it goes', async () => {
-		const events = synthRun({ runId: 'burst', tasks: 12_000, workers: 4 }).filter((e) => e.type !== 'run.finished');
+		const events = synthRun({ runId: 'burst', tasks: 30_000, workers: 4 }).filter((e) => e.type !== 'run.finished');
 		const batches: unknown[] = [];
 		for (let i = 0; i < events.length; i += 4000) {
 			const packed = packEvents(events.slice(i, i + 4000));
 			batches.push({ ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
 		}
+		// 30,000 tasks (was 12,000): the panel once folded 22,500 events between two of the test's
+		// frames, leaving only two frames of backlog to watch.
 		// Every message at once (a panel shown late, a burst); once the last has arrived (a marker
 		// posted after them, which the panel ignores), what is still waiting, frame by frame.
 		const seen = await p.page.evaluate((bs) => new Promise<{ pending: number; version: number }[]>((resolve) => {
@@ -124,7 +152,7 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(seen[seen.length - 1]!.pending, 0);
 		assert.ok(new Set(seen.map((s) => s.version)).size > 2, 'the panel drew while it caught up');
 		await settled(p.page);
-		assert.equal(await count(p, 'all'), 12_000);
+		assert.equal(await count(p, 'all'), 30_000);
 	});
 
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
