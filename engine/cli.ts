@@ -298,6 +298,12 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	if (timedOut) {
 		lines.push(`  task ${timedOut.taskId} timed out; ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
 	}
+	for (const w of model.warnings) {
+		const [first, ...rest] = w.split('\n');
+		// A timeout's stack snapshot is printed once, above, under its task.
+		const detail = timedOut && / timed out; stacks of every worker taken/.test(first!) ? [] : rest;
+		lines.push(`warning: ${first}`, ...detail.map((l) => `    ${l.trim()}`));
+	}
 	return `${lines.filter(Boolean).join('\n')}\n`;
 }
 

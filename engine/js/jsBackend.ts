@@ -12,6 +12,7 @@ import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTyp
 import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
 import type { TaskSpec, WorkerTaskResult } from './taskMessages';
+import type { LateError } from './taskExecution';
 import { ThreadPool } from './threadPool';
 import { bundleUserFunction, newBundleTarget, UserCodeError, type UserBundle } from './userModule';
 import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
@@ -313,6 +314,15 @@ class JsRun implements PoolCallbacks {
 		this.emit({ type: 'task.output', runId: this.runId, t: now(), taskId, stream, text });
 	}
 
+	/** Not a task's failure: the task it came from had returned (its result stands), and the one running then is not to blame. */
+	public lateError(e: LateError): void {
+		const what = `${e.error.name}: ${e.error.message}`;
+		const did = e.how === 'uncaught' ? `a timer or callback it left behind threw ${what}` : `a promise it left without a handler rejected with ${what}`;
+		const from = e.taskId !== undefined ? `task ${e.taskId} had already returned when ${did}` : `code outside any task (the module's own) ${e.how === 'uncaught' ? 'threw' : 'left a promise that rejected with'} ${what}`;
+		const during = e.runningTaskId !== undefined ? ` (task ${e.runningTaskId} was running on that worker; it went on)` : '';
+		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${from}${during}. Its result stands; the error is not charged to any task.`, detail: e.error.stack });
+	}
+
 	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void {
 		const task = this.tasks[result.taskId];
 		if (!task || task.phase === 'ended') {
@@ -607,6 +617,9 @@ class HeldCallbacks implements PoolCallbacks {
 	}
 	public requeue(taskIds: number[]): void {
 		if (this.state === 'open') this.target.requeue(taskIds); else this.hold(() => this.target.requeue(taskIds));
+	}
+	public lateError(e: LateError): void {
+		if (this.state === 'open') this.target.lateError(e); else this.hold(() => this.target.lateError(e));
 	}
 	public fatal(error: ErrorInfo): void {
 		if (this.state === 'open') this.target.fatal(error); else this.hold(() => this.target.fatal(error));

@@ -253,6 +253,9 @@ export class ProcessPool implements WorkerPool {
 			case 'output':
 				this.cb.taskOutput(m.taskId, m.stream, m.text);
 				break;
+			case 'late':
+				this.cb.lateError(m);
+				break;
 			case 'done':
 				child.assigned = child.assigned.filter((id) => id !== m.result.taskId);
 				// A worker runs its tasks in order: the next one started as this one ended.

@@ -3,7 +3,7 @@
  * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installOutputCapture, LoadError, loadFunction, processCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installOutputCapture, LoadError, loadFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -11,6 +11,7 @@ let fn = '';
 let queue = Promise.resolve();
 
 installOutputCapture();
+installLateErrorReport(send);
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.
 process.on('disconnect', () => process.exit(0));

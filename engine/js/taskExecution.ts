@@ -3,6 +3,7 @@
  * module once, captures console output per task, times the call, and turns a throw into an
  * ErrorInfo whose stack points at the user's source (the bundle carries an inline source map).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions, inspect } from 'node:util';
 import { now } from '../clock';
 import { preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
@@ -40,6 +41,45 @@ export function loadFunction(bundle: string, fn: string): (...args: unknown[]) =
 }
 
 type Notify = (stream: StreamName, text: string) => void;
+
+/**
+ * Which task's call started the code running now: a timer or callback a call left behind keeps
+ * its task's id (~50 ns a call), so an error it throws later is charged to that task, not to
+ * whichever task the worker runs by then.
+ */
+const origin = new AsyncLocalStorage<number>();
+/** The async call running now, and how to fail it with an error its own callbacks threw. */
+let running: { taskId: number; fail: (e: unknown) => void } | undefined;
+
+/** An error thrown outside any running call: a task's leftover timer or callback, or the module's. */
+export interface LateError {
+	type: 'late';
+	/** A throw nobody caught, or a promise rejected with no handler. */
+	how: 'uncaught' | 'unhandledRejection';
+	/** The task whose call started the code that threw (undefined: not started by a call). */
+	taskId?: number;
+	/** The task running on this worker when it happened, if any (it is not affected). */
+	runningTaskId?: number;
+	error: ErrorInfo;
+}
+
+/**
+ * Uncaught errors and unhandled rejections in a worker: one from a callback of the async call
+ * running now fails that call (its own error, with its stack); any other is reported and the
+ * worker goes on (by default Node would end the worker and fail the innocent task running on it).
+ */
+export function installLateErrorReport(report: (e: LateError) => void): void {
+	const onError = (how: LateError['how']) => (e: unknown) => {
+		const from = origin.getStore();
+		if (running && from === running.taskId) {
+			running.fail(e);
+			return;
+		}
+		report({ type: 'late', how, taskId: from, runningTaskId: running?.taskId, error: errorInfo(e, 'exception') });
+	};
+	process.on('uncaughtException', onError('uncaught'));
+	process.on('unhandledRejection', onError('unhandledRejection'));
+}
 
 /** CPU milliseconds used so far by whatever runs the task; undefined when it cannot be known. */
 export type CpuClock = (() => number) | undefined;
@@ -139,12 +179,25 @@ export function executeTask(
 	currentNotify = notify;
 	let value: unknown;
 	try {
-		value = call(...args);
+		value = origin.run(taskId, call, ...args);
 	} catch (e) {
 		return failed(e);
 	}
 	if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
-		return Promise.resolve(value).then(succeeded, failed);
+		return new Promise<WorkerTaskResult>((resolve) => {
+			let settled = false;
+			const settle = (make: () => WorkerTaskResult) => {
+				if (!settled) {
+					settled = true;
+					if (running?.taskId === taskId) {
+						running = undefined;
+					}
+					resolve(make());
+				}
+			};
+			running = { taskId, fail: (e) => settle(() => failed(e)) };
+			Promise.resolve(value).then((v) => settle(() => succeeded(v)), (e) => settle(() => failed(e)));
+		});
 	}
 	return succeeded(value);
 }

@@ -4,6 +4,7 @@
  * child_process.fork).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
+import type { LateError } from './taskExecution';
 
 export interface TaskSpec {
 	taskId: number;
@@ -28,7 +29,8 @@ export interface WorkerTaskResult {
 /** Worker -> host, live (thread starts only when the pool ran out of start slots). */
 export type WorkerNotice =
 	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
-	| { type: 'output'; taskId: number; stream: StreamName; text: string };
+	| { type: 'output'; taskId: number; stream: StreamName; text: string }
+	| LateError;
 
 /** Host -> process worker. */
 export type HostToProcess =

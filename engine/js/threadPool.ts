@@ -263,6 +263,8 @@ export class ThreadPool implements WorkerPool {
 	private notice(n: WorkerNotice): void {
 		if (n.type === 'start') {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
+		} else if (n.type === 'late') {
+			this.cb.lateError(n);
 		} else {
 			this.cb.taskOutput(n.taskId, n.stream, n.text);
 		}

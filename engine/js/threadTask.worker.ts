@@ -8,9 +8,10 @@ import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
-import { executeTask, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
 
 installOutputCapture();
+installLateErrorReport(post);
 
 let channel: BroadcastChannel | undefined;
 

@@ -4,6 +4,7 @@
  * is exact and a pending task can always be cancelled without racing a worker.
  */
 import type { ErrorInfo, StreamName, WorkerExitedEvent } from '../protocol/events';
+import type { LateError } from './taskExecution';
 import type { TaskSpec, WorkerTaskResult } from './taskMessages';
 
 export interface WorkerIdentity {
@@ -23,6 +24,8 @@ export interface PoolCallbacks {
 	taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void;
 	/** Dispatched tasks that never started (their worker died first): queue them again. */
 	requeue(taskIds: number[]): void;
+	/** An error thrown outside any running call (a timer or callback an ended call left behind). */
+	lateError(e: LateError): void;
 	/** The pool cannot run this code at all (load error in every worker). */
 	fatal(error: ErrorInfo): void;
 	/** A slot became free. */

@@ -89,6 +89,27 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await body('frames'), still, 'a finished run on a still panel asks for no frames');
 	});
 
+	it('shows the run\'s warnings in its header, as text, with their detail', async () => {
+		const events = synthRun({ tasks: 6, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const warning: PoolEvent = { type: 'run.warning', runId: 'run-1', t: 1_000_050, message: 'task 1 had already returned when a timer or callback it left behind threw Error: <b>late</b>', detail: 'Error: <b>late</b>\n    at Timeout._onTimeout (/work/samples/js/late.js:3:9)' };
+		await feed(p, 'run-1', [...events.slice(0, end), warning, ...events.slice(end)]);
+		const items = p.page.locator('[data-testid="run-warnings"] li');
+		assert.equal(await items.count(), 1);
+		assert.match(await items.first().innerText(), /task 1 had already returned when a timer or callback it left behind threw Error: <b>late<\/b>/);
+		assert.match(await items.locator('pre').textContent() ?? '', /at Timeout\._onTimeout \(\/work\/samples\/js\/late\.js:3:9\)/);
+		assert.equal(await p.page.locator('[data-testid="run-warnings"] b').count(), 0, 'markup in a warning stays text');
+		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 3, workers: 1 }));
+		assert.equal(await p.page.locator('[data-testid="run-warnings"]').isVisible(), false, 'a run without warnings shows none');
+		// Many (a timeout each, with a stack snapshot): the first five, then a count.
+		const many = synthRun({ runId: 'run-3', tasks: 8, workers: 2 });
+		const stop = many.findIndex((e) => e.type === 'run.finished');
+		const timeouts: PoolEvent[] = Array.from({ length: 7 }, (_, i) => ({ type: 'run.warning', runId: 'run-3', t: 1_000_060 + i, message: `task ${i} timed out; stacks of every worker taken`, detail: 'Worker 0 running task 0:\n  File "x.py", line 3' }));
+		await feed(p, 'run-3', [...many.slice(0, stop), ...timeouts, ...many.slice(stop)]);
+		assert.equal(await items.count(), 6);
+		assert.equal(await items.last().innerText(), 'and 2 more warnings (Export trace has them all)');
+	});
+
 	it('the futures grid repaints when a cell in view changes state, and only then', async () => {
 		const events = synthRun({ tasks: 30, workers: 2 });
 		const firstEnd = events.findIndex((e) => e.type === 'task.finished' && e.taskId === 0);

@@ -4,11 +4,16 @@ import { ms, num, pct } from '../format';
 import { post } from '../vscodeApi';
 
 /** What runs, on what, how far along; and the run's actions. */
+const MAX_WARNINGS = 5;
+
 export class HeaderView {
 	public readonly el = h('header', { class: 'run-header', 'data-testid': 'header' });
 	private readonly title = h('h2', { 'data-testid': 'run-title' });
 	private readonly facts = h('div', { class: 'facts', 'data-testid': 'run-facts' });
 	private readonly live = h('div', { class: 'live', 'data-testid': 'run-live' });
+	/** The run's warnings (too many workers, an error a task's leftover callback threw): said, not hidden in the event stream. */
+	private readonly warnings = h('ul', { class: 'warnings', 'data-testid': 'run-warnings', 'aria-label': 'Warnings' });
+	private warningsShown = -1;
 	private readonly cancel: HTMLButtonElement;
 	private readonly rerun: HTMLButtonElement;
 	private readonly stacks: HTMLButtonElement;
@@ -24,7 +29,7 @@ export class HeaderView {
 		this.stacks.append(icon('list-tree'), ' Stacks');
 		this.exportBtn = button('', { 'data-testid': 'export-trace', title: 'Save as a Chrome trace (Perfetto, chrome://tracing)' }, () => post({ type: 'exportTrace', runId: this.runId }));
 		this.exportBtn.append(icon('export'), ' Export trace');
-		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live);
+		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live, this.warnings);
 	}
 
 	public render(model: RunModel, nowT: number, cpuNow: number | undefined, cores: number): void {
@@ -53,6 +58,19 @@ export class HeaderView {
 		this.cancel.disabled = Boolean(end);
 		this.stacks.hidden = s?.language !== 'python';
 		this.stacks.disabled = Boolean(end);
+		if (this.warningsShown !== model.warnings.length || this.warnings.dataset.run !== model.runId) {
+			this.warningsShown = model.warnings.length;
+			this.warnings.dataset.run = model.runId;
+			// The first few, each detail (a stack) folded: a run with many timeouts has a warning each.
+			const shown = model.warnings.slice(0, MAX_WARNINGS).map((w) => {
+				const [first, ...rest] = w.split('\n');
+				const line = [icon('warning'), ` ${first}`];
+				return h('li', {}, rest.length ? h('details', {}, h('summary', {}, ...line), h('pre', {}, rest.join('\n'))) : h('span', {}, ...line));
+			});
+			const more = model.warnings.length - MAX_WARNINGS;
+			this.warnings.replaceChildren(...shown, ...(more > 0 ? [h('li', { class: 'muted' }, `and ${num(more)} more warning${more === 1 ? '' : 's'} (Export trace has them all)`)] : []));
+			this.warnings.hidden = model.warnings.length === 0;
+		}
 	}
 }
 

@@ -50,6 +50,13 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /task 1 \(1\): RangeError: odd input 1/);
 	});
 
+	it('prints the run\'s warnings under the summary, with their stack', async () => {
+		const r = await cli(['run', tasks, 'leavesTimer', '--pool', 'process', '--workers', '1', '--inputs', '4']);
+		assert.equal(r.code, 0, 'every task finished: a warning is not a failure');
+		assert.match(r.stdout, /^warning: task 1 had already returned when a timer or callback it left behind threw Error: late boom from task 1/m);
+		assert.match(r.stdout, /^ {4}at .*tasks\.js:\d+:\d+/m);
+	});
+
 	it('a Python deadlock with --timeout ends the command (exit 1) and prints where each thread waits', async () => {
 		const r = await cli(['run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--timeout', '800']);
 		assert.equal(r.code, 1, r.stderr);

@@ -366,6 +366,43 @@ describe('JS engine: real pools', function () {
 			});
 		}
 
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: a timer a returned task left behind throws later: a warning naming that task, its result kept, the running task unharmed`, async () => {
+				const r = run({ fn: 'leavesTimer', inputs: '4', pool, workers: 1 });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed');
+				assert.equal(end.counts.finished, 4, 'no task fails: the one that threw had returned, the one running is not to blame');
+				assert.equal(ofType(r.events, 'task.finished').find((f) => f.taskId === 1)?.result, "'quick'");
+				const warnings = ofType(r.events, 'run.warning');
+				assert.equal(warnings.length, 1, JSON.stringify(warnings));
+				assert.match(warnings[0]!.message, /^task 1 had already returned when a timer or callback it left behind threw Error: late boom from task 1 \(task 2 was running on that worker; it went on\)/);
+				assert.match(warnings[0]!.detail ?? '', /tasks\.js:\d+:\d+/, 'the stack points at the user\'s file');
+				assert.equal(ofType(r.events, 'worker.started').length, 1, 'the worker was not replaced');
+				checkProtocol(r.events, pool);
+			});
+
+			it(`${pool}: a callback of a task still running throws: that task fails with its error and stack, the rest run on the same worker`, async () => {
+				const r = run({ fn: 'ownCallbackThrows', inputs: '4', pool, workers: 1 });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 3);
+				const failed = ofType(r.events, 'task.failed');
+				assert.deepEqual(failed.map((f) => [f.taskId, f.error.kind, f.error.message]), [[2, 'exception', 'own callback of task 2']]);
+				assert.ok(failed[0]!.error.frames?.some((f) => f.user && /tasks\.js$/.test(f.file)), JSON.stringify(failed[0]!.error.frames));
+				assert.deepEqual(ofType(r.events, 'run.warning'), []);
+				assert.equal(ofType(r.events, 'worker.started').length, 1);
+			});
+		}
+
+		it('process: a promise a task left rejected with no handler is a warning naming that task', async () => {
+			// (A thread worker waits for its next task synchronously, so a sync task's leftovers
+			// only run once the worker is idle; here the run may end first.)
+			const r = run({ fn: 'leavesRejection', inputs: '3', pool: 'process', workers: 1 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3);
+			const [w] = ofType(r.events, 'run.warning');
+			assert.match(w?.message ?? '', /^task 0 had already returned when a promise it left without a handler rejected with Error: nobody handled this rejection/);
+		});
+
 		it('a function that kills 3 workers is not retried on fresh ones', async () => {
 			const r = run({ fn: 'alwaysExit', inputs: '8', pool: 'process', workers: 1 });
 			const end = await r.done;
