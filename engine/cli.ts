@@ -32,6 +32,8 @@ Options:
   --start-method fork|spawn|forkserver   Python process pools
   --mode submit|map              Python: executor.submit per item (default) or executor.map
   --priority normal|low          low: workers at nice 10, so other programs stay responsive
+  --max-heap-mb N                JS pools: heap limit per worker (default 1024; 0: Node's own);
+                                 a call past it fails with "out of memory", its worker replaced
   --python <path>                Python interpreter (default: python3, then python, on PATH)
   --json                         one protocol event per line on stdout, nothing else
   --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
 				'start-method': { type: 'string' },
 				mode: { type: 'string' },
 				priority: { type: 'string' },
+				'max-heap-mb': { type: 'string' },
 				python: { type: 'string' },
 				json: { type: 'boolean', default: false },
 				trace: { type: 'string' },
@@ -121,6 +124,10 @@ async function main(): Promise<void> {
 		usage(`--priority must be normal or low (got "${o.priority}")`);
 	}
 	const priority = o.priority as 'normal' | 'low' | undefined;
+	if (o['max-heap-mb'] !== undefined && (!/^\d+$/.test(o['max-heap-mb']) || (Number(o['max-heap-mb']) > 0 && Number(o['max-heap-mb']) < 16))) {
+		usage(`--max-heap-mb must be 0 (Node's own limit) or a whole number of MB from 16 (got "${o['max-heap-mb']}")`);
+	}
+	const maxHeapMb = o['max-heap-mb'] === undefined ? undefined : Number(o['max-heap-mb']);
 	if (command === 'compare' || command === 'sweep') {
 		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout), priority }, o);
 		return;
@@ -142,6 +149,7 @@ async function main(): Promise<void> {
 		startMethod: o['start-method'] as PythonStartMethod | undefined,
 		mode: o.mode as 'submit' | 'map' | undefined,
 		priority,
+		maxHeapMb,
 		pythonPath: o.python,
 		workspaceRoot: process.cwd(),
 	}, (batch) => {

@@ -26,7 +26,7 @@ export interface RunRequest {
 	pythonPath?: string;
 	/** Folder the user's imports are resolved from (defaults to the file's folder). */
 	workspaceRoot?: string;
-	/** Per-worker heap cap in MB (JS pools). */
+	/** Per-worker heap cap in MB (JS pools); absent: DEFAULT_MAX_HEAP_MB; 0: Node's own default. */
 	maxHeapMb?: number;
 	/** CPU sampling interval; 0 disables sampling for this run. */
 	cpuSampleMs?: number;

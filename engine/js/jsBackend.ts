@@ -22,6 +22,13 @@ export const MAX_KILLED_WORKERS = 3;
 /** Tasks submitted per turn of the event loop, however many callers ask in that turn. */
 export const SUBMIT_SLICE = 2000;
 
+/**
+ * A worker's heap cap unless the run says otherwise: a call allocating without end fails with
+ * "out of memory" at 1 GB and its worker is replaced, instead of Node's default of several GB
+ * per worker taking the machine's memory (and the editor with it) first.
+ */
+export const DEFAULT_MAX_HEAP_MB = 1024;
+
 type TaskPhase = 'waiting' | 'pending' | 'dispatched' | 'running' | 'ended';
 
 interface TaskEntry {
@@ -172,9 +179,10 @@ class JsRun implements PoolCallbacks {
 	/** A process pool gets the bundle once it is written (`load`); threads load it with their first task. */
 	private startPool(bundle: string): void {
 		const r = this.request;
+		const maxHeapMb = r.maxHeapMb === undefined ? DEFAULT_MAX_HEAP_MB : r.maxHeapMb || undefined;
 		this.pool = r.pool === 'process'
-			? new ProcessPool({ workers: this.workers, fn: r.fn, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held)
-			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb: r.maxHeapMb, lowPriority: r.priority === 'low' }, this.held);
+			? new ProcessPool({ workers: this.workers, fn: r.fn, maxHeapMb, lowPriority: r.priority === 'low' }, this.held)
+			: new ThreadPool({ workers: this.workers, bundle, fn: r.fn, runId: this.runId, maxHeapMb, lowPriority: r.priority === 'low' }, this.held);
 	}
 
 	/** Submissions left in this turn of the event loop; `nextTurn` refills it. */

@@ -44,6 +44,8 @@ interface Child {
 	headAnnounced: boolean;
 	killed?: { taskId: number; reason: 'timeout' | 'cancelled' };
 	exited: boolean;
+	/** V8 said on stderr it hit the heap limit (the exit that follows is its abort). */
+	outOfMemory?: boolean;
 	/** Tasks dispatched in this turn of the event loop, sent together at its end (`sendTasks`). */
 	unsent: TaskSpec[];
 }
@@ -194,6 +196,9 @@ export class ProcessPool implements WorkerPool {
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
 		for (const stream of ['stdout', 'stderr'] as const) {
 			proc[stream]?.setEncoding('utf8').on('data', (text: string) => {
+				if (stream === 'stderr' && /JavaScript heap out of memory|Reached heap limit/.test(text)) {
+					child.outOfMemory = true; // V8's last words before it aborts the process
+				}
 				const current = child.assigned[0];
 				if (current !== undefined) {
 					this.cb.taskOutput(current, stream, text);
@@ -275,7 +280,7 @@ export class ProcessPool implements WorkerPool {
 		child.exited = true;
 		this.children.delete(child);
 		const killed = child.killed;
-		const reason = this.closing && !killed ? 'shutdown' : killed ? killed.reason : 'crash';
+		const reason = this.closing && !killed ? 'shutdown' : killed ? killed.reason : child.outOfMemory ? 'outOfMemory' : 'crash';
 		if (child.ready) {
 			this.cb.workerExited(child.identity.key, code, signal, reason);
 		}
@@ -301,6 +306,9 @@ export class ProcessPool implements WorkerPool {
 		}
 		if (child.killed?.reason === 'cancelled' || this.closing) {
 			return { kind: 'exception', name: 'Cancelled', message: `cancelled while running; worker process ${child.identity.pid} was killed` };
+		}
+		if (child.outOfMemory) {
+			return { kind: 'outOfMemory', name: 'OutOfMemory', message: `worker process ${child.identity.pid} ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit (setting poolscope.maxHeapMb, CLI --max-heap-mb).' };
 		}
 		return {
 			kind: 'workerExited', name: 'WorkerExited',

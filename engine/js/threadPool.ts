@@ -286,7 +286,7 @@ export class ThreadPool implements WorkerPool {
 				: { kind: 'exception', name: 'Cancelled', message: 'cancelled while running; its worker thread was terminated' };
 		} else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
 			reason = 'outOfMemory';
-			error = { kind: 'outOfMemory', name: 'OutOfMemory', message: `the worker thread ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit.' };
+			error = { kind: 'outOfMemory', name: 'OutOfMemory', message: `the worker thread ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit (setting poolscope.maxHeapMb, CLI --max-heap-mb).' };
 		} else {
 			reason = 'crash';
 			const code = /code:? (\d+)/.exec(e.message ?? '')?.[1];

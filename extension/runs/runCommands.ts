@@ -159,6 +159,7 @@ export class RunCommands extends Disposable {
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
 			priority: config.get<string>('workerPriority', 'low') === 'normal' ? 'normal' : 'low',
+			maxHeapMb: target.language === 'python' ? undefined : heapLimit(config.get<number>('maxHeapMb', 1024)),
 		};
 	}
 
@@ -296,4 +297,9 @@ export async function selectPythonInterpreter(): Promise<void> {
 	}
 	const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 	await vscode.workspace.getConfiguration('poolscope').update('pythonPath', value, target);
+}
+
+/** 0 keeps Node's own limit; below 16 MB a worker could not even load its code. */
+function heapLimit(mb: number): number {
+	return mb > 0 ? Math.max(16, Math.round(mb)) : 0;
 }

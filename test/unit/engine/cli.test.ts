@@ -78,6 +78,15 @@ describe('poolscope CLI', function () {
 		const priority = await cli(['run', tasks, 'square', '--inputs', '3', '--priority', 'high']);
 		assert.equal(priority.code, 2);
 		assert.match(priority.stderr, /--priority must be normal or low \(got "high"\)/);
+		const heap = await cli(['run', tasks, 'square', '--inputs', '3', '--max-heap-mb', '8']);
+		assert.equal(heap.code, 2);
+		assert.match(heap.stderr, /--max-heap-mb must be 0 \(Node's own limit\) or a whole number of MB from 16 \(got "8"\)/);
+	});
+
+	it('--max-heap-mb caps each JS worker: a call past it fails "out of memory" (exit 1), named', async () => {
+		const r = await cli(['run', tasks, 'hog', '--inputs', '3', '--workers', '1', '--max-heap-mb', '64']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stdout, /task 1 \(1\): OutOfMemory: the worker thread ran out of memory \(heap limit 64 MB\)/);
 	});
 
 	it('--help documents the command', async () => {

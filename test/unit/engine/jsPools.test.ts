@@ -403,6 +403,24 @@ describe('JS engine: real pools', function () {
 			assert.match(w?.message ?? '', /^task 0 had already returned when a promise it left without a handler rejected with Error: nobody handled this rejection/);
 		});
 
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: a call that allocates without end fails "out of memory" at the heap limit, its worker replaced, the rest run, nothing left`, async () => {
+				const r = run({ fn: 'hog', inputs: '4', pool, workers: 1, maxHeapMb: 64 });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed');
+				assert.equal(end.counts.finished, 3);
+				const [failed] = ofType(r.events, 'task.failed');
+				assert.equal(failed?.taskId, 1);
+				assert.equal(failed?.error.kind, 'outOfMemory');
+				assert.match(failed?.error.message ?? '', /ran out of memory \(heap limit 64 MB\)/);
+				assert.match(failed?.error.hint ?? '', /poolscope\.maxHeapMb/);
+				assert.ok(ofType(r.events, 'worker.exited').some((w) => w.reason === 'outOfMemory'));
+				assert.equal(ofType(r.events, 'worker.started').length, 2, 'the worker was replaced');
+				checkProtocol(r.events, pool);
+				assert.ok(await waitFor(() => childProcesses().length === 0, 5000), childProcesses().join(' | '));
+			});
+		}
+
 		it('a function that kills 3 workers is not retried on fresh ones', async () => {
 			const r = run({ fn: 'alwaysExit', inputs: '8', pool: 'process', workers: 1 });
 			const end = await r.done;
