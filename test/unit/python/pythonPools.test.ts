@@ -357,6 +357,20 @@ describe('Python backend: real pools', function () {
 			checkProtocol(r.events);
 		});
 
+		it('a worker dies while 100 MB arguments are in flight: BrokenProcessPool on every future, promptly, no process left', async () => {
+			const t0 = Date.now();
+			const r = pyRun({ fn: 'crash_with_big', inputs: "[(0, b''), (1, b'x' * 100_000_000), (2, b''), (3, b'')]", pool: 'process', workers: 2 });
+			const end = await r.done;
+			assert.ok(Date.now() - t0 < 30_000, `the broken pool took ${Date.now() - t0} ms to surface`);
+			const failed = ofType(r.events, 'task.failed');
+			const seen = JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.message]));
+			assert.equal(end.counts.failed, 4, seen);
+			assert.equal(failed.find((f) => f.taskId === 0)?.error.kind, 'workerExited', seen);
+			assert.ok(failed.every((f) => /terminated abruptly.*worker pid \d+ exited with code 1/.test(f.error.message) && (f.taskId === 0 || f.error.kind === 'brokenPool')), seen);
+			checkProtocol(r.events);
+			await noPythonLeft();
+		});
+
 		it('a segfault in a worker is reported with its signal', async () => {
 			const r = pyRun({ fn: 'segfault', inputs: '1', pool: 'process', workers: 1 });
 			await r.done;
