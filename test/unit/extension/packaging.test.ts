@@ -1,0 +1,104 @@
+/**
+ * What a VSIX would carry, by vsce's own rule over .vscodeignore, and that the extension's code
+ * runs from it alone: a copy of exactly those files, away from the clone, runs real pools.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { minimatch } from 'minimatch';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const JS_TASKS = join(ROOT, 'test', 'unit', 'engine', 'fixtures', 'js', 'tasks.js');
+const PY_TASKS = join(ROOT, 'test', 'unit', 'python', 'fixtures', 'tasks.py');
+
+/** The production dependency closure (vsce packs `npm list --production`, never dev packages). */
+function productionPackages(): Set<string> {
+	const seen = new Set<string>();
+	const visit = (name: string) => {
+		const manifest = join(ROOT, 'node_modules', name, 'package.json');
+		if (seen.has(name) || !statSync(manifest, { throwIfNoEntry: false })) {
+			return; // an optional dependency for another platform is simply absent
+		}
+		seen.add(name);
+		const m = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+		for (const dep of Object.keys({ ...m.dependencies, ...m.optionalDependencies })) {
+			visit(dep);
+		}
+	};
+	const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+	for (const dep of Object.keys(own.dependencies ?? {})) {
+		visit(dep);
+	}
+	return seen;
+}
+
+function walk(dir: string, out: string[]): void {
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const full = join(dir, entry.name);
+		if (entry.isDirectory()) {
+			walk(full, out);
+		} else if (entry.isFile()) {
+			out.push(relative(ROOT, full).split(sep).join('/'));
+		}
+	}
+}
+
+/** vsce's filter: kept when no ignore pattern matches, or any negation does (order does not matter). */
+function packagedFiles(): string[] {
+	const files: string[] = [];
+	for (const entry of readdirSync(ROOT, { withFileTypes: true })) {
+		if (entry.name === '.git' || entry.name === 'node_modules') {
+			continue;
+		}
+		if (entry.isDirectory()) {
+			walk(join(ROOT, entry.name), files);
+		} else {
+			files.push(entry.name);
+		}
+	}
+	for (const name of productionPackages()) {
+		walk(join(ROOT, 'node_modules', name), files);
+	}
+	const rules = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+	const ignore = rules.filter((r) => !r.startsWith('!'));
+	const negate = rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1));
+	const opts = { dot: true };
+	return files.filter((f) => !ignore.some((i) => minimatch(f, i, opts)) || negate.some((n) => minimatch(f, n, opts)));
+}
+
+describe('The packaged extension (.vscodeignore, by vsce\'s rule)', function () {
+	this.timeout(120_000);
+	let dir: string;
+	let files: string[];
+
+	before(() => {
+		files = packagedFiles();
+		dir = mkdtempSync(join(tmpdir(), 'poolscope-vsix-'));
+		for (const f of files) {
+			mkdirSync(dirname(join(dir, f)), { recursive: true });
+			copyFileSync(join(ROOT, f), join(dir, f)); // keeps the mode: esbuild's binary stays executable
+		}
+	});
+	after(() => {
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('carries the bundles, the workers, the runner, the panel and the runtime packages; no tests, sources or maps', () => {
+		for (const f of ['package.json', 'out/extension.js', 'out/cli.js', 'out/workers/threadTask.js', 'out/workers/processTask.js', 'out/python/runner.py', 'out/webview/main.js', 'out/webview/codicon.ttf', 'node_modules/piscina/package.json', 'node_modules/esbuild/package.json']) {
+			assert.ok(files.includes(f), `${f} is not packaged`);
+		}
+		// Our own files only: the packages ship as published.
+		const stray = files.filter((f) => !f.startsWith('node_modules/') && (f.endsWith('.map') || f.includes('__pycache__') || /^(test|engine|extension\/(?!walkthrough)|webview|out\/test)\//.test(f)));
+		assert.deepEqual(stray, []);
+	});
+
+	it('runs JS pools (bundling the user\'s file with esbuild) and a Python pool from the packaged files alone', () => {
+		for (const [file, pool] of [[JS_TASKS, 'thread'], [JS_TASKS, 'process'], [PY_TASKS, 'process']] as const) {
+			const r = spawnSync(process.execPath, [join(dir, 'out', 'cli.js'), 'run', file, 'square', '--pool', pool, '--workers', '2', '--inputs', '4'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+			assert.equal(r.status, 0, `${pool} pool on ${file.split('/').pop()} from the package: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+			assert.match(r.stdout, /tasks: 4 finished, 0 failed/);
+		}
+	});
+});
