@@ -49,8 +49,13 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
 		await frame.click('[data-testid="cancel-run"]');
 		await finished(frame, 'cancelled');
+		// Every future not finished by then is cancelled. How many that is depends on how fast the
+		// click travels here (CI once read 9 of 16 with the panel redrawing 4 times a second on a
+		// full CPU): the contract is "all that was pending", with a run long enough that some were.
 		const cancelled = Number(await frame.textContent('[data-testid="count-cancelled"]'));
-		assert.ok(cancelled >= 10, `only ${cancelled} cancelled`);
+		const done = Number(await frame.textContent('[data-testid="count-finished"]'));
+		assert.equal(done + cancelled, 16, `${done} finished + ${cancelled} cancelled`);
+		assert.ok(cancelled >= 5, `only ${cancelled} cancelled`);
 		await firstOf(frame, 'cancelled');
 		await frame.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid="details"] dd[data-field="state"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
 		assert.match(await frame.textContent('[data-testid="details"] dd[data-field="state"]') ?? '', /cancelled \(/);
