@@ -12,6 +12,7 @@ import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from '.
 import { applyEvents, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
+import { MIN_MAX_HEAP_MB } from './runTypes';
 
 const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
        poolscope compare <file> <function> --inputs <expr> [--workers N] [--start-methods fork,spawn] [--repeat N] [--json]
@@ -124,8 +125,8 @@ async function main(): Promise<void> {
 		usage(`--priority must be normal or low (got "${o.priority}")`);
 	}
 	const priority = o.priority as 'normal' | 'low' | undefined;
-	if (o['max-heap-mb'] !== undefined && (!/^\d+$/.test(o['max-heap-mb']) || (Number(o['max-heap-mb']) > 0 && Number(o['max-heap-mb']) < 16))) {
-		usage(`--max-heap-mb must be 0 (Node's own limit) or a whole number of MB from 16 (got "${o['max-heap-mb']}")`);
+	if (o['max-heap-mb'] !== undefined && (!/^\d+$/.test(o['max-heap-mb']) || (Number(o['max-heap-mb']) > 0 && Number(o['max-heap-mb']) < MIN_MAX_HEAP_MB))) {
+		usage(`--max-heap-mb must be 0 (Node's own limit) or a whole number of MB from ${MIN_MAX_HEAP_MB} (got "${o['max-heap-mb']}")`);
 	}
 	const maxHeapMb = o['max-heap-mb'] === undefined ? undefined : Number(o['max-heap-mb']);
 	if (command === 'compare' || command === 'sweep') {

@@ -4,6 +4,15 @@
  */
 import type { EventSink, Language, PoolKind, PythonStartMethod, RunFinishedEvent } from './protocol/events';
 
+/**
+ * A JS worker's heap cap unless the run says otherwise: a call allocating without end fails with
+ * "out of memory" at 1 GB and its worker is replaced, instead of Node's default of several GB
+ * per worker taking the machine's memory (and the editor with it) first.
+ */
+export const DEFAULT_MAX_HEAP_MB = 1024;
+/** Below this a worker could not even load its code. */
+export const MIN_MAX_HEAP_MB = 16;
+
 export interface RunRequest {
 	/** Unique per run; chosen by the caller so it can route events before the run starts. */
 	runId: string;

@@ -8,7 +8,7 @@ import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { EventBatcher } from '../eventBatcher';
 import { preview, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
-import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
+import { DEFAULT_MAX_HEAP_MB, type Backend, type CancelTaskResult, type RunHandle, type RunRequest } from '../runTypes';
 import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
 import type { TaskSpec, WorkerTaskResult } from './taskMessages';
@@ -22,12 +22,6 @@ export const MAX_KILLED_WORKERS = 3;
 /** Tasks submitted per turn of the event loop, however many callers ask in that turn. */
 export const SUBMIT_SLICE = 2000;
 
-/**
- * A worker's heap cap unless the run says otherwise: a call allocating without end fails with
- * "out of memory" at 1 GB and its worker is replaced, instead of Node's default of several GB
- * per worker taking the machine's memory (and the editor with it) first.
- */
-export const DEFAULT_MAX_HEAP_MB = 1024;
 
 type TaskPhase = 'waiting' | 'pending' | 'dispatched' | 'running' | 'ended';
 
@@ -328,7 +322,8 @@ class JsRun implements PoolCallbacks {
 		const did = e.how === 'uncaught' ? `a timer or callback it left behind threw ${what}` : `a promise it left without a handler rejected with ${what}`;
 		const from = e.taskId !== undefined ? `task ${e.taskId} had already returned when ${did}` : `code outside any task (the module's own) ${e.how === 'uncaught' ? 'threw' : 'left a promise that rejected with'} ${what}`;
 		const during = e.runningTaskId !== undefined ? ` (task ${e.runningTaskId} was running on that worker; it went on)` : '';
-		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${from}${during}. Its result stands; the error is not charged to any task.`, detail: e.error.stack });
+		const stands = e.taskId !== undefined ? ' Its result stands; the error is not charged to any task.' : ' No task is charged with it.';
+		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${from}${during}.${stands}`, detail: e.error.stack });
 	}
 
 	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void {

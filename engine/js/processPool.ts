@@ -4,7 +4,7 @@ import { workerFile } from '../paths';
 import { lowerProcess } from '../priority';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
-import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+import { outOfMemoryError, type PoolCallbacks, type WorkerIdentity, type WorkerPool } from './workerPool';
 
 /** How often the host looks at what the workers run: live enough for a panel at 30 frames a second. */
 const START_POLL_MS = 20;
@@ -308,7 +308,7 @@ export class ProcessPool implements WorkerPool {
 			return { kind: 'exception', name: 'Cancelled', message: `cancelled while running; worker process ${child.identity.pid} was killed` };
 		}
 		if (child.outOfMemory) {
-			return { kind: 'outOfMemory', name: 'OutOfMemory', message: `worker process ${child.identity.pid} ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit (setting poolscope.maxHeapMb, CLI --max-heap-mb).' };
+			return outOfMemoryError(`worker process ${child.identity.pid}`, this.options.maxHeapMb);
 		}
 		return {
 			kind: 'workerExited', name: 'WorkerExited',

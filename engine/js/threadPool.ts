@@ -6,7 +6,7 @@ import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './thre
 import { BatchLog, MAX_BATCH } from './batchLog';
 import { StartSlots } from './startSlots';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
-import type { PoolCallbacks, WorkerIdentity, WorkerPool } from './workerPool';
+import { outOfMemoryError, type PoolCallbacks, type WorkerIdentity, type WorkerPool } from './workerPool';
 
 /**
  * piscina's abort hook in its cheapest form (an emitter with `once`): an AbortController per
@@ -286,7 +286,7 @@ export class ThreadPool implements WorkerPool {
 				: { kind: 'exception', name: 'Cancelled', message: 'cancelled while running; its worker thread was terminated' };
 		} else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
 			reason = 'outOfMemory';
-			error = { kind: 'outOfMemory', name: 'OutOfMemory', message: `the worker thread ran out of memory${this.options.maxHeapMb ? ` (heap limit ${this.options.maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit (setting poolscope.maxHeapMb, CLI --max-heap-mb).' };
+			error = outOfMemoryError('the worker thread', this.options.maxHeapMb);
 		} else {
 			reason = 'crash';
 			const code = /code:? (\d+)/.exec(e.message ?? '')?.[1];

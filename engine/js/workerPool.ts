@@ -7,6 +7,11 @@ import type { ErrorInfo, StreamName, WorkerExitedEvent } from '../protocol/event
 import type { LateError } from './taskExecution';
 import type { TaskSpec, WorkerTaskResult } from './taskMessages';
 
+/** A worker that hit its heap cap (`what`: "the worker thread", "worker process 4242"). */
+export function outOfMemoryError(what: string, maxHeapMb: number | undefined): ErrorInfo {
+	return { kind: 'outOfMemory', name: 'OutOfMemory', message: `${what} ran out of memory${maxHeapMb ? ` (heap limit ${maxHeapMb} MB)` : ''}`, hint: 'Process less data per call, or raise the heap limit (setting poolscope.maxHeapMb, CLI --max-heap-mb).' };
+}
+
 export interface WorkerIdentity {
 	/** Stable key within the pool (e.g. `t12` for thread 12, `p4242` for pid 4242). */
 	key: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine/protocol/events';
-import type { RunRequest } from '../../engine/runTypes';
+import { DEFAULT_MAX_HEAP_MB, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
 import { functionAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
 import { languageOfFile } from '../../engine/source/sourceFunctions';
@@ -159,7 +159,7 @@ export class RunCommands extends Disposable {
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
 			priority: config.get<string>('workerPriority', 'low') === 'normal' ? 'normal' : 'low',
-			maxHeapMb: target.language === 'python' ? undefined : heapLimit(config.get<number>('maxHeapMb', 1024)),
+			maxHeapMb: target.language === 'python' ? undefined : heapLimit(config.get<number>('maxHeapMb', DEFAULT_MAX_HEAP_MB)),
 		};
 	}
 
@@ -299,7 +299,7 @@ export async function selectPythonInterpreter(): Promise<void> {
 	await vscode.workspace.getConfiguration('poolscope').update('pythonPath', value, target);
 }
 
-/** 0 keeps Node's own limit; below 16 MB a worker could not even load its code. */
+/** 0 keeps Node's own limit; a setting cannot refuse, so too small a limit is raised. */
 function heapLimit(mb: number): number {
-	return mb > 0 ? Math.max(16, Math.round(mb)) : 0;
+	return mb > 0 ? Math.max(MIN_MAX_HEAP_MB, Math.round(mb)) : 0;
 }

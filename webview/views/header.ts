@@ -13,7 +13,8 @@ export class HeaderView {
 	private readonly live = h('div', { class: 'live', 'data-testid': 'run-live' });
 	/** The run's warnings (too many workers, an error a task's leftover callback threw): said, not hidden in the event stream. */
 	private readonly warnings = h('ul', { class: 'warnings', 'data-testid': 'run-warnings', 'aria-label': 'Warnings' });
-	private warningsShown = -1;
+	/** Run and count of the warnings drawn (they only grow). */
+	private warningsKey = '';
 	private readonly cancel: HTMLButtonElement;
 	private readonly rerun: HTMLButtonElement;
 	private readonly stacks: HTMLButtonElement;
@@ -58,9 +59,9 @@ export class HeaderView {
 		this.cancel.disabled = Boolean(end);
 		this.stacks.hidden = s?.language !== 'python';
 		this.stacks.disabled = Boolean(end);
-		if (this.warningsShown !== model.warnings.length || this.warnings.dataset.run !== model.runId) {
-			this.warningsShown = model.warnings.length;
-			this.warnings.dataset.run = model.runId;
+		const warningsKey = `${model.runId}:${model.warnings.length}`;
+		if (this.warningsKey !== warningsKey) {
+			this.warningsKey = warningsKey;
 			// The first few, each detail (a stack) folded: a run with many timeouts has a warning each.
 			const shown = model.warnings.slice(0, MAX_WARNINGS).map((w) => {
 				const [first, ...rest] = w.split('\n');
