@@ -222,6 +222,7 @@ class Run:
         self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
         self.executor = None
         self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
+        self.dead = None  # [(pid, exit status)] once the pool broke: what every failed future names
         self.cancelling = False
         self.broken = None
         self.done_event = threading.Event()
@@ -737,14 +738,19 @@ class Run:
         if is_broken_pool(exc):
             self.broken = True
             self.remember_processes()
-            dead = []
-            # The executor notices a death before the process is reaped: give it a moment,
-            # so the message can name the pid and how it died.
-            for _ in range(20):
-                dead = [(pid, p.exitcode) for pid, p in list(self.processes.items()) if p.exitcode not in (None, 0)]
-                if dead:
-                    break
-                time.sleep(0.05)
+            if self.dead is None:
+                # The executor notices a death before the processes are reaped, and then
+                # terminates the others: wait (once per run, at most 1 s) until every one has
+                # an exit status, so each future's message names them all, the one that died
+                # first among them (asking only until one was reaped named a SIGTERM'd sibling).
+                codes = []
+                for _ in range(20):
+                    codes = [(pid, p.exitcode) for pid, p in list(self.processes.items())]
+                    if all(code is not None for _, code in codes) and any(code != 0 for _, code in codes):
+                        break
+                    time.sleep(0.05)
+                self.dead = [(pid, code) for pid, code in codes if code not in (None, 0)]
+            dead = self.dead
             if dead:
                 info["message"] = "%s (worker %s)" % (
                     info["message"] or "a worker process died",
