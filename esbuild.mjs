@@ -120,7 +120,7 @@ const configs = [
 		...nodeBase,
 		entryPoints: workerEntries,
 		outdir: join(root, 'out', 'workers'),
-		external: ['piscina'],
+		external: ['piscina', 'tinypool', 'esbuild'],
 	},
 	{
 		...nodeBase,

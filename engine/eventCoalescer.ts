@@ -3,7 +3,7 @@
  * 100k-task run costs the panel ~30 messages a second, not one per engine flush. Plain
  * TypeScript (no vscode): unit-tested in Node.
  */
-import type { PoolEvent } from '../../engine/protocol/events';
+import type { PoolEvent } from './protocol/events';
 
 export type CoalescedListener = (runId: string, events: PoolEvent[]) => void;
 

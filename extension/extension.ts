@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { CpuSampler } from '../engine/cpu/cpuSampler';
-import { startRun } from '../engine/startRun';
+import { EngineThread } from '../engine/thread/engineThread';
 import { CommandId, PANEL_VIEW_TYPE } from './commandIds';
 import { RunCodeLensProvider } from './editor/runCodeLensProvider';
 import { HistoryCommands } from './history/historyCommands';
@@ -22,11 +22,14 @@ export interface PoolscopeApi {
 }
 
 let controller: RunController | undefined;
+let engine: EngineThread | undefined;
 
 export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	const output = vscode.window.createOutputChannel('Poolscope', { log: true });
 	context.subscriptions.push(output);
-	controller = new RunController(startRun, (line) => output.info(line));
+	engine = new EngineThread();
+	const thread = engine;
+	controller = new RunController((request, sink) => thread.start(request, sink), (line) => output.info(line));
 	context.subscriptions.push(controller);
 	const runs = controller;
 	const cpu: CpuSubscribe = (intervalMs, onSample) => {
@@ -89,4 +92,6 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 export async function deactivate(): Promise<void> {
 	await controller?.shutdown();
 	controller = undefined;
+	await engine?.dispose();
+	engine = undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { now as hostNow } from './clock';
 import { button, h } from './dom';
-import { PackedReader } from './eventPacking';
+import { PackedReader } from '../engine/protocol/eventPacking';
 import type { HostToWebview } from './messages';
 import { PanelState } from './panelState';
 import type { RunModel, TaskState } from '../engine/protocol/runModel';

@@ -5,7 +5,7 @@
  */
 import type { Measurement } from '../engine/compare/measurement';
 import type { CpuSampleEvent, PoolEvent } from '../engine/protocol/events';
-import type { PackedEvents } from './eventPacking';
+import type { PackedEvents } from '../engine/protocol/eventPacking';
 
 /** Everything the panel needs to draw one run from scratch (after a reload or re-show). */
 export interface RunReplay {

@@ -4,7 +4,7 @@
  * binary buffers (no JSON text to write and parse in the extension host, the window and the
  * webview); strings and every other event travel as JSON, in order. Shared by both sides.
  */
-import type { PoolEvent, TaskFinishedEvent } from '../engine/protocol/events';
+import type { PoolEvent, TaskFinishedEvent } from './events';
 
 export interface PackedEvents {
 	/**

@@ -3,6 +3,7 @@
  * the extension's snapshot for a re-shown panel, and the webview's live view. Pure, no I/O,
  * so it is unit-tested once and trusted everywhere.
  */
+import type { PackedEvents } from './eventPacking';
 import {
 	OUTPUT_LIMIT_PER_TASK,
 	type ErrorInfo,
@@ -117,14 +118,19 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, t: number):
 		case 'rejected': model.counts.rejected++; break;
 		default: break;
 	}
-	const worker = task.workerId === undefined ? undefined : model.workers.get(task.workerId);
+	workerEnds(model, task.workerId, task.taskId, state, t, task.durationMs);
+}
+
+/** The worker's side of a task's end: its count of tasks done, its busy time, idle again. */
+function workerEnds(model: RunModel, workerId: number | undefined, taskId: number, state: TaskState, t: number, durationMs: number | undefined): void {
+	const worker = workerId === undefined ? undefined : model.workers.get(workerId);
 	if (!worker) {
 		return;
 	}
 	if (state === 'finished' || state === 'failed' || state === 'timedOut') {
 		worker.tasksDone++;
 	}
-	if (worker.currentTask === task.taskId) {
+	if (worker.currentTask === taskId) {
 		if (worker.busySince !== undefined) {
 			worker.busyMs += Math.max(0, t - worker.busySince);
 		}
@@ -133,10 +139,10 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, t: number):
 		if (worker.state === 'busy') {
 			worker.state = 'idle';
 		}
-	} else if (task.durationMs !== undefined) {
+	} else if (durationMs !== undefined) {
 		// The worker already started its next task (its result was still in the result
 		// queue when the next one began): count this one's time from its own duration.
-		worker.busyMs += task.durationMs;
+		worker.busyMs += durationMs;
 	}
 }
 
@@ -215,12 +221,7 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			task.stage = undefined;
 			task.startedAt = e.t;
 			task.workerId = e.workerId;
-			const w = model.workers.get(e.workerId);
-			if (w) {
-				w.state = 'busy';
-				w.currentTask = e.taskId;
-				w.busySince = e.t;
-			}
+			workerStarts(model, e.workerId, e.taskId, e.t);
 			break;
 		}
 		case 'task.finished': {
@@ -289,6 +290,86 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			const never: never = e;
 			void never;
 		}
+	}
+}
+
+function workerStarts(model: RunModel, workerId: number, taskId: number, t: number): void {
+	const w = model.workers.get(workerId);
+	if (w) {
+		w.state = 'busy';
+		w.currentTask = taskId;
+		w.busySince = t;
+	}
+}
+
+/**
+ * Folds a packed message (`eventPacking.ts`) into a model that keeps no tasks: counts, workers,
+ * the run's start, warnings and end, without an object per event. The extension host's view of a
+ * run; the engine sends exactly one terminal event per task, so counting needs no task table.
+ */
+export function tallyPacked(model: RunModel, p: PackedEvents): void {
+	const kinds = p.kinds;
+	let ti = 0;
+	let wi = 0;
+	let fi = 0;
+	let oi = 0;
+	for (let i = 0; i < kinds.length; i++) {
+		const k = kinds.charCodeAt(i);
+		if (k === 111 /* o */) {
+			tallyEvent(model, p.other[oi++]!);
+			continue;
+		}
+		const t = p.t[ti]!;
+		const taskId = p.id[ti++]!;
+		if (t > model.lastT) {
+			model.lastT = t;
+		}
+		if (k === 83 /* S */ || k === 115 /* s */) {
+			model.counts.submitted++;
+		} else if (k === 98 /* b */) {
+			workerStarts(model, p.w[wi++]!, taskId, t);
+		} else if (k === 102 /* f */) {
+			model.counts.finished++;
+			workerEnds(model, p.w[wi++]!, taskId, 'finished', t, p.d[fi++]!);
+		}
+	}
+}
+
+function tallyEvent(model: RunModel, e: PoolEvent): void {
+	switch (e.type) {
+		case 'task.submitted':
+			model.counts.submitted++;
+			break;
+		case 'task.queued':
+		case 'task.output':
+			break;
+		case 'task.started':
+			workerStarts(model, e.workerId, e.taskId, e.t);
+			break;
+		case 'task.finished':
+			model.counts.finished++;
+			workerEnds(model, e.workerId, e.taskId, 'finished', e.t, e.durationMs);
+			break;
+		case 'task.failed': {
+			const state = e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed';
+			model.counts[state]++;
+			workerEnds(model, e.workerId, e.taskId, state, e.t, e.durationMs);
+			break;
+		}
+		case 'task.cancelled':
+			model.counts.cancelled++;
+			for (const w of model.workers.values()) {
+				if (w.currentTask === e.taskId) {
+					workerEnds(model, w.workerId, e.taskId, 'cancelled', e.t, undefined);
+				}
+			}
+			break;
+		default:
+			applyEvent(model, e);
+			return;
+	}
+	if (e.t > model.lastT) {
+		model.lastT = e.t;
 	}
 }
 

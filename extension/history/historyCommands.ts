@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { adviseRuns } from '../../engine/compare/advice';
 import { measureRun } from '../../engine/compare/measurement';
-import type { PackedEvents } from '../../webview/eventPacking';
+import type { PackedEvents } from '../../engine/protocol/eventPacking';
 import type { ComparisonView, HistoryEntry } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import type { RunController, RunRecord } from '../runs/RunController';
@@ -117,7 +117,9 @@ export class HistoryCommands extends Disposable {
 
 	private async saveRun(record: RunRecord): Promise<void> {
 		try {
-			await this.history.saveRun({ request: record.request, events: record.log.events(), truncated: record.truncated });
+			if (record.finished) {
+				await this.history.saveRun({ request: record.request, started: record.model.started, finished: record.finished, slices: record.log.slices(), truncated: record.truncated });
+			}
 			this.publish();
 		} catch (e) {
 			this._output.warn(`history: run ${record.request.runId} not saved: ${message(e)}`);

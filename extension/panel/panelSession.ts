@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { toChromeTrace } from '../../engine/trace/chromeTrace';
 import type { ComparisonView, HistoryEntry, WebviewToHost } from '../../webview/messages';
 import type { HistoryPanel } from '../history/historyCommands';
-import { packEvents, type PackedEvents } from '../../webview/eventPacking';
+import type { PackedEvents } from '../../engine/protocol/eventPacking';
 import type { RunController } from '../runs/RunController';
 import type { CpuSubscribe } from '../statusBar/cpuStatusBar';
 import { Disposable } from '../util/disposable';
@@ -37,7 +37,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 		private readonly _rerun: (runId: string) => Promise<unknown>,
 	) {
 		super();
-		this._register(_runs.onEvents(({ runId, events }) => PoolPanel.current?.post({ type: 'packed', runId, packed: packEvents(events) })));
+		this._register(_runs.onEvents(({ runId, packed }) => PoolPanel.current?.post({ type: 'packed', runId, packed })));
 		this._register({ dispose: () => this.detach() });
 		if (PoolPanel.current) {
 			this.attach(PoolPanel.current);

@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
+import { packedLength, packEvents, PackedReader, type PackedEvents } from '../../engine/protocol/eventPacking';
 import type { EventSink, PoolEvent, RunFinishedEvent } from '../../engine/protocol/events';
-import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
+import { applyEvents, createRunModel, tallyPacked, type RunModel } from '../../engine/protocol/runModel';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../../engine/runTypes';
-import type { PackedEvents } from '../../webview/eventPacking';
+import type { PackedSink } from '../../engine/thread/engineThread';
 import { Disposable } from '../util/disposable';
-import { EventCoalescer } from './eventCoalescer';
 import { EventLog } from './eventLog';
 
-export type StartRun = (request: RunRequest, sink: EventSink) => RunHandle;
+/** The engine, on its own thread (`engine/thread/engineThread.ts`): events arrive packed and coalesced. */
+export type StartRun = (request: RunRequest, sink: PackedSink) => RunHandle;
 
 /** Events kept per run for replays (a re-shown or reloaded panel); beyond it the replay is partial. */
 const MAX_EVENTS_PER_RUN = 600_000;
@@ -16,7 +17,7 @@ const MAX_RUNS = 12;
 
 export interface RunRecord {
 	readonly request: RunRequest;
-	/** Folded live; once the run has ended, without its tasks (`forgetTasks`). */
+	/** Counts, workers, start and end; no tasks (`tallyPacked`: the panel and the history have those). */
 	readonly model: RunModel;
 	readonly log: EventLog;
 	truncated: boolean;
@@ -31,10 +32,9 @@ export interface RunRecord {
  */
 export class RunController extends Disposable {
 	private readonly _runs = new Map<string, RunRecord>();
-	private readonly _coalescer: EventCoalescer;
 
-	private readonly _onEvents = this._register(new vscode.EventEmitter<{ runId: string; events: PoolEvent[] }>());
-	/** Live events, coalesced to at most ~30 deliveries a second. */
+	private readonly _onEvents = this._register(new vscode.EventEmitter<{ runId: string; packed: PackedEvents }>());
+	/** Live events as the engine thread sent them: at most ~30 messages a second, each ready for the panel. */
 	public readonly onEvents = this._onEvents.event;
 	private readonly _onDidStart = this._register(new vscode.EventEmitter<RunRecord>());
 	public readonly onDidStart = this._onDidStart.event;
@@ -43,8 +43,6 @@ export class RunController extends Disposable {
 
 	constructor(private readonly _startRun: StartRun, private readonly _log: (line: string) => void) {
 		super();
-		this._coalescer = new EventCoalescer((runId, events) => this._onEvents.fire({ runId, events }));
-		this._register({ dispose: () => this._coalescer.dispose() });
 	}
 
 	public get runs(): readonly RunRecord[] {
@@ -64,9 +62,12 @@ export class RunController extends Disposable {
 		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId), truncated: false };
 		this._runs.set(request.runId, record);
 		this.prune();
-		const sink: EventSink = (batch) => {
-			also?.(batch);
-			this.accept(record, batch);
+		const sink: PackedSink = (packed) => {
+			if (also) {
+				const reader = new PackedReader(request.runId, packed);
+				also(reader.next(reader.length));
+			}
+			this.accept(record, packed);
 		};
 		this._onDidStart.fire(record);
 		try {
@@ -74,16 +75,16 @@ export class RunController extends Disposable {
 		} catch (e) {
 			// Bad requests throw synchronously; they end as a failed run the panel can show.
 			const message = e instanceof Error ? e.message : String(e);
-			this.accept(record, [{
+			this.accept(record, packEvents([{
 				type: 'run.finished', runId: request.runId, t: Number(process.hrtime.bigint()) / 1e6, outcome: 'error', wallMs: 0,
 				counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [],
 				error: { kind: 'load', name: e instanceof Error ? e.name : 'Error', message },
-			}]);
+			}]));
 			return record;
 		}
 		void record.handle.done.then((final) => {
 			if (!record.finished) {
-				this.accept(record, [final]); // a backend that resolved without emitting it
+				this.accept(record, packEvents([final])); // a backend that resolved without emitting it
 			}
 		});
 		return record;
@@ -98,7 +99,7 @@ export class RunController extends Disposable {
 		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated };
 		applyEvents(record.model, events);
 		record.finished = record.model.finished;
-		forgetTasks(record.model);
+		record.model.tasks.clear(); // like a live run's: the history and the panel read the log
 		this._runs.set(request.runId, record);
 		this.prune();
 		return record;
@@ -136,27 +137,24 @@ export class RunController extends Disposable {
 		super.dispose();
 	}
 
-	private accept(record: RunRecord, batch: readonly PoolEvent[]): void {
+	private accept(record: RunRecord, packed: PackedEvents): void {
 		if (record.finished) {
 			return; // nothing after the end: the panel's counts are final
 		}
-		applyEvents(record.model, batch);
-		const room = MAX_EVENTS_PER_RUN - record.log.length;
-		if (room >= batch.length) {
-			record.log.append(batch);
+		tallyPacked(record.model, packed);
+		const length = packedLength(packed);
+		const end = packed.other.find((e): e is RunFinishedEvent => e.type === 'run.finished');
+		if (record.log.length + length <= MAX_EVENTS_PER_RUN) {
+			record.log.appendPacked(packed, length);
 		} else {
 			record.truncated = true;
-			// Keep the run's end, which the replay needs for its summary.
-			const last = batch[batch.length - 1];
-			if (last?.type === 'run.finished') {
-				record.log.append([last]);
+			if (end) {
+				record.log.append([end]); // the replay needs the run's end for its summary
 			}
 		}
-		this._coalescer.push(record.request.runId, batch);
-		const end = batch.find((e): e is RunFinishedEvent => e.type === 'run.finished');
+		this._onEvents.fire({ runId: record.request.runId, packed });
 		if (end) {
 			record.finished = end;
-			forgetTasks(record.model);
 			const c = end.counts;
 			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
 			this._onDidFinish.fire(record);
@@ -169,13 +167,4 @@ export class RunController extends Disposable {
 			this._runs.delete(finished.shift()!.request.runId);
 		}
 	}
-}
-
-/**
- * A finished run's model keeps its counts, workers and timings, not its tasks: nothing in the
- * extension reads them once the run has ended (the panel has its own model; the history, exports
- * and comparisons read the event log), and they were ~27 MB per 100k-task run, for up to 12 runs.
- */
-function forgetTasks(model: RunModel): void {
-	model.tasks.clear();
 }

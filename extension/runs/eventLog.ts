@@ -6,8 +6,10 @@
  * vscode): unit-tested in Node.
  */
 import type { PoolEvent } from '../../engine/protocol/events';
-import { packEvents, PackedReader, type PackedEvents } from '../../webview/eventPacking';
-import { MAX_MESSAGE_EVENTS } from './eventCoalescer';
+import { packedLength, packEvents, PackedReader, type PackedEvents } from '../../engine/protocol/eventPacking';
+import { MAX_MESSAGE_EVENTS } from '../../engine/eventCoalescer';
+
+const SMALL_MESSAGE = MAX_MESSAGE_EVENTS / 4;
 
 export class EventLog {
 	private readonly packed: PackedEvents[] = [];
@@ -36,9 +38,38 @@ export class EventLog {
 		}
 	}
 
+	/**
+	 * A message as it came from the engine thread, kept as it is; a small one joins the tail, so
+	 * a slow run's log is not thousands of tiny batches.
+	 */
+	public appendPacked(p: PackedEvents, length = packedLength(p)): void {
+		if (length < SMALL_MESSAGE) {
+			const reader = new PackedReader(this.runId, p);
+			this.append(reader.next(length));
+			return;
+		}
+		if (this.tail.length) {
+			this.packed.push(packEvents(this.tail));
+			this.tail = [];
+		}
+		this.packed.push(p);
+		this.count += length;
+	}
+
 	/** The whole log as messages for the panel, each of at most MAX_MESSAGE_EVENTS events. */
 	public batches(): PackedEvents[] {
 		return this.tail.length ? [...this.packed, packEvents(this.tail)] : [...this.packed];
+	}
+
+	/** The events as objects one stored message at a time (a 100k-task run's 400k never all at once). */
+	public *slices(): Generator<PoolEvent[]> {
+		for (const p of this.packed) {
+			const reader = new PackedReader(this.runId, p);
+			yield reader.next(reader.length);
+		}
+		if (this.tail.length) {
+			yield this.tail.slice();
+		}
 	}
 
 	/** Every event as an object, built on demand (saving to the history, a trace, a measurement). */

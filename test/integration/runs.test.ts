@@ -107,7 +107,7 @@ describe('Editor integration: runs', function () {
 		const end = await run.handle!.done;
 		assert.equal(end.counts.finished, 3);
 		assert.equal(end.counts.failed, 1);
-		assert.equal(run.model.tasks.size, 0, 'a finished run keeps no task models in the extension host');
+		assert.equal(run.model.tasks.size, 0, 'the extension host keeps no task models (the engine thread and the panel have the tasks)');
 		const failed = [...taskModel(run).tasks.values()].find((t) => t.state === 'failed');
 		assert.match(failed?.error?.message ?? '', /worker exited with code 3/);
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
@@ -119,7 +119,7 @@ describe('Editor integration: runs', function () {
 		await vscode.commands.executeCommand('poolscope.runProcess');
 		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
 		assert.equal(run.request.fn, 'neverReturns');
-		assert.ok(await until(() => run.model.counts.submitted > 0 && [...run.model.tasks.values()].some((t) => t.state === 'running')), 'it never started');
+		assert.ok(await until(() => run.model.counts.submitted > 0 && [...run.model.workers.values()].some((w) => w.currentTask !== undefined)), 'it never started');
 		assert.ok(poolProcesses().length > 0, 'a process pool runs in processes');
 		await vscode.commands.executeCommand('poolscope.cancelRun');
 		const end = await run.handle!.done;
@@ -276,19 +276,28 @@ describe('Extension host under load', function () {
 	this.timeout(180_000);
 
 	it('a 100,000-task run with the panel open: every task counted, event-loop lag measured', async () => {
-		const { monitorEventLoopDelay } = await import('node:perf_hooks');
+		const { monitorEventLoopDelay, performance } = await import('node:perf_hooks');
 		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'js', 'cpu.js'));
 		await vscode.commands.executeCommand('poolscope.showPanel');
+		// The same host idle for a while first: its own lag (other extensions, code-server) is the floor.
 		const h = monitorEventLoopDelay({ resolution: 10 });
 		h.enable();
+		let elu = performance.eventLoopUtilization();
+		await new Promise((r) => setTimeout(r, 5000));
+		const idle = { lagP99Ms: h.percentile(99) / 1e6, lagMaxMs: h.max / 1e6, busy: performance.eventLoopUtilization(elu).utilization };
+		h.reset();
+		elu = performance.eventLoopUtilization();
 		const record = await poolscope.run({ uri: doc.uri.toString(), fn: 'countdown' }, { pool: 'thread', workers: 2, inputs: '100000' });
 		assert.ok(record?.handle, 'the run did not start');
 		const end = await record.handle.done;
+		const busy = performance.eventLoopUtilization(elu).utilization;
 		h.disable();
 		assert.equal(end.counts.finished, 100_000);
 		assert.ok(await until(() => record.model.counts.finished === 100_000, 10_000), 'the extension-side model missed events');
-		const figures = { tasks: 100_000, wallMs: Math.round(end.wallMs), lagP50Ms: h.percentile(50) / 1e6, lagP99Ms: h.percentile(99) / 1e6, lagMaxMs: h.max / 1e6 };
+		const ms = (x: number) => Math.round(x * 10) / 10;
+		const share = (x: number) => Math.round(x * 100) / 100;
+		const figures = { tasks: 100_000, wallMs: Math.round(end.wallMs), lagP50Ms: ms(h.percentile(50) / 1e6), lagP99Ms: ms(h.percentile(99) / 1e6), lagMaxMs: ms(h.max / 1e6), busyShare: share(busy), idleBefore: { lagP99Ms: ms(idle.lagP99Ms), lagMaxMs: ms(idle.lagMaxMs), busyShare: share(idle.busy) } };
 		console.log(`[poolscope:test] extension host event-loop lag during 100k tasks: ${JSON.stringify(figures)}`);
 	});
 });

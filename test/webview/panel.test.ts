@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PoolEvent } from '../../engine/protocol/events';
 import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
-import { packEvents } from '../../webview/eventPacking';
+import { packEvents } from '../../engine/protocol/eventPacking';
 
 const OUT = join(__dirname, '..', '..');
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { EventCoalescer, MAX_MESSAGE_EVENTS } from '../../../extension/runs/eventCoalescer';
+import { EventCoalescer, MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
 
 const submitted = (runId: string, taskId: number): PoolEvent => ({ type: 'task.submitted', runId, t: taskId, taskId, input: String(taskId) });
 

@@ -1,7 +1,7 @@
 /** The extension -> webview columns give back exactly the events that went in, in order. */
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { packEvents, PackedReader } from '../../../webview/eventPacking';
+import { packEvents, PackedReader } from '../../../engine/protocol/eventPacking';
 
 describe('event packing (extension -> webview)', () => {
 	const runId = 'r1';

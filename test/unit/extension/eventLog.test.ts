@@ -2,8 +2,8 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { EventLog } from '../../../extension/runs/eventLog';
-import { MAX_MESSAGE_EVENTS } from '../../../extension/runs/eventCoalescer';
-import { packedLength, PackedReader } from '../../../webview/eventPacking';
+import { MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
+import { packedLength, PackedReader, packEvents } from '../../../engine/protocol/eventPacking';
 
 function run(tasks: number): PoolEvent[] {
 	const runId = 'r';
@@ -52,5 +52,28 @@ describe('EventLog (a run\'s events as the extension keeps them)', () => {
 		const batches = log.batches();
 		assert.equal(batches.length, Math.ceil(events.length / MAX_MESSAGE_EVENTS));
 		assert.deepEqual(batches.slice(0, -1).map(packedLength), batches.slice(0, -1).map(() => MAX_MESSAGE_EVENTS));
+	});
+
+	it('messages from the engine thread: big ones kept as they came, small ones merged; every event back in order, by message or by slice', () => {
+		const events = run(3000);
+		const log = new EventLog('r');
+		const sent = [];
+		for (let i = 0, step = 7; i < events.length; i += step, step = step === 7 ? 3500 : step === 3500 ? 400 : 7) {
+			const packed = packEvents(events.slice(i, i + step));
+			sent.push(packed);
+			log.appendPacked(packed);
+		}
+		assert.equal(log.length, events.length);
+		assert.deepEqual(log.events(), events);
+		assert.deepEqual([...log.slices()].flat(), events);
+		const batches = log.batches();
+		assert.ok(batches.length < sent.length, `${batches.length} batches kept for ${sent.length} messages`);
+		assert.ok(sent.filter((p) => packedLength(p) >= MAX_MESSAGE_EVENTS / 4).every((p) => batches.includes(p)), 'a big message is kept as it came, not packed again');
+		const replayed: PoolEvent[] = [];
+		for (const b of batches) {
+			const reader = new PackedReader('r', b);
+			replayed.push(...reader.next(reader.length));
+		}
+		assert.deepEqual(replayed, events);
 	});
 });

@@ -86,7 +86,7 @@ describe('The packaged extension (.vscodeignore, by vsce\'s rule)', function () 
 	});
 
 	it('carries the bundles, the workers, the runner, the panel and the runtime packages; no tests, sources or maps', () => {
-		for (const f of ['package.json', 'out/extension.js', 'out/cli.js', 'out/workers/threadTask.js', 'out/workers/processTask.js', 'out/python/runner.py', 'out/webview/main.js', 'out/webview/codicon.ttf', 'node_modules/piscina/package.json', 'node_modules/esbuild/package.json']) {
+		for (const f of ['package.json', 'out/extension.js', 'out/cli.js', 'out/workers/engineThread.js', 'out/workers/threadTask.js', 'out/workers/processTask.js', 'out/python/runner.py', 'out/webview/main.js', 'out/webview/codicon.ttf', 'node_modules/piscina/package.json', 'node_modules/esbuild/package.json']) {
 			assert.ok(files.includes(f), `${f} is not packaged`);
 		}
 		// Our own files only: the packages ship as published.
@@ -100,5 +100,18 @@ describe('The packaged extension (.vscodeignore, by vsce\'s rule)', function () 
 			assert.equal(r.status, 0, `${pool} pool on ${file.split('/').pop()} from the package: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
 			assert.match(r.stdout, /tasks: 4 finished, 0 failed/);
 		}
+	});
+
+	it('runs a pool on the engine thread the extension starts, from the packaged files alone', () => {
+		// What out/extension.js does (it needs VS Code to load): a worker on the packaged engine thread, a run, its end.
+		const script = `
+			const { Worker } = require('node:worker_threads');
+			const w = new Worker(${JSON.stringify(join(dir, 'out', 'workers', 'engineThread.js'))});
+			w.on('message', (m) => { if (m.type === 'done') { console.log(JSON.stringify(m.final.counts)); process.exit(0); } });
+			w.on('error', (e) => { console.error(e); process.exit(1); });
+			w.postMessage({ type: 'start', request: { runId: 'pkg', file: ${JSON.stringify(JS_TASKS)}, fn: 'square', language: 'javascript', pool: 'thread', workers: 2, inputs: '4', cpuSampleMs: 0 } });`;
+		const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+		assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+		assert.match(r.stdout, /"finished":4/);
 	});
 });
