@@ -29,6 +29,8 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	context.subscriptions.push(output);
 	engine = new EngineThread();
 	const thread = engine;
+	// Ends once its runs have (the controller cancels them on dispose); `deactivate` awaits the same.
+	context.subscriptions.push({ dispose: () => void thread.dispose() });
 	controller = new RunController((request, sink) => thread.start(request, sink), (line) => output.info(line));
 	context.subscriptions.push(controller);
 	const runs = controller;

@@ -40,6 +40,7 @@ export class EngineThread {
 		const done = new Promise<RunFinishedEvent>((r) => { resolve = r; });
 		this.runs.set(request.runId, { request, sink, resolve, done, pids: new Map(), lastT: 0 });
 		this.post({ type: 'start', request });
+		this.worker?.ref(); // a run keeps its process alive, as it would on the calling thread
 		const { runId } = request;
 		return {
 			runId,
@@ -63,7 +64,7 @@ export class EngineThread {
 			return this.worker;
 		}
 		const worker = new Worker(workerFile('engineThread'));
-		worker.unref(); // an idle engine keeps nothing alive; runs hold their own handles
+		worker.unref(); // an idle engine keeps nothing alive
 		worker.on('message', (m: FromEngineThread) => this.receive(m));
 		worker.on('error', (e) => this.lost(worker, `the engine thread failed: ${e.message}`));
 		worker.on('exit', (code) => this.lost(worker, `the engine thread exited with code ${code}`));
@@ -115,7 +116,7 @@ export class EngineThread {
 			case 'done': {
 				const run = this.runs.get(m.runId);
 				if (run) {
-					this.runs.delete(m.runId);
+					this.ended(run);
 					run.resolve(m.final);
 				}
 				return;
@@ -133,9 +134,16 @@ export class EngineThread {
 		}
 	}
 
+	private ended(run: HostedRun): void {
+		this.runs.delete(run.request.runId);
+		if (this.runs.size === 0) {
+			this.worker?.unref();
+		}
+	}
+
 	/** A run that ended without the engine saying so: its sink gets the final event too. */
 	private finish(run: HostedRun, final: RunFinishedEvent): void {
-		this.runs.delete(run.request.runId);
+		this.ended(run);
 		run.sink(packEvents([final]));
 		run.resolve(final);
 	}

@@ -1,5 +1,6 @@
 /** The engine on its own worker thread, as the extension runs it: real pools, real processes. */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
@@ -149,6 +150,14 @@ describe('Engine thread', function () {
 		// The next run starts a new thread.
 		const again = runOn(engine, { fn: 'square', inputs: '3' });
 		assert.equal((await again.handle.done).counts.finished, 3);
+	});
+
+	it('a run keeps its process alive until it ends; an idle engine thread does not', () => {
+		const started = Date.now();
+		const r = spawnSync(process.execPath, [join(__dirname, 'engineThreadHost.entry.js'), join(JS_FIXTURES, 'tasks.js'), 'slowEcho', '[[1, 400], [2, 400]]'], { encoding: 'utf8', timeout: 30_000 });
+		assert.equal(r.status, 0, r.stderr);
+		assert.match(r.stdout, /"finished":2/, 'the process ended before its run');
+		assert.ok(Date.now() - started < 25_000, 'the process did not end after its run');
 	});
 
 	it('dispose waits for the runs, then ends the thread; nothing starts after it', async () => {
