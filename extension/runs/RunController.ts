@@ -3,7 +3,7 @@ import { packedLength, packEvents, PackedReader, type PackedEvents } from '../..
 import type { EventSink, PoolEvent, RunFinishedEvent } from '../../engine/protocol/events';
 import { applyEvents, createRunModel, tallyPacked, type RunModel } from '../../engine/protocol/runModel';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../../engine/runTypes';
-import type { PackedSink } from '../../engine/thread/engineThread';
+import { failedStart, type PackedSink } from '../../engine/thread/engineThread';
 import { Disposable } from '../util/disposable';
 import { EventLog } from './eventLog';
 
@@ -74,12 +74,7 @@ export class RunController extends Disposable {
 			record.handle = this._startRun(request, sink);
 		} catch (e) {
 			// Bad requests throw synchronously; they end as a failed run the panel can show.
-			const message = e instanceof Error ? e.message : String(e);
-			this.accept(record, packEvents([{
-				type: 'run.finished', runId: request.runId, t: Number(process.hrtime.bigint()) / 1e6, outcome: 'error', wallMs: 0,
-				counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [],
-				error: { kind: 'load', name: e instanceof Error ? e.name : 'Error', message },
-			}]));
+			this.accept(record, packEvents([failedStart(request.runId, e instanceof Error ? e.name : 'Error', e instanceof Error ? e.message : String(e))]));
 			return record;
 		}
 		void record.handle.done.then((final) => {
