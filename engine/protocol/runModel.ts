@@ -1,7 +1,7 @@
 /**
  * Folds the event stream of one run into the state every consumer shows: the CLI's summary,
- * the extension's snapshot for a re-shown panel, and the webview's live view. Pure, no I/O,
- * so it is unit-tested once and trusted everywhere.
+ * the webview's live view, and (as `tallyPacked`, without tasks) the extension host's counts.
+ * Pure, no I/O, so it is unit-tested once and trusted everywhere.
  */
 import type { PackedEvents } from './eventPacking';
 import {
