@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { now } from '../clock';
 import { packEvents, type PackedEvents } from '../protocol/eventPacking';
-import type { RunFinishedEvent } from '../protocol/events';
+import type { ErrorInfo, RunFinishedEvent } from '../protocol/events';
 import { workerFile } from '../paths';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import type { FromEngineThread, ToEngineThread } from './threadMessages';
@@ -166,17 +166,21 @@ export class EngineThread {
 					// already gone
 				}
 			}
-			const final = failedStart(run.request.runId, 'EngineError', why);
-			this.finish(run, { ...final, t: Math.max(run.lastT, final.t), error: { kind: 'internal', name: 'EngineError', message: why, hint: 'A bug in Poolscope: its workers were ended. Please report it with the output channel\'s log.' } });
+			this.finish(run, endedInError(run.request.runId, { kind: 'internal', name: 'EngineError', message: why, hint: 'A bug in Poolscope: its workers were ended. Please report it with the output channel\'s log.' }, run.lastT));
 		}
 	}
 }
 
 /** The final event of a run the engine refused before it started (what the panel and the history show). */
 export function failedStart(runId: string, name: string, message: string): RunFinishedEvent {
+	return endedInError(runId, { kind: 'load', name, message });
+}
+
+/** A run's end the engine did not send (no counts, no workers: the extension's tally has those). */
+function endedInError(runId: string, error: ErrorInfo, after = 0): RunFinishedEvent {
 	return {
-		type: 'run.finished', runId, t: now(), outcome: 'error', wallMs: 0,
+		type: 'run.finished', runId, t: Math.max(after, now()), outcome: 'error', wallMs: 0,
 		counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [],
-		error: { kind: 'load', name, message },
+		error,
 	};
 }

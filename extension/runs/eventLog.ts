@@ -75,16 +75,10 @@ export class EventLog {
 	/** Every event as an object, built on demand (saving to the history, a trace, a measurement). */
 	public events(): PoolEvent[] {
 		const out: PoolEvent[] = [];
-		for (const p of this.packed) {
-			const reader = new PackedReader(this.runId, p);
-			while (!reader.done) {
-				for (const e of reader.next(MAX_MESSAGE_EVENTS)) {
-					out.push(e);
-				}
+		for (const slice of this.slices()) {
+			for (const e of slice) {
+				out.push(e);
 			}
-		}
-		for (const e of this.tail) {
-			out.push(e);
 		}
 		return out;
 	}
