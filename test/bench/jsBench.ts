@@ -6,7 +6,7 @@ import type { PoolKind } from '../../engine/protocol/events';
 import { startRun } from '../../engine/startRun';
 import type { BenchRow, BenchSection } from './benchTypes';
 import { pairedRatio } from './pairedRatio';
-import { coreTimes, parallelCapacity } from '../unit/engine/machine';
+import { coreTimes, nodeStartMs, parallelCapacity } from '../unit/engine/machine';
 
 const FIX = join(__dirname, '..', '..', '..', 'test', 'bench', 'fixtures');
 
@@ -33,12 +33,30 @@ async function rawPiscina(n: number, workers: number): Promise<number> {
 	return performance.now() - t0;
 }
 
+/**
+ * tinypool's child_process runtime passes its workers only the `env` option (otherwise an almost
+ * empty environment), while Poolscope's workers inherit the user's, as a user's code expects. A
+ * variable like NODE_EXTRA_CA_CERTS changes what a Node start costs, so both get the same.
+ */
+const SAME_ENV = { ...process.env } as Record<string, string>;
+
 async function rawTinypool(n: number, workers: number): Promise<number> {
 	// tinypool is ESM-only: loaded the way a CommonJS bundle can.
 	const { default: Tinypool } = await import('tinypool');
 	const t0 = performance.now();
-	const pool = new Tinypool({ filename: join(FIX, 'raw-worker.js'), runtime: 'child_process', minThreads: workers, maxThreads: workers });
+	const pool = new Tinypool({ filename: join(FIX, 'raw-worker.js'), runtime: 'child_process', minThreads: workers, maxThreads: workers, env: SAME_ENV });
 	await Promise.all(Array.from({ length: n }, (_, i) => pool.run(i)));
+	await pool.destroy();
+	return performance.now() - t0;
+}
+
+/** `calls` CPU-bound calls on a raw pool of `workers`: piscina threads or tinypool processes. */
+async function rawCpu(kind: 'piscina' | 'tinypool', calls: number[], workers: number): Promise<number> {
+	const { default: Tinypool } = await import('tinypool');
+	const t0 = performance.now();
+	const filename = join(FIX, 'raw-fib.js');
+	const pool = kind === 'piscina' ? new Piscina({ filename, minThreads: workers, maxThreads: workers }) : new Tinypool({ filename, runtime: 'child_process', minThreads: workers, maxThreads: workers, env: SAME_ENV });
+	await Promise.all(calls.map((n) => pool.run(n)));
 	await pool.destroy();
 	return performance.now() - t0;
 }
@@ -75,11 +93,23 @@ const jsBench: BenchSection = async ({ quick }) => {
 		const c = await pairedRatio(() => ours(pool, 'fib', cpuInputs, workers), () => ours('serial', 'fib', cpuInputs, 1), cpuPairs);
 		rows.push({ name: `JS ${pool} pool, CPU-bound, ${workers} workers vs serial`, ratio: c.ratio, goal: workers * 0.95, detail: `median of ${cpuPairs} pairs; serial ${c.raw.toFixed(0)} ms, ${pool} ${c.ours.toFixed(0)} ms` });
 	}
+	// The same job on the raw libraries, against the same kind of baseline (one thread): what a
+	// pool that starts with the job reaches here without Poolscope.
+	const fibs = (JSON.parse(cpuInputs) as number[][]).map((a) => a[0]!);
+	const rawThread = await pairedRatio(() => rawCpu('piscina', fibs, workers), () => rawCpu('piscina', fibs, 1), cpuPairs);
+	rows.push({ name: `raw piscina, CPU-bound, ${workers} threads vs 1 thread`, ratio: rawThread.ratio, detail: `median of ${cpuPairs} pairs; 1 thread ${rawThread.raw.toFixed(0)} ms, ${workers} threads ${rawThread.ours.toFixed(0)} ms (reference for the thread row)` });
+	const rawProcess = await pairedRatio(() => rawCpu('tinypool', fibs, workers), () => rawCpu('piscina', fibs, 1), cpuPairs);
+	rows.push({ name: `raw tinypool child_process, CPU-bound, ${workers} workers vs 1 thread`, ratio: rawProcess.ratio, detail: `median of ${cpuPairs} pairs; 1 piscina thread ${rawProcess.raw.toFixed(0)} ms, ${workers} tinypool processes ${rawProcess.ours.toFixed(0)} ms (reference for the process row)` });
 	const capacityAfter = await parallelCapacity();
 	rows.push({ name: 'machine: 2 busy Node processes together vs one after the other', ratio: Math.min(capacityBefore, capacityAfter), detail: `before the CPU-bound rows ${capacityBefore.toFixed(2)}x, after ${capacityAfter.toFixed(2)}x: no pool can beat this` });
 	const cores = await coreTimes();
 	if (cores) {
 		rows.push({ name: 'machine: fastest core vs slowest, the same loop pinned to each', ratio: Math.min(...cores) / Math.max(...cores), detail: `${cores.map((ms, i) => `cpu${i} ${ms.toFixed(0)} ms`).join(', ')} (1.00 = equal cores; two workers on unequal cores cannot reach 2x)` });
+	}
+	if (process.env.NODE_EXTRA_CA_CERTS) {
+		const withCerts = await nodeStartMs(process.env);
+		const without = await nodeStartMs({ ...process.env, NODE_EXTRA_CA_CERTS: '' });
+		rows.push({ name: 'machine: a Node start without NODE_EXTRA_CA_CERTS vs with it (set here)', ratio: withCerts / without, detail: `node ${process.version} -e '': ${withCerts.toFixed(0)} ms with ${process.env.NODE_EXTRA_CA_CERTS}, ${without.toFixed(0)} ms without; every process worker pays it (workers keep the user's environment)` });
 	}
 	const count = { events: 0, bytes: 0 };
 	const big = quick ? 20_000 : 100_000;

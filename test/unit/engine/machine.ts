@@ -44,3 +44,19 @@ export async function coreTimes(): Promise<number[] | undefined> {
 	}
 	return times;
 }
+
+/**
+ * Wall time of an empty Node start (median of `n`), in ms, with the given environment. Node 20
+ * reads NODE_EXTRA_CA_CERTS into a certificate store at start-up (nodejs/node#40524), which on
+ * this machine costs every process worker ~60 ms; Node 24 defers it.
+ */
+export async function nodeStartMs(env: NodeJS.ProcessEnv, n = 7): Promise<number> {
+	const times: number[] = [];
+	for (let i = 0; i < n; i++) {
+		const t = performance.now();
+		await new Promise<void>((resolve) => spawn(process.execPath, ['-e', ''], { stdio: 'ignore', env }).on('close', () => resolve()));
+		times.push(performance.now() - t);
+	}
+	times.sort((a, b) => a - b);
+	return times[n >> 1]!;
+}
