@@ -1,4 +1,4 @@
-// Entry of `npm start`, `npm test`, `npm run test:desktop` and `npm run bench` on a fresh clone.
+// Entry of `npm start`, `npm test`, `npm run test:desktop`, `npm run bench` and `npm run package` on a fresh clone.
 // Plain JavaScript with no dependencies, because it runs before `node_modules` exists:
 //   1. installs the npm packages when package-lock.json changed since the last install;
 //   2. builds every bundle (esbuild.mjs);

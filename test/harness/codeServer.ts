@@ -2,7 +2,7 @@
  * One code-server (real VS Code, Node extension host) for a whole test run or `npm start`,
  * started in a process group of its own so that stopping it ends its extension hosts too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,8 @@ export interface CodeServerOptions {
 	env?: NodeJS.ProcessEnv;
 	/** Extension folders installed for this server only (copied in and listed in extensions.json). */
 	extensions?: { id: string; version: string; folder: string }[];
+	/** A VSIX installed by code-server's own `--install-extension` before the server starts. */
+	vsix?: string;
 	/** Where code-server writes its own output; 'inherit' for `npm start`. */
 	output?: 'inherit' | 'capture';
 }
@@ -81,6 +83,9 @@ export class CodeServer {
 		];
 		writeFileSync(join(tmp, 'config.yaml'), '');
 		installExtensions(join(tmp, 'extensions'), options.extensions ?? []);
+		if (options.vsix) {
+			installVsix(install, options.vsix, join(tmp, 'extensions'), userData);
+		}
 		const captured: string[] = [];
 		const proc = spawn(install.node, args, {
 			detached: true,
@@ -106,6 +111,10 @@ export class CodeServer {
 			throw new Error(`code-server did not come up on port ${port} within 60 s${exited ? ' (it exited)' : ''}:\n${output}`);
 		}
 		return server;
+	}
+
+	public get extensionsDir(): string {
+		return join(this.tmp, 'extensions');
 	}
 
 	public get pid(): number | undefined {
@@ -181,6 +190,14 @@ async function waitForHttp(url: string, timeoutMs: number, gaveUp: () => boolean
 		await new Promise((r) => setTimeout(r, 250));
 	}
 	return false;
+}
+
+function installVsix(install: CodeServerInstall, vsix: string, extensionsDir: string, userData: string): void {
+	const r = spawnSync(install.node, [install.entry, '--extensions-dir', extensionsDir, '--user-data-dir', userData, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+	const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+	if (r.status !== 0 || !/successfully installed/i.test(said)) {
+		throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status ?? r.signal}):\n${said.slice(-2000)}`);
+	}
 }
 
 /**

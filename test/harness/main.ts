@@ -1,5 +1,5 @@
 /**
- * The harness behind `npm test`, `npm start`, `npm run test:desktop` and `npm run bench`
+ * The harness behind `npm test`, `npm start`, `npm run test:desktop`, `npm run bench` and `npm run package`
  * (started by bootstrap.mjs after install and build, in a process group of its own).
  *
  * `npm test` stages, each adding to one closing `N passed, N failed` line:
@@ -8,6 +8,7 @@
  *   browser  mocha on out/test/webview (the panel in a real Chromium, no VS Code)
  *   vscode   one code-server + one Chromium: the mocha suite inside the extension host
  *            (out/test/integration), then the Playwright UI tests (out/test/ui)
+ * The vscode stage's code-server also has the VSIX made by vsce installed (test/harness/vsix.ts).
  * Options: --stage=<name>[,<name>] runs only those stages; --grep=<text> filters tests;
  * --unit-dir=<dir> runs the unit stage on another folder (the harness's self-tests use it).
  */
@@ -21,6 +22,7 @@ import { EnvironmentError, ensureChromium, ensureCodeServer, log } from './envir
 import { findTests, LINE_TAG, RESULTS_FILE_VAR, runMocha, type StageCounts } from './mochaRun';
 import { MARKER_VAR, processesWithMarker, waitFor } from './processes';
 import { setUiContext } from './uiContext';
+import { packageVsix, vsixName } from './vsix';
 
 const root = join(__dirname, '..', '..', '..');
 const out = join(root, 'out');
@@ -162,6 +164,9 @@ async function uiStage(server: CodeServer, browser: Browser): Promise<StageCount
 		root,
 		workspace: samples,
 		workbenchUrl: (extra = []) => server.url([['extensionDevelopmentPath', root], ['skipWelcome', 'true'], ...extra]),
+		// Without a development path the window loads the VSIX installed into this server.
+		installedWorkbenchUrl: (extra = []) => server.url([['skipWelcome', 'true'], ...extra]),
+		installedExtensionsDir: server.extensionsDir,
 	});
 	try {
 		return await runMocha(files, { timeoutMs: 3 * MINUTE, grep });
@@ -189,7 +194,12 @@ async function vscodeStage(): Promise<StageCounts> {
 	let browser: Browser | undefined;
 	const total: StageCounts = { passed: 0, failed: 0, pending: 0, failures: [] };
 	try {
+		// The package as users get it, installed beside the clone's development copy (windows
+		// opened with the development path run the clone; the others run the VSIX).
+		const vsix = join(tmp, vsixName(root));
+		packageVsix(root, vsix);
 		server = await CodeServer.start(install, {
+			vsix,
 			workspace: samples,
 			env: grep ? { POOLSCOPE_GREP: grep } : {},
 			// The Python extension's API, stood in for (the real one cannot be installed offline):
@@ -373,7 +383,15 @@ async function bench(): Promise<number> {
 	return r.code ?? 1;
 }
 
-const modes: Record<string, () => Promise<number>> = { test, start, 'test-desktop': testDesktop, bench };
+/** `npm run package`: the VSIX for this platform in dist/. */
+async function packageMode(): Promise<number> {
+	const file = join(root, 'dist', vsixName(root));
+	packageVsix(root, file);
+	log(`packaged ${file}`);
+	return 0;
+}
+
+const modes: Record<string, () => Promise<number>> = { test, start, 'test-desktop': testDesktop, bench, package: packageMode };
 
 async function main(): Promise<void> {
 	const mode = process.argv[2] ?? 'test';

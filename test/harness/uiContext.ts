@@ -14,6 +14,10 @@ export interface UiContext {
 	workspace: string;
 	/** URL of a workbench window with the extension under development loaded. */
 	workbenchUrl(extra?: [string, string][]): string;
+	/** URL of a window that runs the VSIX installed into the server (no development path). */
+	installedWorkbenchUrl(extra?: [string, string][]): string;
+	/** The server's extensions folder, where the VSIX was installed. */
+	installedExtensionsDir: string;
 }
 
 const KEY = '__poolscopeUiContext';

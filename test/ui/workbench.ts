@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { uiContext } from '../harness/uiContext';
 
-/** A fresh workbench window with the extension under development, ready for input. */
-export async function openWorkbench(): Promise<Page> {
+/** A fresh workbench window (by default with the extension under development), ready for input. */
+export async function openWorkbench(url = uiContext().workbenchUrl()): Promise<Page> {
 	const ctx = uiContext();
 	const page = await ctx.browser.newPage({ viewport: { width: 1400, height: 900 } });
-	await page.goto(ctx.workbenchUrl());
+	await page.goto(url);
 	await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 	// The status bar fills once the extension host is up; commands work from then on.
 	await page.waitForSelector('.statusbar', { timeout: 60_000 });

@@ -1,74 +1,26 @@
 /**
- * What a VSIX would carry, by vsce's own rule over .vscodeignore, and that the extension's code
- * runs from it alone: a copy of exactly those files, away from the clone, runs real pools.
+ * What a VSIX carries, as vsce lists it, and that the extension's code runs from it alone: a copy
+ * of exactly those files, away from the clone, runs real pools. (test/ui/installedVsix.test.ts
+ * installs the real VSIX into code-server.)
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
-import { minimatch } from 'minimatch';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const JS_TASKS = join(ROOT, 'test', 'unit', 'engine', 'fixtures', 'js', 'tasks.js');
 const PY_TASKS = join(ROOT, 'test', 'unit', 'python', 'fixtures', 'tasks.py');
 
-/** The production dependency closure (vsce packs `npm list --production`, never dev packages). */
-function productionPackages(): Set<string> {
-	const seen = new Set<string>();
-	const visit = (name: string) => {
-		const manifest = join(ROOT, 'node_modules', name, 'package.json');
-		if (seen.has(name) || !statSync(manifest, { throwIfNoEntry: false })) {
-			return; // an optional dependency for another platform is simply absent
-		}
-		seen.add(name);
-		const m = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
-		for (const dep of Object.keys({ ...m.dependencies, ...m.optionalDependencies })) {
-			visit(dep);
-		}
-	};
-	const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-	for (const dep of Object.keys(own.dependencies ?? {})) {
-		visit(dep);
-	}
-	return seen;
-}
-
-function walk(dir: string, out: string[]): void {
-	for (const entry of readdirSync(dir, { withFileTypes: true })) {
-		const full = join(dir, entry.name);
-		if (entry.isDirectory()) {
-			walk(full, out);
-		} else if (entry.isFile()) {
-			out.push(relative(ROOT, full).split(sep).join('/'));
-		}
-	}
-}
-
-/** vsce's filter: kept when no ignore pattern matches, or any negation does (order does not matter). */
+/** What vsce itself would pack (`vsce ls`: .vscodeignore and the production dependencies). */
 function packagedFiles(): string[] {
-	const files: string[] = [];
-	for (const entry of readdirSync(ROOT, { withFileTypes: true })) {
-		if (entry.name === '.git' || entry.name === 'node_modules') {
-			continue;
-		}
-		if (entry.isDirectory()) {
-			walk(join(ROOT, entry.name), files);
-		} else {
-			files.push(entry.name);
-		}
-	}
-	for (const name of productionPackages()) {
-		walk(join(ROOT, 'node_modules', name), files);
-	}
-	const rules = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-	const ignore = rules.filter((r) => !r.startsWith('!'));
-	const negate = rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1));
-	const opts = { dot: true };
-	return files.filter((f) => !ignore.some((i) => minimatch(f, i, opts)) || negate.some((n) => minimatch(f, n, opts)));
+	const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+	assert.equal(r.status, 0, `vsce ls failed: ${r.stderr}`);
+	return r.stdout.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
 }
 
-describe('The packaged extension (.vscodeignore, by vsce\'s rule)', function () {
+describe('The packaged extension (the files `vsce ls` lists)', function () {
 	this.timeout(120_000);
 	let dir: string;
 	let files: string[];
