@@ -282,6 +282,30 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
 	});
 
+	it('a click on Cancel future lands while the live run redraws the details under it', async () => {
+		const events = synthRun({ tasks: 8, workers: 1 });
+		const cut = events.findIndex((e) => e.type === 'task.finished');
+		await feed(p, 'run-1', events.slice(0, cut)); // task 0 running, 1..7 pending
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await p.page.keyboard.press('ArrowRight');
+		await nextFrames(p.page);
+		const box = await p.page.locator('[data-testid="cancel-task"]').boundingBox();
+		assert.ok(box && await p.page.locator('[data-testid="cancel-task"]').isEnabled(), 'future 1 is pending: Cancel is offered');
+		await p.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+		await p.page.mouse.down();
+		// A human's click lasts ~100 ms; meanwhile the run goes on and the panel redraws.
+		const version = await p.page.evaluate(() => document.body.dataset.version);
+		const t = (events.at(cut - 1) as { t: number }).t;
+		for (let i = 1; i <= 3; i++) {
+			await feed(p, 'run-1', [{ type: 'cpu.sample', runId: 'run-1', t: t + i, total: 0.5, perCore: [0.5, 0.5] }]);
+			await nextFrames(p.page);
+		}
+		assert.notEqual(await p.page.evaluate(() => document.body.dataset.version), version, 'the panel redrew while the button was held');
+		await p.page.mouse.up();
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelTask', runId: 'run-1', taskId: 1 });
+	});
+
 	it('a task whose CPU clock was not read says why, instead of a bare dash', async () => {
 		const events = synthRun({ tasks: 3, workers: 1, pool: 'thread' }).map((e) => {
 			if (e.type === 'run.started') {
@@ -479,6 +503,21 @@ describe('Comparison and sweep views (Chromium)', function () {
 		assert.match(await text(p.page, 'comparison-advice'), /use a process pool with 2 workers/);
 		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
 		assert.ok(await p.page.locator('[data-testid="cancel-comparison"]').isHidden());
+	});
+
+	it('compare: a click on Cancel lands while a finished measurement redraws the comparison', async () => {
+		const base = { id: 'c2', kind: 'compare' as const, fn: 'countdown', file: '/w/python/cpu_bound.py', language: 'python', cores: 2, state: 'running' as const };
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000)], pending: 2 } });
+		await nextFrames(p.page);
+		const box = await p.page.locator('[data-testid="cancel-comparison"]').boundingBox();
+		assert.ok(box);
+		await p.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+		await p.page.mouse.down();
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000), m('thread', 2, 2100)], pending: 1 } });
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 2, 'the comparison redrew while the button was held');
+		await p.page.mouse.up();
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelComparison', id: 'c2' });
 	});
 
 	it('sweep: the speedup curve against the ideal line and the core count, with the Amdahl fit', async () => {

@@ -1,7 +1,7 @@
 import { configLabel, type Measurement } from '../../engine/compare/measurement';
 import type { RunModel } from '../../engine/protocol/runModel';
 import type { ComparisonView } from '../messages';
-import { button, cssVar, h, sizedContext } from '../dom';
+import { button, cssVar, h, setText, sizedContext } from '../dom';
 import { stateColors } from './colors';
 import { ms } from '../format';
 import { post } from '../vscodeApi';
@@ -24,9 +24,24 @@ export function rowLabel(view: ComparisonView, m: Measurement, i: number): strin
  */
 export class ComparisonSection {
 	public readonly el = h('section', { class: 'comparison', 'data-testid': 'comparison', 'aria-label': 'Comparison' });
+	// Redrawn twice a second while a comparison runs: the buttons and the table stay the same
+	// nodes unless they change, or a click on them could be lost (see DetailsView).
+	private readonly title = h('h2', {});
+	private shownId: string | undefined;
+	private readonly cancel = button('Cancel', { class: 'danger', 'data-testid': 'cancel-comparison' }, () => {
+		if (this.shownId !== undefined) {
+			post({ type: 'cancelComparison', id: this.shownId });
+		}
+	});
+	private readonly top = h('div', {});
+	private readonly table = h('div', {});
+	private tableKey = '';
+	private readonly bottom = h('div', {});
 
 	constructor(private readonly onOpenRun: (runId: string) => void, private readonly onClose: () => void, private readonly runOf: (runId: string) => RunModel | undefined = () => undefined) {
 		this.el.hidden = true;
+		const close = button('×', { class: 'close', 'aria-label': 'Close the comparison', title: 'Close (it stays in the history)' }, () => this.onClose());
+		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, close)), this.top, this.table, this.bottom);
 	}
 
 	public render(view: ComparisonView | undefined): void {
@@ -53,22 +68,25 @@ export class ComparisonSection {
 				h('td', {}, m.failed ? `${m.failed} failed` : ''),
 				h('td', {}, open));
 		});
-		const chart = h('canvas', { class: 'comparison-chart', width: '520', height: '200', 'data-testid': 'comparison-chart', 'aria-label': view.kind === 'sweep' ? 'Speedup against workers, with the ideal line and the core count' : 'Speedup of each configuration against the baseline' });
-		const cancel = button('Cancel', { class: 'danger', 'data-testid': 'cancel-comparison' }, () => post({ type: 'cancelComparison', id: view.id }));
-		cancel.hidden = view.state !== 'running';
-		const close = button('×', { class: 'close', 'aria-label': 'Close the comparison', title: 'Close (it stays in the history)' }, () => this.onClose());
+		this.shownId = view.id;
+		this.cancel.hidden = view.state !== 'running';
+		setText(this.title, `${TITLES[view.kind]}: ${view.fn}`);
 		const baseName = view.kind === 'runs' ? 'vs A' : view.kind === 'chunksize' ? `vs chunksize ${base?.config.chunksize ?? 1}` : 'vs serial';
-		const parts: (HTMLElement | null)[] = [
-			h('div', { class: 'title-row' }, h('h2', {}, `${TITLES[view.kind]}: ${view.fn}`), h('div', { class: 'actions' }, cancel, close)),
+		const top: (HTMLElement | null)[] = [
 			h('div', { class: 'facts' }, `${view.file.split('/').slice(-2).join('/')} · ${view.language} · ${view.cores} cores · ${view.state}${view.pending ? ` (${view.pending} to go)` : ''}`),
 			view.advice ? h('p', { class: 'advice', 'data-testid': 'comparison-advice' }, view.advice) : null,
 			view.error ? h('p', { class: 'error-title' }, view.error) : null,
 			view.serialFraction !== undefined ? h('p', { 'data-testid': 'amdahl' }, `Amdahl fit: serial fraction ${(view.serialFraction * 100).toFixed(1)}%, so at most ${(1 / Math.max(view.serialFraction, 1e-3)).toFixed(1)}x however many workers.`) : null,
-			h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'one call', 'machine CPU', 'GIL wait', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)),
-			chart,
-			this.timelines(view),
 		];
-		this.el.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
+		this.top.replaceChildren(...top.filter((x): x is HTMLElement => x !== null));
+		const key = `${view.id}|${baseName}|${rows.map((r) => `${r.dataset.config}:${r.textContent}`).join('|')}`;
+		if (key !== this.tableKey) {
+			this.tableKey = key;
+			this.table.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'one call', 'machine CPU', 'GIL wait', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
+		}
+		const chart = h('canvas', { class: 'comparison-chart', width: '520', height: '200', 'data-testid': 'comparison-chart', 'aria-label': view.kind === 'sweep' ? 'Speedup against workers, with the ideal line and the core count' : 'Speedup of each configuration against the baseline' });
+		const timelines = this.timelines(view);
+		this.bottom.replaceChildren(...(timelines ? [chart, timelines] : [chart]));
 		draw(chart, view, speedup);
 	}
 

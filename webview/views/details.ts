@@ -1,6 +1,6 @@
 import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
 import type { RunModel } from '../../engine/protocol/runModel';
-import { button, h } from '../dom';
+import { button, h, setText } from '../dom';
 import { ms } from '../format';
 import { STATE_LABELS } from '../panelState';
 import { post } from '../vscodeApi';
@@ -56,14 +56,44 @@ function cpuText(task: { state: string; cpuMs?: number }, wall: number | undefin
 	return `${ms(task.cpuMs)} (${Math.round(share * 100)}% of wall${waiting})`;
 }
 
-/** Everything about the selected future. */
+const FIELDS = ['state', 'input', 'worker', 'queue wait', 'wall time', 'CPU time'] as const;
+
+/**
+ * Everything about the selected future. Rendered many times a second during a run, so it updates
+ * its nodes in place: rebuilding them would swallow a click whose mousedown and mouseup landed on
+ * two different "Cancel future" buttons (a click needs both on one element), and would drop a
+ * text selection in the output or the traceback.
+ */
 export class DetailsView {
 	public readonly el = h('section', { class: 'details', 'data-testid': 'details', 'aria-label': 'Future details' });
+	private readonly empty = h('p', { class: 'muted' }, 'Select a future (click a cell or a bar) to see its input, result or traceback, output and timing.');
+	private readonly heading = h('h3', {});
+	private readonly dds = new Map(FIELDS.map((k) => [k, h('dd', { 'data-field': k })]));
+	private readonly dl = h('dl', {}, ...FIELDS.flatMap((k) => [h('dt', {}, k), this.dds.get(k)!]));
+	private readonly resultCode = h('code', { 'data-testid': 'result' });
+	private readonly result = h('div', { class: 'result' }, h('span', { class: 'muted' }, 'result '), this.resultCode);
+	private readonly outputLabel = h('div', { class: 'muted' });
+	private readonly outputPre = h('pre', { 'data-testid': 'output' });
+	private readonly output = h('div', { class: 'output' }, this.outputLabel, this.outputPre);
+	private readonly reason = h('span', { class: 'muted reason', 'data-testid': 'cancel-reason' });
+	/** The future the Cancel button is for right now. */
+	private target: { runId: string; taskId: number } | undefined;
+	private readonly cancel = button('Cancel future', { class: 'secondary', 'data-testid': 'cancel-task' }, () => {
+		if (this.target) {
+			post({ type: 'cancelTask', ...this.target });
+		}
+	});
+	private readonly actions = h('div', { class: 'actions' }, this.cancel);
+	/** What the error and output nodes show, to rebuild them only when that changes. */
+	private shownError: { task: object; error: ErrorInfo; el: HTMLElement } | undefined;
+	private shownOutput: { task: object; count: number } | undefined;
+	private shownChildren: Element[] = [];
 
 	public render(model: RunModel, taskId: number | undefined, nowT: number): void {
 		const task = taskId !== undefined ? model.tasks.get(taskId) : undefined;
 		if (!task) {
-			this.el.replaceChildren(h('p', { class: 'muted' }, 'Select a future (click a cell or a bar) to see its input, result or traceback, output and timing.'));
+			this.target = undefined;
+			this.show([this.empty]);
 			return;
 		}
 		const running = task.state === 'running';
@@ -72,26 +102,60 @@ export class DetailsView {
 		const reason = inCallQueue
 			? 'In the call queue: the future is already RUNNING, so Future.cancel() refuses.'
 			: running ? 'Running: cancel the run to stop it.' : !pending ? 'It has ended.' : '';
-		const cancel = button('Cancel future', { class: 'secondary', 'data-testid': 'cancel-task', title: reason || 'Cancel this pending future' }, () => post({ type: 'cancelTask', runId: model.runId, taskId: task.taskId }));
-		cancel.disabled = !pending || Boolean(model.finished);
+		this.target = { runId: model.runId, taskId: task.taskId };
+		this.cancel.title = reason || 'Cancel this pending future';
+		this.cancel.disabled = !pending || Boolean(model.finished);
+		const showReason = Boolean(reason) && !pending && !model.finished;
+		setText(this.reason, showReason ? reason : '');
+		if (showReason !== this.reason.isConnected) {
+			if (showReason) {
+				this.actions.append(this.reason);
+			} else {
+				this.reason.remove();
+			}
+		}
 		const wall = task.durationMs ?? (task.startedAt !== undefined ? (task.endedAt ?? nowT) - task.startedAt : undefined);
 		const wait = task.startedAt !== undefined ? task.startedAt - task.submittedAt : undefined;
-		const rows: [string, string][] = [
-			['state', `${inCallQueue ? 'in call queue' : STATE_LABELS[task.state]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`],
-			['input', task.input],
-			['worker', task.workerId !== undefined ? `#${task.workerId}` : '–'],
-			['queue wait', ms(wait)],
-			['wall time', ms(wall)],
-			['CPU time', cpuText(task, wall, model.started)],
-		];
-		this.el.replaceChildren(...[
-			h('h3', {}, `Future ${task.taskId}`),
-			h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-field': k }, v)])),
-			task.result !== undefined ? h('div', { class: 'result' }, h('span', { class: 'muted' }, 'result '), h('code', { 'data-testid': 'result' }, task.result)) : null,
-			task.error ? errorBlock(task.error) : null,
-			task.output.length ? h('div', { class: 'output' }, h('div', { class: 'muted' }, `output${task.outputTruncated ? ' (truncated)' : ''}`),
-				h('pre', { 'data-testid': 'output' }, ...task.output.map((o) => h('span', { class: o.stream }, o.text)))) : null,
-			h('div', { class: 'actions' }, cancel, reason && pending === false && !model.finished ? h('span', { class: 'muted reason', 'data-testid': 'cancel-reason' }, reason) : null),
-		].filter((x): x is HTMLElement => x !== null));
+		const values: Record<(typeof FIELDS)[number], string> = {
+			state: `${inCallQueue ? 'in call queue' : STATE_LABELS[task.state]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`,
+			input: task.input,
+			worker: task.workerId !== undefined ? `#${task.workerId}` : '–',
+			'queue wait': ms(wait),
+			'wall time': ms(wall),
+			'CPU time': cpuText(task, wall, model.started),
+		};
+		setText(this.heading, `Future ${task.taskId}`);
+		for (const k of FIELDS) {
+			setText(this.dds.get(k)!, values[k]);
+		}
+		if (task.result !== undefined) {
+			setText(this.resultCode, task.result);
+		}
+		if (task.error && (this.shownError?.task !== task || this.shownError.error !== task.error)) {
+			this.shownError = { task, error: task.error, el: errorBlock(task.error) };
+		}
+		const errorEl = task.error ? this.shownError?.el : undefined;
+		if (task.output.length && (this.shownOutput?.task !== task || this.shownOutput.count !== task.output.length)) {
+			this.shownOutput = { task, count: task.output.length };
+			this.outputPre.replaceChildren(...task.output.map((o) => h('span', { class: o.stream }, o.text)));
+		}
+		setText(this.outputLabel, `output${task.outputTruncated ? ' (truncated)' : ''}`);
+		this.show([
+			this.heading,
+			this.dl,
+			...(task.result !== undefined ? [this.result] : []),
+			...(errorEl ? [errorEl] : []),
+			...(task.output.length ? [this.output] : []),
+			this.actions,
+		]);
+	}
+
+	/** Sets the section's children only when the list changed (moving a node ends a click on it too). */
+	private show(children: Element[]): void {
+		if (children.length === this.shownChildren.length && children.every((c, i) => c === this.shownChildren[i])) {
+			return;
+		}
+		this.shownChildren = children;
+		this.el.replaceChildren(...children);
 	}
 }
