@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -44,6 +44,13 @@ describe('The packaged extension (the files `vsce ls` lists)', function () {
 		// Our own files only: the packages ship as published.
 		const stray = files.filter((f) => !f.startsWith('node_modules/') && (f.endsWith('.map') || f.includes('__pycache__') || /^(test|engine|extension\/(?!walkthrough)|webview|out\/test)\//.test(f)));
 		assert.deepEqual(stray, []);
+	});
+
+	it('carries every file README links to (the extension page shows README from the installed folder)', () => {
+		const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+		const links = [...readme.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/i.test(l));
+		assert.ok(links.length > 0, 'README links to its screenshot at least');
+		assert.deepEqual(links.filter((l) => !files.includes(l)), []);
 	});
 
 	it('runs JS pools (bundling the user\'s file with esbuild) and a Python pool from the packaged files alone', () => {
