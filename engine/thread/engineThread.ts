@@ -10,7 +10,7 @@ import { packEvents, type PackedEvents } from '../protocol/eventPacking';
 import type { ErrorInfo, RunFinishedEvent } from '../protocol/events';
 import { workerFile } from '../paths';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
-import type { FromEngineThread, ToEngineThread } from './threadMessages';
+import type { EngineThreadData, FromEngineThread, ToEngineThread } from './threadMessages';
 
 /** Receives a run's events as they crossed (`engine/protocol/eventPacking.ts`), to keep or forward as they are. */
 export type PackedSink = (packed: PackedEvents) => void;
@@ -31,11 +31,22 @@ export class EngineThread {
 	private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 	private nextCall = 1;
 	private disposed = false;
+	/** The priority the current thread was started with (the first run's `priority`). */
+	private lowPriority = false;
 
 	public start(request: RunRequest, sink: PackedSink): RunHandle {
 		if (this.disposed) {
 			throw new Error('the engine thread has been disposed');
 		}
+		const low = request.priority === 'low';
+		if (this.worker && this.lowPriority !== low && this.runs.size === 0) {
+			// An idle thread of the other priority is replaced (Linux lets a thread lower its
+			// priority, never raise it); while runs share it, it keeps the one it has.
+			const old = this.worker;
+			this.worker = undefined;
+			void old.terminate();
+		}
+		this.lowPriority = this.worker ? this.lowPriority : low;
 		let resolve!: (final: RunFinishedEvent) => void;
 		const done = new Promise<RunFinishedEvent>((r) => { resolve = r; });
 		this.runs.set(request.runId, { request, sink, resolve, done, pids: new Map(), lastT: 0 });
@@ -63,7 +74,7 @@ export class EngineThread {
 		if (this.worker) {
 			return this.worker;
 		}
-		const worker = new Worker(workerFile('engineThread'));
+		const worker = new Worker(workerFile('engineThread'), { workerData: { lowPriority: this.lowPriority } satisfies EngineThreadData });
 		worker.unref(); // an idle engine keeps nothing alive
 		worker.on('message', (m: FromEngineThread) => this.receive(m));
 		worker.on('error', (e) => this.lost(worker, `the engine thread failed: ${e.message}`));

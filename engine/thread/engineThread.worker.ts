@@ -4,14 +4,21 @@
  * (docs/performance.md). Here the pools, the event batching and the packing run away from it;
  * the owner receives a few packed messages a second.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { EventCoalescer } from '../eventCoalescer';
+import { lowerThisThread } from '../priority';
 import { packEvents } from '../protocol/eventPacking';
 import type { RunHandle } from '../runTypes';
 import { startRun } from '../startRun';
-import type { FromEngineThread, ToEngineThread } from './threadMessages';
+import type { EngineThreadData, FromEngineThread, ToEngineThread } from './threadMessages';
 
 const port = parentPort!;
+
+// The pool's bookkeeping yields to the editor like its workers do (`poolscope.workerPriority`):
+// at normal priority this thread took the CPU the extension host's thread waited for.
+if ((workerData as EngineThreadData | undefined)?.lowPriority) {
+	lowerThisThread();
+}
 const runs = new Map<string, RunHandle>();
 
 function send(m: FromEngineThread): void {

@@ -19,3 +19,8 @@ export type FromEngineThread =
 	| { type: 'startFailed'; runId: string; name: string; message: string }
 	| { type: 'done'; runId: string; final: RunFinishedEvent }
 	| { type: 'reply'; call: number; value?: unknown; error?: string };
+
+/** Given when the thread starts: its priority is fixed for its life (a thread cannot raise its own). */
+export interface EngineThreadData {
+	lowPriority: boolean;
+}

@@ -9,7 +9,7 @@ import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/event
 import { applyEvents, createRunModel, tallyPacked } from '../../../engine/protocol/runModel';
 import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { EngineThread } from '../../../engine/thread/engineThread';
-import { waitFor } from '../../harness/processes';
+import { niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { PY_FIXTURES, pythonProcesses } from '../python/pyHelpers';
 import { childProcesses, JS_FIXTURES, ofType } from './jsHelpers';
 
@@ -158,6 +158,22 @@ describe('Engine thread', function () {
 		assert.equal(r.status, 0, r.stderr);
 		assert.match(r.stdout, /"finished":2/, 'the process ended before its run');
 		assert.ok(Date.now() - started < 25_000, 'the process did not end after its run');
+	});
+
+	it('low priority lowers the engine thread too (Linux: nice 10); a normal run later gets a thread at normal priority', async function () {
+		if (process.platform !== 'linux') {
+			this.skip();
+		}
+		const niced = () => threadsOf(process.pid).filter((tid) => niceOf(process.pid, tid) === 10);
+		assert.deepEqual(niced(), [], 'nothing lowered before');
+		assert.equal((await runOn(engine, { fn: 'square', inputs: '20', priority: 'low' }).handle.done).counts.finished, 20);
+		// The pool's threads are gone with the run; the idle engine thread stays, lowered.
+		assert.ok(await waitFor(() => niced().length === 1, 5_000), `threads at nice 10 after a low run: ${niced().length}`);
+		assert.equal((await runOn(engine, { fn: 'square', inputs: '20', priority: 'low' }).handle.done).counts.finished, 20);
+		assert.equal(niced().length, 1, 'a second low run reuses the lowered thread');
+		const normal = runOn(engine, { fn: 'square', inputs: '20', priority: 'normal' });
+		assert.equal((await normal.handle.done).counts.finished, 20);
+		assert.ok(await waitFor(() => niced().length === 0, 5_000), `threads at nice 10 after a normal run: ${niced().length}`);
 	});
 
 	it('dispose waits for the runs, then ends the thread; nothing starts after it', async () => {
