@@ -306,6 +306,22 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelTask', runId: 'run-1', taskId: 1 });
 	});
 
+	it('a selected running future\'s output grows in its details as it prints', async () => {
+		const events = synthRun({ tasks: 4, workers: 1 });
+		const cut = events.findIndex((e) => e.type === 'task.finished');
+		await feed(p, 'run-1', events.slice(0, cut)); // task 0 running
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		const t = (events.at(cut - 1) as { t: number }).t;
+		const out = (text: string, dt: number): PoolEvent => ({ type: 'task.output', runId: 'run-1', t: t + dt, taskId: 0, stream: 'stdout', text });
+		await feed(p, 'run-1', [out('first line\n', 1)]);
+		await nextFrames(p.page);
+		assert.match(await text(p.page, 'output'), /first line\n$/);
+		await feed(p, 'run-1', [out('second line\n', 2)]); // same stream: joins the last entry
+		await nextFrames(p.page);
+		await p.page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.endsWith('first line\nsecond line\n'), undefined, { timeout: 5_000 });
+	});
+
 	it('a task whose CPU clock was not read says why, instead of a bare dash', async () => {
 		const events = synthRun({ tasks: 3, workers: 1, pool: 'thread' }).map((e) => {
 			if (e.type === 'run.started') {
