@@ -393,6 +393,26 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
 	});
 
+	it('a run tab keeps focus and takes a click while another run ends (tabs are updated, not rebuilt)', async () => {
+		await feed(p, 'one', synthRun({ runId: 'one', tasks: 4, workers: 1 }));
+		const two = synthRun({ runId: 'two', tasks: 4, workers: 1 });
+		const end = two.findIndex((e) => e.type === 'run.finished');
+		await feed(p, 'two', two.slice(0, end));
+		const tab = p.page.locator('[data-testid="runs"] [data-run="one"]');
+		await tab.focus();
+		const box = await tab.boundingBox();
+		assert.ok(box);
+		await p.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+		await p.page.mouse.down();
+		await feed(p, 'two', two.slice(end)); // run "two" ends: its tab's state changes
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('[data-testid="runs"] [data-run="two"]').textContent() ?? '', /completed/);
+		assert.equal(await p.page.evaluate(() => document.activeElement?.getAttribute('data-run')), 'one', 'focus stays on the tab');
+		await p.page.mouse.up();
+		await nextFrames(p.page);
+		assert.equal(await tab.getAttribute('aria-selected'), 'true', 'the click selected run "one"');
+	});
+
 	it('actions post their messages; the UI state survives a reload', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 5, workers: 1 }));
 		await p.page.click('[data-testid="rerun"]');

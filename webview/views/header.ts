@@ -79,6 +79,8 @@ export class HeaderView {
 export class RunListView {
 	public readonly el = h('nav', { class: 'runs', role: 'tablist', 'aria-label': 'Runs', 'data-testid': 'runs' });
 
+	/** One button per run for the session: a run's end updates its tab in place (focus and clicks stay). */
+	private readonly tabs = new Map<string, HTMLButtonElement>();
 	private lastKey = '';
 
 	constructor(private readonly onSelect: (runId: string) => void) {}
@@ -90,14 +92,29 @@ export class RunListView {
 		}
 		this.lastKey = key;
 		const tabs = order.map((id) => {
+			let tab = this.tabs.get(id);
+			if (!tab) {
+				tab = h('button', { type: 'button', role: 'tab', 'data-run': id });
+				tab.addEventListener('click', () => this.onSelect(id));
+				this.tabs.set(id, tab);
+			}
 			const m = runs.get(id)!;
 			const s = m.started;
 			const state = m.finished ? m.finished.outcome : 'running';
-			const tab = h('button', { type: 'button', role: 'tab', class: `run-tab ${state}`, 'aria-selected': String(id === selected), 'data-run': id }, `${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}`);
-			tab.addEventListener('click', () => this.onSelect(id));
+			tab.className = `run-tab ${state}`;
+			tab.setAttribute('aria-selected', String(id === selected));
+			setText(tab, `${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}`);
 			return tab;
 		});
-		this.el.replaceChildren(...tabs);
+		for (const id of [...this.tabs.keys()]) {
+			if (!order.includes(id)) {
+				this.tabs.delete(id);
+			}
+		}
+		const children = [...this.el.children];
+		if (children.length !== tabs.length || tabs.some((t, i) => children[i] !== t)) {
+			this.el.replaceChildren(...tabs);
+		}
 		this.el.hidden = order.length < 2;
 	}
 }
