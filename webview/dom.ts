@@ -23,6 +23,25 @@ export function setText(el: Element, text: string): void {
 	}
 }
 
+/**
+ * Makes `parent`'s children exactly `nodes`, in order, touching only what differs: nodes already
+ * in place are not moved (a node taken out and put back mid-click loses the click, and focus).
+ */
+export function syncChildren(parent: Element, nodes: readonly Element[]): void {
+	const keep = new Set<Element>(nodes);
+	for (const child of [...parent.children]) {
+		if (!keep.has(child)) {
+			child.remove();
+		}
+	}
+	nodes.forEach((node, i) => {
+		const at = parent.children[i];
+		if (at !== node) {
+			parent.insertBefore(node, at ?? null);
+		}
+	});
+}
+
 export function button(label: string, attrs: Record<string, string | undefined>, onClick: () => void): HTMLButtonElement {
 	const b = h('button', { type: 'button', ...attrs }, label);
 	b.addEventListener('click', onClick);

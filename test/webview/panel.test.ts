@@ -624,6 +624,28 @@ describe('History list (Chromium)', function () {
 	const entry = (id: string, kind: 'run' | 'comparison', label: string, savedAt: number) => ({ id, kind, savedAt, fn: 'fib', file: '/w/js/cpu.js', language: 'javascript', label, outcome: kind === 'run' ? 'completed' : 'done', wallMs: 1234, inputs: '[[30]]', bytes: 100 });
 	const posted = () => p.page.evaluate(() => window.__poolscopePosted ?? []);
 
+	it('a click on an entry lands while a newly saved run joins the list above it', async () => {
+		await p.post({ type: 'history', entries: [entry('fib-a', 'run', 'thread ×2', 1)] });
+		await nextFrames(p.page);
+		await p.page.click('[data-testid="history"] summary');
+		const open = p.page.locator('[data-testid="history-entry"][data-id="fib-a"] [data-testid="history-open"]');
+		await open.focus();
+		const box = await open.boundingBox();
+		assert.ok(box);
+		await p.page.mouse.move(box.x + 5, box.y + box.height / 2);
+		await p.page.mouse.down();
+		await p.post({ type: 'history', entries: [entry('fib-a', 'run', 'thread ×2', 1), entry('fib-b', 'run', 'process ×2', 2)] });
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="history-entry"]').count(), 2);
+		assert.equal(await p.page.evaluate(() => document.activeElement?.closest('[data-testid="history-entry"]')?.getAttribute('data-id')), 'fib-a', 'focus stays on the entry');
+		// The new entry pushed the row down: the pointer follows it, as a user's hand would.
+		const moved = await open.boundingBox();
+		assert.ok(moved);
+		await p.page.mouse.move(moved.x + 5, moved.y + moved.height / 2);
+		await p.page.mouse.up();
+		assert.deepEqual((await posted()).at(-1), { type: 'openHistory', id: 'fib-a' });
+	});
+
 	it('lists runs and comparisons newest first; opens, deletes, and compares two ticked runs (older = A)', async () => {
 		await p.post({ type: 'history', entries: [entry('fib-a', 'run', 'thread ×2', 1), entry('fib-b', 'run', 'process ×2', 2), entry('compare-fib-1', 'comparison', 'compare: serial ×1, thread ×2', 3)] });
 		await nextFrames(p.page);

@@ -1,5 +1,5 @@
 import type { RunModel } from '../../engine/protocol/runModel';
-import { button, h, icon, setText } from '../dom';
+import { button, h, icon, setText, syncChildren } from '../dom';
 import { ms, num, pct } from '../format';
 import { post } from '../vscodeApi';
 
@@ -111,10 +111,7 @@ export class RunListView {
 				this.tabs.delete(id);
 			}
 		}
-		const children = [...this.el.children];
-		if (children.length !== tabs.length || tabs.some((t, i) => children[i] !== t)) {
-			this.el.replaceChildren(...tabs);
-		}
+		syncChildren(this.el, tabs);
 		this.el.hidden = order.length < 2;
 	}
 }
