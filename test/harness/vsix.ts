@@ -23,7 +23,7 @@ export function packageVsix(root: string, file: string): void {
 	const r = spawnSync(process.execPath, [
 		join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package',
 		'--target', vsixTarget(),
-		// README's screenshot ships in the VSIX (.vscodeignore) and VS Code shows it from there;
+		// What README links to ships in the VSIX (.vscodeignore) and VS Code shows it from there;
 		// rewriting it would need a repository URL, which this project has not published.
 		'--no-rewrite-relative-links',
 		'--allow-missing-repository',

@@ -48,7 +48,7 @@ export async function coreTimes(): Promise<number[] | undefined> {
 /**
  * Wall time of an empty Node start (median of `n`), in ms, with the given environment. Node 20
  * reads NODE_EXTRA_CA_CERTS into a certificate store at start-up (nodejs/node#40524), which on
- * this machine costs every process worker ~60 ms; Node 24 defers it.
+ * this machine costs every process worker ~40-60 ms; Node 24 defers it.
  */
 export async function nodeStartMs(env: NodeJS.ProcessEnv, n = 7): Promise<number> {
 	const times: number[] = [];
