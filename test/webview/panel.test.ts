@@ -322,6 +322,21 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.endsWith('first line\nsecond line\n'), undefined, { timeout: 5_000 });
 	});
 
+	it('worker rows change in place as the run goes on (same row, new cells)', async () => {
+		const events = synthRun({ tasks: 6, workers: 1 });
+		const cut = events.findIndex((e) => e.type === 'task.finished');
+		await feed(p, 'run-1', events.slice(0, cut)); // worker 0 busy on task 0
+		const row = '[data-testid="workers"] tr[data-worker="0"]';
+		const cells = () => p.page.locator(`${row} td`).allTextContents();
+		assert.deepEqual((await cells()).slice(0, 3), ['#0', 'busy', 'task 0']);
+		await p.page.evaluate((sel) => { (window as unknown as { __row: Element | null }).__row = document.querySelector(sel); }, row);
+		await feed(p, 'run-1', events.slice(cut));
+		const after = await cells();
+		assert.equal(after[1], 'exited');
+		assert.equal(after[4], '6', 'tasks done');
+		assert.ok(await p.page.evaluate((sel) => (window as unknown as { __row: Element | null }).__row === document.querySelector(sel), row), 'the same row element, updated');
+	});
+
 	it('a task whose CPU clock was not read says why, instead of a bare dash', async () => {
 		const events = synthRun({ tasks: 3, workers: 1, pool: 'thread' }).map((e) => {
 			if (e.type === 'run.started') {

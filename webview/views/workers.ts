@@ -1,21 +1,25 @@
 import type { RunModel } from '../../engine/protocol/runModel';
-import { h } from '../dom';
+import { h, setText, syncChildren } from '../dom';
 import { ms, pct } from '../format';
+
+const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'pid / thread'] as const;
 
 /** One row per worker: state, what it runs now and for how long, tasks done, utilization. */
 export class WorkersView {
 	public readonly el = h('section', { class: 'workers', 'data-testid': 'workers', 'aria-label': 'Workers' });
 	private readonly body = h('tbody');
-	private lastKey = '';
+	/** A row per worker id, its cells updated in place. */
+	private readonly rows = new Map<number, { tr: HTMLElement; cells: HTMLElement[] }>();
 
 	constructor() {
 		this.el.append(h('table', {},
-			h('thead', {}, h('tr', {}, ...['worker', 'state', 'now', 'for', 'done', 'utilization', 'pid / thread'].map((c) => h('th', { scope: 'col' }, c)))),
+			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
 			this.body));
 	}
 
 	public render(model: RunModel, nowT: number): void {
-		const rows: HTMLElement[] = [];
+		const order: HTMLElement[] = [];
+		const seen = new Set<number>();
 		const end = model.finished?.t ?? nowT;
 		const stuckAfter = model.started?.options.timeoutMs ?? Infinity;
 		for (const w of model.workers.values()) {
@@ -29,21 +33,40 @@ export class WorkersView {
 			}
 			const alive = Math.max(1e-6, (w.exitedAt ?? end) - w.startedAt);
 			const busy = w.busyMs + (w.busySince !== undefined ? end - w.busySince : 0);
-			rows.push(h('tr', { 'data-worker': String(w.workerId), class: `worker-${w.state}` },
-				h('td', {}, `#${w.workerId}`),
-				h('td', { class: `wstate ${state.split(' ')[0]}` }, state),
-				h('td', {}, w.currentTask !== undefined ? `task ${w.currentTask}` : ''),
-				h('td', {}, busyFor !== undefined ? ms(busyFor) : ''),
-				h('td', {}, String(w.tasksDone)),
-				h('td', {}, pct(Math.min(1, busy / alive))),
-				h('td', {}, w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : ''),
-			));
+			let row = this.rows.get(w.workerId);
+			if (!row) {
+				const cells = COLUMNS.map(() => h('td', {}));
+				row = { tr: h('tr', { 'data-worker': String(w.workerId) }, ...cells), cells };
+				this.rows.set(w.workerId, row);
+			}
+			setClass(row.tr, `worker-${w.state}`);
+			setClass(row.cells[1]!, `wstate ${state.split(' ')[0]}`);
+			const texts = [
+				`#${w.workerId}`,
+				state,
+				w.currentTask !== undefined ? `task ${w.currentTask}` : '',
+				busyFor !== undefined ? ms(busyFor) : '',
+				String(w.tasksDone),
+				pct(Math.min(1, busy / alive)),
+				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
+			];
+			texts.forEach((t, i) => setText(row.cells[i]!, t));
+			order.push(row.tr);
+			seen.add(w.workerId);
 		}
-		// Rebuild only when a cell changed: layout is the panel's most expensive work.
-		const key = rows.map((r) => r.textContent).join('|');
-		if (key !== this.lastKey) {
-			this.lastKey = key;
-			this.body.replaceChildren(...rows);
+		for (const id of [...this.rows.keys()]) {
+			if (!seen.has(id)) {
+				this.rows.delete(id);
+			}
 		}
+		// Cells change in place (only those whose text changed): no rows built per frame, and
+		// layout, the panel's most expensive work, only where something moved.
+		syncChildren(this.body, order);
+	}
+}
+
+function setClass(el: Element, name: string): void {
+	if (el.className !== name) {
+		el.className = name;
 	}
 }
