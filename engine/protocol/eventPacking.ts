@@ -40,6 +40,12 @@ export function packEvents(events: readonly PoolEvent[]): PackedEvents {
 	const s: string[] = [];
 	const other: PoolEvent[] = [];
 	const kinds: string[] = [];
+	/** The columns every per-task entry has. */
+	const entry = (kind: string, e: { t: number; taskId: number }) => {
+		kinds.push(kind);
+		t.push(e.t);
+		id.push(e.taskId);
+	};
 	for (let i = 0; i < events.length; i++) {
 		const e = events[i]!;
 		switch (e.type) {
@@ -47,9 +53,7 @@ export function packEvents(events: readonly PoolEvent[]): PackedEvents {
 				const next = events[i + 1];
 				// Every task is queued as pending the moment it is submitted: one entry for both.
 				const pending = next?.type === 'task.queued' && next.taskId === e.taskId && next.t === e.t && next.stage === 'pending';
-				kinds.push(pending ? 'S' : 's');
-				t.push(e.t);
-				id.push(e.taskId);
+				entry(pending ? 'S' : 's', e);
 				s.push(e.input);
 				if (pending) {
 					i++;
@@ -57,21 +61,15 @@ export function packEvents(events: readonly PoolEvent[]): PackedEvents {
 				break;
 			}
 			case 'task.queued':
-				kinds.push('q');
-				t.push(e.t);
-				id.push(e.taskId);
+				entry('q', e);
 				s.push(e.stage);
 				break;
 			case 'task.started':
-				kinds.push('b');
-				t.push(e.t);
-				id.push(e.taskId);
+				entry('b', e);
 				w.push(e.workerId);
 				break;
 			case 'task.finished':
-				kinds.push('f');
-				t.push(e.t);
-				id.push(e.taskId);
+				entry('f', e);
 				w.push(e.workerId);
 				d.push(e.durationMs);
 				c.push(e.cpuMs ?? -1);

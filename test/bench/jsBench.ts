@@ -52,10 +52,10 @@ async function rawTinypool(n: number, workers: number): Promise<number> {
 
 /** `calls` CPU-bound calls on a raw pool of `workers`: piscina threads or tinypool processes. */
 async function rawCpu(kind: 'piscina' | 'tinypool', calls: number[], workers: number): Promise<number> {
-	const { default: Tinypool } = await import('tinypool');
+	const Tinypool = kind === 'tinypool' ? (await import('tinypool')).default : undefined;
 	const t0 = performance.now();
 	const filename = join(FIX, 'raw-fib.js');
-	const pool = kind === 'piscina' ? new Piscina({ filename, minThreads: workers, maxThreads: workers }) : new Tinypool({ filename, runtime: 'child_process', minThreads: workers, maxThreads: workers, env: SAME_ENV });
+	const pool = Tinypool ? new Tinypool({ filename, runtime: 'child_process', minThreads: workers, maxThreads: workers, env: SAME_ENV }) : new Piscina({ filename, minThreads: workers, maxThreads: workers });
 	await Promise.all(calls.map((n) => pool.run(n)));
 	await pool.destroy();
 	return performance.now() - t0;
