@@ -23,6 +23,12 @@ export function setText(el: Element, text: string): void {
 	}
 }
 
+export function setClass(el: Element, name: string): void {
+	if (el.className !== name) {
+		el.className = name;
+	}
+}
+
 /**
  * Makes `parent`'s children exactly `nodes`, in order, touching only what differs: nodes already
  * in place are not moved (a node taken out and put back mid-click loses the click, and focus).

@@ -1,5 +1,5 @@
 import type { RunModel } from '../../engine/protocol/runModel';
-import { button, h, icon, setText, syncChildren } from '../dom';
+import { button, h, icon, setClass, setText, syncChildren } from '../dom';
 import { ms, num, pct } from '../format';
 import { post } from '../vscodeApi';
 
@@ -101,7 +101,7 @@ export class RunListView {
 			const m = runs.get(id)!;
 			const s = m.started;
 			const state = m.finished ? m.finished.outcome : 'running';
-			tab.className = `run-tab ${state}`;
+			setClass(tab, `run-tab ${state}`);
 			tab.setAttribute('aria-selected', String(id === selected));
 			setText(tab, `${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}`);
 			return tab;

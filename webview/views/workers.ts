@@ -1,5 +1,5 @@
 import type { RunModel } from '../../engine/protocol/runModel';
-import { h, setText, syncChildren } from '../dom';
+import { h, setClass, setText, syncChildren } from '../dom';
 import { ms, pct } from '../format';
 
 const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'pid / thread'] as const;
@@ -62,11 +62,5 @@ export class WorkersView {
 		// Cells change in place (only those whose text changed): no rows built per frame, and
 		// layout, the panel's most expensive work, only where something moved.
 		syncChildren(this.body, order);
-	}
-}
-
-function setClass(el: Element, name: string): void {
-	if (el.className !== name) {
-		el.className = name;
 	}
 }
