@@ -531,7 +531,9 @@ class Run:
             self.slots = ctx.RawArray("d", 3 * 2 * workers)
             self.slot_seen = [-1] * (2 * workers)
             self.next_slot = ctx.Value("i", 0)
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot))
+            if sys.platform.startswith("linux"):
+                import ctypes  # noqa: F401 - for the workers' parent-death signal: forked ones inherit it
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid()))
             threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")

@@ -121,9 +121,32 @@ def _queue_sink(task_id, stream, text):
     _notices.put(("output", task_id, stream, text))
 
 
-def process_initializer(notices, stack_dir, slots=None, next_slot=None):
+def _die_with(runner_pid):
+    """Linux: the kernel ends this worker when the process that started it dies. A runner that is
+    killed or crashes cannot end its workers, and they would wait on the call queue forever (its
+    write end is theirs too). The host ends the runner's process group as well; this covers a
+    host that died with it."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # no libc prctl: the host's group kill still applies
+        return
+    try:
+        os.kill(runner_pid, 0)  # died before the signal was armed: nobody would send it
+    except ProcessLookupError:
+        os._exit(1)
+    except OSError:
+        pass
+
+
+def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None):
     """Runs once in every process-pool worker."""
     global _notices, _stack_dir, _slots, _slot
+    if runner_pid is not None:
+        _die_with(runner_pid)
     _notices = notices
     _stack_dir = stack_dir
     if slots is not None:

@@ -9,8 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
-import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent } from '../protocol/events';
-import { applyEvents, createRunModel, isTerminal, type RunModel } from '../protocol/runModel';
+import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent, TaskCounts } from '../protocol/events';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 
@@ -36,11 +35,10 @@ class PythonRun {
 	private cancelRequested = false;
 	private pythonPath = '';
 	private cpu: CpuSampler | undefined;
-	/** What the host saw, so a runner that dies mid-run still gets every task an ending. */
-	private readonly model: RunModel;
+	/** Which tasks ended, so a runner that dies mid-run still gets every task an ending. */
+	private readonly endings = new TaskEndings();
 
 	constructor(private readonly request: RunRequest, private readonly sink: EventSink) {
-		this.model = createRunModel(request.runId);
 		const done = new Promise<RunFinishedEvent>((r) => { this.resolveDone = r; });
 		this.handle = {
 			runId: request.runId,
@@ -88,6 +86,9 @@ class PythonRun {
 				}
 			});
 		}
+		// A runner killed or crashed mid-run leaves its worker processes holding its pipes: no
+		// 'close' would ever come, and they would live on. Its group ends the moment it exits.
+		proc.on('exit', () => this.killGroup());
 		proc.on('close', (code, signal) => {
 			this.exited = true;
 			this.cpu?.dispose();
@@ -141,7 +142,6 @@ class PythonRun {
 						this.cpu = new CpuSampler(this.request.cpuSampleMs ?? 250, (s) => {
 							if (!this.finished) {
 								const sample: PoolEvent = { type: 'cpu.sample', runId: this.request.runId, t: s.t, total: s.total, perCore: s.perCore };
-								applyEvents(this.model, [sample]);
 								this.sink([sample]);
 							}
 						});
@@ -152,7 +152,7 @@ class PythonRun {
 				}
 			}
 			if (batch.length) {
-				applyEvents(this.model, batch);
+				this.endings.add(batch);
 				this.sink(batch);
 			}
 			if (this.finished) {
@@ -235,16 +235,15 @@ class PythonRun {
 			const r = this.request;
 			events.push({ type: 'run.started', runId: r.runId, t, fn: r.fn, file: r.file, language: 'python', pool: r.pool, workers: r.workers ?? 0, options: { workers: r.workers ?? 0 }, inputCount: 0, cores: 0, runtime: 'python (not started)', stages: [] });
 		}
-		for (const task of this.model.tasks.values()) {
-			if (!isTerminal(task.state)) {
-				events.push({ type: 'task.failed', runId: this.request.runId, t, taskId: task.taskId, error: { ...error, message: `the runner died before this task ended: ${error.message}` } });
-			}
+		const failure = { ...error, message: `the runner died before this task ended: ${error.message}` };
+		for (const taskId of this.endings.open()) {
+			events.push({ type: 'task.failed', runId: this.request.runId, t, taskId, error: failure });
 		}
-		applyEvents(this.model, events);
-		const started = this.model.started?.t ?? t;
+		this.endings.add(events);
+		const started = this.endings.startedAt ?? t;
 		this.finished = {
 			type: 'run.finished', runId: this.request.runId, t, outcome: 'error', wallMs: t - started,
-			counts: { ...this.model.counts }, throughput: 0, workers: [], error,
+			counts: { ...this.endings.counts }, throughput: 0, workers: [], error,
 		};
 		events.push(this.finished);
 		this.sink(events);
@@ -253,6 +252,75 @@ class PythonRun {
 		}
 	}
 }
+
+/**
+ * A byte per task (submitted, ended) and the counts: all the host needs to end a run whose runner
+ * died. The run model it replaced kept an object per task, ~27 MB and ~2.5 us a task at 100k.
+ */
+export class TaskEndings {
+	private state = new Uint8Array(1024);
+	private ids = 0; // task ids seen are below this
+	startedAt: number | undefined;
+	readonly counts: TaskCounts = { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 };
+
+	add(events: readonly PoolEvent[]): void {
+		for (const e of events) {
+			switch (e.type) {
+				case 'run.started':
+					this.startedAt = e.t;
+					break;
+				case 'task.submitted':
+					this.see(e.taskId);
+					break;
+				case 'task.finished':
+					this.end(e.taskId, 'finished');
+					break;
+				case 'task.failed':
+					this.end(e.taskId, e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed');
+					break;
+				case 'task.cancelled':
+					this.end(e.taskId, 'cancelled');
+					break;
+				default:
+					break;
+			}
+		}
+	}
+
+	/** Task ids submitted and not ended. */
+	*open(): Generator<number> {
+		for (let id = 0; id < this.ids; id++) {
+			if (this.state[id] === SUBMITTED) {
+				yield id;
+			}
+		}
+	}
+
+	private see(taskId: number): void {
+		if (taskId >= this.state.length) {
+			const grown = new Uint8Array(Math.max(taskId + 1, 2 * this.state.length));
+			grown.set(this.state);
+			this.state = grown;
+		}
+		if (!this.state[taskId]) {
+			this.state[taskId] = SUBMITTED;
+			this.counts.submitted++;
+			this.ids = Math.max(this.ids, taskId + 1);
+		}
+	}
+
+	/** The first ending counts, like the run model's: a late duplicate must not count twice. */
+	private end(taskId: number, state: Exclude<keyof TaskCounts, 'submitted'>): void {
+		this.see(taskId);
+		if (this.state[taskId] === SUBMITTED) {
+			this.state[taskId] = ENDED;
+			this.counts[state]++;
+		}
+	}
+}
+
+const SUBMITTED = 1;
+const ENDED = 2;
 
 /** The runner's short form of the per-task events (runner.py, Emitter.compact). */
 type CompactEvent =

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
-import { niceOf, processesWithEnv, waitFor } from '../../harness/processes';
+import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
+import { findPython } from '../../../engine/python/interpreter';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
 const PY_SAMPLES = join(PY_FIXTURES, '..', '..', '..', '..', 'samples', 'python');
@@ -485,6 +486,52 @@ describe('Python backend: real pools', function () {
 			assert.match(text, /forever/);
 			await r.handle.cancel();
 			await r.done;
+		});
+
+		for (const pool of ['process', 'thread'] as const) {
+			it(`${pool}: the runner itself dies mid-run (SIGKILL): every task still gets one ending, the run says why, no process left`, async () => {
+				const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(8)]', pool, workers: 2 });
+				assert.ok(await waitFor(() => ofType(r.events, 'task.finished').length >= 2, 15_000), 'two tasks finished');
+				const runner = descendantsOf(process.pid).find((p) => /runner\.py/.test(p.args));
+				assert.ok(runner, `no runner among ${pythonProcesses().join(' | ')}`);
+				process.kill(runner.pid, 'SIGKILL');
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.equal(end.error?.name, 'RunnerExited');
+				assert.match(end.error?.message ?? '', /the Python runner ended by SIGKILL before the run finished/);
+				const endings = new Map<number, number>();
+				for (const e of r.events) {
+					if (e.type === 'task.finished' || e.type === 'task.failed' || e.type === 'task.cancelled') {
+						endings.set(e.taskId, (endings.get(e.taskId) ?? 0) + 1);
+					}
+				}
+				assert.deepEqual([...endings.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7], 'every task ended');
+				assert.ok([...endings.values()].every((n) => n === 1), `one ending each: ${JSON.stringify([...endings])}`);
+				const failed = ofType(r.events, 'task.failed');
+				assert.ok(failed.length >= 1, 'tasks the runner left unfinished fail');
+				assert.ok(failed.every((f) => /^the runner died before this task ended: the Python runner ended by SIGKILL/.test(f.error.message)), failed.map((f) => f.error.message).join(' | '));
+				assert.deepEqual(end.counts, { submitted: 8, finished: 8 - failed.length, failed: failed.length, cancelled: 0, timedOut: 0, rejected: 0 });
+				const model = createRunModel(end.runId);
+				applyEvents(model, r.events);
+				assert.deepEqual(model.counts, end.counts, 'the shared reducer agrees with the host');
+				assert.equal(r.events[r.events.length - 1], end);
+			});
+		}
+
+		it('process workers end with their runner even when no host is left to end them (parent-death signal)', async function () {
+			if (process.platform !== 'linux') {
+				this.skip(); // PR_SET_PDEATHSIG is Linux's; elsewhere the host's group kill is the only guard
+			}
+			const py = findPython();
+			assert.ok(py.ok);
+			// The runner alone, its stdin held open (a live host), in no group anyone will kill.
+			const runner = spawn(py.path, ['-u', pythonRunnerFile()], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+			runner.stdin!.write(`${JSON.stringify({ runId: 'pdeath', file: join(PY_FIXTURES, 'tasks.py'), fn: 'forever', inputs: 'range(4)', language: 'python', pool: 'process', workers: 2 })}\n`);
+			const workers = () => descendantsOf(runner.pid!).filter((p) => /python/.test(p.args)).map((p) => p.pid);
+			assert.ok(await waitFor(() => workers().length >= 2, 15_000), 'the pool\'s two workers started');
+			const pids = workers();
+			runner.kill('SIGKILL');
+			assert.ok(await waitFor(() => pids.every((pid) => !isAlive(pid)), 5_000), `workers outlived their runner: ${pids.filter(isAlive).join(', ')}`);
 		});
 
 		it('no Python process outlives its host: SIGKILL the host mid-run, the runner and workers go', async () => {
