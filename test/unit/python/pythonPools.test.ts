@@ -488,14 +488,17 @@ describe('Python backend: real pools', function () {
 			await r.done;
 		});
 
-		for (const pool of ['process', 'thread'] as const) {
-			it(`${pool}: the runner itself dies mid-run (SIGKILL): every task still gets one ending, the run says why, no process left`, async () => {
-				const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(8)]', pool, workers: 2 });
+		for (const [pool, startMethod] of [['process', undefined], ['process', 'forkserver'], ['thread', undefined]] as const) {
+			it(`${pool}${startMethod ? ` (${startMethod})` : ''}: the runner itself dies mid-run (SIGKILL): every task still gets one ending, the run says why, no process left`, async () => {
+				const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(8)]', pool, workers: 2, startMethod });
 				assert.ok(await waitFor(() => ofType(r.events, 'task.finished').length >= 2, 15_000), 'two tasks finished');
 				const runner = descendantsOf(process.pid).find((p) => /runner\.py/.test(p.args));
 				assert.ok(runner, `no runner among ${pythonProcesses().join(' | ')}`);
+				const family = descendantsOf(runner.pid).map((p) => p.pid); // its workers (and forkserver)
 				process.kill(runner.pid, 'SIGKILL');
 				const end = await r.done;
+				// Orphans are no one's descendants any more: each one is looked for by its pid.
+				assert.ok(await waitFor(() => family.every((pid) => !isAlive(pid)), 5_000), `outlived the runner: ${family.filter(isAlive).join(', ')}`);
 				assert.equal(end.outcome, 'error');
 				assert.equal(end.error?.name, 'RunnerExited');
 				assert.match(end.error?.message ?? '', /the Python runner ended by SIGKILL before the run finished/);
@@ -518,21 +521,25 @@ describe('Python backend: real pools', function () {
 			});
 		}
 
-		it('process workers end with their runner even when no host is left to end them (parent-death signal)', async function () {
-			if (process.platform !== 'linux') {
-				this.skip(); // PR_SET_PDEATHSIG is Linux's; elsewhere the host's group kill is the only guard
-			}
-			const py = findPython();
-			assert.ok(py.ok);
-			// The runner alone, its stdin held open (a live host), in no group anyone will kill.
-			const runner = spawn(py.path, ['-u', pythonRunnerFile()], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
-			runner.stdin!.write(`${JSON.stringify({ runId: 'pdeath', file: join(PY_FIXTURES, 'tasks.py'), fn: 'forever', inputs: 'range(4)', language: 'python', pool: 'process', workers: 2 })}\n`);
-			const workers = () => descendantsOf(runner.pid!).filter((p) => /python/.test(p.args)).map((p) => p.pid);
-			assert.ok(await waitFor(() => workers().length >= 2, 15_000), 'the pool\'s two workers started');
-			const pids = workers();
-			runner.kill('SIGKILL');
-			assert.ok(await waitFor(() => pids.every((pid) => !isAlive(pid)), 5_000), `workers outlived their runner: ${pids.filter(isAlive).join(', ')}`);
-		});
+		// forkserver is left out: its workers hold the forkserver's "alive" pipe (CPython gh-111873), so
+		// it outlives the runner and so do they; the host's group kill (the test above) ends them.
+		for (const method of ['fork', 'spawn'] as const) {
+			it(`${method}: process workers end with their runner even when no host is left to end them (parent-death signal)`, async function () {
+				if (process.platform !== 'linux') {
+					this.skip(); // PR_SET_PDEATHSIG is Linux's; elsewhere the host's group kill is the only guard
+				}
+				const py = findPython();
+				assert.ok(py.ok);
+				// The runner alone, its stdin held open (a live host), in no group anyone will kill.
+				const runner = spawn(py.path, ['-u', pythonRunnerFile()], { stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+				runner.stdin!.write(`${JSON.stringify({ runId: 'pdeath', file: join(PY_FIXTURES, 'tasks.py'), fn: 'forever', inputs: 'range(4)', language: 'python', pool: 'process', workers: 2, startMethod: method })}\n`);
+				const workers = () => descendantsOf(runner.pid!).filter((p) => /python/.test(p.args) && !/resource_tracker/.test(p.args)).map((p) => p.pid);
+				assert.ok(await waitFor(() => workers().length >= 2, 15_000), 'the pool\'s two workers started');
+				const pids = workers();
+				runner.kill('SIGKILL');
+				assert.ok(await waitFor(() => pids.every((pid) => !isAlive(pid)), 5_000), `workers outlived their runner: ${pids.filter(isAlive).join(', ')}`);
+			});
+		}
 
 		it('no Python process outlives its host: SIGKILL the host mid-run, the runner and workers go', async () => {
 			const tag = randomBytes(6).toString('hex');
