@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { now } from '../clock';
 import { workerFile } from '../paths';
 import { lowerProcess } from '../priority';
+import { forkThroughLauncher } from './parentDeath';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
 import { outOfMemoryError, type PoolCallbacks, type WorkerIdentity, type WorkerPool } from './workerPool';
@@ -185,7 +186,7 @@ export class ProcessPool implements WorkerPool {
 		const proc = fork(workerFile('processTask'), [], {
 			stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 			serialization: 'advanced',
-			execArgv: ['--enable-source-maps', ...execArgv],
+			...forkThroughLauncher(['--enable-source-maps', ...execArgv]),
 			env: { ...process.env, ...this.options.env },
 		});
 		if (this.options.lowPriority && proc.pid !== undefined) {

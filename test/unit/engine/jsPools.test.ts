@@ -1,5 +1,7 @@
 /** The JS engine with real worker threads and real child processes (small inputs). */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { MAX_BATCH } from '../../../engine/js/batchLog';
 import { SUBMIT_SLICE } from '../../../engine/js/jsBackend';
 import { startRun } from '../../../engine/startRun';
-import { niceOf, threadsOf, waitFor } from '../../harness/processes';
+import { niceOf, processesWithEnv, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
 const POOLS = ['thread', 'process', 'serial'] as const;
@@ -420,6 +422,22 @@ describe('JS engine: real pools', function () {
 				assert.ok(await waitFor(() => childProcesses().length === 0, 5000), childProcesses().join(' | '));
 			});
 		}
+
+		it('no process worker outlives its host, not even one stuck in an endless loop: SIGKILL the host mid-run', async () => {
+			const tag = randomBytes(6).toString('hex');
+			const host = spawn(process.execPath, ['-e', `
+				const { startRun } = require(${JSON.stringify(join(__dirname, 'hostStandIn.entry.js'))});
+				startRun(${JSON.stringify(join(JS_FIXTURES, 'tasks.js'))});
+			`], { env: { ...process.env, POOLSCOPE_ORPHAN_TAG: tag }, stdio: ['ignore', 'pipe', 'inherit'] });
+			let out = '';
+			host.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+			assert.ok(await waitFor(() => out.includes('started'), 15_000), `host never started the run: ${out}`);
+			const workers = () => processesWithEnv('POOLSCOPE_ORPHAN_TAG', tag).filter((p) => p.pid !== host.pid);
+			assert.ok(workers().length >= 2, `expected 2 workers: ${workers().map((p) => p.args).join(' | ')}`);
+			host.kill('SIGKILL');
+			// Their main threads never return to the event loop ('disconnect' cannot run there).
+			assert.ok(await waitFor(() => workers().length === 0, 5_000), `orphans: ${workers().map((p) => `${p.pid} ${p.args}`).join(' | ')}`);
+		});
 
 		it('a function that kills 3 workers is not retried on fresh ones', async () => {
 			const r = run({ fn: 'alwaysExit', inputs: '8', pool: 'process', workers: 1 });

@@ -544,7 +544,7 @@ describe('Python backend: real pools', function () {
 		it('no Python process outlives its host: SIGKILL the host mid-run, the runner and workers go', async () => {
 			const tag = randomBytes(6).toString('hex');
 			const host = spawn(process.execPath, ['-e', `
-				const { startRun } = require(${JSON.stringify(join(__dirname, 'hostStandIn.entry.js'))});
+				const { startRun } = require(${JSON.stringify(join(__dirname, '..', 'engine', 'hostStandIn.entry.js'))});
 				startRun(${JSON.stringify({ file: join(PY_FIXTURES, 'tasks.py') })}.file);
 			`], { env: { ...process.env, POOLSCOPE_ORPHAN_TAG: tag }, stdio: ['ignore', 'pipe', 'inherit'] });
 			let out = '';
