@@ -394,6 +394,27 @@ class Run:
                 self.measured_cpu += cpu
         self.fail(task_id, exc)
 
+    def exit_from_task(self, code, _real_exit=os._exit):
+        """os._exit, in a runner whose tasks run in its own threads: a task that calls it ends the
+        whole interpreter, every other task with it. The host would only see the runner gone, so
+        the task says it first."""
+        now = self.now_running.get(get_ident())
+        if now is not None:
+            try:
+                task_id = now[0]
+                self.drain_finished()  # tasks that returned before it are not lost
+                if self.end_task(task_id, "failed"):
+                    where = "a thread pool" if self.pool == "thread" else "a serial run (a thread of the runner)"
+                    self.em.emit("task.failed", taskId=task_id, durationMs=pw.now_ms() - now[1], error={
+                        "kind": "workerExited", "name": "ProcessExit",
+                        "message": "task %d called os._exit(%s): in %s that ends the whole Python process, and every task still running or pending with it" % (task_id, code, where),
+                        "hint": "Raise an exception to fail one task. In a process pool, os._exit ends only that worker process (and breaks the pool).",
+                    })
+                self.em.flush()
+            except Exception:  # noqa: BLE001 - exiting is what was asked for, whatever happens here
+                pass
+        _real_exit(code)
+
     def announce_threads(self):
         """Tasks running longer than a poll get their task.started now, at their real start."""
         for ident, (task_id, start) in list(self.now_running.items()):
@@ -511,6 +532,7 @@ class Run:
         if self.pool != "process":  # thread and serial run in threads
             started["cpuSampling"] = {"belowMs": CPU_EVERY_TASK_MS, "oneIn": CPU_SAMPLE}
         self.em.emit("run.started", t=self.t0, **started)
+        self.em.flush()  # at once: a runner that dies in its first 50 ms must not take the run's start with it
         if load_error:
             self.finish("error", load_error)
             return
@@ -537,7 +559,9 @@ class Run:
             threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
+            os._exit = self.exit_from_task
         self.submit_records(items)
+        self.em.flush()  # every task known to the host before any can crash the interpreter
         threading.Thread(target=self.monitor, name="poolscope-monitor", daemon=True).start()
         if self.total == 0:
             self.finish("completed")
@@ -751,7 +775,8 @@ class Run:
                     if all(code is not None for _, code in codes) and any(code != 0 for _, code in codes):
                         break
                     time.sleep(0.05)
-                self.dead = [(pid, code) for pid, code in codes if code not in (None, 0)]
+                # The executor SIGTERMs the survivors once one died: the cause is named first.
+                self.dead = sorted(((pid, code) for pid, code in codes if code not in (None, 0)), key=lambda d: d[1] == -signal.SIGTERM)
             dead = self.dead
             if dead:
                 info["message"] = "%s (worker %s)" % (
@@ -1081,6 +1106,11 @@ def main():
     # Commands come on a private copy of stdin: a forked worker closes sys.stdin at start, and
     # would deadlock on its lock if our reader thread held it at fork time.
     control = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    # A task that crashes the interpreter (a segfault in native code, an abort) leaves the host
+    # the traceback of every thread on stderr: it shows which function, at which line.
+    import faulthandler
+
+    faulthandler.enable(file=sys.stderr, all_threads=True)
     sys.stdin = open(os.devnull)
     request = json.loads(control.readline())
     emitter = Emitter(request["runId"], 3)

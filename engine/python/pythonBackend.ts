@@ -9,9 +9,12 @@ import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
-import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent, TaskCounts } from '../protocol/events';
+import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent, StackFrame, TaskCounts } from '../protocol/events';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
+
+/** How much of the runner's stdout/stderr is kept for the message if it dies. */
+const STDERR_TAIL_CHARS = 64 * 1024;
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
@@ -27,7 +30,8 @@ class PythonRun {
 	private proc: ChildProcess | undefined;
 	private finished: RunFinishedEvent | undefined;
 	private started = false;
-	private readonly stderrTail: string[] = [];
+	/** The runner's last words (stdout and stderr): a crash dump of many threads fits. */
+	private stderrTail = '';
 	private readonly replies = new Map<number, (reply: Record<string, unknown>) => void>();
 	private nextId = 1;
 	private resolveDone!: (e: RunFinishedEvent) => void;
@@ -80,10 +84,7 @@ class PythonRun {
 		createInterface({ input: events }).on('line', (line) => this.line(line));
 		for (const stream of [proc.stdout, proc.stderr]) {
 			stream?.setEncoding('utf8').on('data', (text: string) => {
-				this.stderrTail.push(text);
-				if (this.stderrTail.length > 50) {
-					this.stderrTail.shift();
-				}
+				this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
 			});
 		}
 		// A runner killed or crashed mid-run leaves its worker processes holding its pipes: no
@@ -94,7 +95,7 @@ class PythonRun {
 			this.cpu?.dispose();
 			this.killGroup(); // workers the runner could not end itself
 			if (!this.finished) {
-				const tail = this.stderrTail.join('').trim();
+				const tail = this.stderrTail.trim();
 				if (spawnError) {
 					const enoent = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
 					this.fail({ kind: 'load', name: 'PythonNotFound', message: enoent ? `Python not found at ${python.path}` : `${python.path} could not start: ${spawnError.message}` });
@@ -102,7 +103,7 @@ class PythonRun {
 					const version = /POOLSCOPE_PYTHON_TOO_OLD (\S+)/.exec(tail)?.[1] ?? 'older than 3.9';
 					this.fail({ kind: 'load', name: 'PythonTooOld', message: `${python.path} is Python ${version}; Poolscope needs Python 3.9 or newer`, hint: 'Set poolscope.pythonPath to a newer interpreter.' });
 				} else {
-					this.fail({ kind: 'internal', name: 'RunnerExited', message: `the Python runner ended ${signal ? `by ${signal}` : `with code ${code}`} before the run finished${tail ? `:\n${tail.slice(-2000)}` : ''}` });
+					this.fail(runnerExited(code, signal, tail, this.request.file));
 				}
 			} else {
 				this.resolveDone(this.finished);
@@ -251,6 +252,36 @@ class PythonRun {
 			this.resolveDone(this.finished);
 		}
 	}
+}
+
+/**
+ * Why the runner ended before its run did. A crash of the interpreter itself (a segfault in native
+ * code called by a task, an abort) comes with faulthandler's dump of every thread on stderr
+ * (runner.py enables it): its frames point at the function and line that crashed.
+ */
+export function runnerExited(code: number | null, signal: NodeJS.Signals | null, stderrTail: string, userFile: string): ErrorInfo {
+	const how = `the Python runner ended ${signal ? `by ${signal}` : `with code ${code}`} before the run finished`;
+	const fatal = stderrTail.indexOf('Fatal Python error:');
+	if (fatal < 0) {
+		return { kind: 'internal', name: 'RunnerExited', message: stderrTail ? `${how}:\n${stderrTail.slice(-2000)}` : how };
+	}
+	const dump = stderrTail.slice(fatal).trim();
+	const headline = dump.split('\n', 1)[0]!;
+	// The thread that crashed is faulthandler's "Current thread"; the others were elsewhere.
+	const current = /^Current thread .*\n((?:\s+File .*\n?)+)/m.exec(dump)?.[1] ?? dump;
+	const frames: StackFrame[] = [];
+	for (const m of current.matchAll(/^\s+File "(.+)", line (\d+) in (.+)$/gm)) {
+		const file = m[1]!;
+		frames.push({ file, line: Number(m[2]), function: m[3]!.trim(), user: file === userFile || !(file.startsWith('<') || /poolscope_(runner|worker)\.py$|[\\/]lib[\\/]python[\d.]+[\\/]/.test(file)) });
+	}
+	const crashed = frames.find((f) => f.user);
+	return {
+		kind: 'workerExited', name: 'RunnerExited',
+		message: `${how}: ${headline}${crashed ? ` in ${crashed.function ?? '?'} (${crashed.file}:${crashed.line})` : ''}`,
+		stack: dump.slice(0, 8000),
+		frames,
+		hint: 'The interpreter itself crashed, so every thread of it ended: in a thread pool that is every task. In a process pool the crash ends one worker (and breaks the pool), and the panel names the task.',
+	};
 }
 
 /**

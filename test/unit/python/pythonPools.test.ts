@@ -488,6 +488,36 @@ describe('Python backend: real pools', function () {
 			await r.done;
 		});
 
+		for (const pool of ['thread', 'serial'] as const) {
+			it(`${pool}: a task that calls os._exit ends the whole interpreter: that task says so, the others end, the run is an error`, async () => {
+				const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool, workers: 2 });
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.equal(ofType(r.events, 'run.started')[0]?.inputCount, 6);
+				const own = ofType(r.events, 'task.failed').find((f) => f.taskId === 1);
+				assert.equal(own?.error.kind, 'workerExited');
+				assert.match(own?.error.message ?? '', new RegExp(`^task 1 called os\\._exit\\(3\\): in a ${pool === 'thread' ? 'thread pool' : 'serial run'}.* ends the whole Python process`));
+				const others = ofType(r.events, 'task.failed').filter((f) => f.taskId !== 1);
+				assert.ok(others.every((f) => /the runner died before this task ended: the Python runner ended with code 3/.test(f.error.message)), others.map((f) => f.error.message).join(' | '));
+				const ended = ofType(r.events, 'task.finished').length + ofType(r.events, 'task.failed').length;
+				assert.equal(ended, 6, 'every task has one ending');
+				assert.deepEqual(end.counts, { submitted: 6, finished: 6 - end.counts.failed, failed: end.counts.failed, cancelled: 0, timedOut: 0, rejected: 0 });
+			});
+		}
+
+		it('thread: a task that segfaults the interpreter: the run knows its tasks, and says which function crashed, at which line', async () => {
+			const r = pyRun({ fn: 'segfault', inputs: 'range(4)', pool: 'thread', workers: 2 });
+			const end = await r.done;
+			assert.equal(end.outcome, 'error');
+			assert.equal(ofType(r.events, 'run.started')[0]?.inputCount, 4, 'the run started before the crash, and the host knows it');
+			assert.equal(end.error?.kind, 'workerExited');
+			const line = readFileSync(join(PY_FIXTURES, 'tasks.py'), 'utf8').split('\n').findIndex((l) => l.includes('ctypes.string_at(0)')) + 1;
+			assert.match(end.error?.message ?? '', new RegExp(`ended by SIGSEGV before the run finished: Fatal Python error: Segmentation fault in segfault \\(.*tasks\\.py:${line}\\)`));
+			assert.deepEqual(end.error?.frames?.filter((f) => f.user).map((f) => [f.function, f.line]), [['segfault', line]]);
+			assert.match(end.error?.stack ?? '', /Current thread/);
+			assert.equal(ofType(r.events, 'task.failed').length, 4, 'every task fails, saying why');
+		});
+
 		for (const [pool, startMethod] of [['process', undefined], ['process', 'forkserver'], ['thread', undefined]] as const) {
 			it(`${pool}${startMethod ? ` (${startMethod})` : ''}: the runner itself dies mid-run (SIGKILL): every task still gets one ending, the run says why, no process left`, async () => {
 				const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.3) for i in range(8)]', pool, workers: 2, startMethod });
