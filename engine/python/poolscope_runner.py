@@ -629,12 +629,7 @@ class Run:
         self.tasks.update({task_id: {"state": "pending"} for task_id in range(n)})
         self.depth["pending"] += n
         self.counts["submitted"] += n
-        shown = [args if len(args) != 1 else args[0] for args in items]
-        try:
-            texts = list(map(repr, shown))
-        except Exception:  # a broken __repr__: preview() says so for that task
-            texts = [pw.preview(v) for v in shown]
-        texts = [x if len(x) <= pw.PREVIEW_LIMIT else x[: pw.PREVIEW_LIMIT - 1] + "\u2026" for x in texts]
+        texts = list(map(pw.preview, [args if len(args) != 1 else args[0] for args in items]))
         for first in range(0, n, 1000):
             self.em.compact_many([("S", t, first, texts[first : first + 1000])], min(1000, n - first))
 

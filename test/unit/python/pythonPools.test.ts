@@ -346,6 +346,21 @@ describe('Python backend: real pools', function () {
 		});
 	});
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: previews stay small whatever the value: a result whose full repr would be ~3 GB, inputs of 10 MB`, async () => {
+			const r = pyRun({ fn: 'huge_result', inputs: "[7, 'y' * 10_000_000]", pool, workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2, JSON.stringify(end.error));
+			const inputs = ofType(r.events, 'task.submitted').map((e) => e.input);
+			assert.equal(inputs[0], '7');
+			assert.ok(inputs[1]!.startsWith("'yyyy") && inputs[1]!.length <= 200, inputs[1]);
+			for (const f of ofType(r.events, 'task.finished')) {
+				assert.ok(f.result!.length <= 200, f.result);
+				assert.match(f.result!, /^\[\[(7, 7, 7|'yyy)/);
+			}
+		});
+	}
+
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
 			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
