@@ -10,7 +10,7 @@ let bundle = '';
 let fn = '';
 let queue = Promise.resolve();
 
-installOutputCapture();
+installOutputCapture((taskId, stream, text) => send({ type: 'output', taskId, stream, text }));
 installLateErrorReport(send);
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.

@@ -104,14 +104,25 @@ export const threadCpuClock: CpuClock = threadCpuUsage
 	}
 	: undefined;
 let currentNotify: Notify | undefined;
+let currentTask: number | undefined;
 
-/** Routes console.* and process.stdout/stderr writes to the task that runs now. */
-export function installOutputCapture(): void {
-	const route = (stream: StreamName) => (...args: unknown[]) => {
-		const text = `${formatWithOptions({ colors: false }, ...args)}\n`;
-		if (currentNotify) {
+/**
+ * Routes console.* and process.stdout/stderr writes to the task whose call started the code that
+ * writes: a timer a returned task left behind still prints into that task's output, not into
+ * whichever task runs by then (`late`). Code no call started (the module's own) goes to the task
+ * running now.
+ */
+export function installOutputCapture(late: (taskId: number, stream: StreamName, text: string) => void): void {
+	const write = (stream: StreamName, text: string) => {
+		const from = origin.getStore();
+		if (from !== undefined && from !== currentTask) {
+			late(from, stream, text);
+		} else if (currentNotify) {
 			currentNotify(stream, text);
 		}
+	};
+	const route = (stream: StreamName) => (...args: unknown[]) => {
+		write(stream, `${formatWithOptions({ colors: false }, ...args)}\n`);
 	};
 	console.log = route('stdout');
 	console.info = route('stdout');
@@ -122,9 +133,7 @@ export function installOutputCapture(): void {
 	for (const stream of ['stdout', 'stderr'] as const) {
 		const target = process[stream];
 		target.write = ((chunk: unknown, ...rest: unknown[]) => {
-			if (currentNotify) {
-				currentNotify(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-			}
+			write(stream, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
 			const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
 			cb?.();
 			return true;
@@ -163,12 +172,14 @@ export function executeTask(
 	const failed = (e: unknown): WorkerTaskResult => {
 		const endT = now();
 		currentNotify = undefined;
+		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs };
 	};
 	const succeeded = (value: unknown): WorkerTaskResult => {
 		const endT = now();
 		currentNotify = undefined;
+		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		try {
 			return { taskId, ok: true, result: preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 })), startT, endT, cpuMs };
@@ -177,6 +188,7 @@ export function executeTask(
 		}
 	};
 	currentNotify = notify;
+	currentTask = taskId;
 	let value: unknown;
 	try {
 		value = origin.run(taskId, call, ...args);

@@ -10,7 +10,7 @@ import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
 import { executeTask, installLateErrorReport, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
 
-installOutputCapture();
+installOutputCapture((taskId, stream, text) => post({ type: 'output', taskId, stream, text }));
 installLateErrorReport(post);
 
 let channel: BroadcastChannel | undefined;

@@ -383,6 +383,15 @@ describe('JS engine: real pools', function () {
 				checkProtocol(r.events, pool);
 			});
 
+			it(`${pool}: a timer a returned task left behind prints later: the line joins that task's output, not the running one's`, async () => {
+				const r = run({ fn: 'lateLog', inputs: '2', pool, workers: 1 });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2);
+				const out = (taskId: number) => ofType(r.events, 'task.output').filter((o) => o.taskId === taskId).map((o) => o.text).join('');
+				assert.equal(out(0), 'late line of task 0\n');
+				assert.equal(out(1), 'own line of task 1\n');
+			});
+
 			it(`${pool}: a callback of a task still running throws: that task fails with its error and stack, the rest run on the same worker`, async () => {
 				const r = run({ fn: 'ownCallbackThrows', inputs: '4', pool, workers: 1 });
 				const end = await r.done;
