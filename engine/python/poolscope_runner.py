@@ -58,6 +58,7 @@ def _encode_other(value):
 
 
 NAN = float("nan")
+MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
 
 
 class Emitter:
@@ -482,9 +483,15 @@ class Run:
                 items = range(int(inputs))
             else:
                 items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
-            items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in items]
+            # An endless iterator (itertools.count()) would fill memory: stop one past the limit.
+            items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in itertools.islice(items, MAX_INPUTS + 1)]
         except BaseException as e:  # noqa: B036
             raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], e)})
+        if len(items) > MAX_INPUTS:
+            raise LoadFailure({
+                "kind": "load", "name": "RangeError", "message": "inputs %r: more than %d inputs" % (inputs[:80], MAX_INPUTS),
+                "hint": "An endless iterator, or more calls than a run holds: pass a finite, smaller iterable (a run keeps every future).",
+            })
         return items
 
     def default_method(self):

@@ -340,6 +340,11 @@ describe('Python backend: real pools', function () {
 			}
 			assert.deepEqual(pythonProcesses(), []);
 		});
+		it('inputs that never end (an endless iterator) stop at the limit with a clear error', async () => {
+			const e = await loadError({ fn: 'square', inputs: 'iter(int, 1)' });
+			assert.equal(e.name, 'RangeError');
+			assert.match(e.message, /inputs 'iter\(int, 1\)': more than 1000000 inputs/);
+		});
 		it('inputs that fail to evaluate', async () => {
 			const e = await loadError({ fn: 'square', inputs: 'undefined_name * 2' });
 			assert.match(e.message, /inputs 'undefined_name \* 2': name 'undefined_name' is not defined/);
