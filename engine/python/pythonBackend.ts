@@ -18,6 +18,8 @@ const STDERR_TAIL_CHARS = 64 * 1024;
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
+/** The same while the runner is still loading the user's module and inputs (no run.started yet). */
+const LOAD_CANCEL_GRACE_MS = 1500;
 
 export const pythonBackend: Backend = {
 	start(request: RunRequest, sink: EventSink): RunHandle {
@@ -37,6 +39,9 @@ class PythonRun {
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	private exited = false;
 	private cancelRequested = false;
+	/** Asked to cancel, and how long the runner gets before its group is killed. */
+	private cancelling = false;
+	private graceMs = CANCEL_GRACE_MS;
 	private pythonPath = '';
 	private cpu: CpuSampler | undefined;
 	/** Which tasks ended, so a runner that dies mid-run still gets every task an ending. */
@@ -96,7 +101,9 @@ class PythonRun {
 			this.killGroup(); // workers the runner could not end itself
 			if (!this.finished) {
 				const tail = this.stderrTail.trim();
-				if (spawnError) {
+				if (this.cancelling && signal === 'SIGKILL') {
+					this.endFromHost(undefined); // ended by us, after the cancel's grace
+				} else if (spawnError) {
 					const enoent = (spawnError as NodeJS.ErrnoException).code === 'ENOENT';
 					this.fail({ kind: 'load', name: 'PythonNotFound', message: enoent ? `Python not found at ${python.path}` : `${python.path} could not start: ${spawnError.message}` });
 				} else if (/POOLSCOPE_PYTHON_TOO_OLD (\S+)/.test(tail) || /SyntaxError/.test(tail) && !this.started) {
@@ -201,7 +208,10 @@ class PythonRun {
 			return;
 		}
 		void this.command({ cmd: 'cancel' });
-		const timer = setTimeout(() => this.killGroup(), CANCEL_GRACE_MS);
+		this.cancelling = true;
+		// Before run.started the runner is loading the user's code: nothing of the run to save.
+		this.graceMs = this.started ? CANCEL_GRACE_MS : LOAD_CANCEL_GRACE_MS;
+		const timer = setTimeout(() => this.killGroup(), this.graceMs);
 		await this.handle.done;
 		clearTimeout(timer);
 	}
@@ -227,24 +237,41 @@ class PythonRun {
 
 	/** Ends the run from the host side (no interpreter, or the runner died). */
 	private fail(error: ErrorInfo): void {
+		this.endFromHost(error);
+	}
+
+	/**
+	 * Ends the run from the host side: with an error (no interpreter, the runner died), or as
+	 * cancelled when the runner had to be ended because it did not stop in time after a cancel
+	 * (stuck importing the module or evaluating the inputs, or in tasks that ignore it).
+	 */
+	private endFromHost(error: ErrorInfo | undefined): void {
 		if (this.finished) {
 			return;
 		}
 		const t = now();
 		const events: PoolEvent[] = [];
+		const r = this.request;
 		if (!this.started) {
-			const r = this.request;
 			events.push({ type: 'run.started', runId: r.runId, t, fn: r.fn, file: r.file, language: 'python', pool: r.pool, workers: r.workers ?? 0, options: { workers: r.workers ?? 0 }, inputCount: 0, cores: 0, runtime: 'python (not started)', stages: [] });
 		}
-		const failure = { ...error, message: `the runner died before this task ended: ${error.message}` };
-		for (const taskId of this.endings.open()) {
-			events.push({ type: 'task.failed', runId: this.request.runId, t, taskId, error: failure });
+		if (error) {
+			const failure = { ...error, message: `the runner died before this task ended: ${error.message}` };
+			for (const taskId of this.endings.open()) {
+				events.push({ type: 'task.failed', runId: r.runId, t, taskId, error: failure });
+			}
+		} else {
+			const busy = this.started ? 'its tasks did not stop' : 'it was still importing the module or evaluating the inputs';
+			for (const taskId of this.endings.open()) {
+				events.push({ type: 'task.cancelled', runId: r.runId, t, taskId, reason: 'run cancelled: the runner was ended', wasRunning: false });
+			}
+			events.push({ type: 'run.warning', runId: r.runId, t, message: `The runner did not stop within ${(this.graceMs / 1000).toFixed(1)} s of the cancel (${busy}), so it was ended with its workers.` });
 		}
 		this.endings.add(events);
 		const started = this.endings.startedAt ?? t;
 		this.finished = {
-			type: 'run.finished', runId: this.request.runId, t, outcome: 'error', wallMs: t - started,
-			counts: { ...this.endings.counts }, throughput: 0, workers: [], error,
+			type: 'run.finished', runId: r.runId, t, outcome: error ? 'error' : 'cancelled', wallMs: t - started,
+			counts: { ...this.endings.counts }, throughput: 0, workers: [], ...(error ? { error } : {}),
 		};
 		events.push(this.finished);
 		this.sink(events);

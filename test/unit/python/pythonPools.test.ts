@@ -439,6 +439,18 @@ describe('Python backend: real pools', function () {
 			});
 		}
 
+		it('cancelling while the inputs never finish evaluating ends the run as cancelled (not as a crash), saying why, no process left', async () => {
+			const r = pyRun({ fn: 'square', inputs: '[time.sleep(100)]', pool: 'process' });
+			await new Promise((res) => setTimeout(res, 1000));
+			await r.handle.cancel();
+			const end = await r.done;
+			assert.equal(end.outcome, 'cancelled', JSON.stringify(end.error));
+			assert.equal(end.error, undefined);
+			const warnings = ofType(r.events, 'run.warning').map((w) => w.message);
+			assert.ok(warnings.some((w) => /did not stop within 1\.5 s of the cancel \(it was still importing the module or evaluating the inputs\), so it was ended/.test(w)), JSON.stringify(warnings));
+			assert.equal(r.events[r.events.length - 1], end);
+		});
+
 		it('cancelling at once, before the runner is up, still cancels the run and leaves no process', async () => {
 			const r = pyRun({ fn: 'forever', inputs: 'range(3)', pool: 'process', workers: 2 });
 			await r.handle.cancel();
