@@ -366,7 +366,7 @@ class JsRun implements PoolCallbacks {
 			// A task still waiting (in piscina, or behind another in a worker process) was dropped, not stopped.
 			const wasRunning = task.phase === 'running';
 			this.end(taskId, 'cancelled');
-			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopping === 'cancelled' ? 'run cancelled' : 'cancelled', wasRunning });
+			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopReason(), wasRunning });
 			return;
 		}
 		this.end(taskId, error.kind === 'timeout' ? 'timedOut' : 'failed');
@@ -418,6 +418,17 @@ class JsRun implements PoolCallbacks {
 	}
 
 	// ---- bookkeeping ----
+
+	/** Why a task that never ran was dropped: every such task of a run says the same. */
+	private stopReason(): string {
+		if (this.stopping === 'cancelled') {
+			return 'run cancelled';
+		}
+		if (this.stopping === 'error') {
+			return this.fatalError?.kind === 'load' ? "not run: the module failed to load (the run's error says why)" : 'the run stopped on an error';
+		}
+		return 'cancelled';
+	}
 
 	private unDispatch(): void {
 		this.dispatchedCount--;
@@ -537,7 +548,7 @@ class JsRun implements PoolCallbacks {
 					this.emit({ type: 'task.submitted', runId: this.runId, t, taskId: id, input: preview(argsPreview(task.args)) });
 				}
 				this.end(id, 'cancelled');
-				this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId: id, reason: this.stopping === 'error' ? 'the run stopped on an error' : 'run cancelled', wasRunning });
+				this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId: id, reason: this.stopReason(), wasRunning });
 			}
 		}
 		for (const [key] of this.workerEntries) {

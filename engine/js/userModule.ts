@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { findFunctions } from '../source/sourceFunctions';
@@ -109,6 +109,11 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	}
 }
 
+/** esbuild names files relative to the build's working folder (the user's file's own). */
+function sourceOf(reported: string, file: string): string {
+	return reported === '<stdin>' ? file : isAbsolute(reported) ? reported : resolve(dirname(file), reported);
+}
+
 function buildError(e: unknown, file: string, fn: string, declared: string[]): ErrorInfo {
 	const failure = e as Partial<esbuild.BuildFailure>;
 	const first = failure.errors?.[0];
@@ -120,14 +125,31 @@ function buildError(e: unknown, file: string, fn: string, declared: string[]): E
 			hint: declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.',
 		};
 	}
+	const missing = /^Could not resolve "(.+)"$/.exec(text);
+	if (first && missing) {
+		// An import that does not resolve is no syntax error: say which, and how it is found.
+		const loc = first.location;
+		const where = loc ? `${sourceOf(loc.file, file)}:${loc.line}:${loc.column + 1}` : file;
+		const name = missing[1]!;
+		const relative = name.startsWith('.') || name.startsWith('/');
+		return {
+			kind: 'load', name: 'ModuleNotFound',
+			message: `${where}: cannot find module "${name}"`,
+			stack: loc ? `${where}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^` : undefined,
+			frames: loc ? [{ file: sourceOf(loc.file, file), line: loc.line, column: loc.column + 1, user: true }] : undefined,
+			hint: relative
+				? 'No such file next to the importing one (Poolscope bundles the file with its relative imports).'
+				: `Packages are looked up in node_modules folders above the file and in the workspace's: install it there (npm install ${name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]}).`,
+		};
+	}
 	if (first) {
 		const loc = first.location;
-		const where = loc ? `${loc.file === '<stdin>' ? file : loc.file}:${loc.line}:${loc.column + 1}` : file;
+		const where = loc ? `${sourceOf(loc.file, file)}:${loc.line}:${loc.column + 1}` : file;
 		return {
 			kind: 'load', name: 'SyntaxError',
 			message: `${where}: ${first.text}`,
 			stack: loc ? `${where}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^` : undefined,
-			frames: loc ? [{ file: loc.file === '<stdin>' ? file : loc.file, line: loc.line, column: loc.column + 1, user: true }] : undefined,
+			frames: loc ? [{ file: sourceOf(loc.file, file), line: loc.line, column: loc.column + 1, user: true }] : undefined,
 		};
 	}
 	return { kind: 'load', name: 'BuildError', message: e instanceof Error ? e.message : String(e) };

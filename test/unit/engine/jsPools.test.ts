@@ -252,6 +252,28 @@ describe('JS engine: real pools', function () {
 			assert.equal(e.name, 'SyntaxError');
 			assert.match(e.message, /fixtures\/js\/broken\.js:\d+:\d+: Expected/);
 		});
+		it('an import that does not resolve: named, with its line and how to install it; an error in an imported file points at that file', async () => {
+			const e = await loadError({ fn: 'f', inputs: '1', file: join(JS_FIXTURES, 'importsMissing.js') });
+			assert.equal(e.name, 'ModuleNotFound');
+			assert.match(e.message, /fixtures\/js\/importsMissing\.js:2:23: cannot find module "not-installed-pkg"/);
+			assert.match(e.hint ?? '', /npm install not-installed-pkg/);
+			assert.deepEqual(e.frames, [{ file: join(JS_FIXTURES, 'importsMissing.js'), line: 2, column: 23, user: true }]);
+			const syntax = await loadError({ fn: 'f', inputs: '1', file: join(JS_FIXTURES, 'importsBrokenSibling.js') });
+			assert.equal(syntax.name, 'SyntaxError');
+			assert.deepEqual(syntax.frames?.map((f) => [f.file, f.line]), [[join(JS_FIXTURES, 'importsBroken.js'), 3]], 'an absolute path the panel can open');
+		});
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: top-level code that throws when the module loads: the run's error points at the line; every task says it did not run`, async () => {
+				const r = run({ fn: 'f', inputs: '3', pool, workers: 1, file: join(JS_FIXTURES, 'throwsAtLoad.js') });
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.equal(end.error?.kind, 'load');
+				assert.match(end.error?.message ?? '', /JSON/);
+				assert.deepEqual(end.error?.frames?.filter((f) => f.user).map((f) => [f.file, f.line]), [[join(JS_FIXTURES, 'throwsAtLoad.js'), 2]]);
+				const reasons = ofType(r.events, 'task.cancelled').map((c) => c.reason);
+				assert.deepEqual(reasons, Array(3).fill("not run: the module failed to load (the run's error says why)"));
+			});
+		}
 		it('an inputs expression that throws, or is not iterable', async () => {
 			const a = await loadError({ fn: 'square', inputs: 'nope.nope' });
 			assert.match(a.message, /inputs "nope\.nope": nope is not defined/);
