@@ -203,6 +203,20 @@ def error_info(exc, user_dir, kind=None):
     return info
 
 
+def module_path(file):
+    """The dotted name a file is imported under and the folder that must be on sys.path: a file in
+    a package (folders with __init__.py) is imported as part of it, so that its relative imports
+    (`from .helpers import x`) work; any other file is a top-level module."""
+    folder, name = os.path.split(os.path.splitext(file)[0])
+    parts = [name]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, package = os.path.split(folder)
+        if not package.isidentifier():
+            break
+        parts.insert(0, package)
+    return ".".join(parts), folder
+
+
 class Run:
     def __init__(self, req, emitter):
         self.req = req
@@ -433,8 +447,13 @@ class Run:
         req = self.req
         if not os.path.isfile(self.file):
             raise LoadFailure({"kind": "load", "name": "FileNotFoundError", "message": "file not found: %s" % self.file})
+        module_name, root = module_path(self.file)
+        # Like `python -m pkg.mod` from the package's root (its relative imports work), and like
+        # `python mod.py` (its own folder first, for imports of its siblings).
         sys.path.insert(0, self.user_dir)
-        module_name = os.path.splitext(os.path.basename(self.file))[0]
+        if root != self.user_dir:
+            sys.path.insert(1, root)
+            self.user_dir = root  # frames anywhere in the package are the user's
         try:
             with open(self.file, "rb") as f:
                 source = f.read()

@@ -366,6 +366,19 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	for (const [pool, startMethod] of [['thread', undefined], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: a module inside a package runs as part of it: its relative imports work, a traceback into a sibling module is the user's`, async () => {
+			const r = pyRun({ fn: 'work', inputs: 'range(4)', pool, startMethod, file: join(PY_FIXTURES, 'pkgdemo', 'jobs.py') });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3, JSON.stringify(end.error));
+			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), ['1', '3', '5']);
+			const failed = ofType(r.events, 'task.failed')[0]!;
+			assert.equal(failed.taskId, 3);
+			assert.deepEqual(failed.error.frames?.filter((f) => f.user).map((f) => [f.file.slice(PY_FIXTURES.length + 1), f.function]), [['pkgdemo/jobs.py', 'work'], ['pkgdemo/helpers.py', 'double']]);
+			checkProtocol(r.events);
+		});
+	}
+
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
 			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
