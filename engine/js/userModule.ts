@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
 import { findFunctions } from '../source/sourceFunctions';
@@ -103,6 +104,13 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 			logLevel: 'silent',
 			nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
 			absWorkingDir: dirname(file),
+			// The bundle runs from a temporary folder: code that finds files next to itself
+			// (`__dirname`, `import.meta.url`) must see the user's file, not the bundle.
+			banner: { js: `var __poolscope_file = ${JSON.stringify(file)}, __poolscope_dir = ${JSON.stringify(dirname(file))}, __poolscope_url = ${JSON.stringify(pathToFileURL(file).href)};` },
+			define: {
+				__filename: '__poolscope_file', __dirname: '__poolscope_dir',
+				'import.meta.url': '__poolscope_url', 'import.meta.filename': '__poolscope_file', 'import.meta.dirname': '__poolscope_dir',
+			},
 		});
 	} catch (e) {
 		throw new UserCodeError(buildError(e, file, fn, declared));

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import type { RunRequest } from '../../../engine/runTypes';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
@@ -225,6 +226,20 @@ describe('JS engine: real pools', function () {
 			assert.equal(byTask(0, 'stdout'), 'hello from a\n');
 			assert.equal(byTask(1, 'stdout'), 'hello from b\n');
 			assert.equal(byTask(1, 'stderr'), 'warning b\n');
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: code that finds files next to itself (__dirname, import.meta.url) sees the user's file, not the bundle's folder`, async () => {
+			for (const file of ['readsNeighbour.js', 'readsNeighbour.mjs']) {
+				const r = run({ fn: 'readK', inputs: '2', pool, file: join(JS_FIXTURES, file) });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2, `${file}: ${JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message))}`);
+				assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), ['41', '42']);
+			}
+			const where = run({ fn: 'whereAmI', inputs: '1', pool, file: join(JS_FIXTURES, 'readsNeighbour.mjs') });
+			await where.done;
+			assert.equal(ofType(where.events, 'task.finished')[0]?.result, inspect([join(JS_FIXTURES, 'readsNeighbour.mjs'), JS_FIXTURES], { breakLength: Infinity }));
 		});
 	}
 
