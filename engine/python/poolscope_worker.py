@@ -84,7 +84,12 @@ class _TaskStream:
         ident = threading.get_ident()
         now = running.get(ident)
         if now is None:
-            return self._real.write(text)
+            origin = getattr(threading.current_thread(), "poolscope_task", None)
+            if origin is None:
+                return self._real.write(text)
+            # A thread a task started: what it writes is that task's, as it comes.
+            self._sink(origin, self._name, text)
+            return len(text)
         task_id = now[0]
         # Whole lines per event: print() writes the text and the newline separately.
         buf = self._pending.pop(ident, "") + text
@@ -118,8 +123,21 @@ class _TaskStream:
 _streams = None
 
 
+_thread_start = threading.Thread.start
+
+
+def _start_from_task(self):
+    """Thread.start, remembering which task started the thread (its output goes to that task)."""
+    now = running.get(threading.get_ident())
+    origin = now[0] if now is not None else getattr(threading.current_thread(), "poolscope_task", None)
+    if origin is not None:
+        self.poolscope_task = origin
+    return _thread_start(self)
+
+
 def install_streams(sink):
     global _streams
+    threading.Thread.start = _start_from_task
     if _streams is None:
         _streams = (
             _TaskStream("stdout", sys.stdout, sink),

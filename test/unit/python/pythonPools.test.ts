@@ -379,6 +379,18 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: what a thread started by a task prints is that task's output`, async () => {
+			const r = pyRun({ fn: 'prints_from_thread', inputs: 'range(4)', pool, workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 4, JSON.stringify(end.error));
+			for (let i = 0; i < 4; i++) {
+				const text = ofType(r.events, 'task.output').filter((o) => o.taskId === i).map((o) => o.text).join('');
+				assert.equal(text, `helper of task ${i}\n`, `task ${i}`);
+			}
+		});
+	}
+
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
 			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
