@@ -524,6 +524,9 @@ class Run:
             # The runner, its threads and the worker processes it starts (they inherit it):
             # the editor stays responsive while a run keeps every core busy.
             os.nice(10)
+        # Before the user's module loads: a logging handler it makes at import time binds the
+        # sys.stderr of that moment, and must get the stream that routes to tasks.
+        pw.install_streams(self.output_sink)
         try:
             items = self.load()
             load_error = None
@@ -563,7 +566,6 @@ class Run:
             self.finish("error", load_error)
             return
         self.total = len(items)
-        pw.install_streams(self.output_sink)
         if self.cancelling:
             # Cancelled while the module loaded: no executor, every task cancelled as submitted.
             self.submit_records(items)

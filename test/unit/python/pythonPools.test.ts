@@ -391,6 +391,18 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	for (const [pool, startMethod] of [['thread', undefined], ['process', 'fork'], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: logging set up when the module loads writes into each task's output`, async () => {
+			const r = pyRun({ fn: 'work', inputs: 'range(3)', pool, startMethod, file: join(PY_FIXTURES, 'logging_tasks.py') });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3, JSON.stringify(end.error));
+			for (let i = 0; i < 3; i++) {
+				const text = ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === 'stderr').map((o) => o.text).join('');
+				assert.equal(text, `INFO working on ${i}\n`, `task ${i}`);
+			}
+		});
+	}
+
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
 			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
