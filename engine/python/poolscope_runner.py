@@ -210,10 +210,11 @@ def module_path(file):
     folder, name = os.path.split(os.path.splitext(file)[0])
     parts = [name]
     while os.path.isfile(os.path.join(folder, "__init__.py")):
-        folder, package = os.path.split(folder)
-        if not package.isidentifier():
-            break
+        parent, package = os.path.split(folder)
+        if not package.isidentifier() or parent == folder:
+            break  # "my-project/__init__.py" cannot be imported by name: its modules are the top
         parts.insert(0, package)
+        folder = parent
     return ".".join(parts), folder
 
 

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
@@ -402,6 +402,23 @@ describe('Python backend: real pools', function () {
 			}
 		});
 	}
+
+	it('a package inside a folder that has an __init__.py but no importable name (my-project) starts below it', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-pkg-'));
+		try {
+			mkdirSync(join(dir, 'my-project', 'pkg'), { recursive: true });
+			writeFileSync(join(dir, 'my-project', '__init__.py'), '');
+			writeFileSync(join(dir, 'my-project', 'pkg', '__init__.py'), '');
+			writeFileSync(join(dir, 'my-project', 'pkg', 'helpers.py'), 'def h(x):\n    return x * 10\n');
+			writeFileSync(join(dir, 'my-project', 'pkg', 'jobs.py'), 'from .helpers import h\n\n\ndef work(x):\n    return h(x)\n');
+			const r = pyRun({ fn: 'work', inputs: 'range(2)', pool: 'process', file: join(dir, 'my-project', 'pkg', 'jobs.py') });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2, JSON.stringify(end.error));
+			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), ['0', '10']);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
 
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
