@@ -4,6 +4,7 @@ Lives in its own module (not the runner script) so that process-pool workers can
 by name under every start method (fork, spawn, forkserver).
 """
 import array
+import codecs
 import collections
 import faulthandler
 import os
@@ -123,6 +124,88 @@ class _TaskStream:
 _streams = None
 
 
+def _task_of_this_thread():
+    now = running.get(threading.get_ident())
+    return now[0] if now is not None else getattr(threading.current_thread(), "poolscope_task", None)
+
+
+_subprocess_patched = False
+
+
+def capture_subprocess_output():
+    """Once `subprocess` is loaded: a child process a task starts without redirecting its output
+    writes to a pipe of that task's instead of this process's stdout and stderr (shared by every
+    task, and unseen). The user's Popen object is unchanged (its .stdout stays None)."""
+    global _subprocess_patched
+    subprocess = sys.modules.get("subprocess")
+    if subprocess is None or _subprocess_patched:
+        return
+    _subprocess_patched = True
+    real_init = subprocess.Popen.__init__
+
+    def init(self, args, *rest, **kwargs):
+        task_id = _task_of_this_thread() if _streams is not None else None
+        pipes = []
+        if task_id is not None:
+            # Popen(args, bufsize, executable, stdin, stdout, stderr, ...): only what is left to inherit.
+            for position, name in ((3, "stdout"), (4, "stderr")):
+                if len(rest) <= position and kwargs.get(name) is None:
+                    r, w = os.pipe()
+                    kwargs[name] = w
+                    pipes.append((r, w, name))
+        try:
+            real_init(self, args, *rest, **kwargs)
+        except BaseException:
+            for r, w, _ in pipes:
+                os.close(r)
+                os.close(w)
+            raise
+        for r, w, name in pipes:
+            os.close(w)  # the child has its own copy: the pipe ends when the child does
+            threading.Thread(target=_pump, args=(r, task_id, name), name="poolscope-subprocess-output", daemon=True).start()
+
+    subprocess.Popen.__init__ = init
+
+
+class _PatchSubprocessOnImport:
+    """A meta path finder that patches `subprocess` right after its first import (also one
+    inside a task's function), then removes itself: the runner does not import it for nothing."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name != "subprocess":
+            return None
+        if cls in sys.meta_path:
+            sys.meta_path.remove(cls)
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        real_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            real_exec(module)
+            capture_subprocess_output()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _pump(fd, task_id, name):
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            data = os.read(fd, 65536)
+            text = decoder.decode(data, final=not data)
+            if text:
+                _streams[0]._sink(task_id, name, text)
+            if not data:
+                break
+    finally:
+        os.close(fd)
+
+
 _thread_start = threading.Thread.start
 
 
@@ -138,6 +221,10 @@ def _start_from_task(self):
 def install_streams(sink):
     global _streams
     threading.Thread.start = _start_from_task
+    if "subprocess" in sys.modules:
+        capture_subprocess_output()
+    elif _PatchSubprocessOnImport not in sys.meta_path:
+        sys.meta_path.insert(0, _PatchSubprocessOnImport)
     if _streams is None:
         _streams = (
             _TaskStream("stdout", sys.stdout, sink),

@@ -420,6 +420,19 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
+	for (const [pool, startMethod] of [['thread', undefined], ['process', 'fork'], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: what a child process a task starts writes is that task's output`, async () => {
+			const r = pyRun({ fn: 'runs_a_command', inputs: 'range(3)', pool, startMethod, workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3, JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message)));
+			for (let i = 0; i < 3; i++) {
+				const text = (stream: string) => ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === stream).map((o) => o.text).join('');
+				assert.equal(text('stdout'), `child out ${i}\n`, `task ${i}`);
+				assert.equal(text('stderr'), `child err ${i}\n`, `task ${i}`);
+			}
+		});
+	}
+
 	describe('faults and control', () => {
 		it('a worker that dies (os._exit) breaks the pool: BrokenProcessPool on the affected futures, the run ends, no process left', async () => {
 			const r = pyRun({ fn: 'exits_worker', inputs: 'range(6)', pool: 'process', workers: 2 });
