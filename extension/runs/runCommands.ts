@@ -20,6 +20,10 @@ interface TargetArg {
 export const TRUST_MESSAGE = 'Poolscope runs your code, so it needs a trusted workspace. This workspace is in Restricted Mode.';
 export const NO_FUNCTION_MESSAGE = 'Put the cursor inside a top-level Python, JavaScript or TypeScript function (or click "Run in parallel" above it).';
 
+export function unsavedMessage(uri: vscode.Uri): string {
+	return `Poolscope runs a function from a file on disk: save ${uri.scheme === 'untitled' ? 'this new file' : uri.toString()} to a folder first.`;
+}
+
 /** Long runs get a progress notification with a cancel button after this long. */
 const PROGRESS_AFTER_MS = 3000;
 
@@ -68,8 +72,14 @@ export class RunCommands extends Disposable {
 			return undefined;
 		}
 		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
-		if (document?.isDirty) {
-			await document.save(); // run what the user sees, not what is on disk
+		// The pools run the file from disk: an unsaved buffer would run other code, or none.
+		if (target.uri.scheme !== 'file' || document?.isUntitled) {
+			void vscode.window.showErrorMessage(unsavedMessage(target.uri));
+			return undefined;
+		}
+		if (document?.isDirty && !(await document.save())) {
+			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(target.uri)} could not be saved, and a run takes the file from disk: it did not start.`);
+			return undefined;
 		}
 		const inputs = overrides.inputs ?? await this.inputsFor(target, false);
 		if (inputs === undefined) {

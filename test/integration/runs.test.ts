@@ -128,6 +128,28 @@ describe('Editor integration: runs', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
+	it('in a new file never saved, nothing runs, and the message says to save it first', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'function double(x) {\n\treturn 2 * x;\n}\n' });
+		const editor = await vscode.window.showTextDocument(doc);
+		editor.selection = new vscode.Selection(1, 1, 1, 1);
+		const shown: string[] = [];
+		const real = vscode.window.showErrorMessage;
+		(vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
+			shown.push(message);
+			return Promise.resolve(undefined);
+		};
+		try {
+			const before = poolscope.runs.runs.length;
+			await vscode.commands.executeCommand('poolscope.runThread');
+			assert.equal(poolscope.runs.runs.length, before, 'no run started');
+			assert.deepEqual(shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
+		} finally {
+			(vscode.window as { showErrorMessage: unknown }).showErrorMessage = real;
+			await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+		}
+	});
+
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });
