@@ -240,7 +240,7 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			task.durationMs = e.durationMs;
 			task.cpuMs = e.cpuMs;
 			task.error = e.error;
-			const state: TaskState = e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed';
+			const state = failedState(e.error);
 			endTask(model, task, state, e.t);
 			break;
 		}
@@ -351,7 +351,7 @@ function tallyEvent(model: RunModel, e: PoolEvent): void {
 			workerEnds(model, e.workerId, e.taskId, 'finished', e.t, e.durationMs);
 			break;
 		case 'task.failed': {
-			const state = e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed';
+			const state = failedState(e.error);
 			model.counts[state]++;
 			workerEnds(model, e.workerId, e.taskId, state, e.t, e.durationMs);
 			break;
@@ -371,6 +371,11 @@ function tallyEvent(model: RunModel, e: PoolEvent): void {
 	if (e.t > model.lastT) {
 		model.lastT = e.t;
 	}
+}
+
+/** The state a task.failed event ends its task in: a timeout and a full queue are counted apart. */
+export function failedState(error: ErrorInfo): 'failed' | 'timedOut' | 'rejected' {
+	return error.kind === 'timeout' ? 'timedOut' : error.kind === 'queueFull' ? 'rejected' : 'failed';
 }
 
 export function applyEvents(model: RunModel, events: readonly PoolEvent[]): void {

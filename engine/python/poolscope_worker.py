@@ -211,8 +211,7 @@ _thread_start = threading.Thread.start
 
 def _start_from_task(self):
     """Thread.start, remembering which task started the thread (its output goes to that task)."""
-    now = running.get(threading.get_ident())
-    origin = now[0] if now is not None else getattr(threading.current_thread(), "poolscope_task", None)
+    origin = _task_of_this_thread()
     if origin is not None:
         self.poolscope_task = origin
     return _thread_start(self)

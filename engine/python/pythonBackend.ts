@@ -10,6 +10,7 @@ import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
 import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent, StackFrame, TaskCounts } from '../protocol/events';
+import { failedState } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 
@@ -334,7 +335,7 @@ export class TaskEndings {
 					this.end(e.taskId, 'finished');
 					break;
 				case 'task.failed':
-					this.end(e.taskId, e.error.kind === 'timeout' ? 'timedOut' : e.error.kind === 'queueFull' ? 'rejected' : 'failed');
+					this.end(e.taskId, failedState(e.error));
 					break;
 				case 'task.cancelled':
 					this.end(e.taskId, 'cancelled');

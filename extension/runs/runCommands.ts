@@ -20,7 +20,7 @@ interface TargetArg {
 export const TRUST_MESSAGE = 'Poolscope runs your code, so it needs a trusted workspace. This workspace is in Restricted Mode.';
 export const NO_FUNCTION_MESSAGE = 'Put the cursor inside a top-level Python, JavaScript or TypeScript function (or click "Run in parallel" above it).';
 
-export function unsavedMessage(uri: vscode.Uri): string {
+function unsavedMessage(uri: vscode.Uri): string {
 	return `Poolscope runs a function from a file on disk: save ${uri.scheme === 'untitled' ? 'this new file' : uri.toString()} to a folder first.`;
 }
 
