@@ -269,6 +269,11 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 	const parts = framePerf.__poolscopeFrameParts;
 	const start = parts ? performance.now() : 0;
 	onMessage(event.data);
+	// Said at once, not at the next fold: "pending 0" must never describe a panel that has events waiting.
+	const waiting = String(pending);
+	if (document.body.dataset.pending !== waiting) {
+		document.body.dataset.pending = waiting;
+	}
 	wakeLater();
 	if (parts) {
 		(parts['message (per message)'] ??= []).push(performance.now() - start);

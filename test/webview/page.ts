@@ -52,7 +52,21 @@ export async function openPanel(): Promise<PanelPage> {
 	await page.waitForSelector('[data-testid="empty"]');
 	return {
 		browser, page, server, cspViolations,
-		post: (message) => page.evaluate((m) => window.postMessage(m, '*'), message as unknown as Record<string, unknown>),
+		// Resolves once the panel has taken the message: a bare postMessage returns before it is
+		// dispatched, and settled() then read the state from before it. Messages are dispatched in
+		// order, so a marker posted after it arriving means the panel's listener has run on it.
+		post: (message) => page.evaluate((m) => new Promise<void>((resolve) => {
+			const marker = `posted-${Math.random()}`;
+			const taken = (e: MessageEvent) => {
+				if (e.data === marker) {
+					window.removeEventListener('message', taken);
+					resolve();
+				}
+			};
+			window.addEventListener('message', taken);
+			window.postMessage(m, '*');
+			window.postMessage(marker, '*');
+		}), message as unknown as Record<string, unknown>),
 		close: async () => {
 			await browser.close();
 			await new Promise((r) => server.close(r));
