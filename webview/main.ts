@@ -454,10 +454,8 @@ function draw(t: number): void {
 	} else if (!overBudget()) {
 		timed('timeline', () => timeline.fold(model));
 	}
-	timed('details', () => {
-		details.render(model, ui.selectedTask, nowT);
-		summary.render(model, state.serialBaseline(model));
-	});
+	timed('details', () => details.render(model, ui.selectedTask, nowT));
+	timed('summary', () => summary.render(model, state.serialBaseline(model)));
 	document.body.dataset.version = String(state.version);
 	cadence.draws++;
 }

@@ -57,6 +57,12 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await count(p, 'all'), 60);
 		assert.match(await text(p.page, 'run-live'), /^completed · /);
 		assert.equal(await text(p.page, 'summary-finished'), '54');
+		// Durations 10, 15 and 20 ms by turns (synthetic), the cancelled task has none: 20 + 20 + 19.
+		const hist = await p.page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid="histogram"]')?.dataset.counts, undefined, { timeout: 5_000 });
+		const bins = String(await hist.jsonValue()).split(',').map(Number);
+		assert.equal(bins.length, 20);
+		assert.deepEqual([bins[0], bins[10], bins[19], bins.reduce((a, b) => a + b, 0)], [20, 20, 19, 59]);
+		assert.equal(await p.page.locator('[data-testid="histogram"] .hist-bar').first().getAttribute('title'), '10.00 ms – 10.50 ms: 20 tasks');
 		assert.equal(await text(p.page, 'stage-done'), '60');
 		assert.equal(await text(p.page, 'run-title'), 'countdown');
 		assert.match(await text(p.page, 'run-facts'), /process pool × 3 · 60 inputs · CPython 3\.11\.7 · GIL · 2 cores/);

@@ -178,7 +178,9 @@ export class TimelineView {
 
 	private draw(): void {
 		const model = this.model;
-		if (!model) {
+		// Not laid out yet (a run's first show, a hidden panel): the ResizeObserver draws once it
+		// is. Drawn before, it was drawn twice, and its theme colours forced a style pass.
+		if (!model || this.size.width === 0) {
 			return;
 		}
 		const lanes = this.lanes();
