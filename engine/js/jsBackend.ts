@@ -77,6 +77,7 @@ class JsRun implements PoolCallbacks {
 	private stopping: 'cancelled' | 'error' | undefined;
 	private fatalError: ErrorInfo | undefined;
 	private finished = false;
+	private saidCollected = false;
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	/** The pool reports through this, held back until run.started is out. */
 	private readonly held = new HeldCallbacks(this);
@@ -342,6 +343,11 @@ class JsRun implements PoolCallbacks {
 			entry.busyMs += durationMs;
 		}
 		const t = Math.max(result.endT, task.startT ?? 0);
+		if (result.collected && !this.saidCollected) {
+			this.saidCollected = true;
+			const how = result.collected === 'generator' ? 'collects what it yields into an array' : 'collects what it yields (for await)';
+			this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${this.request.fn} is ${result.collected === 'generator' ? 'a generator function' : 'an async generator function'}: a call returns before its body has run, so each task ${how} in its worker, and its time includes that` });
+		}
 		if (result.ok) {
 			this.end(result.taskId, 'finished');
 			this.emit({ type: 'task.finished', runId: this.runId, t, taskId: result.taskId, workerId: workerId ?? -1, durationMs, cpuMs: result.cpuMs, result: result.result ?? '' });

@@ -176,13 +176,15 @@ export function executeTask(
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs };
 	};
+	let collected: WorkerTaskResult['collected'];
 	const succeeded = (value: unknown): WorkerTaskResult => {
 		const endT = now();
 		currentNotify = undefined;
 		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		try {
-			return { taskId, ok: true, result: preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 })), startT, endT, cpuMs };
+			const result = preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }));
+			return collected ? { taskId, ok: true, result, startT, endT, cpuMs, collected } : { taskId, ok: true, result, startT, endT, cpuMs };
 		} catch (e) {
 			return failed(e);
 		}
@@ -192,6 +194,10 @@ export function executeTask(
 	let value: unknown;
 	try {
 		value = origin.run(taskId, call, ...args);
+		collected = generatorKind(value);
+		if (collected) {
+			value = collected === 'generator' ? origin.run(taskId, drain, value as Iterable<unknown>) : origin.run(taskId, drainAsync, value as AsyncIterable<unknown>);
+		}
 	} catch (e) {
 		return failed(e);
 	}
@@ -212,6 +218,45 @@ export function executeTask(
 		});
 	}
 	return succeeded(value);
+}
+
+/**
+ * A generator function's call returns before its body has run: the work happens as it is
+ * iterated. Left as it is, the task would end in a microsecond with "Object [Generator] {}", so
+ * the worker drains it, in the task's time, and the result is what it yielded.
+ */
+const MAX_YIELDED = 1_000_000;
+
+function generatorKind(value: unknown): WorkerTaskResult['collected'] {
+	if (typeof (value as { next?: unknown } | null)?.next !== 'function') {
+		return undefined;
+	}
+	const tag = Object.prototype.toString.call(value);
+	return tag === '[object Generator]' ? 'generator' : tag === '[object AsyncGenerator]' ? 'async generator' : undefined;
+}
+
+function tooMany(kind: string): Error {
+	return new RangeError(`the ${kind} yielded more than ${MAX_YIELDED.toLocaleString('en-US')} values: Poolscope stopped collecting them (a task's result is the list of what it yields)`);
+}
+
+function drain(gen: Iterable<unknown>): unknown[] {
+	const out: unknown[] = [];
+	for (const item of gen) {
+		if (out.push(item) > MAX_YIELDED) {
+			throw tooMany('generator'); // leaving the loop returns the generator
+		}
+	}
+	return out;
+}
+
+async function drainAsync(gen: AsyncIterable<unknown>): Promise<unknown[]> {
+	const out: unknown[] = [];
+	for await (const item of gen) {
+		if (out.push(item) > MAX_YIELDED) {
+			throw tooMany('async generator');
+		}
+	}
+	return out;
 }
 
 export function errorInfo(e: unknown, kind: ErrorInfo['kind']): ErrorInfo {

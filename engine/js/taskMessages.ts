@@ -21,6 +21,8 @@ export interface WorkerTaskResult {
 	startT: number;
 	endT: number;
 	cpuMs?: number;
+	/** The call returned a generator, which the worker drained: its result is what it yielded. */
+	collected?: 'generator' | 'async generator';
 	/** Which worker ran it (the live start notice may arrive after the result). */
 	threadId?: number;
 	pid?: number;

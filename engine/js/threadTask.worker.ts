@@ -113,7 +113,7 @@ function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<Thr
 
 function reply(result: WorkerTaskResult): ThreadTaskReply {
 	ended();
-	return result.ok ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''] : { ...result, threadId };
+	return result.ok && !result.collected ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''] : { ...result, threadId };
 }
 
 function ended(): void {

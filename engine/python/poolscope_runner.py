@@ -228,7 +228,8 @@ class Run:
         self.mode = req.get("mode") or "submit"
         self.timeout_ms = req.get("timeoutMs") or 0
         self.t0 = pw.now_ms()
-        self.cpu_t0 = time.process_time()  # the interpreter's start and imports are not the run's
+        self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
+        self.busy_from = self.t0
         self.lock = threading.RLock()
         self.futures = []
         self.tasks = {}  # task_id -> dict(state, start, worker, ...)
@@ -276,6 +277,17 @@ class Run:
                     fields["threadId"] = thread_id
                 self.em.emit("worker.started", t=w["startedAt"], **fields)
             return w
+
+    def unfinished_kind(self):
+        """What kind of call returns before its work is done (pw.finish_call finishes it)."""
+        flags = getattr(getattr(self.fn, "__code__", None), "co_flags", 0)
+        if flags & 0x200:  # CO_ASYNC_GENERATOR
+            return ("an async generator function", "collects what it yields in its own event loop (asyncio.run)")
+        if flags & 0x80:  # CO_COROUTINE
+            return ("a coroutine function (async def)", "runs to completion in its own event loop (asyncio.run)")
+        if flags & 0x20:  # CO_GENERATOR
+            return ("a generator function", "collects what it yields into a list")
+        return None
 
     def move(self, task_id, task, state):
         """Every state change goes through here, so depths and the running set stay exact
@@ -331,11 +343,14 @@ class Run:
         # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
         # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
         running = self.now_running
+        unfinished = pw.UNFINISHED
         cpu0 = thread_time() if measure else 0.0
         start = monotonic() * 1000.0
         running[ident] = (task_id, start)
         try:
             value = self.fn(*args)
+            if type(value) in unfinished:
+                value = pw.finish_call(value)
         except BaseException as e:
             end = monotonic() * 1000.0
             cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
@@ -566,7 +581,16 @@ class Run:
         if load_error:
             self.finish("error", load_error)
             return
+        unfinished = self.unfinished_kind()
+        if unfinished:
+            self.em.emit("run.warning", message="%s is %s: a call returns before its body has run, so each task %s in its worker, and its time includes that" % (req["fn"], *unfinished))
+            if "asyncio" in unfinished[1]:
+                import asyncio  # noqa: F401 - here, not in the first task's time (forked workers inherit it)
         self.total = len(items)
+        # The GIL estimate asks whether the interpreter was busy while tasks ran: its start, the
+        # user's imports (numpy: hundreds of ms) and loading the inputs are not that.
+        self.cpu_t0 = time.process_time()
+        self.busy_from = pw.now_ms()
         if self.cancelling:
             # Cancelled while the module loaded: no executor, every task cancelled as submitted.
             self.submit_records(items)
@@ -1108,7 +1132,8 @@ class Run:
             cpus = self.measured_cpu
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
-            busy = ((time.process_time() - self.cpu_t0) * 1000.0) / wall if wall > 0 else 0
+            window = end - self.busy_from
+            busy = ((time.process_time() - self.cpu_t0) * 1000.0) / window if window > 0 else 0
             if walls > 0 and busy > 0.6:
                 fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
             elif walls > 0:

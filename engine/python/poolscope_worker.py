@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import types
 
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
@@ -308,6 +309,8 @@ def run_in_process(fn, task_id, args):
     cpu0 = time.process_time()
     try:
         value = fn(*args)
+        if type(value) in UNFINISHED:
+            value = finish_call(value)
     except BaseException as e:
         _tag(e, task_id)
         raise
@@ -345,6 +348,40 @@ def _tag(exc, task_id):
 
 
 _PLAIN = (type(None), bool, int, float, str, bytes)
+
+# A call of an `async def` or generator function returns before its body has run: the work
+# happens when the result is awaited or iterated. In a pool that would show a task done in a
+# microsecond with "<coroutine object ...>" (or, from a process, a pickling error), and a
+# RuntimeWarning nobody sees. So the worker finishes the call where it is, inside the task's time.
+UNFINISHED = frozenset((types.CoroutineType, types.GeneratorType, types.AsyncGeneratorType))
+MAX_YIELDED = 1_000_000
+
+
+def finish_call(value):
+    kind = type(value)
+    if kind is types.GeneratorType:
+        out = []
+        for item in value:
+            out.append(item)
+            if len(out) > MAX_YIELDED:
+                value.close()
+                raise RuntimeError("the generator yielded more than %d values: Poolscope stopped collecting them (a task's result is the list of what it yields)" % MAX_YIELDED)
+        return out
+    import asyncio  # only for async functions: ~25 ms of imports a runner need not pay otherwise
+
+    if kind is types.CoroutineType:
+        return asyncio.run(value)
+
+    async def drain():
+        out = []
+        async for item in value:
+            out.append(item)
+            if len(out) > MAX_YIELDED:
+                await value.aclose()
+                raise RuntimeError("the async generator yielded more than %d values: Poolscope stopped collecting them (a task's result is the list of what it yields)" % MAX_YIELDED)
+        return out
+
+    return asyncio.run(drain())
 
 
 class ResultNotPicklable(Exception):

@@ -183,6 +183,29 @@ describe('JS engine: real pools', function () {
 		assert.deepEqual(ofType(c.events, 'task.finished').map((e) => e.result).sort(), ["'a'", "'b'"]);
 	});
 
+	for (const pool of POOLS) {
+		it(`${pool}: a generator function's calls are drained inside their task (sync and async), and the run says so`, async () => {
+			const g = run({ fn: 'squaresGen', inputs: '[[2], [3]]', pool });
+			await g.done;
+			assert.deepEqual(ofType(g.events, 'task.finished').map((e) => e.result).sort(), ['[ 0, 1 ]', '[ 0, 1, 4 ]'], 'not "Object [Generator] {}"');
+			assert.deepEqual(ofType(g.events, 'task.output').filter((e) => e.taskId === 1).map((e) => e.text).join(''), 'square 0\nsquare 1\nsquare 2\n', 'what it prints while iterated is its task\'s output');
+			assert.deepEqual(ofType(g.events, 'run.warning').map((e) => e.message), ['squaresGen is a generator function: a call returns before its body has run, so each task collects what it yields into an array in its worker, and its time includes that']);
+			const a = run({ fn: 'ticksGen', inputs: '[[3]]', pool });
+			await a.done;
+			const done = ofType(a.events, 'task.finished');
+			assert.deepEqual(done.map((e) => e.result), ['[ 0, 1, 2 ]']);
+			assert.ok(done[0]!.durationMs >= 25, `its time includes the awaits: ${done[0]!.durationMs} ms`);
+			assert.match(ofType(a.events, 'run.warning')[0]?.message ?? '', /^ticksGen is an async generator function/);
+		});
+	}
+
+	it('a generator that never ends fails its task at the collection limit, and the run goes on', async () => {
+		const r = run({ fn: 'endlessGen', inputs: '[[1], [2]]', pool: 'thread' });
+		const end = await r.done;
+		assert.equal(end.counts.failed, 2);
+		assert.match(ofType(r.events, 'task.failed')[0]!.error.message, /^the generator yielded more than 1,000,000 values: Poolscope stopped collecting them/);
+	});
+
 	it('TypeScript: named and default exports; a throw points at the .ts line', async () => {
 		const file = join(JS_FIXTURES, 'typed.ts');
 		const a = run({ fn: 'norm', inputs: '[{ x: 3, y: 4 }]', file, language: 'typescript' });

@@ -686,6 +686,40 @@ describe('Python backend: real pools', function () {
 		});
 	});
 
+	for (const pool of ['thread', 'process', 'serial'] as const) {
+		it(`${pool}: async def and generator functions run to the end inside their task, and the run says so`, async () => {
+			const a = pyRun({ fn: 'fetch_async', inputs: 'range(3)', pool });
+			const endA = await a.done;
+			assert.equal(endA.outcome, 'completed', JSON.stringify(endA.error));
+			assert.deepEqual(ofType(a.events, 'task.finished').map((e) => e.result).sort(), ['0', '10', '20'], 'the coroutine ran: not "<coroutine object ...>"');
+			assert.ok(ofType(a.events, 'task.finished').every((e) => e.durationMs >= 45), 'its time includes the await');
+			assert.deepEqual(ofType(a.events, 'task.output').map((e) => e.text).sort(), ['fetched 0\n', 'fetched 1\n', 'fetched 2\n']);
+			assert.match(ofType(a.events, 'run.warning')[0]?.message ?? '', /^fetch_async is a coroutine function \(async def\): .* its own event loop \(asyncio\.run\)/);
+			const g = pyRun({ fn: 'squares_gen', inputs: '[(3,), (4,)]', pool });
+			await g.done;
+			assert.deepEqual(ofType(g.events, 'task.finished').map((e) => e.result).sort(), ['[0, 1, 4, 9]', '[0, 1, 4]']);
+			assert.match(ofType(g.events, 'run.warning')[0]?.message ?? '', /^squares_gen is a generator function: .* collects what it yields into a list/);
+			const ag = pyRun({ fn: 'ticks_async_gen', inputs: '[(2,)]', pool });
+			await ag.done;
+			assert.deepEqual(ofType(ag.events, 'task.finished').map((e) => e.result), ['[0, 1]']);
+			assert.match(ofType(ag.events, 'run.warning')[0]?.message ?? '', /^ticks_async_gen is an async generator function/);
+		});
+	}
+
+	it('a generator that never ends fails its task at the collection limit, and the run goes on', async () => {
+		const r = pyRun({ fn: 'endless_gen', inputs: '[(1,)]', pool: 'thread' });
+		const end = await r.done;
+		assert.equal(end.counts.failed, 1);
+		assert.match(ofType(r.events, 'task.failed')[0]!.error.message, /the generator yielded more than 1000000 values: Poolscope stopped collecting them/);
+	});
+
+	it('a module that keeps the CPU busy while it loads does not make sleeping threads look GIL-bound', async () => {
+		const r = pyRun({ file: join(PY_FIXTURES, 'heavy_import', 'slow_start.py'), fn: 'nap', inputs: '[(i, 0.1) for i in range(4)]', pool: 'thread', workers: 4 });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 4);
+		assert.ok((end.gilWaitShare ?? 1) < 0.2, `0.4 s of CPU at import, then 0.1 s of sleep: gilWaitShare ${end.gilWaitShare}`);
+	});
+
 	it('CPU-bound threads wait for the GIL: the run estimates it', async () => {
 		const r = pyRun({ fn: 'countdown', inputs: '[(2_000_000,)] * 4', pool: 'thread', workers: 4 });
 		const end = await r.done;
