@@ -7,6 +7,7 @@ import array
 import codecs
 import collections
 import faulthandler
+import io
 import os
 import reprlib
 import pickle
@@ -68,14 +69,18 @@ def preview(value, limit=PREVIEW_LIMIT):
 running = {}
 
 
-class _TaskStream:
-    """sys.stdout/sys.stderr replacement: text written by a task goes to that task."""
+class _TaskStream(io.TextIOBase):
+    """sys.stdout/sys.stderr replacement: text written by a task goes to that task. A text stream
+    in full (writelines, .buffer for bytes, reconfigure, ...): click, rich and friends write bytes
+    to sys.stdout.buffer or wrap it, and a task that does must not fail for lack of it."""
 
     def __init__(self, name, real, sink):
+        super().__init__()
         self._name = name
         self._real = real
         self._sink = sink
         self._pending = {}  # thread ident -> what its task wrote after its last newline
+        self.buffer = _TaskBuffer(self)
 
     def end_task(self, ident, task_id):
         rest = self._pending.pop(ident, None)
@@ -111,6 +116,9 @@ class _TaskStream:
         except Exception:
             pass
 
+    def writable(self):
+        return True
+
     def isatty(self):
         return False
 
@@ -118,8 +126,50 @@ class _TaskStream:
     def encoding(self):
         return "utf-8"
 
+    @property
+    def errors(self):
+        return "strict"
+
+    @property
+    def line_buffering(self):
+        return True
+
+    @property
+    def name(self):
+        return "<%s>" % self._name
+
+    def reconfigure(self, **_settings):
+        """Output is always UTF-8 and line-routed here: a library asking for that gets it."""
+
+    def close(self):
+        """A task that closes sys.stdout must not end the output of every other task."""
+
     def fileno(self):
         return self._real.fileno()
+
+
+class _TaskBuffer(io.BufferedIOBase):
+    """sys.stdout.buffer: bytes a task writes join its text output (UTF-8, invalid bytes replaced)."""
+
+    def __init__(self, text):
+        super().__init__()
+        self._text = text
+
+    def write(self, data):
+        self._text.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self):
+        self._text.flush()
+
+    def writable(self):
+        return True
+
+    def close(self):
+        """As for the text stream: closing it would end every task's output."""
+
+    def fileno(self):
+        return self._text.fileno()
 
 
 _streams = None

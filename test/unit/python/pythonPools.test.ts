@@ -229,6 +229,19 @@ describe('Python backend: real pools', function () {
 			assert.equal(text(1, 'stdout'), 'task 1 step 0\ntask 1 step 1\ntask 1 step 2\n');
 			assert.equal(text(1, 'stderr'), 'err 1\n');
 		});
+
+		it(`${pool}: bytes through sys.stdout.buffer, writelines, a TextIOWrapper around it, close(): all the task's output, as libraries write it`, async () => {
+			const r = pyRun({ fn: 'writes_like_libraries', inputs: 'range(2)', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2, JSON.stringify(ofType(r.events, 'task.failed').map((e) => e.error.message)));
+			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => e.result), ['True', 'True'], 'sys.stdout is an io.TextIOBase');
+			const out = ofType(r.events, 'task.output');
+			const text = (id: number, stream: string) => out.filter((o) => o.taskId === id && o.stream === stream).map((o) => o.text).join('');
+			for (const i of [0, 1]) {
+				assert.equal(text(i, 'stdout'), `bytes ${i} é\nlines ${i}\nwrapped ${i}\nafter close ${i}\n`);
+				assert.equal(text(i, 'stderr'), `err bytes ${i}\n`);
+			}
+		});
 	}
 
 	for (const pool of ['thread', 'process'] as const) {
