@@ -481,8 +481,10 @@ class Run:
                 "stack": "".join(traceback.format_exception_only(type(e), e)),
                 "frames": [{"file": e.filename or self.file, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
             })
+        method = (req.get("startMethod") or self.default_method()) if self.pool == "process" else None
+        restore = refuse_processes_at_import(self.file, method) if method not in (None, "fork") else None
         try:
-            module = importlib.import_module(module_name)
+            module = import_unlocked(module_name)
             if os.path.abspath(getattr(module, "__file__", "") or "") != self.file:
                 raise LoadFailure({
                     "kind": "load", "name": "ImportError",
@@ -494,7 +496,12 @@ class Run:
         except BaseException as e:  # noqa: B036 - user code may raise anything at import
             info = error_info(e, self.user_dir, kind="load")
             info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
+            if isinstance(e, ProcessAtImport):
+                info["hint"] = 'Put the code that starts processes under `if __name__ == "__main__":` (it then runs only when the file is run as a script), or run with the fork start method.'
             raise LoadFailure(info)
+        finally:
+            if restore:
+                restore()
         fn_name = req["fn"]
         fn = getattr(module, fn_name, None)
         if not callable(fn):
@@ -1145,6 +1152,64 @@ class Run:
         self.done_event.set()
 
 
+class ProcessAtImport(RuntimeError):
+    pass
+
+
+def refuse_processes_at_import(file, method):
+    """A module that starts processes when imported (a pool at the top level, no
+    `if __name__ == "__main__":`) cannot run on a spawn or forkserver pool: each worker imports it
+    again and starts processes of its own. Plain Python then fails with "An attempt has been made
+    to start a new process before the current process has finished its bootstrapping phase" or,
+    as here, where workers import the module by unpickling the function, hangs (the nested pool
+    pickles the function by reference and waits for the import lock its worker holds). So the
+    runner's own import refuses, naming the line, before any worker exists."""
+    import multiprocessing.process as mpp
+
+    real = mpp.BaseProcess.start
+    name = os.path.basename(file)
+
+    def start(process):
+        raise ProcessAtImport(
+            "%s starts a process while it is being imported: with the %s start method every worker imports %s again, and would start processes of its own (plain Python fails or hangs the same way)" % (name, method, name)
+        )
+
+    mpp.BaseProcess.start = start
+
+    def restore():
+        mpp.BaseProcess.start = real
+
+    return restore
+
+
+def import_unlocked(name):
+    """Imports the user's module the way `python file.py` runs it: its top-level code runs
+    without the module's import lock held. importlib.import_module holds that lock throughout, so
+    a module that runs a process pool at import time (no `if __name__ == "__main__":` guard, as
+    scripts often have) deadlocked the runner: the pool's feeder thread pickles the function by
+    reference, which waits for the lock of the module still being imported, while the import
+    waits for the pool's results."""
+    import importlib.util
+
+    module = sys.modules.get(name)
+    if module is not None:
+        return module  # a standard module of that name: the caller says the file shadows it
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+        return importlib.import_module(name)  # raises the usual error, or is not a file of source
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    parent, _, child = name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
 class LoadFailure(Exception):
     def __init__(self, info):
         super().__init__(info.get("message"))
@@ -1183,6 +1248,13 @@ def main():
         for pid in list(run.processes):
             try:
                 os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        # And whatever else the user's code started (a Process from a task, a pool run at import):
+        # they are in our group (the host starts us as its leader), and nobody else would end them.
+        if os.getpgrp() == os.getpid():
+            try:
+                os.killpg(os.getpid(), signal.SIGKILL)
             except OSError:
                 pass
         os._exit(0 if run.done_event.is_set() else 1)

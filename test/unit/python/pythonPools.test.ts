@@ -353,6 +353,27 @@ describe('Python backend: real pools', function () {
 			}
 			assert.deepEqual(pythonProcesses(), []);
 		});
+		it('a module that runs a process pool at import time (no __main__ guard): fork and threads run it as Python does; spawn and forkserver refuse, naming the line', async () => {
+			// It deadlocked every pool: the import held the module's lock while the import-time
+			// pool pickled `double` by reference, which waits for that lock.
+			const file = join(PY_FIXTURES, 'import_time_pool.py');
+			for (const [pool, startMethod] of [['thread', undefined], ['process', 'fork']] as const) {
+				const r = pyRun({ file, fn: 'double', inputs: 'range(4)', pool, startMethod });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed', `${pool}: ${JSON.stringify(end.error)}`);
+				assert.deepEqual(ofType(r.events, 'task.finished').map((e) => Number(e.result)).sort((a, b) => a - b), [0, 2, 4, 6]);
+			}
+			for (const startMethod of ['spawn', 'forkserver'] as const) {
+				const r = pyRun({ file, fn: 'double', inputs: 'range(4)', pool: 'process', startMethod });
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.equal(end.error?.name, 'ProcessAtImport');
+				assert.match(end.error?.message ?? '', new RegExp(`import_time_pool\\.py starts a process while it is being imported: with the ${startMethod} start method every worker imports import_time_pool\\.py again`));
+				assert.match(end.error?.hint ?? '', /if __name__ == "__main__":/);
+				assert.ok(end.error?.frames?.some((f) => f.file === file && f.line === 11 && f.user), JSON.stringify(end.error?.frames));
+			}
+		});
+
 		it('inputs that never end (an endless iterator) stop at the limit with a clear error', async () => {
 			const e = await loadError({ fn: 'square', inputs: 'iter(int, 1)' });
 			assert.equal(e.name, 'RangeError');
@@ -694,6 +715,21 @@ describe('Python backend: real pools', function () {
 			assert.ok(await waitFor(() => out.includes('started'), 15_000), `host never started the run: ${out}`);
 			const tagged = () => processesWithEnv('POOLSCOPE_ORPHAN_TAG', tag).filter((p) => /python/.test(p.args));
 			assert.ok(tagged().length >= 3, `expected runner + 2 workers: ${tagged().map((p) => p.args).join(' | ')}`);
+			host.kill('SIGKILL');
+			assert.ok(await waitFor(() => tagged().length === 0, 5_000), `orphans: ${tagged().map((p) => `${p.pid} ${p.args}`).join(' | ')}`);
+		});
+
+		it('no process a task started outlives the host either: SIGKILL the host, the runner ends its whole group', async () => {
+			const tag = randomBytes(6).toString('hex');
+			const host = spawn(process.execPath, ['-e', `
+				const { startRun } = require(${JSON.stringify(join(__dirname, '..', 'engine', 'hostStandIn.entry.js'))});
+				startRun(${JSON.stringify(join(PY_FIXTURES, 'tasks.py'))}, 'starts_a_process', 'thread');
+			`], { env: { ...process.env, POOLSCOPE_ORPHAN_TAG: tag }, stdio: ['ignore', 'pipe', 'inherit'] });
+			let out = '';
+			host.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+			assert.ok(await waitFor(() => out.includes('started'), 15_000), `host never started the run: ${out}`);
+			const tagged = () => processesWithEnv('POOLSCOPE_ORPHAN_TAG', tag).filter((p) => /python/.test(p.args));
+			assert.ok(await waitFor(() => tagged().length >= 3, 5_000), `expected the runner and the two tasks' children: ${tagged().map((p) => p.args).join(' | ')}`);
 			host.kill('SIGKILL');
 			assert.ok(await waitFor(() => tagged().length === 0, 5_000), `orphans: ${tagged().map((p) => `${p.pid} ${p.args}`).join(' | ')}`);
 		});
