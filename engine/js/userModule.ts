@@ -24,6 +24,36 @@ export class UserCodeError extends Error {
 	}
 }
 
+/** Marks build.resolve's own lookups, which run the plugin's onResolve again. */
+const OWN_LOOKUP = Symbol('poolscope lookup');
+/** Node loads an ES module through require() (20.19+, 22.12+): every package can stay external. */
+const requireLoadsEsm = Boolean((process.features as { require_module?: boolean }).require_module);
+
+/**
+ * Installed packages stay where they are: the bundle requires them by absolute path instead of
+ * inlining them. Inlined, a package that finds files next to itself (`__dirname`, a data file, a
+ * .wasm, a native `.node` addon) looked in the wrong folder, or did not bundle at all. The user's
+ * own files (and a tsconfig path alias into them) are still bundled.
+ */
+const packagesInPlace: esbuild.Plugin = {
+	name: 'poolscope-packages-in-place',
+	setup(build) {
+		build.onResolve({ filter: /^[^./]/ }, async (args) => {
+			if (args.pluginData === OWN_LOOKUP || /^[A-Za-z]:[\\/]/.test(args.path)) {
+				return undefined;
+			}
+			const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: OWN_LOOKUP });
+			if (found.errors.length || found.external || !found.path || !/[\\/]node_modules[\\/]/.test(found.path)) {
+				return undefined; // esbuild's own resolution: its error for a missing package, builtins, the user's files
+			}
+			if (!requireLoadsEsm && !/\.(c?js|json|node)$/.test(found.path)) {
+				return undefined; // an ES module this Node cannot require(): bundled, as before
+			}
+			return { path: found.path, external: true };
+		});
+	},
+};
+
 const loaders: Record<string, esbuild.Loader> = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.cts': 'ts' };
 
 function looksCommonJs(file: string, source: string): boolean {
@@ -103,6 +133,7 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 			sourcesContent: false,
 			logLevel: 'silent',
 			nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
+			plugins: [packagesInPlace],
 			absWorkingDir: dirname(file),
 			// The bundle runs from a temporary folder: code that finds files next to itself
 			// (`__dirname`, `import.meta.url`) must see the user's file, not the bundle.

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -251,6 +251,37 @@ describe('JS engine: real pools', function () {
 			assert.equal(byTask(1, 'stderr'), 'warning b\n');
 		});
 	}
+
+	it('installed packages load from where they are: one that reads a file next to itself (CommonJS __dirname, ESM import.meta.url) finds it', async () => {
+		const project = mkdtempSync(join(tmpdir(), 'poolscope-pkgs-'));
+		try {
+			const pkg = (name: string, files: Record<string, string>) => {
+				mkdirSync(join(project, 'node_modules', name), { recursive: true });
+				for (const [f, text] of Object.entries(files)) {
+					writeFileSync(join(project, 'node_modules', name, f), text);
+				}
+			};
+			pkg('cjs-data', {
+				'package.json': '{"name":"cjs-data","version":"1.0.0","main":"index.js"}',
+				'index.js': "const fs = require('fs'); exports.answer = () => JSON.parse(fs.readFileSync(require('path').join(__dirname, 'data.json'), 'utf8')).answer;",
+				'data.json': '{"answer":42}',
+			});
+			pkg('esm-data', {
+				'package.json': '{"name":"esm-data","version":"1.0.0","type":"module","exports":"./index.js"}',
+				'index.js': "import { readFileSync } from 'node:fs'; export const word = () => readFileSync(new URL('./word.txt', import.meta.url), 'utf8').trim();",
+				'word.txt': 'found\n',
+			});
+			writeFileSync(join(project, 'main.mjs'), "import { answer } from 'cjs-data';\nimport { word } from 'esm-data';\nexport function look(x) { return `${answer()} ${word()} ${x}`; }\n");
+			for (const pool of ['thread', 'process'] as const) {
+				const r = run({ fn: 'look', inputs: '["a"]', pool, file: join(project, 'main.mjs') });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 1, `${pool}: ${JSON.stringify(ofType(r.events, 'task.failed').map((e) => e.error.message))} ${JSON.stringify(end.error)}`);
+				assert.equal(ofType(r.events, 'task.finished')[0]?.result, "'42 found a'");
+			}
+		} finally {
+			rmSync(project, { recursive: true, force: true });
+		}
+	});
 
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: code that finds files next to itself (__dirname, import.meta.url) sees the user's file, not the bundle's folder`, async () => {
