@@ -3,7 +3,7 @@
  * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installLateErrorReport, installOutputCapture, LoadError, loadFunction, processCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -20,15 +20,28 @@ process.on('message', (m: HostToProcess) => {
 	if (m.type === 'init') {
 		bundle = m.bundle;
 		fn = m.fn;
-		try {
-			loadFunction(bundle, fn);
-			send({ type: 'ready', pid: process.pid });
-		} catch (e) {
-			if (e instanceof LoadError) {
-				send({ type: 'loadError', error: e.info });
-			} else {
-				throw e;
+		const load = () => {
+			try {
+				loadFunction(bundle, fn);
+				send({ type: 'ready', pid: process.pid });
+			} catch (e) {
+				if (e instanceof LoadError) {
+					send({ type: 'loadError', error: e.info });
+				} else {
+					throw e;
+				}
 			}
+		};
+		let importing: Promise<void> | undefined;
+		try {
+			importing = prepareFunction(bundle, fn);
+		} catch {
+			// load() reports it
+		}
+		if (importing) {
+			queue = queue.then(() => importing).then(load); // tasks that arrive meanwhile wait
+		} else {
+			load();
 		}
 		return;
 	}

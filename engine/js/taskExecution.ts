@@ -3,6 +3,7 @@
  * module once, captures console output per task, times the call, and turns a throw into an
  * ErrorInfo whose stack points at the user's source (the bundle carries an inline source map).
  */
+import { pathToFileURL } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions, inspect } from 'node:util';
 import { now } from '../clock';
@@ -21,22 +22,60 @@ export class LoadError extends Error {
 	}
 }
 
-export function loadFunction(bundle: string, fn: string): (...args: unknown[]) => unknown {
-	if (loaded && loaded.bundle === bundle && loaded.fn === fn) {
-		return loaded.call;
+/** An ES-module bundle whose import failed: every task's load reports it (import() is async). */
+let importFailure: { bundle: string; error: LoadError } | undefined;
+const LOAD_HINT = 'The module failed while loading (top-level code threw).';
+
+function settleLoad(bundle: string, fn: string, mod: Record<string, unknown>): void {
+	const call = mod.__poolscope_fn;
+	if (typeof call !== 'function') {
+		throw new LoadError({ kind: 'load', name: 'TypeError', message: `${fn} is not a function (it is ${call === undefined ? 'undefined' : typeof call})` });
+	}
+	loaded = { bundle, fn, call: call as (...args: unknown[]) => unknown };
+}
+
+/**
+ * Loads the function before a worker's first task. A bundle is CommonJS and loads at once,
+ * unless the user's module has top-level await: then it is an ES module (the CommonJS bundle
+ * only names it), which only import() loads, and this returns the promise of that. The promise
+ * never rejects: a failure is kept and thrown by loadFunction for each task.
+ */
+export function prepareFunction(bundle: string, fn: string): Promise<void> | undefined {
+	if ((loaded && loaded.bundle === bundle && loaded.fn === fn) || importFailure?.bundle === bundle) {
+		return undefined;
 	}
 	let mod: Record<string, unknown>;
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		mod = require(bundle) as Record<string, unknown>;
 	} catch (e) {
-		throw new LoadError({ ...errorInfo(e, 'load'), hint: 'The module failed while loading (top-level code threw).' });
+		throw new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT });
 	}
-	const call = mod.__poolscope_fn;
-	if (typeof call !== 'function') {
-		throw new LoadError({ kind: 'load', name: 'TypeError', message: `${fn} is not a function (it is ${call === undefined ? 'undefined' : typeof call})` });
+	const esm = mod.__poolscope_esm;
+	if (typeof esm !== 'string') {
+		settleLoad(bundle, fn, mod);
+		return undefined;
 	}
-	loaded = { bundle, fn, call: call as (...args: unknown[]) => unknown };
+	return (import(pathToFileURL(esm).href) as Promise<Record<string, unknown>>).then(
+		(m) => settleLoad(bundle, fn, m),
+		(e: unknown) => {
+			throw new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT });
+		},
+	).catch((e: unknown) => {
+		importFailure = { bundle, error: e instanceof LoadError ? e : new LoadError(errorInfo(e, 'load')) };
+	});
+}
+
+export function loadFunction(bundle: string, fn: string): (...args: unknown[]) => unknown {
+	if (loaded && loaded.bundle === bundle && loaded.fn === fn) {
+		return loaded.call;
+	}
+	if (importFailure?.bundle === bundle) {
+		throw importFailure.error;
+	}
+	if (prepareFunction(bundle, fn) || !loaded) {
+		throw new LoadError({ kind: 'internal', name: 'NotLoaded', message: 'the ES module bundle was used before it was imported' });
+	}
 	return loaded.call;
 }
 

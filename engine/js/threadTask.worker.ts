@@ -8,7 +8,7 @@ import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
-import { executeTask, installLateErrorReport, installOutputCapture, LoadError, threadCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
 installOutputCapture((taskId, stream, text) => post({ type: 'output', taskId, stream, text }));
 installLateErrorReport(post);
@@ -52,7 +52,17 @@ export type ThreadTaskReply = ThreadTaskDone | WorkerTaskResult;
  * revoked the batch or its log filled up (the host runs the rest again elsewhere). Synchronous
  * while the calls are: a promise per no-op task showed in the pool's throughput.
  */
-export default function runBatch([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promise<ThreadTaskReply[]> {
+export default function runBatch(input: ThreadBatchInput): ThreadTaskReply[] | Promise<ThreadTaskReply[]> {
+	let importing: Promise<void> | undefined;
+	try {
+		importing = prepareFunction(config.bundle, config.fn);
+	} catch {
+		// A module that fails to load: the first task's executeTask reports it.
+	}
+	return importing ? importing.then(() => runLoaded(input)) : runLoaded(input);
+}
+
+function runLoaded([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promise<ThreadTaskReply[]> {
 	// Without a slot (a pool that replaced hundreds of workers) there is no log: one task only.
 	const logged = tasks.length > 1 && slot !== undefined;
 	if (logged) {

@@ -4,7 +4,7 @@
  * fixed name. Imports are resolved from the workspace; an inline source map makes stacks
  * point at the user's file and line.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,29 +120,42 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\n`
 			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
 	}
+	const build = (format: 'cjs' | 'esm', outfile: string) => esbuild.build({
+		// A pure re-export must not share the file's name, or esbuild takes it for the file itself.
+		stdin: { contents, sourcefile: fn === 'default' && !cjs ? join(dirname(file), '__poolscope_entry.js') : file, resolveDir: dirname(file), loader },
+		bundle: true,
+		platform: 'node',
+		format,
+		target: `node${process.versions.node.split('.')[0]}`,
+		outfile,
+		sourcemap: 'inline',
+		sourcesContent: false,
+		logLevel: 'silent',
+		nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
+		plugins: [packagesInPlace],
+		absWorkingDir: dirname(file),
+		// The bundle runs from a temporary folder: code that finds files next to itself
+		// (`__dirname`, `import.meta.url`) must see the user's file, not the bundle. An ES module
+		// gets a require() for the packages that stay where they are.
+		banner: { js: `${format === 'esm' ? "import { createRequire as __poolscope_require } from 'node:module'; const require = __poolscope_require(import.meta.url); " : ''}var __poolscope_file = ${JSON.stringify(file)}, __poolscope_dir = ${JSON.stringify(dirname(file))}, __poolscope_url = ${JSON.stringify(pathToFileURL(file).href)};` },
+		define: {
+			__filename: '__poolscope_file', __dirname: '__poolscope_dir',
+			'import.meta.url': '__poolscope_url', 'import.meta.filename': '__poolscope_file', 'import.meta.dirname': '__poolscope_dir',
+		},
+	});
 	try {
-		await esbuild.build({
-			// A pure re-export must not share the file's name, or esbuild takes it for the file itself.
-			stdin: { contents, sourcefile: fn === 'default' && !cjs ? join(dirname(file), '__poolscope_entry.js') : file, resolveDir: dirname(file), loader },
-			bundle: true,
-			platform: 'node',
-			format: 'cjs',
-			target: `node${process.versions.node.split('.')[0]}`,
-			outfile: out,
-			sourcemap: 'inline',
-			sourcesContent: false,
-			logLevel: 'silent',
-			nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
-			plugins: [packagesInPlace],
-			absWorkingDir: dirname(file),
-			// The bundle runs from a temporary folder: code that finds files next to itself
-			// (`__dirname`, `import.meta.url`) must see the user's file, not the bundle.
-			banner: { js: `var __poolscope_file = ${JSON.stringify(file)}, __poolscope_dir = ${JSON.stringify(dirname(file))}, __poolscope_url = ${JSON.stringify(pathToFileURL(file).href)};` },
-			define: {
-				__filename: '__poolscope_file', __dirname: '__poolscope_dir',
-				'import.meta.url': '__poolscope_url', 'import.meta.filename': '__poolscope_file', 'import.meta.dirname': '__poolscope_dir',
-			},
-		});
+		try {
+			await build('cjs', out);
+		} catch (e) {
+			if (!(e as Partial<esbuild.BuildFailure>).errors?.some((m) => /Top-level await is currently not supported with the "cjs" output format/.test(m.text))) {
+				throw e;
+			}
+			// Top-level await: only an ES module can have it, and only import() loads one. Workers
+			// are told the CommonJS path before bundling ends, so that file names the module.
+			const esm = join(dirname(out), 'bundle.mjs');
+			await build('esm', esm);
+			writeFileSync(out, `module.exports = { __poolscope_esm: ${JSON.stringify(esm)} };\n`);
+		}
 	} catch (e) {
 		throw new UserCodeError(buildError(e, file, fn, declared));
 	}

@@ -252,6 +252,21 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	for (const pool of POOLS) {
+		it(`${pool}: a module with top-level await loads (as an ES module) and runs; one whose await rejects fails to load, at its line`, async () => {
+			const r = run({ fn: 'addBase', inputs: '[[1], [2], [3]]', pool, file: join(JS_FIXTURES, 'topLevelAwait.mjs') });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => e.result).sort(), ['101', '102', '103']);
+			const bad = run({ fn: 'useConfig', inputs: '[[1], [2]]', pool, file: join(JS_FIXTURES, 'topLevelAwaitFails.mjs') });
+			const endBad = await bad.done;
+			assert.equal(endBad.outcome, 'error');
+			assert.equal(endBad.error?.message, 'config missing');
+			assert.ok(endBad.error?.frames?.some((f) => f.file === join(JS_FIXTURES, 'topLevelAwaitFails.mjs') && f.line === 1 && f.user), JSON.stringify(endBad.error?.frames));
+			assert.equal(endBad.counts.finished, 0);
+		});
+	}
+
 	it('installed packages load from where they are: one that reads a file next to itself (CommonJS __dirname, ESM import.meta.url) finds it', async () => {
 		const project = mkdtempSync(join(tmpdir(), 'poolscope-pkgs-'));
 		try {
