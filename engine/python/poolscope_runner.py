@@ -230,6 +230,7 @@ class Run:
         self.t0 = pw.now_ms()
         self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
         self.busy_from = self.t0
+        self.ended_at = None
         self.lock = threading.RLock()
         self.futures = []
         self.tasks = {}  # task_id -> dict(state, start, worker, ...)
@@ -1048,6 +1049,33 @@ class Run:
                 except OSError:
                     pass
 
+    def end_lingering_workers(self):
+        """Worker processes still alive a while after the pool was shut down, with every task
+        answered: something a task started keeps them (a thread that is not a daemon). They are
+        ended, with their stacks in a warning so the user sees what held them."""
+        waited_from = pw.now_ms()
+        deadline = monotonic() + WORKER_EXIT_GRACE_S
+        procs = list(self.processes.values())
+        for p in procs:
+            p.join(timeout=max(0.0, deadline - monotonic()))
+        lingering = [p for p in procs if p.exitcode is None]
+        if not lingering:
+            return
+        self.ended_at = waited_from  # the run's time is its tasks', not this clean-up's
+        stacks = self.snapshot()
+        for p in lingering:
+            try:
+                p.kill()
+                p.join(timeout=1)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        self.em.emit(
+            "run.warning",
+            message="worker process%s %s did not exit after the run (%.0f s): a task left something running in it, such as a thread that is not a daemon; ended" % (
+                "es" if len(lingering) > 1 else "", ", ".join(str(p.pid) for p in lingering), WORKER_EXIT_GRACE_S),
+            detail=stacks,
+        )
+
     def snapshot(self):
         parts = []
         if self.pool == "process":
@@ -1086,8 +1114,14 @@ class Run:
         # for them in shutdown() kept such a run open forever.
         stuck = self.stuck_threads() if self.pool != "process" else set()
         if self.executor is not None:
-            if self.pool == "process" or not self.cancelling:
-                self.executor.shutdown(wait=(self.pool != "process" or not self.cancelling) and not stuck, cancel_futures=True)
+            if self.pool == "process":
+                # Not shutdown(wait=True): it joins the worker processes, and a worker that a task
+                # left a (non-daemon) thread running in never exits: the run stayed open forever.
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                if not self.cancelling:
+                    self.end_lingering_workers()
+            elif not self.cancelling:
+                self.executor.shutdown(wait=not stuck, cancel_futures=True)
             if self.notices is not None:
                 try:
                     self.notices.put(("stop",))
@@ -1105,7 +1139,7 @@ class Run:
                         reason = "run cancelled while running: Python cannot stop a thread, so the runner process ended it"
                     if self.end_task(task_id, "cancelled"):
                         self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=was_running)
-        end = pw.now_ms()
+        end = self.ended_at or pw.now_ms()
         for key, w in list(self.workers.items()):
             code, sig = 0, None
             if self.pool == "process":
@@ -1150,6 +1184,10 @@ class Run:
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
+
+
+# How long worker processes get to exit once a finished run's pool is shut down.
+WORKER_EXIT_GRACE_S = 2.0
 
 
 class ProcessAtImport(RuntimeError):

@@ -493,6 +493,22 @@ describe('Python backend: real pools', function () {
 			await noPythonLeft();
 		});
 
+		for (const pool of ['process', 'thread'] as const) {
+			it(`${pool}: tasks that leave a thread running (not a daemon) do not keep the run open; a worker process it holds is ended, with a warning showing the thread`, async () => {
+				const r = pyRun({ fn: 'leaves_thread', inputs: 'range(2)', pool });
+				const end = await r.done; // shutdown(wait=True) joined those workers forever
+				assert.equal(end.outcome, 'completed');
+				assert.equal(end.counts.finished, 2);
+				if (pool === 'process') {
+					const w = ofType(r.events, 'run.warning').find((e) => /did not exit after the run/.test(e.message));
+					assert.ok(w, JSON.stringify(ofType(r.events, 'run.warning')));
+					assert.match(w.message, /^worker process(es)? [\d, ]+ did not exit after the run \(2 s\): a task left something running in it, such as a thread that is not a daemon; ended$/);
+					assert.match(w.detail ?? '', /tasks\.py", line \d+ in nap/, 'the stacks show what held the worker');
+					assert.ok(end.wallMs < 1500, `the run's time is its tasks', not the wait for its workers: ${end.wallMs} ms`);
+				}
+			});
+		}
+
 		it('a segfault in a worker is reported with its signal', async () => {
 			const r = pyRun({ fn: 'segfault', inputs: '1', pool: 'process', workers: 1 });
 			await r.done;
