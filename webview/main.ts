@@ -460,5 +460,8 @@ function draw(t: number): void {
 	cadence.draws++;
 }
 
+// The run view's icons use the codicon font, which the browser fetches on its first use: fetched
+// now, while the panel is empty, that load and the relayout after it stay out of a run's first frames.
+void document.fonts.load('16px codicon').catch(() => undefined);
 wake();
 post({ type: 'ready' });
