@@ -203,6 +203,12 @@ def error_info(exc, user_dir, kind=None):
     return info
 
 
+def error_info_from_text(name, message, stack, user_dir):
+    """A worker's exception, as its traceback text (it cannot travel as an object)."""
+    text = strip_runner_frames(stack)
+    return {"kind": "brokenPool", "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
+
+
 def module_path(file):
     """The dotted name a file is imported under and the folder that must be on sys.path: a file in
     a package (folders with __init__.py) is imported as part of it, so that its relative imports
@@ -231,6 +237,9 @@ class Run:
         self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
         self.busy_from = self.t0
         self.ended_at = None
+        self.module_name = None
+        self.method = None
+        self.import_failures = {}  # worker pid -> (exception name, message, traceback text)
         self.lock = threading.RLock()
         self.futures = []
         self.tasks = {}  # task_id -> dict(state, start, worker, ...)
@@ -465,6 +474,7 @@ class Run:
         if not os.path.isfile(self.file):
             raise LoadFailure({"kind": "load", "name": "FileNotFoundError", "message": "file not found: %s" % self.file})
         module_name, root = module_path(self.file)
+        self.module_name = module_name
         # Like `python -m pkg.mod` from the package's root (its relative imports work), and like
         # `python mod.py` (its own folder first, for imports of its siblings).
         sys.path.insert(0, self.user_dir)
@@ -482,7 +492,13 @@ class Run:
                 "stack": "".join(traceback.format_exception_only(type(e), e)),
                 "frames": [{"file": e.filename or self.file, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
             })
-        method = (req.get("startMethod") or self.default_method()) if self.pool == "process" else None
+        method = None
+        if self.pool == "process":
+            import multiprocessing
+
+            # Not get_start_method(allow_none=False): that fixes the method, and a module that
+            # calls set_start_method() when imported would then fail ("context has already been set").
+            method = req.get("startMethod") or multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
         restore = refuse_processes_at_import(self.file, method) if method not in (None, "fork") else None
         try:
             module = import_unlocked(module_name)
@@ -569,7 +585,7 @@ class Run:
         self.workers_n = workers
         method = None
         if self.pool == "process":
-            method = req.get("startMethod") or self.default_method()
+            method = self.method = req.get("startMethod") or self.default_method()
         stages = ["pending", "callQueue", "executing", "resultQueue"] if self.pool == "process" else ["pending", "executing"]
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         started = {
@@ -616,7 +632,7 @@ class Run:
             self.next_slot = ctx.Value("i", 0)
             if sys.platform.startswith("linux"):
                 import ctypes  # noqa: F401 - for the workers' parent-death signal: forked ones inherit it
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid()))
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name))
             threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
@@ -834,12 +850,23 @@ class Run:
                 # The executor SIGTERMs the survivors once one died: the cause is named first.
                 self.dead = sorted(((pid, code) for pid, code in codes if code not in (None, 0)), key=lambda d: d[1] == -signal.SIGTERM)
             dead = self.dead
-            if dead:
+            for _ in range(10):  # its notice may still be on its way
+                if self.import_failures or not dead:
+                    break
+                time.sleep(0.02)
+            failed_import = next(iter(self.import_failures.items()), None)
+            if failed_import:
+                pid, (name, message, stack) = failed_import
+                info = error_info_from_text("BrokenProcessPool", message, stack, self.user_dir)
+                info["message"] = "worker pid %d could not import %s: %s: %s" % (pid, os.path.basename(self.file), name, message)
+                info["hint"] = "With the %s start method every worker imports your file again, so its top-level code runs once more in each worker. Code that must run once (set_start_method, starting things) belongs under `if __name__ == \"__main__\":`. The executor is broken: every pending future fails with BrokenProcessPool." % self.method
+            elif dead:
                 info["message"] = "%s (worker %s)" % (
                     info["message"] or "a worker process died",
                     ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal.Signals(-code).name) if code < 0 else "exited with code %d" % code) for pid, code in dead),
                 )
-            info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
+            if not failed_import:
+                info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
             if task["state"] == "running" and dead:
                 info["kind"] = "workerExited"
         worker = self.worker_of(task_id, None)
@@ -876,6 +903,8 @@ class Run:
             elif kind == "output":
                 _, task_id, stream, text = msg
                 self.output_sink(task_id, stream, text)
+            elif kind == "importFailed":
+                self.import_failures.setdefault(msg[1], msg[2:])
             elif kind == "stop":
                 return
 

@@ -320,7 +320,7 @@ def _die_with(runner_pid):
         pass
 
 
-def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None):
+def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None):
     """Runs once in every process-pool worker."""
     global _notices, _stack_dir, _slots, _slot
     if runner_pid is not None:
@@ -341,6 +341,18 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     f = open(path, "w")
     faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
     install_streams(_queue_sink)
+    if user_module and user_module not in sys.modules:
+        # A spawned or forkserver worker imports the user's file again: here, where a failure
+        # (top-level code that only works once, in the runner) can be told, rather than while
+        # unpickling its first task, where the worker just dies with code 1.
+        import importlib
+        import traceback
+
+        try:
+            importlib.import_module(user_module)
+        except BaseException as e:
+            notices.put(("importFailed", os.getpid(), type(e).__name__, str(e), traceback.format_exc()))
+            raise
     notices.put(("worker", os.getpid(), now_ms()))
 
 

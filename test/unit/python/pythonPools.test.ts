@@ -374,6 +374,19 @@ describe('Python backend: real pools', function () {
 			}
 		});
 
+		it('a module that picks its start method when imported gets it; its spawned workers, which run that line again, fail saying they could not import the file, at its line', async () => {
+			const file = join(PY_FIXTURES, 'sets_start_method.py');
+			const r = pyRun({ file, fn: 'cube', inputs: 'range(3)', pool: 'process' });
+			const end = await r.done;
+			assert.equal(ofType(r.events, 'run.started')[0]?.startMethod, 'spawn', 'the runner must not fix the start method before the module picks it');
+			assert.equal(end.counts.failed, 3);
+			const error = ofType(r.events, 'task.failed')[0]!.error;
+			assert.equal(error.name, 'BrokenProcessPool');
+			assert.match(error.message, /^worker pid \d+ could not import sets_start_method\.py: RuntimeError: context has already been set$/);
+			assert.match(error.hint ?? '', /With the spawn start method every worker imports your file again/);
+			assert.ok(error.frames?.some((f) => f.file === file && f.line === 2 && f.user), JSON.stringify(error.frames));
+		});
+
 		it('inputs that never end (an endless iterator) stop at the limit with a clear error', async () => {
 			const e = await loadError({ fn: 'square', inputs: 'iter(int, 1)' });
 			assert.equal(e.name, 'RangeError');
