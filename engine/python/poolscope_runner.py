@@ -849,11 +849,13 @@ class Run:
                     time.sleep(0.05)
                 # The executor SIGTERMs the survivors once one died: the cause is named first.
                 self.dead = sorted(((pid, code) for pid, code in codes if code not in (None, 0)), key=lambda d: d[1] == -signal.SIGTERM)
+                # A worker that could not import the file says so before it exits: its notice
+                # may still be on its way (once per run, as above).
+                for _ in range(10):
+                    if self.import_failures:
+                        break
+                    time.sleep(0.02)
             dead = self.dead
-            for _ in range(10):  # its notice may still be on its way
-                if self.import_failures or not dead:
-                    break
-                time.sleep(0.02)
             failed_import = next(iter(self.import_failures.items()), None)
             if failed_import:
                 pid, (name, message, stack) = failed_import
