@@ -22,8 +22,8 @@ export class LoadError extends Error {
 	}
 }
 
-/** An ES-module bundle whose import failed: every task's load reports it (import() is async). */
-let importFailure: { bundle: string; error: LoadError } | undefined;
+/** A bundle that failed to load: every later task reports it without running its top-level code again. */
+let loadFailure: { bundle: string; error: LoadError } | undefined;
 const LOAD_HINT = 'The module failed while loading (top-level code threw).';
 
 function settleLoad(bundle: string, fn: string, mod: Record<string, unknown>): void {
@@ -38,10 +38,10 @@ function settleLoad(bundle: string, fn: string, mod: Record<string, unknown>): v
  * Loads the function before a worker's first task. A bundle is CommonJS and loads at once,
  * unless the user's module has top-level await: then it is an ES module (the CommonJS bundle
  * only names it), which only import() loads, and this returns the promise of that. The promise
- * never rejects: a failure is kept and thrown by loadFunction for each task.
+ * never rejects: a failure (either way) is kept and thrown by loadFunction for each task.
  */
 export function prepareFunction(bundle: string, fn: string): Promise<void> | undefined {
-	if ((loaded && loaded.bundle === bundle && loaded.fn === fn) || importFailure?.bundle === bundle) {
+	if ((loaded && loaded.bundle === bundle && loaded.fn === fn) || loadFailure?.bundle === bundle) {
 		return undefined;
 	}
 	let mod: Record<string, unknown>;
@@ -49,7 +49,8 @@ export function prepareFunction(bundle: string, fn: string): Promise<void> | und
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		mod = require(bundle) as Record<string, unknown>;
 	} catch (e) {
-		throw new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT });
+		loadFailure = { bundle, error: new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT }) };
+		throw loadFailure.error;
 	}
 	const esm = mod.__poolscope_esm;
 	if (typeof esm !== 'string') {
@@ -62,7 +63,7 @@ export function prepareFunction(bundle: string, fn: string): Promise<void> | und
 			throw new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT });
 		},
 	).catch((e: unknown) => {
-		importFailure = { bundle, error: e instanceof LoadError ? e : new LoadError(errorInfo(e, 'load')) };
+		loadFailure = { bundle, error: e instanceof LoadError ? e : new LoadError(errorInfo(e, 'load')) };
 	});
 }
 
@@ -70,8 +71,8 @@ export function loadFunction(bundle: string, fn: string): (...args: unknown[]) =
 	if (loaded && loaded.bundle === bundle && loaded.fn === fn) {
 		return loaded.call;
 	}
-	if (importFailure?.bundle === bundle) {
-		throw importFailure.error;
+	if (loadFailure?.bundle === bundle) {
+		throw loadFailure.error;
 	}
 	if (prepareFunction(bundle, fn) || !loaded) {
 		throw new LoadError({ kind: 'internal', name: 'NotLoaded', message: 'the ES module bundle was used before it was imported' });
