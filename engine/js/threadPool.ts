@@ -94,6 +94,13 @@ export class ThreadPool implements WorkerPool {
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
 		});
+		// piscina emits 'error' for a reply to a task it no longer tracks: a batch this pool
+		// aborted (cancel, a load error, a timeout) while its worker was already answering. Its
+		// tasks were re-queued or reported when it was aborted, so the reply is dropped. Without
+		// a listener the emit throws, uncaught, on the thread that runs the engine (it ended a
+		// run with a load error as a crash in CI). The only other 'error' is a close() that timed
+		// out, which destroy() follows.
+		this.pool.on('error', () => undefined);
 	}
 
 	/**

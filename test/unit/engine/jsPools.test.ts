@@ -1,6 +1,7 @@
 /** The JS engine with real worker threads and real child processes (small inputs). */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { MAX_BATCH } from '../../../engine/js/batchLog';
 import { SUBMIT_SLICE } from '../../../engine/js/jsBackend';
 import { startRun } from '../../../engine/startRun';
+import { ThreadPool } from '../../../engine/js/threadPool';
 import { niceOf, processesWithEnv, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
@@ -678,5 +680,20 @@ describe('JS engine: real pools', function () {
 			await r.done;
 			assert.match(ofType(r.events, 'run.warning')[0]?.message ?? '', /64 workers on \d+ cores/);
 		});
+	});
+});
+
+describe('JS thread pool: piscina\'s own events', () => {
+	it('a reply for a batch the pool already aborted (piscina\'s "Unexpected message from Worker" error) is dropped, not thrown', async () => {
+		const noop = () => undefined;
+		const pool = new ThreadPool({ workers: 1, bundle: join(JS_FIXTURES, 'tasks.js'), fn: 'square', runId: `late-reply-${process.pid}` }, {
+			workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, fatal: noop, idle: noop,
+		});
+		try {
+			const piscina = (pool as unknown as { pool: EventEmitter }).pool;
+			assert.doesNotThrow(() => piscina.emit('error', new Error('Unexpected message from Worker: { taskId: 998 }')));
+		} finally {
+			await pool.close();
+		}
 	});
 });
