@@ -419,6 +419,10 @@ UNFINISHED = frozenset((types.CoroutineType, types.GeneratorType, types.AsyncGen
 MAX_YIELDED = 1_000_000
 
 
+def _too_many(kind):
+    return RuntimeError("the %s yielded more than %d values: Poolscope stopped collecting them (a task's result is the list of what it yields)" % (kind, MAX_YIELDED))
+
+
 def finish_call(value):
     kind = type(value)
     if kind is types.GeneratorType:
@@ -427,7 +431,7 @@ def finish_call(value):
             out.append(item)
             if len(out) > MAX_YIELDED:
                 value.close()
-                raise RuntimeError("the generator yielded more than %d values: Poolscope stopped collecting them (a task's result is the list of what it yields)" % MAX_YIELDED)
+                raise _too_many("generator")
         return out
     import asyncio  # only for async functions: ~25 ms of imports a runner need not pay otherwise
 
@@ -440,7 +444,7 @@ def finish_call(value):
             out.append(item)
             if len(out) > MAX_YIELDED:
                 await value.aclose()
-                raise RuntimeError("the async generator yielded more than %d values: Poolscope stopped collecting them (a task's result is the list of what it yields)" % MAX_YIELDED)
+                raise _too_many("async generator")
         return out
 
     return asyncio.run(drain())
