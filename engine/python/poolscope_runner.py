@@ -671,8 +671,15 @@ class Run:
                         f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
                     else:
                         f = self.executor.submit(self.thread_task, task_id, args)
-                except RuntimeError:  # shut down by a cancel between the check and the submit
-                    self.cancel_unsubmitted(task_id, len(items))
+                except RuntimeError as e:
+                    if is_broken_pool(e) and not self.cancelling:
+                        # The pool broke before this task went in (BrokenProcessPool is a
+                        # RuntimeError): it and the rest fail as the submitted ones did, not as
+                        # "cancelled" (a race CI hit: a worker died while the last submits ran).
+                        for rest in range(task_id, len(items)):
+                            self.fail(rest, e)
+                    else:  # shut down by a cancel between the check and the submit
+                        self.cancel_unsubmitted(task_id, len(items))
                     break
                 self.futures.append(f)
                 if self.pool == "process" and task_id < self.workers_n:

@@ -492,6 +492,17 @@ describe('Python backend: real pools', function () {
 			checkProtocol(r.events);
 		});
 
+		it('a worker that dies while tasks are still being submitted: those submitted after fail BrokenProcessPool too, none is "cancelled"', async () => {
+			// executor.submit raises BrokenProcessPool (a RuntimeError) once the pool is broken;
+			// the runner took that for a cancel and reported tens of thousands of tasks cancelled.
+			const r = pyRun({ fn: 'dies_at_once', inputs: 'range(20000)', pool: 'process', workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.cancelled, 0, JSON.stringify(end.counts));
+			assert.equal(end.counts.failed + end.counts.finished, 20000);
+			assert.ok(ofType(r.events, 'task.failed').every((f) => f.error.name === 'BrokenProcessPool'));
+			checkProtocol(r.events);
+		});
+
 		it('a worker dies while 100 MB arguments are in flight: BrokenProcessPool on every future, promptly, no process left', async () => {
 			const t0 = Date.now();
 			const r = pyRun({ fn: 'crash_with_big', inputs: "[(0, b''), (1, b'x' * 100_000_000), (2, b''), (3, b'')]", pool: 'process', workers: 2 });
