@@ -312,12 +312,19 @@ def _die_with(runner_pid):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:  # no libc prctl: the host's group kill still applies
         return
-    try:
-        os.kill(runner_pid, 0)  # died before the signal was armed: nobody would send it
-    except ProcessLookupError:
+    # The runner died before the signal was armed: nobody would send it. Its own child sees that
+    # as a new parent at once; a zombie runner (dead, not yet reaped) still answers kill(pid, 0),
+    # so /proc says whether it lives (a forkserver's child has the forkserver as parent).
+    if os.getppid() != runner_pid and not _alive(runner_pid):
         os._exit(1)
-    except OSError:
-        pass
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None):
