@@ -160,6 +160,8 @@ async function main(): Promise<void> {
 		}
 		if (o.json) {
 			process.stdout.write(`${batch.map((e) => JSON.stringify(e)).join('\n')}\n`);
+		} else {
+			printRunOutput(batch);
 		}
 	});
 	let interrupted = false;
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
 		writeFileSync(o.trace, JSON.stringify(toChromeTrace(all)));
 	}
 	if (!o.json) {
+		endOpenLines();
 		process.stdout.write(summary(end, model));
 	}
 	if (end.outcome === 'error') {
@@ -272,6 +275,42 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		process.stdout.write(`${advice}\n`);
 	}
 	process.exitCode = ms.some((m) => m.failed > 0) ? 1 : 0;
+}
+
+/** Per stream, the source whose last line is still open (it printed no newline yet). */
+const openLine: Partial<Record<'stdout' | 'stderr', string>> = {};
+
+/** Output outside tasks (the module as it loads, in every spawned worker too), as it comes, each line labelled with who wrote it. */
+function printRunOutput(batch: readonly PoolEvent[]): void {
+	for (const e of batch) {
+		if (e.type !== 'run.output') {
+			continue;
+		}
+		const source = e.workerId === undefined ? 'main' : `worker ${e.workerId}`;
+		let text = '';
+		let rest = e.text;
+		if (openLine[e.stream] !== undefined && openLine[e.stream] !== source) {
+			text += '\n'; // another source's unfinished line: end it rather than run on
+			openLine[e.stream] = undefined;
+		}
+		while (rest) {
+			const cut = rest.indexOf('\n') + 1 || rest.length;
+			text += openLine[e.stream] === source ? rest.slice(0, cut) : `[${source}] ${rest.slice(0, cut)}`;
+			openLine[e.stream] = rest[cut - 1] === '\n' ? undefined : source;
+			rest = rest.slice(cut);
+		}
+		process[e.stream].write(text);
+	}
+}
+
+/** Ends an unfinished line of run output before the summary starts. */
+function endOpenLines(): void {
+	for (const stream of ['stdout', 'stderr'] as const) {
+		if (openLine[stream] !== undefined) {
+			process[stream].write('\n');
+			openLine[stream] = undefined;
+		}
+	}
 }
 
 function gilNote(sample: { from: number; of: number } | undefined): string {

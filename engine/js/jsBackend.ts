@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { EventBatcher } from '../eventBatcher';
-import { preview, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
+import { preview, RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
 import { DEFAULT_MAX_HEAP_MB, type Backend, type CancelTaskResult, type RunHandle, type RunRequest } from '../runTypes';
 import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
@@ -68,6 +68,7 @@ class JsRun implements PoolCallbacks {
 	private dispatchedCount = 0;
 	private executingCount = 0;
 	private readonly workerEntries = new Map<string, WorkerEntry>();
+	private runOutputChars = 0;
 	private nextWorkerId = 0;
 	private pool: WorkerPool | undefined;
 	private bundle: UserBundle | undefined;
@@ -315,6 +316,17 @@ class JsRun implements PoolCallbacks {
 
 	public taskOutput(taskId: number, stream: 'stdout' | 'stderr', text: string): void {
 		this.emit({ type: 'task.output', runId: this.runId, t: now(), taskId, stream, text });
+	}
+
+	/** Up to what consumers keep, and a character more so they can tell it was cut. */
+	public runOutput(w: WorkerIdentity, stream: StreamName, text: string): void {
+		const room = RUN_OUTPUT_LIMIT + 1 - this.runOutputChars;
+		if (room <= 0) {
+			return;
+		}
+		const kept = text.length > room ? text.slice(0, room) : text;
+		this.runOutputChars += kept.length;
+		this.emit({ type: 'run.output', runId: this.runId, t: now(), stream, text: kept, workerId: this.workerIdOf(w)! });
 	}
 
 	/** Not a task's failure: the task it came from had returned (its result stands), and the one running then is not to blame. */
@@ -628,6 +640,9 @@ class HeldCallbacks implements PoolCallbacks {
 	}
 	public taskOutput(taskId: number, stream: StreamName, text: string): void {
 		if (this.state === 'open') this.target.taskOutput(taskId, stream, text); else this.hold(() => this.target.taskOutput(taskId, stream, text));
+	}
+	public runOutput(w: WorkerIdentity, stream: StreamName, text: string): void {
+		if (this.state === 'open') this.target.runOutput(w, stream, text); else this.hold(() => this.target.runOutput(w, stream, text));
 	}
 	public taskResult(result: WorkerTaskResult, w: WorkerIdentity | undefined): void {
 		if (this.state === 'open') this.target.taskResult(result, w); else this.hold(() => this.target.taskResult(result, w));

@@ -203,6 +203,8 @@ export class ProcessPool implements WorkerPool {
 				const current = child.assigned[0];
 				if (current !== undefined) {
 					this.cb.taskOutput(current, stream, text);
+				} else {
+					this.cb.runOutput(child.identity, stream, text);
 				}
 			});
 		}
@@ -258,6 +260,9 @@ export class ProcessPool implements WorkerPool {
 				break;
 			case 'output':
 				this.cb.taskOutput(m.taskId, m.stream, m.text);
+				break;
+			case 'runOutput':
+				this.cb.runOutput(child.identity, m.stream, m.text);
 				break;
 			case 'late':
 				this.cb.lateError(m);

@@ -10,7 +10,10 @@ let bundle = '';
 let fn = '';
 let queue = Promise.resolve();
 
-installOutputCapture((taskId, stream, text) => send({ type: 'output', taskId, stream, text }));
+installOutputCapture(
+	(taskId, stream, text) => send({ type: 'output', taskId, stream, text }),
+	(stream, text) => send({ type: 'runOutput', stream, text }),
+);
 installLateErrorReport(send);
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.

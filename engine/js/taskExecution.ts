@@ -150,15 +150,17 @@ let currentTask: number | undefined;
  * Routes console.* and process.stdout/stderr writes to the task whose call started the code that
  * writes: a timer a returned task left behind still prints into that task's output, not into
  * whichever task runs by then (`late`). Code no call started (the module's own) goes to the task
- * running now.
+ * running now, or, between tasks and while the module loads, to the run (`loose`).
  */
-export function installOutputCapture(late: (taskId: number, stream: StreamName, text: string) => void): void {
+export function installOutputCapture(late: (taskId: number, stream: StreamName, text: string) => void, loose: (stream: StreamName, text: string) => void): void {
 	const write = (stream: StreamName, text: string) => {
 		const from = origin.getStore();
 		if (from !== undefined && from !== currentTask) {
 			late(from, stream, text);
 		} else if (currentNotify) {
 			currentNotify(stream, text);
+		} else {
+			loose(stream, text);
 		}
 	};
 	const route = (stream: StreamName) => (...args: unknown[]) => {

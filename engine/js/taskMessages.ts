@@ -32,6 +32,8 @@ export interface WorkerTaskResult {
 export type WorkerNotice =
 	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
 	| { type: 'output'; taskId: number; stream: StreamName; text: string }
+	/** Written outside any task (the module as it loads, a timer between tasks). */
+	| { type: 'runOutput'; stream: StreamName; text: string; threadId?: number }
 	| LateError;
 
 /** Host -> process worker. */

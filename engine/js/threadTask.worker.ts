@@ -10,7 +10,10 @@ import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
 import { executeTask, installLateErrorReport, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
-installOutputCapture((taskId, stream, text) => post({ type: 'output', taskId, stream, text }));
+installOutputCapture(
+	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
+	(stream, text) => post({ type: 'runOutput', stream, text, threadId }),
+);
 installLateErrorReport(post);
 
 let channel: BroadcastChannel | undefined;

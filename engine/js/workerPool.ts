@@ -24,6 +24,8 @@ export interface PoolCallbacks {
 	workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void;
 	taskStarted(taskId: number, worker: WorkerIdentity, t: number): void;
 	taskOutput(taskId: number, stream: StreamName, text: string): void;
+	/** Output no task wrote, from this worker (the module as it loads in it, ...). */
+	runOutput(worker: WorkerIdentity, stream: StreamName, text: string): void;
 	taskResult(result: WorkerTaskResult, worker: WorkerIdentity | undefined): void;
 	/** The task ended without a result: its worker died or was ended (`error` says how). */
 	taskLost(taskId: number, error: ErrorInfo, workerKey: string | undefined): void;

@@ -20,6 +20,8 @@ export type StreamName = 'stdout' | 'stderr';
 export const PREVIEW_LIMIT = 200;
 /** Longest captured output per task kept by consumers, in characters. */
 export const OUTPUT_LIMIT_PER_TASK = 64 * 1024;
+/** Longest output outside tasks (run.output) kept per run, by the engine and by consumers. */
+export const RUN_OUTPUT_LIMIT = 256 * 1024;
 
 export interface RunOptions {
 	workers: number;
@@ -204,6 +206,19 @@ export interface TaskOutputEvent extends EventBase {
 	text: string;
 }
 
+/**
+ * Output no task wrote: the user's module as it loads (once in the runner, again in every spawned
+ * worker), a thread it started, a worker's own messages (an initializer's traceback).
+ */
+export interface RunOutputEvent extends EventBase {
+	type: 'run.output';
+	stream: StreamName;
+	text: string;
+	/** The worker process or thread that wrote it; absent: the run's main process (the Python
+	 * runner, or the host that bundles JS). */
+	workerId?: number;
+}
+
 export interface QueueDepthEvent extends EventBase {
 	type: 'queue.depth';
 	/** Tasks currently in each stage, keyed by the names in run.started.stages. */
@@ -256,6 +271,7 @@ export type PoolEvent =
 	| TaskFailedEvent
 	| TaskCancelledEvent
 	| TaskOutputEvent
+	| RunOutputEvent
 	| QueueDepthEvent
 	| CpuSampleEvent
 	| RunWarningEvent

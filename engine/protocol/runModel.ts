@@ -6,6 +6,7 @@
 import type { PackedEvents } from './eventPacking';
 import {
 	OUTPUT_LIMIT_PER_TASK,
+	RUN_OUTPUT_LIMIT,
 	type ErrorInfo,
 	type PoolEvent,
 	type RunFinishedEvent,
@@ -83,8 +84,19 @@ export interface RunModel {
 	fullStages: string[];
 	cpu: CpuPoint[];
 	warnings: string[];
+	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
+	output: RunOutputChunk[];
+	outputChars: number;
+	outputTruncated: boolean;
 	/** Time of the latest event seen. */
 	lastT: number;
+}
+
+export interface RunOutputChunk {
+	/** Absent: the run's main process. */
+	workerId?: number;
+	stream: StreamName;
+	text: string;
 }
 
 const CPU_HISTORY = 2000;
@@ -99,6 +111,9 @@ export function createRunModel(runId: string): RunModel {
 		fullStages: [],
 		cpu: [],
 		warnings: [],
+		output: [],
+		outputChars: 0,
+		outputTruncated: false,
 		lastT: 0,
 	};
 }
@@ -270,6 +285,23 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			task.outputChars += text.length;
 			break;
 		}
+		case 'run.output': {
+			const room = RUN_OUTPUT_LIMIT - model.outputChars;
+			if (room <= 0) {
+				model.outputTruncated = true;
+				break;
+			}
+			const text = e.text.length > room ? e.text.slice(0, room) : e.text;
+			model.outputTruncated ||= text.length < e.text.length;
+			const last = model.output[model.output.length - 1];
+			if (last && last.stream === e.stream && last.workerId === e.workerId) {
+				last.text += text;
+			} else {
+				model.output.push(e.workerId === undefined ? { stream: e.stream, text } : { workerId: e.workerId, stream: e.stream, text });
+			}
+			model.outputChars += text.length;
+			break;
+		}
 		case 'queue.depth':
 			Object.assign(model.depths, e.depths);
 			model.fullStages = e.full ?? [];
@@ -342,6 +374,7 @@ function tallyEvent(model: RunModel, e: PoolEvent): void {
 			break;
 		case 'task.queued':
 		case 'task.output':
+		case 'run.output':
 			break;
 		case 'task.started':
 			workerStarts(model, e.workerId, e.taskId, e.t);

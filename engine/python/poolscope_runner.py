@@ -59,6 +59,7 @@ def _encode_other(value):
 
 NAN = float("nan")
 MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
+RUN_OUTPUT_LIMIT = 256 * 1024  # as RUN_OUTPUT_LIMIT in engine/protocol/events.ts
 
 
 class Emitter:
@@ -239,6 +240,7 @@ class Run:
         self.ended_at = None
         self.module_name = None
         self.method = None
+        self.loose_chars = 0  # output outside tasks sent so far (run.output)
         self.import_failures = {}  # worker pid -> (exception name, message, traceback text)
         self.lock = threading.RLock()
         self.futures = []
@@ -257,6 +259,7 @@ class Run:
         self.total = 0
         self.stack_dir = None
         self.notices = None
+        self.notices_thread = None
         self.slots = None
         self.slot_seen = []
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
@@ -468,6 +471,20 @@ class Run:
     def output_sink(self, task_id, stream, text):
         self.em.emit("task.output", taskId=task_id, stream=stream, text=text[:65536])
 
+    def loose_output(self, stream, text, worker=None):
+        """Output no task wrote, up to the per-run limit consumers keep (and one character more,
+        so they can tell it was cut)."""
+        with self.lock:
+            room = RUN_OUTPUT_LIMIT + 1 - self.loose_chars
+            if room <= 0:
+                return
+            text = text[:room]
+            self.loose_chars += len(text)
+        if worker is None:
+            self.em.emit("run.output", stream=stream, text=text)
+        else:
+            self.em.emit("run.output", stream=stream, text=text, workerId=worker["workerId"])
+
     # ---- setup ----
     def load(self):
         req = self.req
@@ -566,7 +583,7 @@ class Run:
             os.nice(10)
         # Before the user's module loads: a logging handler it makes at import time binds the
         # sys.stderr of that moment, and must get the stream that routes to tasks.
-        pw.install_streams(self.output_sink)
+        pw.install_streams(self.output_sink, self.loose_output)
         try:
             items = self.load()
             load_error = None
@@ -633,7 +650,8 @@ class Run:
             if sys.platform.startswith("linux"):
                 import ctypes  # noqa: F401 - for the workers' parent-death signal: forked ones inherit it
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name))
-            threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True).start()
+            self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
+            self.notices_thread.start()
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
             os._exit = self.exit_from_task
@@ -891,7 +909,9 @@ class Run:
 
     # ---- worker processes' notices ----
     def drain_notices(self):
-        while not self.done_event.is_set() or not self.notices.empty():
+        # Until finish() says stop: a worker's last words (its output as it exits) come after
+        # every task has its answer.
+        while True:
             try:
                 msg = self.notices.get()
             except (EOFError, OSError):
@@ -912,6 +932,9 @@ class Run:
             elif kind == "output":
                 _, task_id, stream, text = msg
                 self.output_sink(task_id, stream, text)
+            elif kind == "loose":
+                _, pid, stream, text = msg
+                self.loose_output(stream, text, self.worker_for(pid, pid=pid))
             elif kind == "importFailed":
                 self.import_failures.setdefault(msg[1], msg[2:])
             elif kind == "stop":
@@ -1147,6 +1170,7 @@ class Run:
 
     # ---- the end ----
     def finish(self, outcome, error=None):
+        pw.flush_loose()  # a last print(end="") outside tasks
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
         # for them in shutdown() kept such a run open forever.
@@ -1165,6 +1189,10 @@ class Run:
                     self.notices.put(("stop",))
                 except Exception:
                     pass
+                else:
+                    # What the workers said before they exited is the run's, before its end.
+                    if self.notices_thread is not None:
+                        self.notices_thread.join(timeout=2)
         self.drain_finished()
         # Anything that never got an answer (a cancelled run) ends as cancelled.
         with self.lock:

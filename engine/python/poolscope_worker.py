@@ -80,6 +80,10 @@ class _TaskStream(io.TextIOBase):
         self._real = real
         self._sink = sink
         self._pending = {}  # thread ident -> what its task wrote after its last newline
+        # Output no task wrote (the module as it loads, a thread it started): whole lines to
+        # `loose(stream, text)` once one is set, else straight to the real stream.
+        self._loose = None
+        self._loose_pending = {}
         self.buffer = _TaskBuffer(self)
 
     def end_task(self, ident, task_id):
@@ -93,7 +97,7 @@ class _TaskStream(io.TextIOBase):
         if now is None:
             origin = getattr(threading.current_thread(), "poolscope_task", None)
             if origin is None:
-                return self._real.write(text)
+                return self._write_loose(ident, text)
             # A thread a task started: what it writes is that task's, as it comes.
             self._sink(origin, self._name, text)
             return len(text)
@@ -110,7 +114,34 @@ class _TaskStream(io.TextIOBase):
             self._pending[ident] = rest
         return len(text)
 
+    def _write_loose(self, ident, text):
+        loose = self._loose
+        if loose is None:
+            return self._real.write(text)
+        buf = self._loose_pending.pop(ident, "") + text
+        cut = buf.rfind("\n") + 1
+        if cut:
+            loose(self._name, buf[:cut])
+        rest = buf[cut:]
+        if len(rest) > 8192:
+            loose(self._name, rest)
+        elif rest:
+            self._loose_pending[ident] = rest
+        return len(text)
+
+    def flush_loose(self):
+        """What was written outside tasks after the last newline (print(end=""), then nothing)."""
+        loose = self._loose
+        while loose is not None and self._loose_pending:
+            try:
+                _, rest = self._loose_pending.popitem()
+            except KeyError:
+                return
+            loose(self._name, rest)
+
     def flush(self):
+        if self._loose_pending and threading.get_ident() not in running:
+            self.flush_loose()
         try:
             self._real.flush()
         except Exception:
@@ -268,7 +299,9 @@ def _start_from_task(self):
     return _thread_start(self)
 
 
-def install_streams(sink):
+def install_streams(sink, loose=None):
+    """`sink(task_id, stream, text)` gets what tasks write; `loose(stream, text)` what the rest of
+    the process writes (None: the real stream)."""
     global _streams
     threading.Thread.start = _start_from_task
     if "subprocess" in sys.modules:
@@ -282,10 +315,20 @@ def install_streams(sink):
         )
         sys.stdout, sys.stderr = _streams
     else:
-        # A forked worker inherits the runner's streams: point them at this process's sink.
+        # A forked worker inherits the runner's streams: point them at this process's sinks,
+        # dropping what the runner had not yet sent (it sends that itself).
         for s in _streams:
             s._sink = sink
+            s._loose_pending = {}
+    for s in _streams:
+        s._loose = loose
     return _streams
+
+
+def flush_loose():
+    if _streams is not None:
+        for s in _streams:
+            s.flush_loose()
 
 
 def task_ended(ident, task_id):
@@ -297,6 +340,20 @@ def task_ended(ident, task_id):
 
 def _queue_sink(task_id, stream, text):
     _notices.put(("output", task_id, stream, text))
+
+
+# What a worker process may send of output outside tasks: a module printing in a loop from a
+# thread it started must not flood the runner (which keeps less than this per run anyway).
+_loose_left = 256 * 1024 + 1
+
+
+def _queue_loose(stream, text):
+    global _loose_left
+    if _loose_left <= 0:
+        return
+    text = text[:_loose_left]
+    _loose_left -= len(text)
+    _notices.put(("loose", os.getpid(), stream, text))
 
 
 def _die_with(runner_pid):
@@ -347,7 +404,7 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     path = os.path.join(stack_dir, "%d.txt" % os.getpid())
     f = open(path, "w")
     faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
-    install_streams(_queue_sink)
+    install_streams(_queue_sink, _queue_loose)
     if user_module and user_module not in sys.modules:
         # A spawned or forkserver worker imports the user's file again: here, where a failure
         # (top-level code that only works once, in the runner) can be told, rather than while

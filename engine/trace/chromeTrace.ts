@@ -74,6 +74,10 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 			case 'run.warning':
 				out.push({ name: e.message, ph: 'i', s: 'g', ts: us(e.t), pid: PID });
 				break;
+			case 'run.output':
+				// On the lane of the worker that wrote it; the main process's on the run's.
+				out.push({ name: `output (${e.stream})`, ph: 'i', ts: us(e.t), pid: PID, ...(e.workerId === undefined ? { s: 'p' } : { s: 't', tid: e.workerId }), args: { text: e.text } });
+				break;
 			case 'run.finished':
 				for (const [taskId] of running) {
 					end(taskId, e.t, `task ${taskId} (unfinished)`, {});

@@ -116,6 +116,28 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await items.last().innerText(), 'and 2 more warnings (Export trace has them all)');
 	});
 
+	it('shows what was printed outside tasks, by process, folded, as text', async () => {
+		const events = synthRun({ tasks: 6, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const out = (text: string, workerId?: number, stream: 'stdout' | 'stderr' = 'stdout'): PoolEvent => ({ type: 'run.output', runId: 'run-1', t: 1_000_040, stream, text, ...(workerId === undefined ? {} : { workerId }) });
+		await feed(p, 'run-1', [...events.slice(0, end), out('loading <b>data</b>\n'), out('loading <b>data</b>\n', 0), out('half a line', 1), out(' and the rest\n', 1), out('DeprecationWarning: x\n', 1, 'stderr'), ...events.slice(end)]);
+		const panel = p.page.locator('[data-testid="run-output"]');
+		assert.equal(await panel.isVisible(), true);
+		assert.equal(await panel.locator('summary').innerText(), 'Output outside tasks: 4 lines from 3 processes or threads');
+		assert.equal(await panel.getAttribute('open'), null, 'folded until asked for');
+		await panel.locator('summary').click();
+		const chunks = panel.locator('.run-output-chunk');
+		assert.deepEqual(await chunks.evaluateAll((els) => els.map((e) => [e.querySelector('.source')!.textContent, e.querySelector('pre')!.className, e.querySelector('pre')!.textContent])), [
+			['runner (main process)', 'stdout', 'loading <b>data</b>\n'],
+			['worker 0 · pid 4000', 'stdout', 'loading <b>data</b>\n'],
+			['worker 1 · pid 4001', 'stdout', 'half a line and the rest\n'],
+			['worker 1 · pid 4001', 'stderr', 'DeprecationWarning: x\n'],
+		]);
+		assert.equal(await panel.locator('b').count(), 0, 'markup in output stays text');
+		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 3, workers: 1 }));
+		assert.equal(await panel.isVisible(), false, 'a run that printed nothing outside tasks shows no output');
+	});
+
 	it('the futures grid repaints when a cell in view changes state, and only then', async () => {
 		const events = synthRun({ tasks: 30, workers: 2 });
 		const firstEnd = events.findIndex((e) => e.type === 'task.finished' && e.taskId === 0);

@@ -15,6 +15,11 @@ export class HeaderView {
 	private readonly warnings = h('ul', { class: 'warnings', 'data-testid': 'run-warnings', 'aria-label': 'Warnings' });
 	/** Run and count of the warnings drawn (they only grow). */
 	private warningsKey = '';
+	/** What the module printed as it loaded (in every spawned worker too), a thread it started, ... */
+	private readonly outputSummary = h('summary', {});
+	private readonly outputBody = h('div', { class: 'run-output-body' });
+	private readonly output = h('details', { class: 'run-output', 'data-testid': 'run-output' }, this.outputSummary, this.outputBody);
+	private outputKey = '';
 	private readonly cancel: HTMLButtonElement;
 	private readonly rerun: HTMLButtonElement;
 	private readonly stacks: HTMLButtonElement;
@@ -30,7 +35,7 @@ export class HeaderView {
 		this.stacks.append(icon('list-tree'), ' Stacks');
 		this.exportBtn = button('', { 'data-testid': 'export-trace', title: 'Save as a Chrome trace (Perfetto, chrome://tracing)' }, () => post({ type: 'exportTrace', runId: this.runId }));
 		this.exportBtn.append(icon('export'), ' Export trace');
-		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live, this.warnings);
+		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live, this.warnings, this.output);
 	}
 
 	public render(model: RunModel, nowT: number, cpuNow: number | undefined, cores: number): void {
@@ -72,6 +77,28 @@ export class HeaderView {
 			this.warnings.replaceChildren(...shown, ...(more > 0 ? [h('li', { class: 'muted' }, `and ${num(more)} more warning${more === 1 ? '' : 's'} (Export trace has them all)`)] : []));
 			this.warnings.hidden = model.warnings.length === 0;
 		}
+		const outputKey = `${model.runId}:${model.outputChars}:${model.output.length}`;
+		if (this.outputKey !== outputKey) {
+			this.outputKey = outputKey;
+			this.renderOutput(model);
+		}
+	}
+
+	private renderOutput(model: RunModel): void {
+		this.output.hidden = model.output.length === 0;
+		const lines = model.output.reduce((n, c) => n + c.text.split('\n').filter(Boolean).length, 0);
+		const sources = new Set(model.output.map((c) => c.workerId ?? -1)).size;
+		setText(this.outputSummary, `Output outside tasks: ${num(lines)} line${lines === 1 ? '' : 's'} from ${sources === 1 ? '1 process' : `${num(sources)} processes or threads`}${model.outputTruncated ? ' (truncated)' : ''}`);
+		this.outputSummary.title = 'Printed by no task: the module as it loads (a spawned worker loads it again), a thread it started, a worker\'s own messages';
+		this.outputBody.replaceChildren(...model.output.map((c) => {
+			const w = c.workerId === undefined ? undefined : model.workers.get(c.workerId);
+			const from = c.workerId === undefined
+				? (model.started?.language === 'python' ? 'runner (main process)' : 'main')
+				: `worker ${c.workerId}${w?.pid !== undefined ? ` · pid ${w.pid}` : w?.threadId !== undefined ? ` · thread ${w.threadId}` : ''}`;
+			return h('div', { class: 'run-output-chunk', 'data-worker': c.workerId === undefined ? 'main' : String(c.workerId) },
+				h('div', { class: 'source muted' }, from),
+				h('pre', { class: c.stream }, c.text));
+		}));
 	}
 }
 

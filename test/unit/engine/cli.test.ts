@@ -32,6 +32,21 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks, busy/);
 	});
 
+	it('prints what the module printed as it loaded, each line labelled with the worker that printed it', async () => {
+		const r = await cli(['run', join(JS_FIXTURES, 'printsAtLoad.js'), 'square', '--pool', 'process', '--workers', '2', '--inputs', '4']);
+		assert.equal(r.code, 0, r.stderr);
+		// Each worker process that got the module loaded it once (one that was still starting when
+		// the four tiny calls were done may not have).
+		const loaded = r.stdout.split('\n').filter((l) => /loading/.test(l));
+		assert.ok(loaded.length >= 1 && loaded.length <= 2, r.stdout);
+		assert.deepEqual(loaded, [...new Set(loaded)], 'once per worker');
+		for (const line of loaded) {
+			assert.match(line, /^\[worker [01]\] loading printsAtLoad$/);
+		}
+		assert.deepEqual(r.stderr.split('\n').filter(Boolean), loaded.map((l) => l.replace('loading printsAtLoad', 'a warning at load')), 'stderr lines on stderr, labelled the same');
+		assert.match(r.stdout, /tasks: 4 finished/);
+	});
+
 	it('--json prints exactly one protocol event per line and nothing else', async () => {
 		const r = await cli(['run', tasks, 'chatty', '--inputs', '["x", "y"]', '--json']);
 		assert.equal(r.code, 0, r.stderr);

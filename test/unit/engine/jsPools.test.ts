@@ -41,6 +41,9 @@ function checkProtocol(events: PoolEvent[], pool: string): void {
 		assert.ok(workerIds.has(e.workerId), `task ${e.taskId} names unknown worker ${e.workerId}`);
 	}
 	assert.deepEqual(new Set(ofType(events, 'worker.exited').map((w) => w.workerId)), workerIds, 'every worker that started is reported ended');
+	for (const o of ofType(events, 'run.output')) {
+		assert.ok(o.workerId === undefined || workerIds.has(o.workerId), `output from unknown worker ${o.workerId}`);
+	}
 	const depths = ofType(events, 'queue.depth');
 	const lastDepths = depths[depths.length - 1]?.depths;
 	assert.deepEqual(lastDepths, { pending: 0, dispatched: 0, executing: 0 }, 'the queues are empty at the end');
@@ -358,6 +361,34 @@ describe('JS engine: real pools', function () {
 				assert.deepEqual(end.error?.frames?.filter((f) => f.user).map((f) => [f.file, f.line]), [[join(JS_FIXTURES, 'throwsAtLoad.js'), 2]]);
 				const reasons = ofType(r.events, 'task.cancelled').map((c) => c.reason);
 				assert.deepEqual(reasons, Array(3).fill("not run: the module failed to load (the run's error says why)"));
+			});
+		}
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: what the module prints as it loads is the run's output, once per worker that loaded it and named by it; a task's print stays the task's`, async () => {
+				const r = run({ fn: 'square', inputs: '4', pool, workers: 2, file: join(JS_FIXTURES, 'printsAtLoad.js') });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 4);
+				checkProtocol(r.events, pool);
+				const out = ofType(r.events, 'run.output');
+				const loaders = new Set(out.map((o) => o.workerId));
+				for (const w of new Set(ofType(r.events, 'task.started').map((s) => s.workerId))) {
+					assert.ok(loaders.has(w), `worker ${w} ran tasks, so it loaded the module, but its output is missing: ${JSON.stringify(out)}`);
+				}
+				for (const w of loaders) {
+					assert.notEqual(w, undefined, 'the module loads in workers, not in the host');
+					const text = (stream: string) => out.filter((o) => o.workerId === w && o.stream === stream).map((o) => o.text).join('');
+					assert.equal(text('stdout'), 'loading printsAtLoad\n');
+					assert.equal(text('stderr'), 'a warning at load\n');
+				}
+				assert.deepEqual(ofType(r.events, 'task.output').map((o) => o.text).sort(), ['task 0\n', 'task 1\n', 'task 2\n', 'task 3\n']);
+			});
+			it(`${pool}: a module that fails to load: what it printed before the error is kept`, async () => {
+				const r = run({ fn: 'f', inputs: '3', pool, workers: 1, file: join(JS_FIXTURES, 'printsThenThrows.js') });
+				const end = await r.done;
+				assert.equal(end.outcome, 'error');
+				assert.match(end.error?.message ?? '', /JSON/);
+				const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stdout').map((o) => o.text).join('');
+				assert.equal(said, 'reading the config\n');
 			});
 		}
 		it('an inputs expression that throws, or is not iterable', async () => {
@@ -687,7 +718,7 @@ describe('JS thread pool: piscina\'s own events', () => {
 	it('a reply for a batch the pool already aborted (piscina\'s "Unexpected message from Worker" error) is dropped, not thrown', async () => {
 		const noop = () => undefined;
 		const pool = new ThreadPool({ workers: 1, bundle: join(JS_FIXTURES, 'tasks.js'), fn: 'square', runId: `late-reply-${process.pid}` }, {
-			workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, fatal: noop, idle: noop,
+			workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, runOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, fatal: noop, idle: noop,
 		});
 		try {
 			const piscina = (pool as unknown as { pool: EventEmitter }).pool;

@@ -58,6 +58,28 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(t.outputTruncated, true);
 	});
 
+	it('output outside tasks: joined per process and stream, in order, capped and said so', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'run.output', runId, t: 2, stream: 'stdout', text: 'loading\n' },
+			{ type: 'run.output', runId, t: 2, stream: 'stdout', text: 'ready\n' },
+			{ type: 'run.output', runId, t: 3, stream: 'stdout', text: 'loading\n', workerId: 0 },
+			{ type: 'run.output', runId, t: 3, stream: 'stderr', text: 'warned\n', workerId: 0 },
+			{ type: 'run.output', runId, t: 4, stream: 'stdout', text: 'late\n' },
+		]);
+		assert.deepEqual(m.output, [
+			{ stream: 'stdout', text: 'loading\nready\n' },
+			{ workerId: 0, stream: 'stdout', text: 'loading\n' },
+			{ workerId: 0, stream: 'stderr', text: 'warned\n' },
+			{ stream: 'stdout', text: 'late\n' },
+		]);
+		assert.equal(m.outputTruncated, false);
+		const big = 'x'.repeat(200_000);
+		applyEvents(m, [{ type: 'run.output', runId, t: 5, stream: 'stdout', text: big }, { type: 'run.output', runId, t: 6, stream: 'stdout', text: big }]);
+		assert.equal(m.outputChars, 256 * 1024);
+		assert.equal(m.outputTruncated, true);
+	});
+
 	it('output goes to the task that printed it, in order, streams apart; a silent task has none', () => {
 		const m = createRunModel(runId);
 		applyEvents(m, [...base,

@@ -244,6 +244,32 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	for (const [pool, startMethod] of [['thread', undefined], ['process', 'fork'], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: what the module prints as it is imported is the run's output, named by the process that printed it; a task's print stays the task's`, async () => {
+			const r = pyRun({ file: join(PY_FIXTURES, 'prints_at_import.py'), fn: 'square', inputs: 'range(4)', pool, startMethod });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 4, JSON.stringify(ofType(r.events, 'task.failed').map((e) => e.error.message)));
+			const out = ofType(r.events, 'run.output');
+			const text = (w: number | undefined, stream: string) => out.filter((o) => o.workerId === w && o.stream === stream).map((o) => o.text).join('');
+			assert.equal(text(undefined, 'stdout'), 'loading prints_at_import\na thread the module started\nready');
+			assert.equal(text(undefined, 'stderr'), 'a warning at import\n');
+			const workers = [...new Set(out.map((o) => o.workerId))].filter((w) => w !== undefined);
+			if (startMethod === 'spawn') {
+				// Every spawned worker imports the file again, and says so: the reason for the __main__
+				// guard, seen. (Python 3.9-3.12 start a worker only when none is idle: one or two here.)
+				const started = ofType(r.events, 'worker.started');
+				assert.deepEqual(workers, started.map((s) => s.workerId), JSON.stringify(out));
+				for (const w of workers) {
+					assert.equal(text(w, 'stdout'), 'loading prints_at_import\na thread the module started\nready', 'all of it, the unfinished last line too (sent as the worker exits)');
+					assert.equal(text(w, 'stderr'), 'a warning at import\n');
+				}
+			} else {
+				assert.deepEqual(workers, [], 'threads and forked workers do not import the file again');
+			}
+			assert.deepEqual(ofType(r.events, 'task.output').map((o) => o.text).sort(), ['task 0\n', 'task 1\n', 'task 2\n', 'task 3\n']);
+		});
+	}
+
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: an exception fails its future with the traceback at the user's line`, async () => {
 			const r = pyRun({ fn: 'failing', inputs: 'range(4)', pool });
