@@ -1,6 +1,12 @@
 """print() inside tasks: Poolscope captures it per task, so the interleaving of threads is
 visible instead of lost in one console."""
+import os
 import time
+
+# Printed by no task: the panel shows it under "Output outside tasks". With the spawn start method
+# (Pool... in the code lens) every worker process imports this file again and prints it once more:
+# why code that should run once belongs under `if __name__ == "__main__":`.
+print(f"printing.py imported in process {os.getpid()}")
 
 
 # poolscope: inputs=range(6)

@@ -41,11 +41,25 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 		await page.locator('.statusbar', { hasText: 'Ln 13,' }).waitFor({ state: 'visible', timeout: 15_000 });
 	});
 
+	it('what the module prints as it is imported shows under "Output outside tasks", named by the process', async () => {
+		const p = page!;
+		await openFileAt(p, 'python/printing.py', 14);
+		await runCommand(p, 'Poolscope: Run Function in Process Pool');
+		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'chatty', undefined, { timeout: 60_000 });
+		await finished(frame, 'completed');
+		const output = '[data-testid="run-output"]';
+		assert.equal(await frame.textContent(`${output} summary`), 'Output outside tasks: 1 line, from the main process', 'fork: the workers do not import the file again');
+		await frame.click(`${output} summary`);
+		assert.equal(await frame.textContent(`${output} .run-output-chunk .source`), 'runner (main process)');
+		assert.match(await frame.textContent(`${output} .run-output-chunk pre`) ?? '', /^printing\.py imported in process \d+\n$/);
+	});
+
 	it('"Cancel run" in the panel cancels what is pending; a cancelled future says why', async () => {
 		const p = page!;
 		await openFileAt(p, 'python/io_bound.py', 9);
 		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s
-		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
+		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(3)', 60_000);
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
 		await frame.click('[data-testid="cancel-run"]');
 		await finished(frame, 'cancelled');

@@ -123,7 +123,7 @@ describe('Pool panel webview (Chromium)', function () {
 		await feed(p, 'run-1', [...events.slice(0, end), out('loading <b>data</b>\n'), out('loading <b>data</b>\n', 0), out('half a line', 1), out(' and the rest\n', 1), out('DeprecationWarning: x\n', 1, 'stderr'), ...events.slice(end)]);
 		const panel = p.page.locator('[data-testid="run-output"]');
 		assert.equal(await panel.isVisible(), true);
-		assert.equal(await panel.locator('summary').innerText(), 'Output outside tasks: 4 lines from 3 processes or threads');
+		assert.equal(await panel.locator('summary').innerText(), 'Output outside tasks: 4 lines, from the main process and 2 workers');
 		assert.equal(await panel.getAttribute('open'), null, 'folded until asked for');
 		await panel.locator('summary').click();
 		const chunks = panel.locator('.run-output-chunk');

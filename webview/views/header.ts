@@ -87,8 +87,12 @@ export class HeaderView {
 	private renderOutput(model: RunModel): void {
 		this.output.hidden = model.output.length === 0;
 		const lines = model.output.reduce((n, c) => n + c.text.split('\n').filter(Boolean).length, 0);
-		const sources = new Set(model.output.map((c) => c.workerId ?? -1)).size;
-		setText(this.outputSummary, `Output outside tasks: ${num(lines)} line${lines === 1 ? '' : 's'} from ${sources === 1 ? '1 process' : `${num(sources)} processes or threads`}${model.outputTruncated ? ' (truncated)' : ''}`);
+		const workers = new Set(model.output.map((c) => c.workerId)).size - (model.output.some((c) => c.workerId === undefined) ? 1 : 0);
+		const from = [
+			...(model.output.some((c) => c.workerId === undefined) ? ['the main process'] : []),
+			...(workers ? [`${num(workers)} worker${workers === 1 ? '' : 's'}`] : []),
+		].join(' and ');
+		setText(this.outputSummary, `Output outside tasks: ${num(lines)} line${lines === 1 ? '' : 's'}, from ${from}${model.outputTruncated ? ' (truncated)' : ''}`);
 		this.outputSummary.title = 'Printed by no task: the module as it loads (a spawned worker loads it again), a thread it started, a worker\'s own messages';
 		this.outputBody.replaceChildren(...model.output.map((c) => {
 			const w = c.workerId === undefined ? undefined : model.workers.get(c.workerId);
