@@ -239,6 +239,7 @@ class Run:
         self.busy_from = self.t0
         self.ended_at = None
         self.module_name = None
+        self.user_paths = []
         self.method = None
         self.loose_chars = 0  # output outside tasks sent so far (run.output)
         self.import_failures = {}  # worker pid -> (exception name, message, traceback text)
@@ -492,12 +493,16 @@ class Run:
             raise LoadFailure({"kind": "load", "name": "FileNotFoundError", "message": "file not found: %s" % self.file})
         module_name, root = module_path(self.file)
         self.module_name = module_name
+        pw.import_past_user_paths(pw.PROCESS_POOL_MODULES if self.pool == "process" else pw.THREAD_POOL_MODULES, ())
         # Like `python -m pkg.mod` from the package's root (its relative imports work), and like
         # `python mod.py` (its own folder first, for imports of its siblings).
         sys.path.insert(0, self.user_dir)
+        user_paths = [self.user_dir]
         if root != self.user_dir:
             sys.path.insert(1, root)
+            user_paths.append(root)
             self.user_dir = root  # frames anywhere in the package are the user's
+        self.user_paths = user_paths
         try:
             with open(self.file, "rb") as f:
                 source = f.read()
@@ -539,8 +544,9 @@ class Run:
         fn_name = req["fn"]
         fn = getattr(module, fn_name, None)
         if not callable(fn):
-            import inspect
-            names = sorted(n for n, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module.__name__)
+            import types  # not inspect: the user's folder may hold an inspect.py, and this is all it did
+
+            names = sorted(n for n, v in vars(module).items() if isinstance(v, types.FunctionType) and v.__module__ == module.__name__)
             raise LoadFailure({
                 "kind": "load", "name": "FunctionNotFound",
                 "message": "no top-level function %r in %s" % (fn_name, self.file),
@@ -626,7 +632,8 @@ class Run:
         if unfinished:
             self.em.emit("run.warning", message="%s is %s: a call returns before its body has run, so each task %s in its worker, and its time includes that" % (req["fn"], *unfinished))
             if "asyncio" in unfinished[1]:
-                import asyncio  # noqa: F401 - here, not in the first task's time (forked workers inherit it)
+                # Here, not in the first task's time (forked workers inherit it).
+                pw.import_past_user_paths(("asyncio",), self.user_paths)
         self.total = len(items)
         # The GIL estimate asks whether the interpreter was busy while tasks ran: its start, the
         # user's imports (numpy: hundreds of ms) and loading the inputs are not that.
@@ -649,7 +656,8 @@ class Run:
             self.next_slot = ctx.Value("i", 0)
             if sys.platform.startswith("linux"):
                 import ctypes  # noqa: F401 - for the workers' parent-death signal: forked ones inherit it
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name))
+            pw.start_workers_past_user_paths(self.user_paths)
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths))
             self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
             self.notices_thread.start()
         else:
@@ -1114,12 +1122,23 @@ class Run:
         """Worker processes still alive a while after the pool was shut down, with every task
         answered: something a task started keeps them (a thread that is not a daemon). They are
         ended, with their stacks in a warning so the user sees what held them."""
+        from multiprocessing.connection import wait
+
         waited_from = pw.now_ms()
         deadline = monotonic() + WORKER_EXIT_GRACE_S
-        procs = list(self.processes.values())
-        for p in procs:
-            p.join(timeout=max(0.0, deadline - monotonic()))
-        lingering = [p for p in procs if p.exitcode is None]
+        # Each process's sentinel, which is ready once it has ended, whoever reaps it: join() then
+        # exitcode read None for a worker the executor's own thread had just reaped (Python 3.13,
+        # about one fork run in four), and a clean run warned of a lingering worker with no stack.
+        running = {}
+        for p in self.processes.values():
+            try:
+                running[p.sentinel] = p
+            except ValueError:  # closed: ended
+                pass
+        while running and monotonic() < deadline:
+            for ended in wait(list(running), timeout=max(0.0, deadline - monotonic())):
+                running.pop(ended, None)
+        lingering = list(running.values())
         if not lingering:
             return
         self.ended_at = waited_from  # the run's time is its tasks', not this clean-up's

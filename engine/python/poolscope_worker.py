@@ -27,6 +27,62 @@ _slots = None
 _slot = -1
 
 
+# What the runner and a process pool import while a run goes on, some only as a worker starts:
+# imported before the user's folder goes on sys.path (past it in a spawned worker), so that a
+# queue.py or random.py next to the user's file, common in a folder of concurrency exercises,
+# cannot stand in for them and break the runner itself.
+THREAD_POOL_MODULES = ("concurrent.futures.thread", "queue", "weakref", "importlib.util", "importlib.machinery")
+PROCESS_POOL_MODULES = THREAD_POOL_MODULES + (
+    "concurrent.futures.process", "multiprocessing", "multiprocessing.connection", "multiprocessing.queues",
+    "multiprocessing.synchronize", "multiprocessing.sharedctypes", "multiprocessing.heap", "multiprocessing.reduction",
+    "multiprocessing.resource_sharer", "multiprocessing.spawn", "multiprocessing.util", "tempfile", "ctypes", "pickle",
+) + (
+    ("multiprocessing.popen_spawn_win32",) if sys.platform == "win32" else
+    ("multiprocessing.popen_fork", "multiprocessing.popen_spawn_posix", "multiprocessing.popen_forkserver",
+     "multiprocessing.forkserver", "multiprocessing.resource_tracker")
+)
+
+
+def import_past_user_paths(names, user_paths):
+    """Imports `names` from anywhere on sys.path but `user_paths` (the user's folders)."""
+    import importlib
+
+    saved = sys.path[:]
+    sys.path[:] = [p for p in saved if p not in user_paths]
+    try:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as e:
+                if e.name != name:
+                    raise
+    finally:
+        sys.path[:] = saved + [p for p in sys.path if p not in saved]
+
+
+def start_workers_past_user_paths(user_paths):
+    """Spawned and forkserver workers start with the runner's sys.path minus the user's folders,
+    which their initializer puts back before it imports the user's file: a spawned process loads
+    much of the standard library before any code of ours runs in it (runpy imports pkgutil), and
+    a pkgutil.py or queue.py next to the user's file broke every worker with "exited with code 1"."""
+    try:
+        import multiprocessing.spawn as spawn
+    except ImportError:
+        return
+    real = spawn.get_preparation_data
+    if getattr(real, "poolscope", False):
+        return
+
+    def get_preparation_data(name):
+        data = real(name)
+        if "sys_path" in data:
+            data["sys_path"] = [p for p in data["sys_path"] if p not in user_paths]
+        return data
+
+    get_preparation_data.poolscope = True
+    spawn.get_preparation_data = get_preparation_data
+
+
 def now_ms():
     return time.monotonic() * 1000.0
 
@@ -384,9 +440,12 @@ def _alive(pid):
         return False
 
 
-def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None):
+def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None, user_paths=()):
     """Runs once in every process-pool worker."""
     global _notices, _stack_dir, _slots, _slot
+    missing = [p for p in user_paths if p not in sys.path]
+    if missing:
+        sys.path[0:0] = missing  # a spawned worker started without them (start_workers_past_user_paths)
     if runner_pid is not None:
         _die_with(runner_pid)
     _notices = notices

@@ -379,6 +379,69 @@ describe('Python backend: real pools', function () {
 			}
 			assert.deepEqual(pythonProcesses(), []);
 		});
+		it('a folder whose files are named like standard modules (queue.py, pkgutil.py, ...): every pool still runs on the standard library, on each Python here', async function () {
+			this.timeout(120_000);
+			// Before, a queue.py next to the user's file failed every run in that folder with "Poolscope's
+			// runner failed" (threads), and a pkgutil.py every spawned worker ("exited with code 1").
+			const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
+			const found = findPython();
+			const pythons = [...(found.ok ? [found.path] : []), ...['3.9.18', '3.13.0'].map(pyenv).filter((p) => existsSync(p))];
+			// Every top-level module of that Python's standard library, as a file that fails when imported.
+			const shadows = `
+import os, pkgutil, sys
+names = getattr(sys, "stdlib_module_names", None) or {m.name for m in pkgutil.iter_modules([os.path.dirname(os.__file__), os.path.join(os.path.dirname(os.__file__), "lib-dynload")])} | set(sys.builtin_module_names)
+for name in names:
+    with open(os.path.join(sys.argv[1], name + ".py"), "w") as f:
+        f.write("raise ImportError('%s.py of the user folder was imported')\\n" % name)
+with open(os.path.join(sys.argv[1], "tasks.py"), "w") as f:
+    f.write("def double(x):\\n    return 2 * x\\n")
+print(len(names))`;
+			for (const python of pythons) {
+				const dir = mkdtempSync(join(tmpdir(), 'poolscope-shadows-'));
+				try {
+					assert.ok(Number(execFileSync(python, ['-c', shadows, dir], { encoding: 'utf8' })) > 200);
+					for (const [pool, startMethod] of [['thread', undefined], ['serial', undefined], ['process', 'fork'], ['process', 'spawn'], ['process', 'forkserver']] as const) {
+						const r = pyRun({ file: join(dir, 'tasks.py'), fn: 'double', inputs: 'range(3)', pool, startMethod, pythonPath: python });
+						const end = await r.done;
+						const what = `${python} ${pool} ${startMethod ?? ''}`;
+						assert.equal(end.outcome, 'completed', `${what}: ${JSON.stringify(end.error ?? ofType(r.events, 'task.failed').map((f) => f.error.message))}`);
+						assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), ['0', '2', '4'], what);
+						assert.deepEqual(ofType(r.events, 'run.warning'), [], what);
+					}
+				} finally {
+					rmSync(dir, { recursive: true, force: true });
+				}
+			}
+			assert.deepEqual(pythonProcesses(), []);
+		});
+		it('a clean process-pool run warns of nothing, on each Python here (3.13\'s executor reaps its workers itself)', async () => {
+			// A worker the executor's own thread had just reaped read "not exited" to the runner's
+			// join(): about one 3.13 fork run in four warned "worker process N did not exit after the
+			// run" with an empty stack. Eight runs per interpreter: the old code fails this ~90% of the time.
+			const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
+			const found = findPython();
+			const pythons = [...(found.ok ? [found.path] : []), ...['3.9.18', '3.13.0'].map(pyenv).filter((p) => existsSync(p))];
+			for (const python of pythons) {
+				for (let i = 0; i < 8; i++) {
+					const r = pyRun({ fn: 'square', inputs: 'range(3)', pool: 'process', startMethod: 'fork', pythonPath: python });
+					const end = await r.done;
+					assert.equal(end.counts.finished, 3, python);
+					assert.deepEqual(ofType(r.events, 'run.warning').map((w) => w.message), [], `${python}, run ${i + 1}`);
+				}
+			}
+		});
+		it('a file named like a module the runner has loaded (json.py): a load error that says to rename it', async () => {
+			const dir = mkdtempSync(join(tmpdir(), 'poolscope-json-'));
+			try {
+				writeFileSync(join(dir, 'json.py'), 'def f(x):\n    return x\n');
+				const e = await loadError({ file: join(dir, 'json.py'), fn: 'f', inputs: '1' });
+				assert.equal(e.name, 'ImportError');
+				assert.match(e.message, /^importing .*json\.py found another module named 'json' \(.*json\/__init__\.py\)$/);
+				assert.equal(e.hint, 'Rename the file: its name shadows an installed or standard module.');
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
+		});
 		it('a module that runs a process pool at import time (no __main__ guard): fork and threads run it as Python does; spawn and forkserver refuse, naming the line', async () => {
 			// It deadlocked every pool: the import held the module's lock while the import-time
 			// pool pickled `double` by reference, which waits for that lock.
