@@ -4,6 +4,7 @@
  * Pure, no I/O, so it is unit-tested once and trusted everywhere.
  */
 import type { PackedEvents } from './eventPacking';
+import { appendTerminal } from './terminalText';
 import {
 	OUTPUT_LIMIT_PER_TASK,
 	RUN_OUTPUT_LIMIT,
@@ -278,11 +279,14 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			task.output = output;
 			const last = output[output.length - 1];
 			if (last && last.stream === e.stream) {
-				last.text += text;
+				const before = last.text.length;
+				last.text = appendTerminal(last.text, text);
+				task.outputChars += last.text.length - before;
 			} else {
-				output.push({ stream: e.stream, text });
+				const shown = appendTerminal('', text);
+				output.push({ stream: e.stream, text: shown });
+				task.outputChars += shown.length;
 			}
-			task.outputChars += text.length;
 			break;
 		}
 		case 'run.output': {
@@ -295,11 +299,14 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			model.outputTruncated ||= text.length < e.text.length;
 			const last = model.output[model.output.length - 1];
 			if (last && last.stream === e.stream && last.workerId === e.workerId) {
-				last.text += text;
+				const before = last.text.length;
+				last.text = appendTerminal(last.text, text);
+				model.outputChars += last.text.length - before;
 			} else {
-				model.output.push(e.workerId === undefined ? { stream: e.stream, text } : { workerId: e.workerId, stream: e.stream, text });
+				const shown = appendTerminal('', text);
+				model.output.push(e.workerId === undefined ? { stream: e.stream, text: shown } : { workerId: e.workerId, stream: e.stream, text: shown });
+				model.outputChars += shown.length;
 			}
-			model.outputChars += text.length;
 			break;
 		}
 		case 'queue.depth':

@@ -158,9 +158,10 @@ class _TaskStream(io.TextIOBase):
             self._sink(origin, self._name, text)
             return len(text)
         task_id = now[0]
-        # Whole lines per event: print() writes the text and the newline separately.
+        # Whole lines per event: print() writes the text and the newline separately. A `\r` ends
+        # a line too: a progress bar (tqdm) redraws with it and never writes a newline until done.
         buf = self._pending.pop(ident, "") + text
-        cut = buf.rfind("\n") + 1
+        cut = max(buf.rfind("\n"), buf.rfind("\r")) + 1
         if cut:
             self._sink(task_id, self._name, buf[:cut])
         rest = buf[cut:]
@@ -175,7 +176,7 @@ class _TaskStream(io.TextIOBase):
         if loose is None:
             return self._real.write(text)
         buf = self._loose_pending.pop(ident, "") + text
-        cut = buf.rfind("\n") + 1
+        cut = max(buf.rfind("\n"), buf.rfind("\r")) + 1
         if cut:
             loose(self._name, buf[:cut])
         rest = buf[cut:]

@@ -348,6 +348,11 @@ describe('Pool panel webview (Chromium)', function () {
 		await feed(p, 'run-1', [out('second line\n', 2)]); // same stream: joins the last entry
 		await nextFrames(p.page);
 		await p.page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.endsWith('first line\nsecond line\n'), undefined, { timeout: 5_000 });
+		// A progress bar redrawn in place: each state replaces the last, at the same length.
+		for (const [i, bar] of [' 10% |#   |', ' 20% |##  |', ' 30% |### |'].entries()) {
+			await feed(p, 'run-1', [out(`\r${bar}`, 3 + i)]);
+			await p.page.waitForFunction((b) => document.querySelector('[data-testid="output"]')?.textContent === `working on 0\nfirst line\nsecond line\n${b}`, bar, { timeout: 5_000 });
+		}
 	});
 
 	it('worker rows change in place as the run goes on (same row, new cells)', async () => {

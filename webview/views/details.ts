@@ -86,7 +86,7 @@ export class DetailsView {
 	private readonly actions = h('div', { class: 'actions' }, this.cancel);
 	/** What the error and output nodes show, to rebuild them only when that changes. */
 	private shownError: { task: object; error: ErrorInfo; el: HTMLElement } | undefined;
-	private shownOutput: { task: object; chars: number; count: number } | undefined;
+	private shownOutput: { task: object; last: string | undefined; count: number } | undefined;
 	private shownChildren: Element[] = [];
 
 	public render(model: RunModel, taskId: number | undefined, nowT: number): void {
@@ -135,9 +135,11 @@ export class DetailsView {
 			this.shownError = { task, error: task.error, el: errorBlock(task.error) };
 		}
 		const errorEl = task.error ? this.shownError?.el : undefined;
-		// Output of one stream grows its last entry (runModel): the characters say when it changed.
-		if (task.output.length && (this.shownOutput?.task !== task || this.shownOutput.chars !== task.outputChars || this.shownOutput.count !== task.output.length)) {
-			this.shownOutput = { task, chars: task.outputChars, count: task.output.length };
+		// Output of one stream changes only its last entry (runModel): it grows, or a progress bar's
+		// redraw replaces its last line at the same length.
+		const lastText = task.output[task.output.length - 1]?.text;
+		if (task.output.length && (this.shownOutput?.task !== task || this.shownOutput.last !== lastText || this.shownOutput.count !== task.output.length)) {
+			this.shownOutput = { task, last: lastText, count: task.output.length };
 			this.outputPre.replaceChildren(...task.output.map((o) => h('span', { class: o.stream }, o.text)));
 		}
 		setText(this.outputLabel, `output${task.outputTruncated ? ' (truncated)' : ''}`);

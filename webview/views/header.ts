@@ -20,6 +20,7 @@ export class HeaderView {
 	private readonly outputBody = h('div', { class: 'run-output-body' });
 	private readonly output = h('details', { class: 'run-output', 'data-testid': 'run-output' }, this.outputSummary, this.outputBody);
 	private outputKey = '';
+	private outputLast: string | undefined;
 	private readonly cancel: HTMLButtonElement;
 	private readonly rerun: HTMLButtonElement;
 	private readonly stacks: HTMLButtonElement;
@@ -77,9 +78,11 @@ export class HeaderView {
 			this.warnings.replaceChildren(...shown, ...(more > 0 ? [h('li', { class: 'muted' }, `and ${num(more)} more warning${more === 1 ? '' : 's'} (Export trace has them all)`)] : []));
 			this.warnings.hidden = model.warnings.length === 0;
 		}
-		const outputKey = `${model.runId}:${model.outputChars}:${model.output.length}`;
-		if (this.outputKey !== outputKey) {
+		const outputKey = `${model.runId}:${model.output.length}`;
+		const lastText = model.output[model.output.length - 1]?.text;
+		if (this.outputKey !== outputKey || this.outputLast !== lastText) {
 			this.outputKey = outputKey;
+			this.outputLast = lastText; // a progress bar's redraw keeps the length, not the text
 			this.renderOutput(model);
 		}
 	}

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel, stateCounts } from '../../../engine/protocol/runModel';
+import { appendTerminal } from '../../../engine/protocol/terminalText';
 
 const runId = 'r';
 const base: PoolEvent[] = [
@@ -78,6 +79,28 @@ describe('runModel (the reducer every view shares)', () => {
 		applyEvents(m, [{ type: 'run.output', runId, t: 5, stream: 'stdout', text: big }, { type: 'run.output', runId, t: 6, stream: 'stdout', text: big }]);
 		assert.equal(m.outputChars, 256 * 1024);
 		assert.equal(m.outputTruncated, true);
+	});
+
+	it('output is kept as a terminal leaves it: a \\r redraw replaces its line, \\r\\n ends one, colour codes go', () => {
+		const fold = (...chunks: string[]) => chunks.reduce((text, c) => appendTerminal(text, c), '');
+		assert.equal(fold('a\n', '\r 10%', '\r 20%', '\r 30%\n', 'b\n'), 'a\n 30%\nb\n');
+		assert.equal(fold('win\r\n', 'dows\r', '\n'), 'win\ndows\n', 'CRLF line ends, also split across writes');
+		assert.equal(fold('50%\r'), '50%\r', 'an open line keeps its \\r until the next write replaces it');
+		assert.equal(fold('50%\r', '60%'), '60%');
+		assert.equal(fold('\u001b[32mgreen\u001b[0m \u001b]0;title\u0007x\n'), 'green x\n');
+		assert.equal(fold('one\ntwo\rTWO\nthree'), 'one\nTWO\nthree', 'only lines with a \\r change');
+		// In the model: the limit counts what is kept, and a redraw of the same length is a new text.
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			...Array.from({ length: 2000 }, (_, i): PoolEvent => ({ type: 'task.output', runId, t: 5, taskId: 0, stream: 'stderr', text: `\rprogress ${String(i % 100).padStart(2, '0')}% ${'#'.repeat(60)}` })),
+			{ type: 'task.output', runId, t: 6, taskId: 0, stream: 'stderr', text: '\n' },
+			{ type: 'run.output', runId, t: 7, stream: 'stdout', text: 'load 1/2\r' },
+			{ type: 'run.output', runId, t: 8, stream: 'stdout', text: 'load 2/2\r\n' },
+		]);
+		assert.deepEqual(m.tasks.get(0)!.output, [{ stream: 'stderr', text: `progress 99% ${'#'.repeat(60)}\n` }]);
+		assert.equal(m.tasks.get(0)!.outputChars, 74);
+		assert.equal(m.tasks.get(0)!.outputTruncated, false, '2,000 redraws of 74 characters are not 148 KB of output');
+		assert.deepEqual(m.output, [{ stream: 'stdout', text: 'load 2/2\n' }]);
 	});
 
 	it('output goes to the task that printed it, in order, streams apart; a silent task has none', () => {

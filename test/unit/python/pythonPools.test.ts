@@ -271,6 +271,24 @@ describe('Python backend: real pools', function () {
 	}
 
 	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: a progress bar redrawn with \\r (tqdm) arrives as it is drawn and is shown in its last state; colour codes dropped`, async () => {
+			const r = pyRun({ fn: 'progress', inputs: '[7]', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 1);
+			const out = ofType(r.events, 'task.output');
+			const finishedAt = ofType(r.events, 'task.finished')[0]!.t;
+			// The runner sent each redraw as it came (a \r ends a piece), not one 8 KB lump at the end.
+			assert.ok(out.filter((o) => o.stream === 'stderr' && o.t < finishedAt - 200).length >= 2, JSON.stringify(out));
+			const model = createRunModel(end.runId);
+			applyEvents(model, r.events);
+			assert.deepEqual(model.tasks.get(0)!.output, [
+				{ stream: 'stderr', text: 'task 7: 100% |####|\n' },
+				{ stream: 'stdout', text: 'done 7\n' },
+			]);
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: an exception fails its future with the traceback at the user's line`, async () => {
 			const r = pyRun({ fn: 'failing', inputs: 'range(4)', pool });
 			const end = await r.done;
