@@ -303,10 +303,37 @@ async function drainAsync(gen: AsyncIterable<unknown>): Promise<unknown[]> {
 
 export function errorInfo(e: unknown, kind: ErrorInfo['kind']): ErrorInfo {
 	if (e instanceof Error) {
-		const stack = cleanStack(e.stack ?? `${e.name}: ${e.message}`);
+		const stack = [cleanStack(e.stack ?? `${e.name}: ${e.message}`), ...related(e, 0)].join('\n');
 		return { kind, name: e.name, message: e.message, stack, frames: parseFrames(stack) };
 	}
 	return { kind, name: 'Thrown value', message: `the function threw a non-Error value: ${preview(inspect(e, { depth: 2 }))}`, hint: 'Throw an Error object to get a stack trace.' };
+}
+
+/**
+ * The errors an error carries, as Python's traceback shows a chain: `new Error(msg, { cause })`
+ * (each cause's own stack, where the failure began) and an AggregateError's `errors`
+ * (Promise.any, a batch of failures), indented a level each.
+ */
+function related(e: Error, depth: number): string[] {
+	if (depth >= 4) {
+		return [];
+	}
+	const indent = '    '.repeat(depth + 1);
+	const text = (x: unknown): string[] => x instanceof Error
+		? [...cleanStack(x.stack ?? `${x.name}: ${x.message}`).split('\n'), ...related(x, depth + 1)]
+		: [preview(inspect(x, { depth: 2, breakLength: Infinity }))];
+	const out: string[] = [];
+	const errors = (e as { errors?: unknown }).errors;
+	if (Array.isArray(errors)) {
+		errors.slice(0, 10).forEach((x, i) => out.push(`${indent}[errors ${i}]: ${text(x).join(`\n${indent}`)}`));
+		if (errors.length > 10) {
+			out.push(`${indent}... and ${errors.length - 10} more errors`);
+		}
+	}
+	if ('cause' in e && e.cause !== undefined) {
+		out.push(`${indent}[cause]: ${text(e.cause).join(`\n${indent}`)}`);
+	}
+	return out;
 }
 
 /** Drops Poolscope's and Node's own frames below the user's code: they only add noise. */

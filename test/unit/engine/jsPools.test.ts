@@ -317,6 +317,24 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: an error's cause and an AggregateError's errors are in its traceback, each with its own frames`, async () => {
+			const tasksFile = join(JS_FIXTURES, 'tasks.js');
+			const a = run({ fn: 'chained', inputs: '[1]', pool, workers: 1 });
+			await a.done;
+			const e = ofType(a.events, 'task.failed')[0]!.error;
+			assert.equal(e.message, 'task 1 could not start');
+			assert.match(e.stack ?? '', /\n {4}\[cause\]: Error: ENOENT: no such file, open '\/nope\/1\.json'\n {8}at readConfig \(/, e.stack);
+			assert.deepEqual(e.frames?.filter((f) => f.user && f.file === tasksFile).map((f) => [f.function, f.line]).slice(0, 3), [['chained', 150], ['readConfig', 143], ['chained', 148]], 'the throw, then where the cause began');
+			const b = run({ fn: 'allFail', inputs: '[2]', pool, workers: 1 });
+			await b.done;
+			const g = ofType(b.events, 'task.failed')[0]!.error;
+			assert.equal(g.name, 'AggregateError');
+			assert.match(g.stack ?? '', /\[errors 0\]: Error: first 2\n/);
+			assert.match(g.stack ?? '', /\[errors 1\]: TypeError: second 2\n/);
+		});
+	}
+
 	describe('bad input gets a clear error', () => {
 		const loadError = async (partial: Parameters<typeof run>[0]) => {
 			const r = run(partial);
