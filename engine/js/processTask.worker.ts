@@ -3,7 +3,7 @@
  * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installLateErrorReport, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -15,6 +15,7 @@ installOutputCapture(
 	(stream, text) => send({ type: 'runOutput', stream, text }),
 );
 installLateErrorReport(send);
+installNoStdin();
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.
 process.on('disconnect', () => process.exit(0));

@@ -3,6 +3,7 @@
  * module once, captures console output per task, times the call, and turns a throw into an
  * ErrorInfo whose stack points at the user's source (the bundle carries an inline source map).
  */
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions, inspect } from 'node:util';
@@ -145,6 +146,22 @@ export const threadCpuClock: CpuClock = threadCpuUsage
 	: undefined;
 let currentNotify: Notify | undefined;
 let currentTask: number | undefined;
+
+/**
+ * process.stdin in a worker: reading it fails at once, saying why. A task asking the user
+ * (readline's question()) waited forever for a line that no one can type, showing only "running";
+ * Python's input() fails with EOFError, and this is the same answer with the fix.
+ */
+export function installNoStdin(): void {
+	// A new stream per use: one already failed has nothing more to say, and the next task's
+	// reader would wait on it forever.
+	const noInput = () => new Readable({
+		read() {
+			this.destroy(Object.assign(new Error('a task has no standard input (process.stdin): pass what it would read as an argument (the run\'s inputs)'), { code: 'POOLSCOPE_NO_STDIN' }));
+		},
+	});
+	Object.defineProperty(process, 'stdin', { configurable: true, enumerable: true, get: noInput });
+}
 
 /**
  * Routes console.* and process.stdout/stderr writes to the task whose call started the code that

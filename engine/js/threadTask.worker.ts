@@ -8,13 +8,14 @@ import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
-import { executeTask, installLateErrorReport, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
+import { executeTask, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
 installOutputCapture(
 	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
 	(stream, text) => post({ type: 'runOutput', stream, text, threadId }),
 );
 installLateErrorReport(post);
+installNoStdin();
 
 let channel: BroadcastChannel | undefined;
 

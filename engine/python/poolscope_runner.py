@@ -198,6 +198,8 @@ def error_info(exc, user_dir, kind=None):
         elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
             kind = "pickling"
             hint = PICKLE_HINT
+        elif isinstance(exc, EOFError) and message == "EOF when reading a line":
+            hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
     info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
     if hint:
         info["hint"] = hint

@@ -335,6 +335,16 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: a task that reads process.stdin (readline's question) fails at once, saying a task has no standard input`, async () => {
+			const r = run({ fn: 'asks', inputs: '2', pool, workers: 1 });
+			const end = await r.done; // it waited forever for a line no one could type
+			assert.equal(end.counts.failed, 2);
+			const e = ofType(r.events, 'task.failed')[0]!.error;
+			assert.equal(e.message, 'a task has no standard input (process.stdin): pass what it would read as an argument (the run\'s inputs)');
+		});
+	}
+
 	describe('bad input gets a clear error', () => {
 		const loadError = async (partial: Parameters<typeof run>[0]) => {
 			const r = run(partial);

@@ -343,6 +343,17 @@ describe('Python backend: real pools', function () {
 			assert.equal(fb[0]!.error.kind, 'pickling');
 			assert.match(fb[0]!.error.message, /result of type function cannot be pickled/);
 		});
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: input() in a task fails it with EOFError and says to pass the answer as an argument`, async () => {
+				const r = pyRun({ fn: 'asks', inputs: 'range(2)', pool });
+				const end = await r.done;
+				assert.equal(end.counts.failed, 2);
+				const e = ofType(r.events, 'task.failed')[0]!.error;
+				assert.equal(e.name, 'EOFError');
+				assert.match(e.hint ?? '', /^A task has no keyboard: input\(\) reads an empty standard input/);
+				assert.ok(e.frames?.some((f) => f.user && f.file.endsWith('tasks.py')), JSON.stringify(e.frames));
+			});
+		}
 		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
 			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
 			await r.done;
