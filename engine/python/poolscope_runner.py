@@ -523,6 +523,8 @@ class Run:
             # Not get_start_method(allow_none=False): that fixes the method, and a module that
             # calls set_start_method() when imported would then fail ("context has already been set").
             method = req.get("startMethod") or multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+        # As `python file.py` has it: a usage message (argparse) names the user's file, not ours.
+        sys.argv = [self.file]
         restore = refuse_processes_at_import(self.file, method) if method not in (None, "fork") else None
         try:
             module = import_unlocked(module_name)
@@ -537,6 +539,8 @@ class Run:
         except BaseException as e:  # noqa: B036 - user code may raise anything at import
             info = error_info(e, self.user_dir, kind="load")
             info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
+            if isinstance(e, SystemExit):
+                info["hint"] = 'The file ends the program when it is imported (sys.exit(), or argparse finding no arguments: Poolscope imports the file, it does not run it as a script). Put that code under `if __name__ == "__main__":`.'
             if isinstance(e, ProcessAtImport):
                 info["hint"] = 'Put the code that starts processes under `if __name__ == "__main__":` (it then runs only when the file is run as a script), or run with the fork start method.'
             raise LoadFailure(info)

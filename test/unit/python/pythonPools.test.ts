@@ -505,6 +505,18 @@ print(len(names))`;
 			assert.ok(error.frames?.some((f) => f.file === file && f.line === 2 && f.user), JSON.stringify(error.frames));
 		});
 
+		it('a script that parses its arguments when imported: the load error says why, and argparse\'s usage, naming the file, is the run\'s output', async () => {
+			const file = join(PY_FIXTURES, 'argparse_at_import.py');
+			const r = pyRun({ file, fn: 'f', inputs: '2' });
+			const end = await r.done;
+			assert.equal(end.outcome, 'error');
+			assert.equal(end.error?.name, 'SystemExit');
+			assert.equal(end.error?.message, 'importing argparse_at_import.py failed: SystemExit: 2');
+			assert.match(end.error?.hint ?? '', /argparse finding no arguments: Poolscope imports the file, it does not run it as a script\). Put that code under `if __name__ == "__main__":`/);
+			assert.ok(end.error?.frames?.some((fr) => fr.file === file && fr.line === 11 && fr.user), JSON.stringify(end.error?.frames));
+			const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stderr').map((o) => o.text).join('');
+			assert.equal(said, 'usage: argparse_at_import.py [-h] --size SIZE\nargparse_at_import.py: error: the following arguments are required: --size\n');
+		});
 		it('inputs that never end (an endless iterator) stop at the limit with a clear error', async () => {
 			const e = await loadError({ fn: 'square', inputs: 'iter(int, 1)' });
 			assert.equal(e.name, 'RangeError');
