@@ -264,6 +264,9 @@ export class ProcessPool implements WorkerPool {
 			case 'runOutput':
 				this.cb.runOutput(child.identity, m.stream, m.text);
 				break;
+			case 'moduleExit':
+				this.cb.fatal(m.error);
+				break;
 			case 'late':
 				this.cb.lateError(m);
 				break;

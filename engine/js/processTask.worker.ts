@@ -3,7 +3,7 @@
  * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
+import { executeTask, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -16,9 +16,11 @@ installOutputCapture(
 );
 installLateErrorReport(send);
 installNoStdin();
+const exit = process.exit.bind(process); // ours: the user's module may not end a worker (installExitReport)
+installExitReport(send);
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => exit(0));
 
 process.on('message', (m: HostToProcess) => {
 	if (m.type === 'init') {

@@ -29,6 +29,11 @@ const LOAD_HINT = 'The module failed while loading (top-level code threw).';
 
 function settleLoad(bundle: string, fn: string, mod: Record<string, unknown>): void {
 	const call = mod.__poolscope_fn;
+	const missing = mod.__poolscope_missing as { message: string; hint: string } | undefined;
+	if (call === undefined && missing) {
+		// The name is in the file (a string, a property, a comment), but nothing declares or exports it.
+		throw new LoadError({ kind: 'load', name: 'FunctionNotFound', ...missing });
+	}
 	if (typeof call !== 'function') {
 		throw new LoadError({ kind: 'load', name: 'TypeError', message: `${fn} is not a function (it is ${call === undefined ? 'undefined' : typeof call})` });
 	}
@@ -146,6 +151,39 @@ export const threadCpuClock: CpuClock = threadCpuUsage
 	: undefined;
 let currentNotify: Notify | undefined;
 let currentTask: number | undefined;
+
+/**
+ * process.exit() from code no task started: the module's own, such as `main().then(() =>
+ * process.exit(0))` at the end of a script, which runs in every worker that loads the file. The
+ * worker used to die under tasks that had nothing to do with it ("worker exited with code 0" on
+ * each, "the function killed 3 workers"); now the run ends with what happened and the guard. The
+ * worker does not exit (the host ends it with the run). A task's own exit is its failure, as before.
+ */
+export function installExitReport(report: (n: ModuleExitNotice) => void): void {
+	const realExit = process.exit.bind(process);
+	process.exit = ((code?: number | string | null) => {
+		if (origin.getStore() !== undefined) {
+			return realExit(code);
+		}
+		const stack = cleanStack(new Error('process.exit').stack ?? '');
+		report({
+			type: 'moduleExit',
+			error: {
+				kind: 'load', name: 'ModuleExited',
+				message: `the module called process.exit(${code ?? ''}) outside any task: code at the top of the file (such as a main() called at its end) runs in every worker that loads it`,
+				hint: 'Run a script\'s own code only when the file is run directly: `if (require.main === module) main();` (an ES module: `if (import.meta.url === pathToFileURL(process.argv[1]).href) main();`).',
+				stack: stack.replace(/^Error: process\.exit/, `process.exit(${code ?? ''})`),
+				frames: parseFrames(stack),
+			},
+		});
+		return undefined as never;
+	}) as typeof process.exit;
+}
+
+export interface ModuleExitNotice {
+	type: 'moduleExit';
+	error: ErrorInfo;
+}
 
 /**
  * process.stdin in a worker: reading it fails at once, saying why. A task asking the user

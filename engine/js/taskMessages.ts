@@ -4,7 +4,7 @@
  * child_process.fork).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
-import type { LateError } from './taskExecution';
+import type { LateError, ModuleExitNotice } from './taskExecution';
 
 export interface TaskSpec {
 	taskId: number;
@@ -34,6 +34,7 @@ export type WorkerNotice =
 	| { type: 'output'; taskId: number; stream: StreamName; text: string }
 	/** Written outside any task (the module as it loads, a timer between tasks). */
 	| { type: 'runOutput'; stream: StreamName; text: string; threadId?: number }
+	| ModuleExitNotice
 	| LateError;
 
 /** Host -> process worker. */

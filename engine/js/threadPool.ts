@@ -272,6 +272,8 @@ export class ThreadPool implements WorkerPool {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
 		} else if (n.type === 'late') {
 			this.cb.lateError(n);
+		} else if (n.type === 'moduleExit') {
+			this.cb.fatal(n.error);
 		} else if (n.type === 'runOutput') {
 			this.cb.runOutput(this.identity(n.threadId ?? -1), n.stream, n.text);
 		} else {

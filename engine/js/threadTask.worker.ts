@@ -8,7 +8,7 @@ import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
-import { executeTask, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
+import { executeTask, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
 installOutputCapture(
 	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
@@ -16,6 +16,7 @@ installOutputCapture(
 );
 installLateErrorReport(post);
 installNoStdin();
+installExitReport(post);
 
 let channel: BroadcastChannel | undefined;
 

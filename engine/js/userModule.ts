@@ -116,8 +116,10 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 			// Only a re-export: inlining the source too would run its top-level code twice.
 			: `export { default as __poolscope_fn } from ${JSON.stringify(file)};\n`;
 	} else {
+		// CommonJS: the name may be exported without a declaration (`exports.f = ...`), so a worker
+		// learns only as it loads that it is neither; it then says so with the file's functions.
 		contents = cjs
-			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\n`
+			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\nmodule.exports.__poolscope_missing = ${JSON.stringify({ message: `no top-level function "${fn}" in ${file}`, hint: declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.' })};\n`
 			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
 	}
 	const build = (format: 'cjs' | 'esm', outfile: string) => esbuild.build({

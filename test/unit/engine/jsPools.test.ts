@@ -419,6 +419,34 @@ describe('JS engine: real pools', function () {
 				assert.equal(said, 'reading the config\n');
 			});
 		}
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: a script that calls main() and process.exit() when loaded ends the run saying so, at its line, with the guard; guarded, it runs`, async () => {
+				const file = join(JS_FIXTURES, 'exitsAtLoad.js');
+				const r = run({ fn: 'work', inputs: '3', pool, workers: 2, file });
+				const end = await r.done;
+				checkProtocol(r.events, pool);
+				assert.equal(end.outcome, 'error');
+				assert.equal(end.error?.name, 'ModuleExited');
+				assert.match(end.error?.message ?? '', /^the module called process\.exit\(0\) outside any task/);
+				assert.match(end.error?.hint ?? '', /if \(require\.main === module\) main\(\);/);
+				assert.deepEqual(end.error?.frames?.filter((f) => f.user).map((f) => [f.file, f.line]).slice(0, 1), [[file, 10]]);
+				assert.deepEqual(ofType(r.events, 'task.failed'), [], 'no task is blamed: "worker exited with code 0" on each before');
+				assert.match(ofType(r.events, 'run.output').map((o) => o.text).join(''), /main running/);
+				const guarded = run({ fn: 'work', inputs: '3', pool, workers: 2, file: join(JS_FIXTURES, 'guardedScript.js') });
+				const ok = await guarded.done;
+				assert.equal(ok.counts.finished, 3);
+				assert.deepEqual(ofType(guarded.events, 'run.output'), [], 'the guard keeps main() out of the workers');
+			});
+		}
+		it('a function name that is in the file only as a word (a string, a property) is "no top-level function", with the list', async () => {
+			for (const pool of ['thread', 'process'] as const) {
+				const file = join(JS_FIXTURES, 'mentionsOnly.js');
+				const e = await loadError({ fn: 'compute', inputs: '2', pool, file }); // was "TypeError: compute is not a function (it is undefined)"
+				assert.equal(e.name, 'FunctionNotFound');
+				assert.equal(e.message, `no top-level function "compute" in ${file}`);
+				assert.equal(e.hint, 'Functions in this file: square');
+			}
+		});
 		it('an inputs expression that throws, or is not iterable', async () => {
 			const a = await loadError({ fn: 'square', inputs: 'nope.nope' });
 			assert.match(a.message, /inputs "nope\.nope": nope is not defined/);
