@@ -198,6 +198,8 @@ def error_info(exc, user_dir, kind=None):
         elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
             kind = "pickling"
             hint = PICKLE_HINT
+        elif isinstance(exc, TypeError) and re.search(r"\d+ (required )?positional arguments?|positional arguments? but \d+ (was|were) given", message):
+            hint = "Each input item is one call, and a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple, e.g. [([1, 2, 3],), ([4, 5],)]."
         elif isinstance(exc, EOFError) and message == "EOF when reading a line":
             hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
     info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}

@@ -354,6 +354,16 @@ describe('Python backend: real pools', function () {
 				assert.ok(e.frames?.some((f) => f.user && f.file.endsWith('tasks.py')), JSON.stringify(e.frames));
 			});
 		}
+		it('a list item spread into arguments the function does not take: the TypeError says how inputs become calls', async () => {
+			const r = pyRun({ fn: 'total', inputs: '[[1, 2, 3], ([4, 5],)]', pool: 'process' });
+			const end = await r.done;
+			assert.equal(end.counts.failed, 1);
+			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result), ['9'], 'a list wrapped in a tuple is one argument');
+			const e = ofType(r.events, 'task.failed')[0]!.error;
+			assert.equal(e.name, 'TypeError');
+			assert.match(e.message, /takes 1 positional argument but 3 were given/);
+			assert.match(e.hint ?? '', /a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple/);
+		});
 		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
 			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
 			await r.done;
