@@ -633,6 +633,9 @@ class Run:
             started["cpuSampling"] = {"belowMs": CPU_EVERY_TASK_MS, "oneIn": CPU_SAMPLE}
         self.em.emit("run.started", t=self.t0, **started)
         self.em.flush()  # at once: a runner that dies in its first 50 ms must not take the run's start with it
+        if self.pool == "process" and workers > 4 * cores and not load_error:
+            # As the JS pools say it (threads are left alone: many threads is how I/O-bound work scales).
+            self.em.emit("run.warning", message="%d worker processes on %d cores: more than 4 per core only adds start-up time, switching and memory (each is a whole interpreter) for CPU-bound work" % (workers, cores))
         if load_error:
             self.finish("error", load_error)
             return

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent } from '../../../engine/protocol/events';
@@ -363,6 +363,16 @@ describe('Python backend: real pools', function () {
 			assert.equal(e.name, 'TypeError');
 			assert.match(e.message, /takes 1 positional argument but 3 were given/);
 			assert.match(e.hint ?? '', /a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple/);
+		});
+		it('more than 4 worker processes per core: a warning, as the JS pools give; many threads: none (I/O-bound work scales so)', async () => {
+			const cores = availableParallelism();
+			const many = pyRun({ fn: 'square', inputs: '2', pool: 'process', workers: 4 * cores + 1 });
+			await many.done;
+			assert.equal(ofType(many.events, 'run.started')[0]?.cores, cores, 'the runner counts the cores Node does');
+			assert.deepEqual(ofType(many.events, 'run.warning').map((w) => w.message), [`${4 * cores + 1} worker processes on ${cores} cores: more than 4 per core only adds start-up time, switching and memory (each is a whole interpreter) for CPU-bound work`]);
+			const threads = pyRun({ fn: 'square', inputs: '2', pool: 'thread', workers: 4 * cores + 1 });
+			await threads.done;
+			assert.deepEqual(ofType(threads.events, 'run.warning'), []);
 		});
 		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
 			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
