@@ -125,8 +125,10 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await panel.isVisible(), true);
 		assert.equal(await panel.locator('summary').innerText(), 'Output outside tasks: 4 lines, from the main process and 2 workers');
 		assert.equal(await panel.getAttribute('open'), null, 'folded until asked for');
+		assert.equal(await panel.locator('.run-output-chunk').count(), 0, 'drawn only when opened');
 		await panel.locator('summary').click();
 		const chunks = panel.locator('.run-output-chunk');
+		await chunks.first().waitFor();
 		assert.deepEqual(await chunks.evaluateAll((els) => els.map((e) => [e.querySelector('.source')!.textContent, e.querySelector('pre')!.className, e.querySelector('pre')!.textContent])), [
 			['runner (main process)', 'stdout', 'loading <b>data</b>\n'],
 			['worker 0 · pid 4000', 'stdout', 'loading <b>data</b>\n'],

@@ -21,6 +21,7 @@ export class HeaderView {
 	private readonly output = h('details', { class: 'run-output', 'data-testid': 'run-output' }, this.outputSummary, this.outputBody);
 	private outputKey = '';
 	private outputLast: string | undefined;
+	private outputModel: RunModel | undefined;
 	private readonly cancel: HTMLButtonElement;
 	private readonly rerun: HTMLButtonElement;
 	private readonly stacks: HTMLButtonElement;
@@ -37,6 +38,11 @@ export class HeaderView {
 		this.exportBtn = button('', { 'data-testid': 'export-trace', title: 'Save as a Chrome trace (Perfetto, chrome://tracing)' }, () => post({ type: 'exportTrace', runId: this.runId }));
 		this.exportBtn.append(icon('export'), ' Export trace');
 		this.el.append(h('div', { class: 'title-row' }, this.title, h('div', { class: 'actions' }, this.cancel, this.rerun, this.stacks, this.exportBtn)), this.facts, this.live, this.warnings, this.output);
+		this.output.addEventListener('toggle', () => {
+			if (this.output.open && this.outputModel) {
+				this.renderOutputBody(this.outputModel);
+			}
+		});
 	}
 
 	public render(model: RunModel, nowT: number, cpuNow: number | undefined, cores: number): void {
@@ -97,6 +103,16 @@ export class HeaderView {
 		].join(' and ');
 		setText(this.outputSummary, `Output outside tasks: ${num(lines)} line${lines === 1 ? '' : 's'}, from ${from}${model.outputTruncated ? ' (truncated)' : ''}`);
 		this.outputSummary.title = 'Printed by no task: the module as it loads (a spawned worker loads it again), a thread it started, a worker\'s own messages';
+		// Up to 256 KB of text: drawn when open (a module printing all run long must not cost frames).
+		this.outputModel = model;
+		if (this.output.open) {
+			this.renderOutputBody(model);
+		} else {
+			this.outputBody.replaceChildren();
+		}
+	}
+
+	private renderOutputBody(model: RunModel): void {
 		this.outputBody.replaceChildren(...model.output.map((c) => {
 			const w = c.workerId === undefined ? undefined : model.workers.get(c.workerId);
 			const from = c.workerId === undefined

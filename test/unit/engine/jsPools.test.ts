@@ -102,8 +102,9 @@ describe('JS engine: real pools', function () {
 				const f = ofType(r.events, 'task.finished').find((e) => e.taskId === s.taskId)!;
 				// Threads: the worker's own clock reading from its slot, not the moment the host polled.
 				// Processes: inferred from the order (sent to an idle worker, or the previous task's
-				// end), so off by one IPC delivery at most.
-				const tolerance = pool === 'process' ? 5 : 1;
+				// end), so off by one IPC delivery at most: 6.3 ms once on a VM busy with another
+				// pool; still well under the 20 ms poll a start seen late would show.
+				const tolerance = pool === 'process' ? 10 : 1;
 				assert.ok(Math.abs(f.t - f.durationMs - s.t) < tolerance, `task ${s.taskId}: start ${s.t}, end ${f.t}, duration ${f.durationMs}`);
 			}
 		});

@@ -315,7 +315,7 @@ describe('Python backend: real pools', function () {
 			assert.match((await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'nope.py') })).message, /file not found: .*nope\.py/);
 			const e = await loadError({ fn: 'sqare', inputs: '1' });
 			assert.match(e.message, /no top-level function 'sqare'/);
-			assert.match(e.hint ?? '', /add, calls_sys_exit, chatty/);
+			assert.match(e.hint ?? '', /add, asks, calls_sys_exit, chatty/);
 		});
 		it('syntax error and import error point at the user\'s line', async () => {
 			const s = await loadError({ fn: 'fine', inputs: '1', file: join(PY_FIXTURES, 'broken_syntax.py') });
