@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
-import type { ErrorInfo, EventSink, PoolEvent, RunFinishedEvent, StackFrame, TaskCounts } from '../protocol/events';
+import { RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StackFrame, type StreamName, type TaskCounts } from '../protocol/events';
 import { failedState } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
@@ -32,6 +32,8 @@ class PythonRun {
 	public readonly handle: RunHandle;
 	private proc: ChildProcess | undefined;
 	private finished: RunFinishedEvent | undefined;
+	/** Characters of raw output sent as run.output (rawOutput). */
+	private rawChars = 0;
 	private started = false;
 	/** The runner's last words (stdout and stderr): a crash dump of many threads fits. */
 	private stderrTail = '';
@@ -88,9 +90,10 @@ class PythonRun {
 		});
 		const events = proc.stdio[3] as Readable;
 		createInterface({ input: events }).on('line', (line) => this.line(line));
-		for (const stream of [proc.stdout, proc.stderr]) {
+		for (const [name, stream] of [['stdout', proc.stdout], ['stderr', proc.stderr]] as const) {
 			stream?.setEncoding('utf8').on('data', (text: string) => {
 				this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+				this.rawOutput(name, text);
 			});
 		}
 		// A runner killed or crashed mid-run leaves its worker processes holding its pipes: no
@@ -129,6 +132,20 @@ class PythonRun {
 		if (stdin && !stdin.destroyed && !this.exited) {
 			stdin.write(`${JSON.stringify(obj)}\n`);
 		}
+	}
+
+	/**
+	 * What reaches the runner's own stdout and stderr below Python's sys.stdout (os.system(), a C
+	 * extension, sys.__stdout__, a crash dump) is the run's output once the run is under way:
+	 * nothing else would show it. Before that it is the launcher's (a pyenv shim's chatter).
+	 */
+	private rawOutput(stream: StreamName, text: string): void {
+		if (!this.started || this.finished || this.rawChars > RUN_OUTPUT_LIMIT) {
+			return;
+		}
+		const kept = text.slice(0, RUN_OUTPUT_LIMIT + 1 - this.rawChars);
+		this.rawChars += kept.length;
+		this.sink([{ type: 'run.output', runId: this.request.runId, t: now(), stream, text: kept }]);
 	}
 
 	private line(line: string): void {

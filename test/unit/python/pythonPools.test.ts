@@ -271,6 +271,21 @@ describe('Python backend: real pools', function () {
 	}
 
 	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: what is written below sys.stdout (os.system, sys.__stdout__) is the run's output, not lost`, async () => {
+			const r = pyRun({ fn: 'shells_out', inputs: 'range(2)', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stdout').map((o) => o.text).join('');
+			for (const i of [0, 1]) {
+				assert.match(said, new RegExp(`from the shell ${i}\\n`));
+				assert.match(said, new RegExp(`to the real stdout ${i}\\n`));
+			}
+			const events = r.events.map((e) => e.type);
+			assert.equal(events.at(-1), 'run.finished', 'run.finished stays the last event');
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: a progress bar redrawn with \\r (tqdm) arrives as it is drawn and is shown in its last state; colour codes dropped`, async () => {
 			const r = pyRun({ fn: 'progress', inputs: '[7]', pool });
 			const end = await r.done;
