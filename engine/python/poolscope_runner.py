@@ -178,6 +178,24 @@ def strip_runner_frames(text):
     return "\n".join(out)
 
 
+UNPICKLE_HINT = (
+    "An exception whose __init__ takes more than its message (class E(Exception): def __init__(self, field, reason)) "
+    "is pickled as E(message) and cannot be rebuilt from that: pass every argument on, super().__init__(field, reason), "
+    "or define __reduce__. The executor is broken by it: every pending future fails with BrokenProcessPool."
+)
+
+
+def unpickling_failure(exc):
+    """The error behind a BrokenProcessPool raised because the executor could not unpickle what a
+    worker sent back (its cause is that traceback, as text), e.g. "TypeError: E.__init__() missing 1
+    required positional argument: 'reason'"; None for any other break."""
+    text = str(getattr(exc, "__cause__", None) or "")
+    if "result_reader.recv()" not in text:
+        return None
+    lines = [line for line in text.strip().splitlines() if line.strip() and line.strip() != "'''"]
+    return lines[-1].strip() if lines else None
+
+
 def error_info(exc, user_dir, kind=None):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = strip_runner_frames(text)
@@ -901,7 +919,14 @@ class Run:
                     time.sleep(0.02)
             dead = self.dead
             failed_import = next(iter(self.import_failures.items()), None)
-            if failed_import:
+            unpickled = unpickling_failure(exc)
+            if unpickled and not failed_import:
+                # Not a death: the executor could not read a worker's answer, and broke itself
+                # (its SIGTERMs to the workers came after). Say that, not "terminated abruptly".
+                info["message"] = "a result or exception sent back by a worker could not be unpickled here: %s" % unpickled
+                info["hint"] = UNPICKLE_HINT
+                dead = None
+            elif failed_import:
                 pid, (name, message, stack) = failed_import
                 info = error_info_from_text("BrokenProcessPool", message, stack, self.user_dir)
                 info["message"] = "worker pid %d could not import %s: %s: %s" % (pid, os.path.basename(self.file), name, message)
@@ -911,7 +936,7 @@ class Run:
                     info["message"] or "a worker process died",
                     ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal.Signals(-code).name) if code < 0 else "exited with code %d" % code) for pid, code in dead),
                 )
-            if not failed_import:
+            if not failed_import and not unpickled:
                 info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
             if task["state"] == "running" and dead:
                 info["kind"] = "workerExited"

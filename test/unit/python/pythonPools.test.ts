@@ -389,6 +389,16 @@ describe('Python backend: real pools', function () {
 			await threads.done;
 			assert.deepEqual(ofType(threads.events, 'run.warning'), []);
 		});
+		it('an exception a process pool cannot unpickle (its __init__ takes two arguments) is named as such, not "terminated abruptly"', async () => {
+			const r = pyRun({ fn: 'validates', inputs: '[1]', pool: 'process' });
+			const end = await r.done;
+			assert.equal(end.counts.failed, 1);
+			const e = ofType(r.events, 'task.failed')[0]!.error;
+			assert.equal(e.name, 'BrokenProcessPool');
+			assert.match(e.message, /^a result or exception sent back by a worker could not be unpickled here: TypeError: (ValidationError\.)?__init__\(\) missing 1 required positional argument: 'reason'$/);
+			assert.match(e.hint ?? '', /pass every argument on, super\(\)\.__init__\(field, reason\), or define __reduce__/);
+			assert.equal(e.kind, 'brokenPool');
+		});
 		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
 			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
 			await r.done;
