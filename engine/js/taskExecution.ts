@@ -271,7 +271,12 @@ export function executeTask(
 		currentNotify = undefined;
 		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
-		return { taskId, ok: false, error: errorInfo(e, 'exception'), startT, endT, cpuMs };
+		const error = errorInfo(e, 'exception');
+		if (e instanceof TypeError && args.length >= 2 && call.length >= 1 && args.length !== call.length) {
+			// JS does not check arity: total(numbers) given [1, 2, 3] spread fails later, inside.
+			error.hint = `${fn} declares ${call.length} parameter${call.length === 1 ? '' : 's'} and was called with ${args.length} arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].`;
+		}
+		return { taskId, ok: false, error, startT, endT, cpuMs };
 	};
 	let collected: WorkerTaskResult['collected'];
 	const succeeded = (value: unknown): WorkerTaskResult => {

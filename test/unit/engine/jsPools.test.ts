@@ -346,6 +346,16 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	it('an array input spread into more arguments than the function declares: its TypeError says how inputs become calls', async () => {
+		const r = run({ fn: 'total', inputs: '[[1, 2, 3], [[4, 5]]]', workers: 1 });
+		const end = await r.done;
+		assert.equal(end.counts.failed, 1);
+		assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result), ['9'], 'an array wrapped in another is one argument');
+		const e = ofType(r.events, 'task.failed')[0]!.error;
+		assert.equal(e.name, 'TypeError');
+		assert.equal(e.hint, 'total declares 1 parameter and was called with 3 arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].');
+	});
+
 	describe('bad input gets a clear error', () => {
 		const loadError = async (partial: Parameters<typeof run>[0]) => {
 			const r = run(partial);
