@@ -185,6 +185,16 @@ UNPICKLE_HINT = (
 )
 
 
+def picklable(value):
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception:  # noqa: BLE001 - any failure means the pool could not send it
+        return False
+    return True
+
+
 def unpickling_failure(exc):
     """The error behind a BrokenProcessPool raised because the executor could not unpickle what a
     worker sent back (its cause is that traceback, as text), e.g. "TypeError: E.__init__() missing 1
@@ -578,7 +588,8 @@ class Run:
                 "message": "no top-level function %r in %s" % (fn_name, self.file),
                 "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
             })
-        if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name:
+        if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name and not picklable(fn):
+            # A bound method (`scale = Scaler(3).scale`) has another name and pickles all the same.
             raise LoadFailure({
                 "kind": "pickling", "name": "PicklingError",
                 "message": "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in fn.__qualname__ else "not defined at the top level under that name (%s)" % fn.__qualname__),

@@ -346,6 +346,14 @@ describe('Python backend: real pools', function () {
 			assert.match(e.message, /shout is a lambda/);
 			assert.match(e.hint ?? '', /module-level function.*thread pool/);
 		});
+		it('a bound method and a functools.partial under a top-level name run on a process pool (they pickle), though not plain functions', async () => {
+			for (const fn of ['scale_by_3', 'square']) {
+				const r = pyRun({ file: join(PY_FIXTURES, 'callables.py'), fn, inputs: 'range(4)', pool: 'process' });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed', `${fn}: ${JSON.stringify(end.error)}`);
+				assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), fn === 'square' ? ['0', '1', '4', '9'] : ['0', '3', '6', '9']);
+			}
+		});
 		it('a lambda argument, and a result that cannot be pickled, fail their futures as pickling errors', async () => {
 			const a = pyRun({ fn: 'takes_anything', inputs: '[(lambda: 1,), (2,)]', pool: 'process' });
 			const endA = await a.done;
