@@ -53,7 +53,14 @@ export function evaluateInputs(expr: string, timeoutMs = 10_000): Promise<Inputs
 	}
 	return new Promise((resolve) => {
 		const worker = new Worker(EVALUATOR, { eval: true, workerData: { expr: trimmed, max: MAX_INPUTS }, stdout: true, stderr: true });
-		const fail = (name: string, message: string) => resolve({ ok: false, error: { kind: 'load', name, message: `inputs ${JSON.stringify(preview(trimmed))}: ${message}` } });
+		const fail = (name: string, message: string) => resolve({
+			ok: false,
+			error: {
+				kind: 'load', name, message: `inputs ${JSON.stringify(preview(trimmed))}: ${message}`,
+				// Python's inputs see the module's names; JS's run on their own, before the file is loaded.
+				...(name === 'ReferenceError' ? { hint: 'JS inputs are evaluated on their own, without the file\'s variables or imports: write the values, or an expression that makes them, e.g. Array.from({ length: 8 }, (_, i) => [i * 1000]).' } : {}),
+			},
+		});
 		const timer = setTimeout(() => {
 			void worker.terminate();
 			fail('Timeout', `evaluating took longer than ${timeoutMs / 1000} s`);

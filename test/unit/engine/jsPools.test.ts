@@ -461,8 +461,10 @@ describe('JS engine: real pools', function () {
 		it('an inputs expression that throws, or is not iterable', async () => {
 			const a = await loadError({ fn: 'square', inputs: 'nope.nope' });
 			assert.match(a.message, /inputs "nope\.nope": nope is not defined/);
+			assert.match(a.hint ?? '', /^JS inputs are evaluated on their own, without the file's variables or imports/, 'a name from the file (Python inputs can use those)');
 			const b = await loadError({ fn: 'square', inputs: '({ a: 1 })' });
 			assert.match(b.message, /not iterable/);
+			assert.equal(b.hint, undefined);
 		});
 		it('the pool boots while the inputs are evaluated: when they fail, its workers end unseen and no process is left', async () => {
 			for (const pool of ['process', 'thread'] as const) {
