@@ -20,7 +20,8 @@ const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
        poolscope sweep <file> <function> --inputs <expr> --pool process --chunksizes 1,10,100 [--workers N] [--json]
 
 Runs a top-level function of a Python, JavaScript or TypeScript file once per input, on a pool,
-and reports every worker, task and queue.
+and reports every worker, task and queue. What the code prints is shown as it comes, each line
+labelled with its task ([task 3]) or, outside tasks, the process ([main], [worker 1]).
 
 Options:
   --pool thread|process|serial   the pool (default: thread)
@@ -280,13 +281,17 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 /** Per stream, the source whose last line is still open (it printed no newline yet). */
 const openLine: Partial<Record<'stdout' | 'stderr', string>> = {};
 
-/** Output outside tasks (the module as it loads, in every spawned worker too), as it comes, each line labelled with who wrote it. */
+/**
+ * What the user's code prints, as it comes, each line labelled with who wrote it (as GNU
+ * parallel's --tag does): a task (`[task 3]`), or outside tasks the main process or a worker
+ * (the module as it loads, in every spawned worker too).
+ */
 function printRunOutput(batch: readonly PoolEvent[]): void {
 	for (const e of batch) {
-		if (e.type !== 'run.output') {
+		if (e.type !== 'run.output' && e.type !== 'task.output') {
 			continue;
 		}
-		const source = e.workerId === undefined ? 'main' : `worker ${e.workerId}`;
+		const source = e.type === 'task.output' ? `task ${e.taskId}` : e.workerId === undefined ? 'main' : `worker ${e.workerId}`;
 		let text = '';
 		let rest = e.text;
 		if (openLine[e.stream] !== undefined && openLine[e.stream] !== source) {

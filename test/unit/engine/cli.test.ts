@@ -47,6 +47,14 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /tasks: 4 finished/);
 	});
 
+	it('prints what each task prints as it comes, each line labelled with its task', async () => {
+		const r = await cli(['run', tasks, 'chatty', '--inputs', '["x", "y"]', '--workers', '1']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('[task ')), ['[task 0] hello from x', '[task 1] hello from y']);
+		assert.deepEqual(r.stderr.split('\n').filter(Boolean), ['[task 0] warning x', '[task 1] warning y'], 'stderr lines on stderr');
+		assert.match(r.stdout, /tasks: 2 finished/);
+	});
+
 	it('--json prints exactly one protocol event per line and nothing else', async () => {
 		const r = await cli(['run', tasks, 'chatty', '--inputs', '["x", "y"]', '--json']);
 		assert.equal(r.code, 0, r.stderr);
