@@ -3,7 +3,7 @@
  * after another, reports output and end of each (the host infers starts from the order).
  */
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
+import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
 
 const send = (m: ProcessToHost) => process.send?.(m);
 let bundle = '';
@@ -21,6 +21,16 @@ installExitReport(send);
 
 // The host gone (killed, crashed): nobody will collect results, so stop at once.
 process.on('disconnect', () => exit(0));
+
+// While an async call is pending the IPC channel does not keep the process alive by itself, so
+// an event loop with nothing left in it says so ('beforeExit'): the call can never settle.
+const channel = (process as { channel?: { ref(): void; unref(): void } }).channel;
+process.on('beforeExit', () => {
+	channel?.ref();
+	// Not from here: the next call may start (and unref) before the loop looks again, and Node
+	// asks 'beforeExit' once per emptied loop; an immediate is a turn of its own.
+	setImmediate(failCallThatCannotSettle);
+});
 
 process.on('message', (m: HostToProcess) => {
 	if (m.type === 'init') {
@@ -53,12 +63,23 @@ process.on('message', (m: HostToProcess) => {
 	}
 	queue = queue.then(async () => {
 		for (const task of m.tasks) {
-			const result = await executeTask(
+			const call = executeTask(
 				bundle, fn, task.taskId, task.args,
 				() => undefined, // the host knows: see ProcessPool.readStarts
 				(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
 				processCpuClock,
 			);
+			let result;
+			if (call instanceof Promise) {
+				channel?.unref();
+				try {
+					result = await call;
+				} finally {
+					channel?.ref();
+				}
+			} else {
+				result = call;
+			}
 			send({ type: 'done', result: { ...result, pid: process.pid } });
 		}
 	});

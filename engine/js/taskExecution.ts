@@ -185,6 +185,20 @@ export interface ModuleExitNotice {
 	error: ErrorInfo;
 }
 
+class NeverSettles extends Error {}
+Object.defineProperty(NeverSettles.prototype, 'name', { value: 'NeverSettles' });
+
+/**
+ * Fails the async call running now, if any, because nothing is left that could settle it: the
+ * worker's event loop is empty (a process worker learns it from 'beforeExit'). A promise whose
+ * resolve is never called showed "running" forever, or until its timeout.
+ */
+export function failCallThatCannotSettle(): void {
+	running?.fail(Object.assign(new NeverSettles('the call awaits something that can never happen: its promise is pending and nothing is left that could settle it (no timer, no I/O, no other process or thread)'), {
+		stack: 'NeverSettles: the call awaits something that can never happen',
+	}));
+}
+
 /**
  * process.stdin in a worker: reading it fails at once, saying why. A task asking the user
  * (readline's question()) waited forever for a line that no one can type, showing only "running";
@@ -272,6 +286,9 @@ export function executeTask(
 		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		const error = errorInfo(e, 'exception');
+		if (e instanceof NeverSettles) {
+			error.hint = 'Look for the promise the function awaits that is never resolved or rejected: a callback that never calls resolve(), an event that never fires. (Seen in process pools, where a worker\'s idle event loop can be told; a thread pool\'s workers are kept awake by the pool.)';
+		}
 		if (e instanceof TypeError && args.length >= 2 && call.length >= 1 && args.length !== call.length) {
 			// JS does not check arity: total(numbers) given [1, 2, 3] spread fails later, inside.
 			error.hint = `${fn} declares ${call.length} parameter${call.length === 1 ? '' : 's'} and was called with ${args.length} arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].`;

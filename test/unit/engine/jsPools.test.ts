@@ -356,6 +356,19 @@ describe('JS engine: real pools', function () {
 		assert.equal(e.hint, 'total declares 1 parameter and was called with 3 arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].');
 	});
 
+	it('process pool: a call whose promise nothing can settle any more fails at once, saying so; the worker goes on', async () => {
+		const r = run({ fn: 'neverSettles', inputs: '[1, 2]', pool: 'process', workers: 1 });
+		const end = await r.done; // it showed "running" forever (or until a timeout)
+		assert.equal(end.counts.failed, 2);
+		const e = ofType(r.events, 'task.failed')[0]!.error;
+		assert.equal(e.name, 'NeverSettles');
+		assert.match(e.message, /^the call awaits something that can never happen: its promise is pending and nothing is left that could settle it/);
+		assert.match(e.hint ?? '', /a callback that never calls resolve\(\)/);
+		assert.deepEqual(ofType(r.events, 'worker.exited').map((w) => w.reason), ['shutdown'], 'one worker did both, and was not replaced');
+		const waiting = run({ fn: 'slowEcho', inputs: '[[1, 300], [2, 300]]', pool: 'process', workers: 1 });
+		assert.equal((await waiting.done).counts.finished, 2, 'a call waiting on a timer is not taken for one that cannot settle');
+	});
+
 	describe('bad input gets a clear error', () => {
 		const loadError = async (partial: Parameters<typeof run>[0]) => {
 			const r = run(partial);
