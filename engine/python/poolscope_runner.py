@@ -962,6 +962,12 @@ class Run:
                 fields["durationMs"] = duration
             self.em.emit("task.failed", **fields)
 
+    def stop_notices(self):
+        try:
+            self.notices.put(("stop",))
+        except Exception:  # noqa: BLE001 - the queue is gone: so is its reader
+            pass
+
     # ---- worker processes' notices ----
     def drain_notices(self):
         # Until finish() says stop: a worker's last words (its output as it exits) come after
@@ -1251,14 +1257,12 @@ class Run:
             elif not self.cancelling:
                 self.executor.shutdown(wait=not stuck, cancel_futures=True)
             if self.notices is not None:
-                try:
-                    self.notices.put(("stop",))
-                except Exception:
-                    pass
-                else:
-                    # What the workers said before they exited is the run's, before its end.
-                    if self.notices_thread is not None:
-                        self.notices_thread.join(timeout=2)
+                # From a thread of its own: a worker the executor terminated while it was writing a
+                # notice leaves the queue's write lock taken forever, and the run must still end.
+                threading.Thread(target=self.stop_notices, name="poolscope-notices-stop", daemon=True).start()
+                # What the workers said before they exited is the run's, before its end.
+                if self.notices_thread is not None:
+                    self.notices_thread.join(timeout=2)
         self.drain_finished()
         # Anything that never got an answer (a cancelled run) ends as cancelled.
         with self.lock:

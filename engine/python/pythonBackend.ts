@@ -34,6 +34,9 @@ class PythonRun {
 	private finished: RunFinishedEvent | undefined;
 	/** Characters of raw output sent as run.output (rawOutput). */
 	private rawChars = 0;
+	/** Set as run.finished goes to the sink: no raw output after it. */
+	private rawClosed = false;
+	private pendingEnd: PoolEvent[] | undefined;
 	private started = false;
 	/** The runner's last words (stdout and stderr): a crash dump of many threads fits. */
 	private stderrTail = '';
@@ -100,6 +103,7 @@ class PythonRun {
 		// 'close' would ever come, and they would live on. Its group ends the moment it exits.
 		proc.on('exit', () => this.killGroup());
 		proc.on('close', (code, signal) => {
+			this.sendEnd();
 			this.exited = true;
 			this.cpu?.dispose();
 			this.killGroup(); // workers the runner could not end itself
@@ -140,12 +144,25 @@ class PythonRun {
 	 * nothing else would show it. Before that it is the launcher's (a pyenv shim's chatter).
 	 */
 	private rawOutput(stream: StreamName, text: string): void {
-		if (!this.started || this.finished || this.rawChars > RUN_OUTPUT_LIMIT) {
+		if (!this.started || this.rawClosed || this.rawChars > RUN_OUTPUT_LIMIT) {
 			return;
 		}
 		const kept = text.slice(0, RUN_OUTPUT_LIMIT + 1 - this.rawChars);
 		this.rawChars += kept.length;
 		this.sink([{ type: 'run.output', runId: this.request.runId, t: now(), stream, text: kept }]);
+	}
+
+	/** run.finished, held one turn by line(); 'close' sends it first if it comes sooner. */
+	private sendEnd(): void {
+		const last = this.pendingEnd;
+		if (!last) {
+			return;
+		}
+		this.pendingEnd = undefined;
+		this.rawClosed = true;
+		this.endings.add(last);
+		this.sink(last);
+		this.proc?.stdin?.end(); // the runner exits on stdin EOF once it is done
 	}
 
 	private line(line: string): void {
@@ -177,12 +194,18 @@ class PythonRun {
 					this.cpu?.dispose();
 				}
 			}
-			if (batch.length) {
-				this.endings.add(batch);
-				this.sink(batch);
+			const end = batch.findIndex((e) => e.type === 'run.finished');
+			const now = end < 0 ? batch : batch.slice(0, end);
+			if (now.length) {
+				this.endings.add(now);
+				this.sink(now);
 			}
-			if (this.finished) {
-				this.proc?.stdin?.end(); // the runner exits on stdin EOF once it is done
+			if (end >= 0) {
+				// What tasks wrote below sys.stdout just before the end is in another pipe, which a
+				// busy host may read after this one in the same turn (one read of fd 3 can bring the
+				// run's start and end at once): the end goes out a turn later, after it.
+				this.pendingEnd = batch.slice(end);
+				setImmediate(() => this.sendEnd());
 			}
 		} else if (msg.reply) {
 			const id = Number(msg.reply.id);
@@ -292,6 +315,7 @@ class PythonRun {
 			counts: { ...this.endings.counts }, throughput: 0, workers: [], ...(error ? { error } : {}),
 		};
 		events.push(this.finished);
+		this.rawClosed = true;
 		this.sink(events);
 		if (!this.proc || this.exited) {
 			this.resolveDone(this.finished);
