@@ -277,16 +277,7 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			task.outputTruncated ||= text.length < e.text.length;
 			const output = task.output === NO_OUTPUT ? [] : task.output as { stream: StreamName; text: string }[];
 			task.output = output;
-			const last = output[output.length - 1];
-			if (last && last.stream === e.stream) {
-				const before = last.text.length;
-				last.text = appendTerminal(last.text, text);
-				task.outputChars += last.text.length - before;
-			} else {
-				const shown = appendTerminal('', text);
-				output.push({ stream: e.stream, text: shown });
-				task.outputChars += shown.length;
-			}
+			task.outputChars += appendChunk(output, (last) => last.stream === e.stream, (shown) => ({ stream: e.stream, text: shown }), text);
 			break;
 		}
 		case 'run.output': {
@@ -297,16 +288,12 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			}
 			const text = e.text.length > room ? e.text.slice(0, room) : e.text;
 			model.outputTruncated ||= text.length < e.text.length;
-			const last = model.output[model.output.length - 1];
-			if (last && last.stream === e.stream && last.workerId === e.workerId) {
-				const before = last.text.length;
-				last.text = appendTerminal(last.text, text);
-				model.outputChars += last.text.length - before;
-			} else {
-				const shown = appendTerminal('', text);
-				model.output.push(e.workerId === undefined ? { stream: e.stream, text: shown } : { workerId: e.workerId, stream: e.stream, text: shown });
-				model.outputChars += shown.length;
-			}
+			model.outputChars += appendChunk(
+				model.output,
+				(last) => last.stream === e.stream && last.workerId === e.workerId,
+				(shown) => (e.workerId === undefined ? { stream: e.stream, text: shown } : { workerId: e.workerId, stream: e.stream, text: shown }),
+				text,
+			);
 			break;
 		}
 		case 'queue.depth':
@@ -330,6 +317,22 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			void never;
 		}
 	}
+}
+
+/**
+ * Output joins the last chunk when it has the same source, else starts one, kept as a terminal
+ * leaves it: returns the characters this added to what is kept (a redraw can add fewer).
+ */
+function appendChunk<C extends { text: string }>(chunks: C[], same: (last: C) => boolean, fresh: (shown: string) => C, text: string): number {
+	const last = chunks[chunks.length - 1];
+	if (last && same(last)) {
+		const before = last.text.length;
+		last.text = appendTerminal(last.text, text);
+		return last.text.length - before;
+	}
+	const chunk = fresh(appendTerminal('', text));
+	chunks.push(chunk);
+	return chunk.text.length;
 }
 
 function workerStarts(model: RunModel, workerId: number, taskId: number, t: number): void {

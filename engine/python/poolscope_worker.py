@@ -125,6 +125,21 @@ def preview(value, limit=PREVIEW_LIMIT):
 running = {}
 
 
+def _send_whole_lines(pending, key, text, send, *to):
+    """Whole lines per event, `send(*to, piece)`: print() writes the text and the newline
+    separately. A `\r` ends a line too: a progress bar (tqdm) redraws with it and writes no
+    newline until done. The rest waits in pending[key], unless it grows past 8 KB."""
+    buf = pending.pop(key, "") + text
+    cut = max(buf.rfind("\n"), buf.rfind("\r")) + 1
+    if cut:
+        send(*to, buf[:cut])
+    rest = buf[cut:]
+    if len(rest) > 8192:
+        send(*to, rest)
+    elif rest:
+        pending[key] = rest
+
+
 class _TaskStream(io.TextIOBase):
     """sys.stdout/sys.stderr replacement: text written by a task goes to that task. A text stream
     in full (writelines, .buffer for bytes, reconfigure, ...): click, rich and friends write bytes
@@ -157,33 +172,13 @@ class _TaskStream(io.TextIOBase):
             # A thread a task started: what it writes is that task's, as it comes.
             self._sink(origin, self._name, text)
             return len(text)
-        task_id = now[0]
-        # Whole lines per event: print() writes the text and the newline separately. A `\r` ends
-        # a line too: a progress bar (tqdm) redraws with it and never writes a newline until done.
-        buf = self._pending.pop(ident, "") + text
-        cut = max(buf.rfind("\n"), buf.rfind("\r")) + 1
-        if cut:
-            self._sink(task_id, self._name, buf[:cut])
-        rest = buf[cut:]
-        if len(rest) > 8192:
-            self._sink(task_id, self._name, rest)
-        elif rest:
-            self._pending[ident] = rest
+        _send_whole_lines(self._pending, ident, text, self._sink, now[0], self._name)
         return len(text)
 
     def _write_loose(self, ident, text):
-        loose = self._loose
-        if loose is None:
+        if self._loose is None:
             return self._real.write(text)
-        buf = self._loose_pending.pop(ident, "") + text
-        cut = max(buf.rfind("\n"), buf.rfind("\r")) + 1
-        if cut:
-            loose(self._name, buf[:cut])
-        rest = buf[cut:]
-        if len(rest) > 8192:
-            loose(self._name, rest)
-        elif rest:
-            self._loose_pending[ident] = rest
+        _send_whole_lines(self._loose_pending, ident, text, self._loose, self._name)
         return len(text)
 
     def flush_loose(self):

@@ -195,10 +195,10 @@ class PythonRun {
 				}
 			}
 			const end = batch.findIndex((e) => e.type === 'run.finished');
-			const now = end < 0 ? batch : batch.slice(0, end);
-			if (now.length) {
-				this.endings.add(now);
-				this.sink(now);
+			const before = end < 0 ? batch : batch.slice(0, end);
+			if (before.length) {
+				this.endings.add(before);
+				this.sink(before);
 			}
 			if (end >= 0) {
 				// What tasks wrote below sys.stdout just before the end is in another pipe, which a
