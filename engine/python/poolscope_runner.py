@@ -1038,6 +1038,8 @@ class Run:
             if self.executor is None:
                 continue
             self.remember_processes()
+            if self.pool == "process":
+                self.fail_stranded()
             if self.slots is not None:
                 self.poll_slots()
             elif self.pool != "process":
@@ -1077,6 +1079,27 @@ class Run:
                 if full:
                     fields["full"] = full
                 self.em.emit("queue.depth", **fields)
+
+    def fail_stranded(self):
+        """A submit racing the pool's breakage can put its work item in after the executor failed
+        the pending ones (before 3.13 its terminate_broken does not take the submit lock): that
+        future would never end and the run would wait forever (CI hit it, ~1 run in 10 of a
+        worker dying while 20,000 tasks are submitted). Once the executor's own thread has ended,
+        nothing else will answer what is still pending: it fails as the others did."""
+        ex = self.executor
+        broken = getattr(ex, "_broken", None)
+        if not broken:
+            return
+        manager = getattr(ex, "_executor_manager_thread", None)
+        if manager is not None and manager.is_alive():
+            return
+        stranded = getattr(ex, "_pending_work_items", None) or {}
+        for work_id, item in list(stranded.items()):
+            stranded.pop(work_id, None)
+            try:
+                item.future.set_exception(sys.modules["concurrent.futures.process"].BrokenProcessPool(broken))
+            except cf.InvalidStateError:
+                pass  # answered meanwhile
 
     def stuck_threads(self):
         """Idents of the worker threads still inside a task that timed out (thread pools)."""
