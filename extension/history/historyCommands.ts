@@ -7,7 +7,7 @@ import type { ComparisonView, HistoryEntry } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import type { RunController, RunRecord } from '../runs/RunController';
 import { Disposable } from '../util/disposable';
-import { DEFAULT_LIMITS, RunHistory } from './runHistory';
+import { DEFAULT_LIMITS, RunHistory, sameWorkspaceDirs } from './runHistory';
 
 /** What the history needs from the panel, without knowing the panel. */
 export interface HistoryPanel {
@@ -30,7 +30,7 @@ export class HistoryCommands extends Disposable {
 		super();
 		const maxEntries = vscode.workspace.getConfiguration('poolscope').get<number>('history.maxRuns', DEFAULT_LIMITS.maxEntries);
 		this.history = new RunHistory(storageDir, { ...DEFAULT_LIMITS, maxEntries: Math.max(1, maxEntries) });
-		this.loaded = this.history.load().then(() => this.publish());
+		this.loaded = sameWorkspaceDirs(storageDir).then((others) => this.history.load(others)).then(() => this.publish());
 		this._register(_runs.onDidFinish((record) => void this.saveRun(record)));
 		this._register(vscode.commands.registerCommand(CommandId.OpenFromHistory, (id?: string) => this.pickAndOpen(id)));
 		this._register(vscode.commands.registerCommand(CommandId.CompareRuns, (a?: string, b?: string) => this.pickAndCompare(a, b)));

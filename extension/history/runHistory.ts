@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -48,6 +48,9 @@ const EVENTS_PER_CHUNK = 2000;
 
 export class RunHistory {
 	private _entries: HistoryEntry[] = [];
+	/** Entries other folders of the same workspace keep (see `sameWorkspaceDirs`): read, never evicted. */
+	private _others: HistoryEntry[] = [];
+	private readonly _otherDir = new Map<string, string>();
 	/** Writes one at a time: the index is rewritten after each. */
 	private _queue: Promise<unknown> = Promise.resolve();
 
@@ -55,22 +58,30 @@ export class RunHistory {
 
 	/** Newest last. */
 	public get entries(): readonly HistoryEntry[] {
-		return this._entries;
+		return this._others.length === 0 ? this._entries : [...this._others, ...this._entries].sort((a, b) => a.savedAt - b.savedAt);
 	}
 
 	public get dir(): string {
 		return this._dir;
 	}
 
-	/** Reads the index; a missing or unreadable one starts an empty history (never throws). */
-	public async load(): Promise<void> {
-		try {
-			const index = JSON.parse(await readFile(join(this._dir, INDEX), 'utf8')) as { version?: number; entries?: HistoryEntry[] };
-			const entries = index.version === INDEX_VERSION && Array.isArray(index.entries) ? index.entries : [];
-			const present = await Promise.all(entries.map((e) => stat(this.file(e.id)).then(() => true, () => false)));
-			this._entries = entries.filter((_, i) => present[i]);
-		} catch {
-			this._entries = [];
+	/**
+	 * Reads the index (a missing or unreadable one starts an empty history; never throws), and
+	 * those of `otherDirs`, the same workspace's other history folders, whose entries are listed
+	 * and opened but never evicted from here.
+	 */
+	public async load(otherDirs: readonly string[] = []): Promise<void> {
+		this._entries = await readIndex(this._dir);
+		const own = new Set(this._entries.map((e) => e.id));
+		this._others = [];
+		this._otherDir.clear();
+		for (const dir of otherDirs) {
+			for (const e of await readIndex(dir)) {
+				if (!own.has(e.id) && !this._otherDir.has(e.id)) {
+					this._others.push(e);
+					this._otherDir.set(e.id, dir);
+				}
+			}
 		}
 	}
 
@@ -110,6 +121,14 @@ export class RunHistory {
 
 	public remove(id: string): Promise<void> {
 		return this.enqueue(async () => {
+			const other = this._otherDir.get(id);
+			if (other !== undefined) {
+				// That folder's index still lists it; a load drops entries whose file is gone.
+				this._others = this._others.filter((e) => e.id !== id);
+				this._otherDir.delete(id);
+				await rm(entryFile(other, id), { force: true });
+				return;
+			}
 			this._entries = this._entries.filter((e) => e.id !== id);
 			await rm(this.file(id), { force: true });
 			await this.writeIndex();
@@ -122,12 +141,12 @@ export class RunHistory {
 	}
 
 	private async read(id: string, kind: HistoryEntry['kind']): Promise<unknown> {
-		const entry = this._entries.find((e) => e.id === id && e.kind === kind);
+		const entry = this.entries.find((e) => e.id === id && e.kind === kind);
 		if (!entry) {
 			throw new Error(`No ${kind} "${id}" in the history.`);
 		}
 		const parts: Buffer[] = [];
-		await pipeline(createReadStream(this.file(id)), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
+		await pipeline(createReadStream(entryFile(this._otherDir.get(id) ?? this._dir, id)), createGunzip(), async function* (source: AsyncIterable<Buffer>) {
 			for await (const b of source) {
 				parts.push(b);
 			}
@@ -165,9 +184,8 @@ export class RunHistory {
 		await rename(tmp, join(this._dir, INDEX));
 	}
 
-	/** Ids hold function names (any identifier), so files are named by a hash of the id. */
 	private file(id: string): string {
-		return join(this._dir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json.gz`);
+		return entryFile(this._dir, id);
 	}
 
 	private enqueue<T>(step: () => Promise<T>): Promise<T> {
@@ -175,6 +193,51 @@ export class RunHistory {
 		this._queue = next.catch(() => undefined);
 		return next;
 	}
+}
+
+/** Ids hold function names (any identifier), so files are named by a hash of the id. */
+function entryFile(dir: string, id: string): string {
+	return join(dir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json.gz`);
+}
+
+/** A folder's entries whose file is still there; a missing or unreadable index is an empty history (never throws). */
+async function readIndex(dir: string): Promise<HistoryEntry[]> {
+	try {
+		const index = JSON.parse(await readFile(join(dir, INDEX), 'utf8')) as { version?: number; entries?: HistoryEntry[] };
+		const entries = index.version === INDEX_VERSION && Array.isArray(index.entries) ? index.entries : [];
+		const present = await Promise.all(entries.map((e) => stat(entryFile(dir, e.id)).then(() => true, () => false)));
+		return entries.filter((_, i) => present[i]);
+	} catch {
+		return [];
+	}
+}
+
+/**
+ * The history folders other windows of the same workspace may have written. VS Code gives an
+ * extension host the workspace's storage folder only if it can lock it, else `<folder>-1`, `-2`...
+ * After a quick "Reload Window" the old host may still hold the lock, so the new one gets
+ * `<folder>-1` and would find none of the runs the window showed (a CI failure of the reload
+ * test). Layout: `<root>/<workspace>[-N]/<extension id>/history`.
+ */
+export async function sameWorkspaceDirs(historyDir: string): Promise<string[]> {
+	const extDir = dirname(historyDir);
+	const wsDir = dirname(extDir);
+	const root = dirname(wsDir);
+	const bases = (name: string) => {
+		const m = /^(.+)-\d+$/.exec(name);
+		return m ? [name, m[1]!] : [name];
+	};
+	const mine = new Set(bases(basename(wsDir)));
+	let names: string[];
+	try {
+		names = await readdir(root);
+	} catch {
+		return [];
+	}
+	return names
+		.filter((n) => n !== basename(wsDir) && bases(n).some((b) => mine.has(b)))
+		.sort()
+		.map((n) => join(root, n, basename(extDir), basename(historyDir)));
 }
 
 function* runChunks(run: RunToSave): Generator<string> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import type { RunRequest } from '../../../engine/runTypes';
-import { RunHistory, type StoredRun } from '../../../extension/history/runHistory';
+import { RunHistory, sameWorkspaceDirs, type StoredRun } from '../../../extension/history/runHistory';
 import type { ComparisonView } from '../../../webview/messages';
 
 function fakeRun(runId: string, tasks: number, wallMs = 100): StoredRun {
@@ -52,6 +52,34 @@ describe('RunHistory (workspace storage)', () => {
 		assert.deepEqual(await again.readRun('countdown-1a2b'), run);
 		assert.deepEqual(await again.readComparison('compare-countdown-1'), view);
 		await assert.rejects(again.readRun('compare-countdown-1'), /No run "compare-countdown-1" in the history/);
+	});
+
+	it('after a reload that got the lock-fallback folder (<workspace>-1), the runs the window saved before are still listed and open; eviction never touches them', async () => {
+		// VS Code's layout: <workspaceStorage>/<workspace>[-N]/<extension id>/history.
+		const home = (ws: string) => join(dir, ws, 'poolscope.poolscope', 'history');
+		const before = new RunHistory(home('-1cc080b3'));
+		await before.load();
+		await before.saveRun(fakeRun('fib-1', 4, 100));
+		await before.saveRun(fakeRun('fib-2', 4, 100));
+		const unrelated = new RunHistory(home('77aa01'));
+		await unrelated.saveRun(fakeRun('other-1', 2));
+
+		assert.deepEqual(await sameWorkspaceDirs(home('-1cc080b3-1')), [home('-1cc080b3')]);
+		assert.deepEqual(await sameWorkspaceDirs(home('-1cc080b3')), [], 'no fallback folder exists yet');
+		const after = new RunHistory(home('-1cc080b3-1'), { maxEntries: 1, maxBytes: 1e9 });
+		await after.load(await sameWorkspaceDirs(home('-1cc080b3-1')));
+		assert.deepEqual(after.entries.map((e) => e.id), ['fib-1', 'fib-2']);
+		assert.deepEqual(await after.readRun('fib-2'), fakeRun('fib-2', 4, 100));
+		await after.saveRun(fakeRun('fib-3', 4));
+		assert.deepEqual(after.entries.map((e) => e.id), ['fib-1', 'fib-2', 'fib-3'], 'the bound applies to its own folder only');
+		// The next reload gets the first folder again: it sees what the fallback one saved.
+		assert.deepEqual(await sameWorkspaceDirs(home('-1cc080b3')), [home('-1cc080b3-1')]);
+		const back = new RunHistory(home('-1cc080b3'));
+		await back.load(await sameWorkspaceDirs(home('-1cc080b3')));
+		assert.deepEqual(back.entries.map((e) => e.id), ['fib-1', 'fib-2', 'fib-3']);
+		await back.remove('fib-3');
+		await after.load();
+		assert.deepEqual(after.entries.map((e) => e.id), [], 'removed from the folder that held it');
 	});
 
 	it('drops the oldest entries beyond the count and the byte bound, files included', async () => {
