@@ -1,7 +1,7 @@
 /** The smaller ways in: long-run progress with Cancel, the interpreter picker, the walkthrough. */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { answerQuickInput, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Progress, interpreter picker and walkthrough (Playwright on code-server)', function () {
 	this.timeout(180_000);
@@ -16,7 +16,11 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 	it('a run still going after 3 s gets a progress notification whose Cancel stops it', async () => {
 		const p = page!;
 		await openFileAt(p, 'python/io_bound.py', 9);
-		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s: about 5 s
+		// 60 x 0.3 s, about 18 s: the sample's 16 (5 s) left a loaded CI ~1 s to find the
+		// notification and click Cancel, and once it missed (nothing pending any more).
+		await runCommand(p, 'Poolscope: Set Inputs for Function');
+		await answerQuickInput(p, 'inputs for download', '[(i, 0.3) for i in range(60)]');
+		await runCommand(p, 'Poolscope: Run Function Serially');
 		await p.waitForTimeout(3500);
 		await runCommand(p, 'Notifications: Show Notifications');
 		const progress = p.locator('.notifications-center .notification-list-item', { hasText: 'Poolscope: download' });
@@ -28,6 +32,10 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 		const cancelled = Number(await frame.evaluate(() => document.querySelector('[data-testid="count-cancelled"]')?.textContent));
 		assert.ok(cancelled > 0, 'pending futures were cancelled');
 		await p.keyboard.press('Escape');
+		// Later tests run the sample as it comes.
+		await p.locator('.tab', { hasText: 'io_bound.py' }).first().click();
+		await runCommand(p, 'Poolscope: Set Inputs for Function');
+		await answerQuickInput(p, 'inputs for download', '[(i, 0.3) for i in range(16)]');
 	});
 
 	it('"Select Python Interpreter" offers the interpreters on PATH', async () => {

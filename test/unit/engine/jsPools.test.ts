@@ -423,14 +423,23 @@ describe('JS engine: real pools', function () {
 				checkProtocol(r.events, pool);
 				const out = ofType(r.events, 'run.output');
 				const loaders = new Set(out.map((o) => o.workerId));
-				for (const w of new Set(ofType(r.events, 'task.started').map((s) => s.workerId))) {
+				const ran = new Set<number | undefined>(ofType(r.events, 'task.started').map((s) => s.workerId));
+				for (const w of ran) {
 					assert.ok(loaders.has(w), `worker ${w} ran tasks, so it loaded the module, but its output is missing: ${JSON.stringify(out)}`);
 				}
 				for (const w of loaders) {
 					assert.notEqual(w, undefined, 'the module loads in workers, not in the host');
 					const text = (stream: string) => out.filter((o) => o.workerId === w && o.stream === stream).map((o) => o.text).join('');
-					assert.equal(text('stdout'), 'loading printsAtLoad\n');
-					assert.equal(text('stderr'), 'a warning at load\n');
+					if (ran.has(w)) {
+						assert.equal(text('stdout'), 'loading printsAtLoad\n');
+						assert.equal(text('stderr'), 'a warning at load\n');
+					} else {
+						// A worker still loading when the last task ended is ended there: it may
+						// have said only the first of its two lines (a CI run saw that), never a
+						// garbled one.
+						assert.ok(['', 'loading printsAtLoad\n'].includes(text('stdout')), JSON.stringify(out));
+						assert.ok(['', 'a warning at load\n'].includes(text('stderr')), JSON.stringify(out));
+					}
 				}
 				assert.deepEqual(ofType(r.events, 'task.output').map((o) => o.text).sort(), ['task 0\n', 'task 1\n', 'task 2\n', 'task 3\n']);
 			});
