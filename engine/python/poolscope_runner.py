@@ -206,6 +206,60 @@ def unpickling_failure(exc):
     return lines[-1].strip() if lines else None
 
 
+def function_not_found(module, fn_name, file):
+    """FunctionNotFound, with the file's functions (decorated ones too: an lru_cache wrapper is
+    no FunctionType) and, for a method's name, why a pool cannot call it and what to write."""
+    import types  # not inspect: the user's folder may hold an inspect.py
+
+    def own(v):
+        while v is not None:
+            if isinstance(v, types.FunctionType):
+                return v.__module__ == module.__name__
+            v = getattr(v, "__wrapped__", None)
+        return False
+
+    names = sorted(n for n, v in vars(module).items() if not isinstance(v, type) and own(v))
+    info = {
+        "kind": "load", "name": "FunctionNotFound",
+        "message": "no top-level function %r in %s" % (fn_name, file),
+        "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
+    }
+    method = fn_name.rsplit(".", 1)[-1]
+    classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__ and method in vars(c)]
+    wanted = [c for c in classes if fn_name in (method, "%s.%s" % (c.__name__, method))]
+    if wanted:
+        c = wanted[0]
+        info["message"] = "%s is a method of class %s, not a top-level function of %s" % (method, c.__name__, os.path.basename(file))
+        info["hint"] = (
+            "A pool calls top-level functions (a process pool finds them by name in another interpreter, with no object to call a method on). "
+            "Add one that makes the object and calls it, e.g. `def %s_task(x): return %s().%s(x)`, and run that. %s" % (method, c.__name__, method, info["hint"])
+        )
+    return info
+
+
+def unpicklable_function(fn, fn_name):
+    """The PicklingError for a function a process pool cannot find by its name."""
+    qualname = fn.__qualname__
+    message = "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in qualname else "not defined at the top level under that name (%s)" % qualname)
+    hint = PICKLE_HINT
+    if ".<locals>." in qualname and any(_cell_is_function_named(c, fn_name) for c in (getattr(fn, "__closure__", None) or ())):
+        decorator = qualname.split(".<locals>.", 1)[0]
+        message = "%s is wrapped by the decorator %s, whose inner function (%s) does not carry the name %s: a process pool cannot pickle it by name" % (fn_name, decorator, qualname, fn_name)
+        hint = (
+            "Put @functools.wraps(fn) on the decorator's inner function: it then carries the name %s, and a process pool pickles it by that name "
+            "(the thread pool needs no pickling)." % fn_name
+        )
+    return {"kind": "pickling", "name": "PicklingError", "message": message, "hint": hint}
+
+
+def _cell_is_function_named(cell, name):
+    try:
+        v = cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return getattr(v, "__name__", None) == name and callable(v)
+
+
 def error_info(exc, user_dir, kind=None):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = strip_runner_frames(text)
@@ -580,21 +634,10 @@ class Run:
         fn_name = req["fn"]
         fn = getattr(module, fn_name, None)
         if not callable(fn):
-            import types  # not inspect: the user's folder may hold an inspect.py, and this is all it did
-
-            names = sorted(n for n, v in vars(module).items() if isinstance(v, types.FunctionType) and v.__module__ == module.__name__)
-            raise LoadFailure({
-                "kind": "load", "name": "FunctionNotFound",
-                "message": "no top-level function %r in %s" % (fn_name, self.file),
-                "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
-            })
+            raise LoadFailure(function_not_found(module, fn_name, self.file))
         if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name and not picklable(fn):
             # A bound method (`scale = Scaler(3).scale`) has another name and pickles all the same.
-            raise LoadFailure({
-                "kind": "pickling", "name": "PicklingError",
-                "message": "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in fn.__qualname__ else "not defined at the top level under that name (%s)" % fn.__qualname__),
-                "hint": PICKLE_HINT,
-            })
+            raise LoadFailure(unpicklable_function(fn, fn_name))
         self.fn = fn
         inputs = req["inputs"].strip()
         try:

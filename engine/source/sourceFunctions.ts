@@ -204,3 +204,87 @@ function braceDepths(lines: string[]): number[] {
 	}
 	return depths;
 }
+
+/** A method the cursor is in, and its class: what a pool cannot call by itself. */
+export interface MethodAtCursor {
+	method: string;
+	className: string;
+}
+
+const PY_METHOD = /^(\s+)(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
+const PY_CLASS = /^(\s*)class\s+([A-Za-z_]\w*)/;
+const JS_METHOD = /^\s+(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*\*?\s*#?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?\s*(?::[^{]*)?\{?\s*$/;
+const JS_CLASS = /^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
+const JS_NOT_METHODS = new Set(['if', 'for', 'while', 'switch', 'catch', 'function', 'return', 'with', 'constructor']);
+
+/**
+ * The method of a class that `line` (0-based) is in, for a message that says why it cannot run
+ * by itself. Found by indentation (Python) or by the nearest method-like line and the class
+ * above it (JS/TS: approximate, like the rest of this scanner).
+ */
+export function methodAt(text: string, language: SourceLanguage, line: number): MethodAtCursor | undefined {
+	const lines = text.split(/\r?\n/);
+	if (language === 'python') {
+		let method: { name: string; indent: number } | undefined;
+		for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
+			const t = lines[i]!;
+			if (!t.trim() || t.trim().startsWith('#') || t.trim().startsWith('@')) {
+				continue;
+			}
+			const indent = t.length - t.trimStart().length;
+			if (!method) {
+				const m = PY_METHOD.exec(t);
+				if (m) {
+					method = { name: m[2]!, indent: m[1]!.length };
+				} else if (indent === 0) {
+					return undefined;
+				}
+				continue;
+			}
+			if (indent < method.indent) {
+				const c = PY_CLASS.exec(t);
+				return c ? { method: method.name, className: c[2]! } : undefined;
+			}
+		}
+		return undefined;
+	}
+	const depths = braceDepths(lines);
+	for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
+		const m = JS_METHOD.exec(lines[i]!);
+		if (!m || JS_NOT_METHODS.has(m[1]!) || depths[i]! < 1) {
+			continue;
+		}
+		for (let j = i - 1; j >= 0; j--) {
+			if (depths[j]! >= depths[i]!) {
+				continue;
+			}
+			const c = JS_CLASS.exec(lines[j]!);
+			return c ? { method: m[1]!, className: c[1]! } : undefined;
+		}
+		return undefined;
+	}
+	return undefined;
+}
+
+/**
+ * Whether `line` still belongs to the top-level function declared at `fnLine` (or to the
+ * comment and decorators up to two lines above it): no top-level statement starts in between.
+ * Without this, a cursor in a class or in module code below a function ran that function.
+ */
+export function insideFunction(text: string, language: SourceLanguage, fnLine: number, line: number): boolean {
+	if (line <= fnLine) {
+		return true;
+	}
+	const lines = text.split(/\r?\n/);
+	const depths = language === 'python' ? undefined : braceDepths(lines);
+	for (let i = fnLine + 1; i <= line && i < lines.length; i++) {
+		const t = lines[i]!;
+		if (!t.trim() || /^\s/.test(t)) {
+			continue;
+		}
+		if (language === 'python' ? !t.startsWith('#') : depths![i] === 0 && !/^(?:[)}\]]|\/\/|\/\*|\*)/.test(t)) {
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findFunctions, languageOfFile, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
+import { findFunctions, insideFunction, languageOfFile, methodAt, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
 /** A function a run can target: which file, which top-level function. */
 export interface FunctionTarget {
@@ -73,15 +73,9 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 	if (!best) {
 		return undefined;
 	}
-	// Past the end of a Python function means module code below it, not the function.
-	if (language === 'python' && line > best.line) {
-		const lines = editor.document.getText().split(/\r?\n/);
-		for (let i = best.line + 1; i <= line && i < lines.length; i++) {
-			const text = lines[i]!;
-			if (text.trim() && !/^\s/.test(text) && !text.startsWith('#')) {
-				return undefined;
-			}
-		}
+	// Past the end of a function means module code (or a class) below it, not the function.
+	if (!insideFunction(editor.document.getText(), language, best.line, line)) {
+		return undefined;
 	}
 	return { uri: editor.document.uri, fn: best.name, language, declaredInputs: best.inputs };
 }
@@ -91,4 +85,11 @@ export async function refreshTarget(target: FunctionTarget): Promise<FunctionTar
 	const document = await vscode.workspace.openTextDocument(target.uri);
 	const f = findFunctions(document.getText(), target.language).find((x) => x.name === target.fn);
 	return { ...target, declaredInputs: f?.inputs };
+}
+
+/** The class method the cursor is in, when it is not in a top-level function. */
+export function methodAtCursor(editor: vscode.TextEditor): (MethodAtCursor & { language: SourceLanguage }) | undefined {
+	const language = documentLanguage(editor.document);
+	const m = language ? methodAt(editor.document.getText(), language, editor.selection.active.line) : undefined;
+	return m && language ? { ...m, language } : undefined;
 }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine/protocol/events';
 import { DEFAULT_MAX_HEAP_MB, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
-import { functionAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
+import { functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
 import { languageOfFile } from '../../engine/source/sourceFunctions';
 import { resolvePythonPath } from '../python/pythonInterpreter';
 import { Disposable } from '../util/disposable';
@@ -19,6 +19,18 @@ interface TargetArg {
 
 export const TRUST_MESSAGE = 'Poolscope runs your code, so it needs a trusted workspace. This workspace is in Restricted Mode.';
 export const NO_FUNCTION_MESSAGE = 'Put the cursor inside a top-level Python, JavaScript or TypeScript function (or click "Run in parallel" above it).';
+
+/** What to say when no function is targeted: for a method, why a pool cannot call it, and what to write instead. */
+export function noFunctionMessage(editor: vscode.TextEditor | undefined): string {
+	const m = editor ? methodAtCursor(editor) : undefined;
+	if (!m) {
+		return NO_FUNCTION_MESSAGE;
+	}
+	const example = m.language === 'python'
+		? `def ${m.method}_task(x): return ${m.className}().${m.method}(x)`
+		: `function ${m.method}Task(x) { return new ${m.className}().${m.method}(x); }`;
+	return `Poolscope: ${m.method} is a method of class ${m.className}, and a pool calls top-level functions (a process pool finds them by name in a fresh ${m.language === 'python' ? 'interpreter' : 'worker'}, with no object to call it on). Add one at the top level that makes the object and calls it, e.g. \`${example}\`, and run that.`;
+}
 
 function unsavedMessage(uri: vscode.Uri): string {
 	return `Poolscope runs a function from a file on disk: save ${uri.scheme === 'untitled' ? 'this new file' : uri.toString()} to a folder first.`;
@@ -68,7 +80,7 @@ export class RunCommands extends Disposable {
 		}
 		const target = await this.target(arg);
 		if (!target) {
-			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
 			return undefined;
 		}
 		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
@@ -176,7 +188,7 @@ export class RunCommands extends Disposable {
 	private async runWithChoices(arg: unknown): Promise<RunRecord | undefined> {
 		const target = await this.target(arg);
 		if (!target) {
-			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
 			return undefined;
 		}
 		const pools: (vscode.QuickPickItem & { pool: PoolKind })[] = [
@@ -243,7 +255,7 @@ export class RunCommands extends Disposable {
 	private async setInputs(arg: unknown): Promise<void> {
 		const target = await this.target(arg);
 		if (!target) {
-			void vscode.window.showErrorMessage(NO_FUNCTION_MESSAGE);
+			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
 			return;
 		}
 		const value = await this.inputsFor(target, true);

@@ -150,6 +150,35 @@ describe('Editor integration: runs', function () {
 		}
 	});
 
+	for (const [language, content, line] of [
+		['python', 'def helper(x):\n    return x\n\nclass Resizer:\n    def resize(self, size):\n        return size * 2\n', 5],
+		['javascript', 'function helper(x) {\n  return x;\n}\nclass Resizer {\n  resize(size) {\n    return size * 2;\n  }\n}\n', 5],
+	] as const) {
+		it(`${language}: with the cursor in a method, nothing runs (not the function above it), and the message says why and what to write`, async () => {
+			const poolscope = await api();
+			const doc = await vscode.workspace.openTextDocument({ language, content });
+			const editor = await vscode.window.showTextDocument(doc);
+			editor.selection = new vscode.Selection(line, 4, line, 4);
+			const shown: string[] = [];
+			const real = vscode.window.showErrorMessage;
+			(vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
+				shown.push(message);
+				return Promise.resolve(undefined);
+			};
+			try {
+				const before = poolscope.runs.runs.length;
+				await vscode.commands.executeCommand('poolscope.runThread');
+				assert.equal(poolscope.runs.runs.length, before, 'no run started');
+				assert.equal(shown.length, 1, JSON.stringify(shown));
+				assert.match(shown[0]!, /^Poolscope: resize is a method of class Resizer, and a pool calls top-level functions/);
+				assert.match(shown[0]!, language === 'python' ? /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/ : /`function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`/);
+			} finally {
+				(vscode.window as { showErrorMessage: unknown }).showErrorMessage = real;
+				await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+			}
+		});
+	}
+
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findFunctions, languageOfFile } from '../../../engine/source/sourceFunctions';
+import { findFunctions, insideFunction, languageOfFile, methodAt } from '../../../engine/source/sourceFunctions';
 
 const names = (text: string, lang: 'python' | 'javascript' | 'typescript') => findFunctions(text, lang).map((f) => f.name);
 
@@ -71,5 +71,60 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 	it('JS: a multi-line template literal or block comment does not produce functions', () => {
 		const src = 'const t = `\nfunction fake() {}\n`;\n/*\nfunction fake2() {}\n*/\nfunction real() {}\n';
 		assert.deepEqual(names(src, 'javascript'), ['real']);
+	});
+	it('Python: the method and class a line is in (for the message saying why a pool cannot call it)', () => {
+		const src = [
+			'def top(x):', // 0
+			'    return x', // 1
+			'', // 2
+			'class Resizer:', // 3
+			"    '''Scales.'''", // 4
+			'    @staticmethod', // 5
+			'    def scale(size):', // 6
+			'        if size:', // 7
+			'            return 2', // 8
+			'', // 9
+			'    async def fetch(self, url):', // 10
+			'        return url', // 11
+			'x = 1', // 12
+		].join('\n');
+		assert.deepEqual(methodAt(src, 'python', 8), { method: 'scale', className: 'Resizer' });
+		assert.deepEqual(methodAt(src, 'python', 6), { method: 'scale', className: 'Resizer' });
+		assert.deepEqual(methodAt(src, 'python', 11), { method: 'fetch', className: 'Resizer' });
+		assert.equal(methodAt(src, 'python', 1), undefined, 'a top-level function is no method');
+		assert.equal(methodAt(src, 'python', 4), undefined, 'the class body outside a method');
+		assert.equal(methodAt(src, 'python', 12), undefined, 'module code below the class');
+		assert.equal(methodAt('def outer():\n    def inner():\n        pass\n', 'python', 2), undefined, 'a nested function is not a method');
+	});
+
+	it('JS/TS: the method and class a line is in', () => {
+		const src = [
+			'function top(x) {', // 0
+			'  return x;', // 1
+			'}', // 2
+			'export class Resizer {', // 3
+			'  constructor(f) { this.f = f; }', // 4
+			'  async scale(size: number): Promise<number> {', // 5
+			'    if (size) {', // 6
+			'      return size * this.f;', // 7
+			'    }', // 8
+			'  }', // 9
+			'}', // 10
+		].join('\n');
+		assert.deepEqual(methodAt(src, 'typescript', 7), { method: 'scale', className: 'Resizer' });
+		assert.deepEqual(methodAt(src, 'typescript', 5), { method: 'scale', className: 'Resizer' });
+		assert.equal(methodAt(src, 'typescript', 1), undefined);
+		assert.equal(methodAt('const o = {\n  f(x) {\n    return x;\n  },\n};\n', 'javascript', 2), undefined, 'an object literal has no class');
+	});
+
+	it('a line belongs to the function above it until a top-level statement starts', () => {
+		const py = 'def a(x):\n    y = 1\n\n    return y\n\nclass K:\n    def m(self):\n        pass\n';
+		assert.equal(insideFunction(py, 'python', 0, 3), true);
+		assert.equal(insideFunction(py, 'python', 0, 4), true, 'a blank line after it');
+		assert.equal(insideFunction(py, 'python', 0, 7), false, 'in a class below it');
+		const js = 'function a(\n  x,\n) {\n  return x;\n}\n// note\nclass K {\n  m() {\n    return 1;\n  }\n}\n';
+		assert.equal(insideFunction(js, 'javascript', 0, 3), true, 'a signature over several lines');
+		assert.equal(insideFunction(js, 'javascript', 0, 5), true, 'a comment after it');
+		assert.equal(insideFunction(js, 'javascript', 0, 8), false, 'in a class below it (it ran the function above)');
 	});
 });

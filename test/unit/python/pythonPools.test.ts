@@ -356,6 +356,30 @@ describe('Python backend: real pools', function () {
 				assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), fn === 'square' ? ['0', '1', '4', '9'] : ['0', '3', '6', '9']);
 			}
 		});
+		it('decorated functions: with functools.wraps or lru_cache they run on a process pool; a wrapper without wraps is named, with the fix; both are listed', async () => {
+			const file = join(PY_FIXTURES, 'decorated.py');
+			for (const fn of ['cube', 'fib']) {
+				const r = pyRun({ file, fn, inputs: 'range(4)', pool: 'process' });
+				const end = await r.done;
+				assert.equal(end.outcome, 'completed', `${fn}: ${JSON.stringify(end.error)}`);
+			}
+			const e = await loadError({ file, fn: 'square', inputs: '1', pool: 'process' });
+			assert.equal(e.kind, 'pickling');
+			assert.equal(e.message, 'square is wrapped by the decorator timed, whose inner function (timed.<locals>.wrapper) does not carry the name square: a process pool cannot pickle it by name');
+			assert.match(e.hint ?? '', /^Put @functools\.wraps\(fn\) on the decorator's inner function/);
+			const t = pyRun({ file, fn: 'square', inputs: 'range(3)', pool: 'thread' });
+			assert.equal((await t.done).counts.finished, 3, 'the thread pool needs no pickling');
+			const missing = await loadError({ file, fn: 'sqare', inputs: '1' });
+			assert.match(missing.hint ?? '', /^Functions in this file: cube, fib, logged, square, timed$/, 'lru_cache and wraps wrappers are functions of the file; the class is not');
+		});
+		it('a method\'s name: says whose method it is, and what to write to run it', async () => {
+			for (const fn of ['resize', 'Resizer.resize']) {
+				const e = await loadError({ file: join(PY_FIXTURES, 'decorated.py'), fn, inputs: '1', pool: 'process' });
+				assert.equal(e.name, 'FunctionNotFound');
+				assert.equal(e.message, 'resize is a method of class Resizer, not a top-level function of decorated.py');
+				assert.match(e.hint ?? '', /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/);
+			}
+		});
 		it('a lambda argument, and a result that cannot be pickled, fail their futures as pickling errors', async () => {
 			const a = pyRun({ fn: 'takes_anything', inputs: '[(lambda: 1,), (2,)]', pool: 'process' });
 			const endA = await a.done;
