@@ -6,11 +6,11 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
-import { findFunctions } from '../source/sourceFunctions';
+import { findFunctions, methodAt, type SourceLanguage } from '../source/sourceFunctions';
 
 export interface UserBundle {
 	file: string;
@@ -95,7 +95,8 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		throw new UserCodeError({ kind: 'load', name: 'UnsupportedFile', message: `${file}: Poolscope runs .js, .mjs, .cjs, .ts, .mts and .cts files here (Python files go to the Python backend)` });
 	}
 	const source = readFileSync(file, 'utf8');
-	const declared = findFunctions(source, loader === 'ts' ? 'typescript' : 'javascript').map((f) => f.name);
+	const language = loader === 'ts' ? 'typescript' : 'javascript';
+	const notFound = functionNotFound(source, language, file, fn, findFunctions(source, language).map((f) => f.name));
 	if (!/^[A-Za-z_$][\w$]*$/.test(fn)) {
 		throw new UserCodeError({ kind: 'load', name: 'BadFunctionName', message: `"${fn}" is not a valid function name` });
 	}
@@ -103,11 +104,11 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	try {
 		await esbuild.transform(source, { loader, sourcefile: file, logLevel: 'silent' });
 	} catch (e) {
-		throw new UserCodeError(buildError(e, file, fn, declared));
+		throw new UserCodeError(buildError(e, file, notFound));
 	}
 	const cjs = looksCommonJs(file, source);
 	if (cjs && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
-		throw new UserCodeError(buildError(new Error('is not declared in this file'), file, fn, declared));
+		throw new UserCodeError(buildError(new Error('is not declared in this file'), file, notFound));
 	}
 	let contents: string;
 	if (fn === 'default') {
@@ -119,7 +120,7 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		// CommonJS: the name may be exported without a declaration (`exports.f = ...`), so a worker
 		// learns only as it loads that it is neither; it then says so with the file's functions.
 		contents = cjs
-			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\nmodule.exports.__poolscope_missing = ${JSON.stringify({ message: `no top-level function "${fn}" in ${file}`, hint: declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.' })};\n`
+			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\nmodule.exports.__poolscope_missing = ${JSON.stringify(notFound)};\n`
 			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
 	}
 	const build = (format: 'cjs' | 'esm', outfile: string) => esbuild.build({
@@ -159,7 +160,7 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 			writeFileSync(out, `module.exports = { __poolscope_esm: ${JSON.stringify(esm)} };\n`);
 		}
 	} catch (e) {
-		throw new UserCodeError(buildError(e, file, fn, declared));
+		throw new UserCodeError(buildError(e, file, notFound));
 	}
 }
 
@@ -168,16 +169,28 @@ function sourceOf(reported: string, file: string): string {
 	return reported === '<stdin>' ? file : isAbsolute(reported) ? reported : resolve(dirname(file), reported);
 }
 
-function buildError(e: unknown, file: string, fn: string, declared: string[]): ErrorInfo {
+/** FunctionNotFound's words: the file's functions, and for a method's name, why a pool cannot call it and what to write. */
+function functionNotFound(source: string, language: SourceLanguage, file: string, fn: string, declared: string[]): { message: string; hint: string } {
+	const list = declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.';
+	const lines = source.split(/\r?\n/);
+	for (let i = 0; i < lines.length; i++) {
+		const m = lines[i]!.includes(fn) ? methodAt(source, language, i) : undefined;
+		if (m?.method === fn) {
+			return {
+				message: `${fn} is a method of class ${m.className}, not a top-level function of ${basename(file)}`,
+				hint: `A pool calls top-level functions (a worker loads the file and finds the function by name, with no object to call a method on). Add one that makes the object and calls it, e.g. \`function ${fn}Task(x) { return new ${m.className}().${fn}(x); }\`, and run that. ${list}`,
+			};
+		}
+	}
+	return { message: `no top-level function "${fn}" in ${file}`, hint: list };
+}
+
+function buildError(e: unknown, file: string, notFound: { message: string; hint: string }): ErrorInfo {
 	const failure = e as Partial<esbuild.BuildFailure>;
 	const first = failure.errors?.[0];
 	const text = first?.text ?? (e instanceof Error ? e.message : '');
 	if (/is not declared in this file|No matching export|Could not resolve "default"|default.*not.*export/i.test(text)) {
-		return {
-			kind: 'load', name: 'FunctionNotFound',
-			message: `no top-level function "${fn}" in ${file}`,
-			hint: declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.',
-		};
+		return { kind: 'load', name: 'FunctionNotFound', ...notFound };
 	}
 	const missing = /^Could not resolve "(.+)"$/.exec(text);
 	if (first && missing) {

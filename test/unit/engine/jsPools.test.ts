@@ -480,6 +480,17 @@ describe('JS engine: real pools', function () {
 				assert.equal(e.hint, 'Functions in this file: square');
 			}
 		});
+		it('a method\'s name says whose method it is and what to write to run it (ES module and CommonJS)', async () => {
+			const esm = join(mkdtempSync(join(tmpdir(), 'poolscope-method-')), 'resizer.mjs');
+			writeFileSync(esm, 'export function helper(x) {\n  return x;\n}\nexport class Resizer {\n  resize(size) {\n    return size * 2;\n  }\n}\n');
+			for (const [pool, file] of [['thread', join(JS_FIXTURES, 'classMethod.js')], ['process', esm]] as const) {
+				const e = await loadError({ fn: 'resize', inputs: '2', pool, file });
+				assert.equal(e.name, 'FunctionNotFound');
+				assert.equal(e.message, `resize is a method of class Resizer, not a top-level function of ${file.split('/').pop()}`);
+				assert.match(e.hint ?? '', /e\.g\. `function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`, and run that\. Functions in this file: helper$/);
+			}
+			rmSync(join(esm, '..'), { recursive: true, force: true });
+		});
 		it('an inputs expression that throws, or is not iterable', async () => {
 			const a = await loadError({ fn: 'square', inputs: 'nope.nope' });
 			assert.match(a.message, /inputs "nope\.nope": nope is not defined/);
