@@ -185,6 +185,14 @@ UNPICKLE_HINT = (
 )
 
 
+INHERIT_HINT = (
+    "multiprocessing's Queue, Lock, Event, Value and Array reach another process only as it starts (inheritance), "
+    "never as a task's argument or result. Use a Manager's proxies instead (m = multiprocessing.Manager(); q = m.Queue(): they pickle), "
+    "or hand the object to every worker once through the pool's initializer (ProcessPoolExecutor(initializer=f, initargs=(q,))) "
+    "and keep it in a global there."
+)
+
+
 def picklable(value):
     import pickle
 
@@ -280,6 +288,9 @@ def error_info(exc, user_dir, kind=None):
         elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
             kind = "pickling"
             hint = PICKLE_HINT
+        elif "should only be shared between processes through inheritance" in message:
+            kind = "pickling"
+            hint = INHERIT_HINT
         elif isinstance(exc, TypeError) and re.search(r"\d+ (required )?positional arguments?|positional arguments? but \d+ (was|were) given", message):
             hint = "Each input item is one call, and a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple, e.g. [([1, 2, 3],), ([4, 5],)]."
         elif isinstance(exc, EOFError) and message == "EOF when reading a line":

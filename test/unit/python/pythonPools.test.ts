@@ -380,6 +380,14 @@ describe('Python backend: real pools', function () {
 				assert.match(e.hint ?? '', /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/);
 			}
 		});
+		it('a multiprocessing.Queue as an argument fails its future as a pickling error that says how to share one', async () => {
+			const r = pyRun({ file: join(PY_FIXTURES, 'shares_queue.py'), fn: 'put', inputs: '[(1, queue)]', pool: 'process' });
+			await r.done;
+			const f = ofType(r.events, 'task.failed')[0]!;
+			assert.equal(f.error.kind, 'pickling');
+			assert.match(f.error.message, /Queue objects should only be shared between processes through inheritance/);
+			assert.match(f.error.hint ?? '', /Manager's proxies instead .*initializer/);
+		});
 		it('a lambda argument, and a result that cannot be pickled, fail their futures as pickling errors', async () => {
 			const a = pyRun({ fn: 'takes_anything', inputs: '[(lambda: 1,), (2,)]', pool: 'process' });
 			const endA = await a.done;
