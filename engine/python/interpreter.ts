@@ -34,6 +34,25 @@ export function findPython(explicit?: string): InterpreterResult {
 	return { ok: false, message: 'no Python interpreter found (looked for python3 and python on PATH)', hint: 'Install Python 3.9 or newer, or set poolscope.pythonPath.' };
 }
 
+/**
+ * The interpreter of a virtual environment in `folder` (`.venv`, `venv` or `env`, as
+ * `python -m venv`, uv and Poetry's in-project setting make them; a `pyvenv.cfg` says it is
+ * one): where a project's packages are, when nothing else says which Python to use.
+ */
+export function venvInterpreter(folder: string): string | undefined {
+	for (const dir of ['.venv', 'venv', 'env']) {
+		if (!existsSync(join(folder, dir, 'pyvenv.cfg'))) {
+			continue;
+		}
+		for (const exe of process.platform === 'win32' ? ['Scripts/python.exe'] : ['bin/python3', 'bin/python']) {
+			if (executable(join(folder, dir, exe))) {
+				return join(folder, dir, exe);
+			}
+		}
+	}
+	return undefined;
+}
+
 const resolved = new Map<string, Promise<string>>();
 /** What runs started through a launcher said they ran on (`sys.executable`), per script and folder. */
 const learned = new Map<string, string>();

@@ -268,6 +268,20 @@ def _cell_is_function_named(cell, name):
     return getattr(v, "__name__", None) == name and callable(v)
 
 
+def missing_module_hint(name, user_dir):
+    """A package missing from this interpreter is most often installed in another one (the
+    project's .venv): say which interpreter ran, and both ways out."""
+    top = name.split(".", 1)[0]
+    if os.path.exists(os.path.join(user_dir, top + ".py")) or os.path.isdir(os.path.join(user_dir, top)):
+        return None  # the user's own module: an import path problem, not an environment one
+    version = "%d.%d.%d" % sys.version_info[:3]
+    return (
+        "This ran %s (Python %s), which does not have %r. If the project's packages are in another environment (a .venv), "
+        "run with that interpreter: \"Poolscope: Select Python Interpreter\" (or the setting poolscope.pythonPath; --python on the command line). "
+        "Otherwise install it into this one: %s -m pip install <the package that provides %s>." % (sys.executable, version, top, sys.executable, top)
+    )
+
+
 def error_info(exc, user_dir, kind=None):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = strip_runner_frames(text)
@@ -295,6 +309,8 @@ def error_info(exc, user_dir, kind=None):
             hint = "Each input item is one call, and a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple, e.g. [([1, 2, 3],), ([4, 5],)]."
         elif isinstance(exc, EOFError) and message == "EOF when reading a line":
             hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        hint = missing_module_hint(exc.name, user_dir) or hint
     info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
     if hint:
         info["hint"] = hint

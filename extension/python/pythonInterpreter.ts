@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
+import { venvInterpreter } from '../../engine/python/interpreter';
 
 /**
  * Which Python runs the user's function: the `poolscope.pythonPath` setting; else the Python
- * extension's active environment for the file (its public API); else undefined, and the engine
- * looks for python3 / python on PATH.
+ * extension's active environment for the file (its public API); else a virtual environment in
+ * the workspace folder (.venv, venv, env); else undefined, and the engine looks for python3 /
+ * python on PATH.
  */
 export async function resolvePythonPath(resource: vscode.Uri | undefined): Promise<{ path?: string; source: string }> {
 	const configured = vscode.workspace.getConfiguration('poolscope', resource).get<string>('pythonPath', '').trim();
@@ -13,6 +15,12 @@ export async function resolvePythonPath(resource: vscode.Uri | undefined): Promi
 	const fromExtension = await pythonExtensionEnvironment(resource);
 	if (fromExtension) {
 		return { path: fromExtension, source: 'the Python extension\'s active environment' };
+	}
+	// Without the Python extension, the project's own virtual environment: its packages are there.
+	const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : vscode.workspace.workspaceFolders?.[0];
+	const venv = folder ? venvInterpreter(folder.uri.fsPath) : undefined;
+	if (venv) {
+		return { path: venv, source: `the workspace's virtual environment (${vscode.workspace.asRelativePath(venv)})` };
 	}
 	return { source: 'python3 / python on PATH' };
 }

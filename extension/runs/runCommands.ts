@@ -6,6 +6,7 @@ import { DEFAULT_MAX_HEAP_MB, MIN_MAX_HEAP_MB, type RunRequest } from '../../eng
 import { CommandId } from '../commandIds';
 import { functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
 import { languageOfFile } from '../../engine/source/sourceFunctions';
+import { venvInterpreter } from '../../engine/python/interpreter';
 import { resolvePythonPath } from '../python/pythonInterpreter';
 import { Disposable } from '../util/disposable';
 import { INPUT_EXAMPLES, InputsStore } from './inputsStore';
@@ -290,6 +291,12 @@ export class RunCommands extends Disposable {
 /** Quick pick of interpreters; writes poolscope.pythonPath. */
 export async function selectPythonInterpreter(): Promise<void> {
 	const candidates = new Set<string>();
+	for (const folder of vscode.workspace.workspaceFolders ?? []) {
+		const venv = venvInterpreter(folder.uri.fsPath);
+		if (venv) {
+			candidates.add(venv);
+		}
+	}
 	for (const dir of (process.env.PATH ?? '').split(':')) {
 		for (const name of ['python3', 'python', 'python3.9', 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14']) {
 			if (dir && existsSync(`${dir}/${name}`)) {
@@ -299,7 +306,7 @@ export async function selectPythonInterpreter(): Promise<void> {
 	}
 	const current = vscode.workspace.getConfiguration('poolscope').get<string>('pythonPath', '');
 	const items: vscode.QuickPickItem[] = [
-		{ label: '$(clear-all) Default', description: "the Python extension's environment, else python3 on PATH" },
+		{ label: '$(clear-all) Default', description: "the Python extension's environment, else the workspace's .venv, else python3 on PATH" },
 		{ label: '$(folder) Enter interpreter path...' },
 		...[...candidates].map((p) => ({ label: p, description: p === current ? 'current' : undefined })),
 	];

@@ -9,7 +9,7 @@ import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
-import { findPython } from '../../../engine/python/interpreter';
+import { findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
 const PY_SAMPLES = join(PY_FIXTURES, '..', '..', '..', '..', 'samples', 'python');
@@ -494,6 +494,29 @@ describe('Python backend: real pools', function () {
 				}
 			}
 			assert.deepEqual(pythonProcesses(), []);
+		});
+		it('a package missing from the interpreter: the error names that interpreter and both ways out; a workspace .venv is found as one', async function () {
+			this.timeout(60_000);
+			const dir = mkdtempSync(join(tmpdir(), 'poolscope-venv-'));
+			try {
+				const found = findPython();
+				assert.ok(found.ok);
+				assert.equal(venvInterpreter(dir), undefined);
+				execFileSync(found.path, ['-m', 'venv', '--without-pip', join(dir, '.venv')]);
+				const venv = venvInterpreter(dir);
+				assert.equal(venv, join(dir, '.venv', 'bin', 'python3'));
+				writeFileSync(join(dir, 'imports_missing.py'), 'import poolscope_absent_pkg\n\ndef f(x):\n    return x\n');
+				writeFileSync(join(dir, 'imports_late.py'), 'def f(x):\n    import poolscope_absent_pkg\n    return x\n');
+				const load = pyRun({ file: join(dir, 'imports_missing.py'), fn: 'f', inputs: '1', pythonPath: venv });
+				const end = await load.done;
+				assert.equal(end.error?.name, 'ModuleNotFoundError');
+				assert.match(end.error?.hint ?? '', new RegExp(`^This ran ${join(dir, '.venv', 'bin', 'python3?').replace(/\//g, '\\/')} \\(Python 3\\.\\d+\\.\\d+\\), which does not have 'poolscope_absent_pkg'\\. .*Select Python Interpreter.* -m pip install`));
+				const late = pyRun({ file: join(dir, 'imports_late.py'), fn: 'f', inputs: '1', pool: 'process', pythonPath: venv });
+				await late.done;
+				assert.match(ofType(late.events, 'task.failed')[0]?.error.hint ?? '', /which does not have 'poolscope_absent_pkg'/, 'inside a task, in a worker process, too');
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
 		});
 		it('a folder whose files are named like standard modules (queue.py, pkgutil.py, ...): every pool still runs on the standard library, on each Python here', async function () {
 			this.timeout(120_000);
