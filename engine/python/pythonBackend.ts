@@ -80,7 +80,7 @@ class PythonRun {
 			return;
 		}
 		this.pythonPath = python.path;
-		const proc = spawn(exe, ['-u', pythonRunnerFile()], {
+		const proc = spawn(exe, runnerArgs(), {
 			stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
 			detached: true,
 			cwd: this.request.workspaceRoot,
@@ -417,6 +417,15 @@ export class TaskEndings {
 			this.counts[state]++;
 		}
 	}
+}
+
+/**
+ * How the runner is started. The filter reaches multiprocessing's resource tracker too (it is
+ * started with our -W options): at our exit it could warn on our stderr about our own queues'
+ * semaphores ("There appear to be 3 leaked semaphore objects"), which was taken for run output.
+ */
+export function runnerArgs(): string[] {
+	return ['-u', '-W', 'ignore:resource_tracker:UserWarning:multiprocessing.resource_tracker', pythonRunnerFile()];
 }
 
 const SUBMITTED = 1;

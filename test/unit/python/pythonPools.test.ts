@@ -10,6 +10,7 @@ import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { findPython, venvInterpreter } from '../../../engine/python/interpreter';
+import { runnerArgs } from '../../../engine/python/pythonBackend';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
 const PY_SAMPLES = join(PY_FIXTURES, '..', '..', '..', '..', 'samples', 'python');
@@ -963,6 +964,30 @@ print(len(names))`;
 				assert.equal(r.events[r.events.length - 1], end);
 			});
 		}
+
+		it('spawn and forkserver: nothing is said on the runner\'s stderr after the run (the resource tracker warned of our own queues\' semaphores, taken for run output)', async function () {
+			this.timeout(60_000);
+			const py = findPython();
+			assert.ok(py.ok);
+			const stderrOf = (args: string[], startMethod: string) => new Promise<string>((resolve) => {
+				const runner = spawn(py.path, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+				let err = '';
+				runner.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+				(runner.stdio[3] as NodeJS.ReadableStream).resume();
+				// The whole stderr: the tracker (a child of the runner) writes to it after the runner exits.
+				runner.stderr!.on('end', () => resolve(err));
+				runner.stdin!.write(`${JSON.stringify({ runId: 'rt', file: join(PY_FIXTURES, 'tasks.py'), fn: 'square', inputs: 'range(4)', language: 'python', pool: 'process', workers: 2, startMethod, cpuSampleMs: 0 })}\n`);
+				runner.on('exit', () => runner.stdin!.end());
+			});
+			for (const startMethod of ['spawn', 'forkserver']) {
+				for (let i = 0; i < 2; i++) {
+					// The runner releases its semaphores (spawn warned in every run before)...
+					assert.equal(await stderrOf(['-u', pythonRunnerFile()], startMethod), '', `${startMethod}, bare runner`);
+					// ...and is started with a filter for the tracker's rarer leftovers (forkserver).
+					assert.equal(await stderrOf(runnerArgs(), startMethod), '', `${startMethod}, as the host starts it`);
+				}
+			}
+		});
 
 		// forkserver is left out: its workers hold the forkserver's "alive" pipe (CPython gh-111873), so
 		// it outlives the runner and so do they; the host's group kill (the test above) ends them.
