@@ -287,7 +287,7 @@ export function executeTask(
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		const error = errorInfo(e, 'exception');
 		if (e instanceof NeverSettles) {
-			error.hint = 'Look for the promise the function awaits that is never resolved or rejected: a callback that never calls resolve(), an event that never fires. (Seen in process pools, where a worker\'s idle event loop can be told; a thread pool\'s workers are kept awake by the pool.)';
+			error.hint = 'Look for the promise the function awaits that is never resolved or rejected: a callback that never calls resolve(), an event that never fires.';
 		}
 		if (e instanceof TypeError && args.length >= 2 && call.length >= 1 && args.length !== call.length) {
 			// JS does not check arity: total(numbers) given [1, 2, 3] spread fails later, inside.

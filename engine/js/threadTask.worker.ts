@@ -8,7 +8,7 @@ import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { StartSlots } from './startSlots';
-import { executeTask, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
+import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
 installOutputCapture(
 	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
@@ -100,6 +100,7 @@ function runLoaded([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promis
 
 function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<ThreadTaskReply> {
 	let result: WorkerTaskResult | Promise<WorkerTaskResult>;
+	const idlePorts = portsKeepingAlive();
 	try {
 		result = executeTask(
 			config.bundle,
@@ -123,7 +124,49 @@ function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<Thr
 		}
 		throw e;
 	}
-	return result instanceof Promise ? result.then(reply) : reply(result);
+	if (result instanceof Promise) {
+		watchPending(result, idlePorts);
+		return result.then(reply);
+	}
+	return reply(result);
+}
+
+/** MessagePorts (piscina's own, the notice channel) when everything else keeping the thread alive is counted apart; undefined when something else is there too. */
+function portsKeepingAlive(): number | undefined {
+	const active = process.getActiveResourcesInfo();
+	return active.every((r) => r === 'MessagePort') ? active.length : undefined;
+}
+
+const QUIET_CHECKS = 5;
+const QUIET_EVERY_MS = 200;
+
+/**
+ * A process worker learns from 'beforeExit' that a pending call can never settle; a thread's
+ * loop never empties (piscina's ports keep it awake), so a pending call is watched instead: when
+ * nothing but the ports that were there before the call keeps the thread alive (no timer, no
+ * I/O, no port or worker of the call's own) for a second, nothing can settle it. Unref'd checks,
+ * so they do not count themselves.
+ */
+function watchPending(call: Promise<unknown>, idlePorts: number | undefined): void {
+	if (idlePorts === undefined) {
+		return;
+	}
+	let settled = false;
+	let quiet = 0;
+	call.then(() => { settled = true; }, () => { settled = true; });
+	const check = () => {
+		if (settled) {
+			return;
+		}
+		const ports = portsKeepingAlive();
+		quiet = ports !== undefined && ports <= idlePorts ? quiet + 1 : 0;
+		if (quiet >= QUIET_CHECKS) {
+			failCallThatCannotSettle();
+			return;
+		}
+		setTimeout(check, QUIET_EVERY_MS).unref();
+	};
+	setTimeout(check, QUIET_EVERY_MS).unref();
 }
 
 function reply(result: WorkerTaskResult): ThreadTaskReply {

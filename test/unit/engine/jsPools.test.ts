@@ -356,18 +356,26 @@ describe('JS engine: real pools', function () {
 		assert.equal(e.hint, 'total declares 1 parameter and was called with 3 arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].');
 	});
 
-	it('process pool: a call whose promise nothing can settle any more fails at once, saying so; the worker goes on', async () => {
-		const r = run({ fn: 'neverSettles', inputs: '[1, 2]', pool: 'process', workers: 1 });
-		const end = await r.done; // it showed "running" forever (or until a timeout)
-		assert.equal(end.counts.failed, 2);
-		const e = ofType(r.events, 'task.failed')[0]!.error;
-		assert.equal(e.name, 'NeverSettles');
-		assert.match(e.message, /^the call awaits something that can never happen: its promise is pending and nothing is left that could settle it/);
-		assert.match(e.hint ?? '', /a callback that never calls resolve\(\)/);
-		assert.deepEqual(ofType(r.events, 'worker.exited').map((w) => w.reason), ['shutdown'], 'one worker did both, and was not replaced');
-		const waiting = run({ fn: 'slowEcho', inputs: '[[1, 300], [2, 300]]', pool: 'process', workers: 1 });
-		assert.equal((await waiting.done).counts.finished, 2, 'a call waiting on a timer is not taken for one that cannot settle');
-	});
+	for (const pool of ['process', 'thread'] as const) {
+		it(`${pool} pool: a call whose promise nothing can settle any more fails ${pool === 'process' ? 'at once' : 'within about a second'}, saying so; the worker goes on`, async () => {
+			// Process workers learn it from 'beforeExit'; thread workers, kept awake by piscina's
+			// ports, from a second with nothing but those ports keeping them alive.
+			const r = run({ fn: 'neverSettles', inputs: '[1, 2]', pool, workers: 1 });
+			const end = await r.done; // it showed "running" forever (or until a timeout)
+			assert.equal(end.counts.failed, 2);
+			const e = ofType(r.events, 'task.failed')[0]!.error;
+			assert.equal(e.name, 'NeverSettles');
+			assert.match(e.message, /^the call awaits something that can never happen: its promise is pending and nothing is left that could settle it/);
+			assert.match(e.hint ?? '', /a callback that never calls resolve\(\)/);
+			assert.deepEqual(ofType(r.events, 'worker.exited').map((w) => w.reason), ['shutdown'], 'one worker did both, and was not replaced');
+			// Longer than the thread pool's quiet second: a timer is something that can settle it.
+			for (const fn of ['slowEcho', 'waitsForChildProcess', 'waitsForWorkerThread']) {
+				const waiting = run({ fn, inputs: fn === 'slowEcho' ? '[[1, 1500], [2, 300]]' : '[1500, 300]', pool, workers: 1 });
+				const done = await waiting.done;
+				assert.equal(done.counts.finished, 2, `${fn}: a call waiting on a timer, a process or a thread is not taken for one that cannot settle: ${JSON.stringify(ofType(waiting.events, 'task.failed').map((f) => f.error.message))}`);
+			}
+		});
+	}
 
 	describe('bad input gets a clear error', () => {
 		const loadError = async (partial: Parameters<typeof run>[0]) => {
