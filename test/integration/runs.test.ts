@@ -128,11 +128,12 @@ describe('Editor integration: runs', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
-	it('in a new file never saved, nothing runs, and the message says to save it first', async () => {
+	/** Runs the thread-pool command in a new unsaved file with the cursor at (line, column): the runs it started and the errors it showed. */
+	async function runInNewFile(language: string, content: string, line: number, column: number): Promise<{ started: number; shown: string[] }> {
 		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'function double(x) {\n\treturn 2 * x;\n}\n' });
+		const doc = await vscode.workspace.openTextDocument({ language, content });
 		const editor = await vscode.window.showTextDocument(doc);
-		editor.selection = new vscode.Selection(1, 1, 1, 1);
+		editor.selection = new vscode.Selection(line, column, line, column);
 		const shown: string[] = [];
 		const real = vscode.window.showErrorMessage;
 		(vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
@@ -142,12 +143,17 @@ describe('Editor integration: runs', function () {
 		try {
 			const before = poolscope.runs.runs.length;
 			await vscode.commands.executeCommand('poolscope.runThread');
-			assert.equal(poolscope.runs.runs.length, before, 'no run started');
-			assert.deepEqual(shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
+			return { started: poolscope.runs.runs.length - before, shown };
 		} finally {
 			(vscode.window as { showErrorMessage: unknown }).showErrorMessage = real;
 			await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 		}
+	}
+
+	it('in a new file never saved, nothing runs, and the message says to save it first', async () => {
+		const { started, shown } = await runInNewFile('javascript', 'function double(x) {\n\treturn 2 * x;\n}\n', 1, 1);
+		assert.equal(started, 0, 'no run started');
+		assert.deepEqual(shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
 	});
 
 	for (const [language, content, line] of [
@@ -155,27 +161,11 @@ describe('Editor integration: runs', function () {
 		['javascript', 'function helper(x) {\n  return x;\n}\nclass Resizer {\n  resize(size) {\n    return size * 2;\n  }\n}\n', 5],
 	] as const) {
 		it(`${language}: with the cursor in a method, nothing runs (not the function above it), and the message says why and what to write`, async () => {
-			const poolscope = await api();
-			const doc = await vscode.workspace.openTextDocument({ language, content });
-			const editor = await vscode.window.showTextDocument(doc);
-			editor.selection = new vscode.Selection(line, 4, line, 4);
-			const shown: string[] = [];
-			const real = vscode.window.showErrorMessage;
-			(vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
-				shown.push(message);
-				return Promise.resolve(undefined);
-			};
-			try {
-				const before = poolscope.runs.runs.length;
-				await vscode.commands.executeCommand('poolscope.runThread');
-				assert.equal(poolscope.runs.runs.length, before, 'no run started');
-				assert.equal(shown.length, 1, JSON.stringify(shown));
-				assert.match(shown[0]!, /^Poolscope: resize is a method of class Resizer, and a pool calls top-level functions/);
-				assert.match(shown[0]!, language === 'python' ? /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/ : /`function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`/);
-			} finally {
-				(vscode.window as { showErrorMessage: unknown }).showErrorMessage = real;
-				await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-			}
+			const { started, shown } = await runInNewFile(language, content, line, 4);
+			assert.equal(started, 0, 'no run started');
+			assert.equal(shown.length, 1, JSON.stringify(shown));
+			assert.match(shown[0]!, /^Poolscope: resize is a method of class Resizer, and a pool calls top-level functions/);
+			assert.match(shown[0]!, language === 'python' ? /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/ : /`function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`/);
 		});
 	}
 
