@@ -58,6 +58,7 @@ def _encode_other(value):
 
 
 NAN = float("nan")
+UNFINISHED = pw.UNFINISHED
 MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
 RUN_OUTPUT_LIMIT = 256 * 1024  # as RUN_OUTPUT_LIMIT in engine/protocol/events.ts
 
@@ -370,6 +371,11 @@ class Run:
         self.broken = None
         self.done_event = threading.Event()
         self.ended = 0
+        # Tasks that ended without going through finished_log (failed, cancelled, timed out):
+        # one counter a worker thread reads in a single step to tell that it ran the last task.
+        # It read `ended - drained` before, two counters the draining thread changes between
+        # them: a run whose last check fell there waited out the 20 ms poll (up to 25 ms more).
+        self.ended_elsewhere = 0
         self.total = 0
         self.stack_dir = None
         self.notices = None
@@ -379,7 +385,6 @@ class Run:
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.finished_log = collections.deque()  # thread tasks that returned, not yet reported
         self.logged = itertools.count()
-        self.drained = 0
         self.drain_wake = threading.Event()
         # Tasks whose CPU was read: how many, their wall and CPU ms (the GIL estimate of a thread pool).
         self.measured_n = 0
@@ -449,9 +454,16 @@ class Run:
             self.move(task_id, task, "ended")
             self.counts[state] += 1
             self.ended += 1
+            self.ended_elsewhere += 1
             if self.ended >= self.total:
-                self.done_event.set()
+                self.all_answered()
             return True
+
+    def all_answered(self):
+        # The main thread of a thread-pool run waits on drain_wake: when another thread (the
+        # monitor's drain, the map thread) gave the last answer, it waited out its 20 ms poll.
+        self.done_event.set()
+        self.drain_wake.set()
 
     # ---- the thread-pool wrapper (runs in worker threads) ----
     def thread_task(self, task_id, args):
@@ -470,13 +482,12 @@ class Run:
         # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
         # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
         running = self.now_running
-        unfinished = pw.UNFINISHED
         cpu0 = thread_time() if measure else 0.0
         start = monotonic() * 1000.0
         running[ident] = (task_id, start)
         try:
             value = self.fn(*args)
-            if type(value) in unfinished:
+            if type(value) in UNFINISHED:
                 value = pw.finish_call(value)
         except BaseException as e:
             end = monotonic() * 1000.0
@@ -488,10 +499,12 @@ class Run:
         end = monotonic() * 1000.0
         cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
         del running[ident]
-        pw.task_ended(ident, task_id)
+        if self.partial_out or self.partial_err:  # the task wrote a line without its newline
+            pw.task_ended(ident, task_id)
         worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
         self.finished_log.append((task_id, ident, start, end, cpu, pw.preview(value)))
-        if next(self.logged) + 1 + self.ended - self.drained >= self.total:
+        # A timed-out task that returns late is counted twice: a wake too early is only a drain.
+        if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
             self.drain_wake.set()  # likely the last task: no need to wait for a poll
 
     def drain_finished(self):
@@ -503,38 +516,56 @@ class Run:
         # One record for the lot ("T"): a column of numbers per task, six each (start, task id,
         # worker id, end, CPU ms or NaN, 1 if its start was announced already), and the result
         # previews. JSON-encoding a list per task held the GIL for 20-30 ms of a 5,000-task run.
+        # Counters are summed here and added once: this loop holds the GIL the pool needs.
         nums = array.array("d")
         texts = []
         with self.lock:
             tasks = self.tasks
             workers = self.workers
+            depth = self.depth
+            popleft = log.popleft
+            extend = nums.extend
+            append = texts.append
+            finished = pending = measured = 0
+            wall = cpu_sum = 0.0
+            last = worker = None
             while True:
                 try:
-                    task_id, ident, start, end, cpu, text = log.popleft()
+                    task_id, ident, start, end, cpu, text = popleft()
                 except IndexError:
                     break
-                self.drained += 1
                 task = tasks[task_id]
                 state = task["state"]
-                if state == "ended":
+                if state == "pending":  # its start was never announced: most tasks
+                    pending += 1
+                    task["state"] = "ended"
+                elif state == "ended":
                     continue  # timed out meanwhile: already reported
-                worker = workers[ident]
-                self.move(task_id, task, "ended")
-                self.counts["finished"] += 1
-                self.ended += 1
+                else:
+                    self.move(task_id, task, "ended")
+                finished += 1
                 if cpu is not None:
-                    self.measured_n += 1
-                    self.measured_wall += end - start
-                    self.measured_cpu += cpu
+                    measured += 1
+                    wall += end - start
+                    cpu_sum += cpu
+                if ident != last:
+                    worker = workers[ident]
+                    last = ident
                 worker["tasks"] += 1
                 worker["busyMs"] += end - start
-                nums.extend((start, task_id, worker["workerId"], end, NAN if cpu is None else cpu, state == "running"))
-                texts.append(text)
+                extend((start, task_id, worker["workerId"], end, NAN if cpu is None else cpu, state == "running"))
+                append(text)
+            depth["pending"] -= pending
+            self.counts["finished"] += finished
+            self.ended += finished
+            self.measured_n += measured
+            self.measured_wall += wall
+            self.measured_cpu += cpu_sum
             # Under the lock: an announcement of a later start must not get out first.
             if texts:
                 self.em.compact_many((["T", nums, texts],), len(texts))
             if self.ended >= self.total:
-                self.done_event.set()
+                self.all_answered()
 
     def thread_failed(self, task_id, worker, start, end, cpu, exc):
         self.drain_finished()  # the tasks this thread finished before come first
@@ -696,7 +727,9 @@ class Run:
             os.nice(10)
         # Before the user's module loads: a logging handler it makes at import time binds the
         # sys.stderr of that moment, and must get the stream that routes to tasks.
-        pw.install_streams(self.output_sink, self.loose_output)
+        out, err = pw.install_streams(self.output_sink, self.loose_output)
+        # What each thread's task wrote after its last newline, read by thread_task per task.
+        self.partial_out, self.partial_err = out._pending, err._pending
         try:
             items = self.load()
             load_error = None
@@ -866,7 +899,7 @@ class Run:
                 raise
             # Cancelled (the executor shut down) while map was still submitting.
             self.cancel_unsubmitted(0, len(items))
-            self.done_event.set()
+            self.all_answered()
             return
         task_id = 0
         try:
@@ -896,7 +929,7 @@ class Run:
                 for later in range(task_id + 1, len(items)):
                     if self.end_task(later, "cancelled"):
                         self.em.emit("task.cancelled", taskId=later, reason=rest, wasRunning=False)
-        self.done_event.set()
+        self.all_answered()
 
     # ---- results ----
     def handle_done(self, done_items):
@@ -945,7 +978,7 @@ class Run:
                 worker["tasks"] += 1
                 worker["busyMs"] += end - start
             if self.ended >= self.total:
-                self.done_event.set()
+                self.all_answered()
             # From the worker's end to now the result travelled the result queue.
             self.em.column("P", (start, task_id, worker["workerId"] if worker else -1, end, NAN if cpu is None else cpu, max(end, pw.now_ms()), seen), text)
 
