@@ -169,7 +169,11 @@ describe('Pool panel webview (Chromium)', function () {
 			batches.push({ ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
 		}
 		// 30,000 tasks (was 12,000): the panel once folded 22,500 events between two of the test's
-		// frames, leaving only two frames of backlog to watch.
+		// frames, leaving only two frames of backlog to watch. And on a quicker machine (or
+		// browser) it folded 36,000 in one frame: the page runs on a CPU four times slower here, so
+		// that the backlog lasts enough frames to watch on any machine.
+		const cdp = await p.page.context().newCDPSession(p.page);
+		await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
 		// Every message at once (a panel shown late, a burst); once the last has arrived (a marker
 		// posted after them, which the panel ignores), what is still waiting, frame by frame.
 		const seen = await p.page.evaluate((bs) => new Promise<{ pending: number; version: number }[]>((resolve) => {
@@ -193,7 +197,7 @@ describe('Pool panel webview (Chromium)', function () {
 				window.postMessage({ type: 'packed', runId: 'burst', packed }, '*');
 			}
 			window.postMessage({ type: 'test.allPosted' }, '*');
-		}), batches);
+		}), batches).finally(() => cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 }).then(() => cdp.detach()));
 		// While more than the backlog threshold (8,000) waits, no frame goes by without folding.
 		const backlog = seen.filter((s, i) => i > 0 && s.pending > 8000);
 		assert.ok(backlog.length >= 3, `a backlog to watch: ${JSON.stringify(seen.slice(0, 12))}`);
@@ -310,6 +314,27 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.keyboard.press('Enter');
 		await nextFrames(p.page);
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
+	});
+
+	it('a search typed and Enter pressed before the next frame open the future searched for', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 2, cancel: [23] }));
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home'); // future 0 selected
+		await nextFrames(p.page);
+		// One task of the page: no frame can draw the filtered view between the keys.
+		const selectedBefore = await p.page.evaluate(() => {
+			const search = document.querySelector<HTMLInputElement>('[data-testid="futures-search"]')!;
+			search.value = '#23';
+			search.dispatchEvent(new Event('input', { bubbles: true }));
+			const grid = document.querySelector<HTMLElement>('[data-testid="futures-grid"]')!;
+			grid.focus();
+			grid.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+			return document.querySelector('[data-testid="details"] dd[data-field="input"]')?.textContent;
+		});
+		await nextFrames(p.page);
+		const details = p.page.locator('[data-testid="details"]');
+		assert.equal(await details.locator('dd[data-field="input"]').textContent(), '(23,)', `input shown before the frame: ${selectedBefore}`);
+		assert.match(await details.locator('dd[data-field="state"]').textContent() ?? '', /cancelled/);
 	});
 
 	it('a click on Cancel future lands while the live run redraws the details under it', async () => {

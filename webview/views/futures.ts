@@ -30,6 +30,8 @@ export class FuturesView {
 	private model: RunModel | undefined;
 	private selected: number | undefined;
 	private lastVersion = -1;
+	/** The model's version at the last render. */
+	private version = -1;
 	/** What the canvas shows now: one code per visible cell, and the geometry it was drawn for. */
 	private codes = new Uint8Array(0);
 	private paintedKey = '';
@@ -104,6 +106,11 @@ export class FuturesView {
 	}
 
 	private key(e: KeyboardEvent): void {
+		// A search typed and Enter pressed within one frame: the keys act on what was asked
+		// for, not on the view the last frame drew (Enter opened the previously selected future).
+		if (this.model && this.viewKey() !== this.lastKey) {
+			this.showAsked(this.model, this.version);
+		}
 		if (!this.shown) {
 			return;
 		}
@@ -156,6 +163,29 @@ export class FuturesView {
 		}
 	}
 
+	private viewKey(): string {
+		return `${this.filter}|${this.query.trim().toLowerCase()}`;
+	}
+
+	/** The futures the filter and search ask for, walked whole. */
+	private showAsked(model: RunModel, version: number): void {
+		const q = this.query.trim().toLowerCase();
+		this.lastKey = this.viewKey();
+		this.rebuild = undefined;
+		if (this.filter === 'all' && !q) {
+			this.ids = null;
+			this.shown = model.tasks.size;
+			this.lastVersion = -1;
+			return;
+		}
+		const ids: number[] = [];
+		this.walk(model.tasks.values(), ids, q, Infinity);
+		this.ids = ids;
+		this.shown = ids.length;
+		this.lastVersion = version;
+		this.lastRebuild = performance.now();
+	}
+
 	public render(model: RunModel, counts: Record<TaskState, number>, version: number, selected: number | undefined): void {
 		this.model = model;
 		this.selected = selected;
@@ -165,24 +195,11 @@ export class FuturesView {
 			chip.setAttribute('aria-pressed', String(f === this.filter));
 			chip.hidden = f !== 'all' && f !== this.filter && n === 0 && (f === 'rejected' || f === 'timedOut');
 		}
+		this.version = version;
 		const q = this.query.trim().toLowerCase();
-		const key = `${this.filter}|${q}`;
-		if (this.filter === 'all' && !q) {
-			this.ids = null;
-			this.shown = model.tasks.size;
-			this.lastVersion = -1;
-			this.lastKey = key;
-			this.rebuild = undefined;
-		} else if (key !== this.lastKey || (model.finished && (version !== this.lastVersion || this.rebuild))) {
+		if ((this.filter === 'all' && !q) || this.viewKey() !== this.lastKey || (model.finished && (version !== this.lastVersion || this.rebuild))) {
 			// What the user asked for, and a run's end, are shown whole at once.
-			const ids: number[] = [];
-			this.walk(model.tasks.values(), ids, q, Infinity);
-			this.ids = ids;
-			this.shown = ids.length;
-			this.lastKey = key;
-			this.lastVersion = version;
-			this.lastRebuild = performance.now();
-			this.rebuild = undefined;
+			this.showAsked(model, version);
 		} else if (version !== this.lastVersion && !this.rebuild && performance.now() - this.lastRebuild > 250) {
 			// During a run the view follows ~4 times a second; walking 100k tasks takes tens of ms
 			// on a busy machine, so it is spread over frames (the last view stays until then).
