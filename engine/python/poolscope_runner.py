@@ -365,6 +365,7 @@ class Run:
         self.counts = {"submitted": 0, "finished": 0, "failed": 0, "cancelled": 0, "timedOut": 0, "rejected": 0}
         self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
         self.executor = None
+        self.pool_thread = None  # the process pool's own thread, joined before the runner exits
         self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
         self.dead = None  # [(pid, exit status)] once the pool broke: what every failed future names
         self.cancelling = False
@@ -1375,6 +1376,7 @@ class Run:
         stuck = self.stuck_threads() if self.pool != "process" else set()
         if self.executor is not None:
             if self.pool == "process":
+                self.pool_thread = getattr(self.executor, "_executor_manager_thread", None)  # shutdown forgets it
                 # Not shutdown(wait=True): it joins the worker processes, and a worker that a task
                 # left a (non-daemon) thread running in never exits: the run stayed open forever.
                 self.executor.shutdown(wait=False, cancel_futures=True)
@@ -1570,6 +1572,12 @@ def main():
             pass
     emitter.close()
     sys.stdout.flush()
+    # The executor's own thread drops the pool's queues as it ends, and their semaphores'
+    # finalizers then run in that thread: exiting while one was between unlinking its semaphore
+    # and telling the tracker left the tracker's "1 leaked semaphore" warning (and ENOENT) after
+    # ~1 forkserver run in 5. By then that thread has nothing left to wait for.
+    if run.pool_thread is not None:
+        run.pool_thread.join(timeout=1.0)
     release_named_semaphores()
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.

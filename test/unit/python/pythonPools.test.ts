@@ -753,7 +753,10 @@ print(len(names))`;
 			const seen = JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.message]));
 			assert.equal(end.counts.failed, 4, seen);
 			assert.equal(failed.find((f) => f.taskId === 0)?.error.kind, 'workerExited', seen);
-			assert.ok(failed.every((f) => /terminated abruptly.*worker pid \d+ exited with code 1/.test(f.error.message) && (f.taskId === 0 || f.error.kind === 'brokenPool')), seen);
+			// A task that had begun ran on a worker the executor then terminated: its worker exited
+			// too (on a quick machine the 100 MB arrive before task 0 dies, and task 1 is running).
+			const began = new Set(ofType(r.events, 'task.started').map((e) => e.taskId));
+			assert.ok(failed.every((f) => /terminated abruptly.*worker pid \d+ exited with code 1/.test(f.error.message) && (f.taskId === 0 || f.error.kind === (began.has(f.taskId) ? 'workerExited' : 'brokenPool'))), `${seen} began: ${[...began].join(', ')}`);
 			checkProtocol(r.events);
 			await noPythonLeft();
 		});
@@ -983,7 +986,7 @@ print(len(names))`;
 				for (let i = 0; i < 2; i++) {
 					// The runner releases its semaphores (spawn warned in every run before)...
 					assert.equal(await stderrOf(['-u', pythonRunnerFile()], startMethod), '', `${startMethod}, bare runner`);
-					// ...and is started with a filter for the tracker's rarer leftovers (forkserver).
+					// ...and is started with a filter for the tracker's warnings as well (a safety net).
 					assert.equal(await stderrOf(runnerArgs(), startMethod), '', `${startMethod}, as the host starts it`);
 				}
 			}
