@@ -760,7 +760,9 @@ describe('JS engine: real pools', function () {
 			};
 
 			it('every call is still reported on its own: start, end, worker and result', async () => {
-				const { file, r } = journalRun('plain', 3000, '');
+				// Call 1500 spins 300 ms: the depths, sampled every 50 ms, see the rest of its batch
+				// waiting behind it (3,000 calls alone took less than one sample on a quick machine).
+				const { file, r } = journalRun('plain', 3000, ', -1, 1500, 300');
 				const end = await r.done;
 				checkProtocol(r.events, 'thread');
 				assert.equal(end.counts.finished, 3000);
