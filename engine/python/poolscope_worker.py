@@ -436,6 +436,73 @@ def _alive(pid):
         return False
 
 
+# What reaches a process worker's file descriptor 1 below sys.stdout (os.system(), a C library's
+# printf, sys.__stdout__): the read end of the pipe fd 1 now writes into, and the lock under which
+# it is read (by its own thread, and by a task as it ends, so that its last lines are its own).
+_fd_out = None
+_fd_lock = threading.Lock()
+_fd_decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+
+def capture_fd_output():
+    """Makes this worker's fd 1 a pipe of its own. A worker runs one task at a time, so what
+    arrives there is that task's output; it went to the runner's stdout, shown as the main
+    process's. fd 2 is left alone: a crash dump of this process (faulthandler) must outlive it."""
+    global _fd_out
+    try:
+        r, w = os.pipe()
+        os.dup2(w, 1)
+        os.close(w)
+        os.set_blocking(r, False)
+    except OSError:
+        return
+    _fd_out = r
+    threading.Thread(target=_fd_loop, name="poolscope-fd-output", daemon=True).start()
+
+
+def _fd_loop():
+    import select
+
+    while _fd_out is not None:
+        try:
+            select.select([_fd_out], [], [])
+        except (OSError, ValueError):
+            return
+        drain_fd_output()
+
+
+def drain_fd_output(task_id=None):
+    """Sends what is in the pipe to `task_id`, else to the task running now, else as this
+    worker's output outside tasks."""
+    global _fd_out
+    if _fd_out is None:
+        return
+    with _fd_lock:
+        chunks = []
+        while True:
+            try:
+                data = os.read(_fd_out, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:  # fd 1 was closed: nothing more can come
+                os.close(_fd_out)
+                _fd_out = None
+                break
+            chunks.append(data)
+        text = _fd_decoder.decode(b"".join(chunks)) if chunks else ""
+        if not text:
+            return
+        if task_id is None:
+            now = next(iter(running.values()), None)
+            task_id = now[0] if now is not None else None
+        if task_id is not None:
+            _streams[0]._sink(task_id, "stdout", text)
+        else:
+            _queue_loose("stdout", text)
+
+
 def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None, user_paths=()):
     """Runs once in every process-pool worker."""
     global _notices, _stack_dir, _slots, _slot
@@ -460,6 +527,7 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     f = open(path, "w")
     faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
     install_streams(_queue_sink, _queue_loose)
+    capture_fd_output()
     if user_module and user_module not in sys.modules:
         # A spawned or forkserver worker imports the user's file again: here, where a failure
         # (top-level code that only works once, in the runner) can be told, rather than while
@@ -498,6 +566,8 @@ def run_in_process(fn, task_id, args):
     finally:
         end = now_ms()
         cpu = (time.process_time() - cpu0) * 1000.0
+        if _fd_out is not None:
+            drain_fd_output(task_id)  # a shell command's last line is in the pipe by now
         del running[ident]
         task_ended(ident, task_id)
         if slot >= 0:

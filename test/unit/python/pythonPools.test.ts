@@ -271,20 +271,35 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
-	for (const pool of ['thread', 'process'] as const) {
-		it(`${pool}: what is written below sys.stdout (os.system, sys.__stdout__) is the run's output, not lost`, async () => {
-			const r = pyRun({ fn: 'shells_out', inputs: 'range(2)', pool });
+	it('thread: what is written below sys.stdout (os.system, sys.__stdout__) is the run\'s output, not lost', async () => {
+		const r = pyRun({ fn: 'shells_out', inputs: 'range(2)', pool: 'thread' });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 2);
+		// Threads share one file descriptor 1: whose line it was cannot be told.
+		const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stdout').map((o) => o.text).join('');
+		for (const i of [0, 1]) {
+			assert.ok(said.includes(`from the shell ${i}`), said);
+			assert.ok(said.includes(`to the real stdout ${i}`), said);
+		}
+		const events = r.events.map((e) => e.type);
+		assert.equal(events.at(-1), 'run.finished', 'run.finished stays the last event');
+	});
+
+	for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
+		it(`process (${startMethod}): what a task writes below sys.stdout (os.system, sys.__stdout__, os.write(1)) is that task's output`, async () => {
+			// Four tasks on two workers: each worker runs two in turn, and each line stays with its task.
+			const r = pyRun({ fn: 'shells_out', inputs: 'range(4)', pool: 'process', workers: 2, startMethod });
 			const end = await r.done;
-			assert.equal(end.counts.finished, 2);
-			const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stdout').map((o) => o.text).join('');
-			// Two worker processes share the pipe, unbuffered (-u): their writes may interleave, as
-			// in a terminal; each piece is there.
-			for (const i of [0, 1]) {
-				assert.ok(said.includes(`from the shell ${i}`), said);
-				assert.ok(said.includes(`to the real stdout ${i}`), said);
+			assert.equal(end.counts.finished, 4);
+			const model = createRunModel(end.runId);
+			applyEvents(model, r.events);
+			for (const i of [0, 1, 2, 3]) {
+				const out = model.tasks.get(i)!.output.map((o) => o.text).join('');
+				assert.equal(out, `from the shell ${i}\nto the real stdout ${i}\nwritten to fd 1 ${i}\n`, `task ${i}`);
 			}
-			const events = r.events.map((e) => e.type);
-			assert.equal(events.at(-1), 'run.finished', 'run.finished stays the last event');
+			const loose = ofType(r.events, 'run.output').map((o) => o.text).join('');
+			assert.doesNotMatch(loose, /from the shell|to the real stdout|written to fd 1/, 'nothing of it left as the run\'s output');
+			assert.equal(r.events.at(-1)?.type, 'run.finished', 'run.finished stays the last event');
 		});
 	}
 
