@@ -10,6 +10,7 @@ the host is gone: the runner ends its workers and exits (no orphans).
 import sys
 import array
 import binascii
+import codecs
 import collections
 import concurrent.futures as cf
 import importlib
@@ -61,6 +62,9 @@ NAN = float("nan")
 UNFINISHED = pw.UNFINISHED
 MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
 RUN_OUTPUT_LIMIT = 256 * 1024  # as RUN_OUTPUT_LIMIT in engine/protocol/events.ts
+# Worker slots whose fd 1 and 2 get pipes of their own (two fds each here, and every spawned worker
+# receives them all): 64 covers 32 workers and their replacements.
+OUTPUT_PIPE_SLOTS = 64
 
 
 class Emitter:
@@ -366,6 +370,8 @@ class Run:
         self.workers = {}  # key (pid or thread ident) -> dict(workerId, pid, threadId, tasks, busyMs, startedAt)
         self.executor = None
         self.pool_thread = None  # the process pool's own thread, joined before the runner exits
+        self.out_pipes = {}  # read end's fd -> what its worker slot's fd 1 or 2 sent (open_output_pipes)
+        self.out_lock = threading.Lock()
         self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
         self.dead = None  # [(pid, exit status)] once the pool broke: what every failed future names
         self.cancelling = False
@@ -801,7 +807,9 @@ class Run:
             if sys.platform.startswith("linux"):
                 import ctypes  # noqa: F401 - for the workers' parent-death signal: forked ones inherit it
             pw.start_workers_past_user_paths(self.user_paths)
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths))
+            # (POSIX: Windows pipes are handles, which select() does not take.)
+            writers = self.open_output_pipes(ctx, min(2 * workers, OUTPUT_PIPE_SLOTS)) if os.name == "posix" else ()
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths, writers))
             self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
             self.notices_thread.start()
         else:
@@ -1105,6 +1113,67 @@ class Run:
             elif kind == "stop":
                 return
 
+    # ---- what process workers write below sys.stdout and sys.stderr ----
+    def open_output_pipes(self, ctx, n):
+        """A pipe for fd 1 and one for fd 2 per worker slot (the slot a worker takes at start),
+        read here: os.system() in a task, a C library's printf, sys.__stdout__ are that task's
+        output. A worker past the slots writes to the runner's own stdout (the run's output)."""
+        writers = []
+        for slot in range(n):
+            pair = []
+            for stream in ("stdout", "stderr"):
+                r, w = ctx.Pipe(duplex=False)
+                os.set_blocking(r.fileno(), False)
+                self.out_pipes[r.fileno()] = {"conn": r, "slot": slot, "stream": stream, "decoder": codecs.getincrementaldecoder("utf-8")("replace")}
+                pair.append(w)
+            writers.append(tuple(pair))
+        threading.Thread(target=self.read_worker_output, name="poolscope-worker-output", daemon=True).start()
+        return writers
+
+    def read_worker_output(self):
+        import select
+
+        while True:
+            try:
+                ready, _, _ = select.select(list(self.out_pipes), [], [])
+            except (OSError, ValueError):
+                return
+            with self.out_lock:
+                for fd in ready:
+                    self.read_pipe(fd)
+
+    def drain_worker_output(self):
+        """What the pipes hold now; before the run's end, after the workers' last words."""
+        with self.out_lock:
+            for fd in list(self.out_pipes):
+                self.read_pipe(fd)
+
+    def read_pipe(self, fd):
+        """A worker's task waits at its end until its pipes are read (poolscope_worker._wait_read),
+        so what is read while the slot names a task is that task's."""
+        p = self.out_pipes[fd]
+        at = 3 * p["slot"] + 1
+        while True:
+            before = self.slots[at]
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # BlockingIOError: all read
+                return
+            if not data:
+                return  # (never while we hold the writing ends too)
+            after = self.slots[at]
+            # The slot moved between the two reads (a start, or an end right after our read):
+            # the task named before, else the one that began.
+            task = int(before if before >= 0 else after)
+            text = p["decoder"].decode(data)
+            if not text:
+                continue
+            if task >= 0:
+                self.output_sink(task, p["stream"], text)
+            else:
+                pid = int(self.slots[3 * p["slot"]])
+                self.loose_output(p["stream"], text, self.worker_for(pid, pid=pid) if pid > 0 else None)
+
     def poll_slots(self):
         """What each worker process runs now, from shared memory: starts (their exact time is
         in the slot) and tasks that left their worker but whose result has not arrived yet."""
@@ -1391,6 +1460,7 @@ class Run:
                 # What the workers said before they exited is the run's, before its end.
                 if self.notices_thread is not None:
                     self.notices_thread.join(timeout=2)
+                self.drain_worker_output()
         self.drain_finished()
         # Anything that never got an answer (a cancelled run) ends as cancelled.
         with self.lock:

@@ -17,6 +17,12 @@ import threading
 import time
 import types
 
+try:  # a task's end asks how much of its fd 1 and 2 output is unread (capture_fds): not on Windows
+    import fcntl
+    import termios
+except ImportError:
+    fcntl = termios = None
+
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
 # What this worker runs right now, in shared memory the runner polls: [pid, task id (-1 idle),
@@ -35,7 +41,7 @@ THREAD_POOL_MODULES = ("concurrent.futures.thread", "queue", "weakref", "importl
 PROCESS_POOL_MODULES = THREAD_POOL_MODULES + (
     "concurrent.futures.process", "multiprocessing", "multiprocessing.connection", "multiprocessing.queues",
     "multiprocessing.synchronize", "multiprocessing.sharedctypes", "multiprocessing.heap", "multiprocessing.reduction",
-    "multiprocessing.resource_sharer", "multiprocessing.spawn", "multiprocessing.util", "tempfile", "ctypes", "pickle",
+    "multiprocessing.resource_sharer", "multiprocessing.spawn", "multiprocessing.util", "tempfile", "ctypes", "pickle", "select",
 ) + (
     ("multiprocessing.popen_spawn_win32",) if sys.platform == "win32" else
     ("multiprocessing.popen_fork", "multiprocessing.popen_spawn_posix", "multiprocessing.popen_forkserver",
@@ -436,74 +442,55 @@ def _alive(pid):
         return False
 
 
-# What reaches a process worker's file descriptor 1 below sys.stdout (os.system(), a C library's
-# printf, sys.__stdout__): the read end of the pipe fd 1 now writes into, and the lock under which
-# it is read (by its own thread, and by a task as it ends, so that its last lines are its own).
-_fd_out = None
-_fd_lock = threading.Lock()
-_fd_decoder = codecs.getincrementaldecoder("utf-8")("replace")
+# What a process worker writes to its file descriptors 1 and 2 below sys.stdout and sys.stderr
+# (os.system(), a C library's printf, sys.__stdout__) goes into pipes of its own, which the runner
+# reads (with its own GIL: a C call that writes a lot while holding ours never waits for us) and
+# gives to the task this worker's slot names. True once fd 1 and 2 are such pipes.
+_own_fds = False
+_unread = array.array("i", [0])
 
 
-def capture_fd_output():
-    """Makes this worker's fd 1 a pipe of its own. A worker runs one task at a time, so what
-    arrives there is that task's output; it went to the runner's stdout, shown as the main
-    process's. fd 2 is left alone: a crash dump of this process (faulthandler) must outlive it."""
-    global _fd_out
+def capture_fds(pipes):
+    """fd 1 and 2 become the writing ends of this worker's pipes. A crash dump (faulthandler)
+    keeps going to the runner's stderr, through a copy of the old fd 2."""
+    global _own_fds
+    if fcntl is None:
+        return
     try:
-        r, w = os.pipe()
-        os.dup2(w, 1)
-        os.close(w)
-        os.set_blocking(r, False)
+        if faulthandler.is_enabled():
+            faulthandler.enable(file=os.dup(2), all_threads=True)
+        for conn, fd in zip(pipes, (1, 2)):
+            os.dup2(conn.fileno(), fd)
     except OSError:
         return
-    _fd_out = r
-    threading.Thread(target=_fd_loop, name="poolscope-fd-output", daemon=True).start()
+    _own_fds = True
 
 
-def _fd_loop():
-    import select
-
-    while _fd_out is not None:
-        try:
-            select.select([_fd_out], [], [])
-        except (OSError, ValueError):
-            return
-        drain_fd_output()
-
-
-def drain_fd_output(task_id=None):
-    """Sends what is in the pipe to `task_id`, else to the task running now, else as this
-    worker's output outside tasks."""
-    global _fd_out
-    if _fd_out is None:
-        return
-    with _fd_lock:
-        chunks = []
+def _wait_read():
+    """Until the runner has read what this task wrote to fd 1 and 2 (a shell command's last
+    line): it reads while the slot still names the task. Nearly free when it wrote nothing."""
+    try:
+        sys.__stdout__.flush()
+        sys.__stderr__.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    deadline = None
+    for fd in (1, 2):
         while True:
             try:
-                data = os.read(_fd_out, 65536)
-            except BlockingIOError:
-                break
+                fcntl.ioctl(fd, termios.FIONREAD, _unread, True)
             except OSError:
-                data = b""
-            if not data:  # fd 1 was closed: nothing more can come
-                os.close(_fd_out)
-                _fd_out = None
                 break
-            chunks.append(data)
-        text = _fd_decoder.decode(b"".join(chunks)) if chunks else ""
-        if not text:
-            return
-        if task_id is None:
-            now = next(iter(running.values()), None)
-            task_id = now[0] if now is not None else None
-        if task_id is not None:
-            _streams[0]._sink(task_id, "stdout", text)
-        else:
-            _queue_loose("stdout", text)
+            if not _unread[0]:
+                break
+            now = time.monotonic()
+            deadline = deadline or now + 1.0  # a runner that stopped reading: do not hang the task
+            if now > deadline:
+                return
+            time.sleep(0.0002)
 
 
-def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None, user_paths=()):
+def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None, user_paths=(), output_pipes=()):
     """Runs once in every process-pool worker."""
     global _notices, _stack_dir, _slots, _slot
     missing = [p for p in user_paths if p not in sys.path]
@@ -513,6 +500,7 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
         _die_with(runner_pid)
     _notices = notices
     _stack_dir = stack_dir
+    index = -1
     if slots is not None:
         with next_slot.get_lock():
             index = next_slot.value
@@ -522,12 +510,16 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
             slots[3 * index + 1] = -1
             slots[3 * index + 2] = 0
             slots[3 * index] = os.getpid()
+    if 0 <= index < len(output_pipes):
+        capture_fds(output_pipes[index])
+    for pipes in output_pipes:  # this worker's copies: fd 1 and 2 are its own now
+        for conn in pipes:
+            conn.close()
     # Stacks on demand: the runner sends SIGUSR1 and reads the file.
     path = os.path.join(stack_dir, "%d.txt" % os.getpid())
     f = open(path, "w")
     faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
     install_streams(_queue_sink, _queue_loose)
-    capture_fd_output()
     if user_module and user_module not in sys.modules:
         # A spawned or forkserver worker imports the user's file again: here, where a failure
         # (top-level code that only works once, in the runner) can be told, rather than while
@@ -566,8 +558,8 @@ def run_in_process(fn, task_id, args):
     finally:
         end = now_ms()
         cpu = (time.process_time() - cpu0) * 1000.0
-        if _fd_out is not None:
-            drain_fd_output(task_id)  # a shell command's last line is in the pipe by now
+        if _own_fds and slot >= 0:
+            _wait_read()
         del running[ident]
         task_ended(ident, task_id)
         if slot >= 0:
