@@ -1140,7 +1140,10 @@ class Run:
                 return
             with self.out_lock:
                 for fd in ready:
-                    self.read_pipe(fd)
+                    try:
+                        self.read_pipe(fd)
+                    except Exception:  # noqa: BLE001 - a reader that stopped would block the workers' writes
+                        traceback.print_exc()
 
     def drain_worker_output(self):
         """What the pipes hold now; before the run's end, after the workers' last words."""
