@@ -15,3 +15,12 @@ def chatty(i):
         print(f"task {i}: step {step}")
         time.sleep(0.05)
     return i
+
+
+# poolscope: inputs=range(4)
+def shell_echo(i):
+    # Below print(): the shell writes to the process's stdout itself. A process pool's workers
+    # each have their own, so each line is its task's; a thread pool's threads share one, so
+    # there the lines are the run's output, whose task cannot be told.
+    os.system(f"echo task {i} says hello from the shell")
+    return i
