@@ -178,7 +178,9 @@ function functionNotFound(source: string, language: SourceLanguage, file: string
 		if (m?.method === fn) {
 			return {
 				message: `${fn} is a method of class ${m.className}, not a top-level function of ${basename(file)}`,
-				hint: `A pool calls top-level functions (a worker loads the file and finds the function by name, with no object to call a method on). Add one that makes the object and calls it, e.g. \`function ${fn}Task(x) { return new ${m.className}().${fn}(x); }\`, and run that. ${list}`,
+				hint: m.isStatic
+					? `A pool calls top-level functions (a worker loads the file and finds the function by name). Add one that calls it, e.g. \`function ${fn}Task(x) { return ${m.className}.${fn}(x); }\`, and run that. ${list}`
+					: `A pool calls top-level functions (a worker loads the file and finds the function by name, with no object to call a method on). Add one that makes the object and calls it, e.g. \`function ${fn}Task(x) { return new ${m.className}().${fn}(x); }\`, and run that. ${list}`,
 			};
 		}
 	}

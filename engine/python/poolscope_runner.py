@@ -250,6 +250,17 @@ def function_not_found(module, fn_name, file):
     return info
 
 
+def static_member(module, name):
+    """`Class.method` for a static method or a class method: it needs no object, and a process
+    pool's workers find it by that qualified name as they find a function. Anything else (an
+    instance method) is None, and the run says why a pool cannot call it."""
+    class_name, _, member = name.partition(".")
+    cls = vars(module).get(class_name)
+    if not isinstance(cls, type) or "." in member or not isinstance(vars(cls).get(member), (staticmethod, classmethod)):
+        return None
+    return getattr(cls, member)
+
+
 def unpicklable_function(fn, fn_name):
     """The PicklingError for a function a process pool cannot find by its name."""
     qualname = fn.__qualname__
@@ -697,7 +708,7 @@ class Run:
             if restore:
                 restore()
         fn_name = req["fn"]
-        fn = getattr(module, fn_name, None)
+        fn = getattr(module, fn_name, None) if "." not in fn_name else static_member(module, fn_name)
         if not callable(fn):
             raise LoadFailure(function_not_found(module, fn_name, self.file))
         if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name and not picklable(fn):

@@ -205,10 +205,12 @@ function braceDepths(lines: string[]): number[] {
 	return depths;
 }
 
-/** A method the cursor is in, and its class: what a pool cannot call by itself. */
+/** A method the cursor is in, and its class: what a pool cannot call by itself, unless it is static. */
 export interface MethodAtCursor {
 	method: string;
 	className: string;
+	/** Python's @staticmethod or @classmethod, JS's `static`: callable as `Class.method`, no object needed. */
+	isStatic: boolean;
 }
 
 const PY_METHOD = /^(\s+)(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
@@ -216,6 +218,15 @@ const PY_CLASS = /^(\s*)class\s+([A-Za-z_]\w*)/;
 const JS_METHOD = /^\s+(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*\*?\s*#?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?\s*(?::[^{]*)?\{?\s*$/;
 const JS_CLASS = /^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
 const JS_NOT_METHODS = new Set(['if', 'for', 'while', 'switch', 'catch', 'function', 'return', 'with', 'constructor']);
+
+/** The decorator lines right above line `def` (trimmed, nearest last). */
+function pyDecorators(lines: string[], def: number): string[] {
+	const out: string[] = [];
+	for (let i = def - 1; i >= 0 && lines[i]!.trim().startsWith('@'); i--) {
+		out.unshift(lines[i]!.trim());
+	}
+	return out;
+}
 
 /**
  * The method of a class that `line` (0-based) is in, for a message that says why it cannot run
@@ -225,7 +236,7 @@ const JS_NOT_METHODS = new Set(['if', 'for', 'while', 'switch', 'catch', 'functi
 export function methodAt(text: string, language: SourceLanguage, line: number): MethodAtCursor | undefined {
 	const lines = text.split(/\r?\n/);
 	if (language === 'python') {
-		let method: { name: string; indent: number } | undefined;
+		let method: { name: string; indent: number; isStatic: boolean } | undefined;
 		for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
 			const t = lines[i]!;
 			if (!t.trim() || t.trim().startsWith('#') || t.trim().startsWith('@')) {
@@ -235,7 +246,7 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 			if (!method) {
 				const m = PY_METHOD.exec(t);
 				if (m) {
-					method = { name: m[2]!, indent: m[1]!.length };
+					method = { name: m[2]!, indent: m[1]!.length, isStatic: pyDecorators(lines, i).some((d) => /^@(?:staticmethod|classmethod)\b/.test(d)) };
 				} else if (indent === 0) {
 					return undefined;
 				}
@@ -243,7 +254,7 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 			}
 			if (indent < method.indent) {
 				const c = PY_CLASS.exec(t);
-				return c ? { method: method.name, className: c[2]! } : undefined;
+				return c ? { method: method.name, className: c[2]!, isStatic: method.isStatic } : undefined;
 			}
 		}
 		return undefined;
@@ -259,7 +270,7 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 				continue;
 			}
 			const c = JS_CLASS.exec(lines[j]!);
-			return c ? { method: m[1]!, className: c[1]! } : undefined;
+			return c ? { method: m[1]!, className: c[1]!, isStatic: /^\s*(?:(?:public|private|protected|async|override|readonly)\s+)*static\s/.test(lines[i]!) } : undefined;
 		}
 		return undefined;
 	}

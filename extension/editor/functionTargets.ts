@@ -61,8 +61,14 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 	if (!language) {
 		return undefined;
 	}
-	const functions = await documentFunctions(editor.document, false);
 	const line = editor.selection.active.line;
+	// A Python static or class method runs as Class.method: it needs no object, and a process
+	// pool's workers find it by that name (JS static methods get the message instead).
+	const method = language === 'python' ? methodAt(editor.document.getText(), language, line) : undefined;
+	if (method?.isStatic) {
+		return { uri: editor.document.uri, fn: `${method.className}.${method.method}`, language };
+	}
+	const functions = await documentFunctions(editor.document, false);
 	let best: SourceFunction | undefined;
 	for (const f of functions) {
 		// Up to two lines above the def count too (inputs comment, decorator).

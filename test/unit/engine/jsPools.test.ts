@@ -497,6 +497,10 @@ describe('JS engine: real pools', function () {
 				assert.equal(e.message, `resize is a method of class Resizer, not a top-level function of ${file.split('/').pop()}`);
 				assert.match(e.hint ?? '', /e\.g\. `function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`, and run that\. Functions in this file: helper$/);
 			}
+			// A static method needs no object: the wrapper calls it on the class.
+			writeFileSync(esm, 'export class Resizer {\n  static halve(size) {\n    return size / 2;\n  }\n}\n');
+			const s = await loadError({ fn: 'halve', inputs: '2', pool: 'thread', file: esm });
+			assert.match(s.hint ?? '', /e\.g\. `function halveTask\(x\) \{ return Resizer\.halve\(x\); \}`/);
 			rmSync(join(esm, '..'), { recursive: true, force: true });
 		});
 		it('an inputs expression that throws, or is not iterable', async () => {

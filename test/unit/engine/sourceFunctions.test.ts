@@ -88,9 +88,10 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 			'        return url', // 11
 			'x = 1', // 12
 		].join('\n');
-		assert.deepEqual(methodAt(src, 'python', 8), { method: 'scale', className: 'Resizer' });
-		assert.deepEqual(methodAt(src, 'python', 6), { method: 'scale', className: 'Resizer' });
-		assert.deepEqual(methodAt(src, 'python', 11), { method: 'fetch', className: 'Resizer' });
+		assert.deepEqual(methodAt(src, 'python', 8), { method: 'scale', className: 'Resizer', isStatic: true });
+		assert.deepEqual(methodAt(src, 'python', 6), { method: 'scale', className: 'Resizer', isStatic: true });
+		assert.deepEqual(methodAt(src, 'python', 11), { method: 'fetch', className: 'Resizer', isStatic: false });
+		assert.equal(methodAt('class A:\n    @classmethod\n    @functools.cache\n    def make(cls, n):\n        return n\n', 'python', 4)?.isStatic, true, 'a class method, under another decorator');
 		assert.equal(methodAt(src, 'python', 1), undefined, 'a top-level function is no method');
 		assert.equal(methodAt(src, 'python', 4), undefined, 'the class body outside a method');
 		assert.equal(methodAt(src, 'python', 12), undefined, 'module code below the class');
@@ -111,8 +112,9 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 			'  }', // 9
 			'}', // 10
 		].join('\n');
-		assert.deepEqual(methodAt(src, 'typescript', 7), { method: 'scale', className: 'Resizer' });
-		assert.deepEqual(methodAt(src, 'typescript', 5), { method: 'scale', className: 'Resizer' });
+		assert.deepEqual(methodAt(src, 'typescript', 7), { method: 'scale', className: 'Resizer', isStatic: false });
+		assert.deepEqual(methodAt(src, 'typescript', 5), { method: 'scale', className: 'Resizer', isStatic: false });
+		assert.equal(methodAt('class A {\n  public static async make(n) {\n    return n;\n  }\n}\n', 'typescript', 2)?.isStatic, true);
 		assert.equal(methodAt(src, 'typescript', 1), undefined);
 		assert.equal(methodAt('const o = {\n  f(x) {\n    return x;\n  },\n};\n', 'javascript', 2), undefined, 'an object literal has no class');
 	});

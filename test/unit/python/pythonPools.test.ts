@@ -412,6 +412,18 @@ describe('Python backend: real pools', function () {
 				assert.match(e.hint ?? '', /`def resize_task\(x\): return Resizer\(\)\.resize\(x\)`/);
 			}
 		});
+		it('a static method or class method runs as Class.method, on every pool and start method (it needs no object)', async () => {
+			const file = join(PY_FIXTURES, 'decorated.py');
+			for (const [pool, startMethod] of [['thread', undefined], ['process', 'fork'], ['process', 'spawn'], ['process', 'forkserver']] as const) {
+				const half = pyRun({ file, fn: 'Resizer.halve', inputs: '[8, 10]', pool, startMethod });
+				const end = await half.done;
+				assert.equal(end.counts.finished, 2, `${pool} ${startMethod ?? ''}: ${JSON.stringify(end.error)}`);
+				assert.deepEqual(ofType(half.events, 'task.finished').map((f) => f.result).sort(), ['4', '5']);
+			}
+			const unit = pyRun({ file, fn: 'Resizer.unit', inputs: '[3]', pool: 'process', startMethod: 'spawn' });
+			assert.equal((await unit.done).counts.finished, 1);
+			assert.equal(ofType(unit.events, 'task.finished')[0]?.result, "'Resizer:3'", 'a class method gets its class');
+		});
 		it('a multiprocessing.Queue as an argument fails its future as a pickling error that says how to share one', async () => {
 			const r = pyRun({ file: join(PY_FIXTURES, 'shares_queue.py'), fn: 'put', inputs: '[(1, queue)]', pool: 'process' });
 			await r.done;
