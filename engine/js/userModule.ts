@@ -10,7 +10,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
-import { findFunctions, methodAt, type SourceLanguage } from '../source/sourceFunctions';
+import { findFunctions, methodAt, type MethodAtCursor, type SourceLanguage } from '../source/sourceFunctions';
 
 export interface UserBundle {
 	file: string;
@@ -96,9 +96,15 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	}
 	const source = readFileSync(file, 'utf8');
 	const language = loader === 'ts' ? 'typescript' : 'javascript';
-	const notFound = functionNotFound(source, language, file, fn, findFunctions(source, language).map((f) => f.name));
-	if (!/^[A-Za-z_$][\w$]*$/.test(fn)) {
+	const declared = findFunctions(source, language).map((f) => f.name);
+	const member = /^([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)$/.exec(fn);
+	const notFound = functionNotFound(source, language, file, member ? member[2]! : fn, declared);
+	if (!member && !/^[A-Za-z_$][\w$]*$/.test(fn)) {
 		throw new UserCodeError({ kind: 'load', name: 'BadFunctionName', message: `"${fn}" is not a valid function name` });
+	}
+	// `Class.method` for a static method: it needs no object (an instance method gets the message).
+	if (member && !source.split(/\r?\n/).some((l, i) => l.includes(member[2]!) && isStaticOf(methodAt(source, language, i), member[1]!, member[2]!))) {
+		throw new UserCodeError({ kind: 'load', name: 'FunctionNotFound', ...(notFound.message.includes(' is a method of class ') ? notFound : { message: `no static method "${fn}" in ${file}`, hint: notFound.hint }) });
 	}
 	// The file alone first: its syntax errors then point at its own lines, not the bundle's.
 	try {
@@ -107,11 +113,15 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		throw new UserCodeError(buildError(e, file, notFound));
 	}
 	const cjs = looksCommonJs(file, source);
-	if (cjs && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
+	if (cjs && !member && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
 		throw new UserCodeError(buildError(new Error('is not declared in this file'), file, notFound));
 	}
 	let contents: string;
-	if (fn === 'default') {
+	if (member) {
+		// Bound: a static method may use `this` for its class.
+		const call = `${member[1]}.${member[2]}.bind(${member[1]})`;
+		contents = cjs ? `${source}\n;module.exports.__poolscope_fn = ${call};\n` : `${source}\nexport const __poolscope_fn = ${call};\n`;
+	} else if (fn === 'default') {
 		contents = cjs
 			? `${source}\n;module.exports.__poolscope_fn = typeof module.exports === 'function' ? module.exports : module.exports.default;\n`
 			// Only a re-export: inlining the source too would run its top-level code twice.
@@ -169,6 +179,10 @@ function sourceOf(reported: string, file: string): string {
 	return reported === '<stdin>' ? file : isAbsolute(reported) ? reported : resolve(dirname(file), reported);
 }
 
+function isStaticOf(m: MethodAtCursor | undefined, className: string, method: string): boolean {
+	return m !== undefined && m.isStatic && m.className === className && m.method === method;
+}
+
 /** FunctionNotFound's words: the file's functions, and for a method's name, why a pool cannot call it and what to write. */
 function functionNotFound(source: string, language: SourceLanguage, file: string, fn: string, declared: string[]): { message: string; hint: string } {
 	const list = declared.length ? `Functions in this file: ${declared.join(', ')}` : 'This file has no top-level functions.';
@@ -179,7 +193,7 @@ function functionNotFound(source: string, language: SourceLanguage, file: string
 			return {
 				message: `${fn} is a method of class ${m.className}, not a top-level function of ${basename(file)}`,
 				hint: m.isStatic
-					? `A pool calls top-level functions (a worker loads the file and finds the function by name). Add one that calls it, e.g. \`function ${fn}Task(x) { return ${m.className}.${fn}(x); }\`, and run that. ${list}`
+					? `A static method needs no object: run it as \`${m.className}.${fn}\` (the run commands do, with the cursor in it). ${list}`
 					: `A pool calls top-level functions (a worker loads the file and finds the function by name, with no object to call a method on). Add one that makes the object and calls it, e.g. \`function ${fn}Task(x) { return new ${m.className}().${fn}(x); }\`, and run that. ${list}`,
 			};
 		}

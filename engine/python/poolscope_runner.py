@@ -240,7 +240,11 @@ def function_not_found(module, fn_name, file):
     method = fn_name.rsplit(".", 1)[-1]
     classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__ and method in vars(c)]
     wanted = [c for c in classes if fn_name in (method, "%s.%s" % (c.__name__, method))]
-    if wanted:
+    if wanted and isinstance(vars(wanted[0])[method], (staticmethod, classmethod)):
+        c = wanted[0]
+        info["message"] = "%s is a %s of class %s, not a top-level function of %s" % (method, "static method" if isinstance(vars(c)[method], staticmethod) else "class method", c.__name__, os.path.basename(file))
+        info["hint"] = "It needs no object: run it as `%s.%s` (the run commands do, with the cursor in it). %s" % (c.__name__, method, info["hint"])
+    elif wanted:
         c = wanted[0]
         info["message"] = "%s is a method of class %s, not a top-level function of %s" % (method, c.__name__, os.path.basename(file))
         info["hint"] = (

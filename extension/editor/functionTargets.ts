@@ -62,9 +62,9 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 		return undefined;
 	}
 	const line = editor.selection.active.line;
-	// A Python static or class method runs as Class.method: it needs no object, and a process
-	// pool's workers find it by that name (JS static methods get the message instead).
-	const method = language === 'python' ? methodAt(editor.document.getText(), language, line) : undefined;
+	// A static (or Python class) method runs as Class.method: it needs no object, and a pool's
+	// workers find it by that name.
+	const method = methodAt(editor.document.getText(), language, line);
 	if (method?.isStatic) {
 		return { uri: editor.document.uri, fn: `${method.className}.${method.method}`, language };
 	}

@@ -98,28 +98,33 @@ describe('Editor integration: runs', function () {
 		assert.deepEqual(poolProcesses(), []);
 	});
 
-	it('Python: with the cursor in a static method, the run calls Class.method (no object needed), on a process pool', async () => {
-		const poolscope = await api();
-		const file = join(workspace(), 'python', 'zz_static_method.py');
-		writeFileSync(file, 'class Resizer:\n    @staticmethod\n    def halve(size):\n        return size // 2\n');
-		const real = vscode.window.showInputBox;
-		(vscode.window as { showInputBox: unknown }).showInputBox = () => Promise.resolve('[8, 10]');
-		try {
-			await openAt(file, 'return size');
-			const before = poolscope.runs.runs.length;
-			await vscode.commands.executeCommand('poolscope.runProcess');
-			assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
-			const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
-			assert.equal(run.request.fn, 'Resizer.halve');
-			const end = await run.handle!.done;
-			assert.equal(end.counts.finished, 2, JSON.stringify(end.error));
-			assert.deepEqual([...taskModel(run).tasks.values()].map((t) => t.result).sort(), ['4', '5']);
-		} finally {
-			(vscode.window as { showInputBox: unknown }).showInputBox = real;
-			await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-			rmSync(file, { force: true });
-		}
-	});
+	for (const [language, name, content, at] of [
+		['Python', join('python', 'zz_static_method.py'), 'class Resizer:\n    @staticmethod\n    def halve(size):\n        return size // 2\n', 'return size'],
+		['JavaScript', join('js', 'zz_static_method.mjs'), 'export class Resizer {\n  static halve(size) {\n    return size / 2;\n  }\n}\n', 'return size'],
+	] as const) {
+		it(`${language}: with the cursor in a static method, the run calls Class.method (no object needed), on a process pool`, async () => {
+			const poolscope = await api();
+			const file = join(workspace(), name);
+			writeFileSync(file, content);
+			const real = vscode.window.showInputBox;
+			(vscode.window as { showInputBox: unknown }).showInputBox = () => Promise.resolve('[8, 10]');
+			try {
+				await openAt(file, at);
+				const before = poolscope.runs.runs.length;
+				await vscode.commands.executeCommand('poolscope.runProcess');
+				assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
+				const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+				assert.equal(run.request.fn, 'Resizer.halve');
+				const end = await run.handle!.done;
+				assert.equal(end.counts.finished, 2, JSON.stringify(end.error));
+				assert.deepEqual([...taskModel(run).tasks.values()].map((t) => t.result).sort(), ['4', '5']);
+			} finally {
+				(vscode.window as { showInputBox: unknown }).showInputBox = real;
+				await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+				rmSync(file, { force: true });
+			}
+		});
+	}
 
 	it('a process-pool run with a crashing worker ends cleanly and leaves no process', async () => {
 		const poolscope = await api();

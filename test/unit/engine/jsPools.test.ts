@@ -497,10 +497,22 @@ describe('JS engine: real pools', function () {
 				assert.equal(e.message, `resize is a method of class Resizer, not a top-level function of ${file.split('/').pop()}`);
 				assert.match(e.hint ?? '', /e\.g\. `function resizeTask\(x\) \{ return new Resizer\(\)\.resize\(x\); \}`, and run that\. Functions in this file: helper$/);
 			}
-			// A static method needs no object: the wrapper calls it on the class.
-			writeFileSync(esm, 'export class Resizer {\n  static halve(size) {\n    return size / 2;\n  }\n}\n');
+			// A static method needs no object: it runs as Resizer.halve, with `this` its class.
+			writeFileSync(esm, 'export class Resizer {\n  static factor = 2;\n  static halve(size) {\n    return size / this.factor;\n  }\n  resize(size) {\n    return size * 2;\n  }\n}\n');
+			const cjs = join(esm, '..', 'resizer.js');
+			writeFileSync(cjs, 'class Resizer {\n  static async halve(size) {\n    return size / 2;\n  }\n}\nmodule.exports = { Resizer };\n');
 			const s = await loadError({ fn: 'halve', inputs: '2', pool: 'thread', file: esm });
-			assert.match(s.hint ?? '', /e\.g\. `function halveTask\(x\) \{ return Resizer\.halve\(x\); \}`/);
+			assert.match(s.hint ?? '', /^A static method needs no object: run it as `Resizer\.halve`/);
+			for (const [pool, file] of [['thread', esm], ['process', esm], ['thread', cjs], ['process', cjs]] as const) {
+				const r = run({ fn: 'Resizer.halve', inputs: '[8, 10]', pool, file });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2, `${pool} ${file}: ${JSON.stringify(end.error)}`);
+				assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result).sort(), ['4', '5']);
+			}
+			const inst = await loadError({ fn: 'Resizer.resize', inputs: '2', pool: 'thread', file: esm });
+			assert.equal(inst.message, 'resize is a method of class Resizer, not a top-level function of resizer.mjs');
+			const none = await loadError({ fn: 'Resizer.nope', inputs: '2', pool: 'thread', file: esm });
+			assert.match(none.message, /^no static method "Resizer\.nope" in /);
 			rmSync(join(esm, '..'), { recursive: true, force: true });
 		});
 		it('an inputs expression that throws, or is not iterable', async () => {

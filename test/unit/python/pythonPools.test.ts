@@ -423,6 +423,9 @@ describe('Python backend: real pools', function () {
 			const unit = pyRun({ file, fn: 'Resizer.unit', inputs: '[3]', pool: 'process', startMethod: 'spawn' });
 			assert.equal((await unit.done).counts.finished, 1);
 			assert.equal(ofType(unit.events, 'task.finished')[0]?.result, "'Resizer:3'", 'a class method gets its class');
+			const bare = await loadError({ file, fn: 'halve', inputs: '1' });
+			assert.equal(bare.message, 'halve is a static method of class Resizer, not a top-level function of decorated.py');
+			assert.match(bare.hint ?? '', /^It needs no object: run it as `Resizer\.halve`/);
 		});
 		it('a multiprocessing.Queue as an argument fails its future as a pickling error that says how to share one', async () => {
 			const r = pyRun({ file: join(PY_FIXTURES, 'shares_queue.py'), fn: 'put', inputs: '[(1, queue)]', pool: 'process' });
