@@ -219,6 +219,26 @@ const JS_METHOD = /^\s+(?:(?:public|private|protected|static|async|override|read
 const JS_CLASS = /^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
 const JS_NOT_METHODS = new Set(['if', 'for', 'while', 'switch', 'catch', 'function', 'return', 'with', 'constructor']);
 
+/**
+ * Static methods (JS/TS `static`, Python `@staticmethod`/`@classmethod`) as `Class.method`: a
+ * pool calls them as it calls a function, with no object (lenses and the cursor offer them).
+ */
+export function findStaticMethods(text: string, language: SourceLanguage): SourceFunction[] {
+	const lines = text.split(/\r?\n/);
+	const out: SourceFunction[] = [];
+	lines.forEach((line, i) => {
+		const def = language === 'python' ? PY_METHOD.exec(line)?.[2] : JS_METHOD.exec(line)?.[1];
+		if (!def || !/\bstatic\b|^\s+(?:async\s+)?def\s/.test(line)) {
+			return;
+		}
+		const m = methodAt(text, language, i);
+		if (m?.isStatic && m.method === def) {
+			out.push({ name: `${m.className}.${m.method}`, line: i, column: line.indexOf(def), isAsync: /\basync\s/.test(line), inputs: inputsAbove(lines, i, language) });
+		}
+	});
+	return out;
+}
+
 /** The decorator lines right above line `def` (trimmed, nearest last). */
 function pyDecorators(lines: string[], def: number): string[] {
 	const out: string[] = [];

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findFunctions, insideFunction, languageOfFile, methodAt, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
+import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
 /** A function a run can target: which file, which top-level function. */
 export interface FunctionTarget {
@@ -66,7 +66,9 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 	// workers find it by that name.
 	const method = methodAt(editor.document.getText(), language, line);
 	if (method?.isStatic) {
-		return { uri: editor.document.uri, fn: `${method.className}.${method.method}`, language };
+		const fn = `${method.className}.${method.method}`;
+		const inputs = findStaticMethods(editor.document.getText(), language).find((f) => f.name === fn)?.inputs;
+		return { uri: editor.document.uri, fn, language, declaredInputs: inputs };
 	}
 	const functions = await documentFunctions(editor.document, false);
 	let best: SourceFunction | undefined;
@@ -89,7 +91,8 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 /** Re-reads a target's declared inputs from the current document text (the comment may have changed). */
 export async function refreshTarget(target: FunctionTarget): Promise<FunctionTarget> {
 	const document = await vscode.workspace.openTextDocument(target.uri);
-	const f = findFunctions(document.getText(), target.language).find((x) => x.name === target.fn);
+	const text = document.getText();
+	const f = (target.fn.includes('.') ? findStaticMethods(text, target.language) : findFunctions(text, target.language)).find((x) => x.name === target.fn);
 	return { ...target, declaredInputs: f?.inputs };
 }
 

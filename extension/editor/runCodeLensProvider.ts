@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { CommandId } from '../commandIds';
 import { Disposable } from '../util/disposable';
+import { findStaticMethods } from '../../engine/source/sourceFunctions';
 import { documentFunctions, documentLanguage } from './functionTargets';
 
-/** "Run in parallel | Run serially | Pool..." above every top-level function. */
+/** "Run in parallel | Run serially | Pool..." above every top-level function and static method. */
 export class RunCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
 	private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
 	public readonly onDidChangeCodeLenses = this._onDidChange.event;
@@ -28,7 +29,8 @@ export class RunCodeLensProvider extends Disposable implements vscode.CodeLensPr
 		}
 		const trusted = vscode.workspace.isTrusted;
 		const lenses: vscode.CodeLens[] = [];
-		for (const f of await documentFunctions(document)) {
+		const runnable = [...await documentFunctions(document), ...findStaticMethods(document.getText(), language)].sort((a, b) => a.line - b.line);
+		for (const f of runnable) {
 			const range = new vscode.Range(f.line, 0, f.line, 0);
 			const args = [{ uri: document.uri.toString(), fn: f.name }];
 			const suffix = trusted ? '' : ' (needs a trusted workspace)';

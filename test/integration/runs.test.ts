@@ -55,6 +55,18 @@ describe('Editor integration: code lenses', () => {
 		assert.deepEqual(fns, ['outer', 'top']);
 	});
 
+	it('on static methods too, as Class.method (a pool calls them with no object)', async () => {
+		for (const [language, content] of [
+			['python', 'def top(x):\n    return x\n\nclass K:\n    @staticmethod\n    def s(x):\n        return x\n\n    def method(self):\n        pass\n'],
+			['javascript', 'function top(x) {\n  return x;\n}\nclass K {\n  static s(x) {\n    return x;\n  }\n  method() {}\n}\n'],
+		] as const) {
+			const doc = await vscode.workspace.openTextDocument({ language, content });
+			const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+			const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => [(l.command!.arguments![0] as { fn: string }).fn, l.range.start.line]);
+			assert.deepEqual(fns, [['top', 0], ['K.s', language === 'python' ? 5 : 4]], language);
+		}
+	});
+
 	it('the setting turns them off', async () => {
 		const config = vscode.workspace.getConfiguration('poolscope');
 		await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Global);

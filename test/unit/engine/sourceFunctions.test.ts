@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findFunctions, insideFunction, languageOfFile, methodAt } from '../../../engine/source/sourceFunctions';
+import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt } from '../../../engine/source/sourceFunctions';
 
 const names = (text: string, lang: 'python' | 'javascript' | 'typescript') => findFunctions(text, lang).map((f) => f.name);
 
@@ -96,6 +96,13 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.equal(methodAt(src, 'python', 4), undefined, 'the class body outside a method');
 		assert.equal(methodAt(src, 'python', 12), undefined, 'module code below the class');
 		assert.equal(methodAt('def outer():\n    def inner():\n        pass\n', 'python', 2), undefined, 'a nested function is not a method');
+	});
+
+	it('static methods, as Class.method with their inputs comment (lenses and the cursor offer them)', () => {
+		const py = 'class A:\n    # poolscope: inputs=[1, 2]\n    @staticmethod\n    def s(x):\n        return x\n\n    def inst(self):\n        pass\n\n    @classmethod\n    def c(cls):\n        pass\n';
+		assert.deepEqual(findStaticMethods(py, 'python').map((f) => [f.name, f.line, f.inputs]), [['A.s', 3, '[1, 2]'], ['A.c', 10, undefined]]);
+		const js = 'export class B {\n  // poolscope: inputs=[[3]]\n  static async half(n) {\n    return n / 2;\n  }\n  whole(n) {\n    return n;\n  }\n}\nconst s = "static fake(x) {";\n';
+		assert.deepEqual(findStaticMethods(js, 'javascript').map((f) => [f.name, f.line, f.inputs]), [['B.half', 2, '[[3]]']]);
 	});
 
 	it('JS/TS: the method and class a line is in', () => {
