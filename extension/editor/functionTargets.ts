@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
-/** A function a run can target: which file, which top-level function. */
+/** A function a run can target: which file, which top-level function (or static method, `Class.method`). */
 export interface FunctionTarget {
 	uri: vscode.Uri;
 	fn: string;
@@ -55,7 +55,7 @@ export async function documentFunctions(document: vscode.TextDocument, useSymbol
 	return scanned.filter((f) => names.has(f.name) || f.name === 'default');
 }
 
-/** The top-level function the cursor is in (or on the comment/decorators above it). */
+/** The top-level function or static method the cursor is in (or on the comment/decorators above a function). */
 export async function functionAtCursor(editor: vscode.TextEditor): Promise<FunctionTarget | undefined> {
 	const language = documentLanguage(editor.document);
 	if (!language) {

@@ -29,7 +29,7 @@ export function noFunctionMessage(editor: vscode.TextEditor | undefined): string
 	}
 	const example = m.language === 'python'
 		? `def ${m.method}_task(x): return ${m.className}().${m.method}(x)`
-		: `function ${m.method}Task(x) { return ${m.isStatic ? m.className : `new ${m.className}()`}.${m.method}(x); }`;
+		: `function ${m.method}Task(x) { return new ${m.className}().${m.method}(x); }`;
 	return `Poolscope: ${m.method} is a method of class ${m.className}, and a pool calls top-level functions (a process pool finds them by name in a fresh ${m.language === 'python' ? 'interpreter' : 'worker'}, with no object to call it on). Add one at the top level that makes the object and calls it, e.g. \`${example}\`, and run that.`;
 }
 
