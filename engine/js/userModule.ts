@@ -10,7 +10,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
-import { findFunctions, methodAt, type MethodAtCursor, type SourceLanguage } from '../source/sourceFunctions';
+import { findFunctions, findStaticMethods, methodAt, type MethodAtCursor, type SourceLanguage } from '../source/sourceFunctions';
 
 export interface UserBundle {
 	file: string;
@@ -96,7 +96,7 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	}
 	const source = readFileSync(file, 'utf8');
 	const language = loader === 'ts' ? 'typescript' : 'javascript';
-	const declared = findFunctions(source, language).map((f) => f.name);
+	const declared = [...findFunctions(source, language), ...findStaticMethods(source, language)].map((f) => f.name);
 	const member = /^([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)$/.exec(fn);
 	const notFound = functionNotFound(source, language, file, member ? member[2]! : fn, declared);
 	if (!member && !/^[A-Za-z_$][\w$]*$/.test(fn)) {

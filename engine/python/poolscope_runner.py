@@ -232,6 +232,12 @@ def function_not_found(module, fn_name, file):
         return False
 
     names = sorted(n for n, v in vars(module).items() if not isinstance(v, type) and own(v))
+    # Static and class methods run too, as Class.method.
+    names += sorted(
+        "%s.%s" % (c.__name__, k)
+        for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__
+        for k, v in vars(c).items() if isinstance(v, (staticmethod, classmethod))
+    )
     info = {
         "kind": "load", "name": "FunctionNotFound",
         "message": "no top-level function %r in %s" % (fn_name, file),

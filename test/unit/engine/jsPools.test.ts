@@ -513,6 +513,7 @@ describe('JS engine: real pools', function () {
 			assert.equal(inst.message, 'resize is a method of class Resizer, not a top-level function of resizer.mjs');
 			const none = await loadError({ fn: 'Resizer.nope', inputs: '2', pool: 'thread', file: esm });
 			assert.match(none.message, /^no static method "Resizer\.nope" in /);
+			assert.equal(none.hint, 'Functions in this file: Resizer.halve', 'static methods are listed as they run');
 			rmSync(join(esm, '..'), { recursive: true, force: true });
 		});
 		it('an inputs expression that throws, or is not iterable', async () => {

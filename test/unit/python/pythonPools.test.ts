@@ -402,7 +402,7 @@ describe('Python backend: real pools', function () {
 			const t = pyRun({ file, fn: 'square', inputs: 'range(3)', pool: 'thread' });
 			assert.equal((await t.done).counts.finished, 3, 'the thread pool needs no pickling');
 			const missing = await loadError({ file, fn: 'sqare', inputs: '1' });
-			assert.match(missing.hint ?? '', /^Functions in this file: cube, fib, logged, square, timed$/, 'lru_cache and wraps wrappers are functions of the file; the class is not');
+			assert.match(missing.hint ?? '', /^Functions in this file: cube, fib, logged, square, timed, Resizer\.halve, Resizer\.unit$/, 'lru_cache and wraps wrappers are functions of the file, static and class methods run as Class.method; the class is not');
 		});
 		it('a method\'s name: says whose method it is, and what to write to run it', async () => {
 			for (const fn of ['resize', 'Resizer.resize']) {
