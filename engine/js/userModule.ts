@@ -10,7 +10,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ErrorInfo } from '../protocol/events';
-import { findFunctions, findStaticMethods, methodAt, type MethodAtCursor, type SourceLanguage } from '../source/sourceFunctions';
+import { findFunctions, findStaticMethods, methodAt, type SourceLanguage } from '../source/sourceFunctions';
 
 export interface UserBundle {
 	file: string;
@@ -96,14 +96,15 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	}
 	const source = readFileSync(file, 'utf8');
 	const language = loader === 'ts' ? 'typescript' : 'javascript';
-	const declared = [...findFunctions(source, language), ...findStaticMethods(source, language)].map((f) => f.name);
+	const statics = findStaticMethods(source, language).map((f) => f.name);
+	const declared = [...findFunctions(source, language).map((f) => f.name), ...statics];
 	const member = /^([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)$/.exec(fn);
 	const notFound = functionNotFound(source, language, file, member ? member[2]! : fn, declared);
 	if (!member && !/^[A-Za-z_$][\w$]*$/.test(fn)) {
 		throw new UserCodeError({ kind: 'load', name: 'BadFunctionName', message: `"${fn}" is not a valid function name` });
 	}
 	// `Class.method` for a static method: it needs no object (an instance method gets the message).
-	if (member && !source.split(/\r?\n/).some((l, i) => l.includes(member[2]!) && isStaticOf(methodAt(source, language, i), member[1]!, member[2]!))) {
+	if (member && !statics.includes(fn)) {
 		throw new UserCodeError({ kind: 'load', name: 'FunctionNotFound', ...(notFound.message.includes(' is a method of class ') ? notFound : { message: `no static method "${fn}" in ${file}`, hint: notFound.hint }) });
 	}
 	// The file alone first: its syntax errors then point at its own lines, not the bundle's.
@@ -177,10 +178,6 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 /** esbuild names files relative to the build's working folder (the user's file's own). */
 function sourceOf(reported: string, file: string): string {
 	return reported === '<stdin>' ? file : isAbsolute(reported) ? reported : resolve(dirname(file), reported);
-}
-
-function isStaticOf(m: MethodAtCursor | undefined, className: string, method: string): boolean {
-	return m !== undefined && m.isStatic && m.className === className && m.method === method;
 }
 
 /** FunctionNotFound's words: the file's functions, and for a method's name, why a pool cannot call it and what to write. */

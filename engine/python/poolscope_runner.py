@@ -231,24 +231,21 @@ def function_not_found(module, fn_name, file):
             v = getattr(v, "__wrapped__", None)
         return False
 
+    own_classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__]
     names = sorted(n for n, v in vars(module).items() if not isinstance(v, type) and own(v))
     # Static and class methods run too, as Class.method.
-    names += sorted(
-        "%s.%s" % (c.__name__, k)
-        for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__
-        for k, v in vars(c).items() if isinstance(v, (staticmethod, classmethod))
-    )
+    names += sorted("%s.%s" % (c.__name__, k) for c in own_classes for k, v in vars(c).items() if isinstance(v, NO_OBJECT))
     info = {
         "kind": "load", "name": "FunctionNotFound",
         "message": "no top-level function %r in %s" % (fn_name, file),
         "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
     }
     method = fn_name.rsplit(".", 1)[-1]
-    classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__ and method in vars(c)]
-    wanted = [c for c in classes if fn_name in (method, "%s.%s" % (c.__name__, method))]
-    if wanted and isinstance(vars(wanted[0])[method], (staticmethod, classmethod)):
+    wanted = [c for c in own_classes if method in vars(c) and fn_name in (method, "%s.%s" % (c.__name__, method))]
+    if wanted and isinstance(vars(wanted[0])[method], NO_OBJECT):
         c = wanted[0]
-        info["message"] = "%s is a %s of class %s, not a top-level function of %s" % (method, "static method" if isinstance(vars(c)[method], staticmethod) else "class method", c.__name__, os.path.basename(file))
+        kind = "static method" if isinstance(vars(c)[method], staticmethod) else "class method"
+        info["message"] = "%s is a %s of class %s, not a top-level function of %s" % (method, kind, c.__name__, os.path.basename(file))
         info["hint"] = "It needs no object: run it as `%s.%s` (the run commands do, with the cursor in it). %s" % (c.__name__, method, info["hint"])
     elif wanted:
         c = wanted[0]
@@ -260,13 +257,17 @@ def function_not_found(module, fn_name, file):
     return info
 
 
+# Methods a pool can call as Class.method: they need no object.
+NO_OBJECT = (staticmethod, classmethod)
+
+
 def static_member(module, name):
     """`Class.method` for a static method or a class method: it needs no object, and a process
     pool's workers find it by that qualified name as they find a function. Anything else (an
     instance method) is None, and the run says why a pool cannot call it."""
     class_name, _, member = name.partition(".")
     cls = vars(module).get(class_name)
-    if not isinstance(cls, type) or "." in member or not isinstance(vars(cls).get(member), (staticmethod, classmethod)):
+    if not isinstance(cls, type) or "." in member or not isinstance(vars(cls).get(member), NO_OBJECT):
         return None
     return getattr(cls, member)
 
@@ -400,9 +401,9 @@ class Run:
         self.done_event = threading.Event()
         self.ended = 0
         # Tasks that ended without going through finished_log (failed, cancelled, timed out):
-        # one counter a worker thread reads in a single step to tell that it ran the last task.
-        # It read `ended - drained` before, two counters the draining thread changes between
-        # them: a run whose last check fell there waited out the 20 ms poll (up to 25 ms more).
+        # one counter, read in a single step by a worker thread telling whether it ran the last
+        # task (two counters the draining thread changes between the reads could miss it, and
+        # the run then waited out the 20 ms poll).
         self.ended_elsewhere = 0
         self.total = 0
         self.stack_dir = None
@@ -1145,6 +1146,7 @@ class Run:
             for stream in ("stdout", "stderr"):
                 r, w = ctx.Pipe(duplex=False)
                 os.set_blocking(r.fileno(), False)
+                # "conn" keeps the Connection alive: collected, it would close its fd.
                 self.out_pipes[r.fileno()] = {"conn": r, "slot": slot, "stream": stream, "decoder": codecs.getincrementaldecoder("utf-8")("replace")}
                 pair.append(w)
             writers.append(tuple(pair))
