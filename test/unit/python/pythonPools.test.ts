@@ -116,6 +116,21 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
+	for (const pool of ['thread', 'process', 'serial'] as const) {
+		it(`${pool}: what the runner made before the run is out of the collector's sight (gc.freeze); a task's own cycles are collected`, async () => {
+			const r = pyRun({ fn: 'cycle_collected', inputs: 'range(3)', pool });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			const results = ofType(r.events, 'task.finished').map((e) => JSON.parse(e.result.replace('True', 'true').replace('False', 'false')) as [boolean, number]);
+			assert.equal(results.length, 3);
+			assert.ok(results.every(([freed]) => freed), `a cycle survived gc.collect(): ${JSON.stringify(results)}`);
+			if (pool !== 'process') {
+				// Frozen in the runner's own interpreter, where thread and serial tasks run.
+				assert.ok(results.every(([, frozen]) => frozen > 1000), `frozen objects: ${JSON.stringify(results)}`);
+			}
+		});
+	}
+
 	it('thread pool: a long task is seen running before it ends, at its own start time; short ones start with their end', async () => {
 		const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.6), (1, 0.0), (2, 0.0)]', pool: 'thread', workers: 2 });
 		await waitFor(() => ofType(r.events, 'task.started').some((s) => s.taskId === 0) || ofType(r.events, 'task.finished').some((f) => f.taskId === 0), 15_000, 10);
