@@ -740,12 +740,12 @@ class Run:
         self.fn = fn
         inputs = req["inputs"].strip()
         try:
-            if re.fullmatch(r"\d+", inputs):
-                items = range(int(inputs))
+            if re.fullmatch(r"\d+", inputs):  # a count: range(n), each number one call
+                items = [(i,) for i in range(min(int(inputs), MAX_INPUTS + 1))]
             else:
                 items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
-            # An endless iterator (itertools.count()) would fill memory: stop one past the limit.
-            items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in itertools.islice(items, MAX_INPUTS + 1)]
+                # An endless iterator (itertools.count()) would fill memory: stop one past the limit.
+                items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in itertools.islice(items, MAX_INPUTS + 1)]
         except BaseException as e:  # noqa: B036
             raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], e)})
         if len(items) > MAX_INPUTS:

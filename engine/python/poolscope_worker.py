@@ -10,7 +10,6 @@ import faulthandler
 import io
 import os
 import reprlib
-import pickle
 import signal
 import sys
 import threading
@@ -569,6 +568,8 @@ def run_in_process(fn, task_id, args):
     # Fail like the executor would, but with a message naming the value's type.
     if type(value) in _PLAIN:
         return (value, preview(value), start, end, cpu, pid)
+    import pickle  # loaded already by multiprocessing; a thread-pool run never loads it (~1 ms)
+
     try:
         pickle.dumps(value)
     except Exception as e:
