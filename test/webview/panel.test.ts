@@ -6,6 +6,7 @@ import type { PoolEvent } from '../../engine/protocol/events';
 import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
 import { packEvents } from '../../engine/protocol/eventPacking';
+import { MAX_MESSAGE_EVENTS } from '../../engine/eventCoalescer';
 
 const OUT = join(__dirname, '..', '..');
 
@@ -164,8 +165,8 @@ describe('Pool panel webview (Chromium)', function () {
 	it('a backlog of events during a live run is folded in every frame, drawing as it goes', async () => {
 		const events = synthRun({ runId: 'burst', tasks: 30_000, workers: 4 }).filter((e) => e.type !== 'run.finished');
 		const batches: unknown[] = [];
-		for (let i = 0; i < events.length; i += 4000) {
-			const packed = packEvents(events.slice(i, i + 4000));
+		for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
+			const packed = packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS));
 			batches.push({ ...packed, t: [...packed.t], id: [...packed.id], w: [...packed.w], d: [...packed.d], c: [...packed.c], len: [...packed.len] });
 		}
 		// 30,000 tasks (was 12,000): the panel once folded 22,500 events between two of the test's
