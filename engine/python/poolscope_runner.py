@@ -566,6 +566,12 @@ class Run:
             states = self.states
             workers = self.workers
             depth = self.depth
+            # An answered task's future is let go: a million kept futures (each with its
+            # Condition) were 1.6 GB of the runner (now ~0.2 GB), and the collector's full
+            # collections walked them all. A task can end before the submit loop has kept its
+            # future: that one stays.
+            futures = self.futures
+            kept = len(futures)
             popleft = log.popleft
             extend = nums.extend
             append = texts.append
@@ -597,6 +603,8 @@ class Run:
                 worker["busyMs"] += end - start
                 extend((start, task_id, worker["workerId"], end, NAN if cpu is None else cpu, state == RUNNING))
                 append(text)
+                if task_id < kept:
+                    futures[task_id] = None
             depth[PENDING] -= pending
             self.counts["finished"] += finished
             self.ended += finished
@@ -995,6 +1003,8 @@ class Run:
                 self.future_done(fut.poolscope_task_id, fut)
             except Exception:  # noqa: BLE001 - one bad result must not stop the others
                 traceback.print_exc()
+            # Answered: let it go (see drain_finished). It was kept before its callback was added.
+            self.futures[fut.poolscope_task_id] = None
 
     def future_done(self, task_id, fut):
         if fut.cancelled():
@@ -1262,7 +1272,7 @@ class Run:
                 if self.pool == "process":
                     while next_check < len(self.futures):
                         f = self.futures[next_check]
-                        if f.running() or f.done():
+                        if f is None or f.running() or f.done():  # None: answered, let go
                             if self.states[next_check] == PENDING:
                                 self.move(next_check, CALL_QUEUE)
                                 self.em.compact("q", pw.now_ms(), next_check, "callQueue")
@@ -1366,7 +1376,8 @@ class Run:
                 return {"ok": False, "reason": "task %d is in the call queue: its future is already RUNNING, and Future.cancel() refuses" % task_id}
             if state == RUNNING:
                 return {"ok": False, "reason": "task %d is running; Future.cancel() cannot stop it" % task_id}
-        if task_id < len(self.futures) and self.futures[task_id].cancel():
+        f = self.futures[task_id] if task_id < len(self.futures) else None
+        if f is not None and f.cancel():
             if self.pool != "process" and self.end_task(task_id, "cancelled"):
                 self.em.emit("task.cancelled", taskId=task_id, reason="cancelled by user", wasRunning=False)
             return {"ok": True}
@@ -1391,7 +1402,7 @@ class Run:
         else:
             # Thread-pool futures have no done callback: their cancellations are reported here.
             for task_id, f in enumerate(self.futures):
-                if f.cancelled() and self.end_task(task_id, "cancelled"):
+                if f is not None and f.cancelled() and self.end_task(task_id, "cancelled"):
                     self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
             running = len(self.now_running)
             if running:

@@ -131,6 +131,18 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	for (const pool of ['thread', 'serial'] as const) {
+		it(`${pool}: an answered task's future is let go (a million kept futures were 1.6 GB of the runner)`, async () => {
+			const r = pyRun({ fn: 'live_futures', inputs: '[(i, 200) for i in range(201)]', pool });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			const last = ofType(r.events, 'task.finished').find((e) => e.taskId === 200)!;
+			// The last task's own future is alive, and a task that ended before the submit loop
+			// kept its future keeps it; the 200 answered before the last one are gone.
+			assert.ok(Number(last.result) <= 10, `futures alive while the last task ran: ${last.result} (201 submitted)`);
+		});
+	}
+
 	it('thread pool: a long task is seen running before it ends, at its own start time; short ones start with their end', async () => {
 		const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.6), (1, 0.0), (2, 0.0)]', pool: 'thread', workers: 2 });
 		await waitFor(() => ofType(r.events, 'task.started').some((s) => s.taskId === 0) || ofType(r.events, 'task.finished').some((f) => f.taskId === 0), 15_000, 10);
