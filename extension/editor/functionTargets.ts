@@ -62,12 +62,13 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 		return undefined;
 	}
 	const line = editor.selection.active.line;
+	const text = editor.document.getText();
 	// A static (or Python class) method runs as Class.method: it needs no object, and a pool's
 	// workers find it by that name.
-	const method = methodAt(editor.document.getText(), language, line);
+	const method = methodAt(text, language, line);
 	if (method?.isStatic) {
 		const fn = `${method.className}.${method.method}`;
-		const inputs = findStaticMethods(editor.document.getText(), language).find((f) => f.name === fn)?.inputs;
+		const inputs = findStaticMethods(text, language).find((f) => f.name === fn)?.inputs;
 		return { uri: editor.document.uri, fn, language, declaredInputs: inputs };
 	}
 	const functions = await documentFunctions(editor.document, false);
@@ -82,7 +83,7 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 		return undefined;
 	}
 	// Past the end of a function means module code (or a class) below it, not the function.
-	if (!insideFunction(editor.document.getText(), language, best.line, line)) {
+	if (!insideFunction(text, language, best.line, line)) {
 		return undefined;
 	}
 	return { uri: editor.document.uri, fn: best.name, language, declaredInputs: best.inputs };
