@@ -791,7 +791,9 @@ describe('JS engine: real pools', function () {
 			});
 
 			it('a worker that exits in the middle of a batch: the calls before keep their results, that call fails, the rest run once elsewhere', async () => {
-				const { file, r } = journalRun('exit', 3000, ', 2000', { workers: 2 });
+				// Call 1500 spins 300 ms, as above: the depths (every 50 ms) then surely see batches in
+				// flight, which a quick run could finish between two samples (seen once on this VM).
+				const { file, r } = journalRun('exit', 3000, ', 2000, 1500, 300', { workers: 2 });
 				const end = await r.done;
 				checkProtocol(r.events, 'thread');
 				assert.ok(maxDispatched(r.events) > 4, 'batches were in flight');
