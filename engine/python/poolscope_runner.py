@@ -18,8 +18,11 @@ import importlib
 import itertools
 import json
 import os
+# The signal numbers without `signal` (0.4 ms of enum building at start); it is built in, so no
+# signal.py next to the user's file can stand in for it.
+import _signal
 import re
-import signal
+import struct
 import threading
 import time
 import traceback
@@ -32,12 +35,21 @@ import poolscope_worker as pw  # runner.py put this folder on sys.path
 # ~15 ms sooner without them.
 
 
+def signal_name(number):
+    """SIGKILL for 9: from the signal module when a process pool loaded it (multiprocessing does)."""
+    signal = sys.modules.get("signal")
+    try:
+        return signal.Signals(number).name
+    except (AttributeError, ValueError):
+        return str(number)
+
+
 def is_broken_pool(exc):
     process = sys.modules.get("concurrent.futures.process")
     return process is not None and isinstance(exc, process.BrokenProcessPool)
 
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
-FRAME_RE = re.compile(r'File "(.+?)", line (\d+), in (.+)')
+FRAME_RE = r'File "(.+?)", line (\d+), in (.+)'  # compiled on first use (re caches it), not at every start
 PICKLE_HINT = (
     "A process pool sends the function and every argument and result to another process with pickle. "
     "Use a module-level function and plain data (no lambdas, nested functions, locks, open files or sockets), "
@@ -57,10 +69,12 @@ NO_INFO = {}  # Run.task_info of a task that has none (read only)
 
 
 def _encode_other(value):
-    """Number columns (array of doubles, native byte order: the host runs on this machine) as
-    base64; anything else json cannot encode as its str()."""
+    """Number columns (doubles in an array or packed bytes, native byte order: the host runs on
+    this machine) as base64; anything else json cannot encode as its str()."""
     if isinstance(value, array.array):
-        return binascii.b2a_base64(value.tobytes(), newline=False).decode("ascii")
+        value = value.tobytes()
+    if isinstance(value, bytes):
+        return binascii.b2a_base64(value, newline=False).decode("ascii")
     return str(value)
 
 
@@ -160,7 +174,7 @@ class Emitter:
 
 def frames_of(text, user_dir):
     frames = []
-    for m in FRAME_RE.finditer(text):
+    for m in re.finditer(FRAME_RE, text):
         path = m.group(1)
         user = (
             path.startswith(user_dir)
@@ -176,7 +190,7 @@ def strip_runner_frames(text):
     out = []
     skip = False
     for line in text.splitlines():
-        m = FRAME_RE.search(line)
+        m = re.search(FRAME_RE, line)
         if m:
             skip = m.group(1).startswith(RUNNER_DIR) or "/concurrent/futures/" in m.group(1)
             if skip:
@@ -385,6 +399,7 @@ class Run:
         self.busy_from = self.t0
         self.ended_at = None
         self.module_name = None
+        self.counted = False  # the inputs were a count (range(n))
         self.user_paths = []
         self.method = None
         self.loose_chars = 0  # output outside tasks sent so far (run.output)
@@ -419,8 +434,7 @@ class Run:
         self.slots = None
         self.slot_seen = []
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
-        self.finished_log = collections.deque()  # thread tasks that returned, not yet reported
-        self.logged = itertools.count()
+        self.logged = itertools.count()  # thread tasks that returned
         self.drain_wake = threading.Event()
         # Tasks whose CPU was read: how many, their wall and CPU ms (the GIL estimate of a thread pool).
         self.measured_n = 0
@@ -435,8 +449,10 @@ class Run:
         with self.lock:
             w = self.workers.get(key)
             if w is None:
-                # n, avgMs: tasks begun and a moving average of their wall time (thread pools)
-                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False, "n": 0, "avgMs": CPU_EVERY_TASK_MS}
+                # Thread pools: n, avgMs: tasks begun and a moving average of their wall time;
+                # nums, texts: the tasks this thread finished and drain_finished has not yet taken.
+                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False,
+                     "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0}
                 self.workers[key] = w
                 fields = {"workerId": w["workerId"]}
                 if pid is not None:
@@ -510,11 +526,12 @@ class Run:
 
     # ---- the thread-pool wrapper (runs in worker threads) ----
     def thread_task(self, task_id, args):
-        """Runs one call in a worker thread and logs its end; `drain_finished` turns the log
-        into events and state changes in bulk, under the lock once per batch. Per task, only a
-        dict entry (what runs now: output routing, stacks, and the monitor announcing long
-        tasks), the clocks and a log append remain here, next to the executor's own
-        work. A task that raises is reported at once (rare, and its traceback is needed)."""
+        """Runs one call in a worker thread and adds its end to this thread's part of the next
+        "T" record; `drain_finished` turns those into state changes in bulk, under the lock once
+        per batch. Per task, only a dict entry (what runs now: output routing, stacks, and the
+        monitor announcing long tasks), the clocks and the record remain here, next to the
+        executor's own work. A task that raises is reported at once (rare, and its traceback is
+        needed)."""
         ident = get_ident()
         worker = self.workers.get(ident) or self.worker_for(ident, thread_id=threading.get_native_id())
         # The thread's CPU clock is a system call (1.5-2 us, and in a busy pool it slowed a no-op
@@ -540,80 +557,85 @@ class Run:
             self.thread_failed(task_id, worker, start, end, cpu, e)
             raise
         end = monotonic() * 1000.0
-        cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
+        if measure:
+            cpu = min((thread_time() - cpu0) * 1000.0, end - start)
+            worker["measuredN"] += 1
+            worker["measuredWall"] += end - start
+            worker["measuredCpu"] += cpu
+        else:
+            cpu = NAN
         del running[ident]
         if self.partial_out or self.partial_err:  # the task wrote a line without its newline
             pw.task_ended(ident, task_id)
         worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
-        self.finished_log.append((task_id, ident, start, end, cpu, pw.preview(value)))
+        # Straight into this thread's own part of the "T" record (see drain_finished): the
+        # numbers first, then the text, so the texts never outnumber the finished records.
+        worker["nums"].extend((start, task_id, worker["workerId"], end, cpu, 0.0))
+        worker["texts"].append("None" if value is None else pw.preview(value))
         # A timed-out task that returns late is counted twice: a wake too early is only a drain.
         if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
             self.drain_wake.set()  # likely the last task: no need to wait for a poll
 
     def drain_finished(self):
-        """Thread tasks that returned, from the log to events; called by the monitor, the main
-        thread's wait, and before anything that reads task states."""
-        log = self.finished_log
-        if not log:
-            return
-        # One record for the lot ("T"): a column of numbers per task, six each (start, task id,
-        # worker id, end, CPU ms or NaN, 1 if its start was announced already), and the result
-        # previews. JSON-encoding a list per task held the GIL for 20-30 ms of a 5,000-task run.
-        # Counters are summed here and added once: this loop holds the GIL the pool needs.
-        nums = array.array("d")
-        texts = []
+        """Thread tasks that returned, into events and state changes; called by the monitor, the
+        main thread's wait, and before anything that reads task states. Each worker thread
+        writes its finished tasks' numbers and result previews into the record itself (six
+        numbers a task: start, task id, worker id, end, CPU ms or NaN, and 1 if its start was
+        announced already, set here): only that thread appends to them, and this takes whole
+        tasks from their front, so no lock is shared with the tasks. Per task, only the state
+        and the future are left to this loop, which holds the GIL the pool needs."""
         with self.lock:
             states = self.states
-            workers = self.workers
-            depth = self.depth
             # An answered task's future is let go: a million kept futures (each with its
             # Condition) were 1.6 GB of the runner (now ~0.2 GB), and the collector's full
             # collections walked them all. A task can end before the submit loop has kept its
             # future: that one stays.
             futures = self.futures
             kept = len(futures)
-            popleft = log.popleft
-            extend = nums.extend
-            append = texts.append
-            finished = pending = measured = 0
-            wall = cpu_sum = 0.0
-            last = worker = None
-            while True:
-                try:
-                    task_id, ident, start, end, cpu, text = popleft()
-                except IndexError:
-                    break
-                state = states[task_id]
-                if state == PENDING:  # its start was never announced: most tasks
-                    pending += 1
-                    states[task_id] = ENDED
-                elif state == ENDED:
-                    continue  # timed out meanwhile: already reported
-                else:
-                    self.move(task_id, ENDED)
-                finished += 1
-                if cpu is not None:
-                    measured += 1
-                    wall += end - start
-                    cpu_sum += cpu
-                if ident != last:
-                    worker = workers[ident]
-                    last = ident
-                worker["tasks"] += 1
-                worker["busyMs"] += end - start
-                extend((start, task_id, worker["workerId"], end, NAN if cpu is None else cpu, state == RUNNING))
-                append(text)
-                if task_id < kept:
-                    futures[task_id] = None
+            finished = pending = 0
+            for worker in list(self.workers.values()):
+                texts = worker["texts"]
+                k = len(texts)
+                if not k:
+                    continue
+                nums = worker["nums"]
+                part = nums[: 6 * k]
+                del nums[: 6 * k]
+                part_texts = texts[:k]
+                del texts[:k]
+                late = None
+                i = 1
+                for task_id in part[1::6]:
+                    state = states[task_id]
+                    if state == PENDING:  # its start was never announced: most tasks
+                        pending += 1
+                        states[task_id] = ENDED
+                    elif state == ENDED:  # timed out meanwhile: already reported
+                        late = late or []
+                        late.append(i // 6)
+                    else:
+                        self.move(task_id, ENDED)
+                        part[i + 4] = 1  # announced
+                    if task_id < kept:
+                        futures[task_id] = None
+                    i += 6
+                if late:
+                    for j in reversed(late):
+                        del part[6 * j : 6 * j + 6]
+                        del part_texts[j]
+                n = len(part_texts)
+                finished += n
+                worker["tasks"] += n
+                worker["busyMs"] += sum(part[3::6]) - sum(part[0::6])
+                if n:
+                    # Packed as the host reads doubles (a list: extending an array from a tuple
+                    # took 340 ns a task in the thread, and struct packs twice as fast as array).
+                    # Under the lock: an announcement of a later start must not get out first.
+                    self.em.compact_many((["T", struct.pack("%dd" % len(part), *part), part_texts],), n)
+            depth = self.depth
             depth[PENDING] -= pending
             self.counts["finished"] += finished
             self.ended += finished
-            self.measured_n += measured
-            self.measured_wall += wall
-            self.measured_cpu += cpu_sum
-            # Under the lock: an announcement of a later start must not get out first.
-            if texts:
-                self.em.compact_many((["T", nums, texts],), len(texts))
             if self.ended >= self.total:
                 self.all_answered()
 
@@ -748,8 +770,9 @@ class Run:
         self.fn = fn
         inputs = req["inputs"].strip()
         try:
-            if re.fullmatch(r"\d+", inputs):  # a count: range(n), each number one call
-                items = [(i,) for i in range(min(int(inputs), MAX_INPUTS + 1))]
+            if inputs.isascii() and inputs.isdigit():  # a count: range(n), each number one call
+                items = list(zip(range(min(int(inputs), MAX_INPUTS + 1))))  # [(0,), (1,), ...]
+                self.counted = True
             else:
                 items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
                 # An endless iterator (itertools.count()) would fill memory: stop one past the limit.
@@ -932,16 +955,19 @@ class Run:
                 self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
 
     def submit_records(self, items):
-        """Every task submitted and pending, announced in chunks ("S", a preview per task): one
+        """Every task submitted and pending, announced in chunks ("S", an input preview per task): one
         record per task took 13-17 ms for 5,000 no-op tasks, a fifth of a bare executor's time."""
         t = pw.now_ms()
         n = len(items)
         self.states.extend(bytes(n))  # all PENDING
         self.depth[PENDING] += n
         self.counts["submitted"] += n
-        texts = list(map(pw.preview, [args if len(args) != 1 else args[0] for args in items]))
+        # Inputs that were a count are each task's own id: the host writes them (a number in place
+        # of the previews).
+        texts = None if self.counted else list(map(pw.preview, [args if len(args) != 1 else args[0] for args in items]))
         for first in range(0, n, 1000):
-            self.em.compact_many([("S", t, first, texts[first : first + 1000])], min(1000, n - first))
+            k = min(1000, n - first)
+            self.em.compact_many([("S", t, first, k if texts is None else texts[first : first + k])], k)
 
     def run_map(self, items):
         fn = pw.run_in_process if self.pool == "process" else None
@@ -1081,7 +1107,7 @@ class Run:
                         break
                     time.sleep(0.05)
                 # The executor SIGTERMs the survivors once one died: the cause is named first.
-                self.dead = sorted(((pid, code) for pid, code in codes if code not in (None, 0)), key=lambda d: d[1] == -signal.SIGTERM)
+                self.dead = sorted(((pid, code) for pid, code in codes if code not in (None, 0)), key=lambda d: d[1] == -_signal.SIGTERM)
                 # A worker that could not import the file says so before it exits: its notice
                 # may still be on its way (once per run, as above).
                 for _ in range(10):
@@ -1105,7 +1131,7 @@ class Run:
             elif dead:
                 info["message"] = "%s (worker %s)" % (
                     info["message"] or "a worker process died",
-                    ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal.Signals(-code).name) if code < 0 else "exited with code %d" % code) for pid, code in dead),
+                    ", ".join("pid %d %s" % (pid, ("killed by signal %s" % signal_name(-code)) if code < 0 else "exited with code %d" % code) for pid, code in dead),
                 )
             if not failed_import and not unpickled:
                 info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
@@ -1350,7 +1376,7 @@ class Run:
         if self.pool == "process" and worker and worker.get("pid"):
             info["hint"] = "Its worker process (pid %d) was killed. A ProcessPoolExecutor whose worker dies is broken, so the tasks still pending fail with BrokenProcessPool." % worker["pid"]
             try:
-                os.kill(worker["pid"], signal.SIGKILL)
+                os.kill(worker["pid"], _signal.SIGKILL)
             except OSError:
                 pass
         else:
@@ -1413,7 +1439,7 @@ class Run:
         for pid, p in list(self.processes.items()):
             if p.exitcode is None:
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, _signal.SIGKILL)
                 except OSError:
                     pass
 
@@ -1461,7 +1487,7 @@ class Run:
             pids = [pid for pid, p in list(self.processes.items()) if p.exitcode is None]
             for pid in pids:
                 try:
-                    os.kill(pid, signal.SIGUSR1)
+                    os.kill(pid, _signal.SIGUSR1)
                 except OSError:
                     pass
             time.sleep(0.3)
@@ -1533,7 +1559,7 @@ class Run:
                 if p is not None:
                     p.join(timeout=1)
                     if p.exitcode is not None and p.exitcode < 0:
-                        code, sig = None, signal.Signals(-p.exitcode).name
+                        code, sig = None, signal_name(-p.exitcode)
                     else:
                         code = p.exitcode
             reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
@@ -1555,8 +1581,8 @@ class Run:
             fields["error"] = error
         if self.pool == "thread":
             # From the tasks whose CPU was read (every task, or a sample of very short ones).
-            walls = self.measured_wall
-            cpus = self.measured_cpu
+            walls = self.measured_wall + sum(w["measuredWall"] for w in self.workers.values())
+            cpus = self.measured_cpu + sum(w["measuredCpu"] for w in self.workers.values())
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
             window = end - self.busy_from
@@ -1566,7 +1592,7 @@ class Run:
             elif walls > 0:
                 fields["gilWaitShare"] = 0.0
             if walls > 0:
-                fields["gilFromTasks"] = self.measured_n
+                fields["gilFromTasks"] = self.measured_n + sum(w["measuredN"] for w in self.workers.values())
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
@@ -1671,14 +1697,14 @@ def main():
         # stdin closed: the host is gone (or wants us gone). End the workers, then ourselves.
         for pid in list(run.processes):
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, _signal.SIGKILL)
             except OSError:
                 pass
         # And whatever else the user's code started (a Process from a task, a pool run at import):
         # they are in our group (the host starts us as its leader), and nobody else would end them.
         if os.getpgrp() == os.getpid():
             try:
-                os.killpg(os.getpid(), signal.SIGKILL)
+                os.killpg(os.getpid(), _signal.SIGKILL)
             except OSError:
                 pass
         os._exit(0 if run.done_event.is_set() else 1)

@@ -10,17 +10,13 @@ import faulthandler
 import io
 import os
 import reprlib
-import signal
 import sys
 import threading
 import time
 import types
 
-try:  # a task's end asks how much of its fd 1 and 2 output is unread (capture_fds): not on Windows
-    import fcntl
-    import termios
-except ImportError:
-    fcntl = termios = None
+# Built in (no file of the user's can stand in for it), and without `signal`'s 0.4 ms of enums.
+import _signal
 
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
@@ -44,7 +40,7 @@ PROCESS_POOL_MODULES = THREAD_POOL_MODULES + (
 ) + (
     ("multiprocessing.popen_spawn_win32",) if sys.platform == "win32" else
     ("multiprocessing.popen_fork", "multiprocessing.popen_spawn_posix", "multiprocessing.popen_forkserver",
-     "multiprocessing.forkserver", "multiprocessing.resource_tracker")
+     "multiprocessing.forkserver", "multiprocessing.resource_tracker", "fcntl", "termios")
 )
 
 
@@ -423,7 +419,7 @@ def _die_with(runner_pid):
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, _signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:  # no libc prctl: the host's group kill still applies
         return
     # The runner died before the signal was armed: nobody would send it. Its own child sees that
@@ -447,13 +443,19 @@ def _alive(pid):
 # gives to the task this worker's slot names. True once fd 1 and 2 are such pipes.
 _own_fds = False
 _unread = array.array("i", [0])
+fcntl = termios = None  # imported by capture_fds
 
 
 def capture_fds(pipes):
     """fd 1 and 2 become the writing ends of this worker's pipes. A crash dump (faulthandler)
     keeps going to the runner's stderr, through a copy of the old fd 2."""
-    global _own_fds
-    if fcntl is None:
+    global _own_fds, fcntl, termios
+    try:
+        # Here, not at the top: a thread-pool run never needs them. PROCESS_POOL_MODULES has the
+        # runner import them before the user's folder is on sys.path (forked workers inherit them).
+        import fcntl
+        import termios
+    except ImportError:  # Windows
         return
     try:
         if faulthandler.is_enabled():
@@ -517,7 +519,7 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     # Stacks on demand: the runner sends SIGUSR1 and reads the file.
     path = os.path.join(stack_dir, "%d.txt" % os.getpid())
     f = open(path, "w")
-    faulthandler.register(signal.SIGUSR1, file=f, all_threads=True)
+    faulthandler.register(_signal.SIGUSR1, file=f, all_threads=True)
     install_streams(_queue_sink, _queue_loose)
     if user_module and user_module not in sys.modules:
         # A spawned or forkserver worker imports the user's file again: here, where a failure

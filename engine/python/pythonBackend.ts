@@ -433,8 +433,11 @@ const ENDED = 2;
 
 /** The runner's short form of the per-task events (runner.py, Emitter.compact). */
 type CompactEvent =
-	/** tasks submitted together: [S, t, first taskId, an input preview per task] */
-	| ['S', number, number, string[]]
+	/**
+	 * tasks submitted together: [S, t, first taskId, an input preview per task], or the number of
+	 * tasks when the inputs were a count (each task's input is its own id)
+	 */
+	| ['S', number, number, string[] | number]
 	| ['q', number, number, string]
 	| ['b', number, number, number]
 	/**
@@ -466,12 +469,16 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 			continue;
 		}
 		switch (e[0]) {
-			case 'S':
-				for (let i = 0; i < e[3].length; i++) {
-					out.push({ type: 'task.submitted', runId, t: e[1], taskId: e[2] + i, input: e[3][i]! });
-					out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2] + i, stage: 'pending' });
+			case 'S': {
+				const inputs = e[3];
+				const n = typeof inputs === 'number' ? inputs : inputs.length;
+				for (let i = 0; i < n; i++) {
+					const taskId = e[2] + i;
+					out.push({ type: 'task.submitted', runId, t: e[1], taskId, input: typeof inputs === 'number' ? String(taskId) : inputs[i]! });
+					out.push({ type: 'task.queued', runId, t: e[1], taskId, stage: 'pending' });
 				}
 				break;
+			}
 			case 'q':
 				out.push({ type: 'task.queued', runId, t: e[1], taskId: e[2], stage: e[3] });
 				break;

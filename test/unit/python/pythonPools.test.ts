@@ -712,6 +712,18 @@ print(len(names))`;
 		});
 	});
 
+	it('a count as inputs: task i gets i, its preview written by the host from the count (two chunks of submissions)', async () => {
+		const r = pyRun({ fn: 'square', inputs: '1500', pool: 'thread', workers: 2 });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 1500, JSON.stringify(end.error));
+		const submitted = ofType(r.events, 'task.submitted');
+		assert.deepEqual(submitted.map((e) => e.input), Array.from({ length: 1500 }, (_, i) => String(i)));
+		assert.deepEqual(submitted.map((e) => e.taskId), Array.from({ length: 1500 }, (_, i) => i));
+		const results = new Map(ofType(r.events, 'task.finished').map((e) => [e.taskId, e.result]));
+		assert.equal(results.get(0), '0');
+		assert.equal(results.get(1499), String(1499 * 1499));
+	});
+
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: previews stay small whatever the value: a result whose full repr would be ~3 GB, inputs of 10 MB`, async () => {
 			const r = pyRun({ fn: 'huge_result', inputs: "[7, 'y' * 10_000_000]", pool, workers: 2 });
