@@ -802,6 +802,10 @@ class Run:
         out, err = pw.install_streams(self.output_sink, self.loose_output)
         # What each thread's task wrote after its last newline, read by thread_task per task.
         self.partial_out, self.partial_err = out._pending, err._pending
+        # Our modules and the standard library's live as long as the runner: out of the collector's
+        # sight (see the second freeze below), the collections that making the inputs and the task
+        # table set off walk only what is new. The user's module comes after: collected as ever.
+        gc.freeze()
         try:
             items = self.load()
             load_error = None
