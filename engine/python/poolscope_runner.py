@@ -358,7 +358,13 @@ def error_info(exc, user_dir, kind=None):
             hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         hint = missing_module_hint(exc.name, user_dir) or hint
-    info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
+    frames = frames_of(text, user_dir)
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno and os.path.isfile(exc.filename):  # not "<string>" (eval)
+        # Where the compiler stopped, in a module the code imported: the traceback names it on a
+        # line of its own, not as a frame, and that is the line to open.
+        path = os.path.abspath(exc.filename)
+        frames.append({"file": path, "line": exc.lineno, "column": exc.offset or 1, "function": "<module>", "user": path.startswith(user_dir) and "site-packages" not in path})
+    info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames}
     if hint:
         info["hint"] = hint
     return info
@@ -718,17 +724,6 @@ class Run:
             user_paths.append(root)
             self.user_dir = root  # frames anywhere in the package are the user's
         self.user_paths = user_paths
-        try:
-            with open(self.file, "rb") as f:
-                source = f.read()
-            compile(source, self.file, "exec")
-        except SyntaxError as e:
-            raise LoadFailure({
-                "kind": "load", "name": type(e).__name__,
-                "message": "%s:%s:%s: %s" % (e.filename or self.file, e.lineno, e.offset, e.msg),
-                "stack": "".join(traceback.format_exception_only(type(e), e)),
-                "frames": [{"file": e.filename or self.file, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
-            })
         method = None
         if self.pool == "process":
             import multiprocessing
@@ -750,6 +745,15 @@ class Run:
         except LoadFailure:
             raise
         except BaseException as e:  # noqa: B036 - user code may raise anything at import
+            if isinstance(e, SyntaxError) and os.path.abspath(e.filename or "") == self.file:
+                # In the file itself: where, as the compiler says it (the import is what compiles
+                # the file; a check before it compiled every run's file twice).
+                raise LoadFailure({
+                    "kind": "load", "name": type(e).__name__,
+                    "message": "%s:%s:%s: %s" % (e.filename, e.lineno, e.offset, e.msg),
+                    "stack": "".join(traceback.format_exception_only(type(e), e)),
+                    "frames": [{"file": e.filename, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
+                })
             info = error_info(e, self.user_dir, kind="load")
             info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
             if isinstance(e, SystemExit):

@@ -397,6 +397,11 @@ describe('Python backend: real pools', function () {
 			const s = await loadError({ fn: 'fine', inputs: '1', file: join(PY_FIXTURES, 'broken_syntax.py') });
 			assert.equal(s.name, 'SyntaxError');
 			assert.match(s.message, /broken_syntax\.py:5:\d+: /);
+			// A syntax error in a module the file imports: the import that failed, and where.
+			const m = await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'imports_broken.py') });
+			assert.match(m.message, /importing imports_broken\.py failed: SyntaxError/);
+			assert.ok(m.frames?.some((f) => f.user && f.file.endsWith('imports_broken.py') && f.line === 1), JSON.stringify(m.frames));
+			assert.ok(m.frames?.at(-1)?.user && m.frames.at(-1)!.file.endsWith('broken_syntax.py') && m.frames.at(-1)!.line === 5, JSON.stringify(m.frames));
 			const i = await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'import_error.py') });
 			assert.match(i.message, /importing import_error\.py failed: ModuleNotFoundError/);
 			assert.ok(i.frames?.some((f) => f.user && f.line === 1));
