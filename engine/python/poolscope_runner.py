@@ -918,16 +918,16 @@ class Run:
             done_items = collections.deque()
             if self.pool == "process":
                 threading.Thread(target=self.handle_done, args=(done_items,), name="poolscope-results", daemon=True).start()
+            # Looked up once: this loop runs once per input, its cost next to the executor's own.
+            process = self.pool == "process"
+            submit, keep, run_task, fn = self.executor.submit, self.futures.append, self.thread_task, self.fn
             for task_id, args in enumerate(items):
                 if self.cancelling:
                     # Cancelled while submitting: the rest never reach the executor.
                     self.cancel_unsubmitted(task_id, len(items))
                     break
                 try:
-                    if self.pool == "process":
-                        f = self.executor.submit(pw.run_in_process, self.fn, task_id, args)
-                    else:
-                        f = self.executor.submit(self.thread_task, task_id, args)
+                    f = submit(pw.run_in_process, fn, task_id, args) if process else submit(run_task, task_id, args)
                 except RuntimeError as e:
                     if is_broken_pool(e) and not self.cancelling:
                         # The pool broke before this task went in (BrokenProcessPool is a
@@ -938,10 +938,10 @@ class Run:
                     else:  # shut down by a cancel between the check and the submit
                         self.cancel_unsubmitted(task_id, len(items))
                     break
-                self.futures.append(f)
-                if self.pool == "process" and task_id < self.workers_n:
-                    self.remember_processes()  # the monitor keeps this up to date afterwards
-                if self.pool == "process":
+                keep(f)
+                if process:
+                    if task_id < self.workers_n:
+                        self.remember_processes()  # the monitor keeps this up to date afterwards
                     f.poolscope_task_id = task_id
                     f.add_done_callback(done_items.append)
         while not self.done_event.is_set():
