@@ -18,7 +18,7 @@ async function runShout(page: Page, inputs: string): Promise<void> {
 	await runCommand(page, 'Poolscope: Run Function in Thread Pool');
 }
 
-type TraceEvent = { ph?: string; name?: string; pid?: number; tid?: number; dur?: number; tdur?: number; args?: { data?: { url?: string; functionName?: string } } };
+type TraceEvent = { ph?: string; name?: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { data?: { url?: string; functionName?: string } } };
 
 /**
  * Opt-in (POOLSCOPE_PANEL_TRACE=1; tracing slows the run): a Chromium trace of the run, to tell the
@@ -49,7 +49,13 @@ async function startTrace(page: Page): Promise<{ stop: () => Promise<Record<stri
 			}
 			const main = [...perThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
 			const sum = (xs: TraceEvent[], k: 'dur' | 'tdur') => Math.round(xs.reduce((n, e) => n + (e[k] ?? 0), 0) / 1000);
+			// Collector pauses on the panel's thread, and how much of each long panel frame they were.
+			const gc = events.filter((e) => e.ph === 'X' && (e.name === 'MajorGC' || e.name === 'MinorGC') && frames.some((f) => f.pid === e.pid && f.tid === e.tid));
+			const inside = (f: TraceEvent) => gc.filter((g) => g.tid === f.tid && g.pid === f.pid && g.ts! >= f.ts! && g.ts! < f.ts! + (f.dur ?? 0)).reduce((n, g) => n + (g.dur ?? 0), 0);
+			const longFrames = frames.filter((f) => (f.dur ?? 0) > 30_000).map((f) => ({ wallMs: Math.round((f.dur ?? 0) / 1000), cpuMs: Math.round((f.tdur ?? 0) / 1000), gcMs: Math.round(inside(f) / 1000) }));
 			return {
+				gc: { major: gc.filter((g) => g.name === 'MajorGC').length, minor: gc.filter((g) => g.name === 'MinorGC').length, ...q(gc.map((g) => g.dur ?? 0)) },
+				longPanelFrames: longFrames,
 				panelFrameWallMs: q(frames.map((e) => e.dur ?? 0)),
 				panelFrameCpuMs: q(frames.map((e) => e.tdur ?? 0)),
 				rendererMainTasks: { count: main.length, wallMs: sum(main, 'dur'), cpuMs: sum(main, 'tdur') },
