@@ -945,6 +945,22 @@ print(len(names))`;
 			checkProtocol(r.events);
 		});
 
+		it('a thread task that returns after its timeout stays timed out: its late result is not a second ending', async () => {
+			// Task 0 sleeps 0.6 s against a 0.3 s timeout; the other thread's tasks keep the run going
+			// past its return (8 x 0.1 s), so the drain meets a task that ended already.
+			const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.6)] + [(i, 0.1) for i in range(1, 9)]', pool: 'thread', workers: 2, timeoutMs: 300 });
+			const end = await r.done;
+			checkProtocol(r.events);
+			assert.equal(end.outcome, 'completed');
+			assert.deepEqual({ timedOut: end.counts.timedOut, finished: end.counts.finished }, { timedOut: 1, finished: 8 });
+			assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.kind]), [[0, 'timeout']]);
+			const finished = ofType(r.events, 'task.finished');
+			assert.deepEqual(finished.map((f) => f.taskId).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8], 'task 0 never finishes');
+			assert.ok(finished.every((f) => f.result === String(f.taskId)), JSON.stringify(finished.map((f) => f.result)));
+			// Its thread went back to work after the late return: both workers ran tasks.
+			assert.equal(new Set(finished.map((f) => f.workerId)).size, 2);
+		});
+
 		it('a deadlock (a plain Lock taken twice) times out with a stack snapshot showing where it waits', async () => {
 			const r = pyRun({ fn: 'takes_lock_twice', inputs: '[1]', pool: 'thread', workers: 1, timeoutMs: 500 });
 			await waitFor(() => ofType(r.events, 'task.failed').length > 0, 15_000);
