@@ -329,6 +329,11 @@ def missing_module_hint(name, user_dir):
     )
 
 
+def syntax_frame(exc, user):
+    """The line and column a SyntaxError names, as a frame."""
+    return {"file": os.path.abspath(exc.filename), "line": exc.lineno or 1, "column": exc.offset or 1, "function": "<module>", "user": user}
+
+
 def error_info(exc, user_dir, kind=None):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = strip_runner_frames(text)
@@ -363,7 +368,7 @@ def error_info(exc, user_dir, kind=None):
         # Where the compiler stopped, in a module the code imported: the traceback names it on a
         # line of its own, not as a frame, and that is the line to open.
         path = os.path.abspath(exc.filename)
-        frames.append({"file": path, "line": exc.lineno, "column": exc.offset or 1, "function": "<module>", "user": path.startswith(user_dir) and "site-packages" not in path})
+        frames.append(syntax_frame(exc, path.startswith(user_dir) and "site-packages" not in path))
     info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames}
     if hint:
         info["hint"] = hint
@@ -442,10 +447,6 @@ class Run:
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.logged = itertools.count()  # thread tasks that returned
         self.drain_wake = threading.Event()
-        # Tasks whose CPU was read: how many, their wall and CPU ms (the GIL estimate of a thread pool).
-        self.measured_n = 0
-        self.measured_wall = 0.0
-        self.measured_cpu = 0.0
 
     # ---- events ----
     def worker_for(self, key, pid=None, thread_id=None):
@@ -456,7 +457,8 @@ class Run:
             w = self.workers.get(key)
             if w is None:
                 # Thread pools: n, avgMs: tasks begun and a moving average of their wall time;
-                # nums, texts: the tasks this thread finished and drain_finished has not yet taken.
+                # nums, texts: the tasks this thread finished and drain_finished has not yet taken;
+                # measured*: its tasks whose CPU was read, their wall and CPU ms (the GIL estimate).
                 w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False,
                      "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0}
                 self.workers[key] = w
@@ -610,21 +612,19 @@ class Run:
                 part_texts = texts[:k]
                 del texts[:k]
                 late = None
-                i = 1
-                for task_id in part[1::6]:
+                for j, task_id in enumerate(part[1::6]):
                     state = states[task_id]
                     if state == PENDING:  # its start was never announced: most tasks
                         pending += 1
                         states[task_id] = ENDED
                     elif state == ENDED:  # timed out meanwhile: already reported
                         late = late or []
-                        late.append(i // 6)
+                        late.append(j)
                     else:
                         self.move(task_id, ENDED)
-                        part[i + 4] = 1  # announced
+                        part[6 * j + 5] = 1  # announced
                     if task_id < kept:
                         futures[task_id] = None
-                    i += 6
                 if late:
                     for j in reversed(late):
                         del part[6 * j : 6 * j + 6]
@@ -656,9 +656,9 @@ class Run:
             worker["tasks"] += 1
             worker["busyMs"] += end - start
             if cpu is not None:
-                self.measured_n += 1
-                self.measured_wall += end - start
-                self.measured_cpu += cpu
+                worker["measuredN"] += 1
+                worker["measuredWall"] += end - start
+                worker["measuredCpu"] += cpu
         self.fail(task_id, exc)
 
     def exit_from_task(self, code, _real_exit=os._exit):
@@ -752,7 +752,7 @@ class Run:
                     "kind": "load", "name": type(e).__name__,
                     "message": "%s:%s:%s: %s" % (e.filename, e.lineno, e.offset, e.msg),
                     "stack": "".join(traceback.format_exception_only(type(e), e)),
-                    "frames": [{"file": e.filename, "line": e.lineno or 1, "column": e.offset or 1, "user": True}],
+                    "frames": [syntax_frame(e, True)],
                 })
             info = error_info(e, self.user_dir, kind="load")
             info["message"] = "importing %s failed: %s: %s" % (os.path.basename(self.file), type(e).__name__, e)
@@ -1589,8 +1589,8 @@ class Run:
             fields["error"] = error
         if self.pool == "thread":
             # From the tasks whose CPU was read (every task, or a sample of very short ones).
-            walls = self.measured_wall + sum(w["measuredWall"] for w in self.workers.values())
-            cpus = self.measured_cpu + sum(w["measuredCpu"] for w in self.workers.values())
+            walls = sum(w["measuredWall"] for w in self.workers.values())
+            cpus = sum(w["measuredCpu"] for w in self.workers.values())
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
             window = end - self.busy_from
@@ -1600,7 +1600,7 @@ class Run:
             elif walls > 0:
                 fields["gilWaitShare"] = 0.0
             if walls > 0:
-                fields["gilFromTasks"] = self.measured_n + sum(w["measuredN"] for w in self.workers.values())
+                fields["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
