@@ -125,6 +125,9 @@ export interface RunStartedEvent extends EventBase {
 	gil?: boolean;
 	/** Python: the interpreter binary that ran (`sys.executable`), a launcher script resolved. */
 	executable?: string;
+	/** The run's own main process (the Python runner, which holds a thread pool and the process
+	 * pool's pending work items); absent when the host is the main process (JS runs). */
+	pid?: number;
 	/**
 	 * Python thread pools: a thread's CPU clock (a system call) is read around every task unless
 	 * that thread's tasks average under `belowMs`; then around one task in `oneIn`, and the
@@ -235,6 +238,18 @@ export interface CpuSampleEvent extends EventBase {
 	perCore: number[];
 }
 
+/**
+ * Resident memory (RSS, bytes, as the OS counts it per process: pages a forked worker shares
+ * with its parent count in both) of the run's own processes, sampled by the host.
+ */
+export interface MemorySampleEvent extends EventBase {
+	type: 'memory.sample';
+	/** The run's main process (run.started.pid), when the run has one of its own. */
+	main?: number;
+	/** Each live worker process (threads share their process's memory: none of their own). */
+	workers: { workerId: number; rss: number }[];
+}
+
 export interface RunWarningEvent extends EventBase {
 	type: 'run.warning';
 	message: string;
@@ -274,6 +289,7 @@ export type PoolEvent =
 	| RunOutputEvent
 	| QueueDepthEvent
 	| CpuSampleEvent
+	| MemorySampleEvent
 	| RunWarningEvent
 	| RunFinishedEvent;
 
@@ -284,4 +300,10 @@ export type EventSink = (batch: readonly PoolEvent[]) => void;
 
 export function preview(text: string, limit = PREVIEW_LIMIT): string {
 	return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/** Memory as people read it: `38.2 MB`, `1.24 GB` (1 MB = 2^20 bytes, as top and ps count). */
+export function megabytes(bytes: number): string {
+	const mb = bytes / 1_048_576;
+	return mb >= 1024 ? `${(mb / 1024).toFixed(2)} GB` : `${mb.toFixed(mb < 100 ? 1 : 0)} MB`;
 }

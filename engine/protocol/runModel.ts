@@ -66,6 +66,9 @@ export interface WorkerModel {
 	exitReason?: string;
 	tasksDone: number;
 	busyMs: number;
+	/** Process workers: resident memory at the latest sample, and the most seen (bytes). */
+	rss?: number;
+	peakRss?: number;
 }
 
 export interface CpuPoint {
@@ -84,6 +87,13 @@ export interface RunModel {
 	depths: Record<string, number>;
 	fullStages: string[];
 	cpu: CpuPoint[];
+	/** The run's processes' memory over time (memory.sample): main + workers, bytes. */
+	memory: MemoryPoint[];
+	/** The run's main process (a Python runner): latest and most seen, bytes. */
+	mainRss?: number;
+	peakMainRss?: number;
+	/** The most the run's processes held together in one sample, bytes. */
+	peakRss?: number;
 	warnings: string[];
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
@@ -100,6 +110,12 @@ export interface RunOutputChunk {
 	text: string;
 }
 
+export interface MemoryPoint {
+	t: number;
+	/** Main process + live workers, bytes. */
+	total: number;
+}
+
 const CPU_HISTORY = 2000;
 
 export function createRunModel(runId: string): RunModel {
@@ -111,6 +127,7 @@ export function createRunModel(runId: string): RunModel {
 		depths: {},
 		fullStages: [],
 		cpu: [],
+		memory: [],
 		warnings: [],
 		output: [],
 		outputChars: 0,
@@ -306,6 +323,27 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				model.cpu.splice(0, model.cpu.length - CPU_HISTORY);
 			}
 			break;
+		case 'memory.sample': {
+			let total = e.main ?? 0;
+			if (e.main !== undefined) {
+				model.mainRss = e.main;
+				model.peakMainRss = Math.max(model.peakMainRss ?? 0, e.main);
+			}
+			for (const { workerId, rss } of e.workers) {
+				total += rss;
+				const w = model.workers.get(workerId);
+				if (w) {
+					w.rss = rss;
+					w.peakRss = Math.max(w.peakRss ?? 0, rss);
+				}
+			}
+			model.peakRss = Math.max(model.peakRss ?? 0, total);
+			model.memory.push({ t: e.t, total });
+			if (model.memory.length > CPU_HISTORY) {
+				model.memory.splice(0, model.memory.length - CPU_HISTORY);
+			}
+			break;
+		}
 		case 'run.warning':
 			model.warnings.push(e.detail ? `${e.message}\n${e.detail}` : e.message);
 			break;

@@ -836,7 +836,7 @@ class Run:
             "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode, **({"priority": "low"} if low else {})},
             "inputCount": len(items), "cores": cores,
             "runtime": "%s %d.%d.%d%s" % ({"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name), *sys.version_info[:3], "" if gil else " (free-threaded)"),
-            "gil": gil, "stages": stages, "executable": sys.executable,
+            "gil": gil, "stages": stages, "executable": sys.executable, "pid": os.getpid(),
         }
         if method:
             started["startMethod"] = method

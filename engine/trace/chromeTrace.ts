@@ -71,6 +71,12 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 			case 'cpu.sample':
 				out.push({ name: 'CPU %', ph: 'C', ts: us(e.t), pid: PID, args: { total: Math.round(e.total * 100) } });
 				break;
+			case 'memory.sample':
+				out.push({ name: 'memory MB', ph: 'C', ts: us(e.t), pid: PID, args: Object.fromEntries([
+					...(e.main !== undefined ? [['main', mb(e.main)]] : []),
+					...e.workers.map((w) => [`worker ${w.workerId}`, mb(w.rss)]),
+				]) });
+				break;
 			case 'run.warning':
 				out.push({ name: e.message, ph: 'i', s: 'g', ts: us(e.t), pid: PID });
 				break;
@@ -89,4 +95,8 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 		}
 	}
 	return { traceEvents: out, displayTimeUnit: 'ms', metadata };
+}
+
+function mb(bytes: number): number {
+	return Math.round(bytes / 104_857.6) / 10;
 }

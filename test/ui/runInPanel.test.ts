@@ -52,6 +52,11 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		assert.match(await panelText(frame, 'run-facts'), /process pool × 2 \(low priority\) · start method fork \(default\) · 4 inputs · CPython/);
 		const workerRows = await frame.evaluate(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length);
 		assert.equal(workerRows, 2);
+		// Each worker is a whole interpreter: its memory, sampled by the host from /proc while it ran.
+		const memory = await frame.evaluate(() => [...document.querySelectorAll('[data-testid="workers"] tbody tr')].map((tr) => tr.children[6]?.textContent ?? ''));
+		assert.ok(memory.every((m) => /^\d+(\.\d)? MB$/.test(m) && parseFloat(m) >= 5), `workers' memory: ${memory.join(', ')}`);
+		assert.match(await panelText(frame, 'run-live'), /· memory peak \d+(\.\d)? MB$/);
+		assert.match(await panelText(frame, 'summary-memory'), /^\d+(\.\d)? MB$/);
 		const bars = await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars'));
 		assert.equal(bars, '4');
 		const speedup = Number((await panelText(frame, 'speedup')).replace('x', ''));

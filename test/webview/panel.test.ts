@@ -96,6 +96,35 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await body('frames'), still, 'a finished run on a still panel asks for no frames');
 	});
 
+	it('shows memory: each worker process\'s now (peak on hover), the run\'s in the header and over the timeline, its peak at the end', async () => {
+		const events = synthRun({ tasks: 12, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const exits = events.findIndex((e) => e.type === 'worker.exited');
+		const MB = 1048576;
+		const sample = (t: number, main: number, w0: number, w1: number): PoolEvent => ({ type: 'memory.sample', runId: 'run-1', t, main: main * MB, workers: [{ workerId: 0, rss: w0 * MB }, { workerId: 1, rss: w1 * MB }] });
+		await feed(p, 'run-1', [...events.slice(0, exits), sample(1_000_020, 20, 30, 25), sample(1_000_040, 20, 180, 25), sample(1_000_060, 21, 90, 26)]);
+		const cell = (w: number) => p.page.locator(`[data-testid="workers"] tr[data-worker="${w}"] td`).nth(6);
+		assert.equal(await p.page.locator('[data-testid="workers"] th').nth(6).innerText(), 'memory');
+		assert.equal(await cell(0).innerText(), '90.0 MB');
+		assert.equal(await cell(1).innerText(), '26.0 MB');
+		assert.match(await cell(0).getAttribute('title') ?? '', /pid 4000; peak 180 MB/);
+		assert.match(await text(p.page, 'run-live'), /· memory 137 MB$/);
+		await nextFrames(p.page, 3);
+		assert.equal(await p.page.locator('[data-testid="timeline-canvas"]').getAttribute('data-memory-points'), '3');
+		await feed(p, 'run-1', events.slice(exits, end + 1));
+		assert.match(await text(p.page, 'run-live'), /· memory peak 225 MB$/);
+		assert.equal(await text(p.page, 'summary-memory'), '225 MB');
+		// A thread pool: the runner's memory only; its threads have none of their own.
+		const threads = synthRun({ runId: 'run-2', tasks: 4, workers: 2, pool: 'thread' });
+		await feed(p, 'run-2', [...threads.slice(0, -1), { type: 'memory.sample', runId: 'run-2', t: 1_000_010, main: 40 * MB, workers: [] }, threads[threads.length - 1]!]);
+		assert.equal(await cell(0).innerText(), '');
+		assert.equal(await text(p.page, 'summary-memory'), '40.0 MB');
+		// A run without samples (a JS thread pool) says nothing about memory.
+		await feed(p, 'run-3', synthRun({ runId: 'run-3', tasks: 3, workers: 1, language: 'javascript', pool: 'thread' }));
+		assert.doesNotMatch(await text(p.page, 'run-live'), /memory/);
+		assert.equal(await p.page.locator('[data-testid="summary-memory"]').count(), 0);
+	});
+
 	it('shows the run\'s warnings in its header, as text, with their detail', async () => {
 		const events = synthRun({ tasks: 6, workers: 2 });
 		const end = events.findIndex((e) => e.type === 'run.finished');

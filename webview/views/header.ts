@@ -1,3 +1,4 @@
+import { megabytes } from '../../engine/protocol/events';
 import type { RunModel } from '../../engine/protocol/runModel';
 import { button, h, icon, setClass, setText, syncChildren } from '../dom';
 import { ms, num, pct } from '../format';
@@ -66,7 +67,11 @@ export class HeaderView {
 		const done = model.counts.finished + model.counts.failed + model.counts.cancelled + model.counts.timedOut + model.counts.rejected;
 		const tput = end ? end.throughput : elapsed > 0 ? (done / elapsed) * 1000 : 0;
 		const cpu = model.cpu.length && !end ? model.cpu[model.cpu.length - 1]!.total : cpuNow;
-		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done · ${tput.toFixed(1)} tasks/s · CPU now ${pct(cpu)}`);
+		// The run's own processes (a Python runner and process workers; a JS thread pool has none
+		// of its own): what they hold now, and at the end the most they held.
+		const memNow = model.memory.length ? model.memory[model.memory.length - 1]!.total : undefined;
+		const memory = end ? (model.peakRss !== undefined ? ` · memory peak ${megabytes(model.peakRss)}` : '') : memNow !== undefined ? ` · memory ${megabytes(memNow)}` : '';
+		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done · ${tput.toFixed(1)} tasks/s · CPU now ${pct(cpu)}${memory}`);
 		this.live.dataset.state = end ? end.outcome : 'running';
 		this.cancel.disabled = Boolean(end);
 		this.stacks.hidden = s?.language !== 'python';

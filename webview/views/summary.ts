@@ -1,4 +1,4 @@
-import type { RunFinishedEvent } from '../../engine/protocol/events';
+import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
 import { gilSample, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct } from '../format';
@@ -38,6 +38,7 @@ export class SummaryView {
 				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
 				speedup !== undefined ? figure('speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
 				end.gilWaitShare !== undefined ? figure(gilLabel(end), pct(end.gilWaitShare), 'gil') : null,
+				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
 			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),
 				...end.workers.map((w) => {

@@ -1,3 +1,4 @@
+import { megabytes } from '../../engine/protocol/events';
 import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
@@ -18,7 +19,7 @@ const AXIS = 16;
 const GUTTER = 30;
 
 /**
- * One lane per worker, a bar per task, CPU utilization under it. Wheel zooms around the
+ * One lane per worker, a bar per task, CPU utilization and the run's memory under it. Wheel zooms around the
  * pointer, drag pans, double-click fits; hover names the task.
  */
 export class TimelineView {
@@ -305,7 +306,34 @@ export class TimelineView {
 		ctx.globalAlpha = 1;
 		ctx.fillStyle = fg;
 		ctx.fillText(points ? 'CPU (whole machine)' : 'CPU: no samples', 2, top + 10);
+		// The run's own processes' memory as a line over it, 0 to its peak: a queue that grows
+		// without bound, or a worker that keeps what its tasks made, rises here.
+		let memPoints = 0;
+		if (model.peakRss) {
+			ctx.strokeStyle = cssVar('--vscode-charts-purple', '#b180d7');
+			ctx.lineWidth = 1.5;
+			ctx.beginPath();
+			for (const p of model.memory) {
+				const x = (p.t - t0 - from) * scale;
+				if (x < 0 || x > width) {
+					continue;
+				}
+				const y = top + h0 - (p.total / model.peakRss) * h0;
+				if (memPoints++) {
+					ctx.lineTo(x, y);
+				} else {
+					ctx.moveTo(x, y);
+				}
+			}
+			ctx.stroke();
+			if (memPoints) {
+				const label = `memory, peak ${megabytes(model.peakRss)}`;
+				ctx.fillStyle = ctx.strokeStyle;
+				ctx.fillText(label, Math.max(2, width - ctx.measureText(label).width - 4), top + 10);
+			}
+		}
 		ctx.restore();
+		this.canvas.dataset.memoryPoints = String(memPoints);
 		this.canvas.dataset.bars = String(bars);
 		this.canvas.dataset.lanes = String(lanes.length);
 	}

@@ -1,10 +1,13 @@
 import type { RunModel } from '../../engine/protocol/runModel';
 import { h, setClass, setText, syncChildren } from '../dom';
+import { megabytes } from '../../engine/protocol/events';
 import { ms, pct } from '../format';
 
-const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'pid / thread'] as const;
+const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'memory', 'pid / thread'] as const;
 
-/** One row per worker: state, what it runs now and for how long, tasks done, utilization. */
+const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Threads share their process\'s memory (the header\'s figure).';
+
+/** One row per worker: state, what it runs now and for how long, tasks done, utilization, memory. */
 export class WorkersView {
 	public readonly el = h('section', { class: 'workers', 'data-testid': 'workers', 'aria-label': 'Workers' });
 	private readonly body = h('tbody');
@@ -13,7 +16,7 @@ export class WorkersView {
 
 	constructor() {
 		this.el.append(h('table', {},
-			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
+			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'memory' ? { title: MEMORY_TIP } : {}) }, c)))),
 			this.body));
 	}
 
@@ -48,9 +51,15 @@ export class WorkersView {
 				busyFor !== undefined ? ms(busyFor) : '',
 				String(w.tasksDone),
 				pct(Math.min(1, busy / alive)),
+				// Threads share their process's memory (the header's figure): none of their own.
+				w.rss !== undefined ? megabytes(w.rss) : '',
 				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
 			];
 			texts.forEach((t, i) => setText(row.cells[i]!, t));
+			const memoryTip = w.peakRss !== undefined ? `resident memory (RSS) of pid ${w.pid ?? '?'}; peak ${megabytes(w.peakRss)}` : '';
+			if (row.cells[6]!.title !== memoryTip) {
+				row.cells[6]!.title = memoryTip;
+			}
 			order.push(row.tr);
 			seen.add(w.workerId);
 		}

@@ -3,7 +3,7 @@ import type { PoolEvent } from '../../../engine/protocol/events';
 import { toChromeTrace } from '../../../engine/trace/chromeTrace';
 
 describe('toChromeTrace', () => {
-	it('turns tasks into slices on worker lanes and queue depths into counters', () => {
+	it('turns tasks into slices on worker lanes, queue depths and memory into counters', () => {
 		const runId = 'r1';
 		const events: PoolEvent[] = [
 			{ type: 'run.started', runId, t: 1000, fn: 'f', file: '/w/a.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2 }, inputCount: 2, cores: 2, runtime: 'CPython 3.11', stages: ['pending', 'executing'] },
@@ -11,6 +11,7 @@ describe('toChromeTrace', () => {
 			{ type: 'task.submitted', runId, t: 1002, taskId: 0, input: '(1,)' },
 			{ type: 'task.submitted', runId, t: 1002, taskId: 1, input: '(2,)' },
 			{ type: 'queue.depth', runId, t: 1003, depths: { pending: 2, executing: 0 } },
+			{ type: 'memory.sample', runId, t: 1004, main: 20 * 1048576, workers: [{ workerId: 0, rss: 150.25 * 1048576 }] },
 			{ type: 'task.started', runId, t: 1010, taskId: 0, workerId: 0 },
 			{ type: 'task.finished', runId, t: 1030, taskId: 0, workerId: 0, durationMs: 20, result: '1' },
 			{ type: 'task.started', runId, t: 1031, taskId: 1, workerId: 0 },
@@ -25,6 +26,7 @@ describe('toChromeTrace', () => {
 		const lane = trace.traceEvents.find((e) => e.name === 'thread_name');
 		assert.deepEqual(lane?.args, { name: 'worker 0 (pid 4242)' });
 		assert.deepEqual(trace.traceEvents.find((e) => e.ph === 'C')?.args, { pending: 2, executing: 0 });
+		assert.deepEqual(trace.traceEvents.find((e) => e.name === 'memory MB')?.args, { main: 20, 'worker 0': 150.3 });
 		assert.equal(trace.metadata.outcome, 'completed');
 		// What Perfetto needs: serializable, with the traceEvents array at the top.
 		assert.ok(Array.isArray(JSON.parse(JSON.stringify(trace)).traceEvents));

@@ -32,6 +32,14 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks, busy/);
 	});
 
+	it('prints each worker process\'s peak memory and the run\'s', async () => {
+		const r = await cli(['run', tasks, 'holdsMemory', '--pool', 'process', '--workers', '1', '--inputs', '[[60, 700]]']);
+		assert.equal(r.code, 0, r.stderr);
+		const peak = /worker 0 pid \d+: 1 task, .*, memory peak (\d+(?:\.\d)?) MB/.exec(r.stdout);
+		assert.ok(peak && Number(peak[1]) >= 60, `a worker that held 60 MB:\n${r.stdout}`);
+		assert.match(r.stdout, /memory \(resident\): all the run's processes together peak \d+(\.\d)? MB/);
+	});
+
 	it('prints what the module printed as it loaded, each line labelled with the worker that printed it', async () => {
 		const r = await cli(['run', join(JS_FIXTURES, 'printsAtLoad.js'), 'square', '--pool', 'process', '--workers', '2', '--inputs', '4']);
 		assert.equal(r.code, 0, r.stderr);

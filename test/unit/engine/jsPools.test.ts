@@ -157,6 +157,26 @@ describe('JS engine: real pools', function () {
 		}
 	});
 
+	it('memory: a process pool\'s workers each have theirs, sampled while the run lasts; a thread pool has no process of its own', async () => {
+		const r = run({ fn: 'holdsMemory', inputs: '[[150, 1000], [1, 1000]]', pool: 'process', cpuSampleMs: 100 });
+		assert.equal((await r.done).counts.finished, 2);
+		const samples = ofType(r.events, 'memory.sample');
+		assert.ok(samples.length >= 3, `${samples.length} samples in a ~1 s run at 100 ms`);
+		assert.ok(samples.every((m) => m.main === undefined), 'the main process is the host: not the run\'s');
+		const holder = ofType(r.events, 'task.finished').find((e) => e.taskId === 0)!.workerId;
+		const peaks = new Map<number, number>();
+		for (const { workerId, rss } of samples.flatMap((m) => m.workers)) {
+			peaks.set(workerId, Math.max(peaks.get(workerId) ?? 0, rss));
+		}
+		const others = [...peaks].filter(([id]) => id !== holder).map(([, rss]) => rss);
+		assert.ok(others.length > 0 && peaks.get(holder)! - Math.min(...others) > 100 * 1048576, `the worker that held 150 MB: ${inspect(peaks)}`);
+		assert.ok(r.events.indexOf(samples[samples.length - 1]!) < r.events.findIndex((e) => e.type === 'run.finished'), 'no sample after the run ended');
+
+		const t = run({ fn: 'holdsMemory', inputs: '[[10, 400]]', pool: 'thread', cpuSampleMs: 100 });
+		assert.equal((await t.done).counts.finished, 1);
+		assert.equal(ofType(t.events, 'memory.sample').length, 0);
+	});
+
 	it('priority low: worker threads (Linux) and worker processes run at nice 10; normal leaves them be', async function () {
 		if (process.platform !== 'linux') {
 			this.skip();

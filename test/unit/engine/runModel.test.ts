@@ -32,6 +32,23 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(m.workers.get(0)!.busyMs, 10);
 	});
 
+	it('memory: each worker\'s latest and peak, the main process\'s, and the run\'s peak over time', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'worker.started', runId, t: 1, workerId: 1, pid: 11 },
+			{ type: 'memory.sample', runId, t: 5, main: 30, workers: [{ workerId: 0, rss: 100 }, { workerId: 1, rss: 10 }] },
+			{ type: 'memory.sample', runId, t: 6, main: 20, workers: [{ workerId: 0, rss: 50 }, { workerId: 1, rss: 70 }] },
+			{ type: 'memory.sample', runId, t: 7, workers: [{ workerId: 7, rss: 5 }] }, // no such worker: counted in the total only
+		]);
+		assert.equal(m.workers.get(0)!.rss, 50);
+		assert.equal(m.workers.get(0)!.peakRss, 100);
+		assert.equal(m.workers.get(1)!.peakRss, 70);
+		assert.equal(m.mainRss, 20);
+		assert.equal(m.peakMainRss, 30);
+		assert.equal(m.peakRss, 140);
+		assert.deepEqual(m.memory, [{ t: 5, total: 140 }, { t: 6, total: 140 }, { t: 7, total: 5 }]);
+	});
+
 	it('a result that arrives after its worker started the next task still counts for that worker', () => {
 		const m = createRunModel(runId);
 		applyEvents(m, [...base,

@@ -76,6 +76,28 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
+	it('memory: each worker process\'s own and the runner\'s, sampled while the run lasts; a thread pool has only the runner', async () => {
+		const r = pyRun({ fn: 'holds_memory', inputs: '[(1, 1.2), (150, 1.2)]', pool: 'process', cpuSampleMs: 100 });
+		const end = await r.done;
+		assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+		const runner = ofType(r.events, 'run.started')[0]!.pid;
+		assert.ok(runner && runner !== process.pid, `the runner's pid: ${runner}`);
+		const samples = ofType(r.events, 'memory.sample');
+		assert.ok(samples.length >= 3, `${samples.length} samples in a ~1.5 s run at 100 ms`);
+		assert.ok(samples.every((m) => m.main! > 5 * 1048576), 'the runner is an interpreter: megabytes');
+		const holder = ofType(r.events, 'task.finished').find((e) => e.taskId === 1)!.workerId;
+		const peak = (id: number) => Math.max(0, ...samples.flatMap((m) => m.workers.filter((w) => w.workerId === id).map((w) => w.rss)));
+		const other = ofType(r.events, 'worker.started').map((w) => w.workerId).find((id) => id !== holder)!;
+		assert.ok(peak(holder) - peak(other) > 120 * 1048576, `the worker that ran the 150 MB task: peak ${peak(holder)} vs ${peak(other)} bytes`);
+		assert.ok(r.events.indexOf(samples[samples.length - 1]!) < r.events.findIndex((e) => e.type === 'run.finished'), 'no sample after the run ended');
+
+		const t = pyRun({ fn: 'holds_memory', inputs: '[(150, 0.8)]', pool: 'thread', cpuSampleMs: 100 });
+		assert.equal((await t.done).outcome, 'completed');
+		const ts = ofType(t.events, 'memory.sample');
+		assert.ok(ts.length >= 2 && ts.every((m) => m.workers.length === 0), 'threads have no memory of their own');
+		assert.ok(Math.max(...ts.map((m) => m.main!)) > 150 * 1048576, `the runner holds the thread's 150 MB: ${Math.max(...ts.map((m) => m.main!))}`);
+	});
+
 	it('thread pools read the CPU clock around every task that lasts, and around a sample of very short ones', async () => {
 		const long = pyRun({ fn: 'spin', inputs: '[(0.002,)] * 12', pool: 'thread' });
 		const longEnd = await long.done;
