@@ -776,6 +776,15 @@ describe('JS engine: real pools', function () {
 			assert.ok(maxDispatched(slow.events) <= 4, `20 ms tasks: ${maxDispatched(slow.events)} dispatched (one waiting per worker, one start not yet seen)`);
 		});
 
+		it('process pool: long calls go one per worker, so a worker that was ready later still gets one', async () => {
+			// Both on the first worker ready (it held the second behind the first) took twice as long.
+			const r = run({ fn: 'spin', inputs: '[300, 300, 300]', pool: 'process', workers: 3 });
+			assert.equal((await r.done).counts.finished, 3);
+			checkProtocol(r.events, 'process');
+			const workers = ofType(r.events, 'task.finished').map((e) => e.workerId);
+			assert.equal(new Set(workers).size, 3, `3 calls of 300 ms on 3 workers ran on workers ${workers.join(', ')}`);
+		});
+
 		describe('thread pool: short calls travel to piscina in batches', () => {
 			const maxDispatched = (events: PoolEvent[]) => Math.max(0, ...ofType(events, 'queue.depth').map((d) => d.depths.dispatched ?? 0));
 			let dir: string;
