@@ -1,0 +1,131 @@
+/**
+ * Every sample function, run as one click on "Run in parallel" runs it: its own `poolscope:
+ * inputs=` comment, the default pool of its language. The samples are a new user's first run:
+ * each must show what its comment says it shows, on a real pool.
+ */
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+import type { RunRequest } from '../../../engine/runTypes';
+import { findFunctions, languageOfFile } from '../../../engine/source/sourceFunctions';
+import { startRun } from '../../../engine/startRun';
+import { descendantsOf, waitFor } from '../../harness/processes';
+import { ofType } from './jsHelpers';
+
+const SAMPLES = join(__dirname, '..', '..', '..', '..', 'samples');
+
+type Check = (end: RunFinishedEvent, events: PoolEvent[]) => void;
+
+const completes = (n: number): Check => (end) => {
+	assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+	assert.deepEqual([end.counts.finished, end.counts.failed], [n, 0], JSON.stringify(end.counts));
+};
+const errorsOf = (events: PoolEvent[]) => ofType(events, 'task.failed').map((e) => e.error);
+
+/** What each sample shows; a sample without an entry here fails the test (add one). */
+const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> = {
+	'python/cpu_bound.py:countdown': { check: completes(4) },
+	'python/cpu_bound.py:pi_series': { check: completes(4) },
+	'python/io_bound.py:download': { check: completes(16) },
+	'python/printing.py:chatty': {
+		check: (end, events) => {
+			completes(6)(end, events);
+			assert.equal(ofType(events, 'task.output').filter((o) => /step 2/.test(o.text)).length, 6, 'each task\'s prints are its own');
+		},
+	},
+	'python/printing.py:shell_echo': { check: completes(4) },
+	'python/faults.py:sometimes_fails': {
+		check: (end, events) => {
+			assert.deepEqual([end.counts.finished, end.counts.failed], [4, 2]);
+			assert.ok(errorsOf(events).every((e) => e.name === 'ValueError' && e.kind === 'exception'));
+		},
+	},
+	'python/faults.py:crashes_worker': {
+		check: (end, events) => {
+			assert.ok(errorsOf(events).some((e) => e.kind === 'workerExited' || e.kind === 'brokenPool'), JSON.stringify(errorsOf(events)));
+			assert.equal(end.counts.submitted, 4);
+		},
+	},
+	// Each process has its own two locks: no deadlock there (the thread pool one is tested with a timeout).
+	'python/faults.py:deadlock': { check: completes(2) },
+	'python/faults.py:calls_a_lambda': {
+		check: (end, events) => {
+			assert.equal(end.counts.failed, 1);
+			assert.equal(errorsOf(events)[0]!.kind, 'pickling');
+		},
+	},
+	'python/memory.py:remembers': {
+		check: (end, events) => {
+			completes(8)(end, events);
+			const peak = Math.max(...ofType(events, 'memory.sample').flatMap((m) => m.workers.map((w) => w.rss)));
+			assert.ok(peak > 50 * 1048576, `a worker keeps what its tasks made: peak ${peak} bytes`);
+		},
+	},
+	// 100,000 calls is the point of it in the editor; here a thousand show it runs.
+	'python/memory.py:eager': { check: completes(1000), request: { inputs: 'range(1000)' } },
+	'js/cpu.js:fib': { check: completes(4) },
+	'js/cpu.js:countdown': { check: completes(4) },
+	'js/io.js:download': { check: completes(16) },
+	'js/primes.ts:countPrimes': { check: completes(4) },
+	'js/faults.js:sometimesFails': {
+		check: (end, events) => {
+			assert.deepEqual([end.counts.finished, end.counts.failed], [4, 2]);
+			assert.ok(errorsOf(events).every((e) => e.name === 'RangeError'));
+		},
+	},
+	'js/faults.js:crashesWorker': {
+		check: (end, events) => {
+			assert.deepEqual([end.counts.finished, end.counts.failed], [3, 1]);
+			assert.match(errorsOf(events)[0]!.message, /worker exited with code 3/);
+		},
+	},
+	// Endless by design: with a timeout (poolscope.taskTimeoutMs), each call ends timed out.
+	'js/faults.js:neverReturns': { check: (end) => assert.equal(end.counts.timedOut, 2), request: { timeoutMs: 400 } },
+};
+
+const samples: { key: string; request: RunRequest }[] = [];
+for (const dir of ['python', 'js']) {
+	for (const name of readdirSync(join(SAMPLES, dir)).sort()) {
+		const file = join(SAMPLES, dir, name);
+		const language = languageOfFile(file);
+		if (!language) {
+			continue;
+		}
+		for (const f of findFunctions(readFileSync(file, 'utf8'), language)) {
+			if (f.inputs === undefined) {
+				continue; // no comment: the first run asks for inputs (UI tests)
+			}
+			const key = `${dir}/${name}:${f.name}`;
+			samples.push({
+				key,
+				request: {
+					runId: `sample-${samples.length}`, file, fn: f.name, inputs: f.inputs,
+					language, pool: language === 'python' ? 'process' : 'thread',
+					...EXPECTED[key]?.request,
+				},
+			});
+		}
+	}
+}
+
+describe('The samples, each as one click runs it', function () {
+	this.timeout(90_000);
+	afterEach(async () => {
+		const left = () => descendantsOf(process.pid).filter((p) => /python|processTask/.test(p.args));
+		assert.ok(await waitFor(() => left().length === 0, 8_000), `left behind: ${left().map((p) => p.args).join(' | ')}`);
+	});
+
+	it('every sample function with inputs has an expectation here', () => {
+		assert.ok(samples.length >= 15, `${samples.length} sample functions found`);
+		assert.deepEqual(samples.map((s) => s.key).filter((k) => !EXPECTED[k]), []);
+	});
+
+	for (const { key, request } of samples) {
+		it(key, async () => {
+			const events: PoolEvent[] = [];
+			const end = await startRun(request, (batch) => { events.push(...batch); }).done;
+			EXPECTED[key]!.check(end, events);
+		});
+	}
+});
