@@ -83,10 +83,20 @@ export class MemoryWatch {
 		}
 		if (begin && !this.ended) {
 			// After the whole batch: the workers that started with the run are in the first sample.
-			this.timer = setInterval(() => void this.sample(), this.intervalMs);
-			this.timer.unref();
 			void this.sample();
+			this.next(Math.min(50, this.intervalMs));
 		}
+	}
+
+	/** 50, 100, 200 ms ... up to the interval: a run of a few hundred ms still shows its workers' memory. */
+	private next(delayMs: number): void {
+		this.timer = setTimeout(() => {
+			void this.sample();
+			if (!this.ended) {
+				this.next(Math.min(this.intervalMs, delayMs * 2));
+			}
+		}, delayMs);
+		this.timer.unref();
 	}
 
 	public async sample(): Promise<void> {
@@ -119,6 +129,6 @@ export class MemoryWatch {
 
 	public dispose(): void {
 		this.ended = true;
-		clearInterval(this.timer);
+		clearTimeout(this.timer);
 	}
 }
