@@ -264,6 +264,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['one call', (m) => (m.taskMs !== undefined ? `${(m.taskMs / 1000).toFixed(3)} s` : '')],
 			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
+			['peak memory', (m) => (m.peakRss !== undefined ? megabytes(m.peakRss) : '')],
 		];
 		const head = columns.map(([name]) => name);
 		const rows = ms.map((m) => columns.map(([, cell]) => cell(m)));

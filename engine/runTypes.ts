@@ -39,6 +39,9 @@ export interface RunRequest {
 	maxHeapMb?: number;
 	/** CPU sampling interval; 0 disables sampling for this run. */
 	cpuSampleMs?: number;
+	/** Memory sampling interval (engine/memory); 0 disables it; absent: as cpuSampleMs (0 disables
+	 * both: a bench's run samples nothing). */
+	memorySampleMs?: number;
 	/** `low`: workers at nice 10, so the editor stays responsive (see engine/priority.ts). */
 	priority?: 'normal' | 'low';
 }

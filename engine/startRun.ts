@@ -7,10 +7,11 @@ import type { RunHandle, RunRequest } from './runTypes';
 
 export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	const backend = request.language === 'python' ? pythonBackend : jsBackend;
-	if (request.cpuSampleMs === 0) {
-		return backend.start(request, sink); // a measured run (bench, compare): no sampling at all
+	const every = request.memorySampleMs ?? request.cpuSampleMs;
+	if (every === 0) {
+		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
-	const memory = new MemoryWatch(memoryIntervalMs(request.cpuSampleMs), sink);
+	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
 	const handle = backend.start(request, (batch) => {
 		memory.observe(batch);
 		sink(batch);

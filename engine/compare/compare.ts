@@ -39,7 +39,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				const totals = new TaskTotals();
 				const runId = `cmp-${config.pool}-${config.workers}-${index}.${r}-${Date.now()}`;
 				const machineAt = machineCpu();
-				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0 }, (batch) => {
+				current = start({ ...base, ...definedOnly(config), pool: config.pool, workers: config.workers, runId, cpuSampleMs: base.cpuSampleMs ?? 0, memorySampleMs: base.memorySampleMs ?? 250 }, (batch) => {
 					for (const e of batch) {
 						totals.add(e);
 					}
@@ -66,6 +66,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				machineCpu: median.machine,
 				taskMs: median.totals.taskMs,
 				taskSpanMs: median.totals.taskSpanMs,
+				peakRss: median.totals.peakRss,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

@@ -37,6 +37,9 @@ export interface Measurement {
 	taskMs?: number;
 	/** First task's start to last task's end (median run), ms: the run without the workers' start and end. */
 	taskSpanMs?: number;
+	/** The most the run's own processes held at once (median run), bytes: one interpreter for
+	 * threads, one per worker more for processes. */
+	peakRss?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -49,8 +52,13 @@ export class TaskTotals {
 	private tasks = 0;
 	private firstStart = Infinity;
 	private lastEnd = -Infinity;
+	private memory: number | undefined;
 
 	public add(e: PoolEvent): void {
+		if (e.type === 'memory.sample') {
+			this.memory = Math.max(this.memory ?? 0, e.workers.reduce((sum, w) => sum + w.rss, e.main ?? 0));
+			return;
+		}
 		if (e.type !== 'task.finished') {
 			return;
 		}
@@ -75,6 +83,10 @@ export class TaskTotals {
 
 	public get taskSpanMs(): number | undefined {
 		return this.tasks ? this.lastEnd - this.firstStart : undefined;
+	}
+
+	public get peakRss(): number | undefined {
+		return this.memory;
 	}
 }
 
@@ -124,6 +136,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		machineCpu: samples ? machine / samples : undefined,
 		taskMs: totals.taskMs,
 		taskSpanMs: totals.taskSpanMs,
+		peakRss: totals.peakRss,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

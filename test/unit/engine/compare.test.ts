@@ -74,6 +74,8 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		const ms = await runConfigs({ file: samples('python/io_bound.py'), fn: 'download', inputs: '[(i, 0.1) for i in range(16)]', language: 'python' }, [{ pool: 'serial', workers: 1 }, ...sweepConfigs('thread', [2, 8])]).done;
 		const [two, eight] = ms.filter((m) => m.config.pool === 'thread');
 		assert.ok(two!.wallMs / eight!.wallMs >= 3, `8 threads vs 2: ${two!.wallMs / eight!.wallMs}x`);
+		// Each configuration's memory: one interpreter (the runner) whatever the thread count.
+		assert.ok(ms.every((m) => m.peakRss !== undefined && m.peakRss > 5 * 1048576), JSON.stringify(ms.map((m) => m.peakRss)));
 		assert.match(advise(ms, 2, 'python'), /^Waits dominate .*use threads/);
 	});
 
@@ -169,7 +171,8 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 			c.stdout.setEncoding('utf8').on('data', (d: string) => { s += d; });
 			c.on('close', () => resolve(s));
 		});
-		assert.match(out, /^pool +workers +wall \(median\) .* one call /m);
+		assert.match(out, /^pool +workers +wall \(median\) .* one call .* peak memory$/m);
+		assert.match(out, /^process +2 .* \d+(\.\d)? MB$/m, 'the process pool\'s peak memory: runner and workers');
 		assert.match(out, /^serial +1 .* \d\.\d{3} s /m, 'the mean time of one call');
 		assert.match(out, /^process +2 /m);
 		assert.match(out, /use a (process|thread) pool|Mixed|Waits/);
