@@ -224,7 +224,10 @@ class JsRun implements PoolCallbacks {
 			return;
 		}
 		const chunk = this.request.pool === 'process' ? Math.max(1, this.request.chunksize ?? 1) : (this.pool.batchSize?.() ?? 1);
-		while (this.head < this.queue.length && this.pool.freeSlots() > 0) {
+		// In dispatches (chunks), as the pool counts them.
+		const waiting = () => Math.ceil(this.pendingCount / chunk);
+		while (this.head < this.queue.length && this.pool.freeSlots(waiting()) > 0) {
+			const queued = waiting();
 			const specs: TaskSpec[] = [];
 			while (specs.length < chunk && this.head < this.queue.length) {
 				const taskId = this.queue[this.head++]!;
@@ -238,7 +241,7 @@ class JsRun implements PoolCallbacks {
 				specs.push({ taskId, args: task.args });
 			}
 			if (specs.length) {
-				this.pool.dispatch(specs);
+				this.pool.dispatch(specs, queued);
 			}
 		}
 		if (this.head > 4096 && this.head * 2 > this.queue.length) {

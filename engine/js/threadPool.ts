@@ -109,7 +109,8 @@ export class ThreadPool implements WorkerPool {
 	 * workers idle half the time on short tasks). Tasks beyond stay in the run's own queue,
 	 * where they are exactly "pending" and cancellable.
 	 */
-	public freeSlots(): number {
+	public freeSlots(_waiting: number): number {
+		// piscina's own queue is shared: a batch waiting there goes to whichever thread frees first.
 		return this.closing ? 0 : 2 * this.options.workers - this.batches;
 	}
 
@@ -120,7 +121,7 @@ export class ThreadPool implements WorkerPool {
 		return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_MS / Math.max(this.recentMs, BATCH_MS / MAX_BATCH))));
 	}
 
-	public dispatch(tasks: TaskSpec[]): void {
+	public dispatch(tasks: TaskSpec[], _waiting: number): void {
 		this.poll ??= setInterval(() => this.readStarts(), START_POLL_MS).unref();
 		const batch: Batch = { id: this.nextBatch++, taskIds: tasks.map((t) => t.taskId), ac: new TaskAbort() };
 		for (const id of batch.taskIds) {

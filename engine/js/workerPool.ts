@@ -40,9 +40,13 @@ export interface PoolCallbacks {
 }
 
 export interface WorkerPool {
-	/** How many tasks (or chunks) can be handed over right now. */
-	freeSlots(): number;
-	dispatch(tasks: TaskSpec[]): void;
+	/**
+	 * How many tasks (or chunks) can be handed over right now; `waiting`: how many the run still
+	 * has queued (a pool that assigns work to one worker ahead of time holds none ahead at the
+	 * end of the queue, where it would wait behind a long one while another worker idles).
+	 */
+	freeSlots(waiting: number): number;
+	dispatch(tasks: TaskSpec[], waiting: number): void;
 	/** Tasks per `dispatch` the pool wants now (thread pools batch short tasks); 1 when absent. */
 	batchSize?(): number;
 	/** End the worker running `taskId` (timeout, cancel); it is replaced if the run goes on. */
