@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { workerFile } from '../paths';
+import { now } from '../clock';
 import type { ErrorInfo } from '../protocol/events';
 import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
 import { BatchLog, MAX_BATCH } from './batchLog';
@@ -42,6 +43,13 @@ const START_POLL_MS = 20;
  */
 const SHORT_TASK_MS = 1;
 const BATCH_MS = 1;
+/**
+ * A call of a batch still running after this long was no short call: the calls of its batch
+ * that have not started are taken back (the batch log stops them, atomically) and queued again
+ * for any thread. Before, 200 no-op calls then four of 500 ms took 2 s on 2 threads: the four
+ * long ones shared a batch, one after another on one thread, while the other idled.
+ */
+const STEAL_AFTER_MS = 10;
 
 /** Calls handed to piscina as one task, and what became of them. */
 interface Batch {
@@ -50,6 +58,8 @@ interface Batch {
 	ac: TaskAbort;
 	worker?: WorkerIdentity;
 	killed?: 'timeout' | 'cancelled';
+	/** Set when its unstarted calls were taken back: how many had started (claimed) by then. */
+	claimed?: number;
 }
 
 export interface ThreadPoolOptions {
@@ -187,6 +197,8 @@ export class ThreadPool implements WorkerPool {
 	 */
 	private lostBatch(batch: Batch, err: unknown): void {
 		const got = batch.taskIds.length > 1 ? this.log.revoke(batch.id) : undefined;
+		// Revoked before (takeBack): the log no longer says how many started; the batch does.
+		const started = batch.claimed ?? got?.started;
 		for (const json of got?.finished ?? []) {
 			this.reply(JSON.parse(json) as ThreadTaskReply, batch);
 		}
@@ -197,7 +209,7 @@ export class ThreadPool implements WorkerPool {
 		let running: boolean;
 		if (batch.taskIds.length === 1) {
 			running = true; // or it waited in piscina's queue: lost() tells them apart
-		} else if (got && batch.taskIds.indexOf(rest[0]!) < got.started) {
+		} else if (started !== undefined && batch.taskIds.indexOf(rest[0]!) < started) {
 			running = true;
 		} else {
 			// No call of it was running: we stopped it (dropped from piscina's queue, or revoked
@@ -214,11 +226,30 @@ export class ThreadPool implements WorkerPool {
 
 	/** Live starts from the shared slots; a task too short to be seen there starts with its result. */
 	private readStarts(): void {
-		this.slots.forEachRunning((taskId, t, threadId) => this.started(taskId, threadId, t));
+		const at = now();
+		this.slots.forEachRunning((taskId, t, threadId) => {
+			this.started(taskId, threadId, t);
+			const batch = this.inFlight.get(taskId);
+			if (batch && batch.claimed === undefined && !batch.killed && at - t > STEAL_AFTER_MS && batch.taskIds[batch.taskIds.length - 1] !== taskId) {
+				this.takeBack(batch, at - t);
+			}
+		});
 		if (this.inFlight.size === 0 || this.closing) {
 			clearInterval(this.poll);
 			this.poll = undefined;
 		}
+	}
+
+	/** The batch's calls that have not started go back to the run's queue; the rest finish here. */
+	private takeBack(batch: Batch, runningMs: number): void {
+		const got = this.log.revoke(batch.id);
+		if (!got) {
+			return; // no log for it (a worker without a slot runs one call a batch anyway)
+		}
+		batch.claimed = got.started;
+		// What runs now is at least this long: the next dispatches go one call at a time.
+		this.recentMs = Math.max(this.recentMs === Infinity ? 0 : this.recentMs, runningMs);
+		this.requeue(batch.taskIds.slice(got.started).filter((id) => this.inFlight.get(id) === batch));
 	}
 
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {

@@ -830,6 +830,21 @@ describe('JS engine: real pools', function () {
 				assert.ok([...calls(file).values()].every((c) => c === 1) && calls(file).size === 3000, 'each call ran once');
 			});
 
+			it('a call that turns out long in a batch of short ones: the calls behind it are taken back and run on another thread, each once', async () => {
+				// Call 300 spins 600 ms; before, up to 63 calls of its batch waited behind it while the other thread idled.
+				const { file, r } = journalRun('long', 400, ', -1, 300, 600', { workers: 2 });
+				const end = await r.done;
+				checkProtocol(r.events, 'thread');
+				assert.equal(end.counts.finished, 400);
+				const finished = ofType(r.events, 'task.finished');
+				const longEnd = finished.find((f) => f.taskId === 300)!.t;
+				const after = finished.filter((f) => f.taskId !== 300 && f.t > longEnd).map((f) => f.taskId);
+				assert.deepEqual(after, [], 'no call waited for the long one');
+				const c = calls(file);
+				assert.equal(c.size, 400, 'every call ran');
+				assert.deepEqual([...c].filter(([, k]) => k !== 1), [], 'no call ran twice');
+			});
+
 			it('a worker that exits in the middle of a batch: the calls before keep their results, that call fails, the rest run once elsewhere', async () => {
 				// Call 1500 spins 300 ms, as above: the depths (every 50 ms) then surely see batches in
 				// flight, which a quick run could finish between two samples (seen once on this VM).
