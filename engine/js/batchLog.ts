@@ -77,7 +77,10 @@ export class BatchLog {
 
 	// ---- the host's side ----
 
-	/** Stops a lost batch where it is and says how far it got; undefined if it never started. */
+	/**
+	 * Stops a batch where it is (lost, or its call runs long) and says how far it got; undefined if
+	 * it never started. Once revoked, a second call finds no start count (the caller keeps it).
+	 */
 	public revoke(batch: number): RevokedBatch | undefined {
 		for (let slot = 0; slot < START_SLOTS; slot++) {
 			const base = slot * INTS;

@@ -224,7 +224,10 @@ export class ThreadPool implements WorkerPool {
 		this.requeue(this.unended(batch));
 	}
 
-	/** Live starts from the shared slots; a task too short to be seen there starts with its result. */
+	/**
+	 * Live starts from the shared slots (a task too short to be seen there starts with its result);
+	 * and a batch whose call runs long gives back the calls behind it.
+	 */
 	private readStarts(): void {
 		const at = now();
 		this.slots.forEachRunning((taskId, t, threadId) => {
