@@ -354,7 +354,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	// thread waiting on its lock): the first one is worth the lines.
 	const timedOut = failed.find((t) => t.error!.kind === 'timeout' && t.error!.stack);
 	if (timedOut) {
-		lines.push(`  task ${timedOut.taskId} timed out; ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
+		lines.push(`  task ${timedOut.taskId} timed out. ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
 	}
 	for (const w of model.warnings) {
 		const [first, ...rest] = w.split('\n');

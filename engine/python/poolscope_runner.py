@@ -1382,7 +1382,11 @@ class Run:
             "stack": stacks,
         }
         if self.pool == "process" and worker and worker.get("pid"):
-            info["hint"] = "Its worker process (pid %d) was killed. A ProcessPoolExecutor whose worker dies is broken, so the tasks still pending fail with BrokenProcessPool." % worker["pid"]
+            info["hint"] = (
+                "Its worker process (pid %d) was killed, and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool. "
+                "For the others to run on, bound the work inside the function (it returns when its time is up), or run it on the thread pool "
+                "(a stuck thread keeps running, the other threads go on)." % worker["pid"]
+            )
             try:
                 os.kill(worker["pid"], _signal.SIGKILL)
             except OSError:

@@ -93,7 +93,7 @@ describe('poolscope CLI', function () {
 		const r = await cli(['run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--timeout', '800']);
 		assert.equal(r.code, 1, r.stderr);
 		assert.match(r.stdout, /0 finished, 0 failed, 2 timed out/);
-		assert.match(r.stdout, /task 0 timed out; Python cannot stop a thread/);
+		assert.match(r.stdout, /task 0 timed out\. Python cannot stop a thread/);
 		assert.equal(r.stdout.match(/faults\.py", line \d+, in deadlock\n\s+with second:/g)?.length, 2, r.stdout);
 	});
 

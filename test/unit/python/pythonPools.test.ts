@@ -1023,6 +1023,22 @@ print(len(names))`;
 			});
 		}
 
+		it('process pool: a task past its timeout is killed with a stack snapshot; the broken pool fails what was pending, saying why; nothing is left', async () => {
+			const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.1), (1, 30)] + [(i, 0.3) for i in range(2, 8)]', pool: 'process', workers: 2, timeoutMs: 500 });
+			const end = await r.done;
+			checkProtocol(r.events);
+			const failed = ofType(r.events, 'task.failed');
+			const timedOut = failed.filter((f) => f.error.kind === 'timeout');
+			assert.deepEqual(timedOut.map((f) => f.taskId), [1]);
+			assert.match(timedOut[0]!.error.stack ?? '', /Worker process \d+:[\s\S]*in sleepy/, 'where the worker was when it timed out');
+			assert.match(timedOut[0]!.error.hint ?? '', /^Its worker process \(pid \d+\) was killed, and a ProcessPoolExecutor whose worker dies is broken: .*BrokenProcessPool.*run it on the thread pool/);
+			const broken = failed.filter((f) => f.error.kind === 'brokenPool');
+			assert.ok(broken.length > 0, `the broken pool fails the rest: ${JSON.stringify(failed.map((f) => [f.taskId, f.error.kind]))}`);
+			assert.ok(broken.every((f) => /BrokenProcessPool/.test(f.error.name + f.error.message)), JSON.stringify(broken.map((f) => f.error)));
+			assert.equal(end.counts.timedOut, 1);
+			assert.equal(end.counts.finished + end.counts.failed + end.counts.timedOut + end.counts.cancelled, 8, JSON.stringify(end.counts));
+		});
+
 		it('stack snapshot on demand, for process workers too', async () => {
 			const r = pyRun({ fn: 'forever', inputs: 'range(2)', pool: 'process', workers: 2 });
 			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
