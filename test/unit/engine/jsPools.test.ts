@@ -778,11 +778,13 @@ describe('JS engine: real pools', function () {
 
 		it('process pool: long calls go one per worker, so a worker that was ready later still gets one', async () => {
 			// Both on the first worker ready (it held the second behind the first) took twice as long.
-			const r = run({ fn: 'spin', inputs: '[300, 300, 300]', pool: 'process', workers: 3 });
+			// 800 ms: longer than a worker process takes to start on a busy machine, so the first one
+			// ready cannot finish its call and take a second before the others are up.
+			const r = run({ fn: 'spin', inputs: '[800, 800, 800]', pool: 'process', workers: 3 });
 			assert.equal((await r.done).counts.finished, 3);
 			checkProtocol(r.events, 'process');
 			const workers = ofType(r.events, 'task.finished').map((e) => e.workerId);
-			assert.equal(new Set(workers).size, 3, `3 calls of 300 ms on 3 workers ran on workers ${workers.join(', ')}`);
+			assert.equal(new Set(workers).size, 3, `3 calls of 800 ms on 3 workers ran on workers ${workers.join(', ')}`);
 		});
 
 		it('process pool: at the end of the queue no call waits behind another while a worker idles', async () => {
