@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
+import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { languageOfFile } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
@@ -264,7 +265,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['one call', (m) => (m.taskMs !== undefined ? `${(m.taskMs / 1000).toFixed(3)} s` : '')],
 			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
-			['peak memory', (m) => (m.peakRss !== undefined ? megabytes(m.peakRss) : '')],
+			['peak memory', (m) => peakMemoryLabel(m)],
 		];
 		const head = columns.map(([name]) => name);
 		const rows = ms.map((m) => columns.map(([, cell]) => cell(m)));
@@ -331,8 +332,9 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
 		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
 		...end.workers.map((w) => {
-			const peak = model.workers.get(w.workerId)?.peakRss;
-			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${peak !== undefined ? `, memory peak ${megabytes(peak)}` : ''}`;
+			const m = model.workers.get(w.workerId);
+			const memory = m?.peakRss !== undefined ? `, memory peak ${megabytes(m.peakRss)}` : m?.peakHeap !== undefined ? `, heap peak ${megabytes(m.peakHeap)}` : '';
+			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${memory}`;
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
 		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}`] : []),

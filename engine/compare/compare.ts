@@ -67,6 +67,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				taskMs: median.totals.taskMs,
 				taskSpanMs: median.totals.taskSpanMs,
 				peakRss: median.totals.peakRss,
+				peakHeap: median.totals.peakHeap,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

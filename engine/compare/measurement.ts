@@ -2,7 +2,7 @@
  * What a comparison measures, as plain data: the browser bundle (the panel) imports this file,
  * so it must not reach the engine's Node code.
  */
-import type { PoolEvent, PoolKind, PythonStartMethod, RunFinishedEvent } from '../protocol/events';
+import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
 
 export interface Config {
 	pool: PoolKind;
@@ -40,6 +40,8 @@ export interface Measurement {
 	/** The most the run's own processes held at once (median run), bytes: one interpreter for
 	 * threads, one per worker more for processes. */
 	peakRss?: number;
+	/** JS thread pools: the most their worker threads' heaps held together (median run), bytes. */
+	peakHeap?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -53,10 +55,16 @@ export class TaskTotals {
 	private firstStart = Infinity;
 	private lastEnd = -Infinity;
 	private memory: number | undefined;
+	private heap: number | undefined;
 
 	public add(e: PoolEvent): void {
 		if (e.type === 'memory.sample') {
-			this.memory = Math.max(this.memory ?? 0, e.workers.reduce((sum, w) => sum + w.rss, e.main ?? 0));
+			if (e.main !== undefined || e.workers.length) {
+				this.memory = Math.max(this.memory ?? 0, e.workers.reduce((sum, w) => sum + w.rss, e.main ?? 0));
+			}
+			if (e.threads?.length) {
+				this.heap = Math.max(this.heap ?? 0, e.threads.reduce((sum, w) => sum + w.heap, 0));
+			}
 			return;
 		}
 		if (e.type !== 'task.finished') {
@@ -88,6 +96,15 @@ export class TaskTotals {
 	public get peakRss(): number | undefined {
 		return this.memory;
 	}
+
+	public get peakHeap(): number | undefined {
+		return this.heap;
+	}
+}
+
+/** "52.4 MB" for the run's processes, "heap 14.0 MB" for a JS thread pool's threads, or ''. */
+export function peakMemoryLabel(m: Measurement): string {
+	return m.peakRss !== undefined ? megabytes(m.peakRss) : m.peakHeap !== undefined ? `heap ${megabytes(m.peakHeap)}` : '';
 }
 
 /** A config's unset fields must not erase the base request's (e.g. its start method). */
@@ -137,6 +154,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		taskMs: totals.taskMs,
 		taskSpanMs: totals.taskSpanMs,
 		peakRss: totals.peakRss,
+		peakHeap: totals.peakHeap,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { now } from '../clock';
 import { CpuSampler } from '../cpu/cpuSampler';
 import { EventBatcher } from '../eventBatcher';
+import { memoryIntervalMs, rampingTimer } from '../memory/processMemory';
 import { preview, RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
 import { DEFAULT_MAX_HEAP_MB, type Backend, type CancelTaskResult, type RunHandle, type RunRequest } from '../runTypes';
 import { evaluateInputs } from './inputs';
@@ -73,6 +74,7 @@ class JsRun implements PoolCallbacks {
 	private pool: WorkerPool | undefined;
 	private bundle: UserBundle | undefined;
 	private cpu: CpuSampler | undefined;
+	private heapTimer: { dispose(): void } | undefined;
 	private depthTimer: NodeJS.Timeout | undefined;
 	private killedWorkers = 0;
 	private stopping: 'cancelled' | 'error' | undefined;
@@ -158,6 +160,12 @@ class JsRun implements PoolCallbacks {
 		}
 		if (r.cpuSampleMs !== 0) {
 			this.cpu = new CpuSampler(r.cpuSampleMs ?? 250, (s) => this.emit({ type: 'cpu.sample', runId: this.runId, t: s.t, total: s.total, perCore: s.perCore }));
+		}
+		// Worker threads have no process of their own (startRun's memory watch samples processes):
+		// their heaps are read here, at the same pace.
+		const memoryMs = r.memorySampleMs ?? r.cpuSampleMs;
+		if (memoryMs !== 0 && this.pool?.heaps) {
+			this.heapTimer = rampingTimer(memoryIntervalMs(memoryMs), () => void this.sampleHeaps());
 		}
 		for (const args of items) {
 			this.tasks.push({ args, phase: 'waiting' });
@@ -555,8 +563,20 @@ class JsRun implements PoolCallbacks {
 		return this.finishing;
 	}
 
+	private async sampleHeaps(): Promise<void> {
+		const heaps = await this.pool?.heaps?.();
+		const threads = (heaps ?? []).flatMap(({ key, heap }) => {
+			const entry = this.workerEntries.get(key);
+			return entry && entry.exitedAt === undefined ? [{ workerId: entry.workerId, heap }] : [];
+		});
+		if (threads.length && !this.finished && !this.finishing) {
+			this.emit({ type: 'memory.sample', runId: this.runId, t: now(), workers: [], threads });
+		}
+	}
+
 	private async doFinish(): Promise<void> {
 		this.cpu?.dispose();
+		this.heapTimer?.dispose();
 		await this.pool?.close(); // in-flight tasks come back through taskLost as cancelled
 		// Anything still not ended (a fatal stop) is cancelled so the counts add up.
 		const t = now();

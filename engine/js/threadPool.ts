@@ -255,6 +255,30 @@ export class ThreadPool implements WorkerPool {
 		this.requeue(batch.taskIds.slice(got.started).filter((id) => this.inFlight.get(id) === batch));
 	}
 
+	/**
+	 * Each known worker thread's V8 heap in use plus its external memory (Buffers): what a thread
+	 * of the pool holds. `Worker.getHeapStatistics()` is Node 22.16+ (VS Code's and code-server's
+	 * hosts have it; older Node gives none).
+	 */
+	public async heaps(): Promise<{ key: string; heap: number }[]> {
+		type Stats = { used_heap_size: number; external_memory: number };
+		const out: { key: string; heap: number }[] = [];
+		await Promise.all(this.pool.threads.map(async (w) => {
+			const read = (w as { getHeapStatistics?: () => Promise<Stats> }).getHeapStatistics;
+			const key = `t${w.threadId}`;
+			if (typeof read !== 'function' || !this.known.has(key)) {
+				return;
+			}
+			try {
+				const s = await read.call(w);
+				out.push({ key, heap: s.used_heap_size + s.external_memory });
+			} catch {
+				// ended meanwhile
+			}
+		}));
+		return out;
+	}
+
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
 		const batch = this.inFlight.get(taskId);
 		if (!batch || batch.killed) {

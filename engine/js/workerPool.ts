@@ -49,6 +49,8 @@ export interface WorkerPool {
 	dispatch(tasks: TaskSpec[], waiting: number): void;
 	/** Tasks per `dispatch` the pool wants now (thread pools batch short tasks); 1 when absent. */
 	batchSize?(): number;
+	/** Thread pools: each worker thread's heap (bytes), where Node can read it; by worker key. */
+	heaps?(): Promise<{ key: string; heap: number }[]>;
 	/** End the worker running `taskId` (timeout, cancel); it is replaced if the run goes on. */
 	kill(taskId: number, reason: 'timeout' | 'cancelled'): void;
 	/** End every worker; resolves once all are gone. */

@@ -51,6 +51,26 @@ export function memoryIntervalMs(cpuSampleMs: number | undefined): number {
 }
 
 /**
+ * Calls `tick` 50, 100, 200 ms ... after the start, then every `intervalMs`: a run of a few
+ * hundred ms still gets samples, a long one no more than the interval's.
+ */
+export function rampingTimer(intervalMs: number, tick: () => void): { dispose(): void } {
+	let timer: NodeJS.Timeout | undefined;
+	let stopped = false;
+	const next = (delayMs: number): void => {
+		timer = setTimeout(() => {
+			tick();
+			if (!stopped) {
+				next(Math.min(intervalMs, delayMs * 2));
+			}
+		}, delayMs);
+		timer.unref();
+	};
+	next(Math.min(50, intervalMs));
+	return { dispose: () => { stopped = true; clearTimeout(timer); } };
+}
+
+/**
  * Follows a run's events for its processes (run.started's pid, each worker.started's pid) and
  * adds a memory.sample to the sink every interval from run.started until run.finished. Every
  * backend gets it the same way (startRun), from the events alone.
@@ -59,7 +79,7 @@ export class MemoryWatch {
 	private runId = '';
 	private main: number | undefined;
 	private readonly workers = new Map<number, number>(); // workerId -> pid
-	private timer: NodeJS.Timeout | undefined;
+	private timer: { dispose(): void } | undefined;
 	private reading = false;
 	private ended = false;
 
@@ -84,19 +104,8 @@ export class MemoryWatch {
 		if (begin && !this.ended) {
 			// After the whole batch: the workers that started with the run are in the first sample.
 			void this.sample();
-			this.next(Math.min(50, this.intervalMs));
+			this.timer = rampingTimer(this.intervalMs, () => void this.sample());
 		}
-	}
-
-	/** 50, 100, 200 ms ... up to the interval: a run of a few hundred ms still shows its workers' memory. */
-	private next(delayMs: number): void {
-		this.timer = setTimeout(() => {
-			void this.sample();
-			if (!this.ended) {
-				this.next(Math.min(this.intervalMs, delayMs * 2));
-			}
-		}, delayMs);
-		this.timer.unref();
 	}
 
 	public async sample(): Promise<void> {
@@ -129,6 +138,6 @@ export class MemoryWatch {
 
 	public dispose(): void {
 		this.ended = true;
-		clearTimeout(this.timer);
+		this.timer?.dispose();
 	}
 }

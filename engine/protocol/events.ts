@@ -248,6 +248,9 @@ export interface MemorySampleEvent extends EventBase {
 	main?: number;
 	/** Each live worker process (threads share their process's memory: none of their own). */
 	workers: { workerId: number; rss: number }[];
+	/** JS worker threads: each one's V8 heap in use plus its external memory (Buffers), bytes,
+	 * where Node can read another thread's heap (22.16+). Part of the host process, not its own. */
+	threads?: { workerId: number; heap: number }[];
 }
 
 export interface RunWarningEvent extends EventBase {

@@ -69,6 +69,9 @@ export interface WorkerModel {
 	/** Process workers: resident memory at the latest sample, and the most seen (bytes). */
 	rss?: number;
 	peakRss?: number;
+	/** JS worker threads: heap in use plus external memory at the latest sample, and the most seen. */
+	heap?: number;
+	peakHeap?: number;
 }
 
 export interface CpuPoint {
@@ -336,6 +339,16 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 					w.rss = rss;
 					w.peakRss = Math.max(w.peakRss ?? 0, rss);
 				}
+			}
+			for (const { workerId, heap } of e.threads ?? []) {
+				const w = model.workers.get(workerId);
+				if (w) {
+					w.heap = heap;
+					w.peakHeap = Math.max(w.peakHeap ?? 0, heap);
+				}
+			}
+			if (e.main === undefined && !e.workers.length) {
+				break; // threads only: the run's processes were not sampled
 			}
 			model.peakRss = Math.max(model.peakRss ?? 0, total);
 			model.memory.push({ t: e.t, total });

@@ -75,6 +75,7 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				out.push({ name: 'memory MB', ph: 'C', ts: us(e.t), pid: PID, args: Object.fromEntries([
 					...(e.main !== undefined ? [['main', mb(e.main)]] : []),
 					...e.workers.map((w) => [`worker ${w.workerId}`, mb(w.rss)]),
+					...(e.threads ?? []).map((w) => [`worker ${w.workerId} heap`, mb(w.heap)]),
 				]) });
 				break;
 			case 'run.warning':

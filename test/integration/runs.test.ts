@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { RunRecord } from '../../extension/runs/RunController';
@@ -108,6 +109,22 @@ describe('Editor integration: runs', function () {
 		}
 		assert.ok(poolscope.panel(), 'the panel opened for the run');
 		assert.deepEqual(poolProcesses(), []);
+	});
+
+	it('a JS thread pool\'s workers each show their heap (the extension host\'s Node reads another thread\'s heap)', async function () {
+		if (typeof (Worker.prototype as { getHeapStatistics?: unknown }).getHeapStatistics !== 'function') {
+			this.skip(); // Node before 22.16: nothing to read (the engine test checks that nothing is said)
+		}
+		const poolscope = await api();
+		await openAt(join(workspace(), 'js', 'io.js'), 'await new Promise');
+		await vscode.commands.executeCommand('poolscope.runThread');
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.equal(run.request.fn, 'download');
+		assert.equal((await run.handle!.done).counts.finished, 16);
+		const model = taskModel(run);
+		const heaps = [...model.workers.values()].map((w) => w.peakHeap);
+		assert.ok(heaps.length > 0 && heaps.every((h) => h !== undefined && h > 1048576), `each thread's heap peak: ${heaps.join(', ')}`);
+		assert.equal(model.peakRss, undefined, 'a thread pool has no process of its own');
 	});
 
 	for (const [language, name, content, at] of [

@@ -119,7 +119,13 @@ describe('Pool panel webview (Chromium)', function () {
 		await feed(p, 'run-2', [...threads.slice(0, -1), { type: 'memory.sample', runId: 'run-2', t: 1_000_010, main: 40 * MB, workers: [] }, threads[threads.length - 1]!]);
 		assert.equal(await cell(0).innerText(), '');
 		assert.equal(await text(p.page, 'summary-memory'), '40.0 MB');
-		// A run without samples (a JS thread pool) says nothing about memory.
+		// A JS thread pool: each thread's heap in its row; no process memory in the header.
+		const js = synthRun({ runId: 'run-4', tasks: 4, workers: 2, language: 'javascript', pool: 'thread' });
+		await feed(p, 'run-4', [...js.slice(0, -1), { type: 'memory.sample', runId: 'run-4', t: 1_000_010, workers: [], threads: [{ workerId: 0, heap: 7 * MB }, { workerId: 1, heap: 12.5 * MB }] }, js[js.length - 1]!]);
+		assert.deepEqual([await cell(0).innerText(), await cell(1).innerText()], ['heap 7.0 MB', 'heap 12.5 MB']);
+		assert.match(await cell(1).getAttribute('title') ?? '', /heap in use plus its external memory .* peak 12\.5 MB/);
+		assert.doesNotMatch(await text(p.page, 'run-live'), /memory/);
+		// A run without samples says nothing about memory.
 		await feed(p, 'run-3', synthRun({ runId: 'run-3', tasks: 3, workers: 1, language: 'javascript', pool: 'thread' }));
 		assert.doesNotMatch(await text(p.page, 'run-live'), /memory/);
 		assert.equal(await p.page.locator('[data-testid="summary-memory"]').count(), 0);

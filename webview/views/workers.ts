@@ -5,7 +5,7 @@ import { ms, pct } from '../format';
 
 const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'memory', 'pid / thread'] as const;
 
-const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Threads share their process\'s memory (the header\'s figure).';
+const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Python threads share their process\'s memory (the header\'s figure); a JS worker thread shows its own heap.';
 
 /** One row per worker: state, what it runs now and for how long, tasks done, utilization, memory. */
 export class WorkersView {
@@ -52,11 +52,12 @@ export class WorkersView {
 				String(w.tasksDone),
 				pct(Math.min(1, busy / alive)),
 				// Threads share their process's memory (the header's figure): none of their own.
-				w.rss !== undefined ? megabytes(w.rss) : '',
+				w.rss !== undefined ? megabytes(w.rss) : w.heap !== undefined ? `heap ${megabytes(w.heap)}` : '',
 				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
 			];
 			texts.forEach((t, i) => setText(row.cells[i]!, t));
-			const memoryTip = w.peakRss !== undefined ? `resident memory (RSS) of pid ${w.pid ?? '?'}; peak ${megabytes(w.peakRss)}` : '';
+			const memoryTip = w.peakRss !== undefined ? `resident memory (RSS) of pid ${w.pid ?? '?'}; peak ${megabytes(w.peakRss)}`
+				: w.peakHeap !== undefined ? `this worker thread's JavaScript heap in use plus its external memory (Buffers); peak ${megabytes(w.peakHeap)}. Its process is the host's.` : '';
 			if (row.cells[6]!.title !== memoryTip) {
 				row.cells[6]!.title = memoryTip;
 			}

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { RunRequest } from '../../../engine/runTypes';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
@@ -172,9 +173,17 @@ describe('JS engine: real pools', function () {
 		assert.ok(others.length > 0 && peaks.get(holder)! - Math.min(...others) > 100 * 1048576, `the worker that held 150 MB: ${inspect(peaks)}`);
 		assert.ok(r.events.indexOf(samples[samples.length - 1]!) < r.events.findIndex((e) => e.type === 'run.finished'), 'no sample after the run ended');
 
-		const t = run({ fn: 'holdsMemory', inputs: '[[10, 400]]', pool: 'thread', cpuSampleMs: 100 });
+		// A thread pool: no process of its own; each thread's heap where Node can read it (22.16+).
+		const t = run({ fn: 'holdsMemory', inputs: '[[40, 600]]', pool: 'thread', workers: 1, cpuSampleMs: 100 });
 		assert.equal((await t.done).counts.finished, 1);
-		assert.equal(ofType(t.events, 'memory.sample').length, 0);
+		const ts = ofType(t.events, 'memory.sample');
+		assert.ok(ts.every((m) => m.main === undefined && m.workers.length === 0), 'no process memory for threads');
+		if (typeof (Worker.prototype as { getHeapStatistics?: unknown }).getHeapStatistics === 'function') {
+			const peak = Math.max(0, ...ts.flatMap((m) => (m.threads ?? []).map((h) => h.heap)));
+			assert.ok(peak > 40 * 1048576, `the thread held a 40 MB Buffer: heap peak ${peak}`);
+		} else {
+			assert.equal(ts.length, 0, `Node ${process.version} cannot read a thread's heap: nothing said`);
+		}
 	});
 
 	it('priority low: worker threads (Linux) and worker processes run at nice 10; normal leaves them be', async function () {

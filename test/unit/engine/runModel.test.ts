@@ -47,6 +47,11 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(m.peakMainRss, 30);
 		assert.equal(m.peakRss, 140);
 		assert.deepEqual(m.memory, [{ t: 5, total: 140 }, { t: 6, total: 140 }, { t: 7, total: 5 }]);
+		// JS worker threads: their heaps, kept apart from the run's processes.
+		applyEvents(m, [{ type: 'memory.sample', runId, t: 8, workers: [], threads: [{ workerId: 1, heap: 9 }] }, { type: 'memory.sample', runId, t: 9, workers: [], threads: [{ workerId: 1, heap: 4 }] }]);
+		assert.deepEqual([m.workers.get(1)!.heap, m.workers.get(1)!.peakHeap], [4, 9]);
+		assert.equal(m.memory.length, 3, 'thread heaps are not the run\'s process memory');
+		assert.equal(m.peakRss, 140);
 	});
 
 	it('a result that arrives after its worker started the next task still counts for that worker', () => {
