@@ -64,7 +64,7 @@ export class ComparisonSection {
 				h('td', { 'data-testid': `call-${m.config.pool}-${m.config.workers}`, title: 'Mean wall time of one call: the same call alone (serial) and in the pool' }, m.taskMs !== undefined ? ms(m.taskMs) : ''),
 				h('td', { title: 'The whole machine during the run' }, m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}% of ${view.cores}` : ''),
 				h('td', {}, m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : ''),
-				h('td', { 'data-testid': `memory-${m.config.pool}-${m.config.workers}`, title: 'The most the run\'s own processes held at once (resident memory): the runner, and each worker process' }, peakMemoryLabel(m)),
+				h('td', { 'data-testid': `memory-${m.config.pool}-${m.config.workers}`, title: 'The most the run\'s own processes held at once (resident memory): the runner and each worker process; for a JS thread pool, its threads\' heaps' }, peakMemoryLabel(m)),
 				h('td', { class: 'muted', title: 'Busy share of each worker' }, util),
 				h('td', {}, m.failed ? `${m.failed} failed` : ''),
 				h('td', {}, open));

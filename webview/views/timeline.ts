@@ -19,8 +19,8 @@ const AXIS = 16;
 const GUTTER = 30;
 
 /**
- * One lane per worker, a bar per task, CPU utilization and the run's memory under it. Wheel zooms around the
- * pointer, drag pans, double-click fits; hover names the task.
+ * One lane per worker, a bar per task, CPU utilization and the run's memory under it. Wheel
+ * zooms around the pointer, drag pans, double-click fits; hover names the task.
  */
 export class TimelineView {
 	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
