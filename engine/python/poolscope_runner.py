@@ -396,6 +396,10 @@ def module_path(file):
     return ".".join(parts), folder
 
 
+# How long a process task past its timeout has to stop after TaskTimeout is raised in it.
+STOP_GRACE_MS = 1000
+
+
 class Run:
     def __init__(self, req, emitter):
         self.req = req
@@ -440,10 +444,13 @@ class Run:
         self.ended_elsewhere = 0
         self.total = 0
         self.stack_dir = None
+        self.stack_read = {}  # worker pid -> how much of its stack file the snapshots have read
         self.notices = None
         self.notices_thread = None
         self.slots = None
         self.slot_seen = []
+        self.timed_out_pids = set()  # workers ended at the run's end while in a task that timed out
+        self.stopping = {}  # task_id -> [slot index, pid, kill at, signal again at]: process tasks past their timeout
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.logged = itertools.count()  # thread tasks that returned
         self.drain_wake = threading.Event()
@@ -874,7 +881,7 @@ class Run:
             self.notices = ctx.SimpleQueue()
             self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-")
             # Room for replacements too; a worker beyond it falls back to queue notices.
-            self.slots = ctx.RawArray("d", 3 * 2 * workers)
+            self.slots = ctx.RawArray("d", pw.SLOT_FIELDS * 2 * workers)
             self.slot_seen = [-1] * (2 * workers)
             self.next_slot = ctx.Value("i", 0)
             if sys.platform.startswith("linux"):
@@ -1238,7 +1245,7 @@ class Run:
         """A worker's task waits at its end until its pipes are read (poolscope_worker._wait_read),
         so what is read while the slot names a task is that task's."""
         p = self.out_pipes[fd]
-        at = 3 * p["slot"] + 1
+        at = pw.SLOT_FIELDS * p["slot"] + 1
         while True:
             before = self.slots[at]
             try:
@@ -1257,20 +1264,21 @@ class Run:
             if task >= 0:
                 self.output_sink(task, p["stream"], text)
             else:
-                pid = int(self.slots[3 * p["slot"]])
+                pid = int(self.slots[pw.SLOT_FIELDS * p["slot"]])
                 self.loose_output(p["stream"], text, self.worker_for(pid, pid=pid) if pid > 0 else None)
 
     def poll_slots(self):
         """What each worker process runs now, from shared memory: starts (their exact time is
         in the slot) and tasks that left their worker but whose result has not arrived yet."""
         slots = self.slots
+        n = pw.SLOT_FIELDS
         for i in range(len(self.slot_seen)):
-            pid = int(slots[3 * i])
+            pid = int(slots[n * i])
             if pid <= 0:
                 continue
-            task_id = slots[3 * i + 1]
-            start = slots[3 * i + 2]
-            if task_id != slots[3 * i + 1]:
+            task_id = slots[n * i + 1]
+            start = slots[n * i + 2]
+            if task_id != slots[n * i + 1]:
                 continue  # changed while read: next time
             task_id = int(task_id)
             seen = self.slot_seen[i]
@@ -1299,6 +1307,8 @@ class Run:
                 self.fail_stranded()
             if self.slots is not None:
                 self.poll_slots()
+                if self.stopping:
+                    self.follow_stops()
             elif self.pool != "process":
                 self.drain_finished()
                 self.announce_threads()
@@ -1316,13 +1326,19 @@ class Run:
                 depths = {"pending": self.depth[PENDING], "executing": self.depth[RUNNING]}
                 if self.pool == "process":
                     depths.update({"callQueue": self.depth[CALL_QUEUE], "resultQueue": 0})
-                if self.timeout_ms:
+                # A broken pool's running tasks are ending as BrokenProcessPool (their workers are
+                # gone): not timing out while the run waits for their exit codes.
+                if self.timeout_ms and not (self.pool == "process" and getattr(self.executor, "_broken", False)):
                     now = pw.now_ms()
                     # A thread task that has just returned may not be in the log yet.
                     live = None if self.pool == "process" else {entry[0] for entry in list(self.now_running.values())}
                     for task_id in list(self.running):
                         known = self.info(task_id)  # a running task has its start
                         if live is not None and task_id not in live:
+                            continue
+                        if known.get("resultQueue"):
+                            # It left its worker; its result waits (map hands results over in
+                            # order: one behind a long task of another chunk waits for it).
                             continue
                         if not known.get("timedOut") and now - known["start"] > self.timeout_ms:
                             self.time_out(task_id, known)
@@ -1382,15 +1398,24 @@ class Run:
             "stack": stacks,
         }
         if self.pool == "process" and worker and worker.get("pid"):
-            info["hint"] = (
-                "Its worker process (pid %d) was killed, and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool. "
-                "For the others to run on, bound the work inside the function (it returns when its time is up), or run it on the thread pool "
-                "(a stuck thread keeps running, the other threads go on)." % worker["pid"]
-            )
-            try:
-                os.kill(worker["pid"], _signal.SIGKILL)
-            except OSError:
-                pass
+            slot = self.slot_of(worker["pid"])
+            if slot is not None and hasattr(_signal, "SIGUSR2"):
+                info["hint"] = (
+                    "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it), so its worker process (pid %d) "
+                    "goes on with the next task and the pool is not broken. A task that does not stop within %.0f s (it catches the exception, "
+                    "or sits in C code that never checks for signals) gets its worker killed, which breaks the pool." % (worker["pid"], STOP_GRACE_MS / 1000)
+                )
+                self.slots[pw.SLOT_FIELDS * slot + 3] = task_id
+                now = pw.now_ms()
+                self.stopping[task_id] = [slot, worker["pid"], now + STOP_GRACE_MS, now]
+                self.follow_stops()
+            else:
+                self.kill_worker(worker["pid"])
+                info["hint"] = (
+                    "Its worker process (pid %d) was killed, and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool. "
+                    "For the others to run on, bound the work inside the function (it returns when its time is up), or run it on the thread pool "
+                    "(a stuck thread keeps running, the other threads go on)." % worker["pid"]
+                )
         else:
             info["hint"] = "Python cannot stop a thread: it keeps running until the function returns, or until every other task is done and the run ends (the runner's exit ends it). The stack snapshot shows where every worker was."
         self.em.emit("run.warning", message="task %d timed out; stacks of every worker taken" % task_id, detail=stacks)
@@ -1400,6 +1425,43 @@ class Run:
                 fields["workerId"] = worker["workerId"]
                 fields["durationMs"] = pw.now_ms() - known["start"]
             self.em.emit("task.failed", **fields)
+
+    def slot_of(self, pid):
+        n = pw.SLOT_FIELDS
+        for i in range(len(self.slot_seen)):
+            if int(self.slots[n * i]) == pid:
+                return i
+        return None
+
+    def follow_stops(self):
+        """Process tasks past their timeout: signalled (again every 100 ms, in case the signal
+        met the worker outside the task's own code) until their slot moves on; killed once the
+        grace is over."""
+        now = pw.now_ms()
+        n = pw.SLOT_FIELDS
+        for task_id, stop in list(self.stopping.items()):
+            slot, pid, kill_at, signal_at = stop
+            if int(self.slots[n * slot]) != pid or self.slots[n * slot + 1] != task_id:
+                del self.stopping[task_id]  # stopped (or its worker is gone)
+            elif now >= kill_at:
+                del self.stopping[task_id]
+                self.timed_out_pids.add(pid)
+                self.kill_worker(pid)
+                self.em.emit("run.warning", message=(
+                    "task %d did not stop within %.0f s of the TaskTimeout raised inside it: its worker process (pid %d) was killed, "
+                    "and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool" % (task_id, STOP_GRACE_MS / 1000, pid)))
+            elif now >= signal_at:
+                stop[3] = now + 100
+                try:
+                    os.kill(pid, _signal.SIGUSR2)
+                except OSError:
+                    pass
+
+    def kill_worker(self, pid):
+        try:
+            os.kill(pid, _signal.SIGKILL)
+        except OSError:
+            pass
 
     # ---- commands ----
     def cancel_task(self, task_id):
@@ -1455,10 +1517,20 @@ class Run:
                 except OSError:
                     pass
 
-    def end_lingering_workers(self):
+    def still_stopping(self):
+        """Workers still in a task that timed out (within its grace to stop): pids."""
+        n = pw.SLOT_FIELDS
+        return {pid for task_id, (slot, pid, _, _) in list(self.stopping.items()) if int(self.slots[n * slot]) == pid and self.slots[n * slot + 1] == task_id}
+
+    def end_lingering_workers(self, timed_out=frozenset(), call_queue=None):
         """Worker processes still alive a while after the pool was shut down, with every task
         answered: something a task started keeps them (a thread that is not a daemon). They are
-        ended, with their stacks in a warning so the user sees what held them."""
+        ended, with their stacks in a warning so the user sees what held them. Workers still in
+        a task that timed out (`timed_out`, pids) are ended once the others have exited: the run
+        is over, and their task has its answer. The others are told to exit first, as the
+        executor would once nothing runs (its stop sentinel in the call queue, one each), since
+        it waits for the stuck task's result; a worker killed first breaks the pool, and the
+        executor SIGTERMs the rest."""
         from multiprocessing.connection import wait
 
         waited_from = pw.now_ms()
@@ -1472,9 +1544,22 @@ class Run:
                 running[p.sentinel] = p
             except ValueError:  # closed: ended
                 pass
-        while running and monotonic() < deadline:
+        if timed_out and call_queue is not None:
+            for p in running.values():
+                if p.pid not in timed_out and p.exitcode is None:
+                    try:
+                        call_queue.put_nowait(None)
+                    except Exception:  # noqa: BLE001 - closed: the executor is ending them already
+                        break
+        while any(p.pid not in timed_out for p in running.values()) and monotonic() < deadline:
             for ended in wait(list(running), timeout=max(0.0, deadline - monotonic())):
                 running.pop(ended, None)
+        for sentinel, p in list(running.items()):
+            if p.pid in timed_out:
+                self.timed_out_pids.add(p.pid)
+                running.pop(sentinel)
+                p.kill()
+                p.join(timeout=1)
         lingering = list(running.values())
         if not lingering:
             return
@@ -1505,10 +1590,13 @@ class Run:
             time.sleep(0.3)
             for pid in pids:
                 path = os.path.join(self.stack_dir, "%d.txt" % pid)
+                # Read past the earlier snapshots, not truncated: faulthandler keeps writing at
+                # its own offset, and a second snapshot read NULs up to where the first ended.
                 try:
                     with open(path) as f:
+                        f.seek(self.stack_read.get(pid, 0))
                         text = f.read()
-                    open(path, "w").close()
+                        self.stack_read[pid] = f.tell()
                 except OSError:
                     text = "(no stack: the process is gone)"
                 parts.append("Worker process %d:\n%s" % (pid, text.strip()))
@@ -1534,11 +1622,12 @@ class Run:
         if self.executor is not None:
             if self.pool == "process":
                 self.pool_thread = getattr(self.executor, "_executor_manager_thread", None)  # shutdown forgets it
+                call_queue = getattr(self.executor, "_call_queue", None)  # this one too
                 # Not shutdown(wait=True): it joins the worker processes, and a worker that a task
                 # left a (non-daemon) thread running in never exits: the run stayed open forever.
                 self.executor.shutdown(wait=False, cancel_futures=True)
                 if not self.cancelling:
-                    self.end_lingering_workers()
+                    self.end_lingering_workers(self.still_stopping(), call_queue)
             elif not self.cancelling:
                 self.executor.shutdown(wait=not stuck, cancel_futures=True)
             if self.notices is not None:
@@ -1575,7 +1664,7 @@ class Run:
                     else:
                         code = p.exitcode
             reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
-            if key in stuck:
+            if key in stuck or key in self.timed_out_pids:
                 reason = "timeout"
             self.em.emit("worker.exited", t=end, workerId=w["workerId"], code=code, signal=sig, reason=reason)
         wall = end - self.t0

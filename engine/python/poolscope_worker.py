@@ -21,11 +21,14 @@ import _signal
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
 # What this worker runs right now, in shared memory the runner polls: [pid, task id (-1 idle),
-# start ms] per worker. Two queue messages per task (start, end) cost more than the no-op
-# task itself; three stores in shared memory cost nothing. The exact start and end ride on
-# the result.
+# start ms, task to stop (-1 none)] per worker. Two queue messages per task (start, end) cost
+# more than the no-op task itself; three stores in shared memory cost nothing. The exact start
+# and end ride on the result.
+SLOT_FIELDS = 4
 _slots = None
 _slot = -1
+# The task whose user code runs now (-1 outside it): the only place a timeout may raise.
+_stoppable = -1
 
 
 # What the runner and a process pool import while a run goes on, some only as a worker starts:
@@ -506,11 +509,13 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
         with next_slot.get_lock():
             index = next_slot.value
             next_slot.value += 1
-        if 3 * index + 2 < len(slots):
+        at = SLOT_FIELDS * index
+        if at + SLOT_FIELDS <= len(slots):
             _slots, _slot = slots, index
-            slots[3 * index + 1] = -1
-            slots[3 * index + 2] = 0
-            slots[3 * index] = os.getpid()
+            slots[at + 1] = -1
+            slots[at + 2] = 0
+            slots[at + 3] = -1
+            slots[at] = os.getpid()
     if 0 <= index < len(output_pipes):
         capture_fds(output_pipes[index])
     for pipes in output_pipes:  # this worker's copies: fd 1 and 2 are its own now
@@ -520,6 +525,8 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     path = os.path.join(stack_dir, "%d.txt" % os.getpid())
     f = open(path, "w")
     faulthandler.register(_signal.SIGUSR1, file=f, all_threads=True)
+    if _slot >= 0 and hasattr(_signal, "SIGUSR2"):
+        _signal.signal(_signal.SIGUSR2, _stop_task)
     install_streams(_queue_sink, _queue_loose)
     if user_module and user_module not in sys.modules:
         # A spawned or forkserver worker imports the user's file again: here, where a failure
@@ -538,8 +545,9 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
 
 def run_in_process(fn, task_id, args):
     """The callable a ProcessPoolExecutor runs: the user's function, timed and instrumented."""
+    global _stoppable
     pid = os.getpid()
-    slot = 3 * _slot
+    slot = SLOT_FIELDS * _slot
     start = now_ms()
     if slot >= 0:
         _slots[slot + 2] = start  # the start before the id: a reader that sees the id sees its start
@@ -550,10 +558,13 @@ def run_in_process(fn, task_id, args):
     running[ident] = (task_id, start)
     cpu0 = time.process_time()
     try:
+        _stoppable = task_id
         value = fn(*args)
         if type(value) in UNFINISHED:
             value = finish_call(value)
+        _stoppable = -1
     except BaseException as e:
+        _stoppable = -1
         _tag(e, task_id)
         raise
     finally:
@@ -580,6 +591,24 @@ def run_in_process(fn, task_id, args):
             % (type(value).__name__, e)
         ), task_id) from None
     return (value, preview(value), start, end, cpu, pid)
+
+
+class TaskTimeout(BaseException):
+    """Raised inside a process-pool task past its timeout, so that its worker lives on and the
+    pool is not broken. A BaseException, like KeyboardInterrupt: an `except Exception` in the
+    task does not swallow it."""
+
+
+def _stop_task(signum, frame):
+    """SIGUSR2 from the runner: stop the task named in this worker's slot, if it still runs
+    user code. Never in our own wrapper (`frame` is run_in_process's, or a cleanup after it):
+    an exception there would skip its bookkeeping; the runner signals again until it stops."""
+    at = SLOT_FIELDS * _slot
+    target = _stoppable
+    if target < 0 or _slots[at + 3] != target or frame is None or frame.f_code is run_in_process.__code__:
+        return
+    _slots[at + 3] = -1
+    raise TaskTimeout("task %d ran past its timeout: Poolscope raised this inside it to stop it" % target)
 
 
 def _tag(exc, task_id):

@@ -1023,30 +1023,86 @@ print(len(names))`;
 			});
 		}
 
-		it('process pool: a task past its timeout is killed with a stack snapshot; the broken pool fails what was pending, saying why; nothing is left', async () => {
+		it('process pool: a task past its timeout is stopped inside its worker (TaskTimeout), with a stack snapshot; the worker goes on, the pool is not broken, nothing is left', async () => {
 			const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.1), (1, 30)] + [(i, 0.3) for i in range(2, 8)]', pool: 'process', workers: 2, timeoutMs: 500 });
 			const end = await r.done;
 			checkProtocol(r.events);
 			const failed = ofType(r.events, 'task.failed');
-			const timedOut = failed.filter((f) => f.error.kind === 'timeout');
-			assert.deepEqual(timedOut.map((f) => f.taskId), [1]);
-			assert.match(timedOut[0]!.error.stack ?? '', /Worker process \d+:[\s\S]*in sleepy/, 'where the worker was when it timed out');
-			assert.match(timedOut[0]!.error.hint ?? '', /^Its worker process \(pid \d+\) was killed, and a ProcessPoolExecutor whose worker dies is broken: .*BrokenProcessPool.*run it on the thread pool/);
+			assert.deepEqual(failed.map((f) => [f.taskId, f.error.kind]), [[1, 'timeout']]);
+			assert.match(failed[0]!.error.stack ?? '', /Worker process \d+:[\s\S]*in sleepy/, 'where the worker was when it timed out');
+			assert.match(failed[0]!.error.hint ?? '', /^Poolscope raised TaskTimeout inside it .*goes on with the next task and the pool is not broken/);
+			assert.deepEqual([end.outcome, end.counts.finished, end.counts.timedOut], ['completed', 7, 1], JSON.stringify(end.counts));
+			// Its worker ran tasks after it: the same process, stopped in time, not replaced.
+			const worker = failed[0]!.workerId;
+			const after = ofType(r.events, 'task.finished').filter((f) => f.workerId === worker && f.taskId > 1);
+			assert.ok(after.length > 0, 'the worker of the timed-out task ran later tasks');
+			assert.equal(ofType(r.events, 'worker.started').length, 2, 'no worker replaced');
+			assert.deepEqual(ofType(r.events, 'worker.exited').map((w) => [w.reason, w.code]), [['shutdown', 0], ['shutdown', 0]]);
+			assert.ok(end.wallMs < 10_000, `the 30 s task did not hold the run: ${end.wallMs} ms`);
+			await noPythonLeft();
+		});
+
+		it('process pool: a task that swallows its TaskTimeout is killed after the grace; the broken pool fails what was pending, saying why', async () => {
+			const r = pyRun({ fn: 'stubborn', inputs: '[(0, 30)] + [(i, 0.3) for i in range(1, 12)]', pool: 'process', workers: 2, timeoutMs: 400 });
+			const end = await r.done;
+			checkProtocol(r.events);
+			const failed = ofType(r.events, 'task.failed');
+			assert.deepEqual(failed.filter((f) => f.error.kind === 'timeout').map((f) => f.taskId), [0]);
+			const warning = ofType(r.events, 'run.warning').find((w) => /did not stop/.test(w.message));
+			assert.match(warning?.message ?? '', /^task 0 did not stop within 1 s of the TaskTimeout raised inside it: its worker process \(pid \d+\) was killed, .*broken: the tasks still pending fail with BrokenProcessPool/);
 			const broken = failed.filter((f) => f.error.kind === 'brokenPool');
 			assert.ok(broken.length > 0, `the broken pool fails the rest: ${JSON.stringify(failed.map((f) => [f.taskId, f.error.kind]))}`);
 			assert.ok(broken.every((f) => /BrokenProcessPool/.test(f.error.name + f.error.message)), JSON.stringify(broken.map((f) => f.error)));
-			assert.equal(end.counts.timedOut, 1);
-			assert.equal(end.counts.finished + end.counts.failed + end.counts.timedOut + end.counts.cancelled, 8, JSON.stringify(end.counts));
+			assert.ok(end.counts.finished >= 2, `the other worker ran on during the grace: ${JSON.stringify(end.counts)}`);
+			assert.equal(end.counts.finished + end.counts.failed + end.counts.timedOut + end.counts.cancelled, 12, JSON.stringify(end.counts));
+			const killed = ofType(r.events, 'worker.exited').find((w) => w.workerId === failed.find((f) => f.taskId === 0)!.workerId);
+			assert.deepEqual([killed?.reason, killed?.signal], ['timeout', 'SIGKILL']);
+			await noPythonLeft();
+		});
+
+		it('process pool: a task stuck in C code past its timeout, when it is all that is left, is ended with the run; the other worker exits cleanly, no warning', async () => {
+			const r = pyRun({ fn: 'in_c', inputs: '[(0, 10**11), (1, 10), (2, 10)]', pool: 'process', workers: 2, timeoutMs: 400 });
+			const end = await r.done;
+			checkProtocol(r.events);
+			assert.deepEqual([end.counts.timedOut, end.counts.finished], [1, 2], JSON.stringify(end.counts));
+			assert.deepEqual(ofType(r.events, 'run.warning').map((w) => w.message).filter((m) => !/timed out; stacks/.test(m)), []);
+			const stuck = ofType(r.events, 'task.failed')[0]!.workerId;
+			const exits = ofType(r.events, 'worker.exited').map((w) => [w.workerId === stuck, w.reason, w.signal]).sort();
+			assert.deepEqual(exits, [[false, 'shutdown', null], [true, 'timeout', 'SIGKILL']]);
+			assert.ok(end.wallMs < 5_000, `${end.wallMs} ms`);
+			await noPythonLeft();
+		});
+
+		it('process map with a chunksize: tasks whose results wait behind a long task of another chunk do not time out; the timed-out one stops the map', async () => {
+			const r = pyRun({ fn: 'sleepy', inputs: '[(0, 0.1), (1, 30), (2, 0.1), (3, 0.1), (4, 0.1)]', pool: 'process', workers: 2, timeoutMs: 500, mode: 'map', chunksize: 2 });
+			const end = await r.done;
+			checkProtocol(r.events);
+			assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.kind]), [[1, 'timeout']]);
+			const cancelled = new Map(ofType(r.events, 'task.cancelled').map((c) => [c.taskId, c.reason]));
+			assert.match(cancelled.get(0) ?? '', /its result is lost: it ran in the same chunk as task 1/);
+			for (const later of [2, 3, 4]) {
+				assert.match(cancelled.get(later) ?? '', /executor\.map stopped at the first exception \(task 1\)/);
+			}
+			assert.ok(end.wallMs < 10_000, `${end.wallMs} ms`);
+			await noPythonLeft();
 		});
 
 		it('stack snapshot on demand, for process workers too', async () => {
 			const r = pyRun({ fn: 'forever', inputs: 'range(2)', pool: 'process', workers: 2 });
-			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
-			const text = await r.handle.snapshotStacks!();
-			assert.match(text, /Worker process \d+:/);
-			assert.match(text, /forever/);
-			await r.handle.cancel();
-			await r.done;
+			try {
+				await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000);
+				const text = await r.handle.snapshotStacks!();
+				assert.match(text, /Worker process \d+:/);
+				assert.match(text, /forever/);
+				// A second one reads what the workers wrote since (it read NULs up to where the first ended).
+				const again = await r.handle.snapshotStacks!();
+				assert.equal((again.match(/Worker process \d+:\nCurrent thread .*most recent call first\):\n {2}File .*in forever/g) ?? []).length, 2, again);
+				assert.equal((again.match(/Current thread/g) ?? []).length, 2, `one dump per worker, only the new one: ${again}`);
+				assert.ok(!again.includes('\0'), JSON.stringify(again.slice(0, 200)));
+			} finally {
+				await r.handle.cancel(); // forever: a failed assertion must not leave it running
+				await r.done;
+			}
 		});
 
 		for (const pool of ['thread', 'serial'] as const) {
