@@ -398,6 +398,9 @@ def module_path(file):
 
 # How long a process task past its timeout has to stop after TaskTimeout is raised in it.
 STOP_GRACE_MS = 1000
+# How long a thread past its timeout, with TaskTimeout raised in it, counts as stopping rather
+# than stuck (when every worker is stuck, what is pending is cancelled).
+THREAD_STOP_WAIT_MS = 250
 
 
 class Run:
@@ -450,6 +453,9 @@ class Run:
         self.slots = None
         self.slot_seen = []
         self.timed_out_pids = set()  # workers ended at the run's end while in a task that timed out
+        self.thread_stoppable = {}  # thread ident -> task id, while the user's code runs (stoppable)
+        self.stop_lock = threading.Lock()
+        self.raise_in_thread = None
         self.stopping = {}  # task_id -> [slot index, pid, kill at, signal again at]: process tasks past their timeout
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.logged = itertools.count()  # thread tasks that returned
@@ -590,6 +596,39 @@ class Run:
         # A timed-out task that returns late is counted twice: a wake too early is only a drain.
         if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
             self.drain_wake.set()  # likely the last task: no need to wait for a poll
+
+    def stoppable(self, fn):
+        """The user's function, as a thread task that a timeout can stop: while it runs, the
+        monitor may raise TaskTimeout in its thread (PyThreadState_SetAsyncExc, as debuggers
+        do). Only here, in the user's code: landing in thread_task's bookkeeping or in the
+        executor's own loop it would corrupt a record or end a worker thread. So the flag and
+        the pending exception are cleared together under the lock the monitor raises under;
+        one that lands first (in the finally, say) leaves through here all the same. Runs
+        with a timeout only (thread_task stays as it is for the rest)."""
+        import ctypes
+
+        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc  # (thread id, exception class or NULL)
+        c_ulong, timeout = ctypes.c_ulong, ctypes.py_object(pw.TaskTimeout)
+        self.raise_in_thread = lambda ident: set_async_exc(c_ulong(ident), timeout)
+        stopping = self.thread_stoppable
+        lock = self.stop_lock
+        running = self.now_running
+        ident_of = get_ident
+        finish = pw.finish_call
+
+        def call(*args):
+            ident = ident_of()
+            stopping[ident] = running[ident][0]  # thread_task has just named the task
+            try:
+                value = fn(*args)
+                return finish(value) if type(value) in UNFINISHED else value
+            finally:
+                with lock:
+                    stopping.pop(ident, None)
+                    set_async_exc(c_ulong(ident), None)  # one set just now, not landed yet
+
+        call.__wrapped__ = fn
+        return call
 
     def drain_finished(self):
         """Thread tasks that returned, into events and state changes; called by the monitor, the
@@ -779,6 +818,8 @@ class Run:
             # A bound method (`scale = Scaler(3).scale`) has another name and pickles all the same.
             raise LoadFailure(unpicklable_function(fn, fn_name))
         self.fn = fn
+        if self.timeout_ms and self.pool != "process" and sys.implementation.name == "cpython":
+            self.fn = self.stoppable(fn)
         inputs = req["inputs"].strip()
         try:
             if inputs.isascii() and inputs.isdigit():  # a count: range(n), each number one call
@@ -1342,7 +1383,7 @@ class Run:
                             continue
                         if not known.get("timedOut") and now - known["start"] > self.timeout_ms:
                             self.time_out(task_id, known)
-                    if live is not None and self.depth[PENDING] and not self.cancelling and len(self.stuck_threads()) >= self.workers_n:
+                    if live is not None and self.depth[PENDING] and not self.cancelling and len(self.stuck_threads(now - THREAD_STOP_WAIT_MS)) >= self.workers_n:
                         self.cancel_behind_stuck()
             full = ["callQueue"] if self.pool == "process" and depths.get("callQueue", 0) >= self.workers_n + 1 else None
             if depths != last_depths:
@@ -1373,9 +1414,16 @@ class Run:
             except cf.InvalidStateError:
                 pass  # answered meanwhile
 
-    def stuck_threads(self):
-        """Idents of the worker threads still inside a task that timed out (thread pools)."""
-        return {ident for ident, (task_id, _) in list(self.now_running.items()) if self.task_info.get(task_id, NO_INFO).get("timedOut")}
+    def stuck_threads(self, stopped_before=None):
+        """Idents of the worker threads still inside a task that timed out (thread pools); with
+        `stopped_before`, not those whose TaskTimeout was raised later than that (ms): a Python
+        loop takes a few milliseconds to see it."""
+        stuck = set()
+        for ident, (task_id, _) in list(self.now_running.items()):
+            info = self.task_info.get(task_id, NO_INFO)
+            if info.get("timedOut") and (stopped_before is None or info.get("stopRaised", 0) < stopped_before):
+                stuck.add(ident)
+        return stuck
 
     def cancel_behind_stuck(self):
         """Every worker thread is inside a task past its timeout: nothing pending can start, and
@@ -1383,41 +1431,47 @@ class Run:
         took in the same instant (not yet in now_running) is reported when it returns."""
         self.executor.shutdown(wait=False, cancel_futures=True)
         in_threads = {task_id for task_id, _ in list(self.now_running.values())}
-        reason = "never started: every worker is stuck in a task past its timeout, and Python cannot stop a thread"
+        reason = "never started: every worker is stuck in a task past its timeout, in a call Python cannot interrupt (TaskTimeout lands when it returns)"
         for task_id in [i for i, state in enumerate(self.states) if state == PENDING]:
             if task_id not in in_threads and self.end_task(task_id, "cancelled"):
                 self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=False)
 
     def time_out(self, task_id, known):
         known["timedOut"] = True
-        stacks = self.snapshot()
         worker = self.worker_of(task_id, None)
-        info = {
-            "kind": "timeout", "name": "TimeoutError",
-            "message": "task %d ran past its timeout of %d ms" % (task_id, self.timeout_ms),
-            "stack": stacks,
-        }
-        if self.pool == "process" and worker and worker.get("pid"):
-            slot = self.slot_of(worker["pid"])
-            if slot is not None and hasattr(_signal, "SIGUSR2"):
+        info = {"kind": "timeout", "name": "TimeoutError", "message": "task %d ran past its timeout of %d ms" % (task_id, self.timeout_ms)}
+
+        def stop():  # once the stacks are taken: they show where the task was
+            if self.pool == "process" and worker and worker.get("pid"):
+                slot = self.slot_of(worker["pid"])
+                if slot is not None and hasattr(_signal, "SIGUSR2"):
+                    info["hint"] = (
+                        "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it), so its worker process (pid %d) "
+                        "goes on with the next task and the pool is not broken. A task that does not stop within %.0f s (it catches the exception, "
+                        "or sits in C code that never checks for signals) gets its worker killed, which breaks the pool." % (worker["pid"], STOP_GRACE_MS / 1000)
+                    )
+                    self.slots[pw.SLOT_FIELDS * slot + 3] = task_id
+                    now = pw.now_ms()
+                    self.stopping[task_id] = [slot, worker["pid"], now + STOP_GRACE_MS, now]
+                    self.follow_stops()
+                else:
+                    self.kill_worker(worker["pid"])
+                    info["hint"] = (
+                        "Its worker process (pid %d) was killed, and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool. "
+                        "For the others to run on, bound the work inside the function (it returns when its time is up), or run it on the thread pool "
+                        "(a stuck thread keeps running, the other threads go on)." % worker["pid"]
+                    )
+            elif self.raise_in_thread is not None and self.stop_thread_task(task_id):
+                known["stopRaised"] = pw.now_ms()
                 info["hint"] = (
-                    "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it), so its worker process (pid %d) "
-                    "goes on with the next task and the pool is not broken. A task that does not stop within %.0f s (it catches the exception, "
-                    "or sits in C code that never checks for signals) gets its worker killed, which breaks the pool." % (worker["pid"], STOP_GRACE_MS / 1000)
+                    "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it): Python code stops there and the thread "
+                    "goes on with the next task. A thread waiting in a blocking call (sleep, a lock, a socket, C code) sees it only when that call returns: "
+                    "Python cannot stop it sooner, so it may keep running until the run ends. The stack snapshot shows where every worker was."
                 )
-                self.slots[pw.SLOT_FIELDS * slot + 3] = task_id
-                now = pw.now_ms()
-                self.stopping[task_id] = [slot, worker["pid"], now + STOP_GRACE_MS, now]
-                self.follow_stops()
             else:
-                self.kill_worker(worker["pid"])
-                info["hint"] = (
-                    "Its worker process (pid %d) was killed, and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool. "
-                    "For the others to run on, bound the work inside the function (it returns when its time is up), or run it on the thread pool "
-                    "(a stuck thread keeps running, the other threads go on)." % worker["pid"]
-                )
-        else:
-            info["hint"] = "Python cannot stop a thread: it keeps running until the function returns, or until every other task is done and the run ends (the runner's exit ends it). The stack snapshot shows where every worker was."
+                info["hint"] = "Python cannot stop a thread: it keeps running until the function returns, or until every other task is done and the run ends (the runner's exit ends it). The stack snapshot shows where every worker was."
+
+        stacks = info["stack"] = self.snapshot(then=stop)
         self.em.emit("run.warning", message="task %d timed out; stacks of every worker taken" % task_id, detail=stacks)
         if self.end_task(task_id, "timedOut"):
             fields = {"taskId": task_id, "error": info}
@@ -1425,6 +1479,14 @@ class Run:
                 fields["workerId"] = worker["workerId"]
                 fields["durationMs"] = pw.now_ms() - known["start"]
             self.em.emit("task.failed", **fields)
+
+    def stop_thread_task(self, task_id):
+        """TaskTimeout into the thread running `task_id`'s own code (see stoppable)."""
+        ident = next((i for i, (t, _) in list(self.now_running.items()) if t == task_id), None)
+        with self.stop_lock:
+            if ident is None or self.thread_stoppable.get(ident) != task_id:
+                return False
+            return self.raise_in_thread(ident) == 1
 
     def slot_of(self, pid):
         n = pw.SLOT_FIELDS
@@ -1578,7 +1640,9 @@ class Run:
             detail=stacks,
         )
 
-    def snapshot(self):
+    def snapshot(self, then=None):
+        """The stacks of every worker; `then()` runs once they are taken, before they are
+        formatted (a timeout's stop: the stacks show where the task was)."""
         parts = []
         if self.pool == "process":
             pids = [pid for pid, p in list(self.processes.items()) if p.exitcode is None]
@@ -1601,15 +1665,27 @@ class Run:
                     text = "(no stack: the process is gone)"
                 parts.append("Worker process %d:\n%s" % (pid, text.strip()))
         else:
+            # Where each thread is, first, with no file read: while other threads keep the GIL
+            # busy, every read gives it up and waits ~5 ms to get it back (reading the source
+            # lines took 50-180 ms, and the stop for a timeout came that much later).
             frames = sys._current_frames()
             names = {t.ident: t.name for t in threading.enumerate()}
+            found = []
             for ident, w in list(self.workers.items()):
                 frame = frames.get(ident)
                 if frame is None:
                     continue
-                running = self.now_running.get(ident)
-                stack = "".join(traceback.format_stack(frame))
-                parts.append("Worker %d (%s, thread %s)%s:\n%s" % (w["workerId"], names.get(ident, "?"), w.get("threadId"), (" running task %d" % running[0]) if running else "", strip_runner_frames(stack)))
+                stack = traceback.StackSummary.extract(traceback.walk_stack(frame), lookup_lines=False)
+                stack.reverse()
+                found.append((w, ident, self.now_running.get(ident), stack))
+            del frames
+            if then is not None:
+                then()
+            for w, ident, running, stack in found:
+                text = strip_runner_frames("".join(stack.format()))
+                parts.append("Worker %d (%s, thread %s)%s:\n%s" % (w["workerId"], names.get(ident, "?"), w.get("threadId"), (" running task %d" % running[0]) if running else "", text))
+        if then is not None and self.pool == "process":
+            then()
         return "\n\n".join(parts) if parts else "(no worker is running)"
 
     # ---- the end ----

@@ -1012,7 +1012,7 @@ print(len(names))`;
 
 		for (const mode of ['submit', 'map'] as const) {
 			it(`a thread pool whose every worker is stuck past its timeout cancels what is still pending, saying why, and ends (${mode})`, async () => {
-				const r = pyRun({ fn: 'forever', inputs: 'range(4)', pool: 'thread', workers: 2, timeoutMs: 600, mode });
+				const r = pyRun({ fn: 'waits_forever', inputs: 'range(4)', pool: 'thread', workers: 2, timeoutMs: 600, mode });
 				const end = await r.done;
 				assert.deepEqual([end.counts.timedOut, end.counts.cancelled, end.counts.finished], [2, 2, 0], JSON.stringify(end.counts));
 				for (const c of ofType(r.events, 'task.cancelled')) {
@@ -1020,6 +1020,23 @@ print(len(names))`;
 					assert.match(c.reason, /never started: every worker is stuck in a task past its timeout/);
 				}
 				checkProtocol(r.events);
+			});
+		}
+
+		for (const pool of ['thread', 'serial'] as const) {
+			it(`${pool}: a Python loop past its timeout is stopped in its thread (TaskTimeout); the thread goes on with the next tasks`, async () => {
+				const r = pyRun({ fn: 'spin', inputs: '[60] + [0.15] * 10', pool, workers: 2, timeoutMs: 500 });
+				const end = await r.done;
+				checkProtocol(r.events);
+				const failed = ofType(r.events, 'task.failed');
+				assert.deepEqual(failed.map((f) => [f.taskId, f.error.kind]), [[0, 'timeout']]);
+				assert.match(failed[0]!.error.hint ?? '', /^Poolscope raised TaskTimeout inside it .*the thread goes on with the next task/);
+				assert.match(failed[0]!.error.stack ?? '', /in spin/);
+				assert.deepEqual([end.outcome, end.counts.finished, end.counts.cancelled], ['completed', 10, 0], JSON.stringify(end.counts));
+				const worker = failed[0]!.workerId;
+				assert.ok(ofType(r.events, 'task.finished').some((f) => f.workerId === worker), 'the stopped thread ran later tasks');
+				assert.ok(ofType(r.events, 'worker.exited').every((w) => w.reason === 'shutdown'), JSON.stringify(ofType(r.events, 'worker.exited')));
+				assert.ok(end.wallMs < 15_000, `the 60 s loop did not hold the run: ${end.wallMs} ms`);
 			});
 		}
 
@@ -1043,7 +1060,7 @@ print(len(names))`;
 		});
 
 		it('process pool: a task that swallows its TaskTimeout is killed after the grace; the broken pool fails what was pending, saying why', async () => {
-			const r = pyRun({ fn: 'stubborn', inputs: '[(0, 30)] + [(i, 0.3) for i in range(1, 12)]', pool: 'process', workers: 2, timeoutMs: 400 });
+			const r = pyRun({ fn: 'stubborn', inputs: '[(0, 30)] + [(i, 0.2) for i in range(1, 12)]', pool: 'process', workers: 2, timeoutMs: 600 });
 			const end = await r.done;
 			checkProtocol(r.events);
 			const failed = ofType(r.events, 'task.failed');
