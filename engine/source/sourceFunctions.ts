@@ -8,7 +8,16 @@
  * name (pickling by reference in Python, a named binding in the bundled JS module).
  */
 
+import type { PoolKind } from '../protocol/events';
+
 export type SourceLanguage = 'python' | 'javascript' | 'typescript';
+
+/** How a `poolscope:` comment says its function is meant to run (a sample's one click). */
+export interface DeclaredOptions {
+	pool?: PoolKind;
+	workers?: number;
+	timeoutMs?: number;
+}
 
 export interface SourceFunction {
 	name: string;
@@ -19,9 +28,74 @@ export interface SourceFunction {
 	isAsync: boolean;
 	/** The expression from a `poolscope: inputs=` comment right above, if any. */
 	inputs?: string;
+	/** `pool=`, `workers=`, `timeoutMs=` from `poolscope:` comments right above. */
+	options?: DeclaredOptions;
+	/** What in those comments could not be read: a run refuses to guess. */
+	problems?: string[];
 }
 
-const INPUTS_COMMENT = /^\s*(?:#|\/\/)\s*poolscope:\s*inputs\s*=\s*(.+?)\s*$/;
+const DIRECTIVE = /^\s*(?:#|\/\/)\s*poolscope:\s*(.*?)\s*$/;
+const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N';
+const MAX_WORKERS = 1024;
+
+interface Directive {
+	inputs?: string;
+	options: DeclaredOptions;
+	problems: string[];
+}
+
+/** `key=value` pairs; `inputs=` takes the rest of the line (an expression has spaces and `=`). */
+export function parseDirective(body: string): Directive {
+	const out: Directive = { options: {}, problems: [] };
+	let rest = body.trim();
+	while (rest) {
+		const m = /^(\w+)\s*=\s*/.exec(rest);
+		if (!m) {
+			out.problems.push(`cannot read "${rest}": write ${KEYS}`);
+			break;
+		}
+		const key = m[1]!;
+		rest = rest.slice(m[0].length);
+		if (key === 'inputs') {
+			if (rest.trim()) {
+				out.inputs = rest.trim();
+			} else {
+				out.problems.push('inputs= is empty');
+			}
+			break;
+		}
+		const raw = /^\S*/.exec(rest)![0];
+		rest = rest.slice(raw.length).trimStart();
+		const value = raw.replace(/[,;]$/, '');
+		const whole = /^\d+$/.test(value) ? Number(value) : NaN;
+		switch (key) {
+			case 'pool':
+				if (value === 'thread' || value === 'process' || value === 'serial') {
+					out.options.pool = value;
+				} else {
+					out.problems.push(`pool=${value}: one of thread, process, serial`);
+				}
+				break;
+			case 'workers':
+				if (whole >= 1 && whole <= MAX_WORKERS) {
+					out.options.workers = whole;
+				} else {
+					out.problems.push(`workers=${value}: a whole number from 1 to ${MAX_WORKERS}`);
+				}
+				break;
+			case 'timeoutMs':
+				if (whole >= 0) {
+					out.options.timeoutMs = whole; // 0: none, whatever the setting says
+				} else {
+					out.problems.push(`timeoutMs=${value}: a whole number of milliseconds (0: none)`);
+				}
+				break;
+			default:
+				out.problems.push(`unknown option "${key}" (known: ${KEYS})`);
+		}
+	}
+	return out;
+}
 
 export function languageOfFile(file: string): SourceLanguage | undefined {
 	const ext = /\.([^./]+)$/.exec(file)?.[1]?.toLowerCase();
@@ -45,28 +119,44 @@ export function findFunctions(text: string, language: SourceLanguage): SourceFun
 	const lines = text.split(/\r?\n/);
 	const found = language === 'python' ? pythonFunctions(lines) : jsFunctions(lines);
 	for (const f of found) {
-		f.inputs = inputsAbove(lines, f.line, language);
+		Object.assign(f, declaredAbove(lines, f.line, language));
 	}
 	return found;
 }
 
-/** The comment may sit above decorators (Python) and other comment lines. */
-function inputsAbove(lines: string[], line: number, language: SourceLanguage): string | undefined {
+/**
+ * The `poolscope:` comments may sit above decorators (Python) and other comment lines; several
+ * lines add up, and for a key given twice the nearest line wins.
+ */
+function declaredAbove(lines: string[], line: number, language: SourceLanguage): Pick<SourceFunction, 'inputs' | 'options' | 'problems'> {
+	let inputs: string | undefined;
+	const options: DeclaredOptions = {};
+	const problems: string[] = [];
 	for (let i = line - 1; i >= 0; i--) {
 		const text = lines[i]!;
-		const m = INPUTS_COMMENT.exec(text);
+		const m = DIRECTIVE.exec(text);
 		if (m) {
-			return m[1];
+			const d = parseDirective(m[1]!);
+			inputs ??= d.inputs;
+			for (const [k, v] of Object.entries(d.options) as [keyof DeclaredOptions, never][]) {
+				options[k] ??= v;
+			}
+			problems.push(...d.problems.map((p) => `line ${i + 1}: ${p}`));
+			continue;
 		}
 		const trimmed = text.trim();
 		const skippable = language === 'python'
 			? trimmed.startsWith('@') || trimmed.startsWith('#')
 			: trimmed.startsWith('//') || trimmed.startsWith('@') || trimmed.startsWith('*') || trimmed.startsWith('/*');
 		if (!skippable) {
-			return undefined;
+			break;
 		}
 	}
-	return undefined;
+	return {
+		...(inputs !== undefined ? { inputs } : {}),
+		...(Object.keys(options).length ? { options } : {}),
+		...(problems.length ? { problems } : {}),
+	};
 }
 
 const PY_DEF = /^(async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
@@ -233,7 +323,7 @@ export function findStaticMethods(text: string, language: SourceLanguage): Sourc
 		}
 		const m = methodAt(text, language, i);
 		if (m?.isStatic && m.method === def) {
-			out.push({ name: `${m.className}.${m.method}`, line: i, column: line.indexOf(def), isAsync: /\basync\s/.test(line), inputs: inputsAbove(lines, i, language) });
+			out.push({ name: `${m.className}.${m.method}`, line: i, column: line.indexOf(def), isAsync: /\basync\s/.test(line), ...declaredAbove(lines, i, language) });
 		}
 	});
 	return out;

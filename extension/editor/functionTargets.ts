@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
+import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, type DeclaredOptions, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
 /** A function a run can target: which file, which top-level function (or static method, `Class.method`). */
 export interface FunctionTarget {
@@ -8,6 +8,14 @@ export interface FunctionTarget {
 	language: SourceLanguage;
 	/** From a `poolscope: inputs=` comment right above the function. */
 	declaredInputs?: string;
+	/** `pool=`, `workers=`, `timeoutMs=` from `poolscope:` comments above it. */
+	declaredOptions?: DeclaredOptions;
+	/** What in those comments could not be read. */
+	declaredProblems?: string[];
+}
+
+function declared(f: SourceFunction | undefined): Pick<FunctionTarget, 'declaredInputs' | 'declaredOptions' | 'declaredProblems'> {
+	return { declaredInputs: f?.inputs, declaredOptions: f?.options, declaredProblems: f?.problems };
 }
 
 export function documentLanguage(document: vscode.TextDocument): SourceLanguage | undefined {
@@ -68,8 +76,7 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 	const method = methodAt(text, language, line);
 	if (method?.isStatic) {
 		const fn = `${method.className}.${method.method}`;
-		const inputs = findStaticMethods(text, language).find((f) => f.name === fn)?.inputs;
-		return { uri: editor.document.uri, fn, language, declaredInputs: inputs };
+		return { uri: editor.document.uri, fn, language, ...declared(findStaticMethods(text, language).find((f) => f.name === fn)) };
 	}
 	const functions = await documentFunctions(editor.document, false);
 	let best: SourceFunction | undefined;
@@ -86,7 +93,7 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 	if (!insideFunction(text, language, best.line, line)) {
 		return undefined;
 	}
-	return { uri: editor.document.uri, fn: best.name, language, declaredInputs: best.inputs };
+	return { uri: editor.document.uri, fn: best.name, language, ...declared(best) };
 }
 
 /** Re-reads a target's declared inputs from the current document text (the comment may have changed). */
@@ -94,7 +101,7 @@ export async function refreshTarget(target: FunctionTarget): Promise<FunctionTar
 	const document = await vscode.workspace.openTextDocument(target.uri);
 	const text = document.getText();
 	const f = (target.fn.includes('.') ? findStaticMethods(text, target.language) : findFunctions(text, target.language)).find((x) => x.name === target.fn);
-	return { ...target, declaredInputs: f?.inputs };
+	return { ...target, ...declared(f) };
 }
 
 /** The class method the cursor is in, when it is not in a top-level function. */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { CommandId } from '../commandIds';
 import { Disposable } from '../util/disposable';
-import { findStaticMethods } from '../../engine/source/sourceFunctions';
+import { findStaticMethods, type SourceFunction } from '../../engine/source/sourceFunctions';
 import { documentFunctions, documentLanguage } from './functionTargets';
 
 /** "Run in parallel | Run serially | Pool..." above every top-level function and static method. */
@@ -35,7 +35,7 @@ export class RunCodeLensProvider extends Disposable implements vscode.CodeLensPr
 			const args = [{ uri: document.uri.toString(), fn: f.name }];
 			const suffix = trusted ? '' : ' (needs a trusted workspace)';
 			lenses.push(
-				new vscode.CodeLens(range, { title: `$(play) Run in parallel${suffix}`, tooltip: `Run ${f.name} on the default pool (setting poolscope.defaultPool)`, command: CommandId.RunDefault, arguments: args }),
+				new vscode.CodeLens(range, { title: `$(play) Run in parallel${suffix}`, tooltip: runTooltip(f), command: CommandId.RunDefault, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Run serially', tooltip: `Run ${f.name} on one worker: the baseline for speedups`, command: CommandId.RunSerial, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Compare', tooltip: `Run ${f.name} serially, on threads and on processes, one after another, and compare`, command: CommandId.Compare, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Pool...', tooltip: 'Choose the pool, workers and start method', command: CommandId.Run, arguments: args }),
@@ -43,4 +43,18 @@ export class RunCodeLensProvider extends Disposable implements vscode.CodeLensPr
 		}
 		return lenses;
 	}
+}
+
+/** What one click does, as its comment declares it when it does. */
+function runTooltip(f: SourceFunction): string {
+	const o = f.options;
+	if (f.problems?.length) {
+		return `The poolscope comment above ${f.name} cannot be read: ${f.problems.join('; ')}`;
+	}
+	if (!o) {
+		return `Run ${f.name} on the default pool (setting poolscope.defaultPool)`;
+	}
+	const pool = o.pool ? `a ${o.pool === 'serial' ? 'serial run' : `${o.pool} pool`}` : 'the default pool';
+	const parts = [o.workers ? `${o.workers} worker${o.workers > 1 ? 's' : ''}` : '', o.timeoutMs ? `timeout ${o.timeoutMs} ms` : ''].filter(Boolean);
+	return `Run ${f.name} on ${pool}${parts.length ? ` (${parts.join(', ')})` : ''}, as its poolscope comment says`;
 }

@@ -7,7 +7,7 @@ import type { ComparisonView } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import { Disposable } from '../util/disposable';
 import type { RunController } from './RunController';
-import { noFunctionMessage, TRUST_MESSAGE, type RunCommands } from './runCommands';
+import { declaredProblemsMessage, noFunctionMessage, TRUST_MESSAGE, type RunCommands } from './runCommands';
 
 /**
  * "Compare" (serial, threads, processes), "Sweep" (1..N workers) and "Sweep Chunksizes" (one
@@ -58,6 +58,10 @@ export class ComparisonCommands extends Disposable {
 		const target = await this._runs.target(arg);
 		if (!target) {
 			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
+			return undefined;
+		}
+		if (target.declaredProblems?.length) {
+			void vscode.window.showErrorMessage(declaredProblemsMessage(target));
 			return undefined;
 		}
 		const inputs = await this._runs.inputsFor(target, false);

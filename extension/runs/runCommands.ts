@@ -33,6 +33,10 @@ export function noFunctionMessage(editor: vscode.TextEditor | undefined): string
 	return `Poolscope: ${m.method} is a method of class ${m.className}, and a pool calls top-level functions (a process pool finds them by name in a fresh ${m.language === 'python' ? 'interpreter' : 'worker'}, with no object to call it on). Add one at the top level that makes the object and calls it, e.g. \`${example}\`, and run that.`;
 }
 
+export function declaredProblemsMessage(target: FunctionTarget): string {
+	return `Poolscope: the poolscope comment above ${target.fn} in ${vscode.workspace.asRelativePath(target.uri)} cannot be read, so it did not run: ${target.declaredProblems!.join('; ')}.`;
+}
+
 function unsavedMessage(uri: vscode.Uri): string {
 	return `Poolscope runs a function from a file on disk: save ${uri.scheme === 'untitled' ? 'this new file' : uri.toString()} to a folder first.`;
 }
@@ -82,6 +86,10 @@ export class RunCommands extends Disposable {
 		const target = await this.target(arg);
 		if (!target) {
 			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
+			return undefined;
+		}
+		if (target.declaredProblems?.length) {
+			void vscode.window.showErrorMessage(declaredProblemsMessage(target));
 			return undefined;
 		}
 		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
@@ -160,11 +168,12 @@ export class RunCommands extends Disposable {
 	public async request(target: FunctionTarget, inputs: string, o: RunOverrides): Promise<RunRequest & { pythonSource?: string }> {
 		const config = vscode.workspace.getConfiguration('poolscope', target.uri);
 		const defaultPool = config.get<string>('defaultPool', 'auto');
-		const pool: PoolKind = o.pool ?? (defaultPool === 'thread' || defaultPool === 'process' || defaultPool === 'serial'
+		const declared = target.declaredOptions ?? {};
+		const pool: PoolKind = o.pool ?? declared.pool ?? (defaultPool === 'thread' || defaultPool === 'process' || defaultPool === 'serial'
 			? defaultPool
 			: target.language === 'python' ? 'process' : 'thread');
-		const workers = o.workers ?? (config.get<number>('workers', 0) || undefined);
-		const timeoutMs = config.get<number>('taskTimeoutMs', 0) || undefined;
+		const workers = o.workers ?? declared.workers ?? (config.get<number>('workers', 0) || undefined);
+		const timeoutMs = (declared.timeoutMs ?? config.get<number>('taskTimeoutMs', 0)) || undefined;
 		const startMethod = o.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
 		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;

@@ -23,10 +23,12 @@ def crashes_worker(x):
     return x
 
 
+# poolscope: pool=thread workers=2 timeoutMs=1500
 # poolscope: inputs=[(0,), (1,)]
 def deadlock(i):
-    # Two threads take the same two locks in opposite order: each waits for the other.
-    # Run it on a thread pool with 2 workers and a timeout, then look at the stack snapshot.
+    # Two threads take the same two locks in opposite order: each waits for the other. Both
+    # time out; the stack snapshot in a timed-out task's details shows where each one waits.
+    # (On a process pool each worker has its own two locks: no deadlock there.)
     first, second = (lock_a, lock_b) if i == 0 else (lock_b, lock_a)
     with first:
         time.sleep(0.2)

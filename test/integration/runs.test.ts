@@ -226,6 +226,34 @@ describe('Editor integration: runs', function () {
 		});
 	}
 
+	it('a poolscope comment that cannot be read: nothing runs, and the message says what and where', async () => {
+		const { started, shown } = await runInNewFile('python', '# poolscope: pool=threads\n# poolscope: inputs=range(2)\ndef f(x):\n    return x\n', 3, 4);
+		assert.equal(started, 0, 'no run started');
+		assert.equal(shown.length, 1, JSON.stringify(shown));
+		assert.match(shown[0]!, /^Poolscope: the poolscope comment above f in .+ cannot be read, so it did not run: line 1: pool=threads: one of thread, process, serial\.$/);
+	});
+
+	it('one click runs a function as its poolscope comment says: the deadlock sample, on two threads with a timeout, times out showing where each thread waits', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'faults.py'));
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === 'deadlock');
+		assert.equal(lens?.command?.tooltip, 'Run deadlock on a thread pool (2 workers, timeout 1500 ms), as its poolscope comment says');
+		const before = poolscope.runs.runs.length;
+		await vscode.commands.executeCommand(lens!.command!.command, ...lens!.command!.arguments!);
+		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.deepEqual([run.request.pool, run.request.workers, run.request.timeoutMs, run.request.inputs], ['thread', 2, 1500, '[(0,), (1,)]']);
+		const end = await run.handle!.done;
+		assert.deepEqual([end.outcome, end.counts.timedOut, end.counts.finished], ['completed', 2, 0], JSON.stringify(end.counts));
+		const tasks = [...taskModel(run).tasks.values()];
+		assert.equal(tasks.length, 2);
+		for (const t of tasks) {
+			assert.match(t.error?.stack ?? '', /with second:/, `task ${t.taskId}: the snapshot shows the lock it waits for`);
+		}
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });

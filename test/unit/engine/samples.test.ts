@@ -47,8 +47,17 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.equal(end.counts.submitted, 4);
 		},
 	},
-	// Each process has its own two locks: no deadlock there (the thread pool one is tested with a timeout).
-	'python/faults.py:deadlock': { check: completes(2) },
+	// Its comment runs it on two threads with a timeout: each thread waits for the other's lock,
+	// and the snapshot shows where (a lock's acquire: TaskTimeout cannot land there).
+	'python/faults.py:deadlock': {
+		check: (end, events) => {
+			assert.equal(ofType(events, 'run.started')[0]!.pool, 'thread');
+			assert.deepEqual([end.counts.timedOut, end.counts.finished], [2, 0], JSON.stringify(end.counts));
+			for (const e of errorsOf(events)) {
+				assert.match(e.stack ?? '', /with second:/);
+			}
+		},
+	},
 	'python/faults.py:calls_a_lambda': {
 		check: (end, events) => {
 			assert.equal(end.counts.failed, 1);
@@ -93,6 +102,7 @@ for (const dir of ['python', 'js']) {
 			continue;
 		}
 		for (const f of findFunctions(readFileSync(file, 'utf8'), language)) {
+			assert.deepEqual(f.problems, undefined, `${name}:${f.name}'s poolscope comment`);
 			if (f.inputs === undefined) {
 				continue; // no comment: the first run asks for inputs (UI tests)
 			}
@@ -101,7 +111,9 @@ for (const dir of ['python', 'js']) {
 				key,
 				request: {
 					runId: `sample-${samples.length}`, file, fn: f.name, inputs: f.inputs,
-					language, pool: language === 'python' ? 'process' : 'thread',
+					language, pool: f.options?.pool ?? (language === 'python' ? 'process' : 'thread'),
+					...(f.options?.workers ? { workers: f.options.workers } : {}),
+					...(f.options?.timeoutMs ? { timeoutMs: f.options.timeoutMs } : {}),
 					...EXPECTED[key]?.request,
 				},
 			});
