@@ -8,14 +8,15 @@ import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
-import { languageOfFile } from './source/sourceFunctions';
+import { readFileSync } from 'node:fs';
+import { findFunctions, findStaticMethods, languageOfFile, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
 import { applyEvents, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 import { MIN_MAX_HEAP_MB } from './runTypes';
 
-const HELP = `Usage: poolscope run <file> <function> --inputs <expr> [options]
+const HELP = `Usage: poolscope run <file> <function> [--inputs <expr>] [options]
        poolscope compare <file> <function> --inputs <expr> [--workers N] [--start-methods fork,spawn] [--repeat N] [--json]
        poolscope sweep <file> <function> --inputs <expr> --pool thread|process [--workers 1,2,4,8] [--repeat N] [--json]
        poolscope sweep <file> <function> --inputs <expr> --pool process --chunksizes 1,10,100 [--workers N] [--json]
@@ -29,7 +30,7 @@ Options:
   --workers N                    pool size (default: the pool's own default)
   --inputs <expr>                an expression yielding an iterable (one call per item; a
                                  tuple/array item is spread as arguments), or a count N (0..N-1)
-  --timeout <ms>                 per-task timeout; a task over it is ended
+  --timeout <ms>                 per-task timeout; a task over it is stopped
   --max-queue N                  bound the pending queue; the producer waits when it is full
   --chunksize N                  items per message (process pools; Python map)
   --start-method fork|spawn|forkserver   Python process pools
@@ -42,6 +43,9 @@ Options:
   --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
   -h, --help                     this text
 
+Flags left out are taken from the function's \`poolscope:\` comments (inputs=..., pool=...,
+workers=N, timeoutMs=N), as a click on "Run in parallel" in the editor does.
+
 compare runs the function serially, on a thread pool and on a process pool, one after another,
 and says which to use; sweep runs one pool at each worker count and fits Amdahl's law, or, with
 --chunksizes, one process pool at each chunksize (the first is the baseline).
@@ -51,6 +55,17 @@ and says which to use; sweep runs one pool at each worker count and fits Amdahl'
 
 Exit code: 0 when every task finished; 1 when any failed, timed out or was cancelled;
 2 for a usage error or code that could not load.`;
+
+/** The function's `poolscope:` comments; undefined when the file cannot be read (the run says why). */
+function declaredFor(file: string, fn: string, language: SourceLanguage): SourceFunction | undefined {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch {
+		return undefined;
+	}
+	return (fn.includes('.') ? findStaticMethods(text, language) : findFunctions(text, language)).find((f) => f.name === fn);
+}
 
 function usage(message: string): never {
 	process.stderr.write(`poolscope: ${message}\n\nRun "poolscope --help" for usage.\n`);
@@ -73,7 +88,7 @@ async function main(): Promise<void> {
 		parsed = parseArgs({
 			allowPositionals: true,
 			options: {
-				pool: { type: 'string', default: 'thread' },
+				pool: { type: 'string' },
 				workers: { type: 'string' },
 				inputs: { type: 'string' },
 				timeout: { type: 'string' },
@@ -95,10 +110,10 @@ async function main(): Promise<void> {
 	} catch (e) {
 		usage(e instanceof Error ? e.message : String(e));
 	}
-	const { values: o, positionals } = parsed;
-	if (o.help || positionals.length === 0) {
+	const { values: given, positionals } = parsed;
+	if (given.help || positionals.length === 0) {
 		process.stdout.write(`${HELP}\n`);
-		process.exit(o.help ? 0 : 2);
+		process.exit(given.help ? 0 : 2);
 	}
 	const [command, file, fn] = positionals;
 	if (command !== 'run' && command !== 'compare' && command !== 'sweep') {
@@ -107,12 +122,24 @@ async function main(): Promise<void> {
 	if (!file || !fn) {
 		usage('run needs a file and a function name');
 	}
-	if (o.inputs === undefined) {
-		usage('--inputs is required (e.g. --inputs 8 or --inputs "[[1], [2]]")');
-	}
 	const language = languageOfFile(file);
 	if (!language) {
 		usage(`${file}: not a Python, JavaScript or TypeScript file`);
+	}
+	// As one click in the editor: the function's poolscope comments fill in what the flags leave out.
+	const declared = declaredFor(file, fn, language);
+	if (declared?.problems?.length) {
+		usage(`the poolscope comment above ${fn} in ${file} cannot be read: ${declared.problems.join('; ')}`);
+	}
+	const o = {
+		...given,
+		inputs: given.inputs ?? declared?.inputs,
+		pool: given.pool ?? declared?.options?.pool ?? 'thread',
+		workers: given.workers ?? (declared?.options?.workers !== undefined ? String(declared.options.workers) : undefined),
+		timeout: given.timeout ?? (declared?.options?.timeoutMs ? String(declared.options.timeoutMs) : undefined),
+	};
+	if (o.inputs === undefined) {
+		usage('--inputs is required when no `poolscope: inputs=` comment sits above the function (e.g. --inputs 8 or --inputs "[[1], [2]]")');
 	}
 	if (!['thread', 'process', 'serial'].includes(o.pool)) {
 		usage(`--pool must be thread, process or serial (got "${o.pool}")`);

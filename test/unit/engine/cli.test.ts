@@ -1,6 +1,8 @@
 /** The headless CLI as a user runs it: `node out/cli.js ...`, checked on stdout, stderr and exit code. */
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { JS_FIXTURES } from './jsHelpers';
@@ -93,8 +95,34 @@ describe('poolscope CLI', function () {
 		const r = await cli(['run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--timeout', '800']);
 		assert.equal(r.code, 1, r.stderr);
 		assert.match(r.stdout, /0 finished, 0 failed, 2 timed out/);
-		assert.match(r.stdout, /task 0 timed out\. Python cannot stop a thread/);
+		// TaskTimeout was raised in each thread, and cannot land in a lock's acquire: the hint says so.
+		assert.match(r.stdout, /task 0 timed out\. Poolscope raised TaskTimeout inside it .*A thread waiting in a blocking call \(sleep, a lock, .*\) sees it only when that call returns/);
 		assert.equal(r.stdout.match(/faults\.py", line \d+, in deadlock\n\s+with second:/g)?.length, 2, r.stdout);
+	});
+
+	it('with no flags, runs a function as its poolscope comments say (inputs, pool, workers, timeout); flags win', async () => {
+		const faults = join(ROOT, 'samples', 'python', 'faults.py');
+		const r = await cli(['run', faults, 'deadlock']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stdout, /^deadlock \(.*faults\.py\) on a thread pool, 2 workers, 2 inputs/);
+		assert.match(r.stdout, /0 finished, 0 failed, 2 timed out/);
+		assert.match(r.stdout, /ran past its timeout of 1500 ms/);
+		const flagged = await cli(['run', faults, 'deadlock', '--pool', 'process', '--workers', '1', '--timeout', '5000']);
+		assert.equal(flagged.code, 0, flagged.stderr); // each process has its own locks: no deadlock
+		assert.match(flagged.stdout, /on a process pool, 1 worker.*2 inputs/);
+	});
+
+	it('a poolscope comment that cannot be read: exit 2, naming the line and the fix', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-cli-'));
+		try {
+			const file = join(dir, 'bad.py');
+			writeFileSync(file, '# poolscope: workers=two inputs=range(2)\ndef f(x):\n    return x\n');
+			const r = await cli(['run', file, 'f']);
+			assert.equal(r.code, 2);
+			assert.match(r.stderr, /^poolscope: the poolscope comment above f in .*bad\.py cannot be read: line 1: workers=two: a whole number from 1 to 1024$/m);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	it('exits 2 with a message on stderr for usage errors and code that does not load', async () => {
