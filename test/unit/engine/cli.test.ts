@@ -152,7 +152,7 @@ describe('poolscope CLI', function () {
 	it('--help documents the command', async () => {
 		const r = await cli(['--help']);
 		assert.equal(r.code, 0);
-		assert.match(r.stdout, /Usage: poolscope run <file> <function> --inputs <expr>/);
+		assert.match(r.stdout, /Usage: poolscope run <file> <function> \[--inputs <expr>\]/);
 		assert.match(r.stdout, /--start-method/);
 	});
 
