@@ -57,6 +57,8 @@ export class HeaderView {
 			`${s.pool} pool × ${s.workers}${s.options.priority === 'low' ? ' (low priority)' : ''}`,
 			s.startMethod ? `start method ${s.startMethod}${s.defaultStartMethod && s.defaultStartMethod !== s.startMethod ? ` (default ${s.defaultStartMethod})` : ' (default)'}` : '',
 			`${num(s.inputCount)} inputs`,
+			s.options.timeoutMs ? `timeout ${ms(s.options.timeoutMs)}` : '',
+			[s.options.mode === 'map' ? 'map' : '', s.options.chunksize && s.options.chunksize > 1 ? `chunksize ${num(s.options.chunksize)}` : ''].filter(Boolean).join(', '),
 			s.runtime,
 			s.gil === false ? 'no GIL' : s.language === 'python' ? 'GIL' : '',
 			`${s.cores || cores} cores`,
