@@ -398,6 +398,9 @@ class JsRun implements PoolCallbacks {
 			this.emit({ type: 'task.cancelled', runId: this.runId, t, taskId, reason: this.stopReason(), wasRunning });
 			return;
 		}
+		if (entry) {
+			entry.tasks++; // its worker's, as the run model counts a timed-out or crashed task
+		}
 		this.end(taskId, error.kind === 'timeout' ? 'timedOut' : 'failed');
 		this.emit({ type: 'task.failed', runId: this.runId, t, taskId, workerId: entry?.workerId, durationMs, error });
 		if (error.kind === 'workerExited' || error.kind === 'outOfMemory') {

@@ -573,9 +573,13 @@ class Run:
         except BaseException as e:
             end = monotonic() * 1000.0
             cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
-            del running[ident]
             pw.task_ended(ident, task_id)
-            self.thread_failed(task_id, worker, start, end, cpu, e)
+            # Still "running" until reported: map's first exception waits for the running tasks
+            # and then calls the rest lost; one that ran and failed was called lost too.
+            try:
+                self.thread_failed(task_id, worker, start, end, cpu, e)
+            finally:
+                del running[ident]
             raise
         end = monotonic() * 1000.0
         if measure:
@@ -585,7 +589,6 @@ class Run:
             worker["measuredCpu"] += cpu
         else:
             cpu = NAN
-        del running[ident]
         if self.partial_out or self.partial_err:  # the task wrote a line without its newline
             pw.task_ended(ident, task_id)
         worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
@@ -593,6 +596,8 @@ class Run:
         # numbers first, then the text, so the texts never outnumber the finished records.
         worker["nums"].extend((start, task_id, worker["workerId"], end, cpu, 0.0))
         worker["texts"].append("None" if value is None else pw.preview(value))
+        # "Running" until recorded, for whoever waits for the running tasks (map's exception).
+        del running[ident]
         # A timed-out task that returns late is counted twice: a wake too early is only a drain.
         if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
             self.drain_wake.set()  # likely the last task: no need to wait for a poll
@@ -1201,6 +1206,11 @@ class Run:
             fields = {"taskId": task_id, "error": info}
             if worker:
                 fields["workerId"] = worker["workerId"]
+                if self.pool == "process" and duration is not None:
+                    # It ran there (thread tasks are counted by thread_failed, with their own clock).
+                    with self.lock:
+                        worker["tasks"] += 1
+                        worker["busyMs"] += duration
             if duration is not None:
                 fields["durationMs"] = duration
             self.em.emit("task.failed", **fields)
@@ -1478,6 +1488,9 @@ class Run:
             if worker:
                 fields["workerId"] = worker["workerId"]
                 fields["durationMs"] = pw.now_ms() - known["start"]
+                # Its worker was busy with it until now, as the panel's workers table counts it.
+                worker["tasks"] += 1
+                worker["busyMs"] += fields["durationMs"]
             self.em.emit("task.failed", **fields)
 
     def stop_thread_task(self, task_id):

@@ -60,6 +60,12 @@ function checkProtocol(events: PoolEvent[], pool: string): void {
 	const model = createRunModel(end.runId);
 	applyEvents(model, events);
 	assert.deepEqual(model.counts, c);
+	// The summary's tasks per worker are the workers table's (the same panel shows both).
+	assert.deepEqual(
+		Object.fromEntries(end.workers.map((w) => [w.workerId, w.tasks])),
+		Object.fromEntries([...model.workers.values()].map((w) => [w.workerId, w.tasksDone])),
+		'tasks per worker: run.finished vs the reducer',
+	);
 	for (const e of events) {
 		assert.ok(e.t >= started[0]!.t - 1, `${e.type} at ${e.t} is before the run started`);
 	}

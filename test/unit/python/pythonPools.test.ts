@@ -33,6 +33,12 @@ function checkProtocol(events: PoolEvent[]): void {
 		assert.ok(started.has(e.workerId), `task ${e.taskId} on unknown worker ${e.workerId}`);
 	}
 	assert.deepEqual(new Set(ofType(events, 'worker.exited').map((w) => w.workerId)), started);
+	// The summary's tasks per worker are the workers table's (the same panel shows both).
+	assert.deepEqual(
+		Object.fromEntries(end.workers.map((w) => [w.workerId, w.tasks])),
+		Object.fromEntries([...model.workers.values()].map((w) => [w.workerId, w.tasksDone])),
+		'tasks per worker: run.finished vs the reducer',
+	);
 }
 
 describe('Python backend: real pools', function () {
