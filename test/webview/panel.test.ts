@@ -360,6 +360,14 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
 	});
 
+	it('Enter in the search box opens the future it found', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 2 }));
+		await p.page.fill('[data-testid="futures-search"]', '#17');
+		await p.page.press('[data-testid="futures-search"]', 'Enter');
+		await settled(p.page);
+		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="input"]').textContent(), '(17,)');
+	});
+
 	it('a search typed and Enter pressed before the next frame open the future searched for', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 2, cancel: [23] }));
 		await p.page.focus('[data-testid="futures-grid"]');

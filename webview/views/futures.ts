@@ -64,6 +64,12 @@ export class FuturesView {
 			this.lastVersion = -1;
 			this.onFilter(this.filter, this.query);
 		});
+		// Enter in the search box opens the match (the selected one if it matches, else the first).
+		this.search.addEventListener('keydown', (e) => {
+			if (e.key === 'Enter') {
+				this.key(e);
+			}
+		});
 		bar.append(this.search);
 		this.scroller.append(this.spacer, this.canvas);
 		this.scroller.addEventListener('scroll', () => {

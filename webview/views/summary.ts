@@ -44,7 +44,7 @@ export class SummaryView {
 				...end.workers.map((w) => {
 					const bar = h('span', { class: 'bar' });
 					bar.style.width = `${Math.round(w.utilization * 100)}%`;
-					return h('div', { class: 'util-row' }, h('span', { class: 'util-label' }, `#${w.workerId} ${w.tasks} tasks`), h('span', { class: 'util-track' }, bar), h('span', {}, pct(w.utilization)));
+					return h('div', { class: 'util-row' }, h('span', { class: 'util-label' }, `#${w.workerId} ${num(w.tasks)} task${w.tasks === 1 ? '' : 's'}`), h('span', { class: 'util-track' }, bar), h('span', {}, pct(w.utilization)));
 				})) : null,
 			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
 		].filter((x): x is HTMLElement => x !== null));
