@@ -34,6 +34,7 @@ Options:
   --max-queue N                  bound the pending queue; the producer waits when it is full
   --chunksize N                  items per message (process pools; Python map)
   --start-method fork|spawn|forkserver   Python process pools
+  --max-tasks-per-child N        Python process pools (3.11+): a worker is replaced after N tasks
   --mode submit|map              Python: executor.submit per item (default) or executor.map
   --priority normal|low          low: workers at nice 10, so other programs stay responsive
   --max-heap-mb N                JS pools: heap limit per worker (default 1024; 0: Node's own);
@@ -44,7 +45,7 @@ Options:
   -h, --help                     this text
 
 Flags left out are taken from the function's \`poolscope:\` comments (inputs=..., pool=...,
-workers=N, timeoutMs=N), as a click on "Run in parallel" in the editor does.
+workers=N, timeoutMs=N, maxTasksPerChild=N), as a click on "Run in parallel" in the editor does.
 
 compare runs the function serially, on a thread pool and on a process pool, one after another,
 and says which to use; sweep runs one pool at each worker count and fits Amdahl's law, or, with
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
 				mode: { type: 'string' },
 				priority: { type: 'string' },
 				'max-heap-mb': { type: 'string' },
+				'max-tasks-per-child': { type: 'string' },
 				python: { type: 'string' },
 				json: { type: 'boolean', default: false },
 				trace: { type: 'string' },
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
 		pool: given.pool ?? declared?.options?.pool ?? 'thread',
 		workers: given.workers ?? (declared?.options?.workers !== undefined ? String(declared.options.workers) : undefined),
 		timeout: given.timeout ?? (declared?.options?.timeoutMs ? String(declared.options.timeoutMs) : undefined),
+		'max-tasks-per-child': given['max-tasks-per-child'] ?? (declared?.options?.maxTasksPerChild ? String(declared.options.maxTasksPerChild) : undefined),
 	};
 	if (o.inputs === undefined) {
 		usage('--inputs is required when no `poolscope: inputs=` comment sits above the function (e.g. --inputs 8 or --inputs "[[1], [2]]")');
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
 	}
 	const maxHeapMb = o['max-heap-mb'] === undefined ? undefined : Number(o['max-heap-mb']);
 	if (command === 'compare' || command === 'sweep') {
-		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout), priority }, o);
+		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout), maxTasksPerChild: positiveInt('max-tasks-per-child', o['max-tasks-per-child']), priority }, o);
 		return;
 	}
 	const runId = `cli-${process.pid}`;
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
 		maxQueue: positiveInt('max-queue', o['max-queue']),
 		chunksize: positiveInt('chunksize', o.chunksize),
 		startMethod: o['start-method'] as PythonStartMethod | undefined,
+		maxTasksPerChild: positiveInt('max-tasks-per-child', o['max-tasks-per-child']),
 		mode: o.mode as 'submit' | 'map' | undefined,
 		priority,
 		maxHeapMb,

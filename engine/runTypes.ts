@@ -30,6 +30,8 @@ export interface RunRequest {
 	maxQueue?: number;
 	chunksize?: number;
 	startMethod?: PythonStartMethod;
+	/** Python process pools (3.11+): a worker is replaced after this many tasks (`max_tasks_per_child`). */
+	maxTasksPerChild?: number;
 	mode?: 'submit' | 'map';
 	/** Python interpreter to use (resolved by the caller). */
 	pythonPath?: string;

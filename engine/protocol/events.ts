@@ -37,6 +37,8 @@ export interface RunOptions {
 	mode?: 'submit' | 'map';
 	/** Workers at a lower CPU priority (nice 10); absent: normal. */
 	priority?: 'low';
+	/** Python process pools: each worker is replaced after this many tasks. */
+	maxTasksPerChild?: number;
 }
 
 /**
@@ -151,8 +153,9 @@ export interface WorkerExitedEvent extends EventBase {
 	workerId: number;
 	code: number | null;
 	signal: string | null;
-	/** Why it ended: orderly shutdown, it crashed, it was killed to cancel or time out a task. */
-	reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory';
+	/** Why it ended: orderly shutdown, it crashed, it was killed to cancel or time out a task,
+	 * or (Python max_tasks_per_child) it ran its share of tasks and the pool replaced it. */
+	reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory' | 'recycled';
 }
 
 export interface TaskSubmittedEvent extends EventBase {

@@ -412,6 +412,11 @@ class Run:
         self.pool = req["pool"]
         self.mode = req.get("mode") or "submit"
         self.timeout_ms = req.get("timeoutMs") or 0
+        self.max_tasks = int(req.get("maxTasksPerChild") or 0) if self.pool == "process" else 0
+        self.finishing = False
+        self.short_since = None  # when the pool was first seen short of a worker with work queued
+        self.replaced_for_cpython = 0
+        self.exit_reported = set()  # worker pids whose worker.exited is out (recycled mid-run)
         self.t0 = pw.now_ms()
         self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
         self.busy_from = self.t0
@@ -781,7 +786,19 @@ class Run:
 
             # Not get_start_method(allow_none=False): that fixes the method, and a module that
             # calls set_start_method() when imported would then fail ("context has already been set").
-            method = req.get("startMethod") or multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+            method = self.requested_method() or multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+            if self.max_tasks and sys.version_info < (3, 11):
+                raise LoadFailure({
+                    "kind": "load", "name": "Unsupported",
+                    "message": "max tasks per child needs Python 3.11 or newer (ProcessPoolExecutor(max_tasks_per_child=)); this is Python %d.%d.%d" % sys.version_info[:3],
+                    "hint": "Pick a newer interpreter, or leave maxTasksPerChild out.",
+                })
+            if self.max_tasks and method == "fork":
+                raise LoadFailure({
+                    "kind": "load", "name": "ValueError",
+                    "message": "max tasks per child cannot be used with the fork start method: CPython refuses it (ProcessPoolExecutor raises ValueError)",
+                    "hint": "Use the spawn or forkserver start method (left unset, Poolscope picks spawn, as CPython does).",
+                })
         # As `python file.py` has it: a usage message (argparse) names the user's file, not ours.
         sys.argv = [self.file]
         restore = refuse_processes_at_import(self.file, method) if method not in (None, "fork") else None
@@ -843,6 +860,11 @@ class Run:
             })
         return items
 
+    def requested_method(self):
+        """The start method asked for; with max tasks per child and none asked, spawn, as
+        CPython picks (a forked worker cannot be recycled)."""
+        return self.req.get("startMethod") or ("spawn" if self.max_tasks else None)
+
     def default_method(self):
         import multiprocessing
         return multiprocessing.get_start_method(allow_none=False)
@@ -881,12 +903,12 @@ class Run:
         self.workers_n = workers
         method = None
         if self.pool == "process":
-            method = self.method = req.get("startMethod") or self.default_method()
+            method = self.method = self.requested_method() or self.default_method()
         stages = ["pending", "callQueue", "executing", "resultQueue"] if self.pool == "process" else ["pending", "executing"]
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         started = {
             "fn": req["fn"], "file": self.file, "language": "python", "pool": self.pool, "workers": workers,
-            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode, **({"priority": "low"} if low else {})},
+            "options": {"workers": workers, "timeoutMs": self.timeout_ms or None, "chunksize": req.get("chunksize"), "startMethod": method, "mode": self.mode, **({"priority": "low"} if low else {}), **({"maxTasksPerChild": self.max_tasks} if self.max_tasks else {})},
             "inputCount": len(items), "cores": cores,
             "runtime": "%s %d.%d.%d%s" % ({"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name), *sys.version_info[:3], "" if gil else " (free-threaded)"),
             "gil": gil, "stages": stages, "executable": sys.executable, "pid": os.getpid(),
@@ -935,7 +957,8 @@ class Run:
             pw.start_workers_past_user_paths(self.user_paths)
             # (POSIX: Windows pipes are handles, which select() does not take.)
             writers = self.open_output_pipes(ctx, min(2 * workers, OUTPUT_PIPE_SLOTS)) if os.name == "posix" else ()
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths, writers))
+            recycle = {"max_tasks_per_child": self.max_tasks} if self.max_tasks else {}
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths, writers), **recycle)
             self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
             self.notices_thread.start()
         else:
@@ -1356,6 +1379,9 @@ class Run:
             self.remember_processes()
             if self.pool == "process":
                 self.fail_stranded()
+                if self.max_tasks:
+                    self.report_recycled()
+                    self.replace_recycled()
             if self.slots is not None:
                 self.poll_slots()
                 if self.stopping:
@@ -1402,6 +1428,64 @@ class Run:
                 if full:
                     fields["full"] = full
                 self.em.emit("queue.depth", **fields)
+
+    def report_recycled(self):
+        """Workers that ended after their max_tasks_per_child tasks, which the executor replaces:
+        said as they go, and their slot freed for a replacement."""
+        if self.cancelling or self.finishing or getattr(self.executor, "_broken", False):
+            return  # (at the end they exit as the pool shuts down: finish() tells that)
+        n = pw.SLOT_FIELDS
+        for pid, p in list(self.processes.items()):
+            if pid in self.exit_reported or p.exitcode != 0:
+                continue  # running, or a death: the broken pool's path tells that
+            self.exit_reported.add(pid)
+            now = pw.now_ms()
+            with self.lock:
+                w = self.workers.get(pid)
+                if w is not None:
+                    w["exitedAt"] = now
+                    self.em.emit("worker.exited", t=now, workerId=w["workerId"], code=0, signal=None, reason="recycled")
+            for i in range(len(self.slot_seen)):
+                if int(self.slots[n * i]) == pid:
+                    self.slots[n * i + 1] = -1
+                    self.slots[n * i] = 0
+                    break
+
+    def replace_recycled(self):
+        """CPython 3.11 to 3.13.x and 3.14 betas do not always replace a worker that
+        max_tasks_per_child ended (gh-115634: a stale idle-worker token says one is idle), and
+        once none is left the queued tasks never run: the run hung. When the pool stays short of
+        a worker for 100 ms with work still queued, the runner starts the replacement the way
+        the executor would (under its lock, so a fixed executor that just did never gets two),
+        and says so once. On a fixed CPython the executor replaces it first and this does nothing."""
+        ex = self.executor
+        procs = getattr(ex, "_processes", None)
+        lock = getattr(ex, "_shutdown_lock", None)
+        if procs is None or lock is None or self.cancelling or self.finishing:
+            return
+        with self.lock:
+            queued = self.depth[PENDING] + self.depth[CALL_QUEUE]
+        with lock:
+            if getattr(ex, "_shutdown_thread", False) or getattr(ex, "_broken", False):
+                return
+            alive = sum(1 for p in list(procs.values()) if p.exitcode is None)
+            if not queued or alive >= ex._max_workers:
+                self.short_since = None
+                return
+            now = pw.now_ms()
+            if self.short_since is None:
+                self.short_since = now
+                return
+            if now - self.short_since < 100:
+                return
+            self.short_since = None
+            ex._spawn_process()
+        self.replaced_for_cpython += 1
+        if self.replaced_for_cpython == 1:
+            self.em.emit("run.warning", message=(
+                "CPython %d.%d.%d did not replace a worker that max_tasks_per_child ended, with tasks still queued: a known bug "
+                "(gh-115634, fixed in later releases) after which the executor hangs once no worker is left. Poolscope started "
+                "the replacement itself, as the executor would, and does so for the rest of this run." % sys.version_info[:3]))
 
     def fail_stranded(self):
         """A submit racing the pool's breakage can put its work item in after the executor failed
@@ -1703,6 +1787,7 @@ class Run:
 
     # ---- the end ----
     def finish(self, outcome, error=None):
+        self.finishing = True
         pw.flush_loose()  # a last print(end="") outside tasks
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
@@ -1743,6 +1828,8 @@ class Run:
                         self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=was_running)
         end = self.ended_at or pw.now_ms()
         for key, w in list(self.workers.items()):
+            if key in self.exit_reported:
+                continue
             code, sig = 0, None
             if self.pool == "process":
                 p = self.processes.get(key)
@@ -1759,7 +1846,7 @@ class Run:
         wall = end - self.t0
         summary = []
         for w in self.workers.values():
-            alive = max(1e-6, end - w["startedAt"])
+            alive = max(1e-6, w.get("exitedAt", end) - w["startedAt"])
             s = {"workerId": w["workerId"], "tasks": w["tasks"], "busyMs": w["busyMs"], "utilization": min(1.0, w["busyMs"] / alive)}
             if w.get("pid") is not None:
                 s["pid"] = w["pid"]

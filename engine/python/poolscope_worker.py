@@ -506,16 +506,18 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
     _stack_dir = stack_dir
     index = -1
     if slots is not None:
+        # The first free slot (pid 0): never taken, or freed by the runner when the worker that
+        # had it was recycled (max_tasks_per_child). None free: queue notices instead.
         with next_slot.get_lock():
-            index = next_slot.value
-            next_slot.value += 1
-        at = SLOT_FIELDS * index
-        if at + SLOT_FIELDS <= len(slots):
-            _slots, _slot = slots, index
-            slots[at + 1] = -1
-            slots[at + 2] = 0
-            slots[at + 3] = -1
-            slots[at] = os.getpid()
+            for i in range(len(slots) // SLOT_FIELDS):
+                at = SLOT_FIELDS * i
+                if slots[at] == 0:
+                    _slots, _slot, index = slots, i, i
+                    slots[at + 1] = -1
+                    slots[at + 2] = 0
+                    slots[at + 3] = -1
+                    slots[at] = os.getpid()
+                    break
     if 0 <= index < len(output_pipes):
         capture_fds(output_pipes[index])
     for pipes in output_pipes:  # this worker's copies: fd 1 and 2 are its own now

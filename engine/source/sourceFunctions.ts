@@ -17,6 +17,8 @@ export interface DeclaredOptions {
 	pool?: PoolKind;
 	workers?: number;
 	timeoutMs?: number;
+	/** Python process pools: a worker replaced after this many tasks. */
+	maxTasksPerChild?: number;
 }
 
 export interface SourceFunction {
@@ -35,7 +37,7 @@ export interface SourceFunction {
 }
 
 const DIRECTIVE = /^\s*(?:#|\/\/)\s*poolscope:\s*(.*?)\s*$/;
-const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N';
+const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N';
 const MAX_WORKERS = 1024;
 
 interface Directive {
@@ -88,6 +90,13 @@ export function parseDirective(body: string): Directive {
 					out.options.timeoutMs = whole; // 0: none, whatever the setting says
 				} else {
 					out.problems.push(`timeoutMs=${value}: a whole number of milliseconds (0: none)`);
+				}
+				break;
+			case 'maxTasksPerChild':
+				if (whole >= 1) {
+					out.options.maxTasksPerChild = whole;
+				} else {
+					out.problems.push(`maxTasksPerChild=${value}: a whole number from 1`);
 				}
 				break;
 			default:

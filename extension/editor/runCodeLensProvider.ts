@@ -55,6 +55,10 @@ function runTooltip(f: SourceFunction): string {
 		return `Run ${f.name} on the default pool (setting poolscope.defaultPool)`;
 	}
 	const pool = o.pool ? `a ${o.pool === 'serial' ? 'serial run' : `${o.pool} pool`}` : 'the default pool';
-	const parts = [o.workers ? `${o.workers} worker${o.workers > 1 ? 's' : ''}` : '', o.timeoutMs ? `timeout ${o.timeoutMs} ms` : ''].filter(Boolean);
+	const parts = [
+		o.workers ? `${o.workers} worker${o.workers > 1 ? 's' : ''}` : '',
+		o.timeoutMs ? `timeout ${o.timeoutMs} ms` : '',
+		o.maxTasksPerChild ? `a worker replaced every ${o.maxTasksPerChild} task${o.maxTasksPerChild > 1 ? 's' : ''}` : '',
+	].filter(Boolean);
 	return `Run ${f.name} on ${pool}${parts.length ? ` (${parts.join(', ')})` : ''}, as its poolscope comment says`;
 }

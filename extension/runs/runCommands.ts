@@ -175,6 +175,8 @@ export class RunCommands extends Disposable {
 		const workers = o.workers ?? declared.workers ?? (config.get<number>('workers', 0) || undefined);
 		const timeoutMs = (declared.timeoutMs ?? config.get<number>('taskTimeoutMs', 0)) || undefined;
 		const startMethod = o.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
+		// For Python whatever the pool: a comparison's process runs take it from this request.
+		const maxTasksPerChild = target.language === 'python' ? (declared.maxTasksPerChild ?? config.get<number>('python.maxTasksPerChild', 0)) || undefined : undefined;
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
 		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;
 		return {
@@ -187,6 +189,7 @@ export class RunCommands extends Disposable {
 			inputs,
 			timeoutMs,
 			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
+			maxTasksPerChild,
 			pythonPath: python?.path,
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,

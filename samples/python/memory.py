@@ -17,6 +17,15 @@ def remembers(mb):
     return f"{len(cache)} blocks kept in this process"
 
 
+# poolscope: pool=process workers=2 maxTasksPerChild=2
+# poolscope: inputs=[(25,)] * 8
+def recycled(mb):
+    # The same leak, with each worker replaced after 2 tasks (ProcessPoolExecutor
+    # max_tasks_per_child, Python 3.11+): the workers table lists each worker that ran, each
+    # ending "recycled" with at most 2 blocks kept, and no worker's memory climbs past that.
+    return remembers(mb)
+
+
 # poolscope: inputs=range(100_000)
 def eager(i):
     # The executor takes every input at once (submit per input, and map too): 100,000 futures

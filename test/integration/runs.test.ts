@@ -254,6 +254,22 @@ describe('Editor integration: runs', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
+	it('a comment\'s maxTasksPerChild reaches the Python process pool: each worker replaced after its tasks', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'memory.py'));
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === 'recycled');
+		assert.equal(lens?.command?.tooltip, 'Run recycled on a process pool (2 workers, a worker replaced every 2 tasks), as its poolscope comment says');
+		await vscode.commands.executeCommand(lens!.command!.command, ...lens!.command!.arguments!);
+		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		assert.deepEqual([run.request.fn, run.request.pool, run.request.maxTasksPerChild], ['recycled', 'process', 2]);
+		const end = await run.handle!.done;
+		assert.deepEqual([end.outcome, end.counts.finished], ['completed', 8]);
+		assert.equal(run.model.workers.size, 4, 'four workers of two tasks each');
+		assert.ok([...run.model.workers.values()].some((w) => w.exitReason === 'recycled'));
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });

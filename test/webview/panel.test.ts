@@ -73,9 +73,9 @@ describe('Pool panel webview (Chromium)', function () {
 	it('the header names the options a run was started with: timeout, map and chunksize', async () => {
 		const events = synthRun({ tasks: 4, workers: 2 });
 		const started = events[0] as Extract<PoolEvent, { type: 'run.started' }>;
-		events[0] = { ...started, options: { ...started.options, timeoutMs: 1500, mode: 'map', chunksize: 10 } };
+		events[0] = { ...started, options: { ...started.options, timeoutMs: 1500, mode: 'map', chunksize: 10, maxTasksPerChild: 2 } };
 		await feed(p, 'run-1', events);
-		assert.match(await text(p.page, 'run-facts'), /process pool × 2 · 4 inputs · timeout 1\.50 s · map, chunksize 10 · CPython/);
+		assert.match(await text(p.page, 'run-facts'), /process pool × 2 · 4 inputs · timeout 1\.50 s · a worker replaced every 2 tasks · map, chunksize 10 · CPython/);
 	});
 
 	it('asks for frames only while something may change: none when still, fewer while the CPU is full', async () => {

@@ -58,6 +58,7 @@ export class HeaderView {
 			s.startMethod ? `start method ${s.startMethod}${s.defaultStartMethod && s.defaultStartMethod !== s.startMethod ? ` (default ${s.defaultStartMethod})` : ' (default)'}` : '',
 			`${num(s.inputCount)} inputs`,
 			s.options.timeoutMs ? `timeout ${ms(s.options.timeoutMs)}` : '',
+			s.options.maxTasksPerChild ? `a worker replaced every ${num(s.options.maxTasksPerChild)} task${s.options.maxTasksPerChild === 1 ? '' : 's'}` : '',
 			[s.options.mode === 'map' ? 'map' : '', s.options.chunksize && s.options.chunksize > 1 ? `chunksize ${num(s.options.chunksize)}` : ''].filter(Boolean).join(', '),
 			s.runtime,
 			s.gil === false ? 'no GIL' : s.language === 'python' ? 'GIL' : '',

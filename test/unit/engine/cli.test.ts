@@ -112,6 +112,13 @@ describe('poolscope CLI', function () {
 		assert.match(flagged.stdout, /on a process pool, 1 worker.*2 inputs/);
 	});
 
+	it('--max-tasks-per-child replaces each Python process worker after its tasks', async () => {
+		const r = await cli(['run', join(ROOT, 'samples', 'python', 'memory.py'), 'remembers', '--pool', 'process', '--workers', '2', '--max-tasks-per-child', '2', '--inputs', '[(1,)] * 8']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /start method spawn/);
+		assert.equal(r.stdout.match(/^ {2}worker \d+ pid \d+: 2 tasks/gm)?.length, 4, r.stdout);
+	});
+
 	it('a poolscope comment that cannot be read: exit 2, naming the line and the fix', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'poolscope-cli-'));
 		try {

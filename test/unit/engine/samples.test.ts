@@ -71,6 +71,16 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.ok(peak > 50 * 1048576, `a worker keeps what its tasks made: peak ${peak} bytes`);
 		},
 	},
+	'python/memory.py:recycled': {
+		check: (end, events) => {
+			completes(8)(end, events);
+			assert.equal(ofType(events, 'worker.started').length, 4, 'each worker replaced after 2 tasks');
+			assert.ok(ofType(events, 'worker.exited').some((w) => w.reason === 'recycled'));
+			// Each worker kept at most 2 blocks of 25 MB (on top of an interpreter's ~10-20 MB).
+			const peak = Math.max(...ofType(events, 'memory.sample').flatMap((m) => m.workers.map((w) => w.rss)));
+			assert.ok(peak < 100 * 1048576, `no worker climbs past its 2 tasks' blocks: peak ${peak} bytes`);
+		},
+	},
 	// 100,000 calls is the point of it in the editor; here a thousand show it runs.
 	'python/memory.py:eager': { check: completes(1000), request: { inputs: 'range(1000)' } },
 	'js/cpu.js:fib': { check: completes(4) },
@@ -114,6 +124,7 @@ for (const dir of ['python', 'js']) {
 					language, pool: f.options?.pool ?? (language === 'python' ? 'process' : 'thread'),
 					...(f.options?.workers ? { workers: f.options.workers } : {}),
 					...(f.options?.timeoutMs ? { timeoutMs: f.options.timeoutMs } : {}),
+					...(f.options?.maxTasksPerChild ? { maxTasksPerChild: f.options.maxTasksPerChild } : {}),
 					...EXPECTED[key]?.request,
 				},
 			});
