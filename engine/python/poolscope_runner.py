@@ -416,6 +416,7 @@ class Run:
         self.finishing = False
         self.short_since = None  # when the pool was first seen short of a worker with work queued
         self.replaced_for_cpython = 0
+        self.keeper = None  # jobs for the thread that outlives every worker it starts (in_keeper)
         self.exit_reported = set()  # worker pids whose worker.exited is out (recycled mid-run)
         self.t0 = pw.now_ms()
         self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
@@ -637,7 +638,6 @@ class Run:
                     stopping.pop(ident, None)
                     set_async_exc(c_ulong(ident), None)  # one set just now, not landed yet
 
-        call.__wrapped__ = fn
         return call
 
     def drain_finished(self):
@@ -1460,25 +1460,29 @@ class Run:
         and says so once. On a fixed CPython the executor replaces it first and this does nothing."""
         ex = self.executor
         procs = getattr(ex, "_processes", None)
-        lock = getattr(ex, "_shutdown_lock", None)
-        if procs is None or lock is None or self.cancelling or self.finishing:
+        if procs is None or getattr(ex, "_shutdown_lock", None) is None or self.cancelling or self.finishing:
             return
         with self.lock:
             queued = self.depth[PENDING] + self.depth[CALL_QUEUE]
-        with lock:
-            if getattr(ex, "_shutdown_thread", False) or getattr(ex, "_broken", False):
-                return
-            alive = sum(1 for p in list(procs.values()) if p.exitcode is None)
-            if not queued or alive >= ex._max_workers:
-                self.short_since = None
-                return
-            now = pw.now_ms()
-            if self.short_since is None:
-                self.short_since = now
-                return
-            if now - self.short_since < 100:
-                return
+        alive = sum(1 for p in list(procs.values()) if p.exitcode is None)
+        if not queued or alive >= ex._max_workers:
             self.short_since = None
+            return
+        now = pw.now_ms()
+        if self.short_since is None:
+            self.short_since = now
+        elif now - self.short_since >= 100:
+            self.short_since = None
+            self.in_keeper(self.spawn_replacement)
+
+    def spawn_replacement(self):
+        ex = self.executor
+        procs = ex._processes
+        with ex._shutdown_lock:
+            if self.finishing or getattr(ex, "_shutdown_thread", False) or getattr(ex, "_broken", False):
+                return
+            if sum(1 for p in list(procs.values()) if p.exitcode is None) >= ex._max_workers:
+                return
             ex._spawn_process()
         self.replaced_for_cpython += 1
         if self.replaced_for_cpython == 1:
@@ -1486,6 +1490,26 @@ class Run:
                 "CPython %d.%d.%d did not replace a worker that max_tasks_per_child ended, with tasks still queued: a known bug "
                 "(gh-115634, fixed in later releases) after which the executor hangs once no worker is left. Poolscope started "
                 "the replacement itself, as the executor would, and does so for the rest of this run." % sys.version_info[:3]))
+
+    def in_keeper(self, job):
+        """Runs `job` on a thread that lives as long as the runner. A worker process dies with
+        the thread that started it (PR_SET_PDEATHSIG follows the parent thread, not the process:
+        _die_with), so one started from the monitor was SIGKILLed when the monitor ended, while
+        the pool was still shutting down."""
+        if self.keeper is None:
+            import queue
+
+            jobs = self.keeper = queue.SimpleQueue()
+
+            def loop():
+                while True:
+                    try:
+                        jobs.get()()
+                    except Exception:  # noqa: BLE001 - a failed start must not end the keeper
+                        traceback.print_exc()
+
+            threading.Thread(target=loop, name="poolscope-keeper", daemon=True).start()
+        self.keeper.put(job)
 
     def fail_stranded(self):
         """A submit racing the pool's breakage can put its work item in after the executor failed
@@ -1835,6 +1859,12 @@ class Run:
                 p = self.processes.get(key)
                 if p is not None:
                     p.join(timeout=1)
+                    # Reaped by the executor's own thread in the same instant, its status reads
+                    # None here for a moment (seen with a worker recycled just as the run ended).
+                    for _ in range(25):
+                        if p.exitcode is not None:
+                            break
+                        time.sleep(0.02)
                     if p.exitcode is not None and p.exitcode < 0:
                         code, sig = None, signal_name(-p.exitcode)
                     else:

@@ -596,9 +596,9 @@ def run_in_process(fn, task_id, args):
 
 
 class TaskTimeout(BaseException):
-    """Raised inside a process-pool task past its timeout, so that its worker lives on and the
-    pool is not broken. A BaseException, like KeyboardInterrupt: an `except Exception` in the
-    task does not swallow it."""
+    """Raised inside a task past its timeout (by a process worker's signal handler, or in a
+    thread as an asynchronous exception), so that its worker lives on and a process pool is
+    not broken. A BaseException, like KeyboardInterrupt: `except Exception` does not swallow it."""
 
 
 def _stop_task(signum, frame):

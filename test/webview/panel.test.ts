@@ -254,6 +254,15 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await count(p, 'all'), 30_000);
 	});
 
+	it('a replacement worker takes the lane of the worker it replaced: 2 lanes for the 10 workers of 2 positions recycled every 5 tasks', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 2, recycleEvery: 5 }));
+		assert.equal(await p.page.locator('[data-testid="workers"] tbody tr').count(), 10, 'the table lists every worker that ran');
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		assert.equal(await canvas.getAttribute('data-lanes'), '2');
+		assert.equal(await canvas.getAttribute('data-bars'), '40');
+		assert.match(await p.page.locator('[data-testid="workers"] tbody tr').first().textContent() ?? '', /exited \(recycled, code 0\)/);
+	});
+
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');

@@ -13,6 +13,8 @@ export interface SynthOptions {
 	taskMs?: number;
 	result?: (i: number) => string;
 	errorMessage?: string;
+	/** Each worker is replaced after this many tasks (Python max_tasks_per_child): a new id. */
+	recycleEvery?: number;
 }
 
 export function synthRun(o: SynthOptions): PoolEvent[] {
@@ -31,6 +33,9 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 		events.push({ type: 'task.queued', runId, t: t0 + 2, taskId: i, stage: 'pending' });
 	}
 	const free = Array.from({ length: o.workers }, () => t0 + 5);
+	const ids = Array.from({ length: o.workers }, (_, w) => w); // the worker in each position now
+	const done = Array.from({ length: o.workers }, () => 0);
+	let nextId = o.workers;
 	const ordered: PoolEvent[] = [];
 	for (let i = 0; i < o.tasks; i++) {
 		if (cancelled.has(i)) {
@@ -41,17 +46,24 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 		const start = free[w]!;
 		const end = start + taskMs * (1 + (i % 3) * 0.5);
 		free[w] = end + 0.5;
-		ordered.push({ type: 'task.started', runId, t: start, taskId: i, workerId: w });
+		const id = ids[w]!;
+		ordered.push({ type: 'task.started', runId, t: start, taskId: i, workerId: id });
+		if (o.recycleEvery && ++done[w]! === o.recycleEvery) {
+			ordered.push({ type: 'worker.exited', runId, t: end + 0.2, workerId: id, code: 0, signal: null, reason: 'recycled' });
+			ordered.push({ type: 'worker.started', runId, t: end + 0.4, workerId: nextId, pid: 4000 + nextId });
+			ids[w] = nextId++;
+			done[w] = 0;
+		}
 		if (i % 7 === 0) {
 			ordered.push({ type: 'task.output', runId, t: start + 1, taskId: i, stream: 'stdout', text: `working on ${i}\n` });
 		}
 		if (o.failEvery && i % o.failEvery === o.failEvery - 1) {
 			ordered.push({
-				type: 'task.failed', runId, t: end, taskId: i, workerId: w, durationMs: end - start,
+				type: 'task.failed', runId, t: end, taskId: i, workerId: id, durationMs: end - start,
 				error: { kind: 'exception', name: 'ValueError', message: o.errorMessage ?? `bad input ${i}`, stack: `Traceback (most recent call last):\n  File "${file}", line 12, in countdown\n    raise ValueError(...)\nValueError: bad input ${i}`, frames: [{ file, line: 12, function: 'countdown', user: true }] },
 			});
 		} else {
-			ordered.push({ type: 'task.finished', runId, t: end, taskId: i, workerId: w, durationMs: end - start, cpuMs: (end - start) * 0.9, result: o.result ? o.result(i) : `'done ${i}'` });
+			ordered.push({ type: 'task.finished', runId, t: end, taskId: i, workerId: id, durationMs: end - start, cpuMs: (end - start) * 0.9, result: o.result ? o.result(i) : `'done ${i}'` });
 		}
 	}
 	ordered.sort((a, b) => a.t - b.t);
@@ -59,8 +71,8 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 		events.push(e);
 	}
 	const last = Math.max(...free);
-	for (let w = 0; w < o.workers; w++) {
-		events.push({ type: 'worker.exited', runId, t: last, workerId: w, code: 0, signal: null, reason: 'shutdown' });
+	for (const id of ids) {
+		events.push({ type: 'worker.exited', runId, t: last, workerId: id, code: 0, signal: null, reason: 'shutdown' });
 	}
 	const counts = { submitted: o.tasks, finished: 0, failed: 0, cancelled: cancelled.size, timedOut: 0, rejected: 0 };
 	for (const e of ordered) {

@@ -119,19 +119,35 @@ export class TimelineView {
 		return from + ((x - GUTTER) / this.plotWidth()) * (to - from);
 	}
 
-	private lanes(): number[] {
-		return [...(this.model?.workers.keys() ?? [])].sort((a, b) => a - b);
+	/**
+	 * The workers of each lane, one after another: a worker that starts after another has exited
+	 * takes its lane (a replacement: recycled by max_tasks_per_child, or after a crash or a
+	 * timeout), so a pool that replaced its workers 500 times keeps as many lanes as it had
+	 * workers at once, not 500.
+	 */
+	private lanes(): number[][] {
+		const workers = [...(this.model?.workers.values() ?? [])].sort((a, b) => a.startedAt - b.startedAt || a.workerId - b.workerId);
+		const lanes: { ids: number[]; freeAt: number | undefined }[] = [];
+		for (const w of workers) {
+			const lane = lanes.find((l) => l.freeAt !== undefined && l.freeAt <= w.startedAt);
+			if (lane) {
+				lane.ids.push(w.workerId);
+				lane.freeAt = w.exitedAt;
+			} else {
+				lanes.push({ ids: [w.workerId], freeAt: w.exitedAt });
+			}
+		}
+		return lanes.map((l) => l.ids);
 	}
 
 	private taskAt(x: number, y: number): number | undefined {
-		const lane = Math.floor((y - AXIS) / LANE);
-		const workerId = this.lanes()[lane];
-		if (workerId === undefined || !this.model) {
+		const lane = this.lanes()[Math.floor((y - AXIS) / LANE)];
+		if (lane === undefined || !this.model) {
 			return undefined;
 		}
 		const t = this.timeAt(x) + this.t0();
 		for (const task of this.model.tasks.values()) {
-			if (task.workerId === workerId && task.startedAt !== undefined && task.startedAt <= t && (task.endedAt ?? this.nowT) >= t) {
+			if (task.workerId !== undefined && lane.includes(task.workerId) && task.startedAt !== undefined && task.startedAt <= t && (task.endedAt ?? this.nowT) >= t) {
 				return task.taskId;
 			}
 		}
@@ -198,7 +214,7 @@ export class TimelineView {
 		const fg = cssVar('--vscode-descriptionForeground', '#888');
 		ctx.fillStyle = fg;
 		ctx.font = this.font();
-		lanes.forEach((wid, i) => ctx.fillText(`#${wid}`, 2, AXIS + i * LANE + LANE / 2 + 4));
+		lanes.forEach((ids, i) => ctx.fillText(`#${ids[ids.length - 1]}`, 2, AXIS + i * LANE + LANE / 2 + 4)); // its latest worker
 		// The plot: time 0 of the window at the gutter's edge, nothing drawn into the gutter.
 		ctx.save();
 		ctx.translate(GUTTER, 0);
@@ -220,7 +236,7 @@ export class TimelineView {
 				labelEnd = lx + w;
 			}
 		}
-		const laneOf = new Map(lanes.map((w, i) => [w, i]));
+		const laneOf = new Map(lanes.flatMap((ids, i) => ids.map((w) => [w, i] as const)));
 		const colors = stateColors();
 		let bars = 0;
 		const end = model.finished?.t ?? this.nowT;
@@ -274,11 +290,13 @@ export class TimelineView {
 		lanes.forEach((_, i) => flush(i));
 		// Exited workers: a hatch after their end, so a replaced worker is visible.
 		ctx.fillStyle = fg;
-		lanes.forEach((wid, i) => {
-			const w = model.workers.get(wid)!;
-			if (w.exitedAt !== undefined && w.exitReason && w.exitReason !== 'shutdown') {
-				const x = (w.exitedAt - t0 - from) * scale;
-				ctx.fillRect(x, AXIS + i * LANE, 2, LANE);
+		lanes.forEach((ids, i) => {
+			for (const wid of ids) {
+				const w = model.workers.get(wid)!;
+				if (w.exitedAt !== undefined && w.exitReason && w.exitReason !== 'shutdown') {
+					const x = (w.exitedAt - t0 - from) * scale;
+					ctx.fillRect(x, AXIS + i * LANE, 2, LANE);
+				}
 			}
 		});
 		// CPU under the lanes.

@@ -89,9 +89,10 @@ export class TimelineAggregate {
 	 * Paints each lane: per pixel column, the state with the most busy time there, if any.
 	 * `from`/`to` are ms since the run started, `laneY` the top of each lane's bar.
 	 */
-	public paint(ctx: CanvasRenderingContext2D, lanes: number[], laneY: (i: number) => number, barH: number, from: number, to: number, width: number, colors: Record<TaskState, string>): void {
+	public paint(ctx: CanvasRenderingContext2D, lanes: number[][], laneY: (i: number) => number, barH: number, from: number, to: number, width: number, colors: Record<TaskState, string>): void {
 		const perPx = (to - from) / width;
-		lanes.forEach((lane, i) => {
+		// A lane's workers one after another (replacements): each paints its own buckets.
+		lanes.flatMap((ids, i) => ids.map((id) => [id, i] as const)).forEach(([lane, i]) => {
 			const rows = this.lanes.get(lane);
 			if (!rows) {
 				return;

@@ -54,7 +54,7 @@ describe('timeline buckets for live runs', () => {
 		let fill = '';
 		const ctx = { set fillStyle(c: string) { fill = c; }, fillRect: (x: number, y: number, w: number) => rects.push({ x, y, w, color: fill }) } as unknown as CanvasRenderingContext2D;
 		const colors = { finished: 'green', failed: 'red', cancelled: 'purple', timedOut: 'orange', rejected: 'pink', submitted: '', queued: '', running: '' };
-		agg.paint(ctx, [0, 1], (i) => i * 20, 10, 0, 2500, 500, colors);
+		agg.paint(ctx, [[0], [1]], (i) => i * 20, 10, 0, 2500, 500, colors);
 		for (const y of [0, 20]) {
 			const covered = rects.filter((r) => r.y === y).reduce((n, r) => n + r.w, 0);
 			assert.ok(covered >= 495, `lane at ${y}: ${covered} of 500 px painted`);
