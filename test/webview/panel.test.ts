@@ -263,6 +263,15 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="workers"] tbody tr').first().textContent() ?? '', /exited \(recycled, code 0\)/);
 	});
 
+	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {
+		const events = synthRun({ tasks: 40, workers: 2, recycleEvery: 5 });
+		await feed(p, 'run-1', events.slice(0, Math.floor(events.length * 0.7)));
+		const states = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').allTextContents();
+		const firstExited = states.findIndex((s) => s.startsWith('exited'));
+		assert.ok(firstExited >= 1, `live first: ${states.join(' | ')}`);
+		assert.ok(states.slice(firstExited).every((s) => s.startsWith('exited')), `then the exited: ${states.join(' | ')}`);
+	});
+
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');

@@ -69,6 +69,14 @@ export class WorkersView {
 				this.rows.delete(id);
 			}
 		}
+		// While a run goes on, the workers still alive come first: a pool that replaced its workers
+		// (max tasks per child, crashes) would otherwise bury the live ones under the exited.
+		if (!model.finished) {
+			const live = order.filter((tr) => !tr.classList.contains('worker-exited'));
+			if (live.length < order.length) {
+				order.splice(0, order.length, ...live, ...order.filter((tr) => tr.classList.contains('worker-exited')));
+			}
+		}
 		// Cells change in place (only those whose text changed): no rows built per frame, and
 		// layout, the panel's most expensive work, only where something moved.
 		syncChildren(this.body, order);
