@@ -1445,11 +1445,10 @@ class Run:
                 if w is not None:
                     w["exitedAt"] = now
                     self.em.emit("worker.exited", t=now, workerId=w["workerId"], code=0, signal=None, reason="recycled")
-            for i in range(len(self.slot_seen)):
-                if int(self.slots[n * i]) == pid:
-                    self.slots[n * i + 1] = -1
-                    self.slots[n * i] = 0
-                    break
+            slot = self.slot_of(pid)
+            if slot is not None:
+                self.slots[n * slot + 1] = -1
+                self.slots[n * slot] = 0
 
     def replace_recycled(self):
         """CPython 3.11 to 3.13.x and 3.14 betas do not always replace a worker that
@@ -1616,15 +1615,19 @@ class Run:
                 return i
         return None
 
+    def slot_runs(self, slot, pid, task_id):
+        """Whether worker `pid` is still in `slot`, running `task_id`."""
+        n = pw.SLOT_FIELDS
+        return int(self.slots[n * slot]) == pid and self.slots[n * slot + 1] == task_id
+
     def follow_stops(self):
         """Process tasks past their timeout: signalled (again every 100 ms, in case the signal
         met the worker outside the task's own code) until their slot moves on; killed once the
         grace is over."""
         now = pw.now_ms()
-        n = pw.SLOT_FIELDS
         for task_id, stop in list(self.stopping.items()):
             slot, pid, kill_at, signal_at = stop
-            if int(self.slots[n * slot]) != pid or self.slots[n * slot + 1] != task_id:
+            if not self.slot_runs(slot, pid, task_id):
                 del self.stopping[task_id]  # stopped (or its worker is gone)
             elif now >= kill_at:
                 del self.stopping[task_id]
@@ -1702,8 +1705,7 @@ class Run:
 
     def still_stopping(self):
         """Workers still in a task that timed out (within its grace to stop): pids."""
-        n = pw.SLOT_FIELDS
-        return {pid for task_id, (slot, pid, _, _) in list(self.stopping.items()) if int(self.slots[n * slot]) == pid and self.slots[n * slot + 1] == task_id}
+        return {pid for task_id, (slot, pid, _, _) in list(self.stopping.items()) if self.slot_runs(slot, pid, task_id)}
 
     def end_lingering_workers(self, timed_out=frozenset(), call_queue=None):
         """Worker processes still alive a while after the pool was shut down, with every task

@@ -226,6 +226,19 @@ describe('Editor integration: runs', function () {
 		});
 	}
 
+	/** Clicks "Run in parallel" above `fn` in a sample file: the lens's tooltip and the run it started. */
+	async function clickRunLens(file: string, fn: string): Promise<{ tooltip: string | undefined; run: RunRecord }> {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), file));
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === fn);
+		assert.ok(lens?.command, `no "Run in parallel" above ${fn}`);
+		const before = poolscope.runs.runs.length;
+		await vscode.commands.executeCommand(lens.command.command, ...lens.command.arguments!);
+		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
+		return { tooltip: lens.command.tooltip, run: poolscope.runs.runs[poolscope.runs.runs.length - 1]! };
+	}
+
 	it('a poolscope comment that cannot be read: nothing runs, and the message says what and where', async () => {
 		const { started, shown } = await runInNewFile('python', '# poolscope: pool=threads\n# poolscope: inputs=range(2)\ndef f(x):\n    return x\n', 3, 4);
 		assert.equal(started, 0, 'no run started');
@@ -234,15 +247,8 @@ describe('Editor integration: runs', function () {
 	});
 
 	it('one click runs a function as its poolscope comment says: the deadlock sample, on two threads with a timeout, times out showing where each thread waits', async () => {
-		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'faults.py'));
-		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === 'deadlock');
-		assert.equal(lens?.command?.tooltip, 'Run deadlock on a thread pool (2 workers, timeout 1500 ms), as its poolscope comment says');
-		const before = poolscope.runs.runs.length;
-		await vscode.commands.executeCommand(lens!.command!.command, ...lens!.command!.arguments!);
-		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
-		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		const { tooltip, run } = await clickRunLens(join('python', 'faults.py'), 'deadlock');
+		assert.equal(tooltip, 'Run deadlock on a thread pool (2 workers, timeout 1500 ms), as its poolscope comment says');
 		assert.deepEqual([run.request.pool, run.request.workers, run.request.timeoutMs, run.request.inputs], ['thread', 2, 1500, '[(0,), (1,)]']);
 		const end = await run.handle!.done;
 		assert.deepEqual([end.outcome, end.counts.timedOut, end.counts.finished], ['completed', 2, 0], JSON.stringify(end.counts));
@@ -255,13 +261,8 @@ describe('Editor integration: runs', function () {
 	});
 
 	it('a comment\'s maxTasksPerChild reaches the Python process pool: each worker replaced after its tasks', async () => {
-		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'memory.py'));
-		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === 'recycled');
-		assert.equal(lens?.command?.tooltip, 'Run recycled on a process pool (2 workers, a worker replaced every 2 tasks), as its poolscope comment says');
-		await vscode.commands.executeCommand(lens!.command!.command, ...lens!.command!.arguments!);
-		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		const { tooltip, run } = await clickRunLens(join('python', 'memory.py'), 'recycled');
+		assert.equal(tooltip, 'Run recycled on a process pool (2 workers, a worker replaced every 2 tasks), as its poolscope comment says');
 		assert.deepEqual([run.request.fn, run.request.pool, run.request.maxTasksPerChild], ['recycled', 'process', 2]);
 		const end = await run.handle!.done;
 		assert.deepEqual([end.outcome, end.counts.finished], ['completed', 8]);
