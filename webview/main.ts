@@ -37,7 +37,7 @@ const empty = h('div', { class: 'empty', 'data-testid': 'empty' },
 const runList = new RunListView((id) => select(id));
 const header = new HeaderView();
 const pipeline = new PipelineView();
-const workers = new WorkersView();
+const workers = new WorkersView(() => redraw());
 const futures = new FuturesView(ui.filter ?? 'all', ui.search ?? '', (id) => selectTask(id), (filter, search) => {
 	ui.filter = filter;
 	ui.search = search;

@@ -260,7 +260,32 @@ describe('Pool panel webview (Chromium)', function () {
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
 		assert.equal(await canvas.getAttribute('data-lanes'), '2');
 		assert.equal(await canvas.getAttribute('data-bars'), '40');
-		assert.match(await p.page.locator('[data-testid="workers"] tbody tr').first().textContent() ?? '', /exited \(recycled, code 0\)/);
+		// Row i is lane i (the pool's position, its latest worker), the replaced ones below.
+		const rows = await p.page.locator('[data-testid="workers"] tbody tr').allTextContents();
+		assert.deepEqual(rows.slice(0, 2).map((r) => /^#(\d+)exited(?! \()/.exec(r)?.[1]).sort(), ['8', '9'], rows.join(' | '));
+		assert.ok(rows.slice(2).every((r) => /exited \(recycled, code 0\)/.test(r)), rows.join(' | '));
+		assert.equal(await p.page.locator('[data-testid="workers-fold"]').count(), 0, 'eight replaced workers are listed as they are');
+	});
+
+	it('more than eight replaced workers fold behind one row that counts them, and unfold on a click', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 100, workers: 2, recycleEvery: 5 }));
+		const rows = p.page.locator('[data-testid="workers"] tbody tr');
+		const fold = p.page.locator('[data-testid="workers-fold"]');
+		assert.equal(await rows.count(), 3, (await rows.allTextContents()).join(' | '));
+		assert.equal(await fold.textContent(), '\u25b8 show 20 replaced workers (recycled 20)');
+		assert.equal(await fold.getAttribute('aria-expanded'), 'false');
+		assert.deepEqual((await rows.allTextContents()).slice(0, 2).map((r) => /^#(\d+)/.exec(r)?.[1]).sort(), ['20', '21']);
+		// Keyboard: the fold is a button.
+		await fold.focus();
+		await p.page.keyboard.press('Enter');
+		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length === 23);
+		assert.equal(await fold.getAttribute('aria-expanded'), 'true');
+		assert.match(await fold.textContent() ?? '', /^\u25be hide 20 replaced workers/);
+		const all = await rows.allTextContents();
+		assert.ok(all.slice(3).every((r) => /exited \(recycled, code 0\)/.test(r)), all.join(' | '));
+		assert.deepEqual(all.slice(3).map((r) => Number(/^#(\d+)/.exec(r)?.[1])), Array.from({ length: 20 }, (_, i) => i));
+		await fold.click();
+		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length === 3);
 	});
 
 	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {

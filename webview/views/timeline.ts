@@ -5,6 +5,7 @@ import { ms } from '../format';
 import { stateColors } from './colors';
 import { tooCoarse } from './details';
 import { TimelineAggregate } from './timelineAggregate';
+import { workerLanes } from './workerLanes';
 
 /**
  * Above this many tasks the unzoomed timeline is drawn from per-lane buckets (bars are then far
@@ -119,25 +120,8 @@ export class TimelineView {
 		return from + ((x - GUTTER) / this.plotWidth()) * (to - from);
 	}
 
-	/**
-	 * The workers of each lane, one after another: a worker that starts after another has exited
-	 * takes its lane (a replacement: recycled by max_tasks_per_child, or after a crash or a
-	 * timeout), so a pool that replaced its workers 500 times keeps as many lanes as it had
-	 * workers at once, not 500.
-	 */
 	private lanes(): number[][] {
-		const workers = [...(this.model?.workers.values() ?? [])].sort((a, b) => a.startedAt - b.startedAt || a.workerId - b.workerId);
-		const lanes: { ids: number[]; freeAt: number | undefined }[] = [];
-		for (const w of workers) {
-			const lane = lanes.find((l) => l.freeAt !== undefined && l.freeAt <= w.startedAt);
-			if (lane) {
-				lane.ids.push(w.workerId);
-				lane.freeAt = w.exitedAt;
-			} else {
-				lanes.push({ ids: [w.workerId], freeAt: w.exitedAt });
-			}
-		}
-		return lanes.map((l) => l.ids);
+		return workerLanes(this.model?.workers.values() ?? []);
 	}
 
 	private taskAt(x: number, y: number): number | undefined {

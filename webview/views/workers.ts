@@ -2,8 +2,15 @@ import type { RunModel } from '../../engine/protocol/runModel';
 import { h, setClass, setText, syncChildren } from '../dom';
 import { megabytes } from '../../engine/protocol/events';
 import { ms, pct } from '../format';
+import { workerLanes } from './workerLanes';
 
 const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'memory', 'pid / thread'] as const;
+
+/**
+ * Up to this many replaced workers are listed in the table as they are; beyond it they fold
+ * behind one row that counts them by reason (max_tasks_per_child=1 on 500 tasks replaces 496).
+ */
+export const FOLD_REPLACED_ABOVE = 8;
 
 const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Python threads share their process\'s memory (the header\'s figure); a JS worker thread shows its own heap.';
 
@@ -14,7 +21,16 @@ export class WorkersView {
 	/** A row per worker id, its cells updated in place. */
 	private readonly rows = new Map<number, { tr: HTMLElement; cells: HTMLElement[] }>();
 
-	constructor() {
+	/** Whether the replaced workers are listed when there are more than FOLD_REPLACED_ABOVE. */
+	private showReplaced = false;
+	private readonly foldButton = h('button', { type: 'button', class: 'link', 'data-testid': 'workers-fold', 'aria-expanded': 'false' });
+	private readonly foldRow = h('tr', { class: 'workers-fold' }, h('td', { colspan: String(COLUMNS.length) }, this.foldButton));
+
+	constructor(private readonly onChange: () => void) {
+		this.foldButton.addEventListener('click', () => {
+			this.showReplaced = !this.showReplaced;
+			this.onChange();
+		});
 		this.el.append(h('table', {},
 			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'memory' ? { title: MEMORY_TIP } : {}) }, c)))),
 			this.body));
@@ -25,7 +41,25 @@ export class WorkersView {
 		const seen = new Set<number>();
 		const end = model.finished?.t ?? nowT;
 		const stuckAfter = model.started?.options.timeoutMs ?? Infinity;
-		for (const w of model.workers.values()) {
+		// Row i is lane i of the timeline (the pool's position i, its latest worker); the workers
+		// those replaced follow, folded when there are many.
+		const lanes = workerLanes(model.workers.values());
+		const current = lanes.map((ids) => ids[ids.length - 1]!);
+		const replaced = lanes.flatMap((ids) => ids.slice(0, -1)).sort((a, b) => a - b);
+		const folded = replaced.length > FOLD_REPLACED_ABOVE && !this.showReplaced;
+		if (replaced.length > FOLD_REPLACED_ABOVE) {
+			const reasons = new Map<string, number>();
+			for (const id of replaced) {
+				const reason = model.workers.get(id)?.exitReason ?? 'exited';
+				reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+			}
+			const why = [...reasons].map(([r, n]) => `${r} ${n}`).join(', ');
+			setText(this.foldButton, `${folded ? '\u25b8 show' : '\u25be hide'} ${replaced.length} replaced workers (${why})`);
+			this.foldButton.setAttribute('aria-expanded', String(!folded));
+		}
+		const ids = [...current, ...(folded ? [] : replaced)];
+		for (const id of ids) {
+			const w = model.workers.get(id)!;
 			let state: string = w.state;
 			const busyFor = w.busySince !== undefined ? end - w.busySince : undefined;
 			if (w.state === 'busy' && busyFor !== undefined && busyFor > stuckAfter) {
@@ -69,13 +103,8 @@ export class WorkersView {
 				this.rows.delete(id);
 			}
 		}
-		// While a run goes on, the workers still alive come first: a pool that replaced its workers
-		// (max tasks per child, crashes) would otherwise bury the live ones under the exited.
-		if (!model.finished) {
-			const live = order.filter((tr) => !tr.classList.contains('worker-exited'));
-			if (live.length < order.length) {
-				order.splice(0, order.length, ...live, ...order.filter((tr) => tr.classList.contains('worker-exited')));
-			}
+		if (replaced.length > FOLD_REPLACED_ABOVE) {
+			order.splice(current.length, 0, this.foldRow);
 		}
 		// Cells change in place (only those whose text changed): no rows built per frame, and
 		// layout, the panel's most expensive work, only where something moved.
