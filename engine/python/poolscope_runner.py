@@ -163,6 +163,19 @@ class Emitter:
         with self.lock:
             self.closed = True
 
+    def forked(self):
+        """In any child forked from the runner (a worker, a task's os.fork): not one line on the
+        host's channel, not even the parent's buffered events (they were the parent's to send)."""
+        self.lock = threading.Lock()  # the parent's may have been held by a thread the child lacks
+        self.closed = True
+        self.buf = []
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.out.fileno())
+            os.close(null)
+        except OSError:
+            pass
+
     def _loop(self):
         while not self.closed:
             time.sleep(0.05)
@@ -717,6 +730,11 @@ class Run:
                 worker["measuredCpu"] += cpu
         self.fail(task_id, exc)
 
+    def forked_child(self):
+        """A child forked from the runner is not the runner: its os._exit is the real one."""
+        os._exit = pw.REAL_EXIT
+        self.em.forked()
+
     def exit_from_task(self, code, _real_exit=os._exit):
         """os._exit, in a runner whose tasks run in its own threads: a task that calls it ends the
         whole interpreter, every other task with it. The host would only see the runner gone, so
@@ -879,6 +897,8 @@ class Run:
         # Before the user's module loads: a logging handler it makes at import time binds the
         # sys.stderr of that moment, and must get the stream that routes to tasks.
         out, err = pw.install_streams(self.output_sink, self.loose_output)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.forked_child)
         # What each thread's task wrote after its last newline, read by thread_task per task.
         self.partial_out, self.partial_err = out._pending, err._pending
         # Our modules and the standard library's live as long as the runner: out of the collector's

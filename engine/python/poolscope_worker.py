@@ -18,6 +18,8 @@ import types
 # Built in (no file of the user's can stand in for it), and without `signal`'s 0.4 ms of enums.
 import _signal
 
+REAL_EXIT = os._exit  # the runner replaces os._exit in thread pools; its forked children need this one
+
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
 # What this worker runs right now, in shared memory the runner polls: [pid, task id (-1 idle),
@@ -305,6 +307,44 @@ def capture_subprocess_output():
     subprocess.Popen.__init__ = init
 
 
+# A task that forks (os.fork, or a fork-context multiprocessing Process or pool of its own) gets
+# for its child what a subprocess gets: pipes of that task's for fd 1 and 2. The hooks run in the
+# forking thread; a thread-local keeps two threads forking at once apart.
+_fork_local = threading.local()
+
+
+def _before_fork():
+    task_id = _task_of_this_thread() if _streams is not None else None
+    _fork_local.task = None if task_id is None else (task_id, [(name, os.pipe()) for name in ("stdout", "stderr")])
+
+
+def _after_fork_in_parent():
+    forked, _fork_local.task = getattr(_fork_local, "task", None), None
+    if forked is not None:
+        task_id, pipes = forked
+        for name, (r, w) in pipes:
+            os.close(w)  # the child's copy is the only writer: EOF when it (and its children) end
+            threading.Thread(target=_pump, args=(r, task_id, name), name="poolscope-fork-output", daemon=True).start()
+
+
+def _after_fork_in_child():
+    """In a task's child: its own plain streams on the task's pipes. Not Poolscope's process: no
+    routing by thread, and what it starts inherits those pipes. (One of Poolscope's own workers,
+    forked by the executor, has no task: process_initializer sets it up.)"""
+    global _streams
+    forked, _fork_local.task = getattr(_fork_local, "task", None), None
+    if forked is None:
+        return
+    for fd, (_name, (r, w)) in zip((1, 2), forked[1]):
+        os.dup2(w, fd)
+        os.close(r)
+        os.close(w)
+    _streams = None
+    threading.Thread.start = _thread_start
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="replace", line_buffering=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
+
+
 class _PatchSubprocessOnImport:
     """A meta path finder that patches `subprocess` right after its first import (also one
     inside a task's function), then removes itself: the runner does not import it for nothing."""
@@ -360,6 +400,9 @@ def install_streams(sink, loose=None):
     the process writes (None: the real stream)."""
     global _streams
     threading.Thread.start = _start_from_task
+    if not getattr(install_streams, "fork_hooks", False) and hasattr(os, "register_at_fork"):
+        install_streams.fork_hooks = True  # once a process (a forked worker inherits them)
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
     if "subprocess" in sys.modules:
         capture_subprocess_output()
     elif _PatchSubprocessOnImport not in sys.meta_path:

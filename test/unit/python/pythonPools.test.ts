@@ -22,6 +22,10 @@ async function noPythonLeft(): Promise<void> {
 function checkProtocol(events: PoolEvent[]): void {
 	assert.equal(events[0]?.type, 'run.started');
 	assert.equal(events[events.length - 1]?.type, 'run.finished');
+	assert.equal(ofType(events, 'run.started').length, 1, 'one run.started');
+	assert.equal(ofType(events, 'run.finished').length, 1, 'one run.finished');
+	const starts = ofType(events, 'worker.started').map((w) => w.workerId);
+	assert.equal(new Set(starts).size, starts.length, `each worker starts once: ${starts.join(', ')}`);
 	const end = ofType(events, 'run.finished')[0]!;
 	const c = end.counts;
 	assert.equal(c.submitted, c.finished + c.failed + c.cancelled + c.timedOut + c.rejected);
@@ -835,6 +839,32 @@ print(len(names))`;
 				const text = (stream: string) => ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === stream).map((o) => o.text).join('');
 				assert.equal(text('stdout'), `child out ${i}\n`, `task ${i}`);
 				assert.equal(text('stderr'), `child err ${i}\n`, `task ${i}`);
+			}
+		});
+	}
+
+	// A forked child is a copy of the runner (thread pools, serial) or of a worker: it once wrote
+	// the parent's buffered events to the host's channel again, and its multiprocessing exit
+	// (os._exit) was reported as the task ending the whole process.
+	for (const [pool, startMethod] of [['thread', undefined], ['serial', undefined], ['process', 'fork'], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: a task that forks, or runs a fork-context pool of its own, finishes; its children's output is the task's`, async () => {
+			const forks = pyRun({ fn: 'forks_and_prints', inputs: 'range(3)', pool, startMethod, workers: 2 });
+			const nested = pyRun({ fn: 'nested_pool', inputs: '[(3,), (4,)]', pool, startMethod, workers: 2 });
+			for (const [r, n] of [[forks, 3], [nested, 2]] as const) {
+				const end = await r.done;
+				assert.equal(end.counts.finished, n, JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message)));
+				checkProtocol(r.events);
+			}
+			assert.deepEqual(ofType(forks.events, 'task.finished').map((f) => f.result), ['0', '0', '0']);
+			assert.deepEqual(ofType(nested.events, 'task.finished').map((f) => f.result).sort(), ['14', '5']);
+			const said = (r: typeof forks, i: number) => ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === 'stdout').map((o) => o.text).join('');
+			for (const i of [0, 1, 2]) {
+				assert.equal(said(forks, i), `child of task ${i}\n`, `task ${i}`);
+			}
+			assert.deepEqual(said(nested, 0).split('\n').filter(Boolean).sort(), ['nested 0', 'nested 1', 'nested 2']);
+			assert.deepEqual(said(nested, 1).split('\n').filter(Boolean).sort(), ['nested 0', 'nested 1', 'nested 2', 'nested 3']);
+			for (const r of [forks, nested]) {
+				assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /child of|nested/, 'nothing of it left as the run\'s output');
 			}
 		});
 	}
