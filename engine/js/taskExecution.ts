@@ -221,7 +221,7 @@ export function installNoStdin(): void {
  * whichever task runs by then (`late`). Code no call started (the module's own) goes to the task
  * running now, or, between tasks and while the module loads, to the run (`loose`).
  */
-export function installOutputCapture(late: (taskId: number, stream: StreamName, text: string) => void, loose: (stream: StreamName, text: string) => void): void {
+export function installOutputCapture(late: (taskId: number, stream: StreamName, text: string) => void, loose: (stream: StreamName, text: string) => void): (stream: StreamName, text: string) => void {
 	const write = (stream: StreamName, text: string) => {
 		const from = origin.getStore();
 		if (from !== undefined && from !== currentTask) {
@@ -250,6 +250,7 @@ export function installOutputCapture(late: (taskId: number, stream: StreamName, 
 			return true;
 		}) as typeof target.write;
 	}
+	return write;
 }
 
 /**

@@ -7,13 +7,14 @@ import { threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
+import { installDescriptorCapture } from './descriptorCapture';
 import { StartSlots } from './startSlots';
 import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
 
-installOutputCapture(
+installDescriptorCapture(installOutputCapture(
 	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
 	(stream, text) => post({ type: 'runOutput', stream, text, threadId }),
-);
+));
 installLateErrorReport(post);
 installNoStdin();
 installExitReport(post);
@@ -23,6 +24,7 @@ let channel: BroadcastChannel | undefined;
 /** Created on the first notice: most tasks never print. */
 function post(n: WorkerNotice): void {
 	channel ??= new BroadcastChannel(config.channel);
+	Atomics.add(posted, 0, 1);
 	channel.postMessage(n);
 }
 
@@ -34,6 +36,8 @@ export interface ThreadWorkerData {
 	startSlots: SharedArrayBuffer;
 	batchLog: SharedArrayBuffer;
 	lowPriority: boolean;
+	/** Notices posted by every worker of the pool (one Int32): the host waits for them all. */
+	noticeCount: SharedArrayBuffer;
 }
 
 export type ThreadTaskInput = [taskId: number, args: unknown[]];
@@ -44,6 +48,7 @@ const config = workerData as ThreadWorkerData;
 if (config.lowPriority) {
 	lowerThisThread();
 }
+const posted = new Int32Array(config.noticeCount);
 const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
 const log = new BatchLog(config.batchLog);

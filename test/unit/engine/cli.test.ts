@@ -78,6 +78,29 @@ describe('poolscope CLI', function () {
 		assert.ok(events.some((e) => e.type === 'task.output' && e.text === 'hello from x\n'));
 	});
 
+	it('--json: a thread-pool task writing to fd 1 itself (fs.writeSync, a child with stdio inherit) adds no line to stdout, its text is the task\'s output event', async () => {
+		// Worker threads share the CLI's fd 1: such writes once landed between the JSON lines.
+		const r = await cli(['run', tasks, 'writesBelowConsole', '--pool', 'thread', '--inputs', '2', '--json']);
+		assert.equal(r.code, 0, r.stderr);
+		const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
+		const text = events.flatMap((e) => e.type === 'task.output' ? [e.text] : []).join('');
+		assert.match(text, /fd 1 from 0/);
+		assert.match(text, /spawned 1/);
+		assert.doesNotMatch(r.stderr, /fd 2 from|shell err/, 'nor on stderr');
+	});
+
+	it('every line a task prints arrives, run after run (output came on a channel of its own and could still be on its way when the run ended)', async () => {
+		// Before the fix, one worker printing 2,000 lines lost about half of them in 2 runs of 8
+		// here, and a serial run of three printing calls a line in 1-3 runs of 10 (from a shell).
+		for (let i = 0; i < 10; i++) {
+			const r = await cli(['run', tasks, 'printsMany', '--pool', 'thread', '--workers', '1', '--inputs', '[[2000]]', '--json']);
+			assert.equal(r.code, 0, r.stderr);
+			const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent).flatMap((e) => e.type === 'task.output' ? e.text.split('\n').filter(Boolean) : []);
+			assert.equal(lines.length, 2000, `run ${i}: ${lines.length} lines`);
+			assert.equal(lines.at(-1), 'line 1999');
+		}
+	});
+
 	it('exits 1 when a task failed, and names it', async () => {
 		const r = await cli(['run', tasks, 'failing', '--inputs', '[0, 1]']);
 		assert.equal(r.code, 1);

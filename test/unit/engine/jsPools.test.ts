@@ -294,6 +294,22 @@ describe('JS engine: real pools', function () {
 	}
 
 	for (const pool of POOLS) {
+		it(`${pool}: what a task writes below console (fs.writeSync(1), a child with stdio 'inherit') is that task's output`, async () => {
+			const r = run({ fn: 'writesBelowConsole', inputs: '3', pool, workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3, JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message)));
+			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result), ["'0 null'", "'0 null'", "'0 null'"], 'the child has no stdout to read, as with inherit');
+			const out = ofType(r.events, 'task.output');
+			const byTask = (id: number, stream: string) => out.filter((o) => o.taskId === id && o.stream === stream).map((o) => o.text).join('');
+			for (const i of [0, 1, 2]) {
+				assert.equal(byTask(i, 'stdout'), `fd 1 from ${i}\nshell ${i}\nspawned ${i}\n`, `task ${i}`);
+				assert.equal(byTask(i, 'stderr'), `fd 2 from ${i}\nshell err ${i}\n`, `task ${i}`);
+			}
+			assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /fd \d from|shell|spawned/);
+		});
+	}
+
+	for (const pool of POOLS) {
 		it(`${pool}: a module with top-level await loads (as an ES module) and runs; one whose await rejects fails to load, at its line`, async () => {
 			const r = run({ fn: 'addBase', inputs: '[[1], [2], [3]]', pool, file: join(JS_FIXTURES, 'topLevelAwait.mjs') });
 			const end = await r.done;
