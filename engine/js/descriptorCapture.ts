@@ -49,34 +49,39 @@ function redirected(stdio: unknown, inheritByDefault: boolean, replace: (fd: 1 |
 	return { stdio: list, fds };
 }
 
-let scratch: string | undefined;
-
 /**
  * A synchronous call blocks this thread until the child ends, so nobody could read a pipe (a
  * child writing more than a pipe holds would wait forever): its output goes to a file, read
- * once it has ended. The call's return value is what `inherit` gives (no captured stdout).
+ * once it has ended, in a folder of the call's own, removed after. The call's return value is
+ * what `inherit` gives (no captured stdout).
  */
 function captureSync<T>(stdio: unknown, inheritByDefault: boolean, write: Write, call: (stdio: unknown[] | undefined) => T): T {
-	const files = new Map<1 | 2, { path: string; fd: number }>();
+	const files = new Map<1 | 2, number>();
+	let dir: string | undefined;
 	const plan = redirected(stdio, inheritByDefault, (fd) => {
-		scratch ??= fs.mkdtempSync(join(tmpdir(), 'poolscope-child-output-'));
-		const path = join(scratch, `${process.pid}-${Math.random().toString(36).slice(2)}-${fd}`);
-		const file = { path, fd: fs.openSync(path, 'w+') };
+		dir ??= fs.mkdtempSync(join(tmpdir(), 'poolscope-child-output-'));
+		const file = fs.openSync(join(dir, String(fd)), 'w+');
 		files.set(fd, file);
-		return file.fd;
+		return file;
 	});
 	try {
 		return call(plan?.stdio);
 	} finally {
-		for (const [fd, file] of files) {
-			try {
-				const text = fs.readFileSync(file.path, 'utf8');
-				if (text) {
-					write(NAME[fd], text);
+		try {
+			for (const [fd, file] of files) {
+				const size = fs.fstatSync(file).size;
+				if (size > 0) {
+					const data = Buffer.alloc(size);
+					fs.readSync(file, data, 0, size, 0);
+					write(NAME[fd], data.toString('utf8'));
 				}
-			} finally {
-				fs.closeSync(file.fd);
-				fs.rmSync(file.path, { force: true });
+			}
+		} finally {
+			for (const file of files.values()) {
+				fs.closeSync(file);
+			}
+			if (dir) {
+				fs.rmSync(dir, { recursive: true, force: true });
 			}
 		}
 	}

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -295,8 +295,11 @@ describe('JS engine: real pools', function () {
 
 	for (const pool of POOLS) {
 		it(`${pool}: what a task writes below console (fs.writeSync(1), a child with stdio 'inherit') is that task's output`, async () => {
+			const scratch = () => readdirSync(tmpdir()).filter((f) => f.startsWith('poolscope-child-output-'));
+			const before = new Set(scratch());
 			const r = run({ fn: 'writesBelowConsole', inputs: '3', pool, workers: 2 });
 			const end = await r.done;
+			assert.deepEqual(scratch().filter((f) => !before.has(f)), [], 'the files a synchronous child wrote to are gone');
 			assert.equal(end.counts.finished, 3, JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message)));
 			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.result), ["'0 null'", "'0 null'", "'0 null'"], 'the child has no stdout to read, as with inherit');
 			const out = ofType(r.events, 'task.output');
