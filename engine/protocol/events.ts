@@ -261,6 +261,8 @@ export interface RunWarningEvent extends EventBase {
 	message: string;
 	/** A later error from a task that had already returned, etc. */
 	detail?: string;
+	/** 'overlap': another run shared the machine while this one ran (its times are not its own). */
+	kind?: 'overlap';
 }
 
 export interface RunFinishedEvent extends EventBase {

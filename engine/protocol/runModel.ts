@@ -98,6 +98,8 @@ export interface RunModel {
 	/** The most the run's processes held together in one sample, bytes. */
 	peakRss?: number;
 	warnings: string[];
+	/** Another run of this window ran at the same time (a run.warning of kind 'overlap'). */
+	overlapped?: boolean;
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
 	outputChars: number;
@@ -359,6 +361,9 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 		}
 		case 'run.warning':
 			model.warnings.push(e.detail ? `${e.message}\n${e.detail}` : e.message);
+			if (e.kind === 'overlap') {
+				model.overlapped = true;
+			}
 			break;
 		case 'run.finished':
 			model.finished = e;

@@ -22,6 +22,8 @@ export interface RunRecord {
 	readonly log: EventLog;
 	truncated: boolean;
 	handle?: RunHandle;
+	/** Read back from the history: its times are on another session's clock. */
+	adopted?: boolean;
 	finished?: RunFinishedEvent;
 }
 
@@ -91,7 +93,7 @@ export class RunController extends Disposable {
 		if (existing) {
 			return existing;
 		}
-		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated };
+		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated, adopted: true };
 		applyEvents(record.model, events);
 		record.finished = record.model.finished;
 		record.model.tasks.clear(); // like a live run's: the history and the panel read the log
@@ -136,9 +138,13 @@ export class RunController extends Disposable {
 		if (record.finished) {
 			return; // nothing after the end: the panel's counts are final
 		}
+		const end = packed.other.find((e): e is RunFinishedEvent => e.type === 'run.finished');
+		const overlap = end && this.overlapWarning(record, end);
+		if (overlap) {
+			this.accept(record, packEvents([overlap]));
+		}
 		tallyPacked(record.model, packed);
 		const length = packedLength(packed);
-		const end = packed.other.find((e): e is RunFinishedEvent => e.type === 'run.finished');
 		if (record.log.length + length <= MAX_EVENTS_PER_RUN) {
 			record.log.appendPacked(packed, length);
 		} else {
@@ -154,6 +160,28 @@ export class RunController extends Disposable {
 			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
 			this._onDidFinish.fire(record);
 		}
+	}
+
+	/**
+	 * Runs of this window that were live while `record` ran (the engine's clock, one for every
+	 * run): they shared the cores, so its wall time, and a speedup against it, measure both. Said
+	 * at its end; each of two overlapping runs says it of the other.
+	 */
+	private overlapWarning(record: RunRecord, end: RunFinishedEvent): PoolEvent | undefined {
+		const from = record.model.started?.t;
+		if (from === undefined) {
+			return undefined;
+		}
+		const others = this.runs.filter((o) => o !== record && !o.adopted && o.model.started !== undefined
+			&& o.model.started.t < end.t && (o.finished?.t ?? Infinity) > from);
+		if (!others.length) {
+			return undefined;
+		}
+		const names = others.map((o) => `${o.request.fn} (${o.request.pool === 'serial' ? 'serially' : `${o.request.pool} pool`})`).join(', ');
+		return {
+			type: 'run.warning', runId: record.request.runId, t: end.t, kind: 'overlap',
+			message: `Another run shared the machine with this one: ${names}. Its times (and a speedup computed from them) count that run's work too; run one at a time to measure.`,
+		};
 	}
 
 	private prune(): void {

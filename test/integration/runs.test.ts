@@ -338,6 +338,24 @@ describe('Editor integration: chunksize sweep and history', function () {
 		assert.deepEqual(poolProcesses(), []);
 	});
 
+	it('two runs at once each say the other shared the machine (their times are not their own); a run alone does not', async () => {
+		const poolscope = await api();
+		const uri = vscode.Uri.file(join(workspace(), 'js', 'cpu.js')).toString();
+		const a = await poolscope.run({ uri, fn: 'fib' }, { pool: 'serial', inputs: '[[32], [32], [32]]' });
+		const b = await poolscope.run({ uri, fn: 'fib' }, { pool: 'thread', workers: 2, inputs: '[[32], [32], [32]]' });
+		assert.ok(a && b);
+		await Promise.all([a.handle!.done, b.handle!.done]);
+		assert.ok(await until(() => !!a.finished && !!b.finished));
+		assert.match(a.model.warnings.join('\n'), /^Another run shared the machine with this one: fib \(thread pool\)\. Its times/m);
+		assert.match(b.model.warnings.join('\n'), /^Another run shared the machine with this one: fib \(serially\)\./m);
+		assert.ok(a.model.overlapped && b.model.overlapped);
+		const alone = await poolscope.run({ uri, fn: 'fib' }, { pool: 'serial', inputs: '[[20]]' });
+		assert.ok(alone);
+		await alone.handle!.done;
+		assert.ok(await until(() => !!alone.finished));
+		assert.ok(!alone.model.overlapped, alone.model.warnings.join('\n'));
+	});
+
 	it('every finished run and comparison is kept in the workspace storage; two runs compare from it', async () => {
 		const poolscope = await api();
 		await poolscope.history.loaded;

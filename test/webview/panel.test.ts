@@ -563,6 +563,17 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
 	});
 
+	it('a speedup against or of a run that shared the machine with another says it is not comparable', async () => {
+		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20 }));
+		const par = synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20 });
+		const end = par.length - 1;
+		par.splice(end, 0, { type: 'run.warning', runId: 'par', t: par[end]!.t, kind: 'overlap', message: 'Another run shared the machine with this one: fib (serially).' });
+		await feed(p, 'par', par);
+		const label = await p.page.locator('[data-testid="speedup"]').evaluate((v) => v.parentElement!.querySelector('.label')!.textContent);
+		assert.equal(label, 'speedup vs serial (not comparable: another run shared the machine)');
+		assert.match(await p.page.locator('[data-testid="run-warnings"]').textContent() ?? '', /Another run shared the machine with this one/);
+	});
+
 	it('a run tab keeps focus and takes a click while another run ends (tabs are updated, not rebuilt)', async () => {
 		await feed(p, 'one', synthRun({ runId: 'one', tasks: 4, workers: 1 }));
 		const two = synthRun({ runId: 'two', tasks: 4, workers: 1 });

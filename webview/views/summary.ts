@@ -36,7 +36,7 @@ export class SummaryView {
 				figure('failed', num(c.failed), 'summary-failed'),
 				figure('cancelled', num(c.cancelled)),
 				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
-				speedup !== undefined ? figure('speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
+				speedup !== undefined ? figure(model.overlapped || baseline?.overlapped ? 'speedup vs serial (not comparable: another run shared the machine)' : 'speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
 				end.gilWaitShare !== undefined ? figure(gilLabel(end), pct(end.gilWaitShare), 'gil') : null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
