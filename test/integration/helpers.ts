@@ -22,3 +22,9 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000): Promi
 	}
 	return true;
 }
+
+/** An untitled document a test made, closed unsaved: no dirty tab left in later tests' screenshots. */
+export async function discard(doc: vscode.TextDocument): Promise<void> {
+	await vscode.window.showTextDocument(doc);
+	await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { RunRecord } from '../../extension/runs/RunController';
 import type { ComparisonView } from '../../webview/messages';
-import { api, until } from './helpers';
+import { api, discard, until } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
 const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -52,6 +52,7 @@ describe('Editor integration: code lenses', () => {
 			content: 'def outer(x):\n    def inner(y):\n        return y\n    return inner(x)\n\nclass K:\n    def method(self):\n        pass\n\nasync def top():\n    pass\n',
 		});
 		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		await discard(doc);
 		const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => (l.command!.arguments![0] as { fn: string }).fn);
 		assert.deepEqual(fns, ['outer', 'top']);
 	});
@@ -63,6 +64,7 @@ describe('Editor integration: code lenses', () => {
 		] as const) {
 			const doc = await vscode.workspace.openTextDocument({ language, content });
 			const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+			await discard(doc);
 			const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => [(l.command!.arguments![0] as { fn: string }).fn, l.range.start.line]);
 			assert.deepEqual(fns, [['top', 0], ['K.s', language === 'python' ? 5 : 4]], language);
 		}
@@ -276,8 +278,12 @@ describe('Editor integration: runs', function () {
 		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });
 		await vscode.window.showTextDocument(doc);
 		const before = poolscope.runs.runs.length;
-		await vscode.commands.executeCommand('poolscope.runThread');
-		assert.equal(poolscope.runs.runs.length, before);
+		try {
+			await vscode.commands.executeCommand('poolscope.runThread');
+			assert.equal(poolscope.runs.runs.length, before);
+		} finally {
+			await discard(doc);
+		}
 	});
 });
 

@@ -288,6 +288,14 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length === 3);
 	});
 
+	it('when the run ends, the workers table and the summary give each worker the same utilization', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
+		const table = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(6)').allTextContents();
+		const summary = await p.page.locator('[data-testid="summary"] .util-row > span:last-child').allTextContents();
+		assert.deepEqual(table, ['90%', '90%', '90%', '90%']);
+		assert.deepEqual(summary, table);
+	});
+
 	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {
 		const events = synthRun({ tasks: 40, workers: 2, recycleEvery: 5 });
 		await feed(p, 'run-1', events.slice(0, Math.floor(events.length * 0.7)));

@@ -57,6 +57,8 @@ export class WorkersView {
 			setText(this.foldButton, `${folded ? '\u25b8 show' : '\u25be hide'} ${replaced.length} replaced workers (${why})`);
 			this.foldButton.setAttribute('aria-expanded', String(!folded));
 		}
+		// Once the run has ended, the run's own figure (the summary's), so the two never disagree.
+		const final = new Map(model.finished?.workers.map((w) => [w.workerId, w.utilization]));
 		const ids = [...current, ...(folded ? [] : replaced)];
 		for (const id of ids) {
 			const w = model.workers.get(id)!;
@@ -84,7 +86,7 @@ export class WorkersView {
 				w.currentTask !== undefined ? `task ${w.currentTask}` : '',
 				busyFor !== undefined ? ms(busyFor) : '',
 				String(w.tasksDone),
-				pct(Math.min(1, busy / alive)),
+				pct(final.get(w.workerId) ?? Math.min(1, busy / alive)),
 				// Threads share their process's memory (the header's figure): none of their own.
 				w.rss !== undefined ? megabytes(w.rss) : w.heap !== undefined ? `heap ${megabytes(w.heap)}` : '',
 				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
