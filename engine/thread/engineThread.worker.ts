@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventCoalescer } from '../eventCoalescer';
+import { OutputBudget } from '../outputBudget';
 import { lowerThisThread } from '../priority';
 import { packEvents } from '../protocol/eventPacking';
 import type { RunHandle } from '../runTypes';
@@ -37,7 +38,8 @@ function start(request: Parameters<typeof startRun>[0]): void {
 	const { runId } = request;
 	let handle: RunHandle;
 	try {
-		handle = startRun(request, (batch) => coalescer.push(runId, batch));
+		const budget = new OutputBudget();
+		handle = startRun(request, (batch) => coalescer.push(runId, budget.trim(batch)));
 	} catch (e) {
 		send({ type: 'startFailed', runId, name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) });
 		return;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
 import { packedLength, PackedReader, type PackedEvents } from '../../../engine/protocol/eventPacking';
-import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+import { OUTPUT_LIMIT_PER_TASK, type PoolEvent, type RunFinishedEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel, tallyPacked } from '../../../engine/protocol/runModel';
 import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { EngineThread } from '../../../engine/thread/engineThread';
@@ -55,6 +55,20 @@ describe('Engine thread', function () {
 		await Promise.all(started.splice(0).map((h) => h.cancel('test over')));
 		await engine.dispose();
 		await noChildrenLeft();
+	});
+
+	it('a task printing megabytes sends the extension host what the panel keeps (64 KB a task, and that it was cut), not the megabytes', async () => {
+		const r = runOn(engine, { fn: 'printsMegabytes', inputs: '[[3], [2]]' });
+		const end = await r.handle.done;
+		assert.equal(end.counts.finished, 2);
+		for (const taskId of [0, 1]) {
+			const text = ofType(r.events, 'task.output').filter((o) => o.taskId === taskId).map((o) => o.text).join('');
+			assert.equal(text.length, OUTPUT_LIMIT_PER_TASK + 1, `task ${taskId}`);
+			assert.ok(text.startsWith(`start ${3 - taskId}\nzzz`), text.slice(0, 20));
+		}
+		const model = createRunModel(end.runId);
+		applyEvents(model, r.events);
+		assert.ok(model.tasks.get(0)!.outputTruncated, 'the panel says the output was cut');
 	});
 
 	it('runs a pool away from the calling thread and delivers every event, packed, in messages the panel can take as they are', async () => {
