@@ -42,6 +42,8 @@ interface WorkerEntry {
 	exitedAt?: number;
 	tasks: number;
 	busyMs: number;
+	/** Started (a process forked) but not yet ready: its worker.ready is still to come. */
+	starting?: boolean;
 }
 
 export const jsBackend: Backend = {
@@ -278,11 +280,25 @@ class JsRun implements PoolCallbacks {
 
 	// ---- PoolCallbacks ----
 
-	public workerStarted(w: WorkerIdentity): void {
+	public workerStarting(w: WorkerIdentity, t: number): void {
 		if (this.workerEntries.has(w.key)) {
 			return;
 		}
-		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: now(), tasks: 0, busyMs: 0 };
+		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0, starting: true };
+		this.workerEntries.set(w.key, entry);
+		this.emit({ type: 'worker.started', runId: this.runId, t, workerId: entry.workerId, pid: w.pid, threadId: w.threadId, ready: false });
+	}
+
+	public workerStarted(w: WorkerIdentity, t = now()): void {
+		const known = this.workerEntries.get(w.key);
+		if (known) {
+			if (known.starting) {
+				known.starting = false;
+				this.emit({ type: 'worker.ready', runId: this.runId, t, workerId: known.workerId });
+			}
+			return;
+		}
+		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0 };
 		this.workerEntries.set(w.key, entry);
 		this.emit({ type: 'worker.started', runId: this.runId, t: entry.startedAt, workerId: entry.workerId, pid: w.pid, threadId: w.threadId });
 	}
@@ -655,8 +671,11 @@ class HeldCallbacks implements PoolCallbacks {
 		}
 	}
 
-	public workerStarted(w: WorkerIdentity): void {
-		if (this.state === 'open') this.target.workerStarted(w); else this.hold(() => this.target.workerStarted(w));
+	public workerStarting(w: WorkerIdentity, t: number): void {
+		if (this.state === 'open') this.target.workerStarting(w, t); else this.hold(() => this.target.workerStarting(w, t));
+	}
+	public workerStarted(w: WorkerIdentity, t = now()): void {
+		if (this.state === 'open') this.target.workerStarted(w, t); else this.hold(() => this.target.workerStarted(w, t));
 	}
 	public workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void {
 		if (this.state === 'open') this.target.workerExited(key, code, signal, reason); else this.hold(() => this.target.workerExited(key, code, signal, reason));

@@ -225,6 +225,7 @@ export class ProcessPool implements WorkerPool {
 		}
 		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], batches: [], headSince: 0, headAnnounced: false, exited: false, unsent: [] };
 		this.children.add(child);
+		this.cb.workerStarting(child.identity, now());
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
 		for (const stream of ['stdout', 'stderr'] as const) {
 			proc[stream]?.setEncoding('utf8').on('data', (text: string) => {
@@ -274,7 +275,7 @@ export class ProcessPool implements WorkerPool {
 		switch (m.type) {
 			case 'ready':
 				child.ready = true;
-				this.cb.workerStarted(child.identity);
+				this.cb.workerStarted(child.identity, now());
 				this.cb.idle();
 				break;
 			case 'loadError':

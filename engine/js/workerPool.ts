@@ -20,7 +20,10 @@ export interface WorkerIdentity {
 }
 
 export interface PoolCallbacks {
-	workerStarted(worker: WorkerIdentity): void;
+	/** A worker process exists and is loading (`t`: when it was started); workerStarted follows once it can take tasks. */
+	workerStarting(worker: WorkerIdentity, t: number): void;
+	/** The worker can take tasks (`t`: since when; now when left out). */
+	workerStarted(worker: WorkerIdentity, t?: number): void;
 	workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void;
 	taskStarted(taskId: number, worker: WorkerIdentity, t: number): void;
 	taskOutput(taskId: number, stream: StreamName, text: string): void;

@@ -146,6 +146,18 @@ export interface WorkerStartedEvent extends EventBase {
 	workerId: number;
 	pid?: number;
 	threadId?: number;
+	/**
+	 * false: the process exists but is still starting (an interpreter starting, the user's module
+	 * loading: a spawn pool's real cost) and takes no task yet; a worker.ready follows. Left out:
+	 * ready at once (a backend that only hears of a worker once it is ready).
+	 */
+	ready?: false;
+}
+
+/** A worker that started with `ready: false` can take tasks now. */
+export interface WorkerReadyEvent extends EventBase {
+	type: 'worker.ready';
+	workerId: number;
 }
 
 export interface WorkerExitedEvent extends EventBase {
@@ -286,6 +298,7 @@ export interface RunFinishedEvent extends EventBase {
 export type PoolEvent =
 	| RunStartedEvent
 	| WorkerStartedEvent
+	| WorkerReadyEvent
 	| WorkerExitedEvent
 	| TaskSubmittedEvent
 	| TaskQueuedEvent

@@ -50,7 +50,7 @@ export interface TaskModel {
 	outputTruncated: boolean;
 }
 
-export type WorkerState = 'idle' | 'busy' | 'exited';
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'exited';
 
 export interface WorkerModel {
 	workerId: number;
@@ -60,6 +60,8 @@ export interface WorkerModel {
 	currentTask?: number;
 	busySince?: number;
 	startedAt: number;
+	/** A worker that started `ready: false`: when it could take tasks (its start cost is the gap). */
+	readyAt?: number;
 	exitedAt?: number;
 	exitCode?: number | null;
 	exitSignal?: string | null;
@@ -211,9 +213,20 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			break;
 		case 'worker.started':
 			model.workers.set(e.workerId, {
-				workerId: e.workerId, pid: e.pid, threadId: e.threadId, state: 'idle', startedAt: e.t, tasksDone: 0, busyMs: 0,
+				workerId: e.workerId, pid: e.pid, threadId: e.threadId, state: e.ready === false ? 'starting' : 'idle', startedAt: e.t, tasksDone: 0, busyMs: 0,
+				...(e.ready === false ? {} : { readyAt: e.t }),
 			});
 			break;
+		case 'worker.ready': {
+			const w = model.workers.get(e.workerId);
+			if (w && w.readyAt === undefined) {
+				w.readyAt = e.t;
+				if (w.state === 'starting') {
+					w.state = 'idle';
+				}
+			}
+			break;
+		}
 		case 'worker.exited': {
 			const w = model.workers.get(e.workerId);
 			if (w) {
@@ -397,6 +410,7 @@ function workerStarts(model: RunModel, workerId: number, taskId: number, t: numb
 		w.state = 'busy';
 		w.currentTask = taskId;
 		w.busySince = t;
+		w.readyAt ??= t; // a task can only start on a ready worker, whatever order the news came in
 	}
 }
 

@@ -481,17 +481,25 @@ class Run:
         self.drain_wake = threading.Event()
 
     # ---- events ----
-    def worker_for(self, key, pid=None, thread_id=None):
+    def worker_for(self, key, pid=None, thread_id=None, ready=True, ready_at=None):
+        """The worker of `key`, announced (worker.started) the first time. ready=False: a worker
+        process the executor started whose initializer has not finished (worker.started with
+        ready false); the first call that says it is ready sends worker.ready, at `ready_at` (the
+        worker's own time: its notice or its first task's start can reach us some ms later)."""
         w = self.workers.get(key)  # known workers without the lock: this runs once per task
-        if w is not None:
+        if w is not None and (w["ready"] or not ready):
             return w
         with self.lock:
             w = self.workers.get(key)
-            if w is None:
+            if w is not None:
+                if ready and not w["ready"]:
+                    w["ready"] = True
+                    self.em.emit("worker.ready", t=ready_at, workerId=w["workerId"])
+            else:
                 # Thread pools: n, avgMs: tasks begun and a moving average of their wall time;
                 # nums, texts: the tasks this thread finished and drain_finished has not yet taken;
                 # measured*: its tasks whose CPU was read, their wall and CPU ms (the GIL estimate).
-                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False,
+                w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False, "ready": ready,
                      "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0}
                 self.workers[key] = w
                 fields = {"workerId": w["workerId"]}
@@ -499,6 +507,8 @@ class Run:
                     fields["pid"] = pid
                 if thread_id is not None:
                     fields["threadId"] = thread_id
+                if not ready:
+                    fields["ready"] = False
                 self.em.emit("worker.started", t=w["startedAt"], **fields)
             return w
 
@@ -1151,7 +1161,7 @@ class Run:
         """A process-pool result: one lock and one record ("P") for what the monitor did not
         announce yet (the start, the wait in the result queue) and the end."""
         _value, text, start, end, cpu, pid = result
-        worker = self.worker_for(pid, pid=pid) if pid is not None else None
+        worker = self.worker_for(pid, pid=pid, ready_at=start) if pid is not None else None
         with self.lock:
             state = self.states[task_id]
             info = self.task_info.get(task_id, NO_INFO)
@@ -1180,6 +1190,14 @@ class Run:
                 if w["workerId"] == wid:
                     return w
         return None
+
+    def note_starting(self):
+        """Worker processes the executor has started that have not said they are ready: shown as
+        starting. spawn and forkserver start an interpreter and import the user's file in each
+        (a heavy import shows here), fork barely takes a poll."""
+        for pid in list(self.processes):
+            if pid not in self.workers and pid not in self.exit_reported:
+                self.worker_for(pid, pid=pid, ready=False)
 
     def remember_processes(self):
         procs = getattr(self.executor, "_processes", None) or {}
@@ -1275,10 +1293,10 @@ class Run:
                 return
             kind = msg[0]
             if kind == "worker":
-                self.worker_for(msg[1], pid=msg[1])
+                self.worker_for(msg[1], pid=msg[1], ready_at=msg[2])
             elif kind == "start":
                 _, task_id, pid, t = msg
-                self.task_started(task_id, self.worker_for(pid, pid=pid), t)
+                self.task_started(task_id, self.worker_for(pid, pid=pid, ready_at=t), t)
             elif kind == "end":
                 _, task_id, pid, t = msg
                 with self.lock:
@@ -1290,7 +1308,7 @@ class Run:
                 self.output_sink(task_id, stream, text)
             elif kind == "loose":
                 _, pid, stream, text = msg
-                self.loose_output(stream, text, self.worker_for(pid, pid=pid))
+                self.loose_output(stream, text, self.worker_for(pid, pid=pid, ready=False))  # (printing is no sign of ready)
             elif kind == "importFailed":
                 self.import_failures.setdefault(msg[1], msg[2:])
             elif kind == "stop":
@@ -1359,7 +1377,7 @@ class Run:
                 self.output_sink(task, p["stream"], text)
             else:
                 pid = int(self.slots[pw.SLOT_FIELDS * p["slot"]])
-                self.loose_output(p["stream"], text, self.worker_for(pid, pid=pid) if pid > 0 else None)
+                self.loose_output(p["stream"], text, self.worker_for(pid, pid=pid, ready=False) if pid > 0 else None)
 
     def poll_slots(self):
         """What each worker process runs now, from shared memory: starts (their exact time is
@@ -1386,7 +1404,7 @@ class Run:
             self.slot_seen[i] = task_id
             if task_id >= 0:
                 if self.is_task(task_id) and self.states[task_id] in (PENDING, CALL_QUEUE):
-                    self.task_started(task_id, self.worker_for(pid, pid=pid), start)
+                    self.task_started(task_id, self.worker_for(pid, pid=pid, ready_at=start), start)
 
     # ---- the monitor: call-queue stage, depths, timeouts, worker processes ----
     def monitor(self):
@@ -1398,6 +1416,7 @@ class Run:
                 continue
             self.remember_processes()
             if self.pool == "process":
+                self.note_starting()
                 self.fail_stranded()
                 if self.max_tasks:
                     self.report_recycled()

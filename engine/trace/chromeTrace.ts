@@ -33,6 +33,8 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 	const running = new Map<number, { workerId: number; t: number }>();
 	const inputs = new Map<number, string>();
 	const metadata: Record<string, unknown> = {};
+	/** Workers that started not ready: since when (their start is a slice of its own). */
+	const starting = new Map<number, number>();
 	const end = (taskId: number, t: number, name: string, args: Record<string, unknown>) => {
 		const start = running.get(taskId);
 		if (!start) {
@@ -49,7 +51,18 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				break;
 			case 'worker.started':
 				out.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: e.workerId, args: { name: `worker ${e.workerId}${e.pid ? ` (pid ${e.pid})` : e.threadId !== undefined ? ` (thread ${e.threadId})` : ''}` } });
+				if (e.ready === false) {
+					starting.set(e.workerId, e.t);
+				}
 				break;
+			case 'worker.ready': {
+				const from = starting.get(e.workerId);
+				if (from !== undefined) {
+					starting.delete(e.workerId);
+					out.push({ name: 'starting', cat: 'worker', ph: 'X', ts: us(from), dur: Math.max(1, us(e.t) - us(from)), pid: PID, tid: e.workerId, args: {} });
+				}
+				break;
+			}
 			case 'task.submitted':
 				inputs.set(e.taskId, e.input);
 				break;

@@ -288,6 +288,19 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length === 3);
 	});
 
+	it('workers starting (a spawn pool loading) say so with how long, and the timeline draws each one\'s start up to its ready', async () => {
+		const events = synthRun({ tasks: 20, workers: 2, startingMs: 300 });
+		const firstReady = events.findIndex((e) => e.type === 'worker.ready');
+		await feed(p, 'run-1', events.slice(0, firstReady));
+		const cells = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').allTextContents();
+		assert.deepEqual(cells, ['starting', 'starting']);
+		assert.match(await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').first().getAttribute('title') ?? '', /starting: an interpreter starting and your file being imported/);
+		await feed(p, 'run-1', events.slice(firstReady));
+		assert.deepEqual(await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').allTextContents(), ['exited', 'exited']);
+		assert.equal(await p.page.locator('[data-testid="timeline-canvas"]').getAttribute('data-start-spans'), '2');
+		assert.match(await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').first().getAttribute('title') ?? '', /^Took 300 ms from its start/);
+	});
+
 	it('when the run ends, the workers table and the summary give each worker the same utilization', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const table = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(6)').allTextContents();

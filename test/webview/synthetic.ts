@@ -15,6 +15,8 @@ export interface SynthOptions {
 	errorMessage?: string;
 	/** Each worker is replaced after this many tasks (Python max_tasks_per_child): a new id. */
 	recycleEvery?: number;
+	/** Workers start `ready: false` and are ready this many ms later (a spawn pool's start). */
+	startingMs?: number;
 }
 
 export function synthRun(o: SynthOptions): PoolEvent[] {
@@ -26,17 +28,22 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 	const file = (o.language ?? 'python') === 'python' ? '/work/samples/python/cpu_bound.py' : '/work/samples/js/cpu.js';
 	events.push({ type: 'run.started', runId, t: t0, fn: o.fn ?? 'countdown', file, language: o.language ?? 'python', pool: o.pool ?? 'process', workers: o.workers, options: { workers: o.workers }, inputCount: o.tasks, cores: 2, runtime: 'CPython 3.11.7', ...((o.language ?? 'python') === 'python' ? { executable: '/usr/bin/python3' } : {}), stages: ['pending', 'executing'] });
 	for (let w = 0; w < o.workers; w++) {
-		events.push({ type: 'worker.started', runId, t: t0 + 1, workerId: w, pid: 4000 + w });
+		events.push({ type: 'worker.started', runId, t: t0 + 1, workerId: w, pid: 4000 + w, ...(o.startingMs ? { ready: false as const } : {}) });
 	}
 	for (let i = 0; i < o.tasks; i++) {
 		events.push({ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: `(${i},)` });
 		events.push({ type: 'task.queued', runId, t: t0 + 2, taskId: i, stage: 'pending' });
 	}
-	const free = Array.from({ length: o.workers }, () => t0 + 5);
+	const free = Array.from({ length: o.workers }, () => t0 + 5 + (o.startingMs ?? 0));
 	const ids = Array.from({ length: o.workers }, (_, w) => w); // the worker in each position now
 	const done = Array.from({ length: o.workers }, () => 0);
 	let nextId = o.workers;
 	const ordered: PoolEvent[] = [];
+	if (o.startingMs) {
+		for (let w = 0; w < o.workers; w++) {
+			ordered.push({ type: 'worker.ready', runId, t: t0 + 1 + o.startingMs, workerId: w });
+		}
+	}
 	for (let i = 0; i < o.tasks; i++) {
 		if (cancelled.has(i)) {
 			ordered.push({ type: 'task.cancelled', runId, t: t0 + 3, taskId: i, reason: 'cancelled by user', wasRunning: false });

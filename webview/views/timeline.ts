@@ -223,6 +223,7 @@ export class TimelineView {
 		const laneOf = new Map(lanes.flatMap((ids, i) => ids.map((w) => [w, i] as const)));
 		const colors = stateColors();
 		let bars = 0;
+		let startSpans = 0;
 		const end = model.finished?.t ?? this.nowT;
 		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
@@ -272,11 +273,21 @@ export class TimelineView {
 			open[lane] = { x0: x, x1, color };
 		}
 		lanes.forEach((_, i) => flush(i));
-		// Exited workers: a hatch after their end, so a replaced worker is visible.
+		// Exited workers: a hatch after their end, so a replaced worker is visible. A worker's start
+		// (a process still loading: spawn's interpreter and imports) is a thin line up to its ready.
 		ctx.fillStyle = fg;
 		lanes.forEach((ids, i) => {
 			for (const wid of ids) {
 				const w = model.workers.get(wid)!;
+				const readyAt = w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? end : undefined);
+				if (readyAt !== undefined && readyAt > w.startedAt) {
+					const x0 = Math.max(0, (w.startedAt - t0 - from) * scale);
+					const x1 = Math.min(width, (readyAt - t0 - from) * scale);
+					if (x1 > x0) {
+						ctx.fillRect(x0, AXIS + i * LANE + LANE / 2 - 1, Math.max(1, x1 - x0), 2);
+						startSpans++;
+					}
+				}
 				if (w.exitedAt !== undefined && w.exitReason && w.exitReason !== 'shutdown') {
 					const x = (w.exitedAt - t0 - from) * scale;
 					ctx.fillRect(x, AXIS + i * LANE, 2, LANE);
@@ -338,5 +349,6 @@ export class TimelineView {
 		this.canvas.dataset.memoryPoints = String(memPoints);
 		this.canvas.dataset.bars = String(bars);
 		this.canvas.dataset.lanes = String(lanes.length);
+		this.canvas.dataset.startSpans = String(startSpans);
 	}
 }

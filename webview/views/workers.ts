@@ -84,7 +84,7 @@ export class WorkersView {
 				`#${w.workerId}`,
 				state,
 				w.currentTask !== undefined ? `task ${w.currentTask}` : '',
-				busyFor !== undefined ? ms(busyFor) : '',
+				busyFor !== undefined ? ms(busyFor) : w.state === 'starting' ? ms(end - w.startedAt) : '',
 				String(w.tasksDone),
 				pct(final.get(w.workerId) ?? Math.min(1, busy / alive)),
 				// Threads share their process's memory (the header's figure): none of their own.
@@ -96,6 +96,11 @@ export class WorkersView {
 				: w.peakHeap !== undefined ? `this worker thread's JavaScript heap in use plus its external memory (Buffers); peak ${megabytes(w.peakHeap)}. Its process is the host's.` : '';
 			if (row.cells[6]!.title !== memoryTip) {
 				row.cells[6]!.title = memoryTip;
+			}
+			const startTip = w.state === 'starting' ? 'The worker process is starting: an interpreter starting and your file being imported (spawn and forkserver do this in every worker); it takes no task yet.'
+				: w.readyAt !== undefined && w.readyAt > w.startedAt ? `Took ${ms(w.readyAt - w.startedAt)} from its start to its first chance at a task.` : '';
+			if (row.cells[1]!.title !== startTip) {
+				row.cells[1]!.title = startTip;
 			}
 			order.push(row.tr);
 			seen.add(w.workerId);

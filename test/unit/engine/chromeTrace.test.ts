@@ -31,4 +31,15 @@ describe('toChromeTrace', () => {
 		// What Perfetto needs: serializable, with the traceEvents array at the top.
 		assert.ok(Array.isArray(JSON.parse(JSON.stringify(trace)).traceEvents));
 	});
+
+	it('a worker that started not ready gets a "starting" slice up to its ready', () => {
+		const runId = 'r2';
+		const trace = toChromeTrace([
+			{ type: 'worker.started', runId, t: 1000, workerId: 3, pid: 7, ready: false },
+			{ type: 'worker.started', runId, t: 1000, workerId: 4, pid: 8 },
+			{ type: 'worker.ready', runId, t: 1250, workerId: 3 },
+			{ type: 'worker.ready', runId, t: 1260, workerId: 4 },
+		]);
+		assert.deepEqual(trace.traceEvents.filter((e) => e.ph === 'X').map((s) => [s.name, s.ts, s.dur, s.tid]), [['starting', 0, 250_000, 3]]);
+	});
 });

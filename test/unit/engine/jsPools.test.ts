@@ -281,6 +281,25 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	it('process: a worker is "starting" from its fork until it has loaded the function, and takes no task before; thread workers start ready', async () => {
+		const r = run({ fn: 'square', inputs: '6', pool: 'process', workers: 2 });
+		await r.done;
+		const started = ofType(r.events, 'worker.started');
+		assert.equal(started.length, 2);
+		for (const w of started) {
+			assert.equal(w.ready, false);
+			const ready = ofType(r.events, 'worker.ready').find((e) => e.workerId === w.workerId);
+			const first = ofType(r.events, 'task.started').find((e) => e.workerId === w.workerId);
+			if (first) {
+				assert.ok(ready && ready.t >= w.t && ready.t <= first.t, `worker ${w.workerId}: started ${w.t}, ready ${ready?.t}, first task ${first.t}`);
+			}
+		}
+		const t = run({ fn: 'square', inputs: '6', pool: 'thread', workers: 2 });
+		await t.done;
+		assert.ok(ofType(t.events, 'worker.started').every((w) => w.ready === undefined));
+		assert.deepEqual(ofType(t.events, 'worker.ready'), []);
+	});
+
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: console output is captured per task`, async () => {
 			const r = run({ fn: 'chatty', inputs: '["a", "b"]', pool });
@@ -940,7 +959,7 @@ describe('JS thread pool: piscina\'s own events', () => {
 	it('a reply for a batch the pool already aborted (piscina\'s "Unexpected message from Worker" error) is dropped, not thrown', async () => {
 		const noop = () => undefined;
 		const pool = new ThreadPool({ workers: 1, bundle: join(JS_FIXTURES, 'tasks.js'), fn: 'square', runId: `late-reply-${process.pid}` }, {
-			workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, runOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, fatal: noop, idle: noop,
+			workerStarting: noop, workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, runOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, fatal: noop, idle: noop,
 		});
 		try {
 			const piscina = (pool as unknown as { pool: EventEmitter }).pool;

@@ -54,6 +54,22 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(m.peakRss, 140);
 	});
 
+	it('a worker that starts not ready is "starting" until worker.ready (or its first task, whichever comes first); one started ready is ready then', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'worker.started', runId, t: 2, workerId: 1, pid: 11, ready: false },
+			{ type: 'worker.started', runId, t: 2, workerId: 2, pid: 12, ready: false },
+		]);
+		assert.deepEqual([...m.workers.values()].map((w) => [w.state, w.readyAt]), [['idle', 1], ['starting', undefined], ['starting', undefined]]);
+		applyEvents(m, [
+			{ type: 'worker.ready', runId, t: 40, workerId: 1 },
+			{ type: 'task.started', runId, t: 45, taskId: 1, workerId: 2 },
+			{ type: 'worker.ready', runId, t: 44, workerId: 2 }, // came later than the task's start
+		]);
+		assert.deepEqual([m.workers.get(1)!.state, m.workers.get(1)!.readyAt], ['idle', 40]);
+		assert.deepEqual([m.workers.get(2)!.state, m.workers.get(2)!.readyAt], ['busy', 45]);
+	});
+
 	it('a result that arrives after its worker started the next task still counts for that worker', () => {
 		const m = createRunModel(runId);
 		applyEvents(m, [...base,

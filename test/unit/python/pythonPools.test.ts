@@ -1372,6 +1372,34 @@ print(len(names))`;
 		assert.ok((end.gilWaitShare ?? 1) < 0.2, `0.4 s of CPU at import, then 0.1 s of sleep: gilWaitShare ${end.gilWaitShare}`);
 	});
 
+	it('spawn: each worker process is "starting" while it imports the file (0.4 s of CPU here), then ready, and only then takes a task; fork workers are ready at once', async () => {
+		const file = join(PY_FIXTURES, 'heavy_import', 'slow_start.py');
+		const r = pyRun({ file, fn: 'nap', inputs: '[(i, 0.01) for i in range(4)]', pool: 'process', workers: 2, startMethod: 'spawn' });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 4);
+		checkProtocol(r.events);
+		const started = ofType(r.events, 'worker.started');
+		assert.equal(started.length, 2);
+		for (const w of started) {
+			assert.equal(w.ready, false, `worker ${w.workerId} announced before it was ready`);
+			const ready = ofType(r.events, 'worker.ready').filter((e) => e.workerId === w.workerId);
+			assert.equal(ready.length, 1, `worker ${w.workerId}: one worker.ready`);
+			assert.ok(ready[0]!.t - w.t >= 350, `worker ${w.workerId} ready ${(ready[0]!.t - w.t).toFixed(0)} ms after it started: the import alone takes 400 ms of CPU`);
+			const first = ofType(r.events, 'task.started').find((e) => e.workerId === w.workerId);
+			assert.ok(!first || first.t >= ready[0]!.t, 'no task before the worker is ready');
+		}
+		const model = createRunModel(end.runId);
+		applyEvents(model, r.events);
+		assert.ok([...model.workers.values()].every((w) => w.readyAt !== undefined && w.readyAt - w.startedAt >= 350));
+		const forked = pyRun({ file, fn: 'nap', inputs: '[(i, 0.01) for i in range(4)]', pool: 'process', workers: 2, startMethod: 'fork' });
+		await forked.done;
+		checkProtocol(forked.events);
+		for (const w of ofType(forked.events, 'worker.started')) {
+			const ready = ofType(forked.events, 'worker.ready').find((e) => e.workerId === w.workerId);
+			assert.ok(w.ready === undefined || (ready && ready.t - w.t < 150), `fork worker ${w.workerId}: ready at once, or within a poll (${ready ? (ready.t - w.t).toFixed(0) : 'never'} ms)`);
+		}
+	});
+
 	it('CPU-bound threads wait for the GIL: the run estimates it', async () => {
 		const r = pyRun({ fn: 'countdown', inputs: '[(2_000_000,)] * 4', pool: 'thread', workers: 4 });
 		const end = await r.done;
