@@ -55,10 +55,10 @@ function redirected(stdio: unknown, inheritByDefault: boolean, replace: (fd: 1 |
  * once it has ended, in a folder of the call's own, removed after. The call's return value is
  * what `inherit` gives (no captured stdout).
  */
-function captureSync<T>(stdio: unknown, inheritByDefault: boolean, write: Write, call: (stdio: unknown[] | undefined) => T): T {
+function captureSync<T>(stdio: unknown, write: Write, call: (stdio: unknown[] | undefined) => T): T {
 	const files = new Map<1 | 2, number>();
 	let dir: string | undefined;
-	const plan = redirected(stdio, inheritByDefault, (fd) => {
+	const plan = redirected(stdio, false, (fd) => {
 		dir ??= fs.mkdtempSync(join(tmpdir(), 'poolscope-child-output-'));
 		const file = fs.openSync(join(dir, String(fd)), 'w+');
 		files.set(fd, file);
@@ -152,19 +152,16 @@ export function installDescriptorCapture(write: Write): void {
 			process.nextTick(cb, null, typeof data === 'string' ? Buffer.byteLength(data) : Buffer.byteLength(t), data);
 		}
 	};
-	const sync = (name: 'spawnSync' | 'execSync' | 'execFileSync', inheritByDefault: boolean) => {
+	const sync = (name: 'spawnSync' | 'execSync' | 'execFileSync') => {
 		const real = cp[name]!;
 		cp[name] = function (this: unknown, ...args: unknown[]) {
 			const { options, at } = optionsAt(args, 1);
-			return captureSync(options.stdio, inheritByDefault, write, (stdio) => {
-				const result = real.apply(this, stdio ? withStdio(args, at, options, stdio) : args);
-				return result;
-			});
+			return captureSync(options.stdio, write, (stdio) => real.apply(this, stdio ? withStdio(args, at, options, stdio) : args));
 		};
 	};
-	sync('spawnSync', false);
-	sync('execSync', false);
-	sync('execFileSync', false);
+	sync('spawnSync');
+	sync('execSync');
+	sync('execFileSync');
 	const async = (name: 'spawn' | 'fork', inheritByDefault: (options: Record<string, unknown>) => boolean) => {
 		const real = cp[name]!;
 		cp[name] = function (this: unknown, ...args: unknown[]) {
