@@ -741,8 +741,9 @@ class Run:
         self.fail(task_id, exc)
 
     def forked_child(self):
-        """A child forked from the runner is not the runner: its os._exit is the real one."""
+        """A child forked from the runner is not the runner: its os._exit and os.system are the real ones."""
         os._exit = pw.REAL_EXIT
+        os.system = pw.REAL_SYSTEM
         self.em.forked()
 
     def exit_from_task(self, code, _real_exit=os._exit):
@@ -994,6 +995,7 @@ class Run:
         else:
             self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
             os._exit = self.exit_from_task
+            os.system = pw.system_from_task
         self.submit_records(items)
         self.em.flush()  # every task known to the host before any can crash the interpreter
         # What exists now (our modules, the user's module, the inputs, the task table) lives until

@@ -18,7 +18,8 @@ import types
 # Built in (no file of the user's can stand in for it), and without `signal`'s 0.4 ms of enums.
 import _signal
 
-REAL_EXIT = os._exit  # the runner replaces os._exit in thread pools; its forked children need this one
+REAL_EXIT = os._exit  # the runner replaces os._exit and os.system in thread pools; its forked children need these
+REAL_SYSTEM = os.system
 
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
@@ -305,6 +306,19 @@ def capture_subprocess_output():
             threading.Thread(target=_pump, args=(r, task_id, name), name="poolscope-subprocess-output", daemon=True).start()
 
     subprocess.Popen.__init__ = init
+
+
+def system_from_task(command, _real=REAL_SYSTEM):
+    """os.system in a thread pool: the shell's output is the calling task's, as a subprocess's
+    is (threads share one fd 1, so a bare os.system could only be the run's output). Same shell
+    (/bin/sh -c) and the same return value (the wait status); outside a task, the real one."""
+    task_id = _task_of_this_thread() if _streams is not None else None
+    if task_id is None or os.name != "posix":
+        return _real(command)
+    import subprocess  # patched on import: the child gets pipes of this task's
+
+    code = subprocess.call(command, shell=True)
+    return code << 8 if code >= 0 else -code
 
 
 # A task that forks (os.fork, or a fork-context multiprocessing Process or pool of its own) gets

@@ -330,18 +330,30 @@ describe('Python backend: real pools', function () {
 		});
 	}
 
-	it('thread: what is written below sys.stdout (os.system, sys.__stdout__) is the run\'s output, not lost', async () => {
+	it('thread: an os.system command\'s output is its task\'s; what is written straight to fd 1 (sys.__stdout__, os.write) is the run\'s output, not lost', async () => {
 		const r = pyRun({ fn: 'shells_out', inputs: 'range(2)', pool: 'thread' });
 		const end = await r.done;
 		assert.equal(end.counts.finished, 2);
+		for (const i of [0, 1]) {
+			const of = (stream: string) => ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === stream).map((o) => o.text).join('');
+			assert.equal(of('stdout'), `from the shell ${i}\n`, `task ${i}`);
+			assert.equal(of('stderr'), `the shell complains ${i}\n`, `task ${i}`);
+		}
 		// Threads share one file descriptor 1: whose line it was cannot be told.
 		const said = ofType(r.events, 'run.output').filter((o) => o.stream === 'stdout').map((o) => o.text).join('');
 		for (const i of [0, 1]) {
-			assert.ok(said.includes(`from the shell ${i}`), said);
 			assert.ok(said.includes(`to the real stdout ${i}`), said);
+			assert.ok(said.includes(`written to fd 1 ${i}`), said);
+			assert.ok(!said.includes('from the shell'), said);
 		}
 		const events = r.events.map((e) => e.type);
 		assert.equal(events.at(-1), 'run.finished', 'run.finished stays the last event');
+		// What os.system returns is what it returns outside Poolscope: the wait status.
+		for (const pool of ['thread', 'process'] as const) {
+			const s = pyRun({ fn: 'system_status', inputs: '[(0,), (3,)]', pool });
+			await s.done;
+			assert.deepEqual(ofType(s.events, 'task.finished').map((f) => f.result).sort(), ['0', '768'], pool);
+		}
 	});
 
 	for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
