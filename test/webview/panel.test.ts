@@ -299,6 +299,10 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.deepEqual(await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').allTextContents(), ['exited', 'exited']);
 		assert.equal(await p.page.locator('[data-testid="timeline-canvas"]').getAttribute('data-start-spans'), '2');
 		assert.match(await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(2)').first().getAttribute('title') ?? '', /^Took 300 ms from its start/);
+		// Hovering the start on a lane says what it was.
+		const box = (await p.page.locator('[data-testid="timeline-canvas"]').boundingBox())!;
+		await p.page.mouse.move(box.x + 30 + (box.width - 38) * 0.3, box.y + 16 + 9);
+		assert.equal(await p.page.locator('.timeline .tooltip').evaluate((el) => (el as HTMLElement).hidden ? '' : el.textContent ?? ''), 'worker 0 starting (done): 300 ms from its process\'s start to its first chance at a task');
 	});
 
 	it('when the run ends, the workers table and the summary give each worker the same utilization', async () => {

@@ -1,5 +1,5 @@
 import { megabytes } from '../../engine/protocol/events';
-import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
+import type { RunModel, TaskModel, WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { stateColors } from './colors';
@@ -138,15 +138,28 @@ export class TimelineView {
 		return undefined;
 	}
 
+	/** The worker of the lane at y that was starting at x (its process loading), if any. */
+	private startingAt(x: number, y: number): WorkerModel | undefined {
+		const lane = this.lanes()[Math.floor((y - AXIS) / LANE)];
+		const t = this.timeAt(x) + this.t0();
+		return lane?.map((id) => this.model?.workers.get(id)).find((w) => w !== undefined && w.startedAt <= t
+			&& t <= (w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? this.nowT : w.startedAt)));
+	}
+
 	private hover(x: number, y: number): void {
 		const id = this.taskAt(x, y);
 		const task = id !== undefined ? this.model?.tasks.get(id) : undefined;
-		if (!task) {
+		const starting = task ? undefined : this.startingAt(x, y);
+		if (task) {
+			const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
+			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}` : ''}`;
+		} else if (starting) {
+			const took = (starting.readyAt ?? starting.exitedAt ?? this.nowT) - starting.startedAt;
+			this.tip.textContent = `worker ${starting.workerId} starting${starting.readyAt === undefined ? '' : ' (done)'}: ${ms(took)} from its process's start to its first chance at a task`;
+		} else {
 			this.tip.hidden = true;
 			return;
 		}
-		const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
-		this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}` : ''}`;
 		this.tip.hidden = false;
 		this.tip.style.left = `${Math.min(x + 12, this.plotWidth() - 260)}px`;
 		this.tip.style.top = `${y + 12}px`;
