@@ -990,6 +990,8 @@ class Run:
             writers = self.open_output_pipes(ctx, min(2 * workers, OUTPUT_PIPE_SLOTS)) if os.name == "posix" else ()
             recycle = {"max_tasks_per_child": self.max_tasks} if self.max_tasks else {}
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths, writers), **recycle)
+            if self.max_tasks:
+                no_replacement_after_shutdown(self.executor)
             self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
             self.notices_thread.start()
         else:
@@ -1418,11 +1420,13 @@ class Run:
                 continue
             self.remember_processes()
             if self.pool == "process":
-                self.note_starting()
                 self.fail_stranded()
                 if self.max_tasks:
                     self.report_recycled()
                     self.replace_recycled()
+                # After the recycled ones' exits: a replacement takes the lane of the worker it
+                # replaced only if it starts after that one ended.
+                self.note_starting()
             if self.slots is not None:
                 self.poll_slots()
                 if self.stopping:
@@ -2080,6 +2084,24 @@ def main():
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
     os._exit(0)
+
+
+def no_replacement_after_shutdown(executor):
+    """CPython gh-119592 / gh-132969 (fixed in 3.12.11, 3.13.4 and later): after
+    shutdown(wait=False), which the runner uses so that a worker held by a task's leftover thread
+    cannot keep the run open, the executor's own thread still replaces a worker that
+    max_tasks_per_child ended, reads the process table shutdown has just cleared, and dies with a
+    TypeError traceback on our stderr (the run's output, every maxTasksPerChild=1 run here). As
+    the fix does: no replacement once shutdown has begun. Both run under the executor's shutdown
+    lock, so the check cannot race the flag."""
+    real = executor._adjust_process_count
+
+    def adjust():
+        if getattr(executor, "_shutdown_thread", False) or getattr(executor, "_processes", None) is None:
+            return
+        real()
+
+    executor._adjust_process_count = adjust
 
 
 def release_named_semaphores():

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { workerLanes } from '../../../webview/views/workerLanes';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { runnerArgs } from '../../../engine/python/pythonBackend';
@@ -1164,6 +1165,11 @@ print(len(names))`;
 			assert.ok(exits.filter((w) => w.reason === 'recycled').length >= 2, JSON.stringify(exits));
 			assert.ok(exits.every((w) => (w.reason === 'recycled' || w.reason === 'shutdown') && w.code === 0), JSON.stringify(exits));
 			assert.ok(end.workers.every((w) => w.tasks <= 2), JSON.stringify(end.workers));
+			// Each replacement starts after the worker it replaced ended: the panel folds them into
+			// as many lanes as the pool has workers.
+			const model = createRunModel(end.runId);
+			applyEvents(model, r.events);
+			assert.equal(workerLanes(model.workers.values()).length, 2, JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.startedAt, w.exitedAt])));
 			// A replacement reuses the recycled worker's shared-memory slot: its starts are seen live,
 			// and its output is its own (each task's result names its pid).
 			assert.equal(ofType(r.events, 'task.started').length, 8);
@@ -1173,6 +1179,21 @@ print(len(names))`;
 				assert.match(w.message, /did not replace a worker that max_tasks_per_child ended, .*gh-115634/);
 			}
 			await noPythonLeft();
+		});
+
+		it('max tasks per child 1: every replacement starts after the worker it replaced ended (as many timeline lanes as workers), and the run ends without the executor thread\'s TypeError (gh-119592)', async () => {
+			for (let i = 0; i < 2; i++) {
+				const r = pyRun({ fn: 'square', inputs: 'range(16)', pool: 'process', workers: 2, maxTasksPerChild: 1 });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 16);
+				checkProtocol(r.events);
+				const model = createRunModel(end.runId);
+				applyEvents(model, r.events);
+				assert.equal(workerLanes(model.workers.values()).length, 2, JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.startedAt, w.exitedAt])));
+				// CPython gh-119592: the executor's thread replaced a recycled worker after
+				// shutdown(wait=False) and died with a TypeError on the runner's stderr.
+				assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /Exception in thread|Traceback/);
+			}
 		});
 
 		it('max tasks per child with the fork start method is refused, saying why and what to use', async () => {
