@@ -142,6 +142,11 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.deepEqual(findStaticMethods(py, 'python').map((f) => [f.name, f.line, f.inputs]), [['A.s', 3, '[1, 2]'], ['A.c', 10, undefined]]);
 		const js = 'export class B {\n  // poolscope: inputs=[[3]]\n  static async half(n) {\n    return n / 2;\n  }\n  whole(n) {\n    return n;\n  }\n}\nconst s = "static fake(x) {";\n';
 		assert.deepEqual(findStaticMethods(js, 'javascript').map((f) => [f.name, f.line, f.inputs]), [['B.half', 2, '[[3]]']]);
+		// A body on the method's own line, a decorator above it (TypeScript).
+		const ts = 'class Calc {\n  @logged\n  static twice(x: number): number { return x * 2; }\n  static async later(x: number) { await tick(); return x; }\n  plain(x: number) { return x; }\n}\nfunction f() {\n  go(x);\n  if (x) { y(); }\n}\n';
+		assert.deepEqual(findStaticMethods(ts, 'typescript').map((f) => [f.name, f.line]), [['Calc.twice', 2], ['Calc.later', 3]]);
+		assert.deepEqual([methodAt(ts, 'typescript', 4)?.method, methodAt(ts, 'typescript', 4)?.isStatic], ['plain', false]);
+		assert.deepEqual(findFunctions(ts, 'typescript').map((f) => f.name), ['f'], 'a call and an if in a function are neither methods nor functions');
 	});
 
 	it('JS/TS: the method and class a line is in', () => {
