@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
-import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
+import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -245,7 +245,11 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		if (methods.length && base.language !== 'python') {
 			usage('--start-methods is for Python files');
 		}
-		configs = compareConfigs(positiveInt('workers', o.workers) ?? cores, methods as PythonStartMethod[]);
+		const comparable = comparableStartMethods(methods as PythonStartMethod[], base.maxTasksPerChild);
+		if (comparable.note) {
+			process.stderr.write(`poolscope: ${comparable.note}\n`);
+		}
+		configs = compareConfigs(positiveInt('workers', o.workers) ?? cores, comparable.methods);
 	} else if (chunked) {
 		const sizes = list('chunksizes', o.chunksizes!);
 		if (sizes.length < 2) {

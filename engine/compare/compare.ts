@@ -97,6 +97,21 @@ export function compareConfigs(workers: number, startMethods: PythonStartMethod[
 	return [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers }, ...processes];
 }
 
+/**
+ * The start methods a comparison can run: fork cannot take max tasks per child (CPython refuses
+ * it), so when the function declares it, fork is left out (a run that fails would end the whole
+ * comparison) and `note` says why.
+ */
+export function comparableStartMethods(methods: PythonStartMethod[], maxTasksPerChild: number | undefined): { methods: PythonStartMethod[]; note?: string } {
+	if (!maxTasksPerChild || !methods.includes('fork')) {
+		return { methods };
+	}
+	return {
+		methods: methods.filter((m) => m !== 'fork'),
+		note: `fork is left out of the comparison: the function runs with max tasks per child ${maxTasksPerChild}, which CPython refuses with the fork start method`,
+	};
+}
+
 /** One pool at several chunksizes (the first is the baseline; Python needs `map` for chunks). */
 export function chunksizeConfigs(pool: PoolKind, workers: number, chunksizes: number[], language: string): Config[] {
 	return chunksizes.map((chunksize): Config => ({ pool, workers, chunksize, ...(language === 'python' ? { mode: 'map' as const } : {}) }));

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { advise, adviseChunksize, amdahlFit, speedups } from '../../engine/compare/advice';
-import { chunksizeConfigs, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
+import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type ComparisonHandle, type Config, type Measurement } from '../../engine/compare/compare';
 import type { PoolKind, PythonStartMethod } from '../../engine/protocol/events';
 import type { ComparisonView } from '../../webview/messages';
 import { CommandId } from '../commandIds';
@@ -95,6 +95,14 @@ export class ComparisonCommands extends Disposable {
 			configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(pool, sweepWorkers ?? powersOfTwoUpTo(2 * cores))];
 		}
 		const base = await this._runs.request(target, inputs, {});
+		if (kind === 'compare') {
+			const methods = [...new Set(configs.flatMap((c) => c.startMethod ? [c.startMethod] : []))];
+			const comparable = comparableStartMethods(methods, base.maxTasksPerChild);
+			if (comparable.note) {
+				configs = compareConfigs(workers, comparable.methods);
+				void vscode.window.showWarningMessage(`Poolscope: ${comparable.note}.`);
+			}
+		}
 		const id = `${kind}-${target.fn}-${Date.now()}`;
 		const view: ComparisonView = { id, kind, fn: target.fn, file: target.uri.fsPath, language: target.language, cores, measurements: [], pending: configs.length, state: 'running' };
 		this.remember(view);

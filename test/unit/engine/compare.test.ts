@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
-import { chunksizeConfigs, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
+import { chunksizeConfigs, comparableStartMethods, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
 import type { RunStartedEvent } from '../../../engine/protocol/events';
 import { startRun } from '../../../engine/startRun';
 import { waitFor } from '../../harness/processes';
@@ -198,5 +198,18 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		const notProcess = await cli(['sweep', samples('js/cpu.js'), 'countdown', '--inputs', '2', '--pool', 'thread', '--chunksizes', '1,10']);
 		assert.equal(notProcess.code, 2);
 		assert.match(notProcess.err, /a chunksize sweep needs --pool process/);
+		// A function whose comment asks for max tasks per child: fork cannot take it, so it is left
+		// out with the reason, and the comparison runs (it failed whole at the fork row).
+		const recycled = await cli(['compare', samples('python/memory.py'), 'recycled', '--inputs', '[(1,)] * 4', '--workers', '2', '--start-methods', 'fork,spawn']);
+		assert.equal(recycled.code, 0, recycled.err);
+		assert.match(recycled.err, /fork is left out of the comparison: the function runs with max tasks per child 2, which CPython refuses with the fork start method/);
+		assert.match(recycled.out, /^process \(spawn\) +2 /m);
+		assert.doesNotMatch(recycled.out, /^process \(fork\)/m);
+	});
+
+	it('comparableStartMethods: fork goes only when max tasks per child is asked', () => {
+		assert.deepEqual(comparableStartMethods(['fork', 'spawn'], undefined), { methods: ['fork', 'spawn'] });
+		assert.deepEqual(comparableStartMethods(['fork', 'spawn'], 3).methods, ['spawn']);
+		assert.deepEqual(comparableStartMethods(['spawn'], 3), { methods: ['spawn'] });
 	});
 });
