@@ -329,6 +329,34 @@ describe('Editor integration: compare', function () {
 	});
 });
 
+describe('Editor integration: compare with start methods', function () {
+	this.timeout(120_000);
+
+	it('a function asking for max tasks per child is compared without fork (CPython refuses the two), and the user is told why', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'memory.py'));
+		const config = vscode.workspace.getConfiguration('poolscope');
+		await config.update('compare.startMethods', ['fork', 'spawn'], vscode.ConfigurationTarget.Workspace);
+		const shown: string[] = [];
+		const real = vscode.window.showWarningMessage;
+		(vscode.window as { showWarningMessage: unknown }).showWarningMessage = (message: string) => {
+			shown.push(message);
+			return Promise.resolve(undefined);
+		};
+		try {
+			const view = await poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'recycled' }, 'compare');
+			assert.ok(view, 'the comparison was refused');
+			assert.equal(view.state, 'done', view.error);
+			assert.deepEqual(view.measurements.map((m) => `${m.config.pool}${m.config.startMethod ? `-${m.config.startMethod}` : ''}`), ['serial', 'thread', 'process-spawn']);
+			assert.deepEqual(shown, ['Poolscope: fork is left out of the comparison: the function runs with max tasks per child 2, which CPython refuses with the fork start method.']);
+		} finally {
+			(vscode.window as { showWarningMessage: unknown }).showWarningMessage = real;
+			await config.update('compare.startMethods', undefined, vscode.ConfigurationTarget.Workspace);
+		}
+		assert.deepEqual(poolProcesses(), []);
+	});
+});
+
 describe('Editor integration: chunksize sweep and history', function () {
 	this.timeout(120_000);
 
