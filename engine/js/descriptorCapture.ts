@@ -130,8 +130,16 @@ export function installDescriptorCapture(write: Write): void {
 	const cp = childProcess as unknown as Record<string, (...args: unknown[]) => unknown>;
 	const realWriteSync = fs.writeSync;
 	const realWrite = fs.write;
-	const text = (data: unknown, rest: unknown[]): string => typeof data === 'string' ? data
-		: Buffer.from((data as ArrayBufferView).buffer, (data as ArrayBufferView).byteOffset + (typeof rest[0] === 'number' ? rest[0] : 0), typeof rest[1] === 'number' ? rest[1] : (data as ArrayBufferView).byteLength - (typeof rest[0] === 'number' ? rest[0] : 0)).toString('utf8');
+	// writeSync(fd, string, ...) or writeSync(fd, buffer, offset?, length?, ...).
+	const text = (data: unknown, rest: unknown[]): string => {
+		if (typeof data === 'string') {
+			return data;
+		}
+		const view = data as ArrayBufferView;
+		const offset = typeof rest[0] === 'number' ? rest[0] : 0;
+		const length = typeof rest[1] === 'number' ? rest[1] : view.byteLength - offset;
+		return Buffer.from(view.buffer, view.byteOffset + offset, length).toString('utf8');
+	};
 	(fs as { writeSync: unknown }).writeSync = function writeSync(fd: number, data: unknown, ...rest: unknown[]): number {
 		if (fd !== 1 && fd !== 2) {
 			return (realWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);

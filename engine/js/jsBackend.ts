@@ -281,26 +281,25 @@ class JsRun implements PoolCallbacks {
 	// ---- PoolCallbacks ----
 
 	public workerStarting(w: WorkerIdentity, t: number): void {
-		if (this.workerEntries.has(w.key)) {
-			return;
+		if (!this.workerEntries.has(w.key)) {
+			this.announce(w, t, true);
 		}
-		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0, starting: true };
-		this.workerEntries.set(w.key, entry);
-		this.emit({ type: 'worker.started', runId: this.runId, t, workerId: entry.workerId, pid: w.pid, threadId: w.threadId, ready: false });
 	}
 
 	public workerStarted(w: WorkerIdentity, t = now()): void {
 		const known = this.workerEntries.get(w.key);
-		if (known) {
-			if (known.starting) {
-				known.starting = false;
-				this.emit({ type: 'worker.ready', runId: this.runId, t, workerId: known.workerId });
-			}
-			return;
+		if (!known) {
+			this.announce(w, t, false);
+		} else if (known.starting) {
+			known.starting = false;
+			this.emit({ type: 'worker.ready', runId: this.runId, t, workerId: known.workerId });
 		}
-		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0 };
+	}
+
+	private announce(w: WorkerIdentity, t: number, starting: boolean): void {
+		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0, ...(starting ? { starting } : {}) };
 		this.workerEntries.set(w.key, entry);
-		this.emit({ type: 'worker.started', runId: this.runId, t: entry.startedAt, workerId: entry.workerId, pid: w.pid, threadId: w.threadId });
+		this.emit({ type: 'worker.started', runId: this.runId, t, workerId: entry.workerId, pid: w.pid, threadId: w.threadId, ...(starting ? { ready: false as const } : {}) });
 	}
 
 	public workerExited(key: string, code: number | null, signal: string | null, reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory'): void {

@@ -28,3 +28,19 @@ export async function discard(doc: vscode.TextDocument): Promise<void> {
 	await vscode.window.showTextDocument(doc);
 	await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
+
+/** Runs `body` with one of the window's message functions recording instead of showing: what it showed. */
+export async function recordingMessages<T>(kind: 'showErrorMessage' | 'showWarningMessage', body: () => Promise<T>): Promise<{ value: T; shown: string[] }> {
+	const shown: string[] = [];
+	const window = vscode.window as unknown as Record<typeof kind, unknown>;
+	const real = window[kind];
+	window[kind] = (message: string) => {
+		shown.push(message);
+		return Promise.resolve(undefined);
+	};
+	try {
+		return { value: await body(), shown };
+	} finally {
+		window[kind] = real;
+	}
+}

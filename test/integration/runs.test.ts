@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { RunRecord } from '../../extension/runs/RunController';
 import type { ComparisonView } from '../../webview/messages';
-import { api, discard, until } from './helpers';
+import { api, discard, recordingMessages, until } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
 const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -193,19 +193,12 @@ describe('Editor integration: runs', function () {
 		const doc = await vscode.workspace.openTextDocument({ language, content });
 		const editor = await vscode.window.showTextDocument(doc);
 		editor.selection = new vscode.Selection(line, column, line, column);
-		const shown: string[] = [];
-		const real = vscode.window.showErrorMessage;
-		(vscode.window as { showErrorMessage: unknown }).showErrorMessage = (message: string) => {
-			shown.push(message);
-			return Promise.resolve(undefined);
-		};
 		try {
 			const before = poolscope.runs.runs.length;
-			await vscode.commands.executeCommand('poolscope.runThread');
+			const { shown } = await recordingMessages('showErrorMessage', () => Promise.resolve(vscode.commands.executeCommand('poolscope.runThread')));
 			return { started: poolscope.runs.runs.length - before, shown };
 		} finally {
-			(vscode.window as { showErrorMessage: unknown }).showErrorMessage = real;
-			await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+			await discard(doc);
 		}
 	}
 
@@ -337,20 +330,13 @@ describe('Editor integration: compare with start methods', function () {
 		const doc = await vscode.workspace.openTextDocument(join(workspace(), 'python', 'memory.py'));
 		const config = vscode.workspace.getConfiguration('poolscope');
 		await config.update('compare.startMethods', ['fork', 'spawn'], vscode.ConfigurationTarget.Workspace);
-		const shown: string[] = [];
-		const real = vscode.window.showWarningMessage;
-		(vscode.window as { showWarningMessage: unknown }).showWarningMessage = (message: string) => {
-			shown.push(message);
-			return Promise.resolve(undefined);
-		};
 		try {
-			const view = await poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'recycled' }, 'compare');
+			const { value: view, shown } = await recordingMessages('showWarningMessage', () => poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'recycled' }, 'compare'));
 			assert.ok(view, 'the comparison was refused');
 			assert.equal(view.state, 'done', view.error);
 			assert.deepEqual(view.measurements.map((m) => `${m.config.pool}${m.config.startMethod ? `-${m.config.startMethod}` : ''}`), ['serial', 'thread', 'process-spawn']);
 			assert.deepEqual(shown, ['Poolscope: fork is left out of the comparison: the function runs with max tasks per child 2, which CPython refuses with the fork start method.']);
 		} finally {
-			(vscode.window as { showWarningMessage: unknown }).showWarningMessage = real;
 			await config.update('compare.startMethods', undefined, vscode.ConfigurationTarget.Workspace);
 		}
 		assert.deepEqual(poolProcesses(), []);

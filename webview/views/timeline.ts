@@ -16,6 +16,11 @@ const AGGREGATE_ABOVE = 2000;
 const LANE = 18;
 const CPU_H = 44;
 const AXIS = 16;
+/** Where a worker's start ends: its ready, or (still starting) its exit or now; its start when it was ready at once. */
+function startEnd(w: WorkerModel, now: number): number {
+	return w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? now : w.startedAt);
+}
+
 /** Left of the lanes: each lane's worker ("#3"), as the workers table names them. */
 const GUTTER = 30;
 
@@ -142,8 +147,7 @@ export class TimelineView {
 	private startingAt(x: number, y: number): WorkerModel | undefined {
 		const lane = this.lanes()[Math.floor((y - AXIS) / LANE)];
 		const t = this.timeAt(x) + this.t0();
-		return lane?.map((id) => this.model?.workers.get(id)).find((w) => w !== undefined && w.startedAt <= t
-			&& t <= (w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? this.nowT : w.startedAt)));
+		return lane?.map((id) => this.model?.workers.get(id)).find((w) => w !== undefined && w.startedAt <= t && t <= startEnd(w, this.nowT));
 	}
 
 	private hover(x: number, y: number): void {
@@ -154,7 +158,7 @@ export class TimelineView {
 			const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
 			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}` : ''}`;
 		} else if (starting) {
-			const took = (starting.readyAt ?? starting.exitedAt ?? this.nowT) - starting.startedAt;
+			const took = startEnd(starting, this.nowT) - starting.startedAt;
 			this.tip.textContent = `worker ${starting.workerId} starting${starting.readyAt === undefined ? '' : ' (done)'}: ${ms(took)} from its process's start to its first chance at a task`;
 		} else {
 			this.tip.hidden = true;
@@ -292,8 +296,8 @@ export class TimelineView {
 		lanes.forEach((ids, i) => {
 			for (const wid of ids) {
 				const w = model.workers.get(wid)!;
-				const readyAt = w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? end : undefined);
-				if (readyAt !== undefined && readyAt > w.startedAt) {
+				const readyAt = startEnd(w, end);
+				if (readyAt > w.startedAt) {
 					const x0 = Math.max(0, (w.startedAt - t0 - from) * scale);
 					const x1 = Math.min(width, (readyAt - t0 - from) * scale);
 					if (x1 > x0) {

@@ -10,7 +10,7 @@ const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'memory
  * Up to this many replaced workers are listed in the table as they are; beyond it they fold
  * behind one row that counts them by reason (max_tasks_per_child=1 on 500 tasks replaces 496).
  */
-export const FOLD_REPLACED_ABOVE = 8;
+const FOLD_REPLACED_ABOVE = 8;
 
 const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Python threads share their process\'s memory (the header\'s figure); a JS worker thread shows its own heap.';
 
@@ -46,8 +46,9 @@ export class WorkersView {
 		const lanes = workerLanes(model.workers.values());
 		const current = lanes.map((ids) => ids[ids.length - 1]!);
 		const replaced = lanes.flatMap((ids) => ids.slice(0, -1)).sort((a, b) => a - b);
-		const folded = replaced.length > FOLD_REPLACED_ABOVE && !this.showReplaced;
-		if (replaced.length > FOLD_REPLACED_ABOVE) {
+		const foldable = replaced.length > FOLD_REPLACED_ABOVE;
+		const folded = foldable && !this.showReplaced;
+		if (foldable) {
 			const reasons = new Map<string, number>();
 			for (const id of replaced) {
 				const reason = model.workers.get(id)?.exitReason ?? 'exited';
@@ -110,7 +111,7 @@ export class WorkersView {
 				this.rows.delete(id);
 			}
 		}
-		if (replaced.length > FOLD_REPLACED_ABOVE) {
+		if (foldable) {
 			order.splice(current.length, 0, this.foldRow);
 		}
 		// Cells change in place (only those whose text changed): no rows built per frame, and
