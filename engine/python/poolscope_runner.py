@@ -1859,6 +1859,7 @@ class Run:
     # ---- the end ----
     def finish(self, outcome, error=None):
         self.finishing = True
+        pw.join_pumps(1.0)  # children's last lines (subprocess, os.system, os.fork) before the end
         pw.flush_loose()  # a last print(end="") outside tasks
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting

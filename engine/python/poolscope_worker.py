@@ -303,7 +303,7 @@ def capture_subprocess_output():
             raise
         for r, w, name in pipes:
             os.close(w)  # the child has its own copy: the pipe ends when the child does
-            threading.Thread(target=_pump, args=(r, task_id, name), name="poolscope-subprocess-output", daemon=True).start()
+            _start_pump(r, task_id, name, "poolscope-subprocess-output")
 
     subprocess.Popen.__init__ = init
 
@@ -338,14 +338,17 @@ def _after_fork_in_parent():
         task_id, pipes = forked
         for name, (r, w) in pipes:
             os.close(w)  # the child's copy is the only writer: EOF when it (and its children) end
-            threading.Thread(target=_pump, args=(r, task_id, name), name="poolscope-fork-output", daemon=True).start()
+            _start_pump(r, task_id, name, "poolscope-fork-output")
 
 
 def _after_fork_in_child():
     """In a task's child: its own plain streams on the task's pipes. Not Poolscope's process: no
     routing by thread, and what it starts inherits those pipes. (One of Poolscope's own workers,
     forked by the executor, has no task: process_initializer sets it up.)"""
-    global _streams
+    global _streams, _pumps_lock
+    # No pump thread lives on in a child, and the lock may have been held by one at the fork.
+    _pumps_lock = threading.Lock()
+    _pumps.clear()
     forked, _fork_local.task = getattr(_fork_local, "task", None), None
     if forked is None:
         return
@@ -382,6 +385,30 @@ class _PatchSubprocessOnImport:
 
         spec.loader.exec_module = exec_module
         return spec
+
+
+_pumps = []  # the threads reading children's pipes, until they have ended
+_pumps_lock = threading.Lock()  # tasks start children from several threads
+
+
+def _start_pump(fd, task_id, name, thread_name):
+    t = threading.Thread(target=_pump, args=(fd, task_id, name), name=thread_name, daemon=True)
+    with _pumps_lock:
+        _pumps[:] = [p for p in _pumps if p.is_alive()]
+        _pumps.append(t)
+    t.start()
+
+
+def join_pumps(timeout):
+    """At the run's end: what children wrote before they exited is read and sent before the
+    run's last event (a task that waited for its child ended first, and a pump thread scheduled
+    later lost the child's last line once the run had closed its events). A child that still runs
+    (left behind on purpose) gets `timeout` seconds in all."""
+    deadline = time.monotonic() + timeout
+    with _pumps_lock:
+        pumps = list(_pumps)
+    for t in pumps:
+        t.join(max(0.0, deadline - time.monotonic()))
 
 
 def _pump(fd, task_id, name):
