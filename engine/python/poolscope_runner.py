@@ -8,8 +8,6 @@ The host writes the request as one JSON line on stdin, then commands (one JSON o
 the host is gone: the runner ends its workers and exits (no orphans).
 """
 import sys
-import array
-import binascii
 import codecs
 import collections
 import concurrent.futures as cf
@@ -21,7 +19,6 @@ import os
 # The signal numbers without `signal` (0.4 ms of enum building at start); it is built in, so no
 # signal.py next to the user's file can stand in for it.
 import _signal
-import re
 import struct
 import threading
 import time
@@ -30,31 +27,14 @@ from threading import get_ident
 from time import monotonic, thread_time
 
 import poolscope_worker as pw  # runner.py put this folder on sys.path
+from poolscope_emitter import Emitter
+from poolscope_errors import (
+    NO_OBJECT, UNPICKLE_HINT, error_info, error_info_from_text, function_not_found, is_broken_pool, picklable,
+    signal_name, strip_runner_frames, syntax_frame, unpickling_failure, unpicklable_function,
+)
 
 # multiprocessing, tempfile and inspect are imported where needed: a thread-pool run starts
 # ~15 ms sooner without them.
-
-
-def signal_name(number):
-    """SIGKILL for 9: from the signal module when a process pool loaded it (multiprocessing does)."""
-    signal = sys.modules.get("signal")
-    try:
-        return signal.Signals(number).name
-    except (AttributeError, ValueError):
-        return str(number)
-
-
-def is_broken_pool(exc):
-    process = sys.modules.get("concurrent.futures.process")
-    return process is not None and isinstance(exc, process.BrokenProcessPool)
-
-RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
-FRAME_RE = r'File "(.+?)", line (\d+), in (.+)'  # compiled on first use (re caches it), not at every start
-PICKLE_HINT = (
-    "A process pool sends the function and every argument and result to another process with pickle. "
-    "Use a module-level function and plain data (no lambdas, nested functions, locks, open files or sockets), "
-    "or run it on the thread pool, which needs no pickling."
-)
 
 
 # Thread pools: below this average task time (ms), a thread's CPU clock is read around one task in
@@ -68,16 +48,6 @@ PENDING, CALL_QUEUE, RUNNING, ENDED = 0, 1, 2, 3
 NO_INFO = {}  # Run.task_info of a task that has none (read only)
 
 
-def _encode_other(value):
-    """Number columns (doubles in an array or packed bytes, native byte order: the host runs on
-    this machine) as base64; anything else json cannot encode as its str()."""
-    if isinstance(value, array.array):
-        value = value.tobytes()
-    if isinstance(value, bytes):
-        return binascii.b2a_base64(value, newline=False).decode("ascii")
-    return str(value)
-
-
 NAN = float("nan")
 UNFINISHED = pw.UNFINISHED
 MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
@@ -85,213 +55,6 @@ RUN_OUTPUT_LIMIT = 256 * 1024  # as RUN_OUTPUT_LIMIT in engine/protocol/events.t
 # Worker slots whose fd 1 and 2 get pipes of their own (two fds each here, and every spawned worker
 # receives them all): 64 covers 32 workers and their replacements.
 OUTPUT_PIPE_SLOTS = 64
-
-
-class Emitter:
-    """Batches events onto fd 3 every 50 ms (or at 2000 events) from any thread."""
-
-    def __init__(self, run_id, fd):
-        self.run_id = run_id
-        self.out = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8")
-        self.lock = threading.Lock()
-        self.buf = []
-        self.weight = 0  # events the buffered records stand for (an "S" record: up to 1000)
-        self.closed = False
-        t = threading.Thread(target=self._loop, name="poolscope-emitter", daemon=True)
-        t.start()
-
-    def emit(self, type_, t=None, **fields):
-        fields["type"] = type_
-        fields["runId"] = self.run_id
-        fields["t"] = pw.now_ms() if t is None else t
-        self.compact_many((fields,), 1)
-
-    def compact(self, *record):
-        """The per-task events as short lists (code, t, taskId, ...): with 100k tasks, building
-        and encoding a dict with repeated keys per event is most of the runner's cost. The
-        host (pythonBackend.ts, expandCompact) turns them back into protocol events."""
-        self.compact_many((record,), 1)
-
-    def column(self, code, numbers, text):
-        """One task's numbers and text, added to the packed record [code, doubles, texts] at the
-        end of the buffer (a new one unless the last record is one of `code`): per-task lists
-        made JSON encoding the runner's largest cost, holding the GIL the executor needs."""
-        with self.lock:
-            if self.closed:
-                return
-            buf = self.buf
-            last = buf[-1] if buf else None
-            if type(last) is not list or last[0] != code:
-                last = [code, array.array("d"), []]
-                buf.append(last)
-            last[1].extend(numbers)
-            last[2].append(text)
-            self.weight += 1
-            big = self.weight >= 2000
-        if big:
-            self.flush()
-
-    def compact_many(self, records, weight):
-        """Buffers records (event dicts or compact lists); weight is how many tasks or events
-        they stand for, so a batch of tasks flushes as soon as 2000 single records would."""
-        with self.lock:
-            if self.closed:
-                return
-            self.buf.extend(records)
-            self.weight += weight
-            big = self.weight >= 2000
-        if big:
-            self.flush()
-
-    def reply(self, obj):
-        self.flush()
-        with self.lock:
-            self.out.write(json.dumps({"reply": obj}) + "\n")
-            self.out.flush()
-
-    def flush(self):
-        with self.lock:
-            if not self.buf:
-                return
-            batch, self.buf = self.buf, []
-            self.weight = 0
-            self.out.write(json.dumps({"events": batch}, default=_encode_other) + "\n")
-            self.out.flush()
-
-    def close(self):
-        self.flush()
-        with self.lock:
-            self.closed = True
-
-    def forked(self):
-        """In any child forked from the runner (a worker, a task's os.fork): not one line on the
-        host's channel, not even the parent's buffered events (they were the parent's to send)."""
-        self.lock = threading.Lock()  # the parent's may have been held by a thread the child lacks
-        self.closed = True
-        self.buf = []
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self.out.fileno())
-            os.close(null)
-        except OSError:
-            pass
-
-    def _loop(self):
-        while not self.closed:
-            time.sleep(0.05)
-            try:
-                self.flush()
-            except Exception:
-                return
-
-
-def frames_of(text, user_dir):
-    frames = []
-    for m in re.finditer(FRAME_RE, text):
-        path = m.group(1)
-        user = (
-            path.startswith(user_dir)
-            and not path.startswith(RUNNER_DIR)
-            and "site-packages" not in path
-        )
-        frames.append({"file": path, "line": int(m.group(2)), "function": m.group(3).strip(), "user": user})
-    return frames
-
-
-def strip_runner_frames(text):
-    """Drops the runner's own frames from a traceback: the user should see their code."""
-    out = []
-    skip = False
-    for line in text.splitlines():
-        m = re.search(FRAME_RE, line)
-        if m:
-            skip = m.group(1).startswith(RUNNER_DIR) or "/concurrent/futures/" in m.group(1)
-            if skip:
-                continue
-        elif skip and line.startswith("    "):
-            continue  # the skipped frame's source line and its ^^^ markers
-        else:
-            skip = False
-        out.append(line)
-    return "\n".join(out)
-
-
-UNPICKLE_HINT = (
-    "An exception whose __init__ takes more than its message (class E(Exception): def __init__(self, field, reason)) "
-    "is pickled as E(message) and cannot be rebuilt from that: pass every argument on, super().__init__(field, reason), "
-    "or define __reduce__. The executor is broken by it: every pending future fails with BrokenProcessPool."
-)
-
-
-INHERIT_HINT = (
-    "multiprocessing's Queue, Lock, Event, Value and Array reach another process only as it starts (inheritance), "
-    "never as a task's argument or result. Use a Manager's proxies instead (m = multiprocessing.Manager(); q = m.Queue(): they pickle), "
-    "or hand the object to every worker once through the pool's initializer (ProcessPoolExecutor(initializer=f, initargs=(q,))) "
-    "and keep it in a global there."
-)
-
-
-def picklable(value):
-    import pickle
-
-    try:
-        pickle.dumps(value)
-    except Exception:  # noqa: BLE001 - any failure means the pool could not send it
-        return False
-    return True
-
-
-def unpickling_failure(exc):
-    """The error behind a BrokenProcessPool raised because the executor could not unpickle what a
-    worker sent back (its cause is that traceback, as text), e.g. "TypeError: E.__init__() missing 1
-    required positional argument: 'reason'"; None for any other break."""
-    text = str(getattr(exc, "__cause__", None) or "")
-    if "result_reader.recv()" not in text:
-        return None
-    lines = [line for line in text.strip().splitlines() if line.strip() and line.strip() != "'''"]
-    return lines[-1].strip() if lines else None
-
-
-def function_not_found(module, fn_name, file):
-    """FunctionNotFound, with the file's functions (decorated ones too: an lru_cache wrapper is
-    no FunctionType) and, for a method's name, why a pool cannot call it and what to write."""
-    import types  # not inspect: the user's folder may hold an inspect.py
-
-    def own(v):
-        while v is not None:
-            if isinstance(v, types.FunctionType):
-                return v.__module__ == module.__name__
-            v = getattr(v, "__wrapped__", None)
-        return False
-
-    own_classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == module.__name__]
-    names = sorted(n for n, v in vars(module).items() if not isinstance(v, type) and own(v))
-    # Static and class methods run too, as Class.method.
-    names += sorted("%s.%s" % (c.__name__, k) for c in own_classes for k, v in vars(c).items() if isinstance(v, NO_OBJECT))
-    info = {
-        "kind": "load", "name": "FunctionNotFound",
-        "message": "no top-level function %r in %s" % (fn_name, file),
-        "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
-    }
-    method = fn_name.rsplit(".", 1)[-1]
-    wanted = [c for c in own_classes if method in vars(c) and fn_name in (method, "%s.%s" % (c.__name__, method))]
-    if wanted and isinstance(vars(wanted[0])[method], NO_OBJECT):
-        c = wanted[0]
-        kind = "static method" if isinstance(vars(c)[method], staticmethod) else "class method"
-        info["message"] = "%s is a %s of class %s, not a top-level function of %s" % (method, kind, c.__name__, os.path.basename(file))
-        info["hint"] = "It needs no object: run it as `%s.%s` (the run commands do, with the cursor in it). %s" % (c.__name__, method, info["hint"])
-    elif wanted:
-        c = wanted[0]
-        info["message"] = "%s is a method of class %s, not a top-level function of %s" % (method, c.__name__, os.path.basename(file))
-        info["hint"] = (
-            "A pool calls top-level functions (a process pool finds them by name in another interpreter, with no object to call a method on). "
-            "Add one that makes the object and calls it, e.g. `def %s_task(x): return %s().%s(x)`, and run that. %s" % (method, c.__name__, method, info["hint"])
-        )
-    return info
-
-
-# Methods a pool can call as Class.method: they need no object.
-NO_OBJECT = (staticmethod, classmethod)
 
 
 def static_member(module, name):
@@ -303,95 +66,6 @@ def static_member(module, name):
     if not isinstance(cls, type) or "." in member or not isinstance(vars(cls).get(member), NO_OBJECT):
         return None
     return getattr(cls, member)
-
-
-def unpicklable_function(fn, fn_name):
-    """The PicklingError for a function a process pool cannot find by its name."""
-    qualname = fn.__qualname__
-    message = "%s is %s, which a process pool cannot pickle by name" % (fn_name, "a lambda" if "<lambda>" in qualname else "not defined at the top level under that name (%s)" % qualname)
-    hint = PICKLE_HINT
-    if ".<locals>." in qualname and any(_cell_is_function_named(c, fn_name) for c in (getattr(fn, "__closure__", None) or ())):
-        decorator = qualname.split(".<locals>.", 1)[0]
-        message = "%s is wrapped by the decorator %s, whose inner function (%s) does not carry the name %s: a process pool cannot pickle it by name" % (fn_name, decorator, qualname, fn_name)
-        hint = (
-            "Put @functools.wraps(fn) on the decorator's inner function: it then carries the name %s, and a process pool pickles it by that name "
-            "(the thread pool needs no pickling)." % fn_name
-        )
-    return {"kind": "pickling", "name": "PicklingError", "message": message, "hint": hint}
-
-
-def _cell_is_function_named(cell, name):
-    try:
-        v = cell.cell_contents
-    except ValueError:  # an empty cell
-        return False
-    return getattr(v, "__name__", None) == name and callable(v)
-
-
-def missing_module_hint(name, user_dir):
-    """A package missing from this interpreter is most often installed in another one (the
-    project's .venv): say which interpreter ran, and both ways out."""
-    top = name.split(".", 1)[0]
-    if os.path.exists(os.path.join(user_dir, top + ".py")) or os.path.isdir(os.path.join(user_dir, top)):
-        return None  # the user's own module: an import path problem, not an environment one
-    version = "%d.%d.%d" % sys.version_info[:3]
-    return (
-        "This ran %s (Python %s), which does not have %r. If the project's packages are in another environment (a .venv), "
-        "run with that interpreter: \"Poolscope: Select Python Interpreter\" (or the setting poolscope.pythonPath; --python on the command line). "
-        "Otherwise install it into this one: %s -m pip install <the package that provides %s>." % (sys.executable, version, top, sys.executable, top)
-    )
-
-
-def syntax_frame(exc, user):
-    """The line and column a SyntaxError names, as a frame."""
-    return {"file": os.path.abspath(exc.filename), "line": exc.lineno or 1, "column": exc.offset or 1, "function": "<module>", "user": user}
-
-
-def error_info(exc, user_dir, kind=None):
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    text = strip_runner_frames(text)
-    name = type(exc).__name__
-    message = str(exc)
-    hint = None
-    if kind is None:
-        kind = "exception"
-        if is_broken_pool(exc):
-            kind = "brokenPool"
-        elif isinstance(exc, SystemExit):
-            kind = "systemExit"
-            message = "the task called sys.exit(%s)" % (exc.code,)
-            hint = "sys.exit() raises SystemExit; in a pool it ends the task, not the program. Return or raise instead."
-        elif isinstance(exc, pw.ResultNotPicklable):
-            kind = "pickling"
-            hint = PICKLE_HINT
-        elif "pickle" in message.lower() or name in ("PicklingError", "PickleError"):
-            kind = "pickling"
-            hint = PICKLE_HINT
-        elif "should only be shared between processes through inheritance" in message:
-            kind = "pickling"
-            hint = INHERIT_HINT
-        elif isinstance(exc, TypeError) and re.search(r"\d+ (required )?positional arguments?|positional arguments? but \d+ (was|were) given", message):
-            hint = "Each input item is one call, and a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple, e.g. [([1, 2, 3],), ([4, 5],)]."
-        elif isinstance(exc, EOFError) and message == "EOF when reading a line":
-            hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        hint = missing_module_hint(exc.name, user_dir) or hint
-    frames = frames_of(text, user_dir)
-    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno and os.path.isfile(exc.filename):  # not "<string>" (eval)
-        # Where the compiler stopped, in a module the code imported: the traceback names it on a
-        # line of its own, not as a frame, and that is the line to open.
-        path = os.path.abspath(exc.filename)
-        frames.append(syntax_frame(exc, path.startswith(user_dir) and "site-packages" not in path))
-    info = {"kind": kind, "name": name, "message": message, "stack": text, "frames": frames}
-    if hint:
-        info["hint"] = hint
-    return info
-
-
-def error_info_from_text(name, message, stack, user_dir):
-    """A worker's exception, as its traceback text (it cannot travel as an object)."""
-    text = strip_runner_frames(stack)
-    return {"kind": "brokenPool", "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
 
 
 def module_path(file):
