@@ -355,6 +355,10 @@ class JsRun implements PoolCallbacks {
 		this.emit({ type: 'run.output', runId: this.runId, t: now(), stream, text: kept, workerId: this.workerIdOf(w)! });
 	}
 
+	public warning(message: string): void {
+		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message });
+	}
+
 	/** Not a task's failure: the task it came from had returned (its result stands), and the one running then is not to blame. */
 	public lateError(e: LateError): void {
 		const what = `${e.error.name}: ${e.error.message}`;
@@ -699,6 +703,9 @@ class HeldCallbacks implements PoolCallbacks {
 	}
 	public lateError(e: LateError): void {
 		if (this.state === 'open') this.target.lateError(e); else this.hold(() => this.target.lateError(e));
+	}
+	public warning(message: string): void {
+		if (this.state === 'open') this.target.warning(message); else this.hold(() => this.target.warning(message));
 	}
 	public fatal(error: ErrorInfo): void {
 		if (this.state === 'open') this.target.fatal(error); else this.hold(() => this.target.fatal(error));

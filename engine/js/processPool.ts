@@ -62,6 +62,7 @@ export class ProcessPool implements WorkerPool {
 	private readonly children = new Set<Child>();
 	private closing = false;
 	private loadFailed = false;
+	private saidUserSend = false;
 	private poll: NodeJS.Timeout | undefined;
 
 	/** Given by `load` once written: the workers boot while the user's file is bundled. */
@@ -240,7 +241,15 @@ export class ProcessPool implements WorkerPool {
 				}
 			});
 		}
-		proc.on('message', (m: ProcessToHost) => this.message(child, m));
+		proc.on('message', (m: ProcessToHost) => {
+			try {
+				this.message(child, m);
+			} catch (e) {
+				// Only our worker writes to this channel (it takes process.send from the user's code),
+				// but whatever arrives must not end the engine and every run in it.
+				this.cb.warning(`worker process ${child.identity.pid} sent a message Poolscope could not read (${e instanceof Error ? e.message : String(e)}); it was ignored`);
+			}
+		});
 		proc.on('error', () => undefined); // 'exit' follows and says what happened
 		proc.on('exit', (code, signal) => this.exited(child, code, signal));
 		if (this.bundle !== undefined) {
@@ -301,6 +310,13 @@ export class ProcessPool implements WorkerPool {
 				break;
 			case 'late':
 				this.cb.lateError(m);
+				break;
+			case 'userSend':
+				if (!this.saidUserSend) {
+					this.saidUserSend = true;
+					const who = m.taskId !== undefined ? `task ${m.taskId}` : 'code outside any task (the module\'s own)';
+					this.cb.warning(`${who} called process.send(${m.value}): in a Poolscope process pool the parent is Poolscope, which does not read your code's messages, so it was dropped (and so are any later ones, without another warning). Return the value instead: it becomes the task's result.`);
+				}
 				break;
 			case 'done':
 				child.assigned = child.assigned.filter((id) => id !== m.result.taskId);

@@ -2,10 +2,22 @@
  * A process-pool worker (child_process.fork): receives batches of calls over IPC, runs them one
  * after another, reports output and end of each (the host infers starts from the order).
  */
+import { now } from '../clock';
 import type { HostToProcess, ProcessToHost } from './taskMessages';
-import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock } from './taskExecution';
+import { errorInfo, executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock, safePreview, taskNow } from './taskExecution';
 
-const send = (m: ProcessToHost) => process.send?.(m);
+const ipcSend = process.send?.bind(process);
+const send = (m: ProcessToHost) => ipcSend?.(m);
+
+// The IPC channel is Poolscope's: a module written to run as a forked child (process.send(result))
+// sent messages its host took for its own, and one of them crashed the engine. The user's code
+// keeps a process.send (code that checks for one still finds it), and the run says where it went.
+process.send = ((message: unknown, ...rest: unknown[]) => {
+	send({ type: 'userSend', taskId: taskNow(), value: safePreview(message, 2) });
+	const callback = rest.find((r): r is (error: Error | null) => void => typeof r === 'function');
+	callback?.(null);
+	return true;
+}) as typeof process.send;
 let bundle = '';
 let fn = '';
 let queue = Promise.resolve();
@@ -63,22 +75,29 @@ process.on('message', (m: HostToProcess) => {
 	}
 	queue = queue.then(async () => {
 		for (const task of m.tasks) {
-			const call = executeTask(
-				bundle, fn, task.taskId, task.args,
-				() => undefined, // the host knows: see ProcessPool.readStarts
-				(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
-				processCpuClock,
-			);
 			let result;
-			if (call instanceof Promise) {
-				channel?.unref();
-				try {
-					result = await call;
-				} finally {
-					channel?.ref();
+			try {
+				const call = executeTask(
+					bundle, fn, task.taskId, task.args,
+					() => undefined, // the host knows: see ProcessPool.readStarts
+					(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
+					processCpuClock,
+				);
+				if (call instanceof Promise) {
+					channel?.unref();
+					try {
+						result = await call;
+					} finally {
+						channel?.ref();
+					}
+				} else {
+					result = call;
 				}
-			} else {
-				result = call;
+			} catch (e) {
+				// Not the user's error (executeTask reports those): ours, and the task still gets an
+				// end, or this worker's queue would stop for good and the run wait forever.
+				const t = now();
+				result = { taskId: task.taskId, ok: false, error: { ...errorInfo(e, 'internal'), message: `Poolscope's worker failed running task ${task.taskId}: ${errorInfo(e, 'internal').message}` }, startT: t, endT: t };
 			}
 			send({ type: 'done', result: { ...result, pid: process.pid } });
 		}

@@ -4,11 +4,12 @@
  * ErrorInfo whose stack points at the user's source (the bundle carries an inline source map).
  */
 import { Readable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { findSourceMap, type SourceMapping } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions, inspect } from 'node:util';
 import { now } from '../clock';
-import { preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
+import { cutStack, cutText, ERROR_LINE_LIMIT, ERROR_MESSAGE_LIMIT, preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
 import type { WorkerTaskResult } from './taskMessages';
 
 export const NOT_CLONEABLE = '__poolscope_notCloneable';
@@ -152,6 +153,11 @@ export const threadCpuClock: CpuClock = threadCpuUsage
 let currentNotify: Notify | undefined;
 let currentTask: number | undefined;
 
+/** The task whose code runs now (its call, or a callback it left behind), if any. */
+export function taskNow(): number | undefined {
+	return origin.getStore() ?? currentTask;
+}
+
 /**
  * process.exit() from code no task started: the module's own, such as `main().then(() =>
  * process.exit(0))` at the end of a script, which runs in every worker that loads the file. The
@@ -287,10 +293,10 @@ export function executeTask(
 		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
 		const error = errorInfo(e, 'exception');
-		if (e instanceof NeverSettles) {
+		if (attempt(() => e instanceof NeverSettles).value) {
 			error.hint = 'Look for the promise the function awaits that is never resolved or rejected: a callback that never calls resolve(), an event that never fires.';
 		}
-		if (e instanceof TypeError && args.length >= 2 && call.length >= 1 && args.length !== call.length) {
+		if (attempt(() => e instanceof TypeError).value && args.length >= 2 && call.length >= 1 && args.length !== call.length) {
 			// JS does not check arity: total(numbers) given [1, 2, 3] spread fails later, inside.
 			error.hint = `${fn} declares ${call.length} parameter${call.length === 1 ? '' : 's'} and was called with ${args.length} arguments: an input item that is an array is spread into arguments. To pass an array as one argument, wrap it in another: [[[1, 2, 3]], [[4, 5]]].`;
 		}
@@ -302,12 +308,9 @@ export function executeTask(
 		currentNotify = undefined;
 		currentTask = undefined;
 		const cpuMs = cpuClock && cpu0 !== undefined ? cpuClock() - cpu0 : undefined;
-		try {
-			const result = preview(inspect(value, { depth: 3, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }));
-			return collected ? { taskId, ok: true, result, startT, endT, cpuMs, collected } : { taskId, ok: true, result, startT, endT, cpuMs };
-		} catch (e) {
-			return failed(e);
-		}
+		// The call returned: a value whose preview fails (a custom inspect that throws) is still a result.
+		const result = safePreview(value);
+		return collected ? { taskId, ok: true, result, startT, endT, cpuMs, collected } : { taskId, ok: true, result, startT, endT, cpuMs };
 	};
 	currentNotify = notify;
 	currentTask = taskId;
@@ -379,12 +382,105 @@ async function drainAsync(gen: AsyncIterable<unknown>): Promise<unknown[]> {
 	return out;
 }
 
+/**
+ * What the user's function threw, as the task's error. Nothing about the value is trusted: a
+ * message or stack getter may throw, an Error.prepareStackTrace may return call sites instead of
+ * text or throw itself, and a message may be megabytes. This never throws: an error escaping here
+ * left a process worker's queue stuck forever, and in a worker thread it aborted the whole host.
+ */
 export function errorInfo(e: unknown, kind: ErrorInfo['kind']): ErrorInfo {
-	if (e instanceof Error) {
-		const stack = [cleanStack(e.stack ?? `${e.name}: ${e.message}`), ...related(e, 0)].join('\n');
-		return { kind, name: e.name, message: e.message, stack, frames: parseFrames(stack) };
+	try {
+		if (attempt(() => e instanceof Error).value === true) {
+			return describeError(e as Error, kind);
+		}
+		return { kind, name: 'Thrown value', message: `the function threw a non-Error value: ${safePreview(e, 2)}`, hint: 'Throw an Error object to get a stack trace.' };
+	} catch (failure) {
+		return { kind, name: 'Error', message: `the function threw a value Poolscope could not describe (${attemptText(() => String(failure), 'unreadable')})` };
 	}
-	return { kind, name: 'Thrown value', message: `the function threw a non-Error value: ${preview(inspect(e, { depth: 2 }))}`, hint: 'Throw an Error object to get a stack trace.' };
+}
+
+function describeError(e: Error, kind: ErrorInfo['kind']): ErrorInfo {
+	const name = attemptText(() => e.name, 'Error');
+	const read = attempt(() => e.message);
+	const message = read.ok ? attemptText(() => String(read.value), '') : `(its message could not be read: ${attemptText(() => String(read.error), 'unreadable')})`;
+	const raw = attempt(() => e.stack);
+	let stack: string;
+	if (raw.ok && typeof raw.value === 'string') {
+		stack = cleanStack(raw.value);
+	} else {
+		// An Error.prepareStackTrace that returns the call sites (a common trick) or throws, or a
+		// message getter that throws while V8 formats the stack: the call sites, read with our own
+		// prepareStackTrace for a moment (V8 formats again after a throw), shown as V8 would.
+		const sites = raw.ok && Array.isArray(raw.value) ? raw.value : callSites(e);
+		stack = sites
+			? cleanStack([`${name}: ${message}`, ...sites.map((site) => `    at ${attemptText(() => siteText(site), '?')}`)].join('\n'))
+			: `${name}: ${message}${raw.ok ? '' : `\n    (its stack could not be read: ${attemptText(() => String(raw.error), 'unreadable')})`}`;
+	}
+	const extra = extraFields(e);
+	const lines = [stack, ...(extra ? [`    ${extra}`] : []), ...(attempt(() => related(e, 0)).value ?? [])];
+	const text = cutStack(lines.join('\n'));
+	return { kind, name: cutText(name, 200), message: cutText(message, ERROR_MESSAGE_LIMIT), stack: text, frames: parseFrames(text) };
+}
+
+/** A call site as V8 prints it, at the user's source line (the bundle's source map), as Node's own stacks are. */
+function siteText(site: unknown): string {
+	const c = site as NodeJS.CallSite;
+	const file = c.getFileName?.();
+	const line = c.getLineNumber?.();
+	const column = c.getColumnNumber?.();
+	const entry = (file && line && column ? findSourceMap(file)?.findEntry(line - 1, column - 1) : undefined) as Partial<SourceMapping> | undefined;
+	if (!entry?.originalSource || entry.originalLine === undefined || entry.originalColumn === undefined) {
+		return String(site);
+	}
+	const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+	return `${c.getFunctionName?.() ?? '<anonymous>'} (${source}:${entry.originalLine + 1}:${entry.originalColumn + 1})`;
+}
+
+function callSites(e: Error): unknown[] | undefined {
+	const saved = Error.prepareStackTrace;
+	try {
+		Error.prepareStackTrace = (_error, sites) => sites;
+		const sites = attempt(() => e.stack).value as unknown;
+		return Array.isArray(sites) ? sites : undefined;
+	} finally {
+		Error.prepareStackTrace = saved;
+	}
+}
+
+/** An error's own fields beyond name, message and stack (code: 'ENOENT', errno, path), as Node prints them. */
+function extraFields(e: Error): string | undefined {
+	const own = attempt(() => Object.keys(e).filter((k) => !['name', 'message', 'stack', 'cause', 'errors'].includes(k)));
+	if (!own.ok || !own.value?.length) {
+		return undefined;
+	}
+	const fields: Record<string, unknown> = {};
+	for (const k of own.value.slice(0, 20)) {
+		const v = attempt(() => (e as unknown as Record<string, unknown>)[k]);
+		fields[k] = v.ok ? v.value : '<unreadable>';
+	}
+	return safePreview(fields, 2, ERROR_LINE_LIMIT);
+}
+
+function attempt<T>(f: () => T): { ok: true; value: T; error?: undefined } | { ok: false; value?: undefined; error: unknown } {
+	try {
+		return { ok: true, value: f() };
+	} catch (error) {
+		return { ok: false, error };
+	}
+}
+
+function attemptText(f: () => unknown, fallback: string): string {
+	const r = attempt(() => String(f()));
+	return r.ok ? r.value : fallback;
+}
+
+/** util.inspect's preview of a value; one whose inspection throws (a custom inspect, a Proxy's trap) says so. */
+export function safePreview(value: unknown, depth = 3, limit?: number): string {
+	const r = attempt(() => inspect(value, { depth, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }));
+	if (r.ok) {
+		return preview(r.value, limit);
+	}
+	return preview(`<its preview failed: ${attemptText(() => { const f = r.error as Error; return f instanceof Error ? `${f.name}: ${f.message}` : String(f); }, 'unreadable')}>`, limit);
 }
 
 /**
@@ -397,9 +493,15 @@ function related(e: Error, depth: number): string[] {
 		return [];
 	}
 	const indent = '    '.repeat(depth + 1);
-	const text = (x: unknown): string[] => x instanceof Error
-		? [...cleanStack(x.stack ?? `${x.name}: ${x.message}`).split('\n'), ...related(x, depth + 1)]
-		: [preview(inspect(x, { depth: 2, breakLength: Infinity }))];
+	const text = (x: unknown): string[] => {
+		if (attempt(() => x instanceof Error).value !== true) {
+			return [safePreview(x, 2)];
+		}
+		const err = x as Error;
+		const stack = attempt(() => err.stack);
+		const head = typeof stack.value === 'string' ? stack.value : `${attemptText(() => err.name, 'Error')}: ${attemptText(() => err.message, '')}`;
+		return [...cleanStack(head).split('\n'), ...related(err, depth + 1)];
+	};
 	const out: string[] = [];
 	const errors = (e as { errors?: unknown }).errors;
 	if (Array.isArray(errors)) {

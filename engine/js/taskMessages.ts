@@ -47,4 +47,6 @@ export type ProcessToHost =
 	| { type: 'ready'; pid: number }
 	| { type: 'loadError'; error: ErrorInfo }
 	| WorkerNotice
-	| { type: 'done'; result: WorkerTaskResult };
+	| { type: 'done'; result: WorkerTaskResult }
+	/** The user's code called process.send (a module written to run as a forked child): nobody reads it. */
+	| { type: 'userSend'; taskId?: number; value: string };

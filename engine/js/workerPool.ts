@@ -36,6 +36,8 @@ export interface PoolCallbacks {
 	requeue(taskIds: number[]): void;
 	/** An error thrown outside any running call (a timer or callback an ended call left behind). */
 	lateError(e: LateError): void;
+	/** Something the user should know that is no task's failure (run.warning). */
+	warning(message: string): void;
 	/** The pool cannot run this code at all (load error in every worker). */
 	fatal(error: ErrorInfo): void;
 	/** A slot became free. */

@@ -22,6 +22,14 @@ export const PREVIEW_LIMIT = 200;
 export const OUTPUT_LIMIT_PER_TASK = 64 * 1024;
 /** Longest output outside tasks (run.output) kept per run, by the engine and by consumers. */
 export const RUN_OUTPUT_LIMIT = 256 * 1024;
+/**
+ * An error's message and each line of its stack are cut past these (characters), the whole stack
+ * past ERROR_STACK_LIMIT, where the error is made (the JS workers, the Python runner): a message
+ * of 2 MB came back in full, twice (message and stack's first line), for every task.
+ */
+export const ERROR_MESSAGE_LIMIT = 8 * 1024;
+export const ERROR_LINE_LIMIT = 4 * 1024;
+export const ERROR_STACK_LIMIT = 64 * 1024;
 
 export interface RunOptions {
 	workers: number;
@@ -321,6 +329,17 @@ export type EventSink = (batch: readonly PoolEvent[]) => void;
 
 export function preview(text: string, limit = PREVIEW_LIMIT): string {
 	return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/** `text` cut to `limit` characters, saying how much was cut. */
+export function cutText(text: string, limit: number): string {
+	return text.length <= limit ? text : `${text.slice(0, limit)}… (${(text.length - limit).toLocaleString('en-US')} more characters cut)`;
+}
+
+/** A stack (or traceback) bounded per line and in all, its frames kept when one line is huge. */
+export function cutStack(stack: string): string {
+	const lines = stack.length <= ERROR_LINE_LIMIT ? [stack] : stack.split('\n').map((l) => cutText(l, ERROR_LINE_LIMIT));
+	return cutText(lines.join('\n'), ERROR_STACK_LIMIT);
 }
 
 /** Memory as people read it: `38.2 MB`, `1.24 GB` (1 MB = 2^20 bytes, as top and ps count). */

@@ -1,0 +1,111 @@
+/**
+ * What the user's code throws, returns or sends is not trusted (real worker threads and child
+ * processes): an error whose message or stack cannot be read, an Error.prepareStackTrace that
+ * throws, a message of megabytes, a result whose preview throws, a process.send meant for a parent
+ * that is not there. Each of these once aborted the host, hung a process pool or flooded it.
+ */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ERROR_LINE_LIMIT, ERROR_MESSAGE_LIMIT, ERROR_STACK_LIMIT } from '../../../engine/protocol/events';
+import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
+import { waitFor } from '../../harness/processes';
+
+const POOLS = ['thread', 'process', 'serial'] as const;
+const FILE = join(JS_FIXTURES, 'untrusted.js');
+
+async function ended(fn: string, pool: (typeof POOLS)[number], inputs = '3') {
+	const r = run({ file: FILE, fn, inputs, pool, workers: 1 });
+	const end = await r.done;
+	assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), `left behind: ${childProcesses().join(' | ')}`);
+	return { end, events: r.events };
+}
+
+describe('JS pools: what the user\'s code throws, returns or sends is not trusted', function () {
+	this.timeout(60_000);
+
+	for (const pool of POOLS) {
+		describe(pool, () => {
+			it('an error whose message getter throws fails its own task, says so, and keeps the frames at the user\'s line; the worker goes on', async () => {
+				const { end, events } = await ended('messageGetterThrows', pool);
+				assert.equal(end.outcome, 'completed');
+				assert.deepEqual(end.counts, { submitted: 3, finished: 0, failed: 3, cancelled: 0, timedOut: 0, rejected: 0 });
+				const failed = ofType(events, 'task.failed');
+				assert.deepEqual(failed.map((f) => f.taskId).sort(), [0, 1, 2]);
+				for (const f of failed) {
+					assert.equal(f.error.kind, 'exception');
+					assert.match(f.error.message, new RegExp(`^\\(its message could not be read: Error: getter boom ${f.taskId}\\)$`));
+					assert.ok(f.error.frames?.some((fr) => fr.file === FILE && fr.line === 3 && fr.function === 'messageGetterThrows'), JSON.stringify(f.error.frames));
+				}
+				assert.equal(ofType(events, 'worker.started').length, 1, 'one worker ran all three: none died');
+			});
+
+			it('a lazy message that fails on a field the error lacks (HttpError without a response) is the task\'s error, not a hang', async () => {
+				const { end, events } = await ended('lazyMessage', pool, '2');
+				assert.equal(end.counts.failed, 2);
+				for (const f of ofType(events, 'task.failed')) {
+					assert.equal(f.error.name, 'HttpError');
+					assert.match(f.error.message, /its message could not be read: TypeError: Cannot read properties of undefined \(reading 'status'\)/);
+					assert.ok(f.error.frames?.some((fr) => fr.file === FILE && fr.line === 13), JSON.stringify(f.error.frames));
+				}
+			});
+
+			it('an Error.prepareStackTrace that throws (left in place for later tasks): each task fails with its own message and a stack at the user\'s line', async () => {
+				const { end, events } = await ended('prepareStackTraceThrows', pool);
+				assert.equal(end.counts.failed, 3);
+				for (const f of ofType(events, 'task.failed')) {
+					assert.equal(f.error.message, `plain ${f.taskId}`);
+					assert.equal(f.error.frames?.[0]?.file, FILE, f.error.stack);
+					assert.equal(f.error.frames?.[0]?.line, 19);
+				}
+				assert.equal(ofType(events, 'worker.started').length, 1);
+			});
+
+			it('an Error.prepareStackTrace that returns the call sites: the stack is text again, at the user\'s source line (source map)', async () => {
+				const { events } = await ended('callSiteStack', pool, '2');
+				for (const f of ofType(events, 'task.failed')) {
+					assert.match(f.error.stack ?? '', new RegExp(`^Error: sites ${f.taskId}\\n    at callSiteStack \\(${FILE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:24:\\d+\\)`));
+					assert.doesNotMatch(f.error.stack ?? '', /bundle\.cjs|node:async_hooks/);
+				}
+			});
+
+			it('a message of 2 MB is cut (saying by how much), the stack bounded, its frames kept', async () => {
+				const { events } = await ended('hugeMessage', pool, '2');
+				for (const f of ofType(events, 'task.failed')) {
+					assert.ok(f.error.message.length < ERROR_MESSAGE_LIMIT + 100, `message of ${f.error.message.length}`);
+					assert.ok(/^e{8192}… \(1,991,80\d more characters cut\)$/.test(f.error.message), f.error.message.slice(-80));
+					assert.ok((f.error.stack ?? '').length <= ERROR_LINE_LIMIT * 2 + ERROR_STACK_LIMIT, `stack of ${f.error.stack?.length}`);
+					assert.equal(f.error.frames?.[0]?.file, FILE);
+					assert.equal(f.error.frames?.[0]?.line, 28);
+				}
+			});
+
+			it('an error\'s own fields (code, path) are shown with its stack, as Node prints them', async () => {
+				const { events } = await ended('codedError', pool, '1');
+				const f = ofType(events, 'task.failed')[0]!;
+				assert.equal(f.error.message, 'no such file');
+				assert.match(f.error.stack ?? '', /\n {4}\{ code: 'E42', path: '\/nowhere' \}/);
+			});
+
+			it('a result whose preview throws is still a result: the task finished, its preview says what failed', async () => {
+				const { end, events } = await ended('previewThrows', pool, '2');
+				assert.equal(end.counts.finished, 2);
+				for (const f of ofType(events, 'task.finished')) {
+					assert.equal(f.result, '<its preview failed: Error: inspect boom>');
+				}
+			});
+		});
+	}
+
+	it('process pool: process.send from a task (a module written as a forked child) reaches no one: the tasks finish, the engine lives, one warning says where it went', async () => {
+		const r = run({ file: FILE, fn: 'sendsToParent', inputs: '4', pool: 'process', workers: 2 });
+		const end = await r.done;
+		assert.equal(end.outcome, 'completed');
+		assert.equal(end.counts.finished, 4);
+		const results = ofType(r.events, 'task.finished').map((f) => f.result).sort();
+		assert.deepEqual(results, ['[ 0, true ]', '[ 1, true ]', '[ 2, true ]', '[ 3, true ]'], 'process.send still answers as Node\'s does');
+		const warnings = ofType(r.events, 'run.warning').filter((w) => /process\.send/.test(w.message));
+		assert.equal(warnings.length, 1, JSON.stringify(warnings));
+		assert.match(warnings[0]!.message, /^task \d called process\.send\(\{ type: 'done', result: undefined, i: \d \}\): in a Poolscope process pool the parent is Poolscope, which does not read your code's messages, so it was dropped/);
+		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000));
+	});
+});
