@@ -58,8 +58,10 @@ def strip_runner_frames(text):
             skip = m.group(1).startswith(RUNNER_DIR) or "/concurrent/futures/" in m.group(1)
             if skip:
                 continue
-        elif skip and line.startswith("    "):
-            continue  # the skipped frame's source line and its ^^^ markers
+        elif skip and re.sub(r"^(\s*\|)+ ?", "", line).startswith("    "):
+            # The skipped frame's source line and its ^^^ markers (inside an exception group's
+            # traceback, behind its "  | " margin).
+            continue
         else:
             skip = False
         out.append(line)
@@ -182,11 +184,46 @@ def syntax_frame(exc, user):
     return {"file": os.path.abspath(exc.filename), "line": exc.lineno or 1, "column": exc.offset or 1, "function": "<module>", "user": user}
 
 
+# As ERROR_MESSAGE_LIMIT, ERROR_LINE_LIMIT and ERROR_STACK_LIMIT in engine/protocol/events.ts.
+ERROR_MESSAGE_LIMIT = 8 * 1024
+ERROR_LINE_LIMIT = 4 * 1024
+ERROR_STACK_LIMIT = 64 * 1024
+
+
+def cut_text(text, limit):
+    """As cutText in engine/protocol/events.ts: `text` cut to `limit` characters, saying how much was cut."""
+    return text if len(text) <= limit else "%s\u2026 (%s more characters cut)" % (text[:limit], format(len(text) - limit, ","))
+
+
+def cut_stack(text):
+    """A traceback bounded per line and in all, its frames kept when one line (the message) is huge."""
+    if len(text) > ERROR_LINE_LIMIT:
+        text = "\n".join(cut_text(line, ERROR_LINE_LIMIT) for line in text.split("\n"))
+    return cut_text(text, ERROR_STACK_LIMIT)
+
+
 def error_info(exc, user_dir, kind=None):
+    """The task's error as the protocol carries it (ErrorInfo); never raises: an exception raised
+    here, by a __str__ that raises say, left its task without an ending and the run waiting forever."""
+    try:
+        info = _error_info(exc, user_dir, kind)
+    except Exception as e:  # noqa: BLE001 - the task must still get its ending
+        info = {"kind": kind or "exception", "name": _type_name(exc), "message": "Poolscope could not describe this exception (%s: %s)" % (_type_name(e), pw.exception_text(e))}
+    info["message"] = cut_text(info["message"], ERROR_MESSAGE_LIMIT)
+    if "stack" in info:
+        info["stack"] = cut_stack(info["stack"])
+    return info
+
+
+def _type_name(value):
+    return getattr(type(value), "__name__", "Exception")
+
+
+def _error_info(exc, user_dir, kind):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     text = strip_runner_frames(text)
     name = type(exc).__name__
-    message = str(exc)
+    message = pw.exception_text(exc)
     hint = None
     if kind is None:
         kind = "exception"
@@ -225,5 +262,5 @@ def error_info(exc, user_dir, kind=None):
 
 def error_info_from_text(name, message, stack, user_dir):
     """A worker's exception, as its traceback text (it cannot travel as an object)."""
-    text = strip_runner_frames(stack)
-    return {"kind": "brokenPool", "name": name, "message": message, "stack": text, "frames": frames_of(text, user_dir)}
+    text = cut_stack(strip_runner_frames(stack))
+    return {"kind": "brokenPool", "name": name, "message": cut_text(message, ERROR_MESSAGE_LIMIT), "stack": text, "frames": frames_of(text, user_dir)}

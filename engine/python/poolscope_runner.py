@@ -131,6 +131,7 @@ class Run:
         self.dead = None  # [(pid, exit status)] once the pool broke: what every failed future names
         self.cancelling = False
         self.broken = None
+        self.broken_at = None  # when the first future failed with BrokenProcessPool (ms)
         self.done_event = threading.Event()
         self.ended = 0
         # Tasks that ended without going through finished_log (failed, cancelled, timed out):
@@ -281,6 +282,8 @@ class Run:
             # and then calls the rest lost; one that ran and failed was called lost too.
             try:
                 self.thread_failed(task_id, worker, start, end, cpu, e)
+            except Exception as internal:  # noqa: BLE001 - ours: the task still gets an ending
+                self.fail_internal(task_id, internal)
             finally:
                 del running[ident]
             raise
@@ -819,8 +822,9 @@ class Run:
                 continue
             try:
                 self.future_done(fut.poolscope_task_id, fut)
-            except Exception:  # noqa: BLE001 - one bad result must not stop the others
+            except Exception as e:  # noqa: BLE001 - one bad result must not stop the others
                 traceback.print_exc()
+                self.fail_internal(fut.poolscope_task_id, e)
             # Answered: let it go (see drain_finished). It was kept before its callback was added.
             self.futures[fut.poolscope_task_id] = None
 
@@ -883,6 +887,9 @@ class Run:
             self.processes.setdefault(pid, p)
 
     def fail(self, task_id, exc):
+        # Before the waits below: a worker's death is known now, its exit status a moment later,
+        # and the task's time ends here, not after them.
+        now = pw.now_ms()
         with self.lock:
             if self.task_info.get(task_id, NO_INFO).get("timedOut") or self.states[task_id] == ENDED:
                 return
@@ -893,6 +900,8 @@ class Run:
             return
         info = error_info(exc, self.user_dir)
         if is_broken_pool(exc):
+            # Every future the break fails ends when it was first known, not after the waits below.
+            now = self.broken_at = self.broken_at or now
             self.broken = True
             self.remember_processes()
             if self.dead is None:
@@ -937,12 +946,23 @@ class Run:
                 info["hint"] = "When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool."
             if self.states[task_id] == RUNNING and dead:
                 info["kind"] = "workerExited"
-        worker = self.worker_of(task_id, None)
-        now = pw.now_ms()
-        start = self.task_info.get(task_id, NO_INFO).get("start")
-        duration = now - start if start else None
+        ran = getattr(exc, "poolscope_ran", None) if self.pool == "process" else None
+        cpu = None
+        if isinstance(ran, tuple) and len(ran) == 4:
+            # The worker said where and when it ran (run_in_process): announced if the poll missed it.
+            pid, start, end, cpu = ran
+            worker = self.worker_for(pid, pid=pid, ready_at=start)
+            if self.states[task_id] != RUNNING:
+                self.task_started(task_id, worker, start)
+            duration = max(0.0, end - start)
+        else:
+            worker = self.worker_of(task_id, None)
+            start = self.task_info.get(task_id, NO_INFO).get("start")
+            duration = max(0.0, now - start) if start else None
         if self.end_task(task_id, "failed"):
             fields = {"taskId": task_id, "error": info}
+            if cpu is not None:
+                fields["cpuMs"] = cpu
             if worker:
                 fields["workerId"] = worker["workerId"]
                 if self.pool == "process" and duration is not None:
@@ -953,6 +973,15 @@ class Run:
             if duration is not None:
                 fields["durationMs"] = duration
             self.em.emit("task.failed", **fields)
+
+    def fail_internal(self, task_id, exc):
+        """Our own error while ending a task: it still gets an ending (the run would wait for it forever)."""
+        if self.end_task(task_id, "failed"):
+            self.em.emit("task.failed", taskId=task_id, error={
+                "kind": "internal", "name": type(exc).__name__,
+                "message": "Poolscope's runner failed while ending task %d: %s" % (task_id, pw.exception_text(exc)),
+                "stack": traceback.format_exc(),
+            })
 
     def stop_notices(self):
         try:

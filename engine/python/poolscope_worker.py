@@ -109,6 +109,18 @@ _TEXTS = (str, bytes, bytearray)
 _CONTAINERS = (list, tuple, dict, set, frozenset, collections.deque, array.array)
 
 
+def exception_text(exc):
+    """str(exc), which the user's __str__ may break (raise, or return no string): then as the
+    traceback module says it."""
+    try:
+        return str(exc)
+    except Exception as e:  # noqa: BLE001 - any failure of the user's __str__
+        try:
+            return "<exception str() failed: %s: %s>" % (type(e).__name__, e)
+        except Exception:  # noqa: BLE001
+            return "<exception str() failed>"
+
+
 def preview(value, limit=PREVIEW_LIMIT):
     t = type(value)
     try:
@@ -121,7 +133,7 @@ def preview(value, limit=PREVIEW_LIMIT):
         else:
             text = repr(value)
     except Exception as e:  # a broken __repr__ must not fail the task
-        text = "<unrepresentable %s: %s>" % (t.__name__, e)
+        text = "<unrepresentable %s: %s>" % (t.__name__, exception_text(e))
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
@@ -624,7 +636,7 @@ def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_p
         try:
             importlib.import_module(user_module)
         except BaseException as e:
-            notices.put(("importFailed", os.getpid(), type(e).__name__, str(e), traceback.format_exc()))
+            notices.put(("importFailed", os.getpid(), type(e).__name__, exception_text(e), traceback.format_exc()))
             raise
     notices.put(("worker", os.getpid(), now_ms()))
 
@@ -651,7 +663,9 @@ def run_in_process(fn, task_id, args):
         _stoppable = -1
     except BaseException as e:
         _stoppable = -1
-        _tag(e, task_id)
+        # Where and when it ran rides on the exception, as on a result: a task that fails before
+        # the runner's poll saw it start is still charged to its worker, for its own time.
+        _tag(e, task_id, (pid, start, now_ms(), (time.process_time() - cpu0) * 1000.0))
         raise
     finally:
         end = now_ms()
@@ -675,7 +689,7 @@ def run_in_process(fn, task_id, args):
         raise _tag(ResultNotPicklable(
             "the result of type %s cannot be pickled, so it cannot travel back from the worker process: %s"
             % (type(value).__name__, e)
-        ), task_id) from None
+        ), task_id, (pid, start, end, cpu)) from None
     return (value, preview(value), start, end, cpu, pid)
 
 
@@ -697,12 +711,14 @@ def _stop_task(signum, frame):
     raise TaskTimeout("task %d ran past its timeout: Poolscope raised this inside it to stop it" % target)
 
 
-def _tag(exc, task_id):
+def _tag(exc, task_id, ran=None):
     """Names the task on its exception (the attribute travels with the pickled exception):
     `map` with a chunksize raises a chunk's exception at the chunk's first task, not at the
-    task that raised it."""
+    task that raised it. `ran`: (pid, start ms, end ms, CPU ms) of the call."""
     try:
         exc.poolscope_task_id = task_id
+        if ran is not None:
+            exc.poolscope_ran = ran
     except Exception:  # an exception type that takes no attributes
         pass
     return exc

@@ -1,0 +1,99 @@
+/**
+ * What a Python task raises is not trusted (real interpreter, real executors): an exception whose
+ * __str__ raises or returns no string once left its task without an ending and the run waiting
+ * forever; a message of megabytes travelled whole; a process task failing before the runner's poll
+ * saw it start was charged to no worker; a worker's death was timed after the runner's own waits.
+ */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ERROR_MESSAGE_LIMIT, ERROR_STACK_LIMIT } from '../../../engine/protocol/events';
+import { findPython } from '../../../engine/python/interpreter';
+import { waitFor } from '../../harness/processes';
+import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
+
+const FILE = join(PY_FIXTURES, 'untrusted.py');
+const POOLS = ['thread', 'process', 'serial'] as const;
+
+async function ended(fn: string, pool: (typeof POOLS)[number], inputs: string, workers = 2) {
+	const r = pyRun({ file: FILE, fn, inputs, pool, workers });
+	const end = await r.done;
+	assert.ok(await waitFor(() => pythonProcesses().length === 0, 8_000), `left behind: ${pythonProcesses().join(' | ')}`);
+	return { end, events: r.events };
+}
+
+describe('Python pools: what a task raises is not trusted', function () {
+	this.timeout(60_000);
+
+	before(function () {
+		if (!findPython().ok) {
+			this.skip();
+		}
+	});
+
+	for (const pool of POOLS) {
+		it(`${pool}: an exception whose __str__ raises, or returns no string, fails its task saying so (as traceback does), at the user's line; the run ends`, async () => {
+			for (const [fn, line, why] of [['str_raises', 17, /^<exception str\(\) failed: ValueError: str broke>$/], ['str_not_text', 21, /^<exception str\(\) failed: TypeError: __str__ returned non-string \(type int\)>$/]] as const) {
+				const { end, events } = await ended(fn, pool, '[1, 2]');
+				assert.equal(end.outcome, 'completed');
+				assert.equal(end.counts.failed, 2, fn);
+				for (const f of ofType(events, 'task.failed')) {
+					assert.equal(f.error.kind, 'exception');
+					assert.match(f.error.message, why);
+					assert.ok(f.error.frames?.some((fr) => fr.file === FILE && fr.line === line && fr.user), JSON.stringify(f.error.frames));
+				}
+			}
+		});
+	}
+
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: a message of 2 MB is cut, saying by how much; the traceback is bounded and keeps the user's frame`, async () => {
+			const { events } = await ended('huge_message', pool, '[1, 2]');
+			const failed = ofType(events, 'task.failed');
+			assert.equal(failed.length, 2);
+			for (const f of failed) {
+				assert.ok(/^m{8192}… \(1,991,808 more characters cut\)$/.test(f.error.message), f.error.message.slice(-80));
+				assert.ok(f.error.message.length < ERROR_MESSAGE_LIMIT + 100);
+				assert.ok((f.error.stack ?? '').length < ERROR_STACK_LIMIT + 100, `stack of ${f.error.stack?.length}`);
+				assert.ok(f.error.frames?.some((fr) => fr.file === FILE && fr.line === 25), JSON.stringify(f.error.frames));
+			}
+		});
+	}
+
+	it('process: tasks that fail at once (before the runner\'s poll sees them start) are charged to the worker that ran them, with their own time', async () => {
+		const { end, events } = await ended('odd_ones_fail', 'process', 'range(6)');
+		assert.deepEqual([end.counts.finished, end.counts.failed], [3, 3]);
+		const workers = new Set(ofType(events, 'worker.started').map((w) => w.workerId));
+		for (const f of ofType(events, 'task.failed')) {
+			assert.ok(f.workerId !== undefined && workers.has(f.workerId), `task ${f.taskId} names worker ${f.workerId}`);
+			assert.ok(typeof f.durationMs === 'number' && f.durationMs < 1_000, `task ${f.taskId}: ${f.durationMs} ms`);
+			assert.ok(ofType(events, 'task.started').some((s) => s.taskId === f.taskId && s.workerId === f.workerId), `task ${f.taskId} has a start on its worker`);
+		}
+		assert.equal(end.workers.reduce((n, w) => n + w.tasks, 0), 6, JSON.stringify(end.workers));
+	});
+
+	it('process: when a worker dies, the futures it breaks end when the break was known, not after the runner\'s wait for exit codes', async () => {
+		const { end, events } = await ended('second_dies', 'process', '[1, 2, 3, 4]');
+		const running = ofType(events, 'task.failed').filter((f) => f.durationMs !== undefined);
+		assert.equal(running.length, 2, JSON.stringify(ofType(events, 'task.failed')));
+		const starts = new Map(ofType(events, 'task.started').map((s) => [s.taskId, s.t]));
+		const ends = running.map((f) => starts.get(f.taskId)! + f.durationMs!);
+		assert.ok(Math.abs(ends[0]! - ends[1]!) < 1, `both end at the break: ${ends.join(', ')}`);
+		for (const w of end.workers) {
+			assert.ok(w.busyMs <= end.wallMs, `worker ${w.workerId} busy ${w.busyMs} ms of a ${end.wallMs} ms run`);
+		}
+	});
+
+	it('an exception group\'s traceback shows the user\'s frames only (the runner\'s are dropped behind the group\'s "|" margin too)', async function () {
+		for (const pool of ['thread', 'process'] as const) {
+			const { events } = await ended('group', pool, '[1]');
+			const [major, minor] = (/(\d+)\.(\d+)/.exec(ofType(events, 'run.started')[0]!.runtime ?? '') ?? []).slice(1).map(Number);
+			if (major! * 100 + minor! < 311) {
+				this.skip(); // ExceptionGroup is 3.11+
+			}
+			const stack = ofType(events, 'task.failed')[0]!.error.stack ?? '';
+			assert.match(stack, /ExceptionGroup: many \(2 sub-exceptions\)/);
+			assert.match(stack, /raise ExceptionGroup/);
+			assert.doesNotMatch(stack, /self\.fn\(\*args\)|call_item\.fn|value = fn\(\*args\)|poolscope_/, stack);
+		}
+	});
+});
