@@ -77,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	);
 	const lenses = new RunCodeLensProvider();
 	context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider(
-		[{ language: 'python' }, { language: 'javascript' }, { language: 'typescript' }],
+		[{ language: 'python' }, { language: 'javascript' }, { language: 'typescript' }, { language: 'javascriptreact' }, { language: 'typescriptreact' }],
 		lenses,
 	));
 	return {

@@ -16,7 +16,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 const NOT = ${JSON.stringify('__poolscope_notCloneable')};
 try {
 	const value = (0, eval)('(' + workerData.expr + '\\n)');
-	if (value == null || typeof value[Symbol.iterator] !== 'function') {
+	if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+		// A count written as an expression (1e6, 2 ** 10): 0..N-1, as a plain N.
+		if (value > workerData.max) {
+			parentPort.postMessage({ error: { name: 'RangeError', message: value + ' inputs is more than the limit of ' + workerData.max } });
+		} else {
+			parentPort.postMessage({ items: Array.from({ length: value }, (_, i) => [i]) });
+		}
+	} else if (typeof value === 'number') {
+		parentPort.postMessage({ error: { name: 'TypeError', message: 'a count must be a whole number, 0 or more (got ' + value + '); or write the inputs, e.g. [[1], [2]]' } });
+	} else if (value == null || typeof value[Symbol.iterator] !== 'function') {
 		parentPort.postMessage({ error: { name: 'TypeError', message: 'the inputs expression is not iterable (got ' + (value === null ? 'null' : typeof value) + '); write e.g. [[1], [2]] or a count like 8' } });
 	} else {
 		const items = [];
@@ -37,8 +46,8 @@ try {
 
 export function evaluateInputs(expr: string, timeoutMs = 10_000): Promise<InputsResult> {
 	const trimmed = expr.trim();
-	if (/^\d+$/.test(trimmed)) {
-		const n = Number(trimmed);
+	if (/^\d+(_\d+)*$/.test(trimmed)) {
+		const n = Number(trimmed.replace(/_/g, ''));
 		if (n > MAX_INPUTS) {
 			return Promise.resolve({ ok: false, error: { kind: 'load', name: 'RangeError', message: `${n} inputs is more than the limit of ${MAX_INPUTS}` } });
 		}

@@ -12,7 +12,7 @@ import { preview, RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEve
 import { DEFAULT_MAX_HEAP_MB, type Backend, type CancelTaskResult, type RunHandle, type RunRequest } from '../runTypes';
 import { evaluateInputs } from './inputs';
 import { ProcessPool } from './processPool';
-import type { TaskSpec, WorkerTaskResult } from './taskMessages';
+import { NOT_CLONEABLE, type TaskSpec, type WorkerTaskResult } from './taskMessages';
 import type { LateError } from './taskExecution';
 import { ThreadPool } from './threadPool';
 import { bundleUserFunction, newBundleTarget, UserCodeError, type UserBundle } from './userModule';
@@ -716,9 +716,11 @@ class HeldCallbacks implements PoolCallbacks {
 }
 
 function argsPreview(args: unknown[]): string {
+	// An argument that cannot reach a worker travels as a marker object: shown as what it was.
+	const shown = args.map((a) => (typeof a === 'object' && a !== null && NOT_CLONEABLE in a ? `<${String((a as Record<string, unknown>)[NOT_CLONEABLE])}>` : a));
 	try {
-		return args.length === 1 ? JSON.stringify(args[0]) ?? String(args[0]) : JSON.stringify(args);
+		return shown.length === 1 ? JSON.stringify(shown[0]) ?? String(shown[0]) : JSON.stringify(shown);
 	} catch {
-		return String(args);
+		return String(shown);
 	}
 }

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { now } from '../clock';
 import { workerFile } from '../paths';
 import { lowerProcess } from '../priority';
+import { endGroup, leftoverWarning } from './leftoverChildren';
 import { forkThroughLauncher } from './parentDeath';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
@@ -218,6 +219,8 @@ export class ProcessPool implements WorkerPool {
 		const proc = fork(workerFile('processTask'), [], {
 			stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
 			serialization: 'advanced',
+			// Its own process group: what its tasks start is ended with it (leftoverChildren.ts).
+			detached: process.platform !== 'win32',
 			...forkThroughLauncher(['--enable-source-maps', ...execArgv]),
 			env: { ...process.env, ...this.options.env },
 		});
@@ -336,6 +339,11 @@ export class ProcessPool implements WorkerPool {
 	private exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
 		child.exited = true;
 		this.children.delete(child);
+		const pid = child.identity.pid;
+		const ended = pid !== undefined && process.platform !== 'win32' ? endGroup(pid) : [];
+		if (ended.length) {
+			this.cb.warning(leftoverWarning(ended, () => `worker process ${pid}'s tasks`));
+		}
 		const killed = child.killed;
 		const reason = this.closing && !killed ? 'shutdown' : killed ? killed.reason : child.outOfMemory ? 'outOfMemory' : 'crash';
 		if (child.ready) {

@@ -10,9 +10,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { formatWithOptions, inspect } from 'node:util';
 import { now } from '../clock';
 import { cutStack, cutText, ERROR_LINE_LIMIT, ERROR_MESSAGE_LIMIT, preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
-import type { WorkerTaskResult } from './taskMessages';
+import { NOT_CLONEABLE, type WorkerTaskResult } from './taskMessages';
 
-export const NOT_CLONEABLE = '__poolscope_notCloneable';
 
 process.setSourceMapsEnabled(true);
 
@@ -184,6 +183,23 @@ export function installExitReport(report: (n: ModuleExitNotice) => void): void {
 		});
 		return undefined as never;
 	}) as typeof process.exit;
+}
+
+/**
+ * Worker threads only: a worker thread is a thread of the host (the editor's extension host, the
+ * CLI), so process.kill(process.pid) from a task ended the host and every run in it (the CLI died
+ * with exit 143 and no summary). Refused with an error the task fails with; other pids, and
+ * signal 0 (is it alive?), go through.
+ */
+export function installSelfKillGuard(): void {
+	const realKill = process.kill.bind(process);
+	process.kill = ((pid: number, signal?: string | number) => {
+		if ((pid === process.pid || pid === 0 || pid === -process.pid) && signal !== 0) {
+			const task = taskNow();
+			throw new Error(`${task === undefined ? 'code outside any task' : `task ${task}`} called process.kill(${pid === process.pid ? 'process.pid' : pid}${signal === undefined ? '' : `, ${JSON.stringify(signal)}`}): a worker thread is a thread of the host process (the editor's extension host, or the CLI), so that would end it and every run in it. Poolscope refused it. Throw an error to fail a task; in a process pool each worker is a process of its own.`);
+		}
+		return realKill(pid, signal);
+	}) as typeof process.kill;
 }
 
 export interface ModuleExitNotice {

@@ -4,7 +4,11 @@
  * child_process.fork).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
+import type { ChildExitNotice, ChildNotice } from './leftoverChildren';
 import type { LateError, ModuleExitNotice } from './taskExecution';
+
+/** The key of the marker an argument that cannot be cloned to a worker travels as (inputs.ts writes it too). */
+export const NOT_CLONEABLE = '__poolscope_notCloneable';
 
 export interface TaskSpec {
 	taskId: number;
@@ -35,7 +39,10 @@ export type WorkerNotice =
 	/** Written outside any task (the module as it loads, a timer between tasks). */
 	| { type: 'runOutput'; stream: StreamName; text: string; threadId?: number }
 	| ModuleExitNotice
-	| LateError;
+	| LateError
+	/** A process a task started, and its end (thread pools: ended with the run if still running). */
+	| ChildNotice
+	| ChildExitNotice;
 
 /** Host -> process worker. */
 export type HostToProcess =

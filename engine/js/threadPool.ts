@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../protocol/events';
 import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
 import { BatchLog, MAX_BATCH } from './batchLog';
 import { StartSlots } from './startSlots';
+import { endOwnChildren, leftoverWarning, type ChildNotice } from './leftoverChildren';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { outOfMemoryError, type PoolCallbacks, type WorkerIdentity, type WorkerPool } from './workerPool';
 
@@ -75,6 +76,8 @@ export interface ThreadPoolOptions {
 export class ThreadPool implements WorkerPool {
 	private readonly pool: Piscina;
 	private readonly channel: BroadcastChannel;
+	/** Processes tasks started that have not exited (installChildTracking), by pid. */
+	private readonly children = new Map<number, ChildNotice>();
 	private readonly channelName: string;
 	/** taskId -> the batch it went in, until its result is handed on. */
 	private readonly inFlight = new Map<number, Batch>();
@@ -309,6 +312,13 @@ export class ThreadPool implements WorkerPool {
 		for (const [, batch] of this.inFlight) {
 			batch.killed ??= 'cancelled';
 		}
+		if (this.children.size) {
+			await this.noticesIn(1000);
+			const ended = endOwnChildren(this.children.values());
+			if (ended.length) {
+				this.cb.warning(leftoverWarning(ended, (c) => c.taskId !== undefined ? `task ${c.taskId}` : 'code outside any task'));
+			}
+		}
 		await this.pool.destroy();
 		await this.noticesIn(1000);
 		this.channel.close();
@@ -356,6 +366,10 @@ export class ThreadPool implements WorkerPool {
 			this.cb.fatal(n.error);
 		} else if (n.type === 'runOutput') {
 			this.cb.runOutput(this.identity(n.threadId ?? -1), n.stream, n.text);
+		} else if (n.type === 'child') {
+			this.children.set(n.pid, n);
+		} else if (n.type === 'childExit') {
+			this.children.delete(n.pid);
 		} else {
 			this.cb.taskOutput(n.taskId, n.stream, n.text);
 		}

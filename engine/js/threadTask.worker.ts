@@ -9,12 +9,15 @@ import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { installDescriptorCapture } from './descriptorCapture';
 import { StartSlots } from './startSlots';
-import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, prepareFunction, threadCpuClock } from './taskExecution';
+import { installChildTracking } from './leftoverChildren';
+import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, installSelfKillGuard, LoadError, prepareFunction, taskNow, threadCpuClock } from './taskExecution';
 
 installDescriptorCapture(installOutputCapture(
 	(taskId, stream, text) => post({ type: 'output', taskId, stream, text }),
 	(stream, text) => post({ type: 'runOutput', stream, text, threadId }),
 ));
+installChildTracking(post, taskNow);
+installSelfKillGuard();
 installLateErrorReport(post);
 installNoStdin();
 installExitReport(post);

@@ -43,6 +43,11 @@ const packagesInPlace: esbuild.Plugin = {
 				return undefined;
 			}
 			const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: OWN_LOOKUP });
+			if (found.errors.length && args.kind === 'dynamic-import') {
+				// `await import('optional-pkg')` in one function: Node resolves it when that call runs, and
+				// only that call fails (or its try/catch takes it); the file still loads.
+				return { path: args.path, external: true };
+			}
 			if (found.errors.length || found.external || !found.path || !/[\\/]node_modules[\\/]/.test(found.path)) {
 				return undefined; // esbuild's own resolution: its error for a missing package, builtins, the user's files
 			}
@@ -54,7 +59,7 @@ const packagesInPlace: esbuild.Plugin = {
 	},
 };
 
-const loaders: Record<string, esbuild.Loader> = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.cts': 'ts' };
+const loaders: Record<string, esbuild.Loader> = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx', '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx' };
 
 function looksCommonJs(file: string, source: string): boolean {
 	const ext = extname(file);
@@ -86,16 +91,40 @@ export async function bundleUserFunction(file: string, fn: string, workspaceRoot
 	return target;
 }
 
+/** `export { local as exported }` lists of an ES module: exported name -> local name. */
+function exportAliases(source: string): Map<string, string> {
+	const aliases = new Map<string, string>();
+	for (const list of source.matchAll(/(?:^|[;\n])\s*export\s*(?:type\s*)?\{([^}]*)\}(?!\s*from\b)/g)) {
+		for (const m of list[1]!.matchAll(/([A-Za-z_$][\w$]*)\s+as\s+([A-Za-z_$][\w$]*)/g)) {
+			aliases.set(m[2]!, m[1]!);
+		}
+	}
+	return aliases;
+}
+
+/** The tsconfig.json nearest above the file (esbuild looks for one itself only for files it reads, not for stdin). */
+function nearestTsconfig(file: string): string | undefined {
+	for (let dir = dirname(file); ; dir = dirname(dir)) {
+		const candidate = join(dir, 'tsconfig.json');
+		if (existsSync(candidate)) {
+			return candidate;
+		}
+		if (dirname(dir) === dir) {
+			return undefined;
+		}
+	}
+}
+
 async function writeBundle(file: string, fn: string, workspaceRoot: string | undefined, out: string): Promise<void> {
 	if (!existsSync(file)) {
 		throw new UserCodeError({ kind: 'load', name: 'FileNotFound', message: `file not found: ${file}` });
 	}
 	const loader = loaders[extname(file).toLowerCase()];
 	if (!loader) {
-		throw new UserCodeError({ kind: 'load', name: 'UnsupportedFile', message: `${file}: Poolscope runs .js, .mjs, .cjs, .ts, .mts and .cts files here (Python files go to the Python backend)` });
+		throw new UserCodeError({ kind: 'load', name: 'UnsupportedFile', message: `${file}: Poolscope runs .js, .mjs, .cjs, .jsx, .ts, .mts, .cts and .tsx files here (Python files go to the Python backend)` });
 	}
 	const source = readFileSync(file, 'utf8');
-	const language = loader === 'ts' ? 'typescript' : 'javascript';
+	const language = loader === 'ts' || loader === 'tsx' ? 'typescript' : 'javascript';
 	const statics = findStaticMethods(source, language).map((f) => f.name);
 	const declared = [...findFunctions(source, language).map((f) => f.name), ...statics];
 	const member = /^([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)$/.exec(fn);
@@ -114,7 +143,13 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		throw new UserCodeError(buildError(e, file, notFound));
 	}
 	const cjs = looksCommonJs(file, source);
-	if (cjs && !member && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
+	// `export { inner as plusOne }`: the file's public name is an alias of a local one.
+	const local = !cjs && !member && fn !== 'default' ? exportAliases(source).get(fn) : undefined;
+	if (local !== undefined) {
+		fn = local;
+	} else if (!member && fn !== 'default' && !new RegExp(`(^|[^\\w$])${fn.replace(/\$/g, '\\$')}([^\\w$]|$)`).test(source)) {
+		// Not in the file at all (a typo): say so with its functions. TypeScript would otherwise take
+		// the export of an undeclared name for a type's and load it as undefined.
 		throw new UserCodeError(buildError(new Error('is not declared in this file'), file, notFound));
 	}
 	let contents: string;
@@ -132,7 +167,7 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		// learns only as it loads that it is neither; it then says so with the file's functions.
 		contents = cjs
 			? `${source}\n;module.exports.__poolscope_fn = typeof ${fn} !== 'undefined' ? ${fn} : module.exports.${fn};\nmodule.exports.__poolscope_missing = ${JSON.stringify(notFound)};\n`
-			: `${source}\nexport { ${fn} as __poolscope_fn };\n`;
+			: `${source}\nexport { ${fn} as __poolscope_fn };\nexport const __poolscope_missing = ${JSON.stringify(notFound)};\n`;
 	}
 	const build = (format: 'cjs' | 'esm', outfile: string) => esbuild.build({
 		// A pure re-export must not share the file's name, or esbuild takes it for the file itself.
@@ -148,6 +183,8 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
 		plugins: [packagesInPlace],
 		absWorkingDir: dirname(file),
+		// The project's compiler options (experimentalDecorators, useDefineForClassFields, paths) as tsc applies them.
+		tsconfig: nearestTsconfig(file),
 		// The bundle runs from a temporary folder: code that finds files next to itself
 		// (`__dirname`, `import.meta.url`) must see the user's file, not the bundle. An ES module
 		// gets a require() for the packages that stay where they are.

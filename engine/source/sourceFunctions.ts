@@ -114,10 +114,12 @@ export function languageOfFile(file: string): SourceLanguage | undefined {
 		case 'js':
 		case 'mjs':
 		case 'cjs':
+		case 'jsx':
 			return 'javascript';
 		case 'ts':
 		case 'mts':
 		case 'cts':
+		case 'tsx':
 			return 'typescript';
 		default:
 			return undefined;

@@ -23,8 +23,10 @@ export function documentLanguage(document: vscode.TextDocument): SourceLanguage 
 		case 'python':
 			return 'python';
 		case 'javascript':
+		case 'javascriptreact':
 			return 'javascript';
 		case 'typescript':
+		case 'typescriptreact':
 			return 'typescript';
 		default:
 			return languageOfFile(document.fileName);

@@ -5,6 +5,7 @@
  * that is not there. Each of these once aborted the host, hung a process pool or flooded it.
  */
 import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_LINE_LIMIT, ERROR_MESSAGE_LIMIT, ERROR_STACK_LIMIT } from '../../../engine/protocol/events';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
@@ -13,10 +14,12 @@ import { waitFor } from '../../harness/processes';
 const POOLS = ['thread', 'process', 'serial'] as const;
 const FILE = join(JS_FIXTURES, 'untrusted.js');
 
-async function ended(fn: string, pool: (typeof POOLS)[number], inputs = '3') {
+async function ended(fn: string, pool: (typeof POOLS)[number], inputs = '3', nothingLeft = true) {
 	const r = run({ file: FILE, fn, inputs, pool, workers: 1 });
 	const end = await r.done;
-	assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), `left behind: ${childProcesses().join(' | ')}`);
+	if (nothingLeft) {
+		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), `left behind: ${childProcesses().join(' | ')}`);
+	}
 	return { end, events: r.events };
 }
 
@@ -107,5 +110,61 @@ describe('JS pools: what the user\'s code throws, returns or sends is not truste
 		assert.equal(warnings.length, 1, JSON.stringify(warnings));
 		assert.match(warnings[0]!.message, /^task \d called process\.send\(\{ type: 'done', result: undefined, i: \d \}\): in a Poolscope process pool the parent is Poolscope, which does not read your code's messages, so it was dropped/);
 		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000));
+	});
+
+	for (const pool of ['thread', 'serial'] as const) {
+		it(`${pool}: process.kill(process.pid) from a task is refused (it would end the host, a worker thread being one of its threads): the task fails saying so; signal 0 still answers`, async () => {
+			const { end, events } = await ended('killsOwnProcess', pool, '2');
+			assert.equal(end.outcome, 'completed');
+			assert.equal(end.counts.failed, 2);
+			for (const f of ofType(events, 'task.failed')) {
+				assert.match(f.error.message, new RegExp(`^task ${f.taskId} called process\\.kill\\(process\\.pid, "SIGTERM"\\): a worker thread is a thread of the host process`));
+			}
+			assert.deepEqual(ofType((await ended('asksIfAlive', pool, '1')).events, 'task.finished').map((f) => f.result), ['true']);
+		});
+	}
+
+	describe('processes a task leaves running are ended with the run, and named', () => {
+		/** Live processes whose command line is `sleep <duration>` (not zombies). */
+		const sleeping = (duration: string): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+			try {
+				const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+				return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${duration}\0`;
+			} catch {
+				return false;
+			}
+		});
+
+		before(function () {
+			if (process.platform !== 'linux') {
+				this.skip(); // ended only where /proc says whose they are
+			}
+		});
+
+		for (const pool of POOLS) {
+			it(`${pool}: a child (spawn) and a shell's child (exec) left running are ended, a warning names them; one started detached is kept; one waited for is no warning`, async () => {
+				for (const [fn, duration] of [['leavesChild', '37.123'], ['leavesShellChild', '37.124']] as const) {
+					const { end, events } = await ended(fn, pool, '2');
+					assert.equal(end.counts.finished, 2);
+					const warnings = ofType(events, 'run.warning').filter((w) => /still running when/.test(w.message));
+					assert.equal(warnings.length, 1, `${fn}: ${JSON.stringify(warnings)}`); // one worker (process) or one run (threads)
+					assert.match(warnings.map((w) => w.message).join('\n'), new RegExp(`pid \\d+ \\((/bin/sh -c )?sleep ${duration.replace('.', '\\.')}\\) from (task [01]|worker process \\d+'s tasks)`));
+					assert.ok(await waitFor(() => sleeping(duration).length === 0, 2_000), `${fn} left: ${sleeping(duration).join(', ')}`);
+				}
+				const kept = await ended('leavesDetached', pool, '1', false);
+				const pid = Number(ofType(kept.events, 'task.finished')[0]?.result);
+				try {
+					assert.equal(ofType(kept.events, 'run.warning').filter((w) => /still running when/.test(w.message)).length, 0);
+					assert.ok(sleeping('37.125').includes(pid), `the detached child (pid ${pid}) is the user's to keep`);
+				} finally {
+					for (const left of sleeping('37.125')) {
+						process.kill(left, 'SIGKILL');
+					}
+				}
+				const waited = await ended('waitsForChild', pool, '2');
+				assert.equal(waited.end.counts.finished, 2);
+				assert.equal(ofType(waited.events, 'run.warning').length, 0, JSON.stringify(ofType(waited.events, 'run.warning')));
+			});
+		}
 	});
 });
