@@ -335,10 +335,20 @@ function printRunOutput(batch: readonly PoolEvent[]): void {
 			text += '\n'; // another source's unfinished line: end it rather than run on
 			openLine[e.stream] = undefined;
 		}
+		// stdout and stderr most often share one terminal: a line left open on the other stream
+		// is ended there first, or this line's label landed in the middle of it.
+		const other = e.stream === 'stdout' ? 'stderr' : 'stdout';
+		if (openLine[other] !== undefined) {
+			process[other].write('\n');
+			openLine[other] = undefined;
+		}
 		while (rest) {
-			const cut = rest.indexOf('\n') + 1 || rest.length;
+			// A bare carriage return redraws the line (a progress bar): the label is written again
+			// after it, or the redraw wrote over it.
+			const end = /\r(?!\n)|\n/.exec(rest);
+			const cut = end ? end.index + 1 : rest.length;
 			text += openLine[e.stream] === source ? rest.slice(0, cut) : `[${source}] ${rest.slice(0, cut)}`;
-			openLine[e.stream] = rest[cut - 1] === '\n' ? undefined : source;
+			openLine[e.stream] = end ? undefined : source;
 			rest = rest.slice(cut);
 		}
 		process[e.stream].write(text);

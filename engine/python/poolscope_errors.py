@@ -31,6 +31,26 @@ PICKLE_HINT = (
 )
 
 
+def defined_under_main_guard(file, fn_name):
+    """The line of a `def fn_name` inside a top-level `if __name__ == "__main__":` block, or None."""
+    import ast  # only on this error's path
+
+    try:
+        with open(file, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        test = getattr(node, "test", None) if isinstance(node, ast.If) else None
+        if not (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+                and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) and inner.name == fn_name:
+                return inner.lineno
+    return None
+
+
 # Methods a pool can call as Class.method: they need no object.
 NO_OBJECT = (staticmethod, classmethod)
 
@@ -125,6 +145,11 @@ def function_not_found(module, fn_name, file):
         "message": "no top-level function %r in %s" % (fn_name, file),
         "hint": ("Functions in this file: " + ", ".join(names)) if names else "This file defines no top-level functions.",
     }
+    guarded = defined_under_main_guard(file, fn_name)
+    if guarded:
+        info["message"] = "%s is defined under `if __name__ == \"__main__\":` (line %d of %s), which is false when a pool imports the file, so it does not exist there" % (fn_name, guarded, os.path.basename(file))
+        info["hint"] = "Move the function above the guard, to the top level, and keep only the script's own start (the calls) under it. %s" % info["hint"]
+        return info
     method = fn_name.rsplit(".", 1)[-1]
     wanted = [c for c in own_classes if method in vars(c) and fn_name in (method, "%s.%s" % (c.__name__, method))]
     if wanted and isinstance(vars(wanted[0])[method], NO_OBJECT):

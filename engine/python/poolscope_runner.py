@@ -1511,6 +1511,40 @@ class Run:
             detail=stacks,
         )
 
+    def end_lingering_threads(self):
+        """Thread and serial pools: threads a task started that are not daemons and still run.
+        Python would wait for them at exit; the runner leaves with os._exit, which ended them
+        mid-work without a word. They get the grace a process pool's workers get, then are named,
+        with their stacks, as ended with the runner."""
+        executor_threads = set(getattr(self.executor, "_threads", ()) or ())
+        main = threading.main_thread()
+
+        def lingering():
+            return [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not main and t not in executor_threads and not t.name.startswith("poolscope-")]
+
+        threads = lingering()
+        if not threads:
+            return
+        deadline = time.monotonic() + WORKER_EXIT_GRACE_S
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        threads = lingering()
+        if not threads:
+            return
+        frames = sys._current_frames()
+        stacks = "\n".join(
+            "Thread %r (started by a task, not a daemon):\n%s" % (t.name, "".join(traceback.format_stack(frames[t.ident])) if t.ident in frames else "  (no stack)\n")
+            for t in threads
+        )
+        self.em.emit(
+            "run.warning",
+            message="%d thread%s that tasks started %s still running %.0f s after the run's last task, and %s ended with the runner: %s. A thread that is not a daemon keeps a plain Python program alive until it ends; "
+            "join it in the task that starts it (or make it a daemon, daemon=True, if its work may be lost)." % (
+                len(threads), "s" if len(threads) > 1 else "", "were" if len(threads) > 1 else "was", WORKER_EXIT_GRACE_S,
+                "were" if len(threads) > 1 else "was", ", ".join(repr(t.name) for t in threads[:5])),
+            detail=stacks,
+        )
+
     def snapshot(self, then=None):
         """The stacks of every worker; `then()` runs once they are taken, before they are
         formatted (a timeout's stop: the stacks show where the task was)."""
@@ -1579,6 +1613,7 @@ class Run:
                     self.end_lingering_workers(self.still_stopping(), call_queue)
             elif not self.cancelling:
                 self.executor.shutdown(wait=not stuck, cancel_futures=True)
+                self.end_lingering_threads()
             if self.notices is not None:
                 # From a thread of its own: a worker the executor terminated while it was writing a
                 # notice leaves the queue's write lock taken forever, and the run must still end.

@@ -66,6 +66,13 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /tasks: 2 finished/);
 	});
 
+	it('a progress bar (\\r redraws) keeps its label on every redraw; a line left open on stdout is ended before a stderr line, not run into', async () => {
+		const r = await cli(['run', join(JS_FIXTURES, 'progressBar.js'), 'progress', '--inputs', '1', '--workers', '1']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.ok(r.stdout.startsWith('[task 0] \r[task 0] 0%\r[task 0] 50%\r[task 0] 100%\n[task 0] no newline yet\n'), JSON.stringify(r.stdout.slice(0, 120)));
+		assert.equal(r.stderr, '[task 0] an error line\n');
+	});
+
 	it('--json prints exactly one protocol event per line and nothing else', async () => {
 		const r = await cli(['run', tasks, 'chatty', '--inputs', '["x", "y"]', '--json']);
 		assert.equal(r.code, 0, r.stderr);

@@ -96,4 +96,26 @@ describe('Python pools: what a task raises is not trusted', function () {
 			assert.doesNotMatch(stack, /self\.fn\(\*args\)|call_item\.fn|value = fn\(\*args\)|poolscope_/, stack);
 		}
 	});
+
+	for (const pool of ['thread', 'serial'] as const) {
+		it(`${pool}: a thread a task started that is not a daemon gets the grace a process worker gets, then is named (with its stack) as ended with the runner; one that ends within it finishes its work`, async () => {
+			const left = await ended('leaves_thread', pool, '[1]');
+			const warnings = ofType(left.events, 'run.warning').filter((w) => /thread/.test(w.message));
+			assert.equal(warnings.length, 1, JSON.stringify(ofType(left.events, 'run.warning')));
+			assert.match(warnings[0]!.message, /^1 thread that tasks started was still running 2 s after the run's last task, and was ended with the runner: 'left-behind-1'/);
+			assert.match(warnings[0]!.detail ?? '', /Thread 'left-behind-1'[\s\S]*time\.sleep\(3\)/);
+			const short = await ended('short_thread', pool, '[1]');
+			assert.equal(ofType(short.events, 'run.warning').length, 0, JSON.stringify(ofType(short.events, 'run.warning')));
+			assert.match(ofType(short.events, 'task.output').map((o) => o.text).join('') + ofType(short.events, 'run.output').map((o) => o.text).join(''), /short thread done 1/);
+		});
+	}
+
+	it('a function defined under `if __name__ == "__main__":` is named as such, with the line and the fix (not "no top-level functions")', async () => {
+		const r = pyRun({ file: join(PY_FIXTURES, 'guarded_script.py'), fn: 'work', inputs: '[1]', pool: 'thread' });
+		const end = await r.done;
+		assert.equal(end.outcome, 'error');
+		assert.equal(end.error?.name, 'FunctionNotFound');
+		assert.equal(end.error?.message, 'work is defined under `if __name__ == "__main__":` (line 9 of guarded_script.py), which is false when a pool imports the file, so it does not exist there');
+		assert.match(end.error?.hint ?? '', /^Move the function above the guard, to the top level.*Functions in this file: helper$/);
+	});
 });
