@@ -318,7 +318,14 @@ const PY_METHOD = /^(\s+)(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
 const PY_CLASS = /^(\s*)class\s+([A-Za-z_]\w*)/;
 // The body may open on the line and end there too: `static twice(x) { return 2 * x; }`.
 const JS_METHOD = /^\s+(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*\*?\s*#?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?\s*(?::[^{]*)?(?:\{.*)?$/;
+/** A static field holding a function: `static fib = (n) => ...`, `static async load = async (x) => ...`, `= function (x) {`. */
+const JS_STATIC_FIELD_FN = /^\s+(?:(?:public|private|protected|override|readonly)\s+)*static\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\s*(?::(?:[^=]|=>)*)?=\s*(?:async\s+)?(?:function\b|(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*(?::[^=]*)?=>)/;
 const JS_CLASS = /^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
+
+/** The method (or static function-valued field) a JS/TS line declares, if any. */
+function jsMemberOf(line: string): string | undefined {
+	return JS_METHOD.exec(line)?.[1] ?? JS_STATIC_FIELD_FN.exec(line)?.[1];
+}
 const JS_NOT_METHODS = new Set(['if', 'for', 'while', 'switch', 'catch', 'function', 'return', 'with', 'constructor']);
 
 /**
@@ -329,7 +336,7 @@ export function findStaticMethods(text: string, language: SourceLanguage): Sourc
 	const lines = text.split(/\r?\n/);
 	const out: SourceFunction[] = [];
 	lines.forEach((line, i) => {
-		const def = language === 'python' ? PY_METHOD.exec(line)?.[2] : JS_METHOD.exec(line)?.[1];
+		const def = language === 'python' ? PY_METHOD.exec(line)?.[2] : jsMemberOf(line);
 		if (!def || !/\bstatic\b|^\s+(?:async\s+)?def\s/.test(line)) {
 			return;
 		}
@@ -383,8 +390,8 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 	}
 	const depths = braceDepths(lines);
 	for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
-		const m = JS_METHOD.exec(lines[i]!);
-		if (!m || JS_NOT_METHODS.has(m[1]!) || depths[i]! < 1) {
+		const member = jsMemberOf(lines[i]!);
+		if (!member || JS_NOT_METHODS.has(member) || depths[i]! < 1) {
 			continue;
 		}
 		for (let j = i - 1; j >= 0; j--) {
@@ -392,7 +399,7 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 				continue;
 			}
 			const c = JS_CLASS.exec(lines[j]!);
-			return c ? { method: m[1]!, className: c[1]!, isStatic: /^\s*(?:(?:public|private|protected|async|override|readonly)\s+)*static\s/.test(lines[i]!) } : undefined;
+			return c ? { method: member, className: c[1]!, isStatic: /^\s*(?:(?:public|private|protected|async|override|readonly)\s+)*static\s/.test(lines[i]!) } : undefined;
 		}
 		return undefined;
 	}

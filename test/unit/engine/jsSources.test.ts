@@ -69,4 +69,9 @@ describe('JS/TS files as projects write them', function () {
 		assert.deepEqual(ofType(r.events, 'task.submitted').map((t) => t.input), ['"<a function>"']);
 		assert.match(r.failed[0]?.error.message ?? '', /its argument \(a function\) cannot be sent to a worker/);
 	});
+
+	it('a static field holding a function (static fib = (n) => ...) runs as Class.field, as a static method does', async () => {
+		assert.deepEqual((await results('staticFields.ts', 'Maths.fib', '[[10]]')).finished, ['55']);
+		assert.deepEqual((await results('staticFields.ts', 'Maths.half', '[[3]]')).finished, ['1.5']);
+	});
 });
