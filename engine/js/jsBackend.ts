@@ -473,7 +473,7 @@ class JsRun implements PoolCallbacks {
 	/** Why a task that never ran was dropped: every such task of a run says the same. */
 	private stopReason(): string {
 		if (this.stopping === 'cancelled') {
-			return 'run cancelled';
+			return this.cancelReason ?? 'run cancelled';
 		}
 		if (this.stopping === 'error') {
 			return this.fatalError?.kind === 'load' ? "not run: the module failed to load (the run's error says why)" : 'the run stopped on an error';
@@ -551,12 +551,16 @@ class JsRun implements PoolCallbacks {
 		return { ok: true };
 	}
 
+	private cancelReason: string | undefined;
+
 	private async cancel(reason: string): Promise<void> {
 		if (this.finished || this.stopping) {
 			await this.handle.done;
 			return;
 		}
 		this.stopping = 'cancelled';
+		// Every task the cancel ends says the same, pending or running (a Ctrl-C: "interrupted (Ctrl-C)").
+		this.cancelReason = reason;
 		const t = now();
 		for (let id = 0; id < this.tasks.length; id++) {
 			const task = this.tasks[id]!;

@@ -203,8 +203,8 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /tasks: 2 finished, 0 failed/);
 	});
 
-	it('SIGINT cancels the run cleanly (exit 1, run cancelled)', async () => {
-		const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', 'process', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	for (const pool of ['process', 'thread'] as const) it(`SIGINT cancels the run cleanly (exit 1, run cancelled), every task saying why, running or pending (${pool})`, async () => {
+		const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', pool, '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		let sent = false;
@@ -219,9 +219,12 @@ describe('poolscope CLI', function () {
 		const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
 		assert.equal(code, 1, `exit ${code} signal ${signal}\n${stderr}`);
 		assert.match(stderr, /cancelling/);
-		const end = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent).pop()!;
+		const events = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
+		const end = events[events.length - 1]!;
 		assert.equal(end.type, 'run.finished');
 		assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
+		const reasons = events.flatMap((e) => (e.type === 'task.cancelled' ? [e.reason] : []));
+		assert.deepEqual(reasons, ['interrupted (Ctrl-C)', 'interrupted (Ctrl-C)', 'interrupted (Ctrl-C)', 'interrupted (Ctrl-C)'], 'the two running and the two pending');
 	});
 
 });
