@@ -12,7 +12,6 @@ import { now } from '../clock';
 import { cutStack, cutText, ERROR_LINE_LIMIT, ERROR_MESSAGE_LIMIT, preview, type ErrorInfo, type StackFrame, type StreamName } from '../protocol/events';
 import { NOT_CLONEABLE, type WorkerTaskResult } from './taskMessages';
 
-
 process.setSourceMapsEnabled(true);
 
 let loaded: { bundle: string; fn: string; call: (...args: unknown[]) => unknown } | undefined;
