@@ -655,7 +655,8 @@ class Run:
             import tempfile
             ctx = multiprocessing.get_context(method)
             self.notices = ctx.SimpleQueue()
-            self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-")
+            # Named after the runner: a host that outlives a runner killed mid-run removes it (pythonBackend.ts).
+            self.stack_dir = tempfile.mkdtemp(prefix="poolscope-stacks-%d-" % os.getpid())
             # Room for replacements too; a worker beyond it falls back to queue notices.
             self.slots = ctx.RawArray("d", pw.SLOT_FIELDS * 2 * workers)
             self.slot_seen = [-1] * (2 * workers)
@@ -1303,6 +1304,7 @@ class Run:
 
     def time_out(self, task_id, known):
         known["timedOut"] = True
+        timed_out_at = pw.now_ms()  # the task's time ends here, not after the stacks are taken
         worker = self.worker_of(task_id, None)
         info = {"kind": "timeout", "name": "TimeoutError", "message": "task %d ran past its timeout of %d ms" % (task_id, self.timeout_ms)}
 
@@ -1342,7 +1344,7 @@ class Run:
             fields = {"taskId": task_id, "error": info}
             if worker:
                 fields["workerId"] = worker["workerId"]
-                fields["durationMs"] = pw.now_ms() - known["start"]
+                fields["durationMs"] = timed_out_at - known["start"]
                 # Its worker was busy with it until now, as the panel's workers table counts it.
                 worker["tasks"] += 1
                 worker["busyMs"] += fields["durationMs"]
@@ -1545,6 +1547,26 @@ class Run:
             detail=stacks,
         )
 
+    def wait_for_stacks(self, pids, limit_s=0.3):
+        """Until every worker's stack file has grown and stopped growing (faulthandler writes from
+        its signal handler, within a millisecond or two), or `limit_s`. A fixed 0.3 s wait made
+        each timeout's stop that much late, and timeouts at once queued behind each other (four
+        tasks past a 200 ms limit were stopped at 0.5, 0.8, 1.1 and 1.4 s)."""
+        def size(pid):
+            try:
+                return os.path.getsize(os.path.join(self.stack_dir, "%d.txt" % pid))
+            except OSError:
+                return -1  # gone: nothing more will come
+
+        deadline = time.monotonic() + limit_s
+        last = None
+        while time.monotonic() < deadline:
+            sizes = [size(pid) for pid in pids]
+            if sizes == last and all(sz < 0 or sz > self.stack_read.get(pid, 0) for pid, sz in zip(pids, sizes)):
+                return
+            last = sizes
+            time.sleep(0.005)
+
     def snapshot(self, then=None):
         """The stacks of every worker; `then()` runs once they are taken, before they are
         formatted (a timeout's stop: the stacks show where the task was)."""
@@ -1556,7 +1578,7 @@ class Run:
                     os.kill(pid, _signal.SIGUSR1)
                 except OSError:
                     pass
-            time.sleep(0.3)
+            self.wait_for_stacks(pids)
             for pid in pids:
                 path = os.path.join(self.stack_dir, "%d.txt" % pid)
                 # Read past the earlier snapshots, not truncated: faulthandler keeps writing at
@@ -1658,7 +1680,10 @@ class Run:
             reason = "shutdown" if (code == 0 or code is None and sig is None) else ("cancelled" if self.cancelling else "crash")
             if key in stuck or key in self.timed_out_pids:
                 reason = "timeout"
-            self.em.emit("worker.exited", t=end, workerId=w["workerId"], code=code, signal=sig, reason=reason)
+            # A worker the pool's break took down (it died, or the executor then ended it) exited
+            # then, not at the run's end, which waited for exit codes first.
+            gone_at = min(end, self.broken_at) if reason == "crash" and self.broken_at else end
+            self.em.emit("worker.exited", t=gone_at, workerId=w["workerId"], code=code, signal=sig, reason=reason)
         wall = end - self.t0
         summary = []
         for w in self.workers.values():
@@ -1800,6 +1825,7 @@ def main():
                 os.killpg(os.getpid(), _signal.SIGKILL)
             except OSError:
                 pass
+        remove_stack_dir(run)
         os._exit(0 if run.done_event.is_set() else 1)
 
     threading.Thread(target=commands, name="poolscope-commands", daemon=True).start()
@@ -1820,9 +1846,18 @@ def main():
     if run.pool_thread is not None:
         run.pool_thread.join(timeout=1.0)
     release_named_semaphores()
+    remove_stack_dir(run)
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
     os._exit(0)
+
+
+def remove_stack_dir(run):
+    """The folder the process workers wrote their stacks into (one per run: 14,000 of them had piled up in /tmp)."""
+    if run.stack_dir:
+        import shutil
+
+        shutil.rmtree(run.stack_dir, ignore_errors=True)
 
 
 def no_replacement_after_shutdown(executor):

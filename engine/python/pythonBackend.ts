@@ -4,6 +4,9 @@
  * process group of its own, so ending the group ends every worker it started, whatever happens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
@@ -107,6 +110,7 @@ class PythonRun {
 			this.exited = true;
 			this.cpu?.dispose();
 			this.killGroup(); // workers the runner could not end itself
+			removeStackDirs(proc.pid); // a runner killed mid-run could not remove its own
 			if (!this.finished) {
 				const tail = this.stderrTail.trim();
 				if (this.cancelling && signal === 'SIGKILL') {
@@ -515,3 +519,18 @@ export function expandCompact(runId: string, events: readonly (PoolEvent | Compa
 	return out;
 }
 
+/** The stack folders of the runner `pid` (poolscope_runner.py names them after it): it removes its own as it ends. */
+function removeStackDirs(pid: number | undefined): void {
+	if (pid === undefined) {
+		return;
+	}
+	try {
+		for (const name of readdirSync(tmpdir())) {
+			if (name.startsWith(`poolscope-stacks-${pid}-`)) {
+				rmSync(join(tmpdir(), name), { recursive: true, force: true });
+			}
+		}
+	} catch {
+		// nothing to remove
+	}
+}

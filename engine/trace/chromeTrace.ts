@@ -4,6 +4,7 @@
  * Pure: used by the panel's export and by the CLI.
  */
 import type { PoolEvent } from '../protocol/events';
+import { taskEndTime } from '../protocol/runModel';
 
 export interface TraceEvent {
 	name: string;
@@ -35,12 +36,14 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 	const metadata: Record<string, unknown> = {};
 	/** Workers that started not ready: since when (their start is a slice of its own). */
 	const starting = new Map<number, number>();
-	const end = (taskId: number, t: number, name: string, args: Record<string, unknown>) => {
+	const end = (taskId: number, eventT: number, durationMs: number | undefined, name: string, args: Record<string, unknown>) => {
 		const start = running.get(taskId);
 		if (!start) {
 			return;
 		}
 		running.delete(taskId);
+		// The work's own end (start + duration), not when its result arrived: slices on a lane never overlap.
+		const t = taskEndTime(eventT, start.t, durationMs);
 		out.push({ name, cat: 'task', ph: 'X', ts: us(start.t), dur: Math.max(1, us(t) - us(start.t)), pid: PID, tid: start.workerId, args: { taskId, input: inputs.get(taskId), ...args } });
 	};
 	for (const e of events) {
@@ -70,13 +73,13 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				running.set(e.taskId, { workerId: e.workerId, t: e.t });
 				break;
 			case 'task.finished':
-				end(e.taskId, e.t, `task ${e.taskId}`, { result: e.result, cpuMs: e.cpuMs });
+				end(e.taskId, e.t, e.durationMs, `task ${e.taskId}`, { result: e.result, cpuMs: e.cpuMs });
 				break;
 			case 'task.failed':
-				end(e.taskId, e.t, `task ${e.taskId} (failed)`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind });
+				end(e.taskId, e.t, e.durationMs, `task ${e.taskId} (failed)`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind });
 				break;
 			case 'task.cancelled':
-				end(e.taskId, e.t, `task ${e.taskId} (cancelled)`, { reason: e.reason });
+				end(e.taskId, e.t, undefined, `task ${e.taskId} (cancelled)`, { reason: e.reason });
 				break;
 			case 'queue.depth':
 				out.push({ name: 'queue depth', ph: 'C', ts: us(e.t), pid: PID, args: { ...e.depths } });
@@ -100,7 +103,7 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				break;
 			case 'run.finished':
 				for (const [taskId] of running) {
-					end(taskId, e.t, `task ${taskId} (unfinished)`, {});
+					end(taskId, e.t, undefined, `task ${taskId} (unfinished)`, {});
 				}
 				Object.assign(metadata, { outcome: e.outcome, wallMs: e.wallMs, counts: e.counts, throughput: e.throughput });
 				break;

@@ -5,9 +5,13 @@
  * saw it start was charged to no worker; a worker's death was timed after the runner's own waits.
  */
 import * as assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_MESSAGE_LIMIT, ERROR_STACK_LIMIT } from '../../../engine/protocol/events';
 import { findPython } from '../../../engine/python/interpreter';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { toChromeTrace } from '../../../engine/trace/chromeTrace';
 import { waitFor } from '../../harness/processes';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
@@ -117,5 +121,40 @@ describe('Python pools: what a task raises is not trusted', function () {
 		assert.equal(end.error?.name, 'FunctionNotFound');
 		assert.equal(end.error?.message, 'work is defined under `if __name__ == "__main__":` (line 9 of guarded_script.py), which is false when a pool imports the file, so it does not exist there');
 		assert.match(end.error?.hint ?? '', /^Move the function above the guard, to the top level.*Functions in this file: helper$/);
+	});
+
+	it('process: four tasks past their timeout at once are each stopped at their limit (the stack snapshots no longer queue 0.3 s each), with their stacks; the runner leaves no stack folder behind', async () => {
+		const r = pyRun({ file: FILE, fn: 'sleeps_long', inputs: '4', pool: 'process', workers: 4, timeoutMs: 200 });
+		const end = await r.done;
+		assert.equal(end.counts.timedOut, 4, JSON.stringify(end.counts));
+		for (const f of ofType(r.events, 'task.failed')) {
+			assert.equal(f.error.kind, 'timeout');
+			assert.ok(f.durationMs! >= 200 && f.durationMs! < 600, `task ${f.taskId} stopped after ${f.durationMs} ms`);
+			assert.match(f.error.stack ?? '', /line \d+ in sleeps_long/);
+		}
+		const runner = ofType(r.events, 'run.started')[0]!.pid;
+		assert.ok(await waitFor(() => pythonProcesses().length === 0, 8_000));
+		assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith(`poolscope-stacks-${runner}-`)), [], 'the run\'s stack folder is removed');
+	});
+
+	it('process: a task ends on its worker\'s lane at its start plus its own duration, not when its result arrived: no two tasks of a worker overlap, in the panel\'s model and in the trace export', async () => {
+		const { events } = await ended('odd_ones_fail', 'process', 'range(40)');
+		const model = createRunModel(ofType(events, 'run.started')[0]!.runId);
+		applyEvents(model, events);
+		const byWorker = new Map<number, [number, number][]>();
+		for (const task of model.tasks.values()) {
+			assert.ok(task.startedAt !== undefined && task.endedAt !== undefined && task.durationMs !== undefined && task.workerId !== undefined, JSON.stringify(task));
+			assert.ok(Math.abs(task.endedAt - task.startedAt - task.durationMs) < 1e-6, `task ${task.taskId}: ${task.endedAt - task.startedAt} ms drawn, ${task.durationMs} ms measured`);
+			byWorker.set(task.workerId, [...(byWorker.get(task.workerId) ?? []), [task.startedAt, task.endedAt]]);
+		}
+		const overlaps = (spans: [number, number][]) => spans.sort((a, b) => a[0] - b[0]).some((s, i, all) => i > 0 && s[0] < all[i - 1]![1] - 1e-6);
+		for (const [worker, spans] of byWorker) {
+			assert.ok(!overlaps(spans), `worker ${worker}: ${JSON.stringify(spans)}`);
+		}
+		const trace = toChromeTrace(events).traceEvents.filter((e) => e.ph === 'X' && e.cat === 'task');
+		assert.equal(trace.length, 40);
+		for (const tid of new Set(trace.map((e) => e.tid))) {
+			assert.ok(!overlaps(trace.filter((e) => e.tid === tid).map((e) => [e.ts, e.ts + (e.dur ?? 0)])), `trace lane ${tid}`);
+		}
 	});
 });
