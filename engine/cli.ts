@@ -3,12 +3,12 @@
  * protocol event per line on stdout and nothing else there.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
 import { applyEvents, createRunModel, gilSample } from './protocol/runModel';
@@ -161,8 +161,33 @@ async function main(): Promise<void> {
 		usage(`--max-heap-mb must be 0 (Node's own limit) or a whole number of MB from ${MIN_MAX_HEAP_MB} (got "${o['max-heap-mb']}")`);
 	}
 	const maxHeapMb = o['max-heap-mb'] === undefined ? undefined : Number(o['max-heap-mb']);
+	// A flag that would do nothing is refused, saying where it applies: silently ignored, it made a
+	// comparison look like it had measured what was asked.
+	if (o['max-queue'] !== undefined && language === 'python') {
+		usage('--max-queue bounds the pending queue of JS pools; a Python executor takes every submit at once (its call queue, in a process pool, holds workers + 1)');
+	}
+	if (o.chunksize !== undefined && language === 'python' && o.mode !== 'map') {
+		usage('--chunksize applies to executor.map in Python: add --mode map');
+	}
+	if (o.repeat !== undefined && command === 'run') {
+		usage('--repeat is for compare and sweep');
+	}
+	if (o['start-methods'] !== undefined && command !== 'compare') {
+		usage('--start-methods is for compare (a run or a sweep takes --start-method)');
+	}
+	if (o.trace !== undefined && command !== 'run') {
+		usage('--trace writes one run\'s trace: use it with run');
+	}
+	if (o.trace !== undefined && !existsSync(dirname(resolve(o.trace)))) {
+		usage(`--trace ${o.trace}: the folder ${dirname(resolve(o.trace))} does not exist`);
+	}
 	if (command === 'compare' || command === 'sweep') {
-		await compareCommand(command, { file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(), startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout), maxTasksPerChild: positiveInt('max-tasks-per-child', o['max-tasks-per-child']), priority }, o);
+		await compareCommand(command, {
+			file: resolve(file), fn, language, inputs: o.inputs, pythonPath: o.python, workspaceRoot: process.cwd(),
+			startMethod: o['start-method'] as PythonStartMethod | undefined, timeoutMs: positiveInt('timeout', o.timeout),
+			maxTasksPerChild: positiveInt('max-tasks-per-child', o['max-tasks-per-child']), priority,
+			maxHeapMb, maxQueue: positiveInt('max-queue', o['max-queue']), mode: o.mode as 'submit' | 'map' | undefined,
+		}, o);
 		return;
 	}
 	const runId = `cli-${process.pid}`;
@@ -192,7 +217,9 @@ async function main(): Promise<void> {
 			all.push(...batch);
 		}
 		if (o.json) {
-			process.stdout.write(`${batch.map((e) => JSON.stringify(e)).join('\n')}\n`);
+			if (!stdoutClosed) {
+				process.stdout.write(`${batch.map((e) => JSON.stringify(e)).join('\n')}\n`);
+			}
 		} else {
 			printRunOutput(batch);
 		}
@@ -206,14 +233,22 @@ async function main(): Promise<void> {
 		process.stderr.write('poolscope: cancelling (Ctrl-C again to quit at once)\n');
 		void handle.cancel('interrupted (Ctrl-C)');
 	});
+	onStdoutClosed(() => void handle.cancel('its output was closed (the reader of stdout went away)'));
 	const end = await handle.done;
-	if (o.trace) {
-		const { writeFileSync } = await import('node:fs');
-		writeFileSync(o.trace, JSON.stringify(toChromeTrace(all)));
-	}
-	if (!o.json) {
+	if (!o.json && !stdoutClosed) {
 		endOpenLines();
 		process.stdout.write(summary(end, model));
+	}
+	if (o.trace) {
+		const { writeFileSync } = await import('node:fs');
+		try {
+			writeFileSync(o.trace, JSON.stringify(toChromeTrace(all)));
+		} catch (e) {
+			// After the summary: a trace that cannot be written must not take the run's report with it.
+			process.stderr.write(`poolscope: the trace could not be written: ${e instanceof Error ? e.message : String(e)}\n`);
+			process.exitCode = 1;
+			return;
+		}
 	}
 	if (end.outcome === 'error') {
 		process.stderr.write(`poolscope: ${end.error?.name ?? 'Error'}: ${end.error?.message ?? 'the run failed'}${end.error?.hint ? `\n  ${end.error.hint}` : ''}\n`);
@@ -224,8 +259,32 @@ async function main(): Promise<void> {
 	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
 }
 
+let stdoutClosed = false;
+
+/**
+ * `poolscope run ... --json | head`: the reader goes away, and the next write failed with an
+ * unhandled EPIPE (a Node stack trace, and the run's bundle folder left behind). The run is
+ * cancelled as Ctrl-C would, nothing more is written to stdout, and the process ends normally.
+ */
+function onStdoutClosed(cancel: () => void): void {
+	process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+		if (e.code !== 'EPIPE') {
+			throw e;
+		}
+		if (!stdoutClosed) {
+			stdoutClosed = true;
+			cancel();
+		}
+	});
+}
+
 function list(name: string, v: string): number[] {
-	return v.split(',').map((w) => positiveInt(name, w.trim())!);
+	const values = v.split(',').map((w) => positiveInt(name, w.trim())!);
+	const twice = values.find((n, i) => values.indexOf(n) !== i);
+	if (twice !== undefined) {
+		usage(`--${name} lists ${twice} twice`);
+	}
+	return values;
 }
 
 async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o: { workers?: string; repeat?: string; pool: string; json: boolean; 'start-methods'?: string; chunksizes?: string }): Promise<void> {
@@ -266,13 +325,25 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		configs = [{ pool: 'serial', workers: 1 }, ...sweepConfigs(o.pool as PoolKind, o.workers ? list('workers', o.workers) : powersOfTwoUpTo(2 * cores))];
 	}
 	const handle = runConfigs(base, configs, repeat, (m) => {
+		if (stdoutClosed) {
+			return;
+		}
 		if (o.json) {
 			process.stdout.write(`${JSON.stringify({ type: 'measurement', ...m })}\n`);
 		} else {
 			process.stderr.write(`  ${configLabel(m.config)}: ${(m.wallMs / 1000).toFixed(3)} s\n`);
 		}
 	});
-	process.on('SIGINT', () => void handle.cancel());
+	let interrupted = false;
+	process.on('SIGINT', () => {
+		if (interrupted) {
+			process.exit(130);
+		}
+		interrupted = true;
+		process.stderr.write('poolscope: stopping the comparison (Ctrl-C again to quit at once)\n');
+		void handle.cancel();
+	});
+	onStdoutClosed(() => void handle.cancel());
 	let ms: Measurement[];
 	try {
 		ms = await handle.done;
@@ -281,10 +352,15 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		process.exitCode = 2;
 		return;
 	}
+	if (interrupted) {
+		// What ran is shown, but no fit or advice from a comparison cut short.
+		process.stderr.write(`poolscope: interrupted (Ctrl-C) after ${ms.length} of ${configs.length} configurations\n`);
+	}
 	const sp = speedups(ms, chunked ? 'first' : 'serial');
-	const advice = chunked ? adviseChunksize(ms, base.language) : advise(ms, cores, base.language);
+	const advice = interrupted ? 'Interrupted: no advice from part of a comparison.' : chunked ? adviseChunksize(ms, base.language) : advise(ms, cores, base.language);
 	const points = ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! }));
-	const serialFraction = command === 'sweep' && !chunked ? amdahlFit(points, cores) : undefined;
+	// A fit needs two points of the curve at least (one point fits any serial fraction).
+	const serialFraction = command === 'sweep' && !chunked && !interrupted && points.length >= 2 ? amdahlFit(points, cores) : undefined;
 	if (o.json) {
 		process.stdout.write(`${JSON.stringify({ type: 'advice', advice, cores, serialFraction, speedups: ms.map((m) => ({ ...m.config, speedup: sp.get(m) })) })}\n`);
 	} else {
@@ -301,6 +377,8 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
 			['peak memory', (m) => peakMemoryLabel(m)],
+			// Tasks that failed or timed out end early: a row with them did not do the same work.
+			...(ms.some((m) => m.failed > 0) ? [['failed', (m: Measurement) => String(m.failed)] as [string, (m: Measurement) => string]] : []),
 		];
 		const head = columns.map(([name]) => name);
 		const rows = ms.map((m) => columns.map(([, cell]) => cell(m)));
@@ -312,7 +390,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		}
 		process.stdout.write(`${advice}\n`);
 	}
-	process.exitCode = ms.some((m) => m.failed > 0) ? 1 : 0;
+	process.exitCode = interrupted || ms.some((m) => m.failed > 0) ? 1 : 0;
 }
 
 /** Per stream, the source whose last line is still open (it printed no newline yet). */

@@ -39,37 +39,59 @@ export function adviseRuns(a: Measurement, b: Measurement, sameWork: boolean): s
 	return `B (${configLabel(b.config)}, ${secs(b.wallMs)}) is ${verdict} than A (${configLabel(a.config)}, ${secs(a.wallMs)}).${caveat}${failed}`;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** A pool has to beat serial by this much to be worth recommending (run-to-run noise is ~5-10% here). */
+const CLEAR_GAIN = 1.1;
+
 export function advise(ms: Measurement[], cores: number, language: string): string {
 	const s = speedups(ms);
-	const fastest = (pool: string) => ms.filter((m) => m.config.pool === pool).sort((a, b) => a.wallMs - b.wallMs)[0];
+	const serial = ms.find((m) => m.config.pool === 'serial');
+	// A configuration whose tasks failed or timed out (and serial's did not) did other work than
+	// the rest: its time is not a speedup, and it is never the one recommended.
+	const clean = (m: Measurement) => m.failed <= (serial?.failed ?? 0);
+	const fastest = (pool: string) => ms.filter((m) => m.config.pool === pool && clean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
 	const thread = fastest('thread');
 	const proc = fastest('process');
-	const serial = ms.find((m) => m.config.pool === 'serial');
 	// Thread tasks carry no CPU time on Node < 23.9; a process pool's always do.
 	const cpu = serial?.cpuShare ?? thread?.cpuShare ?? proc?.cpuShare;
-	const figures = [thread ? `${thread.config.workers} threads ${x(s.get(thread)!)}` : '', proc ? `${proc.config.workers} processes ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
+	const figures = [thread ? `${plural(thread.config.workers, 'thread', 'threads')} ${x(s.get(thread)!)}` : '', proc ? `${plural(proc.config.workers, 'process', 'processes')} ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
+	const failures = ms.filter((m) => m.failed > 0).map((m) => `${configLabel(m.config)} ${m.failed}`);
+	const failedNote = failures.length ? ` Tasks that failed or timed out: ${failures.join(', ')}${ms.some((m) => !clean(m)) ? ' (a configuration with more than serial\'s did other work, and is left out)' : ''}.` : '';
 	const best = [thread, proc].filter((m): m is Measurement => Boolean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
 	if (!best) {
-		return 'Nothing to compare yet.';
+		return `Nothing to compare yet.${failedNote}`;
 	}
 	const bestX = s.get(best)!;
+	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall)` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall)`;
+	if (serial && !(bestX >= CLEAR_GAIN)) {
+		// Never recommend what lost to serial, or won by less than the noise.
+		const why = serial.taskMs !== undefined && serial.taskMs < 1
+			? 'each call takes under a millisecond, so a pool\'s start-up and per-task messages cost more than the work they spread'
+			: language === 'python' && cpu !== undefined && cpu > 0.7 && best.config.pool === 'thread'
+				? 'the GIL lets one thread run Python at a time'
+				: serial.wallMs < 2000
+					? `the whole serial run took ${secs(serial.wallMs)}, not much more than starting a pool costs`
+					: 'the work did not spread over the workers';
+		return `${kind}: ${figures} on ${cores} cores: no pool was clearly faster than serial (the best, ${configLabel(best.config)}, ${x(bestX)}): ${why}. Keep it serial, or give each call more work.${failedNote}`;
+	}
 	if (cpu !== undefined && cpu > 0.7) {
 		const busy = thread?.machineCpu !== undefined ? `: the machine was ${Math.round(thread.machineCpu * 100)}% busy with threads` : '';
 		const gil = language === 'python' && thread && s.get(thread)! < 1.15 ? ` (the GIL lets one thread run Python at a time${busy})` : '';
 		const slower = slowerTogether(best, serial, cores);
 		if (best.config.pool === 'process') {
-			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${Math.min(best.config.workers, cores)} workers.${slower}`;
+			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
 		}
-		return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores; use a thread pool with ${Math.min(best.config.workers, cores)} workers.${slower}`;
+		return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores; use a thread pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
 	}
 	if (cpu !== undefined && cpu < 0.3) {
 		if (best.config.pool !== 'thread') {
 			// Not the textbook case: say what was measured rather than recommend what lost.
-			return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall), yet threads did not come out ahead here: ${figures} on ${cores} cores; the ${best.config.pool} pool was fastest at ${x(bestX)} (with tasks this short, start-up and messages weigh more than the work).`;
+			return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall), yet threads did not come out ahead here: ${figures} on ${cores} cores; the ${best.config.pool} pool was fastest at ${x(bestX)} (with tasks this short, start-up and messages weigh more than the work).${failedNote}`;
 		}
-		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${best.config.workers} threads ${x(bestX)}).`;
+		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${plural(best.config.workers, 'thread', 'threads')} ${x(bestX)}).${failedNote}`;
 	}
-	return `Mixed CPU and waiting (CPU ${cpu !== undefined ? Math.round(cpu * 100) : '?'}% of wall): ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.`;
+	return `Mixed CPU and waiting (CPU ${cpu !== undefined ? Math.round(cpu * 100) : '?'}% of wall): ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.${failedNote}`;
 }
 
 /**
@@ -80,7 +102,8 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
  * pool are not the cause, and the textbook's "2 cores = 2x" does not hold on that machine.
  */
 function slowerTogether(pool: Measurement, serial: Measurement | undefined, cores: number): string {
-	if (!serial?.taskMs || !pool.taskMs || pool.cpuShare === undefined || pool.cpuShare < 0.85 || pool.config.workers > cores || pool.config.workers < 2) {
+	// Calls under 5 ms are timed too coarsely (and start-up weighs on them) to say the cores ran slower.
+	if (!serial?.taskMs || serial.taskMs < 5 || !pool.taskMs || pool.cpuShare === undefined || pool.cpuShare < 0.85 || pool.config.workers > cores || pool.config.workers < 2) {
 		return '';
 	}
 	const slowdown = pool.taskMs / serial.taskMs;

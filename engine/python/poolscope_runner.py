@@ -555,10 +555,18 @@ class Run:
                 self.counted = True
             else:
                 items = eval(compile(inputs, "<inputs>", "eval"), dict(vars(module)))  # noqa: S307 - the user's own expression
+                if isinstance(items, (int, float)) and not isinstance(items, bool):
+                    # A count written as an expression (1_000, 10 ** 4, 1e3), as the JS side reads it.
+                    if items < 0 or items != int(items):
+                        raise LoadFailure({"kind": "load", "name": "TypeError", "message": "inputs %r: a count must be a whole number, 0 or more (got %r); or write the inputs, e.g. [(1,), (2,)]" % (inputs[:80], items)})
+                    items = range(min(int(items), MAX_INPUTS + 1))
+                    self.counted = True
                 # An endless iterator (itertools.count()) would fill memory: stop one past the limit.
                 items = [tuple(i) if isinstance(i, (tuple, list)) else (i,) for i in itertools.islice(items, MAX_INPUTS + 1)]
+        except LoadFailure:
+            raise
         except BaseException as e:  # noqa: B036
-            raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], e)})
+            raise LoadFailure({"kind": "load", "name": type(e).__name__, "message": "inputs %r: %s" % (inputs[:80], pw.exception_text(e))})
         if len(items) > MAX_INPUTS:
             raise LoadFailure({
                 "kind": "load", "name": "RangeError", "message": "inputs %r: more than %d inputs" % (inputs[:80], MAX_INPUTS),

@@ -305,6 +305,10 @@ class PythonRun {
 			for (const taskId of this.endings.open()) {
 				events.push({ type: 'task.failed', runId: r.runId, t, taskId, error: failure });
 			}
+			// Its workers went with it (its threads; its processes, by their group): they are not idle.
+			for (const workerId of this.endings.workers) {
+				events.push({ type: 'worker.exited', runId: r.runId, t, workerId, code: null, signal: null, reason: 'crash' });
+			}
 		} else {
 			const busy = this.started ? 'its tasks did not stop' : 'it was still importing the module or evaluating the inputs';
 			for (const taskId of this.endings.open()) {
@@ -366,12 +370,20 @@ export class TaskEndings {
 	private ids = 0; // task ids seen are below this
 	startedAt: number | undefined;
 	readonly counts: TaskCounts = { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 };
+	/** Workers announced and not yet exited. */
+	readonly workers = new Set<number>();
 
 	add(events: readonly PoolEvent[]): void {
 		for (const e of events) {
 			switch (e.type) {
 				case 'run.started':
 					this.startedAt = e.t;
+					break;
+				case 'worker.started':
+					this.workers.add(e.workerId);
+					break;
+				case 'worker.exited':
+					this.workers.delete(e.workerId);
 					break;
 				case 'task.submitted':
 					this.see(e.taskId);

@@ -1,7 +1,7 @@
 import { megabytes } from '../../engine/protocol/events';
 import type { RunModel } from '../../engine/protocol/runModel';
 import { button, h, icon, setClass, setText, syncChildren } from '../dom';
-import { ms, num, pct } from '../format';
+import { ms, num, pct, rate, runRate } from '../format';
 import { post } from '../vscodeApi';
 
 /** What runs, on what, how far along; and the run's actions. */
@@ -68,13 +68,19 @@ export class HeaderView {
 		this.facts.title = s?.executable ? `Interpreter: ${s.executable}` : ''; // "why that Python?" on hover
 		const elapsed = end ? end.wallMs : s ? nowT - s.t : 0;
 		const done = model.counts.finished + model.counts.failed + model.counts.cancelled + model.counts.timedOut + model.counts.rejected;
-		const tput = end ? end.throughput : elapsed > 0 ? (done / elapsed) * 1000 : 0;
+		const tput = runRate(done, elapsed, end?.throughput);
 		const cpu = model.cpu.length && !end ? model.cpu[model.cpu.length - 1]!.total : cpuNow;
 		// The run's own processes (a Python runner and process workers; a JS thread pool has none
 		// of its own): what they hold now, and at the end the most they held.
 		const memNow = model.memory.length ? model.memory[model.memory.length - 1]!.total : undefined;
 		const memory = end ? (model.peakRss !== undefined ? ` · memory peak ${megabytes(model.peakRss)}` : '') : memNow !== undefined ? ` · memory ${megabytes(memNow)}` : '';
-		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done · ${tput.toFixed(1)} tasks/s · CPU now ${pct(cpu)}${memory}`);
+		// "done" counts every ending: which of them were failures is said, or "completed · 4/4 done"
+		// read as success for a run where nothing succeeded.
+		const c = model.counts;
+		const bad = [c.failed ? `${num(c.failed)} failed` : '', c.timedOut ? `${num(c.timedOut)} timed out` : '', c.cancelled ? `${num(c.cancelled)} cancelled` : ''].filter(Boolean).join(', ');
+		// The machine's CPU while the run goes on; once it has ended, "now" is no longer about it.
+		const cpuText = end ? '' : ` · CPU now ${pct(cpu)}`;
+		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done${bad ? ` (${bad})` : ''} · ${rate(tput)}${cpuText}${memory}`);
 		this.live.dataset.state = end ? end.outcome : 'running';
 		this.cancel.disabled = Boolean(end);
 		this.stacks.hidden = s?.language !== 'python';
@@ -141,7 +147,21 @@ export class RunListView {
 	private readonly tabs = new Map<string, HTMLButtonElement>();
 	private lastKey = '';
 
-	constructor(private readonly onSelect: (runId: string) => void) {}
+	constructor(private readonly onSelect: (runId: string) => void) {
+		// A tablist's keys: arrows move between runs (and select, as VS Code's tabs do), Home/End to the ends.
+		this.el.addEventListener('keydown', (e) => {
+			const tabs = [...this.el.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+			const at = tabs.indexOf(document.activeElement as HTMLButtonElement);
+			const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+			if (at < 0 || to === undefined) {
+				return;
+			}
+			e.preventDefault();
+			const next = tabs[(to + tabs.length) % tabs.length]!;
+			next.focus();
+			this.onSelect(next.dataset.run!);
+		});
+	}
 
 	public render(order: string[], runs: Map<string, RunModel>, selected: string | undefined): void {
 		const key = `${selected}|${order.map((id) => `${id}:${runs.get(id)?.finished?.outcome ?? ''}:${runs.get(id)?.started ? 1 : 0}`).join(',')}`;
@@ -159,9 +179,14 @@ export class RunListView {
 			const m = runs.get(id)!;
 			const s = m.started;
 			const state = m.finished ? m.finished.outcome : 'running';
-			setClass(tab, `run-tab ${state}`);
+			// A run that completed with failures says so: "completed" alone read as success.
+			const c = m.finished?.counts;
+			const bad = c ? [c.failed ? `${c.failed} failed` : '', c.timedOut ? `${c.timedOut} timed out` : ''].filter(Boolean).join(', ') : '';
+			setClass(tab, `run-tab ${state}${bad ? ' with-failures' : ''}`);
 			tab.setAttribute('aria-selected', String(id === selected));
-			setText(tab, `${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}`);
+			tab.tabIndex = id === selected ? 0 : -1;
+			// Numbered in the session's order: "Run again" made tabs that could not be told apart.
+			setText(tab, `#${order.indexOf(id) + 1} ${s?.fn ?? id} · ${s?.pool ?? ''}${s ? ` ×${s.workers}` : ''} · ${state}${bad ? ` (${bad})` : ''}`);
 			return tab;
 		});
 		for (const id of [...this.tabs.keys()]) {

@@ -1,7 +1,7 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
 import { gilSample, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
-import { ms, num, pct } from '../format';
+import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
 
 /** When a run ends: what it cost, how busy each worker was, how long tasks took, vs serial. */
@@ -27,11 +27,11 @@ export class SummaryView {
 		const speedup = baseline?.finished ? baseline.finished.wallMs / end.wallMs : undefined;
 		const hist = h('div', { class: 'histogram', 'data-testid': 'histogram', role: 'img', 'aria-label': 'Histogram of task durations' });
 		this.el.replaceChildren(...[
-			h('h3', {}, end.outcome === 'completed' ? 'Summary' : end.outcome === 'cancelled' ? 'Summary (cancelled)' : 'The run failed'),
+			h('h3', {}, end.outcome === 'completed' ? (c.failed || c.timedOut ? 'Summary: not every task finished' : 'Summary') : end.outcome === 'cancelled' ? 'Summary (cancelled)' : 'The run failed'),
 			end.error ? errorBlock(end.error) : null,
 			h('div', { class: 'figures' },
 				figure('wall time', ms(end.wallMs), 'summary-wall'),
-				figure('throughput', `${end.throughput.toFixed(1)} tasks/s`),
+				figure('throughput', rate(runRate(c.finished + c.failed + c.cancelled + c.timedOut + c.rejected, end.wallMs, end.throughput))),
 				figure('finished', num(c.finished), 'summary-finished'),
 				figure('failed', num(c.failed), 'summary-failed'),
 				figure('cancelled', num(c.cancelled)),

@@ -23,6 +23,8 @@ function startEnd(w: WorkerModel, now: number): number {
 
 /** Left of the lanes: each lane's worker ("#3"), as the workers table names them. */
 const GUTTER = 30;
+/** The narrowest window zooming reaches, ms (10 µs). */
+const MIN_WINDOW_MS = 0.01;
 
 /**
  * One lane per worker, a bar per task, CPU utilization and the run's memory under it. Wheel
@@ -97,7 +99,10 @@ export class TimelineView {
 	}
 
 	private setZoom(z: { from: number; to: number } | undefined): void {
-		this.zoom = z && z.to - z.from > 0.01 ? z : undefined;
+		if (z && z.to - z.from < MIN_WINDOW_MS) {
+			return; // as far in as it goes (it used to snap back out to the whole run)
+		}
+		this.zoom = z;
 		this.onZoom(this.zoom);
 		this.draw();
 	}
@@ -189,6 +194,11 @@ export class TimelineView {
 	}
 
 	public render(model: RunModel, nowT: number): void {
+		if (this.model && this.model.runId !== model.runId && this.zoom) {
+			// Another run opens fitted: the window zoomed into the last one showed an empty part of it.
+			this.zoom = undefined;
+			this.onZoom(undefined);
+		}
 		this.model = model;
 		this.nowT = nowT;
 		this.draw();

@@ -69,7 +69,11 @@ export class WorkersView {
 				state = 'stuck';
 			}
 			if (w.state === 'exited' && w.exitReason && w.exitReason !== 'shutdown') {
-				state = `exited (${w.exitReason}${w.exitCode !== null && w.exitCode !== undefined ? `, code ${w.exitCode}` : ''}${w.exitSignal ? `, ${w.exitSignal}` : ''})`;
+				// A thread has no exit code, and one stuck past its timeout may still be blocked when
+				// the run ends: "left stuck" says that; a process's code and signal say how it ended.
+				state = w.pid === undefined && w.exitReason === 'timeout'
+					? 'left stuck (timeout)'
+					: `exited (${w.exitReason}${w.pid !== undefined && w.exitCode !== null && w.exitCode !== undefined ? `, code ${w.exitCode}` : ''}${w.exitSignal ? `, ${w.exitSignal}` : ''})`;
 			}
 			const alive = Math.max(1e-6, (w.exitedAt ?? end) - w.startedAt);
 			const busy = w.busyMs + (w.busySince !== undefined ? end - w.busySince : 0);

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { JS_FIXTURES } from './jsHelpers';
+import { childProcesses, JS_FIXTURES } from './jsHelpers';
+import { waitFor } from '../../harness/processes';
 
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -71,6 +72,71 @@ describe('poolscope CLI', function () {
 		assert.equal(r.code, 0, r.stderr);
 		assert.ok(r.stdout.startsWith('[task 0] \r[task 0] 0%\r[task 0] 50%\r[task 0] 100%\n[task 0] no newline yet\n'), JSON.stringify(r.stdout.slice(0, 120)));
 		assert.equal(r.stderr, '[task 0] an error line\n');
+	});
+
+	it('flags that would do nothing are refused, saying where they apply (they were ignored)', async () => {
+		const py = join(ROOT, 'samples', 'python', 'cpu_bound.py');
+		const cases: [string[], RegExp][] = [
+			[['run', py, 'countdown', '--inputs', '2', '--max-queue', '2'], /--max-queue bounds the pending queue of JS pools/],
+			[['run', py, 'countdown', '--inputs', '2', '--chunksize', '7'], /--chunksize applies to executor\.map in Python: add --mode map/],
+			[['run', tasks, 'square', '--inputs', '2', '--repeat', '3'], /--repeat is for compare and sweep/],
+			[['sweep', tasks, 'square', '--inputs', '2', '--pool', 'thread', '--start-methods', 'spawn'], /--start-methods is for compare/],
+			[['compare', tasks, 'square', '--inputs', '2', '--trace', 't.json'], /--trace writes one run's trace: use it with run/],
+			[['run', tasks, 'square', '--inputs', '2', '--trace', join(tmpdir(), 'no-such-folder-poolscope', 't.json')], /--trace .*: the folder .*no-such-folder-poolscope does not exist/],
+			[['sweep', tasks, 'square', '--inputs', '2', '--pool', 'thread', '--workers', '2,2'], /--workers lists 2 twice/],
+		];
+		for (const [args, message] of cases) {
+			const r = await cli(args);
+			assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+			assert.match(r.stderr, message);
+		}
+	});
+
+	it('a comparison whose tasks failed says so: a failed column, the advice names them, exit 1', async () => {
+		const r = await cli(['compare', tasks, 'allFail', '--inputs', '2', '--workers', '2']);
+		assert.equal(r.code, 1, r.stderr);
+		assert.match(r.stdout, /^pool +workers .* failed$/m);
+		assert.match(r.stdout, /^serial +1 .* 2$/m);
+		assert.match(r.stdout, /Tasks that failed or timed out: serial ×1 2, thread ×2 2, process ×2 2\.$/m);
+	});
+
+	it('a sweep of one pool size prints no Amdahl fit (one point fits any serial fraction)', async () => {
+		const r = await cli(['sweep', tasks, 'square', '--inputs', '4', '--pool', 'thread', '--workers', '1']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^thread +1 /m);
+		assert.doesNotMatch(r.stdout, /Amdahl/);
+	});
+
+	it('Ctrl-C during a comparison: the rows that ran, no fit or advice, "interrupted", exit 1', async () => {
+		const child = spawn(process.execPath, [CLI, 'sweep', tasks, 'slowEcho', '--inputs', '[[1, 300], [2, 300], [3, 300], [4, 300]]', '--pool', 'thread', '--workers', '1,2,4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		let sent = false;
+		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+		child.stderr.setEncoding('utf8').on('data', (d: string) => {
+			stderr += d;
+			if (!sent && /serial ×1: /.test(stderr)) {
+				sent = true;
+				child.kill('SIGINT');
+			}
+		});
+		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+		assert.equal(code, 1, stderr);
+		assert.match(stderr, /interrupted \(Ctrl-C\) after [12] of 4 configurations/);
+		assert.match(stdout, /^serial +1 /m);
+		assert.doesNotMatch(stdout, /Amdahl|use a|use threads/);
+		assert.match(stdout, /Interrupted: no advice from part of a comparison\./);
+	});
+
+	it('--json | head: when the reader goes away the run is cancelled quietly (no EPIPE stack trace), and nothing is left', async () => {
+		const child = spawn(process.execPath, [CLI, 'run', tasks, 'slowEcho', '--inputs', 'Array.from({ length: 30 }, (_, i) => [i, 200])', '--pool', 'process', '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+		child.stdout.once('data', () => child.stdout.destroy()); // as head does after its lines
+		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+		assert.doesNotMatch(stderr, /Unhandled 'error' event|EPIPE|at /, stderr);
+		assert.equal(code, 1, stderr);
+		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), childProcesses().join(' | '));
 	});
 
 	it('--json prints exactly one protocol event per line and nothing else', async () => {

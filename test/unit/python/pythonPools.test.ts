@@ -1293,6 +1293,9 @@ print(len(names))`;
 				const model = createRunModel(end.runId);
 				applyEvents(model, r.events);
 				assert.deepEqual(model.counts, end.counts, 'the shared reducer agrees with the host');
+				// Its workers went with it: the panel must not show them idle, or busy, after it.
+				assert.ok(model.workers.size >= 1);
+				assert.deepEqual([...model.workers.values()].filter((w) => w.state !== 'exited').map((w) => `${w.workerId} ${w.state}`), []);
 				assert.equal(r.events[r.events.length - 1], end);
 			});
 		}

@@ -157,4 +157,17 @@ describe('Python pools: what a task raises is not trusted', function () {
 			assert.ok(!overlaps(trace.filter((e) => e.tid === tid).map((e) => [e.ts, e.ts + (e.dur ?? 0)])), `trace lane ${tid}`);
 		}
 	});
+
+	it('a count written as an expression (1_0, 2 ** 3, 1e1) is a count, as in JS; 2.5 and -1 are refused saying what a count is', async () => {
+		for (const [inputs, n] of [['1_0', 10], ['2 ** 3', 8], ['1e1', 10]] as const) {
+			const { end, events } = await ended('odd_ones_fail', 'thread', inputs);
+			assert.equal(end.counts.submitted, n, inputs);
+			assert.deepEqual(ofType(events, 'task.submitted').slice(0, 3).map((t) => t.input), ['0', '1', '2'], inputs);
+		}
+		for (const inputs of ['2.5', '-1']) {
+			const { end } = await ended('odd_ones_fail', 'thread', inputs);
+			assert.equal(end.outcome, 'error', inputs);
+			assert.match(end.error?.message ?? '', /a count must be a whole number, 0 or more/);
+		}
+	});
 });

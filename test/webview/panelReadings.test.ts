@@ -1,0 +1,114 @@
+/**
+ * What the panel says must not mislead (real Chromium, the panel's CSP, protocol events): found
+ * by a review that fed it real CLI runs. Each case here showed something else before.
+ */
+import * as assert from 'node:assert/strict';
+import type { PoolEvent } from '../../engine/protocol/events';
+import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
+import { synthRun } from './synthetic';
+
+async function feed(p: PanelPage, runId: string, events: PoolEvent[]): Promise<void> {
+	await p.post({ type: 'events', runId, events });
+	await settled(p.page);
+}
+
+describe('Pool panel: what it says must not mislead (Chromium)', function () {
+	this.timeout(120_000);
+	let p: PanelPage;
+
+	beforeEach(async () => {
+		p = await openPanel();
+	});
+	afterEach(async () => {
+		assert.deepEqual(p.cspViolations, []);
+		await p.close();
+	});
+
+	it('a new run opens its timeline fitted, not in the window zoomed into the last one (which showed none of its bars)', async () => {
+		await feed(p, 'long', synthRun({ runId: 'long', tasks: 40, workers: 2, taskMs: 1000 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		const box = (await canvas.boundingBox())!;
+		await p.page.mouse.move(box.x + box.width * 0.9, box.y + 30);
+		for (let i = 0; i < 8; i++) {
+			await p.page.mouse.wheel(0, -100);
+		}
+		await nextFrames(p.page);
+		assert.ok(Number(await canvas.getAttribute('data-bars')) < 40, 'zoomed in: only some bars in view');
+		await feed(p, 'short', synthRun({ runId: 'short', tasks: 10, workers: 2, taskMs: 5 }));
+		await nextFrames(p.page);
+		assert.equal(await canvas.getAttribute('data-bars'), '10', 'every bar of the new run in view');
+	});
+
+	it('zooming in as far as it goes stays there (it snapped back out to the whole run)', async () => {
+		await feed(p, 'tiny', synthRun({ runId: 'tiny', tasks: 8, workers: 2, taskMs: 1 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		await canvas.focus();
+		const bars: number[] = [];
+		for (let i = 0; i < 40; i++) {
+			await p.page.keyboard.press('+');
+			if (i % 10 === 9) {
+				await nextFrames(p.page);
+				bars.push(Number(await canvas.getAttribute('data-bars')));
+			}
+		}
+		assert.ok(bars.every((n) => n < 8), `the window never went back to the whole run: ${bars.join(', ')}`);
+	});
+
+	it('results keep their line breaks; a long token in an error or a name wraps instead of widening the panel', async () => {
+		await p.page.setViewportSize({ width: 500, height: 900 });
+		const events = synthRun({ runId: 'texts', tasks: 2, workers: 1, fn: `f_${'x'.repeat(300)}`, failEvery: 2, result: () => "'line one\\nline two'\nsecond line", errorMessage: `bad response: ${'y'.repeat(3000)}` });
+		await feed(p, 'texts', events);
+		await p.page.locator('[data-testid="futures-grid"]').focus();
+		await p.page.keyboard.press('Home');
+		await settled(p.page);
+		const width = () => p.page.evaluate(() => document.documentElement.scrollWidth);
+		assert.ok(await width() <= 520, `page ${await width()} px wide in a 500 px panel`);
+		const result = p.page.locator('[data-testid="result"]');
+		assert.equal(await result.evaluate((el) => getComputedStyle(el).whiteSpace), 'pre-wrap');
+		assert.ok((await result.boundingBox())!.height > 25, 'two lines high');
+		await p.page.keyboard.press('ArrowRight');
+		await settled(p.page);
+		assert.match(await text(p.page, 'details'), /yyyy/);
+		assert.ok(await width() <= 520, `page ${await width()} px wide with the error shown`);
+	});
+
+	it('a run that completed with failures says so in its status and its tab; tabs are numbered; arrow keys move between them', async () => {
+		await feed(p, 'a', synthRun({ runId: 'a', tasks: 10, workers: 2, failEvery: 5 }));
+		await feed(p, 'b', synthRun({ runId: 'b', tasks: 10, workers: 2 }));
+		const tabs = p.page.locator('[data-testid="runs"] [role="tab"]');
+		assert.deepEqual(await tabs.allTextContents(), ['#1 countdown · process ×2 · completed (2 failed)', '#2 countdown · process ×2 · completed']);
+		await p.page.locator('[data-testid="runs"] [data-run="a"]').click();
+		await settled(p.page);
+		assert.match(await text(p.page, 'run-live'), /^completed · .* · 10\/10 done \(2 failed\) · [\d.]+ tasks\/s/);
+		assert.doesNotMatch(await text(p.page, 'run-live'), /CPU now/, 'the machine\'s CPU now says nothing about a finished run');
+		assert.equal(await p.page.locator('[data-testid="summary"] h3').textContent(), 'Summary: not every task finished');
+		await p.page.keyboard.press('ArrowRight');
+		await settled(p.page);
+		assert.equal(await p.page.locator('[data-testid="runs"] [aria-selected="true"]').getAttribute('data-run'), 'b');
+		assert.equal(await p.page.evaluate(() => (document.activeElement as HTMLElement).dataset.run), 'b');
+	});
+
+	it('long runs read in hours and minutes, and a slow rate keeps its digits (186 min 0 s, 0.0 tasks/s before)', async () => {
+		const events = synthRun({ runId: 'slow', tasks: 40, workers: 2, taskMs: 279_000 });
+		await feed(p, 'slow', events);
+		const live = await text(p.page, 'run-live');
+		assert.match(live, /^completed · \d h \d{1,2} min · 40\/40 done · [\d.]+ tasks\/min/);
+	});
+
+	it('a thread left stuck past its timeout reads "left stuck (timeout)", not a process\'s "exited (timeout, code 0)"', async () => {
+		const runId = 'stuck';
+		const t0 = 5_000;
+		const events: PoolEvent[] = [
+			{ type: 'run.started', runId, t: t0, fn: 'deadlock', file: '/w/faults.py', language: 'python', pool: 'thread', workers: 1, options: { workers: 1, timeoutMs: 100 }, inputCount: 1, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'executing'] },
+			{ type: 'worker.started', runId, t: t0 + 1, workerId: 0, threadId: 77 },
+			{ type: 'task.submitted', runId, t: t0 + 1, taskId: 0, input: '0' },
+			{ type: 'task.started', runId, t: t0 + 2, taskId: 0, workerId: 0 },
+			{ type: 'task.failed', runId, t: t0 + 110, taskId: 0, workerId: 0, durationMs: 108, error: { kind: 'timeout', name: 'TimeoutError', message: 'task 0 ran past its timeout of 100 ms' } },
+			{ type: 'worker.exited', runId, t: t0 + 120, workerId: 0, code: 0, signal: null, reason: 'timeout' },
+			{ type: 'run.finished', runId, t: t0 + 120, outcome: 'completed', wallMs: 120, counts: { submitted: 1, finished: 0, failed: 0, cancelled: 0, timedOut: 1, rejected: 0 }, throughput: 8.3, workers: [{ workerId: 0, threadId: 77, tasks: 1, busyMs: 108, utilization: 0.9 }] },
+		];
+		await feed(p, runId, events);
+		assert.match(await text(p.page, 'workers'), /left stuck \(timeout\)/);
+		assert.doesNotMatch(await text(p.page, 'workers'), /code 0/);
+	});
+});
