@@ -71,11 +71,15 @@ let historyIds = new Set<string>();
  */
 let restoreRun = ui.selectedRun;
 let restoreComparison = ui.comparison;
+/** What a run that never ran a task has nothing to show in: hidden, so its error is what the panel shows. */
+const poolCol = h('div', { class: 'col' }, h('h3', {}, 'Queues'), pipeline.el, h('h3', {}, 'Workers'), workers.el);
+const timelineHead = h('h3', {}, 'Timeline');
+const futuresRow = h('div', { class: 'row' }, h('div', { class: 'col wide' }, h('h3', {}, 'Futures'), futures.el), details.el);
 const main = h('main', { class: 'run', 'data-testid': 'run' },
 	header.el,
-	h('div', { class: 'row' }, h('div', { class: 'col' }, h('h3', {}, 'Queues'), pipeline.el, h('h3', {}, 'Workers'), workers.el), summary.el),
-	h('h3', {}, 'Timeline'), timeline.el,
-	h('div', { class: 'row' }, h('div', { class: 'col wide' }, h('h3', {}, 'Futures'), futures.el), details.el),
+	h('div', { class: 'row' }, poolCol, summary.el),
+	timelineHead, timeline.el,
+	futuresRow,
 );
 app.replaceChildren(notice, comparison.el, runList.el, history.el, empty, main, stacks);
 
@@ -223,12 +227,7 @@ let timelineRun = '';
 /** Counts per state without walking 100k tasks: terminal totals are kept by the reducer. */
 function liveCounts(model: RunModel): Record<TaskState, number> {
 	const c = model.counts;
-	let running = 0;
-	for (const w of model.workers.values()) {
-		if (w.currentTask !== undefined) {
-			running++;
-		}
-	}
+	const running = model.running;
 	const ended = c.finished + c.failed + c.cancelled + c.timedOut + c.rejected;
 	return { submitted: 0, queued: Math.max(0, c.submitted - ended - running), running, finished: c.finished, failed: c.failed, cancelled: c.cancelled, timedOut: c.timedOut, rejected: c.rejected };
 }
@@ -421,6 +420,12 @@ function draw(t: number): void {
 	}
 	const nowT = model.finished?.t ?? Math.max(model.lastT, hostNow(model));
 	const counts = liveCounts(model);
+	// A run that failed before any task existed (a load error: a missing function, a syntax error):
+	// empty queues, workers, timeline and grid only pushed its error aside.
+	const nothingRan = model.finished?.outcome === 'error' && model.tasks.size === 0;
+	for (const el of [poolCol, timelineHead, timeline.el, futuresRow]) {
+		el.hidden = nothingRan;
+	}
 	timed('header', () => {
 		header.render(model, nowT, state.cpuNow?.total, state.cores);
 		pipeline.render(model, counts);

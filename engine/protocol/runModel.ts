@@ -89,6 +89,8 @@ export interface RunModel {
 	tasks: Map<number, TaskModel>;
 	workers: Map<number, WorkerModel>;
 	counts: TaskCounts;
+	/** Tasks in the running state now: workers with a task of their own undercount them (a Python process pool's worker starts its next task before the last one's result has arrived). */
+	running: number;
 	depths: Record<string, number>;
 	fullStages: string[];
 	cpu: CpuPoint[];
@@ -131,6 +133,7 @@ export function createRunModel(runId: string): RunModel {
 		tasks: new Map(),
 		workers: new Map(),
 		counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 },
+		running: 0,
 		depths: {},
 		fullStages: [],
 		cpu: [],
@@ -158,6 +161,9 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, eventT: num
 		return; // first terminal event wins; a late duplicate must not double-count
 	}
 	const t = taskEndTime(eventT, task.startedAt, task.durationMs);
+	if (task.state === 'running') {
+		model.running--;
+	}
 	task.state = state;
 	task.endedAt = t;
 	task.stage = undefined;
@@ -278,6 +284,9 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			const task = taskFor(model, e.taskId, e.t);
 			if (TERMINAL_STATES.has(task.state)) {
 				break;
+			}
+			if (task.state !== 'running') {
+				model.running++;
 			}
 			task.state = 'running';
 			task.stage = undefined;

@@ -111,4 +111,41 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.match(await text(p.page, 'workers'), /left stuck \(timeout\)/);
 		assert.doesNotMatch(await text(p.page, 'workers'), /code 0/);
 	});
+
+	it('a state chip counts what it filters to: a worker that started its next task before the last one\'s result arrived has two running', async () => {
+		const runId = 'ahead';
+		const t0 = 9_000;
+		const events: PoolEvent[] = [
+			{ type: 'run.started', runId, t: t0, fn: 'f', file: '/w/f.py', language: 'python', pool: 'process', workers: 1, options: { workers: 1 }, inputCount: 3, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'callQueue', 'executing', 'resultQueue'] },
+			{ type: 'worker.started', runId, t: t0 + 1, workerId: 0, pid: 4100 },
+			...[0, 1, 2].map((taskId): PoolEvent => ({ type: 'task.submitted', runId, t: t0 + 1, taskId, input: String(taskId) })),
+			{ type: 'task.started', runId, t: t0 + 2, taskId: 0, workerId: 0 },
+			{ type: 'task.started', runId, t: t0 + 3, taskId: 1, workerId: 0 }, // task 0's result still on its way
+		];
+		await feed(p, runId, events);
+		const shownFor = async (chip: string) => {
+			await p.page.locator(`.chip:has([data-testid="count-${chip}"])`).click();
+			await settled(p.page);
+			return [await text(p.page, `count-${chip}`), await p.page.locator('[data-testid="futures-canvas"]').getAttribute('data-total')];
+		};
+		assert.deepEqual(await shownFor('running'), ['2', '2']);
+		assert.deepEqual(await shownFor('queued'), ['1', '1']);
+	});
+
+	it('a run that failed to load shows its error, not empty queues, workers, timeline and grid, and no "0 inputs"', async () => {
+		const runId = 'noload';
+		const events: PoolEvent[] = [
+			{ type: 'run.started', runId, t: 1, fn: 'nosuch', file: '/w/cpu_bound.py', language: 'python', pool: 'thread', workers: 6, options: { workers: 6 }, inputCount: 0, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'executing'] },
+			{ type: 'run.finished', runId, t: 40, outcome: 'error', wallMs: 39, counts: { submitted: 0, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [], error: { kind: 'load', name: 'FunctionNotFound', message: "no top-level function 'nosuch' in /w/cpu_bound.py", hint: 'Functions in this file: countdown, pi_series' } },
+		];
+		await feed(p, runId, events);
+		for (const id of ['pipeline', 'workers', 'timeline', 'futures']) {
+			assert.equal(await p.page.locator(`[data-testid="${id}"]`).isVisible(), false, `${id} hidden`);
+		}
+		assert.match(await text(p.page, 'summary'), /The run failed[\s\S]*FunctionNotFound[\s\S]*Functions in this file: countdown, pi_series/);
+		assert.doesNotMatch(await text(p.page, 'run-facts'), /inputs/);
+		// A run that did run tasks keeps every section.
+		await feed(p, 'ran', synthRun({ runId: 'ran', tasks: 4, workers: 2 }));
+		assert.equal(await p.page.locator('[data-testid="timeline"]').isVisible(), true);
+	});
 });

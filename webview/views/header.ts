@@ -56,7 +56,8 @@ export class HeaderView {
 			s.language,
 			`${s.pool} pool × ${s.workers}${s.options.priority === 'low' ? ' (low priority)' : ''}`,
 			s.startMethod ? `start method ${s.startMethod}${s.defaultStartMethod && s.defaultStartMethod !== s.startMethod ? ` (default ${s.defaultStartMethod})` : ' (default)'}` : '',
-			`${num(s.inputCount)} inputs`,
+			// A load error leaves no inputs counted: "0 inputs" read as if none had been asked for.
+			end?.outcome === 'error' && s.inputCount === 0 ? '' : `${num(s.inputCount)} input${s.inputCount === 1 ? '' : 's'}`,
 			s.options.timeoutMs ? `timeout ${ms(s.options.timeoutMs)}` : '',
 			s.options.maxTasksPerChild ? `a worker replaced every ${num(s.options.maxTasksPerChild)} task${s.options.maxTasksPerChild === 1 ? '' : 's'}` : '',
 			[s.options.mode === 'map' ? 'map' : '', s.options.chunksize && s.options.chunksize > 1 ? `chunksize ${num(s.options.chunksize)}` : ''].filter(Boolean).join(', '),
