@@ -424,8 +424,8 @@ class JsRun implements PoolCallbacks {
 		this.emit({ type: 'task.failed', runId: this.runId, t, taskId, workerId: entry?.workerId, durationMs, error });
 		if (error.kind === 'workerExited' || error.kind === 'outOfMemory') {
 			this.killedWorkers++;
-			if (this.killedWorkers >= MAX_KILLED_WORKERS) {
-				this.stopAfterCrashes();
+			if (this.killedWorkers === MAX_KILLED_WORKERS) {
+				this.stopAfterCrashes(); // once: the workers that die after (their tasks were running) are not news
 			}
 		}
 		// The last task lost (timed out, crashed) ends the run now: the pool must not boot a
@@ -505,6 +505,7 @@ class JsRun implements PoolCallbacks {
 	}
 
 	private stopAfterCrashes(): void {
+		this.pool?.stopReplacing?.();
 		this.failAsKilled(this.queue.slice(this.head));
 		this.head = this.queue.length;
 		this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: this.killedMessage() });

@@ -64,6 +64,8 @@ export class ProcessPool implements WorkerPool {
 	private closing = false;
 	private loadFailed = false;
 	private saidUserSend = false;
+	/** The function killed too many workers (the run stopped starting new ones): a dead worker is not replaced. */
+	private noReplacements = false;
 	private poll: NodeJS.Timeout | undefined;
 
 	/** Given by `load` once written: the workers boot while the user's file is bundled. */
@@ -183,6 +185,10 @@ export class ProcessPool implements WorkerPool {
 		}
 	}
 
+	public stopReplacing(): void {
+		this.noReplacements = true;
+	}
+
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {
 		for (const c of this.children) {
 			if (c.assigned.includes(taskId) && !c.exited) {
@@ -233,8 +239,11 @@ export class ProcessPool implements WorkerPool {
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
 		for (const stream of ['stdout', 'stderr'] as const) {
 			proc[stream]?.setEncoding('utf8').on('data', (text: string) => {
-				if (stream === 'stderr' && /JavaScript heap out of memory|Reached heap limit/.test(text)) {
+				if (stream === 'stderr' && /JavaScript heap out of memory|Reached heap limit|<--- Last few GCs --->/.test(text)) {
 					child.outOfMemory = true; // V8's last words before it aborts the process
+				}
+				if (stream === 'stderr' && child.outOfMemory) {
+					return; // its GC log and native stack (~35 lines a task): the task's OutOfMemory error says it
 				}
 				const current = child.assigned[0];
 				if (current !== undefined) {
@@ -360,7 +369,7 @@ export class ProcessPool implements WorkerPool {
 		}
 		child.assigned = [];
 		child.batches = [];
-		if (!this.closing && !this.loadFailed) {
+		if (!this.closing && !this.loadFailed && !this.noReplacements) {
 			this.spawn(); // keep the pool at its size
 		}
 	}

@@ -56,6 +56,8 @@ export interface WorkerPool {
 	batchSize?(): number;
 	/** Thread pools: each worker thread's heap (bytes), where Node can read it; by worker key. */
 	heaps?(): Promise<{ key: string; heap: number }[]>;
+	/** No dead worker is replaced from now on (the function killed too many). */
+	stopReplacing?(): void;
 	/** End the worker running `taskId` (timeout, cancel); it is replaced if the run goes on. */
 	kill(taskId: number, reason: 'timeout' | 'cancelled'): void;
 	/** End every worker; resolves once all are gone. */

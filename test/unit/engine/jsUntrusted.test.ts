@@ -124,6 +124,20 @@ describe('JS pools: what the user\'s code throws, returns or sends is not truste
 		});
 	}
 
+	it('process pool: a function that kills its workers (out of memory) stops new ones once, says so once, and V8\'s crash dump is not the tasks\' output', async () => {
+		const r = run({ file: FILE, fn: 'leaks', inputs: '6', pool: 'process', workers: 2, maxHeapMb: 32 });
+		const end = await r.done;
+		assert.equal(end.counts.failed, 6, JSON.stringify(end.counts));
+		const stops = ofType(r.events, 'run.warning').filter((w) => /Poolscope stopped starting new ones/.test(w.message));
+		assert.equal(stops.length, 1, stops.map((w) => w.message).join(' | '));
+		const stoppedAt = r.events.indexOf(stops[0]!);
+		assert.deepEqual(r.events.slice(stoppedAt).filter((e) => e.type === 'worker.started'), [], 'no worker started after the stop');
+		assert.ok(ofType(r.events, 'task.failed').some((f) => f.error.kind === 'outOfMemory'));
+		const output = ofType(r.events, 'task.output').map((o) => o.text).join('');
+		assert.doesNotMatch(output, /Last few GCs|FATAL ERROR|Reached heap limit/);
+		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000));
+	});
+
 	describe('processes a task leaves running are ended with the run, and named', () => {
 		/** Live processes whose command line is `sleep <duration>` (not zombies). */
 		const sleeping = (duration: string): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
