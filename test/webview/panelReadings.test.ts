@@ -148,4 +148,31 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		await feed(p, 'ran', synthRun({ runId: 'ran', tasks: 4, workers: 2 }));
 		assert.equal(await p.page.locator('[data-testid="timeline"]').isVisible(), true);
 	});
+
+	it('the CPU under the lanes is drawn where it was sampled only: one sample mid-run is no ramp from 0 at the run\'s start', async () => {
+		const events = synthRun({ runId: 'cpu', tasks: 20, workers: 2, taskMs: 10 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const t0 = events[0]!.t;
+		const last = events[end]!.t;
+		events.splice(end, 0, { type: 'cpu.sample', runId: 'cpu', t: t0 + (last - t0) * 0.7, total: 0.9, perCore: [0.9, 0.9] });
+		await feed(p, 'cpu', events);
+		await nextFrames(p.page);
+		const alpha = await p.page.locator('[data-testid="timeline-canvas"]').evaluate((c: HTMLCanvasElement) => {
+			const dpr = c.width / c.clientWidth;
+			const lanes = Number(c.dataset.lanes);
+			const base = 16 + lanes * 18 + 4 + 44 - 8; // the CPU band's baseline (timeline.ts: AXIS, LANE, CPU_H)
+			const sum = (x0: number, x1: number) => {
+				const d = c.getContext('2d')!.getImageData(Math.round(x0 * dpr), Math.round((base - 4) * dpr), Math.round((x1 - x0) * dpr), Math.round(3 * dpr)).data;
+				let n = 0;
+				for (let i = 3; i < d.length; i += 4) {
+					n += d[i]!;
+				}
+				return n;
+			};
+			const plot = c.clientWidth - 8 - 30;
+			return { start: sum(30 + 5, 30 + plot * 0.3), sample: sum(30 + plot * 0.6, 30 + plot * 0.8), all: sum(0, c.clientWidth - 1) };
+		});
+		assert.equal(alpha.start, 0, 'nothing drawn before the sample');
+		assert.ok(alpha.sample > 0, `the sample is drawn: ${JSON.stringify(alpha)}`);
+	});
 });

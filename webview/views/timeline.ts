@@ -327,18 +327,32 @@ export class TimelineView {
 		ctx.strokeStyle = cssVar('--vscode-charts-blue', '#3794ff');
 		ctx.globalAlpha = 0.35;
 		ctx.fillStyle = ctx.strokeStyle;
+		// Between the first and the last sample only: anchored at 0 at the window's edges, one
+		// sample was drawn as a ramp from nothing up to it and back, CPU nobody measured.
 		ctx.beginPath();
-		ctx.moveTo(0, top + h0);
 		let points = 0;
+		let firstX = 0;
+		let lastX = 0;
+		let lastY = 0;
 		for (const p of model.cpu) {
 			const x = (p.t - t0 - from) * scale;
 			if (x < 0 || x > width) {
 				continue;
 			}
-			ctx.lineTo(x, top + h0 - p.total * h0);
-			points++;
+			lastY = top + h0 - p.total * h0;
+			if (points++ === 0) {
+				firstX = x;
+				ctx.moveTo(x, top + h0);
+			}
+			ctx.lineTo(x, lastY);
+			lastX = x;
 		}
-		ctx.lineTo(width, top + h0);
+		if (points === 1) {
+			lastX += 3; // one sample: a narrow step, not a point
+			ctx.lineTo(lastX, lastY);
+		}
+		ctx.lineTo(lastX, top + h0);
+		ctx.lineTo(firstX, top + h0);
 		ctx.closePath();
 		if (points) {
 			ctx.fill();
