@@ -11,6 +11,7 @@ import type { EventSink } from '../protocol/events';
 import type { RunHandle, RunRequest } from '../runTypes';
 import { machineCpu } from '../cpu/cpuSampler';
 import { bundleUserFunction } from '../js/userModule';
+import { findPython, learnInterpreter, realInterpreter } from '../python/interpreter';
 import { startRun } from '../startRun';
 
 /** How a comparison starts each run (the extension routes them through its run controller). */
@@ -32,6 +33,14 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 		// configuration, serial, and inflate every speedup: pay them before measuring.
 		if (base.language !== 'python') {
 			await bundleUserFunction(base.file, base.fn, base.workspaceRoot).then((b) => b.dispose(), () => undefined);
+		} else {
+			// Python behind a launcher (a pyenv shim: 60-300 ms before Python starts) is started
+			// through it by the first run only: serial, whose time it inflated (a 1-thread pool came
+			// out 2.8x faster than serial on no-ops). Asked once, before measuring.
+			const py = findPython(base.pythonPath);
+			if (py.ok) {
+				learnInterpreter(py.path, base.workspaceRoot, await realInterpreter(py.path, base.workspaceRoot));
+			}
 		}
 		for (const [index, config] of configs.entries()) {
 			const runs: { end: RunFinishedEvent; totals: TaskTotals; runId: string; machine: number }[] = [];

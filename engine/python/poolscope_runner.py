@@ -1321,9 +1321,9 @@ class Run:
                 slot = self.slot_of(worker["pid"])
                 if slot is not None and hasattr(_signal, "SIGUSR2"):
                     info["hint"] = (
-                        "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it), so its worker process (pid %d) "
-                        "goes on with the next task and the pool is not broken. A task that does not stop within %.0f s (it catches the exception, "
-                        "or sits in C code that never checks for signals) gets its worker killed, which breaks the pool." % (worker["pid"], STOP_GRACE_MS / 1000)
+                        "Poolscope raised TaskTimeout inside it (a BaseException: `except Exception` does not catch it), so that its worker process (pid %d) "
+                        "can go on with the next task without breaking the pool. A task that does not stop within %.0f s (it catches the exception, "
+                        "or sits in C code that never checks for signals) gets its worker killed, which breaks the pool: a warning then says so." % (worker["pid"], STOP_GRACE_MS / 1000)
                     )
                     self.slots[pw.SLOT_FIELDS * slot + 3] = task_id
                     now = pw.now_ms()

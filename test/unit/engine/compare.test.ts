@@ -1,7 +1,10 @@
 /** Compare and sweep with real pools and real Python: the textbook shapes, asserted as ratios. */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findPython, interpreterToStart } from '../../../engine/python/interpreter';
 import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
 import type { RunStartedEvent } from '../../../engine/protocol/events';
@@ -162,6 +165,25 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		const curve = (sf: number) => [1, 2, 4, 8].map((n) => ({ workers: n, speedup: 1 / (sf + (1 - sf) / n) }));
 		assert.equal(amdahlSerialFraction(curve(0.1)), 0.1);
 		assert.equal(amdahlSerialFraction(curve(0)), 0);
+	});
+
+	it('Python behind a launcher (a pyenv shim) is resolved before the first configuration runs, so serial does not pay the launcher and the pools not', async function () {
+		const py = findPython();
+		if (!py.ok || !/^#!/.test(readFileSync(py.path, 'utf8').slice(0, 2))) {
+			this.skip(); // python3 is a binary here: nothing to resolve
+		}
+		let startedWith: string | undefined;
+		// A folder of its own: what a launcher picked is remembered per folder, and no other test may have asked here.
+		const folder = mkdtempSync(join(tmpdir(), 'poolscope-launcher-'));
+		after(() => rmSync(folder, { recursive: true, force: true }));
+		const handle = runConfigs({ file: samples('python/cpu_bound.py'), fn: 'countdown', language: 'python', inputs: '[(10,)]', workspaceRoot: folder }, [{ pool: 'serial', workers: 1 }], 1, undefined, (request, sink) => {
+			startedWith ??= interpreterToStart(py.path, request.workspaceRoot);
+			return startRun(request, sink);
+		});
+		const [serial] = await handle.done;
+		assert.equal(serial?.outcome, 'completed');
+		assert.notEqual(startedWith, py.path, 'the first run started the interpreter itself, not its launcher');
+		assert.match(readFileSync(startedWith!).subarray(0, 4).toString('latin1'), /^\x7fELF/, `${startedWith} is a binary`);
 	});
 
 	it('the CLI prints the table and the advice', async () => {
