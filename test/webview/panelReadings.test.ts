@@ -175,4 +175,19 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.equal(alpha.start, 0, 'nothing drawn before the sample');
 		assert.ok(alpha.sample > 0, `the sample is drawn: ${JSON.stringify(alpha)}`);
 	});
+
+	it('the future each arrow key lands on is announced to screen readers (the canvas grid has no cells to read)', async () => {
+		await feed(p, 'a11y', synthRun({ runId: 'a11y', tasks: 12, workers: 2, failEvery: 4 }));
+		const grid = p.page.locator('[data-testid="futures-grid"]');
+		assert.equal(await grid.getAttribute('role'), 'group');
+		await grid.focus();
+		await p.page.keyboard.press('Home');
+		await p.page.keyboard.press('ArrowRight');
+		await p.page.keyboard.press('ArrowRight');
+		await p.page.keyboard.press('ArrowRight');
+		await settled(p.page);
+		const live = p.page.locator('[data-testid="futures-announce"]');
+		assert.equal(await live.getAttribute('aria-live'), 'polite');
+		assert.match(await live.textContent() ?? '', /^future 3, failed, [\d.]+ ms, 4 of 12$/);
+	});
 });

@@ -1,6 +1,6 @@
 import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, setText, sizedContext } from '../dom';
-import { num } from '../format';
+import { ms, num } from '../format';
 import { STATE_LABELS } from '../panelState';
 import { stateColors } from './colors';
 
@@ -21,7 +21,10 @@ export class FuturesView {
 	public readonly el = h('section', { class: 'futures', 'data-testid': 'futures', 'aria-label': 'Futures' });
 	private readonly chips = new Map<string, { chip: HTMLButtonElement; count: HTMLElement }>();
 	private readonly search = h('input', { type: 'search', placeholder: 'Search input, result, error, #id', 'aria-label': 'Search futures', 'data-testid': 'futures-search' });
-	private readonly scroller = h('div', { class: 'grid-scroll', tabindex: '0', role: 'grid', 'aria-label': 'Futures grid: arrow keys move, Enter shows details', 'data-testid': 'futures-grid' });
+	// Cells are drawn on a canvas (100k of them stay smooth), so there are no rows and cells for a
+	// role of grid to name: a focusable group, and the future each key lands on is announced.
+	private readonly scroller = h('div', { class: 'grid-scroll', tabindex: '0', role: 'group', 'aria-roledescription': 'futures grid', 'aria-label': 'Futures grid: arrow keys move, Enter shows details', 'data-testid': 'futures-grid' });
+	private readonly announcer = h('div', { class: 'sr-only', 'aria-live': 'polite', 'data-testid': 'futures-announce' });
 	private readonly spacer = h('div', { class: 'grid-spacer' });
 	private readonly canvas = h('canvas', { class: 'grid-canvas', 'data-testid': 'futures-canvas' });
 	/** Task ids shown, in order; null = every task, whose ids are 0..n-1 in submission order. */
@@ -84,7 +87,7 @@ export class FuturesView {
 		});
 		this.scroller.addEventListener('keydown', (e) => this.key(e));
 		this.size = observedSize(this.scroller, () => this.draw());
-		this.el.append(bar, this.scroller);
+		this.el.append(bar, this.scroller, this.announcer);
 	}
 
 	private cols(): number {
@@ -129,6 +132,10 @@ export class FuturesView {
 		const next = step === undefined ? Math.max(0, at) : Math.min(this.shown - 1, Math.max(0, (at < 0 ? 0 : at) + step));
 		const id = this.idAt_(next)!;
 		this.onSelect(id);
+		const task = this.model?.tasks.get(id);
+		if (task) {
+			this.announcer.textContent = `future ${id}, ${STATE_LABELS[task.state]}${task.durationMs !== undefined ? `, ${ms(task.durationMs)}` : ''}, ${next + 1} of ${num(this.shown)}`;
+		}
 		const row = Math.floor(next / this.cols());
 		if (row * CELL < this.top || row * CELL > this.top + this.size.height - CELL) {
 			this.scroller.scrollTop = row * CELL - this.size.height / 2;
