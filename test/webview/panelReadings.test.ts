@@ -181,10 +181,12 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		const grid = p.page.locator('[data-testid="futures-grid"]');
 		assert.equal(await grid.getAttribute('role'), 'group');
 		await grid.focus();
-		await p.page.keyboard.press('Home');
-		await p.page.keyboard.press('ArrowRight');
-		await p.page.keyboard.press('ArrowRight');
-		await p.page.keyboard.press('ArrowRight');
+		// Pressed within one frame, as a held key repeats: each press moves on from the last.
+		await grid.evaluate((el) => {
+			for (const key of ['Home', 'ArrowRight', 'ArrowRight', 'ArrowRight']) {
+				el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+			}
+		});
 		await settled(p.page);
 		const live = p.page.locator('[data-testid="futures-announce"]');
 		assert.equal(await live.getAttribute('aria-live'), 'polite');

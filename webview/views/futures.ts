@@ -131,6 +131,9 @@ export class FuturesView {
 		e.preventDefault();
 		const next = step === undefined ? Math.max(0, at) : Math.min(this.shown - 1, Math.max(0, (at < 0 ? 0 : at) + step));
 		const id = this.idAt_(next)!;
+		// At once, not at the next frame's render: keys pressed faster than frames (a held arrow)
+		// each moved from the same stale selection, and steps were lost.
+		this.selected = id;
 		this.onSelect(id);
 		const task = this.model?.tasks.get(id);
 		if (task) {

@@ -1161,7 +1161,12 @@ print(len(names))`;
 			assert.deepEqual([end.outcome, end.counts.finished], ['completed', 8], JSON.stringify(end.counts));
 			const started = ofType(r.events, 'run.started')[0]!;
 			assert.deepEqual([started.startMethod, started.options.maxTasksPerChild], ['spawn', 2]);
-			assert.equal(ofType(r.events, 'worker.started').length, 4, 'four workers of two tasks each');
+			// Four workers of two tasks each, or five: a worker recycled while the last task still
+			// waits in the call queue, with the other worker busy, is replaced by the executor as
+			// a bare ProcessPoolExecutor does (it keeps max_workers processes), and that one may
+			// come up only to be shut down (seen in 1 of 6 runs here).
+			const workersStarted = ofType(r.events, 'worker.started').length;
+			assert.ok(workersStarted === 4 || workersStarted === 5, `${workersStarted} workers`);
 			const exits = ofType(r.events, 'worker.exited');
 			assert.ok(exits.filter((w) => w.reason === 'recycled').length >= 2, JSON.stringify(exits));
 			assert.ok(exits.every((w) => (w.reason === 'recycled' || w.reason === 'shutdown') && w.code === 0), JSON.stringify(exits));
