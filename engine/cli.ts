@@ -268,7 +268,7 @@ let stdoutClosed = false;
  */
 function onStdoutClosed(cancel: () => void): void {
 	process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-		if (e.code !== 'EPIPE') {
+		if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') {
 			throw e;
 		}
 		if (!stdoutClosed) {
@@ -361,7 +361,9 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 	const points = ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! }));
 	// A fit needs two points of the curve at least (one point fits any serial fraction).
 	const serialFraction = command === 'sweep' && !chunked && !interrupted && points.length >= 2 ? amdahlFit(points, cores) : undefined;
-	if (o.json) {
+	if (stdoutClosed) {
+		// Nobody reads the table any more (`| head`).
+	} else if (o.json) {
 		process.stdout.write(`${JSON.stringify({ type: 'advice', advice, cores, serialFraction, speedups: ms.map((m) => ({ ...m.config, speedup: sp.get(m) })) })}\n`);
 	} else {
 		// Columns that say something for this table only (chunksize only in a chunksize sweep, ...).
