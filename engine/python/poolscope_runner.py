@@ -1826,6 +1826,8 @@ def main():
                 os.kill(pid, _signal.SIGKILL)
             except OSError:
                 pass
+        # Before the group's end below, which ends this process too (and no host is left to do it).
+        remove_stack_dir(run)
         # And whatever else the user's code started (a Process from a task, a pool run at import):
         # they are in our group (the host starts us as its leader), and nobody else would end them.
         if os.getpgrp() == os.getpid():
@@ -1833,7 +1835,6 @@ def main():
                 os.killpg(os.getpid(), _signal.SIGKILL)
             except OSError:
                 pass
-        remove_stack_dir(run)
         os._exit(0 if run.done_event.is_set() else 1)
 
     threading.Thread(target=commands, name="poolscope-commands", daemon=True).start()

@@ -1360,8 +1360,11 @@ print(len(names))`;
 			assert.ok(await waitFor(() => out.includes('started'), 15_000), `host never started the run: ${out}`);
 			const tagged = () => processesWithEnv('POOLSCOPE_ORPHAN_TAG', tag).filter((p) => /python/.test(p.args));
 			assert.ok(tagged().length >= 3, `expected runner + 2 workers: ${tagged().map((p) => p.args).join(' | ')}`);
+			const runner = tagged().find((p) => /runner\.py/.test(p.args))!.pid;
 			host.kill('SIGKILL');
 			assert.ok(await waitFor(() => tagged().length === 0, 5_000), `orphans: ${tagged().map((p) => `${p.pid} ${p.args}`).join(' | ')}`);
+			// Nor its workers' stack folder: no host is left to remove it, so the runner does, before its group's end.
+			assert.deepEqual(readdirSync(tmpdir()).filter((d) => d.startsWith(`poolscope-stacks-${runner}-`)), []);
 		});
 
 		it('no process a task started outlives the host either: SIGKILL the host, the runner ends its whole group', async () => {
