@@ -224,15 +224,7 @@ async function main(): Promise<void> {
 			printRunOutput(batch);
 		}
 	});
-	let interrupted = false;
-	process.on('SIGINT', () => {
-		if (interrupted) {
-			process.exit(130);
-		}
-		interrupted = true;
-		process.stderr.write('poolscope: cancelling (Ctrl-C again to quit at once)\n');
-		void handle.cancel('interrupted (Ctrl-C)');
-	});
+	onInterrupt('cancelling', () => void handle.cancel('interrupted (Ctrl-C)'));
 	onStdoutClosed(() => void handle.cancel('its output was closed (the reader of stdout went away)'));
 	const end = await handle.done;
 	if (!o.json && !stdoutClosed) {
@@ -257,6 +249,20 @@ async function main(): Promise<void> {
 	}
 	const c = end.counts;
 	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
+}
+
+/** Ctrl-C: `cancel` once, saying `doing`; a second Ctrl-C quits at once. Returns whether it came. */
+function onInterrupt(doing: string, cancel: () => void): () => boolean {
+	let interrupted = false;
+	process.on('SIGINT', () => {
+		if (interrupted) {
+			process.exit(130);
+		}
+		interrupted = true;
+		process.stderr.write(`poolscope: ${doing} (Ctrl-C again to quit at once)\n`);
+		cancel();
+	});
+	return () => interrupted;
 }
 
 let stdoutClosed = false;
@@ -334,15 +340,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			process.stderr.write(`  ${configLabel(m.config)}: ${(m.wallMs / 1000).toFixed(3)} s\n`);
 		}
 	});
-	let interrupted = false;
-	process.on('SIGINT', () => {
-		if (interrupted) {
-			process.exit(130);
-		}
-		interrupted = true;
-		process.stderr.write('poolscope: stopping the comparison (Ctrl-C again to quit at once)\n');
-		void handle.cancel();
-	});
+	const interruptedAt = onInterrupt('stopping the comparison', () => void handle.cancel());
 	onStdoutClosed(() => void handle.cancel());
 	let ms: Measurement[];
 	try {
@@ -352,6 +350,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		process.exitCode = 2;
 		return;
 	}
+	const interrupted = interruptedAt();
 	if (interrupted) {
 		// What ran is shown, but no fit or advice from a comparison cut short.
 		process.stderr.write(`poolscope: interrupted (Ctrl-C) after ${ms.length} of ${configs.length} configurations\n`);

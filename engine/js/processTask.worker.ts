@@ -97,7 +97,8 @@ process.on('message', (m: HostToProcess) => {
 				// Not the user's error (executeTask reports those): ours, and the task still gets an
 				// end, or this worker's queue would stop for good and the run wait forever.
 				const t = now();
-				result = { taskId: task.taskId, ok: false, error: { ...errorInfo(e, 'internal'), message: `Poolscope's worker failed running task ${task.taskId}: ${errorInfo(e, 'internal').message}` }, startT: t, endT: t };
+				const error = errorInfo(e, 'internal');
+				result = { taskId: task.taskId, ok: false, error: { ...error, message: `Poolscope's worker failed running task ${task.taskId}: ${error.message}` }, startT: t, endT: t };
 			}
 			send({ type: 'done', result: { ...result, pid: process.pid } });
 		}

@@ -491,11 +491,12 @@ function attemptText(f: () => unknown, fallback: string): string {
 
 /** util.inspect's preview of a value; one whose inspection throws (a custom inspect, a Proxy's trap) says so. */
 export function safePreview(value: unknown, depth = 3, limit?: number): string {
-	const r = attempt(() => inspect(value, { depth, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }));
-	if (r.ok) {
-		return preview(r.value, limit);
+	// A plain try, not attempt(): this runs for every result, on the workers' hot path.
+	try {
+		return preview(inspect(value, { depth, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }), limit);
+	} catch (f) {
+		return preview(`<its preview failed: ${attemptText(() => (f instanceof Error ? `${f.name}: ${f.message}` : String(f)), 'unreadable')}>`, limit);
 	}
-	return preview(`<its preview failed: ${attemptText(() => { const f = r.error as Error; return f instanceof Error ? `${f.name}: ${f.message}` : String(f); }, 'unreadable')}>`, limit);
 }
 
 /**

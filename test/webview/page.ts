@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import type { PoolEvent } from '../../engine/protocol/events';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { HostToWebview } from '../../webview/messages';
 
@@ -91,4 +92,12 @@ export async function text(page: Page, testid: string): Promise<string> {
 export async function settled(page: Page): Promise<void> {
 	await page.waitForFunction(() => document.body.dataset.pending === '0' && document.body.dataset.version === document.body.dataset.folded, undefined, { timeout: 60_000 });
 	await nextFrames(page, 2);
+}
+
+/** Posts a run's events as the extension does (in batches of `batch`), then waits until they are drawn. */
+export async function feed(p: PanelPage, runId: string, events: PoolEvent[], batch = 500): Promise<void> {
+	for (let i = 0; i < events.length; i += batch) {
+		await p.post({ type: 'events', runId, events: events.slice(i, i + batch) });
+	}
+	await settled(p.page);
 }

@@ -3,19 +3,12 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../engine/protocol/events';
-import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
+import { feed, nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
 import { packEvents } from '../../engine/protocol/eventPacking';
 import { MAX_MESSAGE_EVENTS } from '../../engine/eventCoalescer';
 
 const OUT = join(__dirname, '..', '..');
-
-async function feed(p: PanelPage, runId: string, events: PoolEvent[], batch = 500): Promise<void> {
-	for (let i = 0; i < events.length; i += batch) {
-		await p.post({ type: 'events', runId, events: events.slice(i, i + batch) });
-	}
-	await settled(p.page);
-}
 
 async function count(p: PanelPage, state: string): Promise<number> {
 	return Number((await text(p.page, `count-${state}`)).replace(/,/g, ''));

@@ -4,13 +4,8 @@
  */
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../engine/protocol/events';
-import { nextFrames, openPanel, settled, text, type PanelPage } from './page';
+import { feed, nextFrames, openPanel, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
-
-async function feed(p: PanelPage, runId: string, events: PoolEvent[]): Promise<void> {
-	await p.post({ type: 'events', runId, events });
-	await settled(p.page);
-}
 
 describe('Pool panel: what it says must not mislead (Chromium)', function () {
 	this.timeout(120_000);
