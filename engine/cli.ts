@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
-import { applyEvents, createRunModel, gilSample } from './protocol/runModel';
+import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 import { MIN_MAX_HEAP_MB } from './runTypes';
@@ -448,6 +448,12 @@ function gilNote(sample: { from: number; of: number } | undefined): string {
 	return sample ? ` (from the CPU time of ${sample.from} of ${sample.of} tasks: the others were too short to read it)` : '';
 }
 
+function coreWaitNote(end: RunFinishedEvent): string {
+	return end.coreWaitShare !== undefined && end.coreWaitShare >= CORE_WAIT_WORTH_SAYING
+		? `, and ${Math.round(end.coreWaitShare * 100)}% waiting for a CPU core: other processes kept the machine busy (the GIL's share reads best on a quiet machine)`
+		: '';
+}
+
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
 	const s = model.started;
 	const c = end.counts;
@@ -461,7 +467,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${memory}`;
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
-		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}`] : []),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	for (const t of failed) {

@@ -301,6 +301,9 @@ export interface RunFinishedEvent extends EventBase {
 	gilWaitShare?: number;
 	/** How many tasks that estimate comes from: those whose CPU clock was read (cpuSampling). */
 	gilFromTasks?: number;
+	/** Python thread pools on Linux: share of the workers' task time spent waiting for a CPU core
+	 * (other processes kept the machine busy); taken out of gilWaitShare. */
+	coreWaitShare?: number;
 }
 
 export type PoolEvent =

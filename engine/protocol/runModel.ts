@@ -532,6 +532,9 @@ export function isTerminal(state: TaskState): boolean {
 	return TERMINAL_STATES.has(state);
 }
 
+/** Below this share of their time, threads waiting for a CPU core (a busy machine) go unmentioned. */
+export const CORE_WAIT_WORTH_SAYING = 0.05;
+
 /** When a run's GIL estimate rests on a sample of its tasks (Python thread pools, tiny tasks): how many of how many. */
 export function gilSample(end: RunFinishedEvent): { from: number; of: number } | undefined {
 	const of = end.counts.finished + end.counts.failed;

@@ -107,6 +107,7 @@ class Run:
         self.exit_reported = set()  # worker pids whose worker.exited is out (recycled mid-run)
         self.t0 = pw.now_ms()
         self.cpu_t0 = time.process_time()  # reset when tasks are submitted (finish() may come before)
+        self.core_waits0 = None
         self.busy_from = self.t0
         self.ended_at = None
         self.module_name = None
@@ -652,6 +653,7 @@ class Run:
         # The GIL estimate asks whether the interpreter was busy while tasks ran: its start, the
         # user's imports (numpy: hundreds of ms) and loading the inputs are not that.
         self.cpu_t0 = time.process_time()
+        self.core_waits0 = core_waits() if self.pool == "thread" else None
         self.busy_from = pw.now_ms()
         if self.cancelling:
             # Cancelled while the module loaded: no executor, every task cancelled as submitted.
@@ -1632,6 +1634,8 @@ class Run:
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
         # for them in shutdown() kept such a run open forever.
         stuck = self.stuck_threads() if self.pool != "process" else set()
+        # Before shutdown ends the worker threads (and their schedstat with them).
+        core_waits1 = core_waits() if self.core_waits0 is not None else None
         if self.executor is not None:
             if self.pool == "process":
                 self.pool_thread = getattr(self.executor, "_executor_manager_thread", None)  # shutdown forgets it
@@ -1711,14 +1715,30 @@ class Run:
             cpus = sum(w["measuredCpu"] for w in self.workers.values())
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
+            # A thread waiting for a core (the machine busy with other processes) is neither:
+            # its GIL holder may be the one waiting, so the interpreter counts as busy then, and
+            # the workers' own waits for a core come off their GIL share (it read 86% for two
+            # CPU-bound threads beside four busy processes, 26% once they came off: 60% waited
+            # for a core); without schedstat a busy machine read as I/O (0%).
+            core_wait = 0.0
+            waited = 0.0
+            if core_waits1 is not None:
+                w0 = self.core_waits0
+                waited = sum(max(0.0, d - w0.get(tid, 0.0)) for tid, d in core_waits1.items())
+                in_tasks = sum(w["busyMs"] for w in self.workers.values())
+                workers_waited = sum(max(0.0, core_waits1[w["threadId"]] - w0.get(w["threadId"], 0.0)) for w in self.workers.values() if w.get("threadId") in core_waits1)
+                if in_tasks > 0:
+                    core_wait = min(1.0, workers_waited / in_tasks)
             window = end - self.busy_from
-            busy = ((time.process_time() - self.cpu_t0) * 1000.0) / window if window > 0 else 0
+            busy = ((time.process_time() - self.cpu_t0) * 1000.0 + waited) / window if window > 0 else 0
             if walls > 0 and busy > 0.6:
-                fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls))
+                fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls - core_wait))
             elif walls > 0:
                 fields["gilWaitShare"] = 0.0
             if walls > 0:
                 fields["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
+                if core_waits1 is not None:
+                    fields["coreWaitShare"] = core_wait
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
@@ -1859,6 +1879,25 @@ def main():
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
     os._exit(0)
+
+
+def core_waits():
+    """Per thread of this process (native id): ms spent runnable but waiting for a CPU core
+    (Linux schedstat's run_delay). None where the kernel does not say (macOS, Windows). On a
+    machine busy with other processes, a thread's wall time minus its CPU time is mostly this,
+    not the GIL."""
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    waits = {}
+    for tid in tids:
+        try:
+            with open("/proc/self/task/%s/schedstat" % tid, "rb", buffering=0) as f:
+                waits[int(tid)] = int(f.read().split()[1]) / 1e6
+        except (OSError, ValueError, IndexError):
+            pass
+    return waits or None
 
 
 def remove_stack_dir(run):

@@ -555,6 +555,14 @@ describe('Pool panel webview (Chromium)', function () {
 		await feed(p, 'every', withGil('every', 40));
 		await nextFrames(p.page);
 		assert.equal((await figure.textContent() ?? '').replace('42%', ''), 'waiting for the GIL');
+		assert.equal(await p.page.locator('[data-testid="core-wait"]').count(), 0, 'no core-wait figure without a wait for a core');
+		await feed(p, 'busy', withGil('busy', 40).map((e) => (e.type === 'run.finished' ? { ...e, coreWaitShare: 0.03 } : e)));
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="core-wait"]').count(), 0, 'a few % waiting for a core goes unmentioned');
+		await feed(p, 'busier', withGil('busier', 40).map((e) => (e.type === 'run.finished' ? { ...e, coreWaitShare: 0.61 } : e)));
+		await p.page.waitForSelector('[data-testid="core-wait"]');
+		assert.equal(await text(p.page, 'core-wait'), '61%');
+		assert.match(await p.page.locator('.figure:has([data-testid="core-wait"])').textContent() ?? '', /waiting for a CPU core \(other processes kept the machine busy/);
 	});
 
 	it('renders markup in names, results and errors as text; nothing executes', async () => {

@@ -1,5 +1,5 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { gilSample, type RunModel } from '../../engine/protocol/runModel';
+import { CORE_WAIT_WORTH_SAYING, gilSample, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
@@ -38,6 +38,9 @@ export class SummaryView {
 				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
 				speedup !== undefined ? figure(model.overlapped || baseline?.overlapped ? 'speedup vs serial (not comparable: another run shared the machine)' : 'speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
 				end.gilWaitShare !== undefined ? figure(gilLabel(end), pct(end.gilWaitShare), 'gil') : null,
+				end.gilWaitShare !== undefined && end.coreWaitShare !== undefined && end.coreWaitShare >= CORE_WAIT_WORTH_SAYING
+					? figure('waiting for a CPU core (other processes kept the machine busy: the GIL reads best on a quiet one)', pct(end.coreWaitShare), 'core-wait')
+					: null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
 			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),

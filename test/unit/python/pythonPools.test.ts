@@ -6,7 +6,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
-import type { PoolEvent } from '../../../engine/protocol/events';
+import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+
+const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { workerLanes } from '../../../webview/views/workerLanes';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
@@ -1452,5 +1454,32 @@ print(len(names))`;
 		const s = pyRun({ fn: 'sleepy', inputs: '[(i, 0.2) for i in range(4)]', pool: 'thread', workers: 4 });
 		const endS = await s.done;
 		assert.ok((endS.gilWaitShare ?? 1) < 0.2, `sleeping is not GIL waiting: ${endS.gilWaitShare}`);
+	});
+
+	it('on a machine busy with other processes, CPU-bound threads still read as waiting (for the GIL and for a core), sleeping ones still do not', async function () {
+		if (process.platform !== 'linux') {
+			this.skip(); // schedstat (the wait for a core) is Linux's
+		}
+		// One core shared with a busy loop at a higher priority: the runner gets about a quarter of
+		// it, so its process CPU stays far below the wall time. The estimate read that as I/O
+		// (0%, before schedstat) or all of it as the GIL.
+		const spinner = spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' });
+		try {
+			const run = (fn: string, inputs: string): RunFinishedEvent => {
+				const out = execFileSync('taskset', ['-c', '0', 'nice', '-n', '5', process.execPath, CLI, 'run', join(PY_FIXTURES, 'tasks.py'), fn, '--pool', 'thread', '--workers', '2', '--inputs', inputs, '--json'], { encoding: 'utf8' });
+				return out.trim().split('\n').map((l) => JSON.parse(l) as PoolEvent).find((e): e is RunFinishedEvent => e.type === 'run.finished')!;
+			};
+			const cpu = run('countdown', '[(1_000_000,)] * 4');
+			assert.equal(cpu.counts.finished, 4);
+			assert.ok((cpu.coreWaitShare ?? 0) > 0.3, `most of the threads' time went waiting for the one core: coreWaitShare ${cpu.coreWaitShare}`);
+			assert.ok((cpu.gilWaitShare ?? 0) > 0.05, `and some for the GIL: gilWaitShare ${cpu.gilWaitShare}`);
+			assert.ok((cpu.gilWaitShare ?? 0) + (cpu.coreWaitShare ?? 0) <= 1);
+			const said = execFileSync('taskset', ['-c', '0', 'nice', '-n', '5', process.execPath, CLI, 'run', join(PY_FIXTURES, 'tasks.py'), 'countdown', '--pool', 'thread', '--workers', '2', '--inputs', '[(1_000_000,)] * 4'], { encoding: 'utf8' });
+			assert.match(said, /GIL: threads spent about \d+% of their time waiting for it, and \d+% waiting for a CPU core: other processes kept the machine busy/);
+			const io = run('sleepy', '[(i, 0.2) for i in range(4)]');
+			assert.ok((io.gilWaitShare ?? 1) < 0.2, `sleeping is not GIL waiting, busy machine or not: ${io.gilWaitShare}`);
+		} finally {
+			spinner.kill('SIGKILL');
+		}
 	});
 });
