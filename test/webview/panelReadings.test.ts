@@ -127,6 +127,30 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.deepEqual(await shownFor('queued'), ['1', '1']);
 	});
 
+	it('the Queues row never ends a line on an arrow: each arrow wraps with the stage it points to', async () => {
+		const runId = 'six';
+		await feed(p, runId, [
+			{ type: 'run.started', runId, t: 1, fn: 'f', file: '/w/f.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2 }, inputCount: 3, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'callQueue', 'executing', 'resultQueue'] },
+		]);
+		const lines = () => p.page.evaluate(() => [...document.querySelectorAll('[data-testid="pipeline"] .arrow')].map((arrow) => {
+			const a = arrow.getBoundingClientRect();
+			const box = arrow.nextElementSibling!.getBoundingClientRect();
+			return { arrowMiddle: a.top + a.height / 2, boxTop: box.top, boxBottom: box.bottom, wrapped: box.top > document.querySelector('[data-testid="pipeline"] .stage')!.getBoundingClientRect().bottom };
+		}));
+		let wrappedSomewhere = false;
+		for (const width of [360, 420, 480, 540, 600, 700, 900]) {
+			await p.page.setViewportSize({ width, height: 900 });
+			await settled(p.page);
+			const arrows = await lines();
+			assert.equal(arrows.length, 5, 'six stages, five arrows');
+			for (const [i, a] of arrows.entries()) {
+				assert.ok(a.arrowMiddle > a.boxTop && a.arrowMiddle < a.boxBottom, `${width} px: arrow ${i + 1} is not on the line of the stage it points to`);
+			}
+			wrappedSomewhere ||= arrows.some((a) => a.wrapped);
+		}
+		assert.ok(wrappedSomewhere, 'the row wrapped at some width (else this checked nothing)');
+	});
+
 	it('a run that failed to load shows its error, not empty queues, workers, timeline and grid, and no "0 inputs"', async () => {
 		const runId = 'noload';
 		const events: PoolEvent[] = [

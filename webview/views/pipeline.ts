@@ -34,10 +34,9 @@ export class PipelineView {
 			const add = (id: string, label: string, help: string) => {
 				const count = h('div', { class: 'count', 'data-testid': `stage-${id}` }, '0');
 				const box = h('div', { class: 'stage', title: help }, h('div', { class: 'label' }, label), count);
-				if (this.el.childElementCount) {
-					this.el.append(h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'));
-				}
-				this.el.append(box);
+				// An arrow wraps with the stage it points to: a line never ends on one.
+				const arrow = this.el.childElementCount ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→') : null;
+				this.el.append(h('div', { class: 'step' }, arrow, box));
 				this.boxes.set(id, { count, box });
 			};
 			add('submitted', 'submitted', 'Calls handed to the pool so far.');
