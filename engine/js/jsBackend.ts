@@ -125,6 +125,8 @@ class JsRun implements PoolCallbacks {
 			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot, target);
 			if (this.pool instanceof ProcessPool) {
 				this.pool.load(this.bundle.file);
+			} else if (this.pool instanceof ThreadPool) {
+				this.pool.load();
 			}
 		} catch (e) {
 			if (!(e instanceof UserCodeError)) {
@@ -182,7 +184,7 @@ class JsRun implements PoolCallbacks {
 		this.pump();
 	}
 
-	/** A process pool gets the bundle once it is written (`load`); threads load it with their first task. */
+	/** Both pools start before the bundle is written and load it once it is (`load`). */
 	private startPool(bundle: string): void {
 		const r = this.request;
 		const maxHeapMb = r.maxHeapMb === undefined ? DEFAULT_MAX_HEAP_MB : r.maxHeapMb || undefined;

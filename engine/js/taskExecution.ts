@@ -49,6 +49,9 @@ export function prepareFunction(bundle: string, fn: string): Promise<void> | und
 	if ((loaded && loaded.bundle === bundle && loaded.fn === fn) || loadFailure?.bundle === bundle) {
 		return undefined;
 	}
+	if (importing && importing.bundle === bundle && importing.fn === fn) {
+		return importing.done; // a thread worker starts loading as it starts; its first batch waits for that
+	}
 	let mod: Record<string, unknown>;
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -62,15 +65,22 @@ export function prepareFunction(bundle: string, fn: string): Promise<void> | und
 		settleLoad(bundle, fn, mod);
 		return undefined;
 	}
-	return (import(pathToFileURL(esm).href) as Promise<Record<string, unknown>>).then(
+	const done = (import(pathToFileURL(esm).href) as Promise<Record<string, unknown>>).then(
 		(m) => settleLoad(bundle, fn, m),
 		(e: unknown) => {
 			throw new LoadError({ ...errorInfo(e, 'load'), hint: LOAD_HINT });
 		},
 	).catch((e: unknown) => {
 		loadFailure = { bundle, error: e instanceof LoadError ? e : new LoadError(errorInfo(e, 'load')) };
+	}).finally(() => {
+		importing = undefined;
 	});
+	importing = { bundle, fn, done };
+	return done;
 }
+
+/** An ES module bundle being imported (top-level await): one import, however many ask. */
+let importing: { bundle: string; fn: string; done: Promise<void> } | undefined;
 
 export function loadFunction(bundle: string, fn: string): (...args: unknown[]) => unknown {
 	if (loaded && loaded.bundle === bundle && loaded.fn === fn) {

@@ -35,6 +35,8 @@ export interface WorkerTaskResult {
 /** Worker -> host, live (thread starts only when the pool ran out of start slots). */
 export type WorkerNotice =
 	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
+	/** A thread worker has loaded the user's module (or failed to: its first task says so). */
+	| { type: 'ready'; threadId: number; t: number }
 	| { type: 'output'; taskId: number; stream: StreamName; text: string }
 	/** Written outside any task (the module as it loads, a timer between tasks). */
 	| { type: 'runOutput'; stream: StreamName; text: string; threadId?: number }

@@ -87,6 +87,8 @@ export class ThreadPool implements WorkerPool {
 	/** Recent task duration (moving average; unknown until the first ends). */
 	private recentMs = Infinity;
 	private readonly known = new Map<string, WorkerIdentity>();
+	/** Threads announced as starting whose module has not loaded yet. */
+	private readonly loading = new Set<string>();
 	private closing = false;
 	private readonly slots = StartSlots.create();
 	private poll: NodeJS.Timeout | undefined;
@@ -97,6 +99,9 @@ export class ThreadPool implements WorkerPool {
 	 * they post; close() waits until as many have arrived.
 	 */
 	private readonly noticeCount = new SharedArrayBuffer(4);
+	private readonly bundleWritten = new SharedArrayBuffer(4);
+	/** Tells the workers the bundle is written (see load); open until the pool closes so the message is delivered. */
+	private loadSignal: BroadcastChannel | undefined;
 	private received = 0;
 
 	constructor(private readonly options: ThreadPoolOptions, private readonly cb: PoolCallbacks) {
@@ -113,7 +118,7 @@ export class ThreadPool implements WorkerPool {
 			concurrentTasksPerWorker: 1,
 			idleTimeout: 60_000,
 			recordTiming: false, // piscina's own histograms: the run measures every task itself
-			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, batchLog: this.log.buffer, lowPriority: options.lowPriority ?? false, noticeCount: this.noticeCount } satisfies ThreadWorkerData,
+			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, batchLog: this.log.buffer, lowPriority: options.lowPriority ?? false, noticeCount: this.noticeCount, bundleWritten: this.bundleWritten } satisfies ThreadWorkerData,
 			// The run keeps its own queue; piscina's would hide what is pending.
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
@@ -125,6 +130,30 @@ export class ThreadPool implements WorkerPool {
 		// run with a load error as a crash in CI). The only other 'error' is a close() that timed
 		// out, which destroy() follows.
 		this.pool.on('error', () => undefined);
+		// Each thread as piscina makes it (the first ones right after this constructor): "starting"
+		// until it has loaded the user's module, as process workers are.
+		this.pool.on('workerCreate', (w: { id: number }) => this.created(w.id));
+	}
+
+	/** The bundle is written: every worker loads it now (a thread started later, as it starts). */
+	public load(): void {
+		if (this.closing) {
+			return; // cancelled while esbuild ran: a channel opened now would keep the process alive
+		}
+		Atomics.store(new Int32Array(this.bundleWritten), 0, 1);
+		this.loadSignal = new BroadcastChannel(`${this.channelName}:load`);
+		this.loadSignal.postMessage(1);
+	}
+
+	private created(threadId: number): void {
+		const key = `t${threadId}`;
+		if (this.closing || this.known.has(key)) {
+			return; // its ready notice or a task came first
+		}
+		const w: WorkerIdentity = { key, threadId };
+		this.known.set(key, w);
+		this.loading.add(key);
+		this.cb.workerStarting(w, now());
 	}
 
 	/**
@@ -322,6 +351,7 @@ export class ThreadPool implements WorkerPool {
 		await this.pool.destroy();
 		await this.noticesIn(1000);
 		this.channel.close();
+		this.loadSignal?.close();
 		for (const key of this.known.keys()) {
 			this.cb.workerExited(key, 0, null, 'shutdown');
 		}
@@ -337,13 +367,16 @@ export class ThreadPool implements WorkerPool {
 		}
 	}
 
-	private identity(threadId: number): WorkerIdentity {
+	/** The worker of a thread, ready by `t` (when it was seen doing something). */
+	private identity(threadId: number, t = now()): WorkerIdentity {
 		const key = `t${threadId}`;
 		let w = this.known.get(key);
 		if (!w) {
 			w = { key, threadId };
 			this.known.set(key, w);
-			this.cb.workerStarted(w);
+			this.cb.workerStarted(w, t);
+		} else if (this.loading.size && this.loading.delete(key)) {
+			this.cb.workerStarted(w, t); // ready (its notice may come after its first task's start)
 		}
 		return w;
 	}
@@ -353,19 +386,24 @@ export class ThreadPool implements WorkerPool {
 		if (!batch) {
 			return; // already ended (the result came first)
 		}
-		batch.worker = this.identity(threadId);
+		batch.worker = this.identity(threadId, t);
 		this.cb.taskStarted(taskId, batch.worker, t); // a repeat is ignored there
 	}
 
 	private notice(n: WorkerNotice): void {
 		if (n.type === 'start') {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
+		} else if (n.type === 'ready') {
+			if (!this.closing) {
+				this.identity(n.threadId, n.t);
+			}
 		} else if (n.type === 'late') {
 			this.cb.lateError(n);
 		} else if (n.type === 'moduleExit') {
 			this.cb.fatal(n.error);
 		} else if (n.type === 'runOutput') {
-			this.cb.runOutput(this.identity(n.threadId ?? -1), n.stream, n.text);
+			// Output while the module loads does not make its worker ready.
+			this.cb.runOutput(this.known.get(`t${n.threadId ?? -1}`) ?? this.identity(n.threadId ?? -1), n.stream, n.text);
 		} else if (n.type === 'child') {
 			this.children.set(n.pid, n);
 		} else if (n.type === 'childExit') {
@@ -380,6 +418,7 @@ export class ThreadPool implements WorkerPool {
 		const key = batch.worker?.key;
 		if (key && this.known.has(key)) {
 			this.known.delete(key); // piscina replaces a worker it had to end
+			this.loading.delete(key);
 		}
 		const e = err as { name?: string; message?: string; code?: string };
 		let error: ErrorInfo;

@@ -5,6 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { now } from '../clock';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { installDescriptorCapture } from './descriptorCapture';
@@ -41,6 +42,8 @@ export interface ThreadWorkerData {
 	lowPriority: boolean;
 	/** Notices posted by every worker of the pool (one Int32): the host waits for them all. */
 	noticeCount: SharedArrayBuffer;
+	/** One Int32, 1 once the bundle is written (then also broadcast on `${channel}:load`). */
+	bundleWritten: SharedArrayBuffer;
 }
 
 export type ThreadTaskInput = [taskId: number, args: unknown[]];
@@ -55,6 +58,39 @@ const posted = new Int32Array(config.noticeCount);
 const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
 const log = new BatchLog(config.batchLog);
+
+// The user's module loads as soon as it is written (the pool starts while esbuild bundles), as a
+// process worker's does at init: the worker shows "starting" until then (its lane was blank),
+// and what the module does as it loads is not the first task's. A module that fails to load
+// is reported by the first task. The channel first, then the flag: a worker that misses the
+// broadcast sees the flag.
+{
+	let asked = false;
+	const load = () => {
+		if (asked) {
+			return;
+		}
+		asked = true;
+		signal.close();
+		const ready = () => post({ type: 'ready', threadId, t: now() });
+		let loading: Promise<void> | undefined;
+		try {
+			loading = prepareFunction(config.bundle, config.fn);
+		} catch {
+			// the first task reports it
+		}
+		if (loading) {
+			void loading.then(ready);
+		} else {
+			ready();
+		}
+	};
+	const signal = new BroadcastChannel(`${config.channel}:load`);
+	signal.onmessage = load;
+	if (Atomics.load(new Int32Array(config.bundleWritten), 0)) {
+		load();
+	}
+}
 
 /** A finished task in the cheapest form to clone; failures keep the full object. */
 export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number | undefined, result: string];
