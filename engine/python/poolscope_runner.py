@@ -1746,6 +1746,8 @@ class Run:
 
 # How long worker processes get to exit once a finished run's pool is shut down.
 WORKER_EXIT_GRACE_S = 2.0
+# How long a finished run's own exit gets once the host has closed our stdin.
+EXIT_AFTER_EOF_S = 3.0
 
 
 class ProcessAtImport(RuntimeError):
@@ -1840,7 +1842,13 @@ def main():
                 emitter.reply({"id": cmd.get("id"), "ok": True})
             elif c == "stacks":
                 emitter.reply({"id": cmd.get("id"), "text": run.snapshot()})
-        # stdin closed: the host is gone (or wants us gone). End the workers, then ourselves.
+        # stdin closed: the host is gone, or done with us (it closes stdin once the run has ended).
+        # A finished run is leaving on its own (the main thread: the pool's thread, semaphores,
+        # temp folders, then os._exit, which ends this thread too): ending our group at once cut
+        # that short, and a forkserver run could leave its socket's folder (/tmp/pymp-*). It gets
+        # a few seconds; then, or for a host that went away, the workers end here.
+        if run.done_event.is_set():
+            time.sleep(EXIT_AFTER_EOF_S)
         for pid in list(run.processes):
             try:
                 os.kill(pid, _signal.SIGKILL)
@@ -1848,6 +1856,7 @@ def main():
                 pass
         # Before the group's end below, which ends this process too (and no host is left to do it).
         remove_stack_dir(run)
+        run_finalizers(("temp dir",))
         # And whatever else the user's code started (a Process from a task, a pool run at import):
         # they are in our group (the host starts us as its leader), and nobody else would end them.
         if os.getpgrp() == os.getpid():
@@ -1874,7 +1883,7 @@ def main():
     # ~1 forkserver run in 5. By then that thread has nothing left to wait for.
     if run.pool_thread is not None:
         run.pool_thread.join(timeout=1.0)
-    release_named_semaphores()
+    run_finalizers()
     remove_stack_dir(run)
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
@@ -1926,18 +1935,25 @@ def no_replacement_after_shutdown(executor):
     executor._adjust_process_count = adjust
 
 
-def release_named_semaphores():
-    """The named semaphores of the pool's queues (spawn and forkserver), released as a normal
-    exit releases them: os._exit skips that, and multiprocessing's resource tracker then printed
-    "There appear to be 3 leaked semaphore objects to clean up at shutdown" on our stderr, which
-    the host could take for the run's output (a CI failure). Only these finalizers: the others
-    may join threads that wait on dead workers."""
+def run_finalizers(kinds=("semaphores", "temp dir")):
+    """The named semaphores of the pool's queues (spawn and forkserver) and multiprocessing's temp
+    folder, released as a normal exit releases them: os._exit skips that. Without the first,
+    multiprocessing's resource tracker printed "There appear to be 3 leaked semaphore objects to
+    clean up at shutdown" on our stderr, which the host could take for the run's output (a CI
+    failure); without the second, every forkserver run left its socket's folder (/tmp/pymp-*:
+    1,563 on this machine). Only these finalizers: the others may join threads that wait on
+    dead workers."""
     util = sys.modules.get("multiprocessing.util")
-    synchronize = sys.modules.get("multiprocessing.synchronize")
-    if util is None or synchronize is None:
+    if util is None:
         return
+    synchronize = sys.modules.get("multiprocessing.synchronize")
+    wanted = set()
+    if "temp dir" in kinds:
+        wanted.add(util._remove_temp_dir)
+    if "semaphores" in kinds and synchronize is not None:
+        wanted.add(synchronize.SemLock._cleanup)
     for finalizer in list(getattr(util, "_finalizer_registry", {}).values()):
-        if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:
+        if getattr(finalizer, "_callback", None) in wanted:
             try:
                 finalizer()
             except Exception:  # noqa: BLE001 - the tracker cleans up what is left

@@ -257,13 +257,30 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
-	it('process pool with spawn and forkserver start methods, and map with chunksize', async () => {
+	it('process pool with spawn and forkserver start methods, and map with chunksize; multiprocessing\'s temp folder is removed', async () => {
 		for (const startMethod of ['spawn', 'forkserver'] as const) {
+			// The runner's own temp folder, to see what multiprocessing leaves there: a forkserver's
+			// socket folder (/tmp/pymp-*) was left by every run.
+			const tmp = mkdtempSync(join(tmpdir(), 'poolscope-mptmp-'));
+			const before = process.env.TMPDIR;
+			process.env.TMPDIR = tmp;
 			const r = pyRun({ fn: 'add', inputs: '[(1, 2), (3, 4)]', pool: 'process', startMethod });
-			const end = await r.done;
+			let end: Awaited<typeof r.done>;
+			try {
+				end = await r.done;
+			} finally {
+				if (before === undefined) {
+					delete process.env.TMPDIR;
+				} else {
+					process.env.TMPDIR = before;
+				}
+			}
 			assert.equal(end.counts.finished, 2, `${startMethod}: ${JSON.stringify(end.error)}`);
 			assert.equal(ofType(r.events, 'run.started')[0]!.startMethod, startMethod);
 			assert.deepEqual(ofType(r.events, 'task.finished').map((e) => e.result).sort(), ['3', '7']);
+			await waitFor(() => readdirSync(tmp).length === 0, 3000).catch(() => undefined);
+			assert.deepEqual(readdirSync(tmp), [], `${startMethod}: left in the runner's temp folder: ${readdirSync(tmp).join(", ")}`);
+			rmSync(tmp, { recursive: true, force: true });
 		}
 		const m = pyRun({ fn: 'square', inputs: '20', pool: 'process', mode: 'map', chunksize: 5 });
 		const end = await m.done;
