@@ -1152,6 +1152,9 @@ class Run:
                 if self.pool == "process":
                     while next_check < len(self.futures):
                         f = self.futures[next_check]
+                        if f is not None and f.cancelled():  # by the user: it never reached the call queue
+                            next_check += 1
+                            continue
                         if f is None or f.running() or f.done():  # None: answered, let go
                             if self.states[next_check] == PENDING:
                                 self.move(next_check, CALL_QUEUE)
@@ -1161,7 +1164,12 @@ class Run:
                             break
                 depths = {"pending": self.depth[PENDING], "executing": self.depth[RUNNING]}
                 if self.pool == "process":
-                    depths.update({"callQueue": self.depth[CALL_QUEUE], "resultQueue": 0})
+                    # A task whose worker has moved on is still RUNNING here until its result
+                    # arrives: it is in the result queue, not executing (it read "executing 3" on
+                    # two workers, and the result queue always 0). At most a few tasks a worker.
+                    info = self.task_info
+                    leaving = sum(1 for task_id in self.running if info.get(task_id, NO_INFO).get("resultQueue"))
+                    depths.update({"executing": self.depth[RUNNING] - leaving, "callQueue": self.depth[CALL_QUEUE], "resultQueue": leaving})
                 # A broken pool's running tasks are ending as BrokenProcessPool (their workers are
                 # gone): not timing out while the run waits for their exit codes.
                 if self.timeout_ms and not (self.pool == "process" and getattr(self.executor, "_broken", False)):
