@@ -778,9 +778,24 @@ class Run:
     def run_map(self, items):
         fn = pw.run_in_process if self.pool == "process" else None
         chunksize = int(self.req.get("chunksize") or 1)
+        chunks = []
         try:
             if self.pool == "process":
-                it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
+                # The chunks' futures, as executor.map makes them (it submits every chunk before it
+                # returns its iterator): once an exception stops the map, the chunks already handed
+                # to workers run to the end, and only their futures say what they did.
+                submit = self.executor.submit
+
+                def kept_submit(*args, **kwargs):
+                    f = submit(*args, **kwargs)
+                    chunks.append(f)
+                    return f
+
+                self.executor.submit = kept_submit
+                try:
+                    it = self.executor.map(fn, [self.fn] * len(items), range(len(items)), items, chunksize=chunksize)
+                finally:
+                    del self.executor.submit
             else:
                 it = self.executor.map(self.thread_task, range(len(items)), items)
         except RuntimeError:
@@ -814,11 +829,45 @@ class Run:
                     while not self.cancelling and len(self.now_running) > len(self.stuck_threads()):
                         time.sleep(0.02)
                     self.drain_finished()  # the ones that returned are not lost results
-                rest = "executor.map stopped at the first exception (task %d); the results after it are lost" % task_id
+                elif len(chunks) * chunksize >= len(items):
+                    self.chunks_after_map_stopped(chunks[task_id // chunksize + 1 :], (task_id // chunksize + 1) * chunksize, chunksize, task_id)
+                rest = "never ran: executor.map stopped at the first exception (task %d) and cancelled what no worker had taken yet" % task_id
                 for later in range(task_id + 1, len(items)):
                     if self.end_task(later, "cancelled"):
                         self.em.emit("task.cancelled", taskId=later, reason=rest, wasRunning=False)
         self.all_answered()
+
+    def chunks_after_map_stopped(self, futures, first, chunksize, stopped_at):
+        """The chunks behind the one that stopped a process map: map cancelled those no worker had
+        taken (Future.cancel()), and the others ran to the end all the same. Their tasks are
+        reported as what they were (finished, or failed), though map's caller never sees them;
+        they were all called "never ran"."""
+        ran = []
+        for i, f in enumerate(futures):
+            if f.cancelled():
+                continue
+            while not f.done() and not self.cancelling:
+                cf.wait([f], timeout=0.05)
+            if not f.done() or f.cancelled():
+                continue
+            start = first + i * chunksize
+            exc = f.exception()
+            if exc is None:
+                for k, result in enumerate(f.result()):
+                    self.result(start + k, result)
+                    ran.append(start + k)
+                continue
+            raised = getattr(exc, "poolscope_task_id", start)
+            lost = "its result is lost: it ran in the same chunk as task %d, which raised (a chunk's results travel back together)" % raised
+            for task_id in range(start, raised if isinstance(raised, int) else start):
+                if self.end_task(task_id, "cancelled"):
+                    self.em.emit("task.cancelled", taskId=task_id, reason=lost, wasRunning=True)
+                    ran.append(task_id)
+            if isinstance(raised, int):
+                self.fail(raised, exc)
+                ran.append(raised)
+        if ran:
+            self.em.emit("run.warning", message="executor.map stopped at task %d's exception, so its caller gets no result after it; %s had already gone to a worker and ran all the same (shown as what they did)" % (stopped_at, describe_ids(ran)))
 
     # ---- results ----
     def handle_done(self, done_items):
@@ -1896,6 +1945,19 @@ def main():
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
     os._exit(0)
+
+
+def describe_ids(ids):
+    """'task 8', 'tasks 8-11', 'tasks 8-9, 12 and 14-15', for a sorted list of task ids."""
+    ranges = []
+    for i in sorted(ids):
+        if ranges and ranges[-1][1] == i - 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    parts = ["%d" % a if a == b else "%d-%d" % (a, b) for a, b in ranges]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ("task " if len(ids) == 1 else "tasks ") + text
 
 
 def core_waits():

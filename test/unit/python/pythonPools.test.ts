@@ -214,18 +214,43 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
-	it('process pool map with chunks: the exception is charged to the task that raised it, its chunk-mates\' results reported lost', async () => {
-		// Chunks [0, 1], [2, 3], [4, 5]: input 1 raises. CPython raises the chunk's exception at
-		// the chunk's first position (task 0), whose result went down with the chunk.
+	it('process pool map with chunks: the exception is charged to the task that raised it, its chunk-mates\' results reported lost; the chunks workers had taken ran all the same', async () => {
+		// Chunks [0, 1], [2, 3], [4, 5]: odd inputs raise. CPython raises the chunk's exception at
+		// the chunk's first position (task 0), whose result went down with the chunk. All three
+		// chunks fit in the call queue (max_workers + 1) at once, so none could be cancelled when
+		// the map stopped: they ran, and failed as task 1's chunk did (they were "never ran").
 		const r = pyRun({ fn: 'failing', inputs: 'range(6)', pool: 'process', workers: 2, mode: 'map', chunksize: 2 });
 		const end = await r.done;
 		checkProtocol(r.events);
-		assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.message]), [[1, 'odd input 1']]);
+		assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.message]).sort(), [[1, 'odd input 1'], [3, 'odd input 3'], [5, 'odd input 5']]);
 		const cancelled = ofType(r.events, 'task.cancelled');
 		assert.deepEqual(cancelled.filter((c) => /same chunk as task 1/.test(c.reason)).map((c) => c.taskId), [0]);
-		assert.deepEqual(cancelled.filter((c) => /map stopped at the first exception \(task 1\)/.test(c.reason)).map((c) => c.taskId).sort(), [2, 3, 4, 5]);
-		assert.deepEqual([end.counts.failed, end.counts.cancelled, end.counts.finished], [1, 5, 0]);
+		assert.deepEqual(cancelled.filter((c) => c.wasRunning && /its result is lost: it ran in the same chunk as task (3|5)/.test(c.reason)).map((c) => c.taskId).sort(), [2, 4]);
+		assert.deepEqual([end.counts.failed, end.counts.cancelled, end.counts.finished], [3, 3, 0]);
+		assert.match(ofType(r.events, 'run.warning').map((w) => w.message).join('\n'), /executor\.map stopped at task 1's exception, so its caller gets no result after it; tasks 2-5 had already gone to a worker and ran all the same/);
 	});
+
+	for (const chunksize of [1, 3]) {
+		it(`process pool map (chunksize ${chunksize}) stopped by an exception: every task that ran is reported as what it did, every one that did not as never run`, async () => {
+			const r = pyRun({ fn: 'slow_to_fail', inputs: 'range(30)', pool: 'process', workers: 2, mode: 'map', chunksize });
+			const end = await r.done;
+			checkProtocol(r.events);
+			const ran = new Set(ofType(r.events, 'task.output').filter((o) => /^ran \d+/.test(o.text)).map((o) => o.taskId));
+			const ended = new Map<number, string>();
+			for (const e of [...ofType(r.events, 'task.finished'), ...ofType(r.events, 'task.failed')]) {
+				ended.set(e.taskId, e.type);
+			}
+			for (const c of ofType(r.events, 'task.cancelled')) {
+				ended.set(c.taskId, c.wasRunning ? 'lost' : 'never ran');
+			}
+			for (let id = 0; id < 30; id++) {
+				assert.equal(ended.get(id) === 'never ran', !ran.has(id), `task ${id} ${ran.has(id) ? 'ran' : 'did not run'} and ended ${ended.get(id)}`);
+			}
+			assert.ok([...ran].some((id) => id > 1 + chunksize), 'some task after the failing chunk ran (else this checked nothing)');
+			const byWorker = end.workers.reduce((n, w) => n + w.tasks, 0);
+			assert.equal(byWorker, [...ended.values()].filter((s) => s === 'task.finished' || s === 'task.failed').length, 'the workers\' task counts include the tasks that ran after the map stopped');
+		});
+	}
 
 	it('thread pool map: a task that returned while map was stopping is reported finished, not cancelled', async () => {
 		// Task 1 fails late; the other thread keeps finishing tasks until then. Whatever printed
@@ -1194,9 +1219,9 @@ print(len(names))`;
 			assert.deepEqual(ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.kind]), [[1, 'timeout']]);
 			const cancelled = new Map(ofType(r.events, 'task.cancelled').map((c) => [c.taskId, c.reason]));
 			assert.match(cancelled.get(0) ?? '', /its result is lost: it ran in the same chunk as task 1/);
-			for (const later of [2, 3, 4]) {
-				assert.match(cancelled.get(later) ?? '', /executor\.map stopped at the first exception \(task 1\)/);
-			}
+			// The other chunks were in the call queue or running: they ran to the end (all three
+			// fit in the call queue at once), so they are finished, not "never ran".
+			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.taskId).sort(), [2, 3, 4]);
 			assert.ok(end.wallMs < 10_000, `${end.wallMs} ms`);
 			await noPythonLeft();
 		});
