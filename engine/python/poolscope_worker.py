@@ -186,9 +186,11 @@ class _TaskStream(io.TextIOBase):
         now = running.get(ident)
         if now is None:
             origin = getattr(threading.current_thread(), "poolscope_task", None)
-            if origin is None:
+            if origin is None or not _still_running(origin):
+                # Once its task has ended, a thread it started (a helper pool's, serving later
+                # tasks' work) writes the run's output: it was all charged to the first task.
                 return self._write_loose(ident, text)
-            # A thread a task started: what it writes is that task's, as it comes.
+            # A thread a task started, while that task runs: what it writes is that task's.
             self._sink(origin, self._name, text)
             return len(text)
         _send_whole_lines(self._pending, ident, text, self._sink, now[0], self._name)
@@ -277,9 +279,16 @@ class _TaskBuffer(io.BufferedIOBase):
 _streams = None
 
 
+def _still_running(task_id):
+    return any(now[0] == task_id for now in list(running.values()))
+
+
 def _task_of_this_thread():
     now = running.get(threading.get_ident())
-    return now[0] if now is not None else getattr(threading.current_thread(), "poolscope_task", None)
+    if now is not None:
+        return now[0]
+    origin = getattr(threading.current_thread(), "poolscope_task", None)
+    return origin if origin is not None and _still_running(origin) else None
 
 
 _subprocess_patched = False

@@ -411,6 +411,24 @@ describe('Python backend: real pools', function () {
 		}
 	});
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool}: a thread a task started writes that task's output only while the task runs; after, the run's (a helper pool's thread serving later tasks)`, async () => {
+			const r = pyRun({ file: join(PY_FIXTURES, 'helper_pool.py'), fn: 'outer', inputs: 'range(4)', pool, workers: pool === 'thread' ? 2 : 1 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 4);
+			for (const i of [0, 1, 2, 3]) {
+				const own = ofType(r.events, 'task.output').filter((o) => o.taskId === i).map((o) => o.text).join('');
+				assert.ok(own === '' || own === `inner job for task ${i}\n`, `task ${i} was charged with another task's line: ${JSON.stringify(own)}`);
+			}
+			const loose = ofType(r.events, 'run.output').map((o) => o.text).join('');
+			const charged = ofType(r.events, 'task.output').map((o) => o.text).join('');
+			for (const i of [0, 1, 2, 3]) {
+				assert.ok(charged.includes(`inner job for task ${i}\n`) || loose.includes(`inner job for task ${i}\n`), `line of task ${i} lost`);
+			}
+			assert.ok(loose.includes('inner job for task 3\n'), `served after task 0 (which started the thread) ended: the run's output, not task 0's: ${JSON.stringify(loose)}`);
+		});
+	}
+
 	for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
 		it(`process (${startMethod}): what a task writes below sys.stdout (os.system, sys.__stdout__, os.write(1)) is that task's output`, async () => {
 			// Four tasks on two workers: each worker runs two in turn, and each line stays with its task.
@@ -490,7 +508,7 @@ describe('Python backend: real pools', function () {
 			assert.match((await loadError({ fn: 'f', inputs: '1', file: join(PY_FIXTURES, 'nope.py') })).message, /file not found: .*nope\.py/);
 			const e = await loadError({ fn: 'sqare', inputs: '1' });
 			assert.match(e.message, /no top-level function 'sqare'/);
-			assert.match(e.hint ?? '', /add, asks, calls_sys_exit, chatty/);
+			assert.match(e.hint ?? '', /add, asks, big_result, calls_sys_exit, chatty/);
 		});
 		it('syntax error and import error point at the user\'s line', async () => {
 			const s = await loadError({ fn: 'fine', inputs: '1', file: join(PY_FIXTURES, 'broken_syntax.py') });
