@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export type InterpreterResult = { ok: true; path: string } | { ok: false; message: string; hint: string };
 
@@ -13,8 +14,44 @@ function executable(path: string): boolean {
 	}
 }
 
-/** The interpreter to use: the explicit one (checked), else python3 / python on PATH. */
+function onPath(name: string): string | undefined {
+	for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+		if (dir && executable(join(dir, name))) {
+			return join(dir, name);
+		}
+	}
+	return undefined;
+}
+
+/**
+ * The setting poolscope.pythonPath as the Python extension reads its own: `~`, `${userHome}`,
+ * `${workspaceFolder}` and `${env:NAME}` expanded, a relative path (`.venv/bin/python`) from the
+ * workspace folder. A bare name (`python3.12`) stays a name: findPython looks it up on PATH.
+ */
+export function expandPythonSetting(value: string, folder: string | undefined): string {
+	let v = value.trim()
+		.replace(/\$\{userHome\}/g, homedir())
+		.replace(/\$\{env:([^}]+)\}/g, (_, name: string) => process.env[name] ?? '');
+	if (folder) {
+		v = v.replace(/\$\{workspaceFolder(?::[^}]*)?\}/g, folder);
+	}
+	if (v === '~' || v.startsWith('~/')) {
+		v = join(homedir(), v.slice(1));
+	}
+	if (!isAbsolute(v) && /[\\/]/.test(v) && folder) {
+		v = resolve(folder, v);
+	}
+	return v;
+}
+
+/** The interpreter to use: the explicit one (checked; a bare name looked up on PATH), else python3 / python on PATH. */
 export function findPython(explicit?: string): InterpreterResult {
+	if (explicit && !/[\\/]/.test(explicit)) {
+		const found = onPath(explicit);
+		return found
+			? { ok: true, path: found }
+			: { ok: false, message: `Python not found: no ${explicit} on PATH`, hint: 'Fix the setting poolscope.pythonPath (a name on PATH, or a path), or clear it to use python3 from PATH.' };
+	}
 	if (explicit) {
 		if (!existsSync(explicit)) {
 			return { ok: false, message: `Python not found at ${explicit}`, hint: 'Fix the setting poolscope.pythonPath, or clear it to use python3 from PATH.' };
@@ -25,10 +62,9 @@ export function findPython(explicit?: string): InterpreterResult {
 		return { ok: true, path: explicit };
 	}
 	for (const name of ['python3', 'python']) {
-		for (const dir of (process.env.PATH ?? '').split(':')) {
-			if (dir && executable(join(dir, name))) {
-				return { ok: true, path: join(dir, name) };
-			}
+		const found = onPath(name);
+		if (found) {
+			return { ok: true, path: found };
 		}
 	}
 	return { ok: false, message: 'no Python interpreter found (looked for python3 and python on PATH)', hint: 'Install Python 3.9 or newer, or set poolscope.pythonPath.' };

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { venvInterpreter } from '../../engine/python/interpreter';
+import { expandPythonSetting, venvInterpreter } from '../../engine/python/interpreter';
 
 /**
  * Which Python runs the user's function: the `poolscope.pythonPath` setting; else the Python
@@ -9,15 +9,15 @@ import { venvInterpreter } from '../../engine/python/interpreter';
  */
 export async function resolvePythonPath(resource: vscode.Uri | undefined): Promise<{ path?: string; source: string }> {
 	const configured = vscode.workspace.getConfiguration('poolscope', resource).get<string>('pythonPath', '').trim();
+	const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : vscode.workspace.workspaceFolders?.[0];
 	if (configured) {
-		return { path: configured, source: 'setting poolscope.pythonPath' };
+		return { path: expandPythonSetting(configured, folder?.uri.fsPath), source: 'setting poolscope.pythonPath' };
 	}
 	const fromExtension = await pythonExtensionEnvironment(resource);
 	if (fromExtension) {
 		return { path: fromExtension, source: 'the Python extension\'s active environment' };
 	}
 	// Without the Python extension, the project's own virtual environment: its packages are there.
-	const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : vscode.workspace.workspaceFolders?.[0];
 	const venv = folder ? venvInterpreter(folder.uri.fsPath) : undefined;
 	if (venv) {
 		return { path: venv, source: `the workspace's virtual environment (${vscode.workspace.asRelativePath(venv)})` };

@@ -118,9 +118,9 @@ export class RunCommands extends Disposable {
 		return record;
 	}
 
-	/** A missing or too old interpreter is a set-up problem: say which one and where it came from. */
+	/** A missing, too old or wrong interpreter is a set-up problem: say which one and where it came from. */
 	private async interpreterProblem(end: RunFinishedEvent, source: string | undefined): Promise<void> {
-		if (end.outcome !== 'error' || (end.error?.name !== 'PythonNotFound' && end.error?.name !== 'PythonTooOld')) {
+		if (end.outcome !== 'error' || !end.error || !['PythonNotFound', 'PythonTooOld', 'NotPython'].includes(end.error.name)) {
 			return;
 		}
 		this._output.warn(`run ${end.runId}: ${end.error.message} (interpreter from ${source ?? 'python3 / python on PATH'})`);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
@@ -12,7 +12,7 @@ const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { workerLanes } from '../../../webview/views/workerLanes';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
-import { findPython, venvInterpreter } from '../../../engine/python/interpreter';
+import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { runnerArgs } from '../../../engine/python/pythonBackend';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
@@ -665,6 +665,33 @@ describe('Python backend: real pools', function () {
 		it('an interpreter that does not exist', async () => {
 			const e = await loadError({ fn: 'square', inputs: '1', pythonPath: '/nonexistent/python3' });
 			assert.equal(e.message, 'Python not found at /nonexistent/python3');
+		});
+		it('an interpreter setting that names a program on PATH runs it; a name not on PATH is not found; a program that is no Python says so (it read "RunnerExited ... invalid option")', async () => {
+			const byName = pyRun({ fn: 'square', inputs: '2', pythonPath: 'python3' });
+			assert.equal((await byName.done).counts.finished, 2);
+			const missing = await loadError({ fn: 'square', inputs: '1', pythonPath: 'python9.99' });
+			assert.equal(missing.name, 'PythonNotFound');
+			assert.equal(missing.message, 'Python not found: no python9.99 on PATH');
+			const notPython = await loadError({ fn: 'square', inputs: '1', pythonPath: '/bin/ls' });
+			assert.equal(notPython.name, 'NotPython');
+			assert.match(notPython.message, /^\/bin\/ls is not a Python interpreter: it exited with code 2 without running Poolscope's runner \(it said: .*invalid option/);
+			assert.match(notPython.hint ?? '', /poolscope\.pythonPath/);
+			assert.deepEqual(pythonProcesses(), []);
+		});
+		it('the interpreter setting expands ~, ${userHome}, ${workspaceFolder} and ${env:NAME}, and a relative path starts at the workspace folder', () => {
+			const home = homedir();
+			assert.equal(expandPythonSetting('~/.pyenv/shims/python3', '/w'), join(home, '.pyenv/shims/python3'));
+			assert.equal(expandPythonSetting('${userHome}/bin/python', '/w'), join(home, 'bin/python'));
+			assert.equal(expandPythonSetting('${workspaceFolder}/.venv/bin/python', '/w/proj'), '/w/proj/.venv/bin/python');
+			assert.equal(expandPythonSetting('.venv/bin/python', '/w/proj'), '/w/proj/.venv/bin/python');
+			process.env.POOLSCOPE_TEST_PY = '/opt/py';
+			try {
+				assert.equal(expandPythonSetting('${env:POOLSCOPE_TEST_PY}/bin/python3', '/w'), '/opt/py/bin/python3');
+			} finally {
+				delete process.env.POOLSCOPE_TEST_PY;
+			}
+			assert.equal(expandPythonSetting('python3.12', '/w'), 'python3.12', 'a name stays a name (looked up on PATH)');
+			assert.equal(expandPythonSetting('  /usr/bin/python3 ', undefined), '/usr/bin/python3');
 		});
 		it('interpreters below 3.9 are refused by name and version; 3.9 (the floor) and 3.13 run both pools', async function () {
 			const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
