@@ -174,35 +174,55 @@ const PY_DEF = /^(async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
 
 function pythonFunctions(lines: string[]): SourceFunction[] {
 	const out: SourceFunction[] = [];
-	let inString: '"""' | "'''" | undefined;
+	const inString = pyStringLines(lines);
 	lines.forEach((text, line) => {
-		if (inString) {
-			if (countOf(text, inString) % 2 === 1) {
-				inString = undefined;
-			}
-			return;
-		}
-		const m = PY_DEF.exec(text);
+		const m = inString[line] ? undefined : PY_DEF.exec(text);
 		if (m) {
 			out.push({ name: m[2]!, line, column: text.indexOf(m[2]!, m[0].indexOf('def') + 3), isAsync: Boolean(m[1]) });
-			return;
-		}
-		for (const q of ['"""', "'''"] as const) {
-			if (countOf(text, q) % 2 === 1) {
-				inString = q;
-				break;
-			}
 		}
 	});
 	return out;
 }
 
-function countOf(text: string, needle: string): number {
-	let n = 0;
-	for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) {
-		n++;
+/**
+ * Which lines start inside a triple-quoted string: such a line is neither a declaration nor a
+ * dedent, wherever it starts (a docstring's lines at column 0 ended the function they were in).
+ * Quotes after a `#` and one-line strings are skipped, so neither opens one.
+ */
+function pyStringLines(lines: string[]): boolean[] {
+	const out: boolean[] = [];
+	let open: string | undefined;
+	for (const text of lines) {
+		out.push(open !== undefined);
+		for (let i = 0; i < text.length; i++) {
+			const c = text[i]!;
+			if (open) {
+				if (c === '\\') {
+					i++;
+				} else if (text.startsWith(open, i)) {
+					open = undefined;
+					i += 2;
+				}
+				continue;
+			}
+			if (c === '#') {
+				break;
+			}
+			if (c === '"' || c === "'") {
+				if (text.startsWith(c.repeat(3), i)) {
+					open = c.repeat(3);
+					i += 2;
+					continue;
+				}
+				for (i++; i < text.length && text[i] !== c; i++) {
+					if (text[i] === '\\') {
+						i++;
+					}
+				}
+			}
+		}
 	}
-	return n;
+	return out;
 }
 
 const JS_PATTERNS: { re: RegExp; name: (m: RegExpExecArray) => string; isAsync: (m: RegExpExecArray) => boolean }[] = [
@@ -366,9 +386,10 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 	const lines = text.split(/\r?\n/);
 	if (language === 'python') {
 		let method: { name: string; indent: number; isStatic: boolean } | undefined;
+		const strings = pyStringLines(lines);
 		for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
 			const t = lines[i]!;
-			if (!t.trim() || t.trim().startsWith('#') || t.trim().startsWith('@')) {
+			if (strings[i] || !t.trim() || t.trim().startsWith('#') || t.trim().startsWith('@')) {
 				continue;
 			}
 			const indent = t.length - t.trimStart().length;
@@ -417,9 +438,10 @@ export function insideFunction(text: string, language: SourceLanguage, fnLine: n
 	}
 	const lines = text.split(/\r?\n/);
 	const depths = language === 'python' ? undefined : braceDepths(lines);
+	const strings = language === 'python' ? pyStringLines(lines) : undefined;
 	for (let i = fnLine + 1; i <= line && i < lines.length; i++) {
 		const t = lines[i]!;
-		if (!t.trim() || /^\s/.test(t)) {
+		if (!t.trim() || /^\s/.test(t) || strings?.[i]) {
 			continue;
 		}
 		if (language === 'python' ? !t.startsWith('#') : depths![i] === 0 && !/^(?:[)}\]]|\/\/|\/\*|\*)/.test(t)) {

@@ -184,4 +184,30 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.equal(insideFunction(js, 'javascript', 0, 5), true, 'a comment after it');
 		assert.equal(insideFunction(js, 'javascript', 0, 8), false, 'in a class below it (it ran the function above)');
 	});
+
+	it('Python: a triple-quoted string whose lines start at column 0 is no dedent and declares nothing', () => {
+		const src = [
+			'def report(n):', // 0
+			'    text = """', // 1
+			'total:', // 2
+			'def not_code():', // 3
+			'"""', // 4
+			"    sql = '''select 1''' # a one-line one, then a quote in a comment: '''", // 5
+			'    return text * n', // 6
+			'', // 7
+			'class Query:', // 8
+			'    @staticmethod', // 9
+			'    def build(n):', // 10
+			"        return r'''", // 11
+			"select \\''' from t", // 12
+			"'''", // 13
+			'        pass', // 14
+			'x = 1', // 15
+		].join('\n');
+		assert.deepEqual(names(src, 'python'), ['report']);
+		assert.equal(insideFunction(src, 'python', 0, 4), true, 'on the string\'s closing line');
+		assert.equal(insideFunction(src, 'python', 0, 6), true, 'below the string');
+		assert.equal(insideFunction(src, 'python', 0, 15), false, 'module code below the class');
+		assert.deepEqual(methodAt(src, 'python', 14), { method: 'build', className: 'Query', isStatic: true }, 'below a string in a method');
+	});
 });
