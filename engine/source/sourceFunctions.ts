@@ -143,9 +143,8 @@ function declaredAbove(lines: string[], line: number, language: SourceLanguage):
 	let inputs: string | undefined;
 	const options: DeclaredOptions = {};
 	const problems: string[] = [];
-	for (let i = line - 1; i >= 0; i--) {
-		const text = lines[i]!;
-		const m = DIRECTIVE.exec(text);
+	for (let i = line - 1; i >= headStart(lines, line, language); i--) {
+		const m = DIRECTIVE.exec(lines[i]!);
 		if (m) {
 			const d = parseDirective(m[1]!);
 			inputs ??= d.inputs;
@@ -153,14 +152,6 @@ function declaredAbove(lines: string[], line: number, language: SourceLanguage):
 				options[k] ??= v;
 			}
 			problems.push(...d.problems.map((p) => `line ${i + 1}: ${p}`));
-			continue;
-		}
-		const trimmed = text.trim();
-		const skippable = language === 'python'
-			? trimmed.startsWith('@') || trimmed.startsWith('#')
-			: trimmed.startsWith('//') || trimmed.startsWith('@') || trimmed.startsWith('*') || trimmed.startsWith('/*');
-		if (!skippable) {
-			break;
 		}
 	}
 	return {
@@ -168,6 +159,48 @@ function declaredAbove(lines: string[], line: number, language: SourceLanguage):
 		...(Object.keys(options).length ? { options } : {}),
 		...(problems.length ? { problems } : {}),
 	};
+}
+
+const indentOf = (t: string) => t.length - t.trimStart().length;
+
+/** A comment or decorator line. */
+function isHeadLine(t: string, language: SourceLanguage): boolean {
+	const s = t.trim();
+	// `*` for a block comment's lines, not a generator method's `*gen()`.
+	return language === 'python' ? s.startsWith('#') || s.startsWith('@') : /^(?:\/\/|\/\*|\*(?:\s|\/|$)|@)/.test(s);
+}
+
+/** Lines of a decorator's arguments (or of a block comment) looked through before giving up. */
+const MAX_HEAD_CONTINUATION = 20;
+
+/**
+ * The first line of the comments and decorators attached right above the declaration at `decl`
+ * (no blank line between), or `decl` itself: a cursor on them means that declaration, and its
+ * `poolscope:` comments are read from them. A comment indented deeper than the declaration is
+ * the end of the body above, unless a decorator or comment at the declaration's indent opens it
+ * (a decorator's arguments over several lines, a block comment's lines).
+ */
+export function headStart(lines: string[], decl: number, language: SourceLanguage): number {
+	const base = indentOf(lines[decl] ?? '');
+	let start = decl;
+	let pending = 0;
+	for (let i = decl - 1; i >= 0 && pending <= MAX_HEAD_CONTINUATION; i--) {
+		const t = lines[i]!;
+		if (!t.trim()) {
+			break;
+		}
+		const indent = indentOf(t);
+		// A JSDoc line (` * x`) sits one column right of its `/**`.
+		if (isHeadLine(t, language) && (indent <= base || (language !== 'python' && indent === base + 1 && t.trim().startsWith('*')))) {
+			start = i;
+			pending = 0;
+		} else if (indent > base || /^[)}\]]/.test(t.trim()) || isHeadLine(t, language)) {
+			pending++;
+		} else {
+			break;
+		}
+	}
+	return start;
 }
 
 const PY_DEF = /^(async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
@@ -377,6 +410,22 @@ function pyDecorators(lines: string[], def: number): string[] {
 	return out;
 }
 
+const PY_DECLARATION = /^\s*(?:async\s+def|def|class)\s/;
+
+/** The declaration (function, method, class) whose comments and decorators `line` is in, if it is. */
+function declarationBelow(lines: string[], line: number, language: SourceLanguage): number | undefined {
+	for (let i = line; i < lines.length && i <= line + MAX_HEAD_CONTINUATION && lines[i]!.trim(); i++) {
+		const t = lines[i]!;
+		const declares = language === 'python'
+			? PY_DECLARATION.test(t)
+			: JS_CLASS.test(t) || JS_PATTERNS.some((p) => p.re.test(t)) || (jsMemberOf(t) !== undefined && !JS_NOT_METHODS.has(jsMemberOf(t)!));
+		if (declares) {
+			return i > line && headStart(lines, i, language) <= line ? i : undefined;
+		}
+	}
+	return undefined;
+}
+
 /**
  * The method of a class that `line` (0-based) is in, for a message that says why it cannot run
  * by itself. Found by indentation (Python) or by the nearest method-like line and the class
@@ -384,6 +433,8 @@ function pyDecorators(lines: string[], def: number): string[] {
  */
 export function methodAt(text: string, language: SourceLanguage, line: number): MethodAtCursor | undefined {
 	const lines = text.split(/\r?\n/);
+	// On a decorator or comment of a declaration: that declaration (walking up, the method above had it).
+	line = declarationBelow(lines, line, language) ?? line;
 	if (language === 'python') {
 		let method: { name: string; indent: number; isStatic: boolean } | undefined;
 		const strings = pyStringLines(lines);
@@ -429,14 +480,15 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 
 /**
  * Whether `line` still belongs to the top-level function declared at `fnLine` (or to the
- * comment and decorators up to two lines above it): no top-level statement starts in between.
- * Without this, a cursor in a class or in module code below a function ran that function.
+ * comments and decorators attached above it, `headStart`): no top-level statement starts in
+ * between. Without this, a cursor in a class or in module code below a function ran that
+ * function. Blank lines and comments after a function are still its own: nothing else starts there.
  */
 export function insideFunction(text: string, language: SourceLanguage, fnLine: number, line: number): boolean {
-	if (line <= fnLine) {
-		return true;
-	}
 	const lines = text.split(/\r?\n/);
+	if (line <= fnLine) {
+		return line >= headStart(lines, fnLine, language);
+	}
 	const depths = language === 'python' ? undefined : braceDepths(lines);
 	const strings = language === 'python' ? pyStringLines(lines) : undefined;
 	for (let i = fnLine + 1; i <= line && i < lines.length; i++) {
@@ -449,4 +501,20 @@ export function insideFunction(text: string, language: SourceLanguage, fnLine: n
 		}
 	}
 	return true;
+}
+
+/**
+ * The top-level function `line` is in: the last one whose comments and decorators start at or
+ * above it, if no top-level statement comes between. What the run commands run for the cursor
+ * (a function starting two lines below the cursor used to win).
+ */
+export function functionAt(text: string, language: SourceLanguage, line: number): SourceFunction | undefined {
+	const lines = text.split(/\r?\n/);
+	let best: SourceFunction | undefined;
+	for (const f of findFunctions(text, language)) {
+		if (headStart(lines, f.line, language) <= line) {
+			best = f;
+		}
+	}
+	return best && insideFunction(text, language, best.line, line) ? best : undefined;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, type DeclaredOptions, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
+import { findFunctions, findStaticMethods, functionAt, languageOfFile, methodAt, type DeclaredOptions, type MethodAtCursor, type SourceFunction, type SourceLanguage } from '../../engine/source/sourceFunctions';
 
 /** A function a run can target: which file, which top-level function (or static method, `Class.method`). */
 export interface FunctionTarget {
@@ -65,7 +65,7 @@ export async function documentFunctions(document: vscode.TextDocument, useSymbol
 	return scanned.filter((f) => names.has(f.name) || f.name === 'default');
 }
 
-/** The top-level function or static method the cursor is in (or on the comment/decorators above a function). */
+/** The top-level function or static method the cursor is in (or on the comments/decorators attached above one). */
 export async function functionAtCursor(editor: vscode.TextEditor): Promise<FunctionTarget | undefined> {
 	const language = documentLanguage(editor.document);
 	if (!language) {
@@ -80,19 +80,8 @@ export async function functionAtCursor(editor: vscode.TextEditor): Promise<Funct
 		const fn = `${method.className}.${method.method}`;
 		return { uri: editor.document.uri, fn, language, ...declared(findStaticMethods(text, language).find((f) => f.name === fn)) };
 	}
-	const functions = await documentFunctions(editor.document, false);
-	let best: SourceFunction | undefined;
-	for (const f of functions) {
-		// Up to two lines above the def count too (inputs comment, decorator).
-		if (f.line - 2 <= line) {
-			best = f;
-		}
-	}
+	const best = functionAt(text, language, line);
 	if (!best) {
-		return undefined;
-	}
-	// Past the end of a function means module code (or a class) below it, not the function.
-	if (!insideFunction(text, language, best.line, line)) {
 		return undefined;
 	}
 	return { uri: editor.document.uri, fn: best.name, language, ...declared(best) };

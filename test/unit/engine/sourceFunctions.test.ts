@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findFunctions, findStaticMethods, insideFunction, languageOfFile, methodAt, parseDirective } from '../../../engine/source/sourceFunctions';
+import { findFunctions, findStaticMethods, functionAt, insideFunction, languageOfFile, methodAt, parseDirective } from '../../../engine/source/sourceFunctions';
 
 const names = (text: string, lang: 'python' | 'javascript' | 'typescript') => findFunctions(text, lang).map((f) => f.name);
 
@@ -183,6 +183,66 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.equal(insideFunction(js, 'javascript', 0, 3), true, 'a signature over several lines');
 		assert.equal(insideFunction(js, 'javascript', 0, 5), true, 'a comment after it');
 		assert.equal(insideFunction(js, 'javascript', 0, 8), false, 'in a class below it (it ran the function above)');
+	});
+
+	it('the function the cursor is in: not the next one when it starts two lines below, and from any of its attached comments and decorators', () => {
+		const js = [
+			'// poolscope: inputs=[[2], [3]]', // 0
+			'export const double = (n) => n * 2;', // 1
+			'// poolscope: inputs=[[2], [3]]', // 2
+			'export const triple = (n) => n * 3;', // 3
+			'export const square = (n) => n * n;', // 4
+		].join('\n');
+		assert.deepEqual([0, 1, 2, 3, 4].map((l) => functionAt(js, 'javascript', l)?.name), ['double', 'double', 'triple', 'triple', 'square']);
+		assert.equal(insideFunction(js, 'javascript', 3, 1), false, 'two lines above a function, in another one');
+		const ts = 'export function over(a: number): number {\n  return a;\n}\nexport function next(a: number) {\n  return a;\n}\n';
+		assert.equal(functionAt(ts, 'typescript', 0)?.name, 'over');
+		const py = [
+			'@functools.cache', // 0
+			'def cached(n):', // 1
+			'    return n * 2', // 2
+			'def right_after(n):', // 3
+			'    return n', // 4
+			'', // 5
+			'', // 6
+			'x = 1', // 7
+			'', // 8
+			'# poolscope: inputs=range(3)', // 9
+			'@a', // 10
+			'@b(', // 11
+			'    1,', // 12
+			')', // 13
+			'@c', // 14
+			'def decorated(n):', // 15
+			'    return n', // 16
+		].join('\n');
+		assert.deepEqual([0, 1, 2, 3, 4, 5, 7, 8].map((l) => functionAt(py, 'python', l)?.name), ['cached', 'cached', 'cached', 'right_after', 'right_after', 'right_after', undefined, undefined]);
+		assert.deepEqual([9, 10, 11, 12, 13, 14, 15, 16].map((l) => functionAt(py, 'python', l)?.name), Array(8).fill('decorated'), 'the top decorator (three of them) and a decorator\'s argument lines');
+		assert.equal(findFunctions(py, 'python').find((f) => f.name === 'decorated')!.inputs, 'range(3)', 'the inputs comment above a decorator over several lines');
+		assert.equal(functionAt('def a():\n    return 1\n    # the end of a\ndef b():\n    pass\n', 'python', 2)?.name, 'a', 'a comment indented into the body above is not the next function\'s');
+	});
+
+	it('a decorator or comment above a method belongs to that method, not to the one above', () => {
+		const py = [
+			'class A:', // 0
+			'    def inst(self):', // 1
+			'        return 1', // 2
+			'    # poolscope: inputs=[1]', // 3
+			'    @staticmethod', // 4
+			'    def smethod(n):', // 5
+			'        return n', // 6
+			'', // 7
+			'@dataclass', // 8
+			'class B:', // 9
+			'    x: int', // 10
+		].join('\n');
+		assert.deepEqual(methodAt(py, 'python', 4), { method: 'smethod', className: 'A', isStatic: true });
+		assert.deepEqual(methodAt(py, 'python', 3), { method: 'smethod', className: 'A', isStatic: true });
+		assert.equal(methodAt(py, 'python', 8), undefined, 'a decorated class below');
+		const ts = 'class Calc {\n  plain(x: number) { return x; }\n  @logged\n  static twice(x: number) { return x * 2; }\n}\n';
+		assert.deepEqual(methodAt(ts, 'typescript', 2), { method: 'twice', className: 'Calc', isStatic: true });
+		const gen = 'class G {\n  // poolscope: inputs=[[1]]\n  *gen() { yield 1; }\n  static s(x) { return x; }\n}\n';
+		assert.deepEqual(findStaticMethods(gen, 'javascript').map((f) => [f.name, f.inputs]), [['G.s', undefined]], 'a generator method above is no comment line');
 	});
 
 	it('Python: a triple-quoted string whose lines start at column 0 is no dedent and declares nothing', () => {
