@@ -362,8 +362,12 @@ function braceDepths(lines: string[]): number[] {
 /** A method the cursor is in, and its class: what a pool cannot call by itself, unless it is static. */
 export interface MethodAtCursor {
 	method: string;
+	/** Dotted for a class inside a class (Python): `Outer.Inner`. */
 	className: string;
-	/** Python's @staticmethod or @classmethod, JS's `static`: callable as `Class.method`, no object needed. */
+	/**
+	 * Python's @staticmethod or @classmethod, JS's `static`, of a top-level class: callable as
+	 * `Class.method`, no object needed. Not in a nested class: the runners look a class up by one name.
+	 */
 	isStatic: boolean;
 }
 
@@ -436,7 +440,9 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 	// On a decorator or comment of a declaration: that declaration (walking up, the method above had it).
 	line = declarationBelow(lines, line, language) ?? line;
 	if (language === 'python') {
-		let method: { name: string; indent: number; isStatic: boolean } | undefined;
+		let method: { name: string; isStatic: boolean } | undefined;
+		let level = 0; // the indent of the method, then of its class
+		const classes: string[] = []; // the method's class, and the classes around it
 		const strings = pyStringLines(lines);
 		for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
 			const t = lines[i]!;
@@ -447,18 +453,26 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 			if (!method) {
 				const m = PY_METHOD.exec(t);
 				if (m) {
-					method = { name: m[2]!, indent: m[1]!.length, isStatic: pyDecorators(lines, i).some((d) => /^@(?:staticmethod|classmethod)\b/.test(d)) };
+					level = m[1]!.length;
+					method = { name: m[2]!, isStatic: pyDecorators(lines, i).some((d) => /^@(?:staticmethod|classmethod)\b/.test(d)) };
 				} else if (indent === 0) {
 					return undefined;
 				}
 				continue;
 			}
-			if (indent < method.indent) {
+			if (indent < level) {
 				const c = PY_CLASS.exec(t);
-				return c ? { method: method.name, className: c[2]!, isStatic: method.isStatic } : undefined;
+				if (!c) {
+					return undefined; // a function's: the cursor is in that function
+				}
+				classes.unshift(c[2]!);
+				if (indent === 0) {
+					break;
+				}
+				level = indent;
 			}
 		}
-		return undefined;
+		return method && classes.length ? { method: method.name, className: classes.join('.'), isStatic: method.isStatic && classes.length === 1 } : undefined;
 	}
 	const depths = braceDepths(lines);
 	for (let i = Math.min(line, lines.length - 1); i >= 0; i--) {
@@ -470,7 +484,8 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 			if (depths[j]! >= depths[i]!) {
 				continue;
 			}
-			const c = JS_CLASS.exec(lines[j]!);
+			// A class in a function or a namespace is theirs: no pool finds it by name.
+			const c = depths[j] === 0 ? JS_CLASS.exec(lines[j]!) : undefined;
 			return c ? { method: member, className: c[1]!, isStatic: /^\s*(?:(?:public|private|protected|async|override|readonly)\s+)*static\s/.test(lines[i]!) } : undefined;
 		}
 		return undefined;

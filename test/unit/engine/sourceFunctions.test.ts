@@ -245,6 +245,34 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.deepEqual(findStaticMethods(gen, 'javascript').map((f) => [f.name, f.inputs]), [['G.s', undefined]], 'a generator method above is no comment line');
 	});
 
+	it('a static method of a class that is not top-level gets no lens and does not run as Class.method (no runner finds the class by one name)', () => {
+		const py = [
+			'class Outer:', // 0
+			'    class Inner:', // 1
+			'        @staticmethod', // 2
+			'        def deep(n):', // 3
+			'            return n', // 4
+			'    @staticmethod', // 5
+			'    def shallow(n):', // 6
+			'        return n', // 7
+			'def make():', // 8
+			'    class Local:', // 9
+			'        @staticmethod', // 10
+			'        def m(n):', // 11
+			'            return n', // 12
+			'    return Local', // 13
+		].join('\n');
+		assert.deepEqual(findStaticMethods(py, 'python').map((f) => f.name), ['Outer.shallow']);
+		assert.deepEqual(methodAt(py, 'python', 4), { method: 'deep', className: 'Outer.Inner', isStatic: false }, 'the message names the class as the top level reaches it');
+		assert.deepEqual(methodAt(py, 'python', 7), { method: 'shallow', className: 'Outer', isStatic: true });
+		assert.equal(methodAt(py, 'python', 12), undefined, 'a class in a function is the function\'s');
+		assert.equal(functionAt(py, 'python', 12)?.name, 'make');
+		const js = 'function make() {\n  class Local {\n    static m(n) {\n      return n;\n    }\n  }\n  return Local;\n}\nclass Top {\n  static t(n) {\n    return n;\n  }\n}\n';
+		assert.deepEqual(findStaticMethods(js, 'javascript').map((f) => f.name), ['Top.t']);
+		assert.equal(methodAt(js, 'javascript', 3), undefined);
+		assert.equal(functionAt(js, 'javascript', 3)?.name, 'make');
+	});
+
 	it('Python: a triple-quoted string whose lines start at column 0 is no dedent and declares nothing', () => {
 		const src = [
 			'def report(n):', // 0
