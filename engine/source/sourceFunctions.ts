@@ -258,7 +258,13 @@ function pyStringLines(lines: string[]): boolean[] {
 	return out;
 }
 
-const JS_PATTERNS: { re: RegExp; name: (m: RegExpExecArray) => string; isAsync: (m: RegExpExecArray) => boolean }[] = [
+const JS_PATTERNS: {
+	re: RegExp;
+	name: (m: RegExpExecArray) => string;
+	isAsync: (m: RegExpExecArray) => boolean;
+	/** What follows the match (this line and a few more) must say so too. */
+	rest?: (after: string) => boolean;
+}[] = [
 	// function f() / export function f() / export default async function f()
 	{
 		re: /^(?:export\s+(?:default\s+)?)?(async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*[(<]/,
@@ -273,11 +279,49 @@ const JS_PATTERNS: { re: RegExp; name: (m: RegExpExecArray) => string; isAsync: 
 	},
 	// const f = (...) => / const f = async function / const f: Fn = x =>
 	{
-		re: /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::(?:[^=]|=>)+?)?=\s*(async\s+)?(?:function\b|\(|[A-Za-z_$][\w$]*\s*=>|<)/,
+		re: /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::(?:[^=]|=>)+?)?=\s*(async\s+)?(?=function\b|\(|[A-Za-z_$][\w$]*\s*=>|<)/,
 		name: (m) => m[1]!,
 		isAsync: (m) => Boolean(m[2]),
+		rest: startsFunction,
 	},
 ];
+
+/** Lines an arrow function's parameters may take before its `=>`. */
+const MAX_PARAM_LINES = 30;
+
+/**
+ * Whether an initializer is a function: `function`, `x =>`, `(params) =>` or `<T>(params) =>`,
+ * parameters and a return type over several lines too. Not `(1 + 2) * 3`, which is no function.
+ */
+function startsFunction(rest: string): boolean {
+	if (/^(?:function\b|[A-Za-z_$][\w$]*\s*=>)/.test(rest)) {
+		return true;
+	}
+	let i = 0;
+	if (rest[0] === '<') {
+		i = closingOf(rest, 0) + 1; // type parameters
+		while (i > 0 && /\s/.test(rest[i] ?? '')) {
+			i++;
+		}
+	}
+	const end = rest[i] === '(' ? closingOf(rest, i) : -1;
+	return end > 0 && /^\s*(?::[^;]*?)?=>/.test(rest.slice(end + 1));
+}
+
+/** Where the bracket opened at `open` closes (same kind, nested ones counted), or -1. */
+function closingOf(text: string, open: number): number {
+	const o = text[open]!;
+	const c = o === '(' ? ')' : '>';
+	let depth = 0;
+	for (let i = open; i < text.length; i++) {
+		if (text[i] === o) {
+			depth++;
+		} else if (text[i] === c && !(c === '>' && text[i - 1] === '=') && --depth === 0) {
+			return i;
+		}
+	}
+	return -1;
+}
 
 function jsFunctions(lines: string[]): SourceFunction[] {
 	const out: SourceFunction[] = [];
@@ -288,7 +332,7 @@ function jsFunctions(lines: string[]): SourceFunction[] {
 		}
 		for (const p of JS_PATTERNS) {
 			const m = p.re.exec(text);
-			if (m) {
+			if (m && (!p.rest || p.rest([text.slice(m[0].length), ...lines.slice(line + 1, line + MAX_PARAM_LINES)].join('\n')))) {
 				const name = p.name(m);
 				const column = name === 'default' ? text.indexOf('default') : text.search(new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`));
 				out.push({ name, line, column: Math.max(0, column), isAsync: p.isAsync(m) });

@@ -107,6 +107,22 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.equal(found.find((f) => f.name === 'later')!.isAsync, true);
 	});
 
+	it('JS/TS: a parenthesized value is no function; an arrow is, its parameters over several lines too', () => {
+		const src = [
+			'const total = (1 + 2) * 3;',
+			'export const picked = (a) ? b : c;',
+			'const el = <div>(hi)</div>;',
+			'const sum = (',
+			'  a: number,',
+			'  b: number,',
+			'): number =>',
+			'  a + b;',
+			'const id = <T,>(x: T): T => x;',
+			'export const later = async (x) => x;',
+		].join('\n');
+		assert.deepEqual(names(src, 'typescript'), ['sum', 'id', 'later']);
+	});
+
 	it('JS: a multi-line template literal or block comment does not produce functions', () => {
 		const src = 'const t = `\nfunction fake() {}\n`;\n/*\nfunction fake2() {}\n*/\nfunction real() {}\n';
 		assert.deepEqual(names(src, 'javascript'), ['real']);
