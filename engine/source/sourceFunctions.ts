@@ -128,7 +128,7 @@ export function languageOfFile(file: string): SourceLanguage | undefined {
 
 export function findFunctions(text: string, language: SourceLanguage): SourceFunction[] {
 	const lines = text.split(/\r?\n/);
-	const found = language === 'python' ? pythonFunctions(lines) : jsFunctions(lines);
+	const found = lastOfEachName(language === 'python' ? pythonFunctions(lines) : jsFunctions(lines));
 	for (const f of found) {
 		Object.assign(f, declaredAbove(lines, f.line, language));
 	}
@@ -182,6 +182,8 @@ const MAX_HEAD_CONTINUATION = 20;
  */
 export function headStart(lines: string[], decl: number, language: SourceLanguage): number {
 	const base = indentOf(lines[decl] ?? '');
+	// TypeScript overload signatures above an implementation are part of it.
+	const name = language === 'python' ? undefined : jsDeclaredName(lines[decl] ?? '');
 	let start = decl;
 	let pending = 0;
 	for (let i = decl - 1; i >= 0 && pending <= MAX_HEAD_CONTINUATION; i--) {
@@ -190,6 +192,11 @@ export function headStart(lines: string[], decl: number, language: SourceLanguag
 			break;
 		}
 		const indent = indentOf(t);
+		if (name !== undefined && indent === base && jsSignatureOf(t) === name) {
+			start = i;
+			pending = 0;
+			continue;
+		}
 		// A JSDoc line (` * x`) sits one column right of its `/**`.
 		if (isHeadLine(t, language) && (indent <= base || (language !== 'python' && indent === base + 1 && t.trim().startsWith('*')))) {
 			start = i;
@@ -323,6 +330,21 @@ function closingOf(text: string, open: number): number {
 	return -1;
 }
 
+/** The function or member a JS/TS line declares, if any. */
+function jsDeclaredName(t: string): string | undefined {
+	return JS_PATTERNS[0]!.re.exec(t.trimStart())?.[2] ?? jsMemberOf(t);
+}
+
+/** The function or member an overload signature (a declaration with no body) declares, if the line is one. */
+function jsSignatureOf(t: string): string | undefined {
+	return /;\s*(?:\/\/.*)?$/.test(t) && !t.includes('{') ? jsDeclaredName(t) : undefined;
+}
+
+/** One entry a name, the last: the one a module ends up with (TypeScript's overload signatures come before their implementation, Python's `@overload` stubs before theirs). */
+function lastOfEachName(found: SourceFunction[]): SourceFunction[] {
+	return found.filter((f, i) => !found.some((g, j) => j > i && g.name === f.name));
+}
+
 function jsFunctions(lines: string[]): SourceFunction[] {
 	const out: SourceFunction[] = [];
 	const depthAtStart = braceDepths(lines);
@@ -446,7 +468,7 @@ export function findStaticMethods(text: string, language: SourceLanguage): Sourc
 			out.push({ name: `${m.className}.${m.method}`, line: i, column: line.indexOf(def), isAsync: /\basync\s/.test(line), ...declaredAbove(lines, i, language) });
 		}
 	});
-	return out;
+	return lastOfEachName(out);
 }
 
 /** The decorator lines right above line `def` (trimmed, nearest last). */

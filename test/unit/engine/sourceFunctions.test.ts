@@ -123,6 +123,30 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.deepEqual(names(src, 'typescript'), ['sum', 'id', 'later']);
 	});
 
+	it('TypeScript overloads are one function (one lens row), at the implementation, with the comment above the signatures', () => {
+		const src = [
+			'// poolscope: inputs=[[1], ["a"]]', // 0
+			'export function over(a: string): string;', // 1
+			'export function over(a: number): number; // a number', // 2
+			'export function over(a: any) {', // 3
+			'  return a;', // 4
+			'}', // 5
+			'export class K {', // 6
+			'  static twice(a: string): string;', // 7
+			'  static twice(a: number): number;', // 8
+			'  static twice(a: any) {', // 9
+			'    return a;', // 10
+			'  }', // 11
+			'}', // 12
+		].join('\n');
+		const found = findFunctions(src, 'typescript');
+		assert.deepEqual(found.map((f) => [f.name, f.line, f.inputs]), [['over', 3, '[[1], ["a"]]']]);
+		assert.deepEqual([0, 1, 2, 3, 4].map((l) => functionAt(src, 'typescript', l)?.name), Array(5).fill('over'), 'the cursor on a signature too');
+		assert.deepEqual(findStaticMethods(src, 'typescript').map((f) => [f.name, f.line]), [['K.twice', 9]]);
+		const py = 'from typing import overload\n@overload\ndef f(x: int) -> int: ...\n@overload\ndef f(x: str) -> str: ...\ndef f(x):\n    return x\n';
+		assert.deepEqual(findFunctions(py, 'python').map((f) => [f.name, f.line]), [['f', 5]], 'Python\'s @overload stubs: the last def is the function');
+	});
+
 	it('JS: a multi-line template literal or block comment does not produce functions', () => {
 		const src = 'const t = `\nfunction fake() {}\n`;\n/*\nfunction fake2() {}\n*/\nfunction real() {}\n';
 		assert.deepEqual(names(src, 'javascript'), ['real']);
