@@ -366,9 +366,9 @@ function jsFunctions(lines: string[]): SourceFunction[] {
 }
 
 /**
- * Brace depth at the start of every line, skipping strings, template literals and comments.
- * Approximate by design (regex literals are not parsed); a line that starts inside a string
- * or comment gets depth -1 so it is never taken for a declaration.
+ * Brace depth at the start of every line, skipping strings, template literals, regex literals
+ * and comments. Approximate by design; a line that starts inside a string or comment gets depth
+ * -1 so it is never taken for a declaration.
  */
 function braceDepths(lines: string[]): number[] {
 	const depths: number[] = [];
@@ -406,6 +406,9 @@ function braceDepths(lines: string[]): number[] {
 			if (c === '/' && next === '*') {
 				mode = 'block';
 				i++;
+			} else if (c === '/' && startsRegex(text.slice(0, i))) {
+				// `/[{]/` or a backtick in a regex opened a block or a template to the end of the file.
+				i = regexEnd(text, i);
 			} else if (c === '"' || c === "'" || c === '`') {
 				mode = c;
 			} else if (c === '{') {
@@ -423,6 +426,34 @@ function braceDepths(lines: string[]): number[] {
 		}
 	}
 	return depths;
+}
+
+/**
+ * Whether a `/` after this code starts a regex rather than dividing: at the start of a line, after
+ * an operator, a bracket that opens, `}` or `;`, or after a keyword (`return /x/`), as the usual
+ * heuristic has it. Not after `<` (JSX's `</div>`), `)`, `]`, a name or a number.
+ */
+function startsRegex(before: string): boolean {
+	const b = before.trimEnd();
+	return !b || /[(,=:[!&|?{};+\-*%~^}]$|=>$/.test(b) || /(?:^|[^\w$.])(?:return|typeof|instanceof|in|of|new|delete|void|throw|case|do|else|yield|await)$/.test(b);
+}
+
+/** The index of the `/` that ends the regex literal opened at `open` (a `/` in a class `[...]` does not), or `open` when the line has none (a division after all). */
+function regexEnd(text: string, open: number): number {
+	let inClass = false;
+	for (let i = open + 1; i < text.length; i++) {
+		const c = text[i];
+		if (c === '\\') {
+			i++;
+		} else if (c === '[') {
+			inClass = true;
+		} else if (c === ']') {
+			inClass = false;
+		} else if (c === '/' && !inClass) {
+			return i;
+		}
+	}
+	return open;
 }
 
 /** A method the cursor is in, and its class: what a pool cannot call by itself, unless it is static. */

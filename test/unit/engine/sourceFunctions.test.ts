@@ -147,6 +147,25 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.deepEqual(findFunctions(py, 'python').map((f) => [f.name, f.line]), [['f', 5]], 'Python\'s @overload stubs: the last def is the function');
 	});
 
+	it('JS/TS: a regex literal holding a brace or a backtick hides no function below it; a division is no regex', () => {
+		const src = [
+			'export const BRACE = /[{]/;',
+			'const TICK = /`/g;',
+			'function check(s) {',
+			'  if (/}\\/{/.test(s)) return s.split(/[`"\']/);',
+			'  const half = s.length / 2, third = (s.length) / 3; // a { in a comment',
+			'  return [half, third].map((n) => /\\{/.test(n) ? n : n / 1);',
+			'}',
+			'export const after = (x) => x;',
+			'const ratio = total / count / 2;',
+			'export function last(a) { return a; }',
+		].join('\n');
+		assert.deepEqual(names(src, 'javascript'), ['check', 'after', 'last']);
+		assert.equal(functionAt(src, 'javascript', 9)?.name, 'last');
+		const jsx = 'export function App() {\n  return <p>{a}/{b}<span>{c}</span></p>;\n}\nexport const later = () => 1;\n';
+		assert.deepEqual(names(jsx, 'typescript'), ['App', 'later'], 'JSX closing tags are no regex');
+	});
+
 	it('JS: a multi-line template literal or block comment does not produce functions', () => {
 		const src = 'const t = `\nfunction fake() {}\n`;\n/*\nfunction fake2() {}\n*/\nfunction real() {}\n';
 		assert.deepEqual(names(src, 'javascript'), ['real']);
