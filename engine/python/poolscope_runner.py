@@ -40,6 +40,9 @@ from poolscope_errors import (
 # Thread pools: below this average task time (ms), a thread's CPU clock is read around one task in
 # CPU_SAMPLE only; see Run.thread_task.
 CPU_EVERY_TASK_MS = 0.05
+# A thread task whose CPU time is under this share of its wall time slept or waited for I/O: a
+# thread waiting for the GIL still gets its turns (1/k of the time among k CPU-bound threads).
+GIL_MIN_CPU_SHARE = 0.01
 CPU_SAMPLE = 16
 
 # A task's state: one byte per task in Run.states. A dict per task cost ~270 bytes (27 MB at
@@ -176,7 +179,7 @@ class Run:
                 # nums, texts: the tasks this thread finished and drain_finished has not yet taken;
                 # measured*: its tasks whose CPU was read, their wall and CPU ms (the GIL estimate).
                 w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False, "ready": ready,
-                     "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0}
+                     "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0, "idleWall": 0.0}
                 self.workers[key] = w
                 fields = {"workerId": w["workerId"]}
                 if pid is not None:
@@ -292,8 +295,11 @@ class Run:
         if measure:
             cpu = min((thread_time() - cpu0) * 1000.0, end - start)
             worker["measuredN"] += 1
-            worker["measuredWall"] += end - start
-            worker["measuredCpu"] += cpu
+            if cpu >= GIL_MIN_CPU_SHARE * (end - start):
+                worker["measuredWall"] += end - start
+                worker["measuredCpu"] += cpu
+            else:  # asleep or waiting for I/O nearly throughout: none of it was the GIL
+                worker["idleWall"] += end - start
         else:
             cpu = NAN
         if self.partial_out or self.partial_err:  # the task wrote a line without its newline
@@ -414,8 +420,11 @@ class Run:
             worker["busyMs"] += end - start
             if cpu is not None:
                 worker["measuredN"] += 1
-                worker["measuredWall"] += end - start
-                worker["measuredCpu"] += cpu
+                if cpu >= GIL_MIN_CPU_SHARE * (end - start):
+                    worker["measuredWall"] += end - start
+                    worker["measuredCpu"] += cpu
+                else:
+                    worker["idleWall"] += end - start
         self.fail(task_id, exc)
 
     def forked_child(self):
@@ -1770,6 +1779,10 @@ class Run:
             # From the tasks whose CPU was read (every task, or a sample of very short ones).
             walls = sum(w["measuredWall"] for w in self.workers.values())
             cpus = sum(w["measuredCpu"] for w in self.workers.values())
+            # Tasks that slept (or waited for I/O) nearly throughout count in the time, not in the
+            # waiting: while another thread computed, their sleep read as GIL waits (one CPU-bound
+            # task beside three sleeping ones: "76%", where each task waited ~1%).
+            idle = sum(w["idleWall"] for w in self.workers.values())
             # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
             # while it idled is I/O. process_time covers every thread of this process.
             # A thread waiting for a core (the machine busy with other processes) is neither:
@@ -1789,10 +1802,10 @@ class Run:
             window = end - self.busy_from
             busy = ((time.process_time() - self.cpu_t0) * 1000.0 + waited) / window if window > 0 else 0
             if walls > 0 and busy > 0.6:
-                fields["gilWaitShare"] = max(0.0, min(1.0, 1 - cpus / walls - core_wait))
-            elif walls > 0:
+                fields["gilWaitShare"] = max(0.0, min(1.0, (walls - cpus) / (walls + idle) - core_wait))
+            elif walls + idle > 0:
                 fields["gilWaitShare"] = 0.0
-            if walls > 0:
+            if walls + idle > 0:
                 fields["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
                 if core_waits1 is not None:
                     fields["coreWaitShare"] = core_wait

@@ -1312,7 +1312,13 @@ print(len(names))`;
 				checkProtocol(r.events);
 				const model = createRunModel(end.runId);
 				applyEvents(model, r.events);
-				assert.equal(workerLanes(model.workers.values()).length, 2, JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.startedAt, w.exitedAt])));
+				// Two lanes, or three: the executor itself may start one process more than
+				// max_workers (a worker recycled while the last tasks wait, as in the test above),
+				// which then idles until the shutdown beside the two working ones (seen in a
+				// loaded full run: 17 workers for 16 tasks, one alive from the 13th task to the end).
+				const lanes = workerLanes(model.workers.values()).length;
+				const idle = [...model.workers.values()].filter((w) => w.tasksDone === 0).length;
+				assert.ok(lanes === 2 || (lanes === 3 && idle >= 1), `${lanes} lanes, ${idle} idle workers: ${JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.tasksDone, w.startedAt, w.exitedAt]))}`);
 				// CPython gh-119592: the executor's thread replaced a recycled worker after
 				// shutdown(wait=False) and died with a TypeError on the runner's stderr.
 				assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /Exception in thread|Traceback/);
@@ -1569,6 +1575,20 @@ print(len(names))`;
 		const s = pyRun({ fn: 'sleepy', inputs: '[(i, 0.2) for i in range(4)]', pool: 'thread', workers: 4 });
 		const endS = await s.done;
 		assert.ok((endS.gilWaitShare ?? 1) < 0.2, `sleeping is not GIL waiting: ${endS.gilWaitShare}`);
+	});
+
+	it('sleeping beside a CPU-bound task is not waiting for the GIL (one CPU task and three sleeping ones read 76%)', async () => {
+		const mixed = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300), ('sleep', 300), ('sleep', 300)]", pool: 'thread', workers: 4 });
+		const end = await mixed.done;
+		assert.equal(end.counts.finished, 4);
+		assert.ok((end.gilWaitShare ?? 1) < 0.1, `gilWaitShare ${end.gilWaitShare}`);
+		const two = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300)]", pool: 'thread', workers: 2 });
+		const endTwo = await two.done;
+		assert.ok((endTwo.gilWaitShare ?? 1) < 0.1, `gilWaitShare ${endTwo.gilWaitShare}`);
+		// Two CPU-bound ones beside a sleeping one still wait for each other.
+		const both = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 200), ('cpu', 200), ('sleep', 300)]", pool: 'thread', workers: 3 });
+		const endBoth = await both.done;
+		assert.ok((endBoth.gilWaitShare ?? 0) > 0.2, `gilWaitShare ${endBoth.gilWaitShare}`);
 	});
 
 	it('on a machine busy with other processes, CPU-bound threads still read as waiting (for the GIL and for a core), sleeping ones still do not', async function () {
