@@ -18,7 +18,14 @@ import { startRun } from '../startRun';
 export type StartFn = (request: RunRequest, sink: EventSink) => RunHandle;
 
 export interface ComparisonHandle {
+	/** The configurations that completed (an interrupted comparison resolves with those that ran). */
 	done: Promise<Measurement[]>;
+	/**
+	 * Set once the comparison was cut short: by `cancel`, or by one of its runs ending cancelled
+	 * (Cancel Run, the panel's button, the window closing). Its measurements are then a part: no
+	 * advice or fit is built on them.
+	 */
+	readonly interrupted: boolean;
 	cancel(): Promise<void>;
 }
 
@@ -55,7 +62,13 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				});
 				const end = await current.done;
 				runs.push({ end, totals, runId, machine: machineAt() });
-				if (end.outcome === 'error') {
+				if (end.outcome === 'cancelled') {
+					// A run cancelled from outside cancels the comparison: the configurations left
+					// would run for nothing, and its wall time is no measurement (a cancelled serial
+					// run made a 1.99x thread pool read 0.80x).
+					cancelled = true;
+				}
+				if (end.outcome !== 'completed') {
 					break;
 				}
 			}
@@ -90,6 +103,9 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 	})();
 	return {
 		done,
+		get interrupted() {
+			return cancelled;
+		},
 		cancel: async () => {
 			cancelled = true;
 			await current?.cancel('comparison cancelled');

@@ -9,12 +9,22 @@ import { Disposable } from '../util/disposable';
 import type { RunController } from './RunController';
 import { declaredProblemsMessage, noFunctionMessage, TRUST_MESSAGE, type RunCommands } from './runCommands';
 
+/** As the palette names them. */
+const TITLES: Record<ComparisonView['kind'], string> = { compare: 'Compare', sweep: 'Sweep', chunksize: 'Sweep chunksizes', runs: 'Two runs' };
+
+interface ActiveComparison {
+	view: ComparisonView;
+	handle: ComparisonHandle;
+	/** The runs it started (one is going at a time). */
+	runIds: Set<string>;
+}
+
 /**
  * "Compare" (serial, threads, processes), "Sweep" (1..N workers) and "Sweep Chunksizes" (one
  * process pool, several chunksizes), shown in the panel and kept in the history.
  */
 export class ComparisonCommands extends Disposable {
-	private readonly _active = new Map<string, ComparisonHandle>();
+	private readonly _active = new Map<string, ActiveComparison>();
 	public readonly views: ComparisonView[] = [];
 
 	constructor(
@@ -28,11 +38,18 @@ export class ComparisonCommands extends Disposable {
 		this._register(vscode.commands.registerCommand(CommandId.Compare, (a) => this.compare(a, 'compare')));
 		this._register(vscode.commands.registerCommand(CommandId.Sweep, (a) => this.compare(a, 'sweep')));
 		this._register(vscode.commands.registerCommand(CommandId.SweepChunksize, (a) => this.compare(a, 'chunksize')));
-		this._register({ dispose: () => { for (const h of this._active.values()) void h.cancel(); } });
+		this._register({ dispose: () => { for (const a of this._active.values()) void a.handle.cancel(); } });
+		_runs.comparisons = {
+			active: () => [...this._active.values()].map(({ view, runIds }) => ({
+				id: view.id, runIds, label: `${TITLES[view.kind]} ${view.fn}`,
+				description: `${view.measurements.length} of ${view.measurements.length + view.pending} configurations done`,
+			})),
+			cancel: (id) => this.cancel(id),
+		};
 	}
 
 	public async cancel(id: string): Promise<void> {
-		await this._active.get(id)?.cancel();
+		await this._active.get(id)?.handle.cancel();
 	}
 
 	/** A comparison reopened from the history becomes one the panel replays after a reload. */
@@ -109,27 +126,35 @@ export class ComparisonCommands extends Disposable {
 		this._output.info(`${kind} ${target.fn}: ${configs.map(configLabel).join(', ')}, ${repetitions} repetition(s), inputs ${inputs}`);
 		this._show(view);
 		const { runId: _drop, pool: _p, workers: _w, chunksize: _c, ...rest } = base;
+		const runIds = new Set<string>();
 		const handle = runConfigs(rest, configs, repetitions, (m: Measurement) => {
 			view.measurements.push(m);
 			view.pending = configs.length - view.measurements.length;
 			this._show(view);
 		}, (request, sink) => {
+			runIds.add(request.runId);
 			const record = this._controller.start(request, sink);
 			return record.handle ?? { runId: request.runId, done: Promise.resolve(record.finished!), cancelTask: async () => ({ ok: false, reason: 'not running' }), cancel: async () => undefined };
 		});
-		this._active.set(id, handle);
+		this._active.set(id, { view, handle, runIds });
 		try {
 			await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Poolscope: ${kind} ${target.fn}`, cancellable: true }, async (_progress, token) => {
 				token.onCancellationRequested(() => void handle.cancel());
 				await handle.done.catch(() => undefined);
 			});
 			const ms = await handle.done;
-			const sp = speedups(ms);
-			view.advice = kind === 'chunksize' ? adviseChunksize(ms, target.language) : advise(ms, cores, target.language);
-			if (kind === 'sweep') {
-				view.serialFraction = amdahlFit(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })), cores);
+			if (handle.interrupted) {
+				// As the CLI's Ctrl-C: the rows that ran, no advice or fit from part of a comparison.
+				view.state = 'cancelled';
+				view.advice = `Cancelled after ${ms.length} of ${configs.length} configurations: no advice from part of a comparison.`;
+			} else {
+				const sp = speedups(ms);
+				view.advice = kind === 'chunksize' ? adviseChunksize(ms, target.language) : advise(ms, cores, target.language);
+				if (kind === 'sweep') {
+					view.serialFraction = amdahlFit(ms.filter((m) => m.config.pool !== 'serial').map((m) => ({ workers: m.config.workers, speedup: sp.get(m)! })), cores);
+				}
+				view.state = 'done';
 			}
-			view.state = view.measurements.length < configs.length ? 'cancelled' : 'done';
 			this._output.info(`${kind} ${target.fn}: ${view.advice}`);
 		} catch (e) {
 			view.state = 'error';

@@ -51,9 +51,20 @@ export interface RunOverrides {
 	inputs?: string;
 }
 
+/** A comparison going on, as "Cancel Run" offers it (set by the comparison commands). */
+export interface CancellableComparison {
+	readonly id: string;
+	readonly label: string;
+	readonly description: string;
+	/** The runs it started: offered as the comparison, not one by one. */
+	readonly runIds: ReadonlySet<string>;
+}
+
 /** The run commands of the palette and the code lenses. */
 export class RunCommands extends Disposable {
 	private readonly _inputs: InputsStore;
+	/** Comparisons "Cancel Run" offers, and how to cancel one (the comparison commands come later). */
+	public comparisons: { active(): readonly CancellableComparison[]; cancel(id: string): Promise<void> } = { active: () => [], cancel: async () => undefined };
 
 	constructor(
 		context: vscode.ExtensionContext,
@@ -250,19 +261,26 @@ export class RunCommands extends Disposable {
 			await this._controller.cancel(runId);
 			return;
 		}
-		if (!active.length) {
+		// A comparison is offered as itself: cancelling its current run ends it all the same.
+		const comparisons = this.comparisons.active();
+		const inComparison = new Set(comparisons.flatMap((c) => [...c.runIds]));
+		const choices: (vscode.QuickPickItem & { cancel: () => Promise<void> })[] = [
+			...comparisons.map((c) => ({ label: `$(graph) ${c.label}`, description: c.description, cancel: () => this.comparisons.cancel(c.id) })),
+			...active.filter((r) => !inComparison.has(r.request.runId)).map((r) => ({ label: r.request.fn, description: `${r.request.pool} pool, ${r.model.counts.finished}/${r.model.counts.submitted} done`, cancel: () => this._controller.cancel(r.request.runId) })),
+		];
+		if (!choices.length) {
 			void vscode.window.showInformationMessage('Poolscope: no run is going on.');
 			return;
 		}
-		let chosen = active[0]!;
-		if (active.length > 1) {
-			const pick = await vscode.window.showQuickPick(active.map((r) => ({ label: r.request.fn, description: `${r.request.pool} pool, ${r.model.counts.finished}/${r.model.counts.submitted} done`, run: r })), { title: 'Cancel which run?' });
+		let chosen = choices[0]!;
+		if (choices.length > 1) {
+			const pick = await vscode.window.showQuickPick(choices, { title: 'Cancel which run?' });
 			if (!pick) {
 				return;
 			}
-			chosen = pick.run;
+			chosen = pick;
 		}
-		await this._controller.cancel(chosen.request.runId);
+		await chosen.cancel();
 	}
 
 	private async setInputs(arg: unknown): Promise<void> {

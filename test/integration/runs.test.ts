@@ -322,6 +322,77 @@ describe('Editor integration: compare', function () {
 	});
 });
 
+describe('Editor integration: cancelling a comparison', function () {
+	this.timeout(120_000);
+	const faults = () => vscode.Uri.file(join(workspace(), 'js', 'faults.js')).toString();
+
+	/** Starts a Compare of a function that never returns; resolves once its first run (serial) runs a task. */
+	async function startComparison(): Promise<{ view: Promise<ComparisonView | undefined>; serial: RunRecord; known: Set<string> }> {
+		const poolscope = await api();
+		const known = new Set(poolscope.runs.runs.map((r) => r.request.runId));
+		const view = poolscope.comparisons.compare({ uri: faults(), fn: 'neverReturns' }, 'compare');
+		let serial: RunRecord | undefined;
+		assert.ok(await until(() => (serial = poolscope.runs.active.find((r) => !known.has(r.request.runId) && r.request.pool === 'serial')) !== undefined && [...serial.model.workers.values()].some((w) => w.currentTask !== undefined), 30_000), 'the serial run never started');
+		return { view, serial: serial!, known };
+	}
+
+	/** The comparison's end, or "still running" 20 s after the cancel (it went on to the next configuration). */
+	const endOf = (view: Promise<ComparisonView | undefined>) => Promise.race([view, new Promise<string>((r) => setTimeout(() => r('still running'), 20_000))]);
+
+	/** A cancelled comparison: its serial run cancelled, no other configuration started, no advice from it. */
+	async function assertCancelled(ended: ComparisonView | string | undefined, serial: RunRecord, known: Set<string>): Promise<void> {
+		const poolscope = await api();
+		assert.ok(ended && typeof ended !== 'string', `the comparison: ${String(ended)}`);
+		assert.equal(ended.state, 'cancelled');
+		assert.deepEqual(ended.measurements, [], 'a cancelled run is no measurement');
+		assert.equal(ended.advice, 'Cancelled after 0 of 3 configurations: no advice from part of a comparison.');
+		assert.equal(serial.finished?.outcome, 'cancelled');
+		const started = poolscope.runs.runs.filter((r) => r.request.runId.startsWith('cmp-') && !known.has(r.request.runId)).map((r) => r.request.pool);
+		assert.deepEqual(started, ['serial'], 'another configuration started');
+	}
+
+	afterEach(async () => {
+		// Whatever a failing test left going (the old comparison went on to its next configuration).
+		const poolscope = await api();
+		for (let i = 0; i < 5 && poolscope.runs.active.length; i++) {
+			await Promise.all(poolscope.runs.active.map((r) => poolscope.runs.cancel(r.request.runId)));
+			await new Promise((r) => setTimeout(r, 500));
+		}
+	});
+
+	it('"Cancel Run" offers the comparison itself (not its run) next to a single run, and cancelling it stops the comparison', async () => {
+		const poolscope = await api();
+		const single = await poolscope.run({ uri: faults(), fn: 'neverReturns' }, { pool: 'thread', workers: 1, inputs: '[1]' });
+		assert.ok(single);
+		const { view, serial, known } = await startComparison();
+		const window = vscode.window as unknown as { showQuickPick: unknown };
+		const real = window.showQuickPick;
+		const offered: string[] = [];
+		window.showQuickPick = (items: readonly vscode.QuickPickItem[]) => {
+			offered.push(...items.map((i) => i.label));
+			return Promise.resolve(items.find((i) => i.label.includes('Compare')));
+		};
+		try {
+			await vscode.commands.executeCommand('poolscope.cancelRun');
+		} finally {
+			window.showQuickPick = real;
+		}
+		assert.deepEqual(offered, ['$(graph) Compare neverReturns', 'neverReturns']);
+		await assertCancelled(await endOf(view), serial, known);
+		assert.equal(single.finished, undefined, 'the single run goes on');
+		await vscode.commands.executeCommand('poolscope.cancelRun'); // the one thing left: no picker
+		assert.equal((await single.handle!.done).outcome, 'cancelled');
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
+	it('the panel\'s "Cancel run" on the comparison\'s run cancels the comparison: nothing more runs, no advice from a cancelled baseline', async () => {
+		const poolscope = await api();
+		const { view, serial, known } = await startComparison();
+		await poolscope.runs.cancel(serial.request.runId); // what the panel's button asks for
+		await assertCancelled(await endOf(view), serial, known);
+	});
+});
+
 describe('Editor integration: compare with start methods', function () {
 	this.timeout(120_000);
 

@@ -119,6 +119,27 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		assert.ok(await waitFor(() => childProcesses().length === 0, 5000), childProcesses().join(' | '));
 	});
 
+	it('a run of the comparison cancelled from outside (Cancel Run) cancels the comparison: nothing more runs, no measurement of the cancelled run', async () => {
+		const started: string[] = [];
+		const h = runConfigs({ file: samples('js/cpu.js'), fn: 'countdown', inputs: '[[2_000_000_000], [2_000_000_000]]', language: 'javascript' }, compareConfigs(2), 1, undefined, (request, sink) => {
+			const run = startRun(request, sink);
+			started.push(request.pool);
+			// As "Poolscope: Cancel Run" does: the run, not the comparison.
+			setTimeout(() => void run.cancel('cancelled by user'), 500);
+			return run;
+		});
+		const ms = await h.done;
+		assert.deepEqual(started, ['serial'], 'no configuration ran after the cancel');
+		assert.deepEqual(ms, []);
+		assert.equal(h.interrupted, true);
+	});
+
+	it('a comparison that ran to its end is not interrupted', async () => {
+		const h = runConfigs({ file: samples('js/cpu.js'), fn: 'fib', inputs: '[[5], [5]]', language: 'javascript' }, compareConfigs(2));
+		assert.equal((await h.done).length, 3);
+		assert.equal(h.interrupted, false);
+	});
+
 	it('chunksize sweep, JS process pool, tiny tasks: chunks of 100 beat one task per message, and the advice says so', async () => {
 		// Chunksize 1 already keeps up to 4 tiny tasks ahead in each worker and sends what one turn
 		// dispatches in one message, so chunks save the rest of the messages, not the waits:
