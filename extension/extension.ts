@@ -10,6 +10,7 @@ import { ComparisonCommands } from './runs/comparisonCommands';
 import { RunCommands, selectPythonInterpreter, type RunOverrides } from './runs/runCommands';
 import { RunController, type RunRecord } from './runs/RunController';
 import { CpuStatusBar, type CpuSubscribe } from './statusBar/cpuStatusBar';
+import { guardedOutput } from './util/outputChannel';
 
 /** Exposed for the integration tests (they run in the same extension host). */
 export interface PoolscopeApi {
@@ -23,10 +24,14 @@ export interface PoolscopeApi {
 
 let controller: RunController | undefined;
 let engine: EngineThread | undefined;
+let compares: ComparisonCommands | undefined;
+let saved: HistoryCommands | undefined;
 
 export function activate(context: vscode.ExtensionContext): PoolscopeApi {
-	const output = vscode.window.createOutputChannel('Poolscope', { log: true });
-	context.subscriptions.push(output);
+	// Guarded: runs end (and log) after VS Code has disposed the channel when the window closes.
+	const channel = vscode.window.createOutputChannel('Poolscope', { log: true });
+	context.subscriptions.push(channel);
+	const output = guardedOutput(channel);
 	engine = new EngineThread();
 	const thread = engine;
 	// Ends once its runs have (the controller cancels them on dispose); `deactivate` awaits the same.
@@ -54,6 +59,8 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	context.subscriptions.push(history);
 	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view));
 	context.subscriptions.push(comparisons);
+	compares = comparisons;
+	saved = history;
 	history.panel = {
 		showRun: (runId, batches) => session.showRun(runId, batches),
 		showComparison: (view) => {
@@ -90,10 +97,22 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	};
 }
 
-/** Ends every run (workers, processes) before the extension host goes away. */
+/**
+ * Ends every run (workers, processes) before the extension host goes away, and keeps them in the
+ * history as cancelled, so a reloaded window's panel brings back what it showed. VS Code disposes
+ * the subscriptions right after calling this, without waiting (and gives it 5 s): nothing below
+ * may need them.
+ */
 export async function deactivate(): Promise<void> {
-	await controller?.shutdown();
+	// The runs first: their tasks say why they ended (the comparisons' cancel would say "comparison cancelled").
+	const runs = controller?.shutdown() ?? Promise.resolve([]);
+	const comparisons = compares?.shutdown();
+	const ended = await runs;
+	await comparisons;
+	await saved?.saveEnded(ended);
 	controller = undefined;
+	compares = undefined;
+	saved = undefined;
 	await engine?.dispose();
 	engine = undefined;
 }

@@ -31,6 +31,13 @@ export class HistoryCommands extends Disposable {
 		const maxEntries = vscode.workspace.getConfiguration('poolscope').get<number>('history.maxRuns', DEFAULT_LIMITS.maxEntries);
 		this.history = new RunHistory(storageDir, { ...DEFAULT_LIMITS, maxEntries: Math.max(1, maxEntries) });
 		this.loaded = sameWorkspaceDirs(storageDir).then((others) => this.history.load(others)).then(() => this.publish());
+		// After a reload the old window's extension host is still saving what it was running (it
+		// has 5 s to end), maybe after this one read the history: read it again until then, so
+		// the restored panel finds the run it showed.
+		for (const ms of LATE_SAVES_MS) {
+			const timer = setTimeout(() => void this.loaded.then(() => this.refresh(storageDir)), ms);
+			this._register({ dispose: () => clearTimeout(timer) });
+		}
 		this._register(_runs.onDidFinish((record) => void this.saveRun(record)));
 		this._register(vscode.commands.registerCommand(CommandId.OpenFromHistory, (id?: string) => this.pickAndOpen(id)));
 		this._register(vscode.commands.registerCommand(CommandId.CompareRuns, (a?: string, b?: string) => this.pickAndCompare(a, b)));
@@ -115,6 +122,25 @@ export class HistoryCommands extends Disposable {
 		return this._runs.adopt(stored.request, stored.events, stored.truncated);
 	}
 
+	/**
+	 * Saves runs whose end the history did not see: those VS Code's closing or reloading the
+	 * window ended, after it had disposed our subscriptions. Resolves once they are on disk.
+	 */
+	public async saveEnded(records: readonly RunRecord[]): Promise<void> {
+		await Promise.all(records.map((r) => this.saveRun(r)));
+		await this.history.flush();
+	}
+
+	private async refresh(storageDir: string): Promise<void> {
+		try {
+			if (await this.history.refresh(await sameWorkspaceDirs(storageDir))) {
+				this.publish();
+			}
+		} catch (e) {
+			this._output.warn(`history: not read again: ${message(e)}`);
+		}
+	}
+
 	private async saveRun(record: RunRecord): Promise<void> {
 		try {
 			if (record.finished) {
@@ -160,6 +186,9 @@ export class HistoryCommands extends Disposable {
 		return this.compareRuns(older!, newer!);
 	}
 }
+
+/** When the history is read again after activation (a reloaded window's old host saves late). */
+const LATE_SAVES_MS = [1500, 3500, 6500];
 
 function items(entries: readonly HistoryEntry[]): (vscode.QuickPickItem & { id: string })[] {
 	return [...entries].reverse().map((e) => ({

@@ -85,6 +85,34 @@ export class RunHistory {
 		}
 	}
 
+	/**
+	 * Reads the indexes again for entries another extension host wrote since `load` (the old host
+	 * of a reloaded window saves the runs it ended, into this folder or another of the workspace's):
+	 * they join the list. Whether any did.
+	 */
+	public refresh(otherDirs: readonly string[] = []): Promise<boolean> {
+		return this.enqueue(async () => {
+			const known = new Set(this.entries.map((e) => e.id));
+			const own = (await readIndex(this._dir)).filter((e) => !known.has(e.id));
+			if (own.length) {
+				this._entries = [...this._entries, ...own].sort((a, b) => a.savedAt - b.savedAt);
+				own.forEach((e) => known.add(e.id));
+			}
+			let others = 0;
+			for (const dir of otherDirs) {
+				for (const e of await readIndex(dir)) {
+					if (!known.has(e.id)) {
+						this._others.push(e);
+						this._otherDir.set(e.id, dir);
+						known.add(e.id);
+						others++;
+					}
+				}
+			}
+			return own.length + others > 0;
+		});
+	}
+
 	public saveRun(run: StoredRun | RunToSave): Promise<HistoryEntry | undefined> {
 		if ('events' in run) {
 			const end = run.events.find((e): e is RunFinishedEvent => e.type === 'run.finished');

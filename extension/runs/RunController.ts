@@ -14,6 +14,8 @@ export type StartRun = (request: RunRequest, sink: PackedSink) => RunHandle;
 const MAX_EVENTS_PER_RUN = 600_000;
 /** Finished runs kept in memory for the panel's run list. */
 const MAX_RUNS = 12;
+/** What the tasks of a run still going when the window closes or reloads say (the history keeps it). */
+export const SHUTDOWN_REASON = 'VS Code closed or reloaded the window';
 
 export interface RunRecord {
 	readonly request: RunRequest;
@@ -118,13 +120,20 @@ export class RunController extends Disposable {
 		return this.runs.map((r) => ({ runId: r.request.runId, batches: r.log.batches() }));
 	}
 
-	/** Cancels every active run and waits until all their workers and processes have ended. */
-	public async shutdown(): Promise<void> {
+	/**
+	 * Cancels every active run and waits until all their workers and processes have ended; resolves
+	 * with those runs, ended (cancelled), for the history to keep: by then VS Code has disposed this
+	 * controller's events (it disposes the subscriptions without waiting for `deactivate`).
+	 */
+	public async shutdown(): Promise<RunRecord[]> {
 		const active = this.active.filter((r) => r.handle);
 		await Promise.all(active.map(async (r) => {
-			await r.handle!.cancel('VS Code is closing the window');
+			// The cancel's reply is lost when VS Code's disposing ends the engine thread right after
+			// the run: the run's end (which never rejects) is what counts.
+			await r.handle!.cancel(SHUTDOWN_REASON).catch(() => undefined);
 			await r.handle!.done;
 		}));
+		return active.filter((r) => r.finished);
 	}
 
 	public override dispose(): void {
@@ -156,9 +165,14 @@ export class RunController extends Disposable {
 		this._onEvents.fire({ runId: record.request.runId, packed });
 		if (end) {
 			record.finished = end;
-			const c = end.counts;
-			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
+			// The history first: a log line that throws (a channel closed with the window) lost the run.
 			this._onDidFinish.fire(record);
+			const c = end.counts;
+			try {
+				this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
+			} catch {
+				// nowhere to log to: the run is kept all the same
+			}
 		}
 	}
 

@@ -17,6 +17,8 @@ interface ActiveComparison {
 	handle: ComparisonHandle;
 	/** The runs it started (one is going at a time). */
 	runIds: Set<string>;
+	/** Resolves once it has ended and its view has gone to the history. */
+	ended: Promise<void>;
 }
 
 /**
@@ -50,6 +52,15 @@ export class ComparisonCommands extends Disposable {
 
 	public async cancel(id: string): Promise<void> {
 		await this._active.get(id)?.handle.cancel();
+	}
+
+	/** Cancels every comparison; resolves once each has ended and gone to the history (the window is closing). */
+	public async shutdown(): Promise<void> {
+		const ending = [...this._active.values()];
+		await Promise.all(ending.map(async (a) => {
+			await a.handle.cancel().catch(() => undefined); // as for runs: the end is what counts
+			await a.ended;
+		}));
 	}
 
 	/** A comparison reopened from the history becomes one the panel replays after a reload. */
@@ -136,7 +147,8 @@ export class ComparisonCommands extends Disposable {
 			const record = this._controller.start(request, sink);
 			return record.handle ?? { runId: request.runId, done: Promise.resolve(record.finished!), cancelTask: async () => ({ ok: false, reason: 'not running' }), cancel: async () => undefined };
 		});
-		this._active.set(id, { view, handle, runIds });
+		let ended!: () => void;
+		this._active.set(id, { view, handle, runIds, ended: new Promise<void>((r) => { ended = r; }) });
 		try {
 			await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Poolscope: ${kind} ${target.fn}`, cancellable: true }, async (_progress, token) => {
 				token.onCancellationRequested(() => void handle.cancel());
@@ -162,8 +174,12 @@ export class ComparisonCommands extends Disposable {
 		} finally {
 			this._active.delete(id);
 			view.pending = 0;
-			this._show(view);
+			// Kept first: when the window closes, the panel may be gone already.
 			this._onDone(view);
+			ended();
+			if (!this.isDisposed) {
+				this._show(view);
+			}
 		}
 		return view;
 	}

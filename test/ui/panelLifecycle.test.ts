@@ -41,4 +41,55 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 		assert.equal(await frame.evaluate(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state')), 'completed');
 		assert.equal(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-bars')), '4');
 	});
+
+	it('a run still going at "Developer: Reload Window" comes back cancelled, saying why, from the history', async () => {
+		const p = page ??= await openWorkbench(); // runs alone too (--grep)
+		await openFileAt(p, 'js/faults.js', 22);
+		await runCommand(p, 'Poolscope: Run Function in Thread Pool');
+		let frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+			&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'running'
+			&& document.querySelector('[data-testid="count-running"]')?.textContent === '2', undefined, { timeout: 60_000 });
+		await reload(p);
+		// The old extension host ended the run as the window went and saved it; the new one reads it.
+		frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+			&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'cancelled', undefined, { timeout: 60_000 });
+		assert.equal(await frame.textContent('[data-testid="count-cancelled"]'), '2');
+		await frame.click('.chip:has([data-testid="count-cancelled"])');
+		await frame.waitForFunction(() => document.querySelector('[data-testid="futures-canvas"]')?.getAttribute('data-total') === '2', undefined, { timeout: 10_000 });
+		await frame.focus('[data-testid="futures-grid"]');
+		await frame.press('[data-testid="futures-grid"]', 'Home');
+		await frame.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid="details"] dd[data-field="state"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+		assert.equal(await frame.textContent('[data-testid="details"] dd[data-field="state"]'), 'cancelled (VS Code closed or reloaded the window)');
+	});
+
+	it('a comparison still going at "Developer: Reload Window" comes back cancelled, with no advice from it', async () => {
+		const p = page ??= await openWorkbench();
+		await openFileAt(p, 'js/faults.js', 22);
+		await runCommand(p, 'Poolscope: Compare Serial, Threads and Processes');
+		let frame = await webviewFrame(p, '[data-testid="comparison"]', 60_000);
+		await frame.waitForFunction(() => {
+			const el = document.querySelector('[data-testid="comparison"]');
+			return el?.querySelector('h2')?.textContent === 'Compare: neverReturns' && /· running \(3 to go\)$/.test(el.querySelector('.facts')?.textContent ?? '')
+				&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'running';
+		}, undefined, { timeout: 60_000 });
+		await reload(p);
+		frame = await webviewFrame(p, '[data-testid="comparison"]', 60_000);
+		await frame.waitForFunction(() => {
+			const el = document.querySelector('[data-testid="comparison"]');
+			return el?.querySelector('h2')?.textContent === 'Compare: neverReturns' && /· cancelled$/.test(el.querySelector('.facts')?.textContent ?? '');
+		}, undefined, { timeout: 60_000 });
+		assert.equal(await frame.textContent('[data-testid="comparison-advice"]'), 'Cancelled after 0 of 3 configurations: no advice from part of a comparison.');
+		assert.equal(await frame.evaluate(() => document.querySelectorAll('[data-testid="comparison-row"]').length), 0);
+	});
 });
+
+/** "Developer: Reload Window", until the panel's tab is back and in front. */
+async function reload(p: Page): Promise<void> {
+	await runCommand(p, 'Developer: Reload Window');
+	await p.waitForLoadState('domcontentloaded');
+	await p.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+	await p.locator('.tab', { hasText: 'Poolscope' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+	await p.locator('.tab', { hasText: 'Poolscope' }).first().click();
+}

@@ -82,6 +82,31 @@ describe('RunHistory (workspace storage)', () => {
 		assert.deepEqual(after.entries.map((e) => e.id), [], 'removed from the folder that held it');
 	});
 
+	it('a run the old host of a reloaded window saves after this host read the history is listed once read again (its folder or the fallback one)', async () => {
+		const home = (ws: string) => join(dir, ws, 'poolscope.poolscope', 'history');
+		// This (new) host read the history first: in the same folder as the old host, and in another.
+		const same = new RunHistory(home('-2dd1'));
+		await same.load(await sameWorkspaceDirs(home('-2dd1')));
+		const fallback = new RunHistory(home('-2dd1-1'));
+		await fallback.load(await sameWorkspaceDirs(home('-2dd1-1')));
+		// The old host ends its run as the window goes, and saves it.
+		const old = new RunHistory(home('-2dd1'));
+		await old.load();
+		await old.saveRun(fakeRun('late-1', 3));
+		assert.equal(await same.refresh(await sameWorkspaceDirs(home('-2dd1'))), true);
+		assert.equal(await fallback.refresh(await sameWorkspaceDirs(home('-2dd1-1'))), true);
+		for (const h of [same, fallback]) {
+			assert.deepEqual(h.entries.map((e) => e.id), ['late-1']);
+			assert.equal((await h.readRun('late-1')).events.length, fakeRun('late-1', 3).events.length);
+			assert.equal(await h.refresh(await sameWorkspaceDirs(h.dir)), false, 'nothing new the second time');
+		}
+		// Saved into the same folder, it stays in the index this host writes next.
+		await same.saveRun(fakeRun('next-1', 1));
+		const after = new RunHistory(home('-2dd1'));
+		await after.load();
+		assert.deepEqual(after.entries.map((e) => e.id), ['late-1', 'next-1']);
+	});
+
 	it('drops the oldest entries beyond the count and the byte bound, files included', async () => {
 		const h = new RunHistory(dir, { maxEntries: 3, maxBytes: 1e9 });
 		for (let i = 0; i < 5; i++) {
