@@ -291,7 +291,11 @@ function onMessage(m: HostToWebview): void {
 				inbox.push({ runId: r.runId, events: r.events, at: 0, replay: true });
 				pending += r.events.length;
 			}
-			if (m.activeRunId) {
+			// A panel shown again (hidden, it was rebuilt) keeps the run, future and zoom its saved
+			// state has; the host's newest run takes the stage only if it is new to this panel.
+			if (m.activeRunId && m.activeRunId !== ui.hostRun) {
+				ui.hostRun = m.activeRunId;
+				saveUi();
 				select(m.activeRunId);
 			}
 			break;
@@ -314,7 +318,9 @@ function onMessage(m: HostToWebview): void {
 			dataDirty = true;
 			return;
 		case 'select':
+			ui.hostRun = m.runId; // seen: an init naming it again must not take the user's choice back
 			select(m.runId);
+			saveUi();
 			break;
 		case 'stacks':
 			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
@@ -377,6 +383,14 @@ function frame(t: number): void {
 	wakeLater();
 }
 
+/**
+ * A panel rebuilt (shown again) waits for the run it showed, still being replayed behind others:
+ * drawn meanwhile, another run would take its place and reset the timeline's zoom.
+ */
+function awaitingSelected(): boolean {
+	return ui.selectedRun !== undefined && !state.runs.has(ui.selectedRun) && inbox.some((e) => e.runId === ui.selectedRun);
+}
+
 function draw(t: number): void {
 	const frameStart = performance.now();
 	const before = current();
@@ -386,7 +400,7 @@ function draw(t: number): void {
 	// While a run is live a frame either folds events or draws, never both: the two together
 	// are what made frames miss their vsync at 100k futures. A backlog is folded in every frame:
 	// a panel behind its run is worse than a late frame.
-	const drained = inbox.length > 0 && (!(live && due) || pending > BACKLOG);
+	const drained = inbox.length > 0 && (awaitingSelected() || !(live && due) || pending > BACKLOG);
 	if (drained) {
 		timed('fold', drainInbox);
 		dataDirty = true;
@@ -397,6 +411,9 @@ function draw(t: number): void {
 		}
 	}
 	if (!due && !drained) {
+		return;
+	}
+	if (awaitingSelected()) {
 		return;
 	}
 	const model = current();

@@ -14,6 +14,8 @@ export interface UiState {
 	historyOpen?: boolean;
 	/** The comparison on show, to bring back after a reload. */
 	comparison?: string;
+	/** The host's newest run when this panel last heard of it: only another one takes the stage. */
+	hostRun?: string;
 }
 
 interface Api {

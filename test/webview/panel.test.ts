@@ -633,6 +633,50 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('.chip[aria-pressed="true"]').textContent() ?? '', /finished/);
 	});
 
+	/** What the panel keeps in VS Code's webview state (here: sessionStorage). */
+	const uiState = () => p.page.evaluate(() => JSON.parse(sessionStorage.getItem('poolscope-state') ?? '{}') as { selectedRun?: string; selectedTask?: number; zoom?: { from: number; to: number } });
+
+	/** Hidden and shown again: VS Code rebuilds the webview from its state, and the host replays its runs with its newest named. */
+	async function hideAndShow(runs: Record<string, PoolEvent[]>, activeRunId: string): Promise<void> {
+		await p.page.reload();
+		await p.page.waitForSelector('[data-testid="empty"]');
+		await p.post({ type: 'init', runs: Object.entries(runs).map(([runId, events]) => ({ runId, events })), activeRunId, cores: 2 });
+		await settled(p.page);
+	}
+
+	it('hidden and shown again it keeps the run, future and zoom the user chose; only a run new to it takes the stage', async () => {
+		// Run one is replayed over several frames: run two, zoomed in, must not lose its zoom to it meanwhile.
+		const runs = { one: synthRun({ runId: 'one', tasks: 5000, workers: 2 }), two: synthRun({ runId: 'two', tasks: 6, workers: 2 }) };
+		await feed(p, 'one', runs.one, 5000);
+		await feed(p, 'two', runs.two);
+		await p.post({ type: 'select', runId: 'two' }); // as the host says of a new run
+		for (const pick of ['one', 'two']) {
+			await p.page.click(`[data-testid="runs"] [data-run="${pick}"]`);
+			await p.page.focus('[data-testid="futures-grid"]');
+			await p.page.keyboard.press('Home');
+			await p.page.keyboard.press('ArrowRight');
+			await p.page.focus('[data-testid="timeline-canvas"]');
+			await p.page.keyboard.press('+');
+			await nextFrames(p.page);
+			const before = await uiState();
+			assert.equal(before.selectedRun, pick);
+			assert.equal(before.selectedTask, 1);
+			assert.ok(before.zoom, 'zoomed in');
+			await hideAndShow(runs, 'two');
+			assert.equal(await p.page.locator(`[data-testid="runs"] [data-run="${pick}"]`).getAttribute('aria-selected'), 'true', `run ${pick} stays selected`);
+			assert.deepEqual(await uiState(), { ...before, hostRun: 'two' });
+			assert.match(await text(p.page, 'details'), /^Future 1(?!\d)/, `the future stays selected: ${await text(p.page, 'details')}`);
+		}
+		// A run that started while the panel was hidden is new to it: it takes the stage.
+		const three = synthRun({ runId: 'three', tasks: 2, workers: 1 });
+		await hideAndShow({ ...runs, three }, 'three');
+		assert.equal(await p.page.locator('[data-testid="runs"] [data-run="three"]').getAttribute('aria-selected'), 'true');
+		const after = await uiState();
+		assert.equal(after.selectedRun, 'three');
+		assert.equal(after.selectedTask, undefined);
+		assert.equal(after.zoom, undefined);
+	});
+
 	it('100,000 futures: stays smooth while they stream in (frame times measured)', async () => {
 		const events = synthRun({ tasks: 100_000, workers: 8, failEvery: 97, taskMs: 2 });
 		await p.page.evaluate(() => {
