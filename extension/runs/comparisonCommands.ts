@@ -12,6 +12,8 @@ import { declaredProblemsMessage, noFunctionMessage, TRUST_MESSAGE, type RunComm
 /** As the palette names them. */
 const TITLES: Record<ComparisonView['kind'], string> = { compare: 'Compare', sweep: 'Sweep', chunksize: 'Sweep chunksizes', runs: 'Two runs' };
 
+const CANCEL_RUNNING = 'Cancel It';
+
 interface ActiveComparison {
 	view: ComparisonView;
 	handle: ComparisonHandle;
@@ -63,6 +65,29 @@ export class ComparisonCommands extends Disposable {
 		}));
 	}
 
+	/**
+	 * One comparison at a time: two share the cores, so each measures the other too (its
+	 * configurations run one after another for that reason). Says which one runs, with a way to
+	 * cancel it; the user starts the new one again when it has ended.
+	 */
+	private refuseWhileRunning(): boolean {
+		const running = [...this._active.values()][0];
+		if (!running) {
+			return false;
+		}
+		const { view } = running;
+		const done = `${view.measurements.length} of ${view.measurements.length + view.pending} configurations done`;
+		void vscode.window.showWarningMessage(
+			`Poolscope: ${TITLES[view.kind]} ${view.fn} is still running (${done}). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.`,
+			CANCEL_RUNNING,
+		).then((choice) => {
+			if (choice === CANCEL_RUNNING) {
+				void this.cancel(view.id);
+			}
+		});
+		return true;
+	}
+
 	/** A comparison reopened from the history becomes one the panel replays after a reload. */
 	public remember(view: ComparisonView): void {
 		if (!this.views.some((v) => v.id === view.id)) {
@@ -81,6 +106,9 @@ export class ComparisonCommands extends Disposable {
 	public async compare(arg: unknown, kind: 'compare' | 'sweep' | 'chunksize', sweepPool?: PoolKind, sweepWorkers?: number[]): Promise<ComparisonView | undefined> {
 		if (!vscode.workspace.isTrusted) {
 			void vscode.window.showWarningMessage(TRUST_MESSAGE);
+			return undefined;
+		}
+		if (this.refuseWhileRunning()) {
 			return undefined;
 		}
 		const target = await this._runs.target(arg);
@@ -130,6 +158,10 @@ export class ComparisonCommands extends Disposable {
 				configs = compareConfigs(workers, comparable.methods);
 				void vscode.window.showWarningMessage(`Poolscope: ${comparable.note}.`);
 			}
+		}
+		// Again: one may have started while this one asked its questions (nothing awaits from here to its start).
+		if (this.refuseWhileRunning()) {
+			return undefined;
 		}
 		const id = `${kind}-${target.fn}-${Date.now()}`;
 		const view: ComparisonView = { id, kind, fn: target.fn, file: target.uri.fsPath, language: target.language, cores, measurements: [], pending: configs.length, state: 'running' };

@@ -385,6 +385,27 @@ describe('Editor integration: cancelling a comparison', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
+	it('a second comparison while one runs is refused, saying which one runs, with "Cancel It"; nothing of it runs', async () => {
+		const poolscope = await api();
+		const { view, serial, known } = await startComparison();
+		const window = vscode.window as unknown as { showWarningMessage: unknown };
+		const real = window.showWarningMessage;
+		const shown: { message: string; actions: string[] }[] = [];
+		window.showWarningMessage = (message: string, ...actions: string[]) => {
+			shown.push({ message, actions });
+			return Promise.resolve(actions[0]); // the user cancels the running one
+		};
+		let second: ComparisonView | undefined;
+		try {
+			second = await poolscope.comparisons.compare({ uri: vscode.Uri.file(join(workspace(), 'js', 'cpu.js')).toString(), fn: 'fib' }, 'compare');
+		} finally {
+			window.showWarningMessage = real;
+		}
+		assert.equal(second, undefined, 'the second comparison ran');
+		assert.deepEqual(shown, [{ message: 'Poolscope: Compare neverReturns is still running (0 of 3 configurations done). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.', actions: ['Cancel It'] }]);
+		await assertCancelled(await endOf(view), serial, known); // "Cancel It" cancelled the first
+	});
+
 	it('the panel\'s "Cancel run" on the comparison\'s run cancels the comparison: nothing more runs, no advice from a cancelled baseline', async () => {
 		const poolscope = await api();
 		const { view, serial, known } = await startComparison();
