@@ -692,7 +692,8 @@ class Run:
             self.notices_thread = threading.Thread(target=self.drain_notices, name="poolscope-notices", daemon=True)
             self.notices_thread.start()
         else:
-            self.executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poolscope-worker")
+            # Named as a bare executor names them (ThreadPoolExecutor-0_0): what the user's logging prints.
+            self.executor = cf.ThreadPoolExecutor(max_workers=workers)
             os._exit = self.exit_from_task
             os.system = pw.system_from_task
         self.submit_records(items)

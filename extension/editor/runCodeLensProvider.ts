@@ -34,8 +34,10 @@ export class RunCodeLensProvider extends Disposable implements vscode.CodeLensPr
 			const range = new vscode.Range(f.line, 0, f.line, 0);
 			const args = [{ uri: document.uri.toString(), fn: f.name }];
 			const suffix = trusted ? '' : ' (needs a trusted workspace)';
+			// A function whose comment says pool=serial runs serially on one click: say so.
+			const declaredSerial = f.options?.pool === 'serial';
 			lenses.push(
-				new vscode.CodeLens(range, { title: `$(play) Run in parallel${suffix}`, tooltip: runTooltip(f), command: CommandId.RunDefault, arguments: args }),
+				new vscode.CodeLens(range, { title: `$(play) ${declaredSerial ? 'Run (serial, as declared)' : 'Run in parallel'}${suffix}`, tooltip: runTooltip(f), command: CommandId.RunDefault, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Run serially', tooltip: `Run ${f.name} on one worker: the baseline for speedups`, command: CommandId.RunSerial, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Compare', tooltip: `Run ${f.name} serially, on threads and on processes, one after another, and compare`, command: CommandId.Compare, arguments: args }),
 				new vscode.CodeLens(range, { title: 'Pool...', tooltip: 'Choose the pool, workers and start method', command: CommandId.Run, arguments: args }),

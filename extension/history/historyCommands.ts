@@ -158,6 +158,10 @@ export class HistoryCommands extends Disposable {
 
 	private async pickAndOpen(id?: string): Promise<void> {
 		await this.loaded;
+		if (!id && !this.history.entries.length) {
+			void vscode.window.showInformationMessage('Poolscope: the history is empty: finished runs and comparisons are kept there.');
+			return;
+		}
 		const pick = id ?? (await vscode.window.showQuickPick(items(this.history.entries), { title: 'Poolscope: open from history', matchOnDescription: true }))?.id;
 		if (pick) {
 			await this.open(pick);

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine/protocol/events';
 import { DEFAULT_MAX_HEAP_MB, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
-import { functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
+import { documentLanguage, functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
 import { languageOfFile } from '../../engine/source/sourceFunctions';
 import { venvInterpreter } from '../../engine/python/interpreter';
 import { resolvePythonPath } from '../python/pythonInterpreter';
@@ -86,6 +86,37 @@ export class RunCommands extends Disposable {
 
 	/** Starts a run; returns its record (for tests and the API) or undefined when refused. */
 	public async run(arg: unknown, overrides: RunOverrides): Promise<RunRecord | undefined> {
+		const target = await this.runnableTarget(arg);
+		if (!target) {
+			return undefined;
+		}
+		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
+		if (document?.isDirty && !(await document.save())) {
+			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(target.uri)} could not be saved, and a run takes the file from disk: it did not start.`);
+			return undefined;
+		}
+		const inputs = overrides.inputs ?? await this.inputsFor(target, false);
+		if (inputs === undefined) {
+			return undefined; // the user dismissed the inputs box
+		}
+		const request = await this.request(target, inputs, overrides);
+		const interpreter = target.language === 'python' ? ` with ${request.pythonPath ?? 'python3 from PATH'}` : ` on node ${process.version}`;
+		this._output.info(`run ${request.runId}: ${target.fn} in ${vscode.workspace.asRelativePath(target.uri)} on a ${request.pool} pool (${request.workers ?? 'default'} workers), inputs ${inputs}${interpreter}`);
+		const record = this._controller.start(request);
+		this._showPanel(request.runId);
+		this.progressIfLong(record);
+		if (target.language === 'python') {
+			void record.handle?.done.then((end) => this.interpreterProblem(end, request.pythonSource));
+		}
+		return record;
+	}
+
+	/**
+	 * What every run needs, checked before any question is asked ("Pool..." asked for the pool and
+	 * the workers, then said the workspace was not trusted): a trusted workspace, a function, a
+	 * file on disk. Says what is missing.
+	 */
+	private async runnableTarget(arg: unknown): Promise<FunctionTarget | undefined> {
 		if (!vscode.workspace.isTrusted) {
 			void vscode.window.showWarningMessage(TRUST_MESSAGE, 'Manage Workspace Trust').then((choice) => {
 				if (choice) {
@@ -109,24 +140,7 @@ export class RunCommands extends Disposable {
 			void vscode.window.showErrorMessage(unsavedMessage(target.uri));
 			return undefined;
 		}
-		if (document?.isDirty && !(await document.save())) {
-			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(target.uri)} could not be saved, and a run takes the file from disk: it did not start.`);
-			return undefined;
-		}
-		const inputs = overrides.inputs ?? await this.inputsFor(target, false);
-		if (inputs === undefined) {
-			return undefined; // the user dismissed the inputs box
-		}
-		const request = await this.request(target, inputs, overrides);
-		const interpreter = target.language === 'python' ? ` with ${request.pythonPath ?? 'python3 from PATH'}` : ` on node ${process.version}`;
-		this._output.info(`run ${request.runId}: ${target.fn} in ${vscode.workspace.asRelativePath(target.uri)} on a ${request.pool} pool (${request.workers ?? 'default'} workers), inputs ${inputs}${interpreter}`);
-		const record = this._controller.start(request);
-		this._showPanel(request.runId);
-		this.progressIfLong(record);
-		if (target.language === 'python') {
-			void record.handle?.done.then((end) => this.interpreterProblem(end, request.pythonSource));
-		}
-		return record;
+		return target;
 	}
 
 	/** A missing, too old or wrong interpreter is a set-up problem: say which one and where it came from. */
@@ -144,7 +158,9 @@ export class RunCommands extends Disposable {
 	public async target(arg: unknown): Promise<FunctionTarget | undefined> {
 		if (arg && typeof arg === 'object' && typeof (arg as TargetArg).uri === 'string' && typeof (arg as TargetArg).fn === 'string') {
 			const uri = vscode.Uri.parse((arg as TargetArg).uri);
-			const language = languageOfFile(uri.fsPath);
+			// An untitled buffer has no extension: its language mode says (then the run says "save it first").
+			const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+			const language = languageOfFile(uri.fsPath) ?? (open ? documentLanguage(open) : undefined);
 			return language ? refreshTarget({ uri, fn: (arg as TargetArg).fn, language }) : undefined;
 		}
 		const editor = vscode.window.activeTextEditor;
@@ -210,9 +226,8 @@ export class RunCommands extends Disposable {
 	}
 
 	private async runWithChoices(arg: unknown): Promise<RunRecord | undefined> {
-		const target = await this.target(arg);
+		const target = await this.runnableTarget(arg);
 		if (!target) {
-			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
 			return undefined;
 		}
 		const pools: (vscode.QuickPickItem & { pool: PoolKind })[] = [
@@ -229,6 +244,7 @@ export class RunCommands extends Disposable {
 			const cores = (await import('node:os')).availableParallelism();
 			const value = await vscode.window.showInputBox({
 				title: 'Workers',
+				ignoreFocusOut: true, // as the pool picker: a click elsewhere dropped the run without a word
 				prompt: `How many workers (this machine has ${cores} cores). Empty: the pool's default.`,
 				value: String(vscode.workspace.getConfiguration('poolscope').get<number>('workers', 0) || cores),
 				validateInput: (v) => (v.trim() === '' || (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 1024) ? undefined : 'A whole number from 1 to 1024'),
@@ -245,7 +261,7 @@ export class RunCommands extends Disposable {
 				{ label: 'fork', description: 'copy of the parent: fast start, unsafe with threads' },
 				{ label: 'spawn', description: 'a fresh interpreter per worker: slow start, always safe' },
 				{ label: 'forkserver', description: 'forks from a clean server process' },
-			], { title: 'Start method' });
+			], { title: 'Start method', ignoreFocusOut: true });
 			if (!method) {
 				return undefined;
 			}

@@ -46,6 +46,14 @@ describe('Editor integration: code lenses', () => {
 		assert.deepEqual(runLenses.map((l) => (l.command!.arguments![0] as { fn: string }).fn), ['fib', 'countdown']);
 	});
 
+	it('a function whose comment declares pool=serial: its one-click lens says it runs serially, not "in parallel"', async () => {
+		const doc = await vscode.workspace.openTextDocument({ language: 'python', content: '# poolscope: pool=serial\ndef base(x):\n    return x\n\n\ndef par(x):\n    return x\n' });
+		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+		await discard(doc);
+		const oneClick = lenses.filter((l) => l.command?.command === 'poolscope.runDefault').map((l) => [(l.command!.arguments![0] as { fn: string }).fn, l.command!.title]);
+		assert.deepEqual(oneClick, [['base', '$(play) Run (serial, as declared)'], ['par', '$(play) Run in parallel']]);
+	});
+
 	it('not on nested functions or methods (Python)', async () => {
 		const doc = await vscode.workspace.openTextDocument({
 			language: 'python',
@@ -201,6 +209,27 @@ describe('Editor integration: runs', function () {
 			await discard(doc);
 		}
 	}
+
+	it('a new Python file never saved: a lens click and "Pool..." say to save it first, before asking anything (they said "Put the cursor inside", or asked for a pool first)', async () => {
+		const poolscope = await api();
+		const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def double(x):\n    return 2 * x\n' });
+		await vscode.window.showTextDocument(doc);
+		try {
+			const before = poolscope.runs.runs.length;
+			const arg = { uri: doc.uri.toString(), fn: 'double' };
+			const lens = await recordingMessages('showErrorMessage', () => Promise.resolve(vscode.commands.executeCommand('poolscope.runSerial', arg)));
+			assert.deepEqual(lens.shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
+			// "Pool..." must refuse at once: a quick pick left open would keep this command waiting.
+			const asked = new Promise<'asked'>((resolve) => setTimeout(() => resolve('asked'), 5000));
+			const pool = await recordingMessages('showErrorMessage', () => Promise.race([Promise.resolve(vscode.commands.executeCommand('poolscope.run', arg)).then(() => 'done' as const), asked]));
+			await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+			assert.equal(pool.value, 'done', 'it asked for a pool before saying the file cannot run');
+			assert.deepEqual(pool.shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
+			assert.equal(poolscope.runs.runs.length, before, 'no run started');
+		} finally {
+			await discard(doc);
+		}
+	});
 
 	it('in a new file never saved, nothing runs, and the message says to save it first', async () => {
 		const { started, shown } = await runInNewFile('javascript', 'function double(x) {\n\treturn 2 * x;\n}\n', 1, 1);

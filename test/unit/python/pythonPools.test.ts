@@ -1577,6 +1577,14 @@ print(len(names))`;
 		assert.ok((endS.gilWaitShare ?? 1) < 0.2, `sleeping is not GIL waiting: ${endS.gilWaitShare}`);
 	});
 
+	it('thread pool workers are named as a bare executor names them (a user\'s logging prints %(threadName)s)', async () => {
+		const r = pyRun({ fn: 'thread_name', inputs: '4', pool: 'thread', workers: 2 });
+		await r.done;
+		const names = ofType(r.events, 'task.finished').map((e) => e.result);
+		assert.equal(names.length, 4);
+		assert.ok(names.every((n) => /^'ThreadPoolExecutor-\d+_[01]'$/.test(n ?? '')), JSON.stringify(names));
+	});
+
 	it('sleeping beside a CPU-bound task is not waiting for the GIL (one CPU task and three sleeping ones read 76%)', async () => {
 		const mixed = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300), ('sleep', 300), ('sleep', 300)]", pool: 'thread', workers: 4 });
 		const end = await mixed.done;
