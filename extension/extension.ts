@@ -57,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	const historyDir = vscode.Uri.joinPath(context.storageUri ?? vscode.Uri.joinPath(context.globalStorageUri, 'no-workspace'), 'history').fsPath;
 	const history = new HistoryCommands(historyDir, runs, output);
 	context.subscriptions.push(history);
-	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view));
+	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view), (runId) => session.show(runId, true));
 	context.subscriptions.push(comparisons);
 	compares = comparisons;
 	saved = history;

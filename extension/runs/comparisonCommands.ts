@@ -37,6 +37,7 @@ export class ComparisonCommands extends Disposable {
 		private readonly _show: (view: ComparisonView) => void,
 		private readonly _output: vscode.LogOutputChannel,
 		private readonly _onDone: (view: ComparisonView) => void = () => undefined,
+		private readonly _showRun: (runId: string) => void = () => undefined,
 	) {
 		super();
 		this._register(vscode.commands.registerCommand(CommandId.Compare, (a) => this.compare(a, 'compare')));
@@ -177,6 +178,9 @@ export class ComparisonCommands extends Disposable {
 		}, (request, sink) => {
 			runIds.add(request.runId);
 			const record = this._controller.start(request, sink);
+			// Each configuration takes the stage as it runs (a run the user had picked kept it,
+			// and the comparison's live run went unseen behind it).
+			this._showRun(request.runId);
 			return record.handle ?? { runId: request.runId, done: Promise.resolve(record.finished!), cancelTask: async () => ({ ok: false, reason: 'not running' }), cancel: async () => undefined };
 		});
 		let ended!: () => void;
