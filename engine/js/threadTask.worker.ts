@@ -144,7 +144,10 @@ function runLoaded([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promis
 
 function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<ThreadTaskReply> {
 	let result: WorkerTaskResult | Promise<WorkerTaskResult>;
-	const idlePorts = portsKeepingAlive();
+	// Counted even when a timer is active now (one an earlier call left behind, the module's own):
+	// skipping the watch then left a call that can never settle "running" for good, the run with it.
+	// Such a timer still counts as able to settle it until it is gone (portsKeepingAlive).
+	const idlePorts = portsOpen();
 	try {
 		result = executeTask(
 			config.bundle,
@@ -181,6 +184,15 @@ function portsKeepingAlive(): number | undefined {
 	return active.every((r) => r === 'MessagePort') ? active.length : undefined;
 }
 
+/** The MessagePorts open now, whatever else is: what the thread has without the call's own. */
+function portsOpen(): number {
+	let n = 0;
+	for (const r of process.getActiveResourcesInfo()) {
+		n += r === 'MessagePort' ? 1 : 0;
+	}
+	return n;
+}
+
 const QUIET_CHECKS = 5;
 const QUIET_EVERY_MS = 200;
 
@@ -191,10 +203,7 @@ const QUIET_EVERY_MS = 200;
  * I/O, no port or worker of the call's own) for a second, nothing can settle it. Unref'd checks,
  * so they do not count themselves.
  */
-function watchPending(call: Promise<unknown>, idlePorts: number | undefined): void {
-	if (idlePorts === undefined) {
-		return;
-	}
+function watchPending(call: Promise<unknown>, idlePorts: number): void {
 	let settled = false;
 	let quiet = 0;
 	call.then(() => { settled = true; }, () => { settled = true; });
