@@ -91,6 +91,7 @@ export class ProcessPool implements WorkerPool {
 		if (this.closing) {
 			return 0;
 		}
+		this.replaceDead(waiting);
 		let n = 0;
 		const depth = this.depthFor(waiting);
 		for (const c of this.children) {
@@ -115,6 +116,20 @@ export class ProcessPool implements WorkerPool {
 			return 1;
 		}
 		return this.recentMs < SHORT_TASK_MS ? BATCHES_PER_WORKER_SHORT : BATCHES_PER_WORKER;
+	}
+
+	/**
+	 * A worker that died (a crash, a timeout) is replaced once tasks wait that no live worker can
+	 * take, not as it dies: with nothing left to run, the replacement booted for nothing (~100-150
+	 * ms of a Node start) and the run waited for it before it could end, its wall time with it.
+	 */
+	private replaceDead(waiting: number): void {
+		if (this.loadFailed || this.noReplacements) {
+			return;
+		}
+		for (let n = Math.min(waiting, this.options.workers - this.live()); n > 0; n--) {
+			this.spawn();
+		}
 	}
 
 	private live(): number {
@@ -369,8 +384,8 @@ export class ProcessPool implements WorkerPool {
 		}
 		child.assigned = [];
 		child.batches = [];
-		if (!this.closing && !this.loadFailed && !this.noReplacements) {
-			this.spawn(); // keep the pool at its size
+		if (!this.closing) {
+			this.cb.idle(); // a replacement if tasks wait for one (replaceDead)
 		}
 	}
 

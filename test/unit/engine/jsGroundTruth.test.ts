@@ -28,7 +28,26 @@ exports.leavesTimerThenHangs = async function leavesTimerThenHangs(i) {
 	}
 	return new Promise(() => undefined);
 };
+/** Spins for ms, then ends its worker process when exit is set. */
+exports.spinThenExit = function spinThenExit(i, ms, exit) {
+	note(i, 'start');
+	spin(ms);
+	if (exit) {
+		note(i, 'exit');
+		process.exit(3);
+	}
+	note(i, 'end');
+	return i;
+};
 `;
+
+interface JournalLine {
+	id: number;
+	ev: string;
+	pid: number;
+	threadId: number;
+	t: number;
+}
 
 describe('JS engine: reports against the function\'s own journal', function () {
 	this.timeout(60_000);
@@ -48,6 +67,7 @@ describe('JS engine: reports against the function\'s own journal', function () {
 		delete process.env.POOLSCOPE_TEST_JOURNAL;
 		rmSync(dir, { recursive: true, force: true });
 	});
+	const readJournal = (): JournalLine[] => readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JournalLine);
 	afterEach(async () => {
 		assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), `processes left behind: ${childProcesses().join(' | ')}`);
 	});
@@ -65,8 +85,36 @@ describe('JS engine: reports against the function\'s own journal', function () {
 			assert.deepEqual(ofType(r.events, 'task.finished').map((f) => f.taskId), [0]);
 			const failed = ofType(r.events, 'task.failed');
 			assert.deepEqual(failed.map((f) => [f.taskId, f.error.name]), [[1, 'NeverSettles']]);
-			const ran = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: number });
-			assert.deepEqual(ran.map((l) => l.id), [0, 1], 'each call ran once');
+			assert.deepEqual(readJournal().map((l) => l.id), [0, 1], 'each call ran once');
 		});
 	}
+
+	it('process pool: a worker that dies with nothing left to wait for it is not replaced, and the run does not wait for one', async () => {
+		// Chunks of 3: worker A runs 0-2 and dies in 2 while worker B still runs 3-5, nothing
+		// pending. A replacement was forked anyway: a third worker that ran nothing, and the run
+		// ended only once it had booted (~130 ms after the last task on this VM).
+		const inputs = '[[0, 10, 0], [1, 10, 0], [2, 300, 1], [3, 300, 0], [4, 300, 0], [5, 300, 0]]';
+		const r = run({ file, fn: 'spinThenExit', inputs, pool: 'process', workers: 2, chunksize: 3 });
+		const end = await r.done;
+		assert.deepEqual(end.counts, { submitted: 6, finished: 5, failed: 1, cancelled: 0, timedOut: 0, rejected: 0 });
+		const started = ofType(r.events, 'worker.started');
+		assert.equal(started.length, 2, `workers: ${JSON.stringify(started.map((w) => w.pid))}`);
+		assert.deepEqual(end.workers.map((w) => w.tasks).sort(), [3, 3]);
+		// Each task on the process it really ran on, once.
+		const pidOf = new Map(started.map((w) => [w.workerId, w.pid]));
+		const lines = readJournal().filter((l) => l.ev === 'start');
+		assert.deepEqual(lines.map((l) => l.id).sort(), [0, 1, 2, 3, 4, 5]);
+		for (const e of [...ofType(r.events, 'task.finished'), ...ofType(r.events, 'task.failed')]) {
+			assert.equal(pidOf.get(e.workerId!), lines.find((l) => l.id === e.taskId)!.pid, `task ${e.taskId}'s worker`);
+		}
+	});
+
+	it('process pool: a worker that dies with tasks waiting is still replaced', async () => {
+		const inputs = '[[0, 10, 1], [1, 10, 0], [2, 10, 0], [3, 10, 0]]';
+		const r = run({ file, fn: 'spinThenExit', inputs, pool: 'process', workers: 1 });
+		const end = await r.done;
+		assert.deepEqual(end.counts, { submitted: 4, finished: 3, failed: 1, cancelled: 0, timedOut: 0, rejected: 0 });
+		assert.equal(ofType(r.events, 'worker.started').length, 2);
+		assert.deepEqual(readJournal().filter((l) => l.ev === 'start').map((l) => l.id), [0, 1, 2, 3]);
+	});
 });
