@@ -218,6 +218,13 @@ export class ProcessPool implements WorkerPool {
 		clearInterval(this.poll);
 		this.poll = undefined;
 		const alive = [...this.children].filter((c) => !c.exited);
+		for (const c of alive) {
+			if (c.assigned.length) {
+				// Killed to stop the task it runs (a cancelled or stopped run): its exit says so, as a
+				// thread's does, not "shutdown" (SIGKILL).
+				c.killed ??= { taskId: c.assigned[0]!, reason: 'cancelled' };
+			}
+		}
 		await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
 			if (c.exited) {
 				resolve();

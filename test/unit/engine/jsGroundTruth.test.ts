@@ -109,6 +109,24 @@ describe('JS engine: reports against the function\'s own journal', function () {
 		}
 	});
 
+	for (const pool of ['thread', 'process'] as const) {
+		it(`${pool} pool: a cancelled run's workers killed under a running task exit "cancelled", the idle ones "shutdown"`, async () => {
+			// A process worker SIGKILLed to stop its task read "shutdown", like one that left
+			// cleanly; a thread terminated the same way read "cancelled".
+			const r = run({ file, fn: 'spinThenExit', inputs: '[[0, 3000, 0], [1, 10, 0]]', pool, workers: 2 });
+			assert.ok(await waitFor(() => ofType(r.events, 'task.finished').length === 1 && ofType(r.events, 'task.started').some((s) => s.taskId === 0), 20_000), 'task 1 ended, task 0 runs');
+			await r.handle.cancel('the test cancels');
+			const end = await r.done;
+			assert.equal(end.outcome, 'cancelled');
+			const cancelled = ofType(r.events, 'task.cancelled');
+			assert.deepEqual(cancelled.map((c) => [c.taskId, c.wasRunning]), [[0, true]]);
+			const running = ofType(r.events, 'task.started').find((s) => s.taskId === 0)!.workerId;
+			const exits = new Map(ofType(r.events, 'worker.exited').map((w) => [w.workerId, w.reason]));
+			assert.equal(exits.get(running), 'cancelled');
+			assert.deepEqual([...exits].filter(([id]) => id !== running).map(([, reason]) => reason), ['shutdown']);
+		});
+	}
+
 	it('process pool: a worker that dies with tasks waiting is still replaced', async () => {
 		const inputs = '[[0, 10, 1], [1, 10, 0], [2, 10, 0], [3, 10, 0]]';
 		const r = run({ file, fn: 'spinThenExit', inputs, pool: 'process', workers: 1 });
