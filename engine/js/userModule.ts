@@ -179,6 +179,9 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		outfile,
 		sourcemap: 'inline',
 		sourcesContent: false,
+		// The line added above makes esbuild rename a function it names (`nm` became `nm2`, so
+		// `fn.name` and stack frames read "nm2"): names are kept as the user wrote them.
+		keepNames: true,
 		logLevel: 'silent',
 		nodePaths: workspaceRoot ? [join(workspaceRoot, 'node_modules')] : [],
 		plugins: [packagesInPlace],

@@ -25,6 +25,13 @@ describe('JS/TS files as projects write them', function () {
 		assert.deepEqual(b.finished, ['42']);
 	});
 
+	it('a function keeps its own name (fn.name, stack frames), as plain Node gives it (the bundle renamed nm to nm2)', async () => {
+		assert.deepEqual((await results('ownName.js', 'nm', '1')).finished, ["'nm'"]);
+		const failed = (await results('ownName.js', 'failsNamed', '1')).failed[0]!;
+		assert.equal(failed.error.message, 'from failsNamed');
+		assert.equal(failed.error.frames?.find((f) => f.user)?.function, 'failsNamed');
+	});
+
 	it('a function exported under another name (export { inner as plusOne }) runs by that name, in TS and JS', async () => {
 		assert.deepEqual((await results('aliased.ts', 'plusOne', '[[3]]')).finished, ['4']);
 		assert.deepEqual((await results('aliased.js', 'renamed', '[[3]]')).finished, ['4']);
