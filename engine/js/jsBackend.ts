@@ -119,10 +119,16 @@ class JsRun implements PoolCallbacks {
 		// together, and it does not need the bundle until its first task. What the pool reports
 		// waits for run.started.
 		const target = newBundleTarget();
+		// Owned from now: a run that ends while esbuild still works removes the folder too (it
+		// was only removed once bundled, and runs ended meanwhile left one in /tmp each).
+		this.bundle = target;
 		this.startPool(target.file);
 		const inputs = evaluateInputs(r.inputs);
 		try {
 			this.bundle = await bundleUserFunction(r.file, r.fn, r.workspaceRoot, target);
+			if (this.finished) {
+				target.dispose(); // ended while esbuild wrote it
+			}
 			if (this.pool instanceof ProcessPool) {
 				this.pool.load(this.bundle.file);
 			} else if (this.pool instanceof ThreadPool) {
