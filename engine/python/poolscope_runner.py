@@ -411,13 +411,8 @@ class Run:
     def thread_failed(self, task_id, worker, start, end, cpu, exc):
         self.drain_finished()  # the tasks this thread finished before come first
         with self.lock:
-            state = self.states[task_id]
-            if state == ENDED:
-                return
-            if state != RUNNING:
-                self.task_started(task_id, worker, start)
-            worker["tasks"] += 1
-            worker["busyMs"] += end - start
+            # Timed-out tasks too (ended already): a loop stopped by its timeout spent that time
+            # computing or waiting for the GIL, and the estimate left it out (0% from the others).
             if cpu is not None:
                 worker["measuredN"] += 1
                 if cpu >= GIL_MIN_CPU_SHARE * (end - start):
@@ -425,6 +420,13 @@ class Run:
                     worker["measuredCpu"] += cpu
                 else:
                     worker["idleWall"] += end - start
+            state = self.states[task_id]
+            if state == ENDED:
+                return
+            if state != RUNNING:
+                self.task_started(task_id, worker, start)
+            worker["tasks"] += 1
+            worker["busyMs"] += end - start
         self.fail(task_id, exc)
 
     def forked_child(self):

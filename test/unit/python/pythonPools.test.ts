@@ -1585,6 +1585,15 @@ print(len(names))`;
 		assert.ok(names.every((n) => /^'ThreadPoolExecutor-\d+_[01]'$/.test(n ?? '')), JSON.stringify(names));
 	});
 
+	it('CPU-bound threads stopped by their timeout still count in the GIL estimate (it was left without them)', async () => {
+		const r = pyRun({ fn: 'spin', inputs: '[(1,), (1,)]', pool: 'thread', workers: 2, timeoutMs: 300 });
+		const end = await r.done;
+		assert.equal(end.counts.timedOut, 2, JSON.stringify(end));
+		// One or both: a thread still unwinding from its TaskTimeout as the run ends is not waited for.
+		assert.ok((end.gilFromTasks ?? 0) >= 1, JSON.stringify(end));
+		assert.ok((end.gilWaitShare ?? 0) > 0.25, `two spinning threads wait for each other: gilWaitShare ${end.gilWaitShare}`);
+	});
+
 	it('sleeping beside a CPU-bound task is not waiting for the GIL (one CPU task and three sleeping ones read 76%)', async () => {
 		const mixed = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300), ('sleep', 300), ('sleep', 300)]", pool: 'thread', workers: 4 });
 		const end = await mixed.done;
