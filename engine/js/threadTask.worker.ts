@@ -72,7 +72,6 @@ const log = new BatchLog(config.batchLog);
 		}
 		asked = true;
 		signal.close();
-		const ready = () => post({ type: 'ready', threadId, t: now() });
 		let loading: Promise<void> | undefined;
 		try {
 			loading = prepareFunction(config.bundle, config.fn);
@@ -108,7 +107,26 @@ export default function runBatch(input: ThreadBatchInput): ThreadTaskReply[] | P
 	} catch {
 		// A module that fails to load: the first task's executeTask reports it.
 	}
-	return importing ? importing.then(() => runLoaded(input)) : runLoaded(input);
+	if (importing) {
+		return importing.then(() => {
+			ready();
+			return runLoaded(input);
+		});
+	}
+	if (!readySent) {
+		ready(); // a batch that came before the load signal: ready before its first call starts
+	}
+	return runLoaded(input);
+}
+
+let readySent = false;
+
+/** Once, when the module has loaded (by the load signal or by the first batch, whichever came first). */
+function ready(): void {
+	if (!readySent) {
+		readySent = true;
+		post({ type: 'ready', threadId, t: now() });
+	}
 }
 
 function runLoaded([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promise<ThreadTaskReply[]> {

@@ -201,6 +201,9 @@ describe('Editor integration: runs', function () {
 		const doc = await vscode.workspace.openTextDocument({ language, content });
 		const editor = await vscode.window.showTextDocument(doc);
 		editor.selection = new vscode.Selection(line, column, line, column);
+		// The commands read the active editor: under load it could still be the previous one (a CI
+		// run got the generic "Put the cursor inside" message for a method once).
+		await until(() => vscode.window.activeTextEditor?.document === doc && vscode.window.activeTextEditor.selection.active.line === line, 5000);
 		try {
 			const before = poolscope.runs.runs.length;
 			const { shown } = await recordingMessages('showErrorMessage', () => Promise.resolve(vscode.commands.executeCommand('poolscope.runThread')));

@@ -283,10 +283,11 @@ describe('JS engine: real pools', function () {
 
 	for (const pool of ['process', 'thread'] as const) {
 		it(`${pool}: a worker is "starting" from its start (fork, thread) until it has loaded the function, and takes no task before; one with no task gets ready all the same`, async () => {
-			// Three workers for two tasks of 0.6 s: the third never runs one, and has loaded long
+			// Three workers for two tasks of 1.5 s: the third never runs one, and has loaded long
 			// before the run ends (threads were "ready" only by a task; they were not announced
-			// before it at all, their lanes blank meanwhile).
-			const r = run({ fn: 'slowEcho', inputs: '[["a", 600], ["b", 600]]', pool, workers: 3 });
+			// before it at all, their lanes blank meanwhile). 0.6 s was too short once in a loaded
+			// CI run: a worker still loading when a run ends exits without being ready, rightly.
+			const r = run({ fn: 'slowEcho', inputs: '[["a", 1500], ["b", 1500]]', pool, workers: 3 });
 			const end = await r.done;
 			assert.equal(end.counts.finished, 2);
 			const started = ofType(r.events, 'worker.started');
