@@ -113,9 +113,7 @@ export default function runBatch(input: ThreadBatchInput): ThreadTaskReply[] | P
 			return runLoaded(input);
 		});
 	}
-	if (!readySent) {
-		ready(); // a batch that came before the load signal: ready before its first call starts
-	}
+	ready(); // a batch that came before the load signal: ready before its first call starts
 	return runLoaded(input);
 }
 

@@ -294,12 +294,7 @@ class Run:
         end = monotonic() * 1000.0
         if measure:
             cpu = min((thread_time() - cpu0) * 1000.0, end - start)
-            worker["measuredN"] += 1
-            if cpu >= GIL_MIN_CPU_SHARE * (end - start):
-                worker["measuredWall"] += end - start
-                worker["measuredCpu"] += cpu
-            else:  # asleep or waiting for I/O nearly throughout: none of it was the GIL
-                worker["idleWall"] += end - start
+            count_cpu(worker, end - start, cpu)
         else:
             cpu = NAN
         if self.partial_out or self.partial_err:  # the task wrote a line without its newline
@@ -414,12 +409,7 @@ class Run:
             # Timed-out tasks too (ended already): a loop stopped by its timeout spent that time
             # computing or waiting for the GIL, and the estimate left it out (0% from the others).
             if cpu is not None:
-                worker["measuredN"] += 1
-                if cpu >= GIL_MIN_CPU_SHARE * (end - start):
-                    worker["measuredWall"] += end - start
-                    worker["measuredCpu"] += cpu
-                else:
-                    worker["idleWall"] += end - start
+                count_cpu(worker, end - start, cpu)
             state = self.states[task_id]
             if state == ENDED:
                 return
@@ -826,12 +816,7 @@ class Run:
         except BaseException as e:  # noqa: B036
             raised = getattr(e, "poolscope_task_id", task_id)
             if self.pool == "process" and isinstance(raised, int) and task_id < raised < len(items):
-                # A chunk's results travel back together: the tasks before the one that raised
-                # in its chunk ran, and their results went down with the chunk.
-                lost = "its result is lost: it ran in the same chunk as task %d, which raised (a chunk's results travel back together)" % raised
-                for ran in range(task_id, raised):
-                    if self.end_task(ran, "cancelled"):
-                        self.em.emit("task.cancelled", taskId=ran, reason=lost, wasRunning=True)
+                self.lost_in_chunk(task_id, raised)
                 task_id = raised
             if task_id < len(items):
                 self.fail(task_id, e)
@@ -848,6 +833,17 @@ class Run:
                     if self.end_task(later, "cancelled"):
                         self.em.emit("task.cancelled", taskId=later, reason=rest, wasRunning=False)
         self.all_answered()
+
+    def lost_in_chunk(self, first, raised):
+        """A chunk's results travel back together: the tasks before the one that raised in its
+        chunk ran, and their results went down with the chunk. Those it ended."""
+        lost = "its result is lost: it ran in the same chunk as task %d, which raised (a chunk's results travel back together)" % raised
+        ended = []
+        for task_id in range(first, raised):
+            if self.end_task(task_id, "cancelled"):
+                self.em.emit("task.cancelled", taskId=task_id, reason=lost, wasRunning=True)
+                ended.append(task_id)
+        return ended
 
     def chunks_after_map_stopped(self, futures, first, chunksize, stopped_at):
         """The chunks behind the one that stopped a process map: map cancelled those no worker had
@@ -870,12 +866,8 @@ class Run:
                     ran.append(start + k)
                 continue
             raised = getattr(exc, "poolscope_task_id", start)
-            lost = "its result is lost: it ran in the same chunk as task %d, which raised (a chunk's results travel back together)" % raised
-            for task_id in range(start, raised if isinstance(raised, int) else start):
-                if self.end_task(task_id, "cancelled"):
-                    self.em.emit("task.cancelled", taskId=task_id, reason=lost, wasRunning=True)
-                    ran.append(task_id)
             if isinstance(raised, int):
+                ran.extend(self.lost_in_chunk(start, raised))
                 self.fail(raised, exc)
                 ran.append(raised)
         if ran:
@@ -1961,6 +1953,16 @@ def main():
     # Leave at once: worker threads of a cancelled thread pool may still run, and only
     # process exit ends them.
     os._exit(0)
+
+
+def count_cpu(worker, wall, cpu):
+    """A thread task whose CPU time was read, into its worker's part of the GIL estimate."""
+    worker["measuredN"] += 1
+    if cpu >= GIL_MIN_CPU_SHARE * wall:
+        worker["measuredWall"] += wall
+        worker["measuredCpu"] += cpu
+    else:  # asleep or waiting for I/O nearly throughout: none of it was the GIL
+        worker["idleWall"] += wall
 
 
 def describe_ids(ids):

@@ -38,15 +38,12 @@ export function documentLanguage(document: vscode.TextDocument): SourceLanguage 
  * are top-level functions when one answers; our own scanner always supplies lines and the
  * inputs comments, and is the whole answer on a VS Code without language extensions.
  */
-export async function documentFunctions(document: vscode.TextDocument, useSymbols = true): Promise<SourceFunction[]> {
+export async function documentFunctions(document: vscode.TextDocument): Promise<SourceFunction[]> {
 	const language = documentLanguage(document);
 	if (!language) {
 		return [];
 	}
 	const scanned = findFunctions(document.getText(), language);
-	if (!useSymbols) {
-		return scanned;
-	}
 	let symbols: vscode.DocumentSymbol[] | undefined;
 	try {
 		symbols = await Promise.race([

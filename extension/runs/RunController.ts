@@ -165,14 +165,11 @@ export class RunController extends Disposable {
 		this._onEvents.fire({ runId: record.request.runId, packed });
 		if (end) {
 			record.finished = end;
-			// The history first: a log line that throws (a channel closed with the window) lost the run.
+			// The history first: a log line that threw (a channel closed with the window) lost the
+			// run. The extension's channel no longer throws (guardedOutput); the order stays.
 			this._onDidFinish.fire(record);
 			const c = end.counts;
-			try {
-				this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
-			} catch {
-				// nowhere to log to: the run is kept all the same
-			}
+			this._log(`run ${record.request.runId} ${end.outcome}: ${c.finished} finished, ${c.failed} failed, ${c.cancelled} cancelled, ${c.timedOut} timed out, ${c.rejected} rejected in ${(end.wallMs / 1000).toFixed(2)} s${end.error ? ` (${end.error.name}: ${end.error.message})` : ''}`);
 		}
 	}
 

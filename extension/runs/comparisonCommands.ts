@@ -14,6 +14,10 @@ const TITLES: Record<ComparisonView['kind'], string> = { compare: 'Compare', swe
 
 const CANCEL_RUNNING = 'Cancel It';
 
+function progressOf(view: ComparisonView): string {
+	return `${view.measurements.length} of ${view.measurements.length + view.pending} configurations done`;
+}
+
 interface ActiveComparison {
 	view: ComparisonView;
 	handle: ComparisonHandle;
@@ -47,7 +51,7 @@ export class ComparisonCommands extends Disposable {
 		_runs.comparisons = {
 			active: () => [...this._active.values()].map(({ view, runIds }) => ({
 				id: view.id, runIds, label: `${TITLES[view.kind]} ${view.fn}`,
-				description: `${view.measurements.length} of ${view.measurements.length + view.pending} configurations done`,
+				description: progressOf(view),
 			})),
 			cancel: (id) => this.cancel(id),
 		};
@@ -77,9 +81,8 @@ export class ComparisonCommands extends Disposable {
 			return false;
 		}
 		const { view } = running;
-		const done = `${view.measurements.length} of ${view.measurements.length + view.pending} configurations done`;
 		void vscode.window.showWarningMessage(
-			`Poolscope: ${TITLES[view.kind]} ${view.fn} is still running (${done}). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.`,
+			`Poolscope: ${TITLES[view.kind]} ${view.fn} is still running (${progressOf(view)}). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.`,
 			CANCEL_RUNNING,
 		).then((choice) => {
 			if (choice === CANCEL_RUNNING) {

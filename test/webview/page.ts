@@ -1,4 +1,5 @@
 /** The panel's bundle in a real Chromium, served with the same CSP as in VS Code. */
+import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -73,6 +74,27 @@ export async function openPanel(): Promise<PanelPage> {
 			await new Promise((r) => server.close(r));
 		},
 	};
+}
+
+/**
+ * A fresh panel for each test of the describe it is called in (handed to `use`), closed after
+ * it; a test that set off a CSP violation fails.
+ */
+export function panelPerTest(use: (p: PanelPage) => void): void {
+	let current: PanelPage | undefined;
+	beforeEach(async () => {
+		current = await openPanel();
+		use(current);
+	});
+	afterEach(async () => {
+		const p = current!;
+		current = undefined;
+		try {
+			assert.deepEqual(p.cspViolations, [], 'the bundle must run under the panel CSP without violations');
+		} finally {
+			await p.close();
+		}
+	});
 }
 
 export async function nextFrames(page: Page, n = 2): Promise<void> {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../engine/protocol/events';
-import { feed, nextFrames, openPanel, settled, text, type PanelPage } from './page';
+import { feed, nextFrames, panelPerTest, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
 import { packEvents } from '../../engine/protocol/eventPacking';
 import { MAX_MESSAGE_EVENTS } from '../../engine/eventCoalescer';
@@ -16,14 +16,9 @@ async function count(p: PanelPage, state: string): Promise<number> {
 
 describe('Pool panel webview (Chromium)', function () {
 	this.timeout(120_000);
-	let p: PanelPage;
-
-	beforeEach(async () => {
-		p = await openPanel();
-	});
-	afterEach(async () => {
-		assert.deepEqual(p.cspViolations, [], 'the bundle must run under the panel CSP without violations');
-		await p.close();
+	let p!: PanelPage;
+	panelPerTest((opened) => {
+		p = opened;
 	});
 
 	it('says ready, shows how to start, and the machine CPU between runs', async () => {
@@ -763,13 +758,9 @@ describe('Pool panel webview (Chromium)', function () {
 
 describe('Comparison and sweep views (Chromium)', function () {
 	this.timeout(60_000);
-	let p: PanelPage;
-	beforeEach(async () => {
-		p = await openPanel();
-	});
-	afterEach(async () => {
-		assert.deepEqual(p.cspViolations, []);
-		await p.close();
+	let p!: PanelPage;
+	panelPerTest((opened) => {
+		p = opened;
 	});
 
 	const m = (pool: 'serial' | 'thread' | 'process', workers: number, wallMs: number, cpuShare = 0.98, taskMs?: number) => ({ config: { pool, workers }, wallMs, minMs: wallMs, maxMs: wallMs, cpuShare, taskMs, outcome: 'completed' as const, failed: 0 });
@@ -864,13 +855,9 @@ describe('Comparison and sweep views (Chromium)', function () {
 
 describe('History list (Chromium)', function () {
 	this.timeout(60_000);
-	let p: PanelPage;
-	beforeEach(async () => {
-		p = await openPanel();
-	});
-	afterEach(async () => {
-		assert.deepEqual(p.cspViolations, []);
-		await p.close();
+	let p!: PanelPage;
+	panelPerTest((opened) => {
+		p = opened;
 	});
 
 	const entry = (id: string, kind: 'run' | 'comparison', label: string, savedAt: number) => ({ id, kind, savedAt, fn: 'fib', file: '/w/js/cpu.js', language: 'javascript', label, outcome: kind === 'run' ? 'completed' : 'done', wallMs: 1234, inputs: '[[30]]', bytes: 100 });

@@ -4,19 +4,14 @@
  */
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../engine/protocol/events';
-import { feed, nextFrames, openPanel, settled, text, type PanelPage } from './page';
+import { feed, nextFrames, panelPerTest, settled, text, type PanelPage } from './page';
 import { synthRun } from './synthetic';
 
 describe('Pool panel: what it says must not mislead (Chromium)', function () {
 	this.timeout(120_000);
-	let p: PanelPage;
-
-	beforeEach(async () => {
-		p = await openPanel();
-	});
-	afterEach(async () => {
-		assert.deepEqual(p.cspViolations, []);
-		await p.close();
+	let p!: PanelPage;
+	panelPerTest((opened) => {
+		p = opened;
 	});
 
 	it('a new run opens its timeline fitted, not in the window zoomed into the last one (which showed none of its bars)', async () => {
