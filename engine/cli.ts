@@ -8,7 +8,7 @@ import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
 import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
 import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample } from './protocol/runModel';
@@ -26,7 +26,8 @@ and reports every worker, task and queue. What the code prints is shown as it co
 labelled with its task ([task 3]) or, outside tasks, the process ([main], [worker 1]).
 
 Options:
-  --pool thread|process|serial   the pool (default: thread)
+  --pool thread|process|serial   the pool (default: process for Python, thread for JS/TS,
+                                 as "Run in parallel" in the editor)
   --workers N                    pool size (default: the pool's own default)
   --inputs <expr>                an expression yielding an iterable (one call per item; a
                                  tuple/array item is spread as arguments), or a count N (0..N-1)
@@ -57,15 +58,16 @@ and says which to use; sweep runs one pool at each worker count and fits Amdahl'
 Exit code: 0 when every task finished; 1 when any failed, timed out or was cancelled;
 2 for a usage error or code that could not load.`;
 
-/** The function's `poolscope:` comments; undefined when the file cannot be read (the run says why). */
-function declaredFor(file: string, fn: string, language: SourceLanguage): SourceFunction | undefined {
+/** The functions the editor would show lenses on, and `fn` among them with its `poolscope:` comments. */
+function declaredFor(file: string, fn: string, language: SourceLanguage): { names: string[]; declared?: SourceFunction } {
 	let text: string;
 	try {
 		text = readFileSync(file, 'utf8');
 	} catch {
-		return undefined;
+		return { names: [] }; // unreadable for another reason than a missing file: the run says why
 	}
-	return (fn.includes('.') ? findStaticMethods(text, language) : findFunctions(text, language)).find((f) => f.name === fn);
+	const found = fn.includes('.') ? findStaticMethods(text, language) : findFunctions(text, language);
+	return { names: found.map((f) => f.name), declared: found.find((f) => f.name === fn) };
 }
 
 function usage(message: string): never {
@@ -128,19 +130,30 @@ async function main(): Promise<void> {
 	if (!language) {
 		usage(`${file}: not a Python, JavaScript or TypeScript file`);
 	}
+	// Said before anything else: a missing file or a folder read as "--inputs is required".
+	const stat = statSync(file, { throwIfNoEntry: false });
+	if (!stat) {
+		usage(`${file}: no such file`);
+	}
+	if (stat.isDirectory()) {
+		usage(`${file} is a folder: give the Python, JavaScript or TypeScript file that defines ${fn}`);
+	}
 	// As one click in the editor: the function's poolscope comments fill in what the flags leave out.
-	const declared = declaredFor(file, fn, language);
+	const { names, declared } = declaredFor(file, fn, language);
 	if (declared?.problems?.length) {
 		usage(`the poolscope comment above ${fn} in ${file} cannot be read: ${declared.problems.join('; ')}`);
 	}
 	const o = {
 		...given,
 		inputs: given.inputs ?? declared?.inputs,
-		pool: given.pool ?? declared?.options?.pool ?? 'thread',
+		pool: given.pool ?? declared?.options?.pool ?? (language === 'python' ? 'process' : 'thread'),
 		workers: given.workers ?? (declared?.options?.workers !== undefined ? String(declared.options.workers) : undefined),
 		timeout: given.timeout ?? (declared?.options?.timeoutMs ? String(declared.options.timeoutMs) : undefined),
 		'max-tasks-per-child': given['max-tasks-per-child'] ?? (declared?.options?.maxTasksPerChild ? String(declared.options.maxTasksPerChild) : undefined),
 	};
+	if (o.inputs === undefined && !declared && names.length) {
+		usage(`${file} has no top-level function ${fn} (functions in this file: ${names.join(', ')}); for one defined another way, give --inputs`);
+	}
 	if (o.inputs === undefined) {
 		usage('--inputs is required when no `poolscope: inputs=` comment sits above the function (e.g. --inputs 8 or --inputs "[[1], [2]]")');
 	}
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
 	const maxHeapMb = o['max-heap-mb'] === undefined ? undefined : Number(o['max-heap-mb']);
 	// A flag that would do nothing is refused, saying where it applies: silently ignored, it made a
 	// comparison look like it had measured what was asked.
+	refuseIdleFlags(command, language, o.pool, given);
 	if (o['max-queue'] !== undefined && language === 'python') {
 		usage('--max-queue bounds the pending queue of JS pools; a Python executor takes every submit at once (its call queue, in a process pool, holds workers + 1)');
 	}
@@ -180,6 +194,9 @@ async function main(): Promise<void> {
 	}
 	if (o.trace !== undefined && !existsSync(dirname(resolve(o.trace)))) {
 		usage(`--trace ${o.trace}: the folder ${dirname(resolve(o.trace))} does not exist`);
+	}
+	if (o.trace !== undefined && statSync(o.trace, { throwIfNoEntry: false })?.isDirectory()) {
+		usage(`--trace ${o.trace} is a folder: give the trace file's name`);
 	}
 	if (command === 'compare' || command === 'sweep') {
 		await compareCommand(command, {
@@ -249,6 +266,49 @@ async function main(): Promise<void> {
 	}
 	const c = end.counts;
 	process.exitCode = c.failed + c.timedOut + c.cancelled + c.rejected > 0 ? 1 : 0;
+}
+
+/**
+ * A flag the user gave that the run would ignore is refused, saying where it applies (only flags
+ * given: what a `poolscope:` comment says is how one click runs it, and an explicit --pool wins).
+ */
+function refuseIdleFlags(command: 'run' | 'compare' | 'sweep', language: SourceLanguage, pool: string, given: Record<string, string | boolean | undefined>): void {
+	const python = language === 'python';
+	// compare runs a process pool whatever --pool says; run and sweep only the pool named.
+	const processPool = command === 'compare' || pool === 'process';
+	const poolNote = command === 'compare' ? '' : ` (this ${command} is on a ${pool} pool)`;
+	if (given.pool !== undefined && command === 'compare') {
+		usage('compare runs serially, on a thread pool and on a process pool itself: --pool is for run and sweep');
+	}
+	if (given.chunksizes !== undefined && command !== 'sweep') {
+		usage('--chunksizes is for sweep (one process pool per chunksize)');
+	}
+	if (given.chunksize !== undefined && command !== 'run') {
+		usage(`--chunksize is for run: ${command === 'sweep' ? 'sweep --chunksizes 1,10,100 compares chunksizes' : 'compare sends one task per message in every configuration'}`);
+	}
+	if (given.chunksize !== undefined && pool !== 'process') {
+		usage(`--chunksize applies to process pools${poolNote}`);
+	}
+	if (given.workers !== undefined && command === 'run' && pool === 'serial') {
+		usage('--workers does nothing in a serial run (one call after another, on one worker)');
+	}
+	for (const flag of ['start-method', 'max-tasks-per-child'] as const) {
+		if (given[flag] !== undefined && !python) {
+			usage(`--${flag} is for Python process pools (this is a ${language} file)`);
+		}
+		if (given[flag] !== undefined && !processPool) {
+			usage(`--${flag} is for Python process pools${poolNote}`);
+		}
+	}
+	if (given.mode !== undefined && !python) {
+		usage('--mode is for Python (executor.submit or executor.map); a JS pool takes one call per input');
+	}
+	if (given['max-heap-mb'] !== undefined && python) {
+		usage('--max-heap-mb caps a JS worker\'s heap; a Python worker has no such limit');
+	}
+	if (given.python !== undefined && !python) {
+		usage('--python is for Python files; a JS or TS file runs on this Node');
+	}
 }
 
 /** Ctrl-C: `cancel` once, saying `doing`; a second Ctrl-C quits at once. Returns whether it came. */
@@ -457,10 +517,13 @@ function coreWaitNote(end: RunFinishedEvent): string {
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
 	const s = model.started;
 	const c = end.counts;
+	// A run that failed before any task existed (a load error, said on stderr) has no counts to show.
+	const noTasks = end.outcome === 'error' && c.submitted === 0;
+	const inputs = s && !noTasks ? `, ${s.inputCount} input${s.inputCount === 1 ? '' : 's'}` : '';
 	const lines = [
-		s ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.inputCount} input${s.inputCount === 1 ? '' : 's'}, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
-		`${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
-		`tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
+		s ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}${inputs}, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
+		noTasks ? `error before any task ran: wall ${(end.wallMs / 1000).toFixed(3)} s` : `${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
+		noTasks ? '' : `tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
 		...end.workers.map((w) => {
 			const m = model.workers.get(w.workerId);
 			const memory = m?.peakRss !== undefined ? `, memory peak ${megabytes(m.peakRss)}` : m?.peakHeap !== undefined ? `, heap peak ${megabytes(m.peakHeap)}` : '';
@@ -470,8 +533,16 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
+	// What to do about a failure (a lambda a process pool cannot pickle: what to pass instead) is in
+	// its hint, once per kind of failure; a timeout's is printed with its stack snapshot below.
+	const hinted = new Set<string>();
 	for (const t of failed) {
 		lines.push(`  task ${t.taskId} (${t.input}): ${t.error!.name}: ${t.error!.message}`);
+		const hint = t.error!.hint;
+		if (hint && t.error!.kind !== 'timeout' && !hinted.has(hint)) {
+			hinted.add(hint);
+			lines.push(`    ${hint}`);
+		}
 	}
 	const reasons = new Map<string, number>();
 	for (const t of model.tasks.values()) {

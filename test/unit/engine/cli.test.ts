@@ -1,7 +1,7 @@
 /** The headless CLI as a user runs it: `node out/cli.js ...`, checked on stdout, stderr and exit code. */
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
@@ -90,6 +90,83 @@ describe('poolscope CLI', function () {
 			assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
 			assert.match(r.stderr, message);
 		}
+	});
+
+	it('flags for another pool or language are refused, saying where they apply (they were ignored)', async () => {
+		const py = join(ROOT, 'samples', 'python', 'cpu_bound.py');
+		const cases: [string[], RegExp][] = [
+			[['run', tasks, 'square', '--inputs', '2', '--chunksize', '5'], /--chunksize applies to process pools \(this run is on a thread pool\)/],
+			[['run', py, 'countdown', '--inputs', '2', '--pool', 'thread', '--mode', 'map', '--chunksize', '5'], /--chunksize applies to process pools \(this run is on a thread pool\)/],
+			[['compare', tasks, 'square', '--inputs', '2', '--chunksize', '5'], /--chunksize is for run/],
+			[['sweep', tasks, 'square', '--inputs', '2', '--pool', 'process', '--chunksize', '5'], /--chunksize is for run: sweep --chunksizes/],
+			[['run', tasks, 'square', '--inputs', '2', '--chunksizes', '1,10'], /--chunksizes is for sweep/],
+			[['run', tasks, 'square', '--inputs', '2', '--start-method', 'spawn'], /--start-method is for Python process pools \(this is a javascript file\)/],
+			[['run', py, 'countdown', '--inputs', '2', '--pool', 'thread', '--start-method', 'spawn'], /--start-method is for Python process pools \(this run is on a thread pool\)/],
+			[['sweep', py, 'countdown', '--inputs', '2', '--pool', 'thread', '--max-tasks-per-child', '2'], /--max-tasks-per-child is for Python process pools \(this sweep is on a thread pool\)/],
+			[['run', tasks, 'square', '--inputs', '2', '--pool', 'process', '--max-tasks-per-child', '2'], /--max-tasks-per-child is for Python process pools \(this is a javascript file\)/],
+			[['run', tasks, 'square', '--inputs', '2', '--mode', 'map'], /--mode is for Python/],
+			[['run', py, 'countdown', '--inputs', '2', '--max-heap-mb', '64'], /--max-heap-mb caps a JS worker's heap/],
+			[['run', tasks, 'square', '--inputs', '2', '--python', 'python3'], /--python is for Python files/],
+			[['compare', tasks, 'square', '--inputs', '2', '--pool', 'process'], /compare runs serially, on a thread pool and on a process pool itself: --pool is for run and sweep/],
+			[['run', tasks, 'square', '--inputs', '2', '--pool', 'serial', '--workers', '4'], /--workers does nothing in a serial run/],
+		];
+		for (const [args, message] of cases) {
+			const r = await cli(args);
+			assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+			assert.match(r.stderr, message, args.join(' '));
+			assert.equal(r.stdout, '', 'refused before anything ran');
+		}
+		// What applies still runs: a start method in a comparison goes to its process pools.
+		const ok = await cli(['run', py, 'countdown', '--inputs', '[(1,)] * 2', '--pool', 'process', '--workers', '1', '--start-method', 'spawn']);
+		assert.equal(ok.code, 0, ok.stderr);
+		assert.match(ok.stdout, /start method spawn/);
+	});
+
+	it('a missing file, a folder, or a function the file does not define is said as such (it read "--inputs is required")', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-cli-'));
+		try {
+			mkdirSync(join(dir, 'pkg.py'));
+			const missing = await cli(['run', join(dir, 'none.py'), 'f']);
+			assert.equal(missing.code, 2);
+			assert.match(missing.stderr, /^poolscope: .*none\.py: no such file$/m);
+			const folder = await cli(['run', join(dir, 'pkg.py'), 'f', '--inputs', '2']);
+			assert.equal(folder.code, 2);
+			assert.match(folder.stderr, /^poolscope: .*pkg\.py is a folder: give the Python, JavaScript or TypeScript file that defines f$/m);
+			const noFn = await cli(['run', join(ROOT, 'samples', 'js', 'cpu.js'), 'fibonacci']);
+			assert.equal(noFn.code, 2);
+			assert.match(noFn.stderr, /cpu\.js has no top-level function fibonacci \(functions in this file: fib, countdown\); for one defined another way, give --inputs/);
+			assert.doesNotMatch(missing.stderr + folder.stderr + noFn.stderr, /--inputs is required/);
+			const trace = await cli(['run', tasks, 'square', '--inputs', '2', '--trace', dir]);
+			assert.equal(trace.code, 2);
+			assert.match(trace.stderr, /--trace .* is a folder: give the trace file's name/);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it('with no --pool, a Python function runs on a process pool and a JS one on a thread pool, as "Run in parallel" does; a failure\'s hint says what to do, once', async () => {
+		const faults = join(ROOT, 'samples', 'python', 'faults.py');
+		const lambda = await cli(['run', faults, 'calls_a_lambda']);
+		assert.equal(lambda.code, 1, lambda.stderr);
+		assert.match(lambda.stdout, /^calls_a_lambda \(.*\) on a process pool/);
+		assert.match(lambda.stdout, /^ {2}task 0 \(.*lambda.*\): PicklingError: .*lambda/m);
+		assert.match(lambda.stdout, /^ {4}A process pool sends the function and every argument and result to another process with pickle\. Use a module-level function/m);
+		const crash = await cli(['run', faults, 'crashes_worker', '--workers', '1']);
+		assert.equal(crash.code, 1, crash.stderr);
+		assert.match(crash.stdout, /on a process pool, 1 worker/);
+		assert.equal(crash.stdout.match(/BrokenProcessPool: /g)?.length, 2, crash.stdout);
+		assert.equal(crash.stdout.match(/When one worker of a ProcessPoolExecutor dies/g)?.length, 1, 'the same hint once');
+		const js = await cli(['run', tasks, 'square', '--inputs', '2']);
+		assert.match(js.stdout, /on a thread pool/);
+	});
+
+	it('a run that failed before any task existed prints no "0 inputs" and no task counts; the error is on stderr, exit 2', async () => {
+		const r = await cli(['run', tasks, 'square', '--inputs', '[[1],']);
+		assert.equal(r.code, 2);
+		assert.match(r.stderr, /^poolscope: SyntaxError: inputs/m);
+		assert.match(r.stdout, /^square \(.*\) on a thread pool, \d+ workers?, \d+ cores, node /m);
+		assert.match(r.stdout, /^error before any task ran: wall \d+\.\d{3} s$/m);
+		assert.doesNotMatch(r.stdout, /0 inputs|tasks: /);
 	});
 
 	it('a comparison whose tasks failed says so: a failed column, the advice names them, exit 1', async () => {
