@@ -19,8 +19,16 @@ def chatty(i):
 
 # poolscope: inputs=range(4)
 def shell_echo(i):
-    # Below print(): the shell writes to the process's stdout itself. A process pool's workers
-    # each have their own, so each line is its task's; a thread pool's threads share one, so
-    # there the lines are the run's output, whose task cannot be told.
+    # Below print(): a command the task starts writes to its own stdout, not to sys.stdout.
+    # Poolscope still gives each command's line to the task that started it, on either pool.
     os.system(f"echo task {i} says hello from the shell")
+    return i
+
+
+# poolscope: inputs=range(4)
+def raw_write(i):
+    # Below print() too, straight to the process's file descriptor 1. A process pool's workers
+    # each have their own, so each line is its task's; a thread pool's threads share one, so
+    # there the lines are the run's output ("Output outside tasks"), whose task cannot be told.
+    os.write(1, f"task {i} wrote to fd 1\n".encode())
     return i

@@ -22,6 +22,17 @@ const completes = (n: number): Check => (end) => {
 	assert.deepEqual([end.counts.finished, end.counts.failed], [n, 0], JSON.stringify(end.counts));
 };
 const errorsOf = (events: PoolEvent[]) => ofType(events, 'task.failed').map((e) => e.error);
+/** Each task's own line (`task N ...`) is in that task's output, and none is the run's. */
+const linesOfTasks = (events: PoolEvent[], line: RegExp) => {
+	const byTask = new Map<number, string>();
+	for (const o of ofType(events, 'task.output')) {
+		byTask.set(o.taskId, (byTask.get(o.taskId) ?? '') + o.text);
+	}
+	for (const id of [0, 1, 2, 3]) {
+		assert.match(byTask.get(id) ?? '', new RegExp(`^task ${id} ${line.source}`, 'm'), `task ${id}'s output`);
+	}
+	assert.ok(!ofType(events, 'run.output').some((o) => line.test(o.text)), 'no line is the run\'s');
+};
 
 /** What each sample shows; a sample without an entry here fails the test (add one). */
 const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> = {
@@ -34,7 +45,9 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.equal(ofType(events, 'task.output').filter((o) => /step 2/.test(o.text)).length, 6, 'each task\'s prints are its own');
 		},
 	},
-	'python/printing.py:shell_echo': { check: completes(4) },
+	// A process pool's workers each have their own fd 1: a command's line and a raw write are the task's.
+	'python/printing.py:shell_echo': { check: (end, events) => { completes(4)(end, events); linesOfTasks(events, /says hello from the shell/); } },
+	'python/printing.py:raw_write': { check: (end, events) => { completes(4)(end, events); linesOfTasks(events, /wrote to fd 1/); } },
 	'python/faults.py:sometimes_fails': {
 		check: (end, events) => {
 			assert.deepEqual([end.counts.finished, end.counts.failed], [4, 2]);
@@ -131,6 +144,30 @@ for (const dir of ['python', 'js']) {
 		}
 	}
 }
+
+describe('printing.py on a thread pool, as its comments say', function () {
+	this.timeout(60_000);
+	const file = join(SAMPLES, 'python', 'printing.py');
+	const run = async (fn: string) => {
+		const events: PoolEvent[] = [];
+		const end = await startRun({ runId: `thread-${fn}`, file, fn, inputs: 'range(4)', language: 'python', pool: 'thread' }, (batch) => { events.push(...batch); }).done;
+		completes(4)(end, events);
+		return events;
+	};
+
+	it('shell_echo: each command\'s line is the task\'s that started it', async () => {
+		linesOfTasks(await run('shell_echo'), /says hello from the shell/);
+	});
+
+	it('raw_write: the threads share one fd 1, so the lines are the run\'s output', async () => {
+		const events = await run('raw_write');
+		const runText = ofType(events, 'run.output').map((o) => o.text).join('');
+		for (const id of [0, 1, 2, 3]) {
+			assert.match(runText, new RegExp(`^task ${id} wrote to fd 1$`, 'm'));
+		}
+		assert.ok(!ofType(events, 'task.output').some((o) => /wrote to fd 1/.test(o.text)));
+	});
+});
 
 describe('The samples, each as one click runs it', function () {
 	this.timeout(90_000);
