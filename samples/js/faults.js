@@ -17,10 +17,12 @@ function crashesWorker(x) {
 	return x;
 }
 
+// poolscope: timeoutMs=1000
 // poolscope: inputs=[1, 2]
 function neverReturns() {
 	for (;;) {
-		// set poolscope.taskTimeoutMs, or cancel the run
+		// Only a timeout (the comment above) or Cancel Run ends it: the worker running it is
+		// ended (a thread terminated, a process killed) and replaced.
 	}
 }
 

@@ -112,8 +112,14 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.match(errorsOf(events)[0]!.message, /worker exited with code 3/);
 		},
 	},
-	// Endless by design: with a timeout (poolscope.taskTimeoutMs), each call ends timed out.
-	'js/faults.js:neverReturns': { check: (end) => assert.equal(end.counts.timedOut, 2), request: { timeoutMs: 400 } },
+	// Endless by design: its comment's timeout ends each call, and the worker that ran it.
+	'js/faults.js:neverReturns': {
+		check: (end, events) => {
+			assert.equal(ofType(events, 'run.started')[0]!.options.timeoutMs, 1000, 'the timeout comes from its comment');
+			assert.equal(end.counts.timedOut, 2);
+			assert.ok(errorsOf(events).every((e) => /terminated and replaced/.test(e.message)), JSON.stringify(errorsOf(events)));
+		},
+	},
 };
 
 const samples: { key: string; request: RunRequest }[] = [];
