@@ -4,7 +4,7 @@ Poolscope protocol events (JSON lines on file descriptor 3, never the user's std
 Standard library only; Python 3.9+.
 
 The host writes the request as one JSON line on stdin, then commands (one JSON object a line):
-{"cmd": "cancelTask", "taskId": N}, {"cmd": "cancel"}, {"cmd": "stacks"}. End of stdin means
+{"cmd": "cancelTask", "taskId": N}, {"cmd": "cancel", "reason": "..."}, {"cmd": "stacks"}. End of stdin means
 the host is gone: the runner ends its workers and exits (no orphans).
 """
 import sys
@@ -134,6 +134,7 @@ class Run:
         self.processes = {}  # pid -> multiprocessing.Process, remembered for exit codes
         self.dead = None  # [(pid, exit status)] once the pool broke: what every failed future names
         self.cancelling = False
+        self.cancel_reason = "run cancelled"  # what a cancelled task says (the CLI's Ctrl-C: "interrupted (Ctrl-C)")
         self.broken = None
         self.broken_at = None  # when the first future failed with BrokenProcessPool (ms)
         self.done_event = threading.Event()
@@ -760,7 +761,7 @@ class Run:
     def cancel_unsubmitted(self, first, end):
         for task_id in range(first, end):
             if self.end_task(task_id, "cancelled"):
-                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
+                self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason, wasRunning=False)
 
     def submit_records(self, items):
         """Every task submitted and pending, announced in chunks ("S", an input preview per task): one
@@ -895,7 +896,7 @@ class Run:
     def future_done(self, task_id, fut):
         if fut.cancelled():
             if self.end_task(task_id, "cancelled"):
-                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled" if self.cancelling else "cancelled by user", wasRunning=False)
+                self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason if self.cancelling else "cancelled by user", wasRunning=False)
             return
         exc = fut.exception()
         if exc is None:
@@ -960,7 +961,7 @@ class Run:
         if is_broken_pool(exc) and self.cancelling:
             # We terminated the workers to cancel the run: that is a cancellation, not a fault.
             if self.end_task(task_id, "cancelled"):
-                self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled: its worker process was terminated", wasRunning=self.states[task_id] in (RUNNING, CALL_QUEUE))
+                self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason + ": its worker process was terminated", wasRunning=self.states[task_id] in (RUNNING, CALL_QUEUE))
             return
         info = error_info(exc, self.user_dir)
         if is_broken_pool(exc):
@@ -1490,9 +1491,11 @@ class Run:
             return {"ok": True}
         return {"ok": False, "reason": "Future.cancel() refused: task %d already left the pending queue" % task_id}
 
-    def cancel(self):
+    def cancel(self, reason=None):
         if self.cancelling:
             return
+        if reason:
+            self.cancel_reason = str(reason)
         self.cancelling = True
         self.cancel_t = pw.now_ms()
         if self.executor is None:
@@ -1510,7 +1513,7 @@ class Run:
             # Thread-pool futures have no done callback: their cancellations are reported here.
             for task_id, f in enumerate(self.futures):
                 if f is not None and f.cancelled() and self.end_task(task_id, "cancelled"):
-                    self.em.emit("task.cancelled", taskId=task_id, reason="run cancelled", wasRunning=False)
+                    self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason, wasRunning=False)
             running = len(self.now_running)
             if running:
                 self.em.emit("run.warning", message="%d thread(s) still running: Python cannot stop a thread, so they run until their function returns" % running)
@@ -1726,9 +1729,9 @@ class Run:
             for task_id in unanswered:
                 if states[task_id] != ENDED:
                     was_running = states[task_id] in (RUNNING, CALL_QUEUE) or task_id in in_threads
-                    reason = "run cancelled"
+                    reason = self.cancel_reason
                     if was_running and self.pool != "process":
-                        reason = "run cancelled while running: Python cannot stop a thread, so the runner process ended it"
+                        reason = self.cancel_reason + " while running: Python cannot stop a thread, so the runner process ended it"
                     if self.end_task(task_id, "cancelled"):
                         self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=was_running)
         end = self.ended_at or pw.now_ms()
@@ -1903,7 +1906,7 @@ def main():
             if c == "cancelTask":
                 emitter.reply({"id": cmd.get("id"), **run.cancel_task(int(cmd["taskId"]))})
             elif c == "cancel":
-                run.cancel()
+                run.cancel(cmd.get("reason"))
                 emitter.reply({"id": cmd.get("id"), "ok": True})
             elif c == "stacks":
                 emitter.reply({"id": cmd.get("id"), "text": run.snapshot()})

@@ -48,6 +48,8 @@ class PythonRun {
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	private exited = false;
 	private cancelRequested = false;
+	/** What cancelled tasks say: the cancel's own reason (the CLI's Ctrl-C), else "run cancelled". */
+	private cancelReason: string | undefined;
 	/** Asked to cancel, and how long the runner gets before its group is killed. */
 	private cancelling = false;
 	private graceMs = CANCEL_GRACE_MS;
@@ -62,7 +64,7 @@ class PythonRun {
 			runId: request.runId,
 			done,
 			cancelTask: (taskId) => this.cancelTask(taskId),
-			cancel: () => this.cancel(),
+			cancel: (reason) => this.cancel(reason),
 			snapshotStacks: () => this.stacks(),
 		};
 		this.begin();
@@ -139,7 +141,7 @@ class PythonRun {
 		(proc.stdin as Writable).on('error', () => undefined); // a dead runner is handled by 'close'
 		this.send({ ...this.request });
 		if (this.cancelRequested) {
-			void this.command({ cmd: 'cancel' });
+			void this.command({ cmd: 'cancel', reason: this.cancelReason });
 		}
 	}
 
@@ -252,7 +254,8 @@ class PythonRun {
 		return r.ok === true ? { ok: true } : { ok: false, reason: String(r.reason ?? 'refused') };
 	}
 
-	private async cancel(): Promise<void> {
+	private async cancel(reason?: string): Promise<void> {
+		this.cancelReason ??= reason;
 		if (!this.proc && !this.finished) {
 			this.cancelRequested = true; // the runner is not started yet: it is told as soon as it is
 		}
@@ -260,7 +263,7 @@ class PythonRun {
 			await this.handle.done;
 			return;
 		}
-		void this.command({ cmd: 'cancel' });
+		void this.command({ cmd: 'cancel', reason: this.cancelReason });
 		this.cancelling = true;
 		// Before run.started the runner is loading the user's code: nothing of the run to save.
 		this.graceMs = this.started ? CANCEL_GRACE_MS : LOAD_CANCEL_GRACE_MS;
@@ -320,7 +323,7 @@ class PythonRun {
 		} else {
 			const busy = this.started ? 'its tasks did not stop' : 'it was still importing the module or evaluating the inputs';
 			for (const taskId of this.endings.open()) {
-				events.push({ type: 'task.cancelled', runId: r.runId, t, taskId, reason: 'run cancelled: the runner was ended', wasRunning: false });
+				events.push({ type: 'task.cancelled', runId: r.runId, t, taskId, reason: `${this.cancelReason ?? 'run cancelled'}: the runner was ended`, wasRunning: false });
 			}
 			events.push({ type: 'run.warning', runId: r.runId, t, message: `The runner did not stop within ${(this.graceMs / 1000).toFixed(1)} s of the cancel (${busy}), so it was ended with its workers.` });
 		}
