@@ -17,9 +17,9 @@ import { startRun } from './startRun';
 import { MIN_MAX_HEAP_MB } from './runTypes';
 
 const HELP = `Usage: poolscope run <file> <function> [--inputs <expr>] [options]
-       poolscope compare <file> <function> --inputs <expr> [--workers N] [--start-methods fork,spawn] [--repeat N] [--json]
-       poolscope sweep <file> <function> --inputs <expr> --pool thread|process [--workers 1,2,4,8] [--repeat N] [--json]
-       poolscope sweep <file> <function> --inputs <expr> --pool process --chunksizes 1,10,100 [--workers N] [--json]
+       poolscope compare <file> <function> [--inputs <expr>] [--workers N] [--start-methods fork,spawn] [--repeat N] [--json]
+       poolscope sweep <file> <function> [--inputs <expr>] [--pool thread|process] [--workers 1,2,4,8] [--repeat N] [--json]
+       poolscope sweep <file> <function> [--inputs <expr>] --pool process --chunksizes 1,10,100 [--workers N] [--json]
 
 Runs a top-level function of a Python, JavaScript or TypeScript file once per input, on a pool,
 and reports every worker, task and queue. What the code prints is shown as it comes, each line
@@ -38,6 +38,7 @@ Options:
   --max-tasks-per-child N        Python process pools (3.11+): a worker is replaced after N tasks
   --mode submit|map              Python: executor.submit per item (default) or executor.map
   --priority normal|low          low: workers at nice 10, so other programs stay responsive
+                                 (default: normal)
   --max-heap-mb N                JS pools: heap limit per worker (default 1024; 0: Node's own);
                                  a call past it fails with "out of memory", its worker replaced
   --python <path>                Python interpreter (default: python3, then python, on PATH)
@@ -521,7 +522,8 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	const noTasks = end.outcome === 'error' && c.submitted === 0;
 	const inputs = s && !noTasks ? `, ${s.inputCount} input${s.inputCount === 1 ? '' : 's'}` : '';
 	const lines = [
-		s ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}${inputs}, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
+		// No header from a runner that never started (no interpreter): its 0 workers and 0 cores are no facts.
+		s && !(noTasks && s.cores === 0) ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}${inputs}, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
 		noTasks ? `error before any task ran: wall ${(end.wallMs / 1000).toFixed(3)} s` : `${end.outcome}: wall ${(end.wallMs / 1000).toFixed(3)} s, ${end.throughput.toFixed(1)} tasks/s`,
 		noTasks ? '' : `tasks: ${c.finished} finished, ${c.failed} failed, ${c.timedOut} timed out, ${c.cancelled} cancelled${c.rejected ? `, ${c.rejected} rejected` : ''} (of ${c.submitted})`,
 		...end.workers.map((w) => {

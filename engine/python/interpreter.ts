@@ -50,14 +50,14 @@ export function findPython(explicit?: string): InterpreterResult {
 		const found = onPath(explicit);
 		return found
 			? { ok: true, path: found }
-			: { ok: false, message: `Python not found: no ${explicit} on PATH`, hint: 'Fix the setting poolscope.pythonPath (a name on PATH, or a path), or clear it to use python3 from PATH.' };
+			: { ok: false, message: `Python not found: no ${explicit} on PATH`, hint: 'Fix the setting poolscope.pythonPath (the CLI: --python; a name on PATH, or a path), or clear it to use python3 from PATH.' };
 	}
 	if (explicit) {
 		if (!existsSync(explicit)) {
-			return { ok: false, message: `Python not found at ${explicit}`, hint: 'Fix the setting poolscope.pythonPath, or clear it to use python3 from PATH.' };
+			return { ok: false, message: `Python not found at ${explicit}`, hint: 'Fix the setting poolscope.pythonPath (the CLI: --python), or clear it to use python3 from PATH.' };
 		}
 		if (!executable(explicit)) {
-			return { ok: false, message: `${explicit} is not an executable file`, hint: 'poolscope.pythonPath must point at a Python interpreter (e.g. /usr/bin/python3 or .venv/bin/python).' };
+			return { ok: false, message: `${explicit} is not an executable file`, hint: 'poolscope.pythonPath (the CLI: --python) must point at a Python interpreter (e.g. /usr/bin/python3 or .venv/bin/python).' };
 		}
 		return { ok: true, path: explicit };
 	}
@@ -67,7 +67,7 @@ export function findPython(explicit?: string): InterpreterResult {
 			return { ok: true, path: found };
 		}
 	}
-	return { ok: false, message: 'no Python interpreter found (looked for python3 and python on PATH)', hint: 'Install Python 3.9 or newer, or set poolscope.pythonPath.' };
+	return { ok: false, message: 'no Python interpreter found (looked for python3 and python on PATH)', hint: 'Install Python 3.9 or newer, or set poolscope.pythonPath (the CLI: --python).' };
 }
 
 /**

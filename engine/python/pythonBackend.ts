@@ -122,14 +122,14 @@ class PythonRun {
 					this.fail({ kind: 'load', name: 'PythonNotFound', message: enoent ? `Python not found at ${python.path}` : `${python.path} could not start: ${spawnError.message}` });
 				} else if (/POOLSCOPE_PYTHON_TOO_OLD (\S+)/.test(tail) || /SyntaxError/.test(tail) && !this.started) {
 					const version = /POOLSCOPE_PYTHON_TOO_OLD (\S+)/.exec(tail)?.[1] ?? 'older than 3.9';
-					this.fail({ kind: 'load', name: 'PythonTooOld', message: `${python.path} is Python ${version}; Poolscope needs Python 3.9 or newer`, hint: 'Set poolscope.pythonPath to a newer interpreter.' });
+					this.fail({ kind: 'load', name: 'PythonTooOld', message: `${python.path} is Python ${version}; Poolscope needs Python 3.9 or newer`, hint: 'Set poolscope.pythonPath (the CLI: --python) to a newer interpreter.' });
 				} else if (!this.started && !signal && !/Traceback|Python|python/.test(tail)) {
 					// Gone at once without a word from Python: not an interpreter (a setting pointing
 					// at /bin/ls said "RunnerExited ... invalid option -- 'W'").
 					this.fail({
 						kind: 'load', name: 'NotPython',
 						message: `${python.path} is not a Python interpreter: it exited with code ${code} without running Poolscope's runner${tail ? ` (it said: ${tail.split('\n').slice(-3).join(' ').slice(0, 300)})` : ''}`,
-						hint: 'Set poolscope.pythonPath to a Python 3.9 or newer (e.g. /usr/bin/python3 or .venv/bin/python), or clear it to use python3 from PATH.',
+						hint: 'Set poolscope.pythonPath (the CLI: --python) to a Python 3.9 or newer (e.g. /usr/bin/python3 or .venv/bin/python), or clear it to use python3 from PATH.',
 					});
 				} else {
 					this.fail(runnerExited(code, signal, tail, this.request.file));

@@ -167,6 +167,11 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /^square \(.*\) on a thread pool, \d+ workers?, \d+ cores, node /m);
 		assert.match(r.stdout, /^error before any task ran: wall \d+\.\d{3} s$/m);
 		assert.doesNotMatch(r.stdout, /0 inputs|tasks: /);
+		// No interpreter at all: no header of made-up facts, and the hint names the CLI's flag.
+		const noPython = await cli(['run', join(ROOT, 'samples', 'python', 'cpu_bound.py'), 'countdown', '--python', join(tmpdir(), 'no-such-python-poolscope')]);
+		assert.equal(noPython.code, 2);
+		assert.match(noPython.stderr, /^poolscope: PythonNotFound: Python not found at .*no-such-python-poolscope\n {2}.*--python/m);
+		assert.doesNotMatch(noPython.stdout, /0 workers|0 cores|not started/);
 	});
 
 	it('a comparison whose tasks failed says so: a failed column, the advice names them, exit 1', async () => {
