@@ -9,7 +9,7 @@ import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, 
 import { peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { findFunctions, findStaticMethods, languageOfFile, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
+import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
 import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
@@ -82,6 +82,10 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 	}
 	if (!/^\d+$/.test(v) || Number(v) < 1) {
 		usage(`--${name} must be a whole number of at least 1 (got "${v}")`);
+	}
+	// As the setting and a comment: 5,000 JS worker threads (or forks) took the machine for minutes.
+	if (name === 'workers' && Number(v) > MAX_WORKERS) {
+		usage(`--workers must be a whole number from 1 to ${MAX_WORKERS} (got "${v}")`);
 	}
 	return Number(v);
 }

@@ -38,7 +38,8 @@ export interface SourceFunction {
 
 const DIRECTIVE = /^\s*(?:#|\/\/)\s*poolscope:\s*(.*?)\s*$/;
 const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N';
-const MAX_WORKERS = 1024;
+/** The most workers a comment, a setting (package.json's maximum) or the CLI asks for. */
+export const MAX_WORKERS = 1024;
 
 interface Directive {
 	inputs?: string;

@@ -11,9 +11,13 @@ import { waitFor } from '../../harness/processes';
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], killAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+		if (killAfterMs) {
+			const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+			child.on('close', () => clearTimeout(timer));
+		}
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -120,6 +124,14 @@ describe('poolscope CLI', function () {
 		const ok = await cli(['run', py, 'countdown', '--inputs', '[(1,)] * 2', '--pool', 'process', '--workers', '1', '--start-method', 'spawn']);
 		assert.equal(ok.code, 0, ok.stderr);
 		assert.match(ok.stdout, /start method spawn/);
+	});
+
+	it('--workers is capped at 1024, as the setting and a comment are (5,000 JS worker threads did not finish in a minute)', async () => {
+		for (const args of [['run', tasks, 'square', '--inputs', '2', '--workers', '5000'], ['sweep', tasks, 'square', '--inputs', '2', '--pool', 'thread', '--workers', '1,5000'], ['compare', tasks, 'square', '--inputs', '2', '--workers', '1025']]) {
+			const r = await cli(args, 15_000);
+			assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+			assert.match(r.stderr, /--workers must be a whole number from 1 to 1024 \(got "(5000|1025)"\)/);
+		}
 	});
 
 	it('a missing file, a folder, or a function the file does not define is said as such (it read "--inputs is required")', async () => {
