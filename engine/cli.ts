@@ -215,6 +215,7 @@ async function main(): Promise<void> {
 	const runId = `cli-${process.pid}`;
 	const model = createRunModel(runId);
 	const all: PoolEvent[] = [];
+	let early: PoolEvent[] | undefined = o.json ? [] : undefined;
 	const handle = startRun({
 		runId,
 		file: resolve(file),
@@ -234,6 +235,17 @@ async function main(): Promise<void> {
 		pythonPath: o.python,
 		workspaceRoot: process.cwd(),
 	}, (batch) => {
+		if (early) {
+			// A Python module prints as it is imported, before the runner can say run.started (it
+			// needs the inputs' count): a --json reader gets run.started first all the same.
+			const at = batch.findIndex((e) => e.type === 'run.started');
+			if (at < 0) {
+				early.push(...batch);
+				return;
+			}
+			batch = [batch[at]!, ...early, ...batch.slice(0, at), ...batch.slice(at + 1)];
+			early = undefined;
+		}
 		applyEvents(model, batch);
 		if (o.trace) {
 			all.push(...batch);

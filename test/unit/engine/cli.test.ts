@@ -245,6 +245,16 @@ describe('poolscope CLI', function () {
 		assert.ok(events.some((e) => e.type === 'task.output' && e.text === 'hello from x\n'));
 	});
 
+	it('--json starts with run.started, also when a Python module prints as it is imported (its line came first)', async () => {
+		const r = await cli(['run', join(ROOT, 'samples', 'python', 'printing.py'), 'chatty', '--inputs', '2', '--json']);
+		assert.equal(r.code, 0, r.stderr);
+		const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
+		assert.equal(events[0]!.type, 'run.started', r.stdout.slice(0, 300));
+		const imported = events.findIndex((e) => e.type === 'run.output' && /printing\.py imported in process/.test(e.text));
+		assert.ok(imported > 0, 'the module\'s line is still there, after run.started');
+		assert.equal(events.at(-1)!.type, 'run.finished');
+	});
+
 	it('--json: a thread-pool task writing to fd 1 itself (fs.writeSync, a child with stdio inherit) adds no line to stdout, its text is the task\'s output event', async () => {
 		// Worker threads share the CLI's fd 1: such writes once landed between the JSON lines.
 		const r = await cli(['run', tasks, 'writesBelowConsole', '--pool', 'thread', '--inputs', '2', '--json']);
