@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
-import { peakMemoryLabel } from './compare/measurement';
+import { amdahlSentence, peakMemoryLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
@@ -464,7 +464,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 		const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
 		process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
 		if (serialFraction !== undefined) {
-			process.stdout.write(`Amdahl fit: serial fraction ${(serialFraction * 100).toFixed(1)}% (max speedup ${(1 / Math.max(serialFraction, 1e-3)).toFixed(1)}x), ${cores} cores\n`);
+			process.stdout.write(`${amdahlSentence(serialFraction)} (${cores} cores)\n`);
 		}
 		process.stdout.write(`${advice}\n`);
 	}

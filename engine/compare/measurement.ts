@@ -107,6 +107,15 @@ export function peakMemoryLabel(m: Measurement): string {
 	return m.peakRss !== undefined ? megabytes(m.peakRss) : m.peakHeap !== undefined ? `heap ${megabytes(m.peakHeap)}` : '';
 }
 
+/**
+ * An Amdahl fit in words: its serial fraction and the speedup it allows. A fit of 0 (the grid's
+ * step is 0.1%) found no serial part: its limit is no figure (it read "at most 1000.0x").
+ */
+export function amdahlSentence(serialFraction: number): string {
+	const limit = serialFraction < 0.0005 ? 'no serial part measured, so no limit in sight' : `so at most ${(1 / serialFraction).toFixed(1)}x however many workers`;
+	return `Amdahl fit: serial fraction ${(serialFraction * 100).toFixed(1)}%, ${limit}`;
+}
+
 /** A config's unset fields must not erase the base request's (e.g. its start method). */
 export function definedOnly(c: Config): Partial<Config> {
 	return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));

@@ -803,8 +803,12 @@ describe('Comparison and sweep views (Chromium)', function () {
 		await p.post({ type: 'comparison', comparison: { id: 's1', kind: 'sweep', fn: 'download', file: '/w/python/io_bound.py', language: 'python', cores: 2, measurements: [m('serial', 1, 3200, 0.01), m('thread', 1, 3200, 0.01), m('thread', 2, 1600, 0.01), m('thread', 4, 800, 0.01)], pending: 0, state: 'done', serialFraction: 0.001, advice: 'Waits dominate' } });
 		await nextFrames(p.page);
 		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
-		assert.match(await text(p.page, 'amdahl'), /serial fraction 0\.1%/);
+		assert.equal(await text(p.page, 'amdahl'), 'Amdahl fit: serial fraction 0.1%, so at most 1000.0x however many workers.');
 		await p.page.locator('[data-testid="comparison"]').screenshot({ path: join(OUT, 'test', 'sweep.png') });
+		// Waits that scale perfectly fit no serial part: no limit is a figure (it read "at most 1000.0x").
+		await p.post({ type: 'comparison', comparison: { id: 's0', kind: 'sweep', fn: 'download', file: '/w/python/io_bound.py', language: 'python', cores: 2, measurements: [m('serial', 1, 3200, 0.01), m('thread', 1, 3200, 0.01), m('thread', 2, 1600, 0.01)], pending: 0, state: 'done', serialFraction: 0, advice: 'Waits dominate' } });
+		await nextFrames(p.page);
+		assert.equal(await text(p.page, 'amdahl'), 'Amdahl fit: serial fraction 0.0%, no serial part measured, so no limit in sight.');
 	});
 
 	it('stacks the timelines of the compared runs on one time scale, with each run\'s worker utilization', async () => {

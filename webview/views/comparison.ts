@@ -1,4 +1,4 @@
-import { configLabel, peakMemoryLabel, type Measurement } from '../../engine/compare/measurement';
+import { amdahlSentence, configLabel, peakMemoryLabel, type Measurement } from '../../engine/compare/measurement';
 import type { RunModel } from '../../engine/protocol/runModel';
 import type { ComparisonView } from '../messages';
 import { button, cssVar, h, setText, sizedContext } from '../dom';
@@ -77,7 +77,7 @@ export class ComparisonSection {
 			h('div', { class: 'facts' }, `${view.file.split('/').slice(-2).join('/')} · ${view.language} · ${view.cores} cores · ${view.state}${view.pending ? ` (${view.pending} to go)` : ''}`),
 			view.advice ? h('p', { class: 'advice', 'data-testid': 'comparison-advice' }, view.advice) : null,
 			view.error ? h('p', { class: 'error-title' }, view.error) : null,
-			view.serialFraction !== undefined ? h('p', { 'data-testid': 'amdahl' }, `Amdahl fit: serial fraction ${(view.serialFraction * 100).toFixed(1)}%, so at most ${(1 / Math.max(view.serialFraction, 1e-3)).toFixed(1)}x however many workers.`) : null,
+			view.serialFraction !== undefined ? h('p', { 'data-testid': 'amdahl' }, `${amdahlSentence(view.serialFraction)}.`) : null,
 		];
 		this.top.replaceChildren(...top.filter((x): x is HTMLElement => x !== null));
 		const key = `${view.id}|${baseName}|${rows.map((r) => `${r.dataset.config}:${r.textContent}`).join('|')}`;

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { advise, adviseChunksize, adviseRuns, speedups } from '../../../engine/compare/advice';
 import { machineCpu } from '../../../engine/cpu/cpuSampler';
 import { chunksizeConfigs, compareConfigs } from '../../../engine/compare/compare';
-import { configLabel, measureRun, type Measurement } from '../../../engine/compare/measurement';
+import { amdahlSentence, configLabel, measureRun, type Measurement } from '../../../engine/compare/measurement';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { isWebviewMessage } from '../../../webview/messages';
 
@@ -14,6 +14,12 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 	it('names configurations the same way everywhere', () => {
 		assert.equal(configLabel({ pool: 'thread', workers: 4 }), 'thread ×4');
 		assert.equal(configLabel({ pool: 'process', workers: 2, startMethod: 'spawn', chunksize: 10 }), 'process ×2 (spawn, chunksize 10)');
+	});
+
+	it('an Amdahl fit in words: a serial fraction\'s limit, and none for a fit of 0 (it read "at most 1000.0x")', () => {
+		assert.equal(amdahlSentence(0.2), 'Amdahl fit: serial fraction 20.0%, so at most 5.0x however many workers');
+		assert.equal(amdahlSentence(0.001), 'Amdahl fit: serial fraction 0.1%, so at most 1000.0x however many workers');
+		assert.equal(amdahlSentence(0), 'Amdahl fit: serial fraction 0.0%, no serial part measured, so no limit in sight');
 	});
 
 	it('Compare gets one process pool per start method; a chunksize sweep uses map for Python only', () => {
