@@ -2,7 +2,7 @@
  * `poolscope`: the engine without VS Code. `run` prints a readable summary, or with --json one
  * protocol event per line on stdout and nothing else there.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
 			printRunOutput(batch);
 		}
 	});
-	onInterrupt('cancelling', () => void handle.cancel('interrupted (Ctrl-C)'));
+	onInterrupt('cancelling', (why) => void handle.cancel(`interrupted (${why})`));
 	onStdoutClosed(() => void handle.cancel('its output was closed (the reader of stdout went away)'));
 	const end = await handle.done;
 	if (!o.json && !stdoutClosed) {
@@ -328,17 +328,23 @@ function refuseIdleFlags(command: 'run' | 'compare' | 'sweep', language: SourceL
 	}
 }
 
-/** Ctrl-C: `cancel` once, saying `doing`; a second Ctrl-C quits at once. Returns whether it came. */
-function onInterrupt(doing: string, cancel: () => void): () => boolean {
-	let interrupted = false;
-	process.on('SIGINT', () => {
-		if (interrupted) {
-			process.exit(130);
-		}
-		interrupted = true;
-		process.stderr.write(`poolscope: ${doing} (Ctrl-C again to quit at once)\n`);
-		cancel();
-	});
+/**
+ * Ctrl-C: `cancel` once, saying `doing`; a second Ctrl-C quits at once. SIGTERM (`kill`, `timeout`)
+ * and SIGHUP (the terminal closed) too: their default ended the CLI at once and left the run's JS
+ * bundle folder behind. Returns what interrupted it ("Ctrl-C", "SIGTERM"), once it has.
+ */
+function onInterrupt(doing: string, cancel: (why: string) => void): () => string | undefined {
+	let interrupted: string | undefined;
+	for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+		process.on(signal, () => {
+			if (interrupted) {
+				process.exit(128 + constants.signals[signal]);
+			}
+			interrupted = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+			process.stderr.write(`poolscope: ${doing} (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);
+			cancel(interrupted);
+		});
+	}
 	return () => interrupted;
 }
 
@@ -430,7 +436,7 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 	const interrupted = interruptedAt();
 	if (interrupted) {
 		// What ran is shown, but no fit or advice from a comparison cut short.
-		process.stderr.write(`poolscope: interrupted (Ctrl-C) after ${ms.length} of ${configs.length} configurations\n`);
+		process.stderr.write(`poolscope: interrupted (${interrupted}) after ${ms.length} of ${configs.length} configurations\n`);
 	}
 	const sp = speedups(ms, chunked ? 'first' : 'serial');
 	const advice = interrupted ? 'Interrupted: no advice from part of a comparison.' : chunked ? adviseChunksize(ms, base.language) : advise(ms, cores, base.language);

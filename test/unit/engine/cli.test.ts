@@ -1,7 +1,7 @@
 /** The headless CLI as a user runs it: `node out/cli.js ...`, checked on stdout, stderr and exit code. */
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent } from '../../../engine/protocol/events';
@@ -220,6 +220,36 @@ describe('poolscope CLI', function () {
 		assert.match(stdout, /^serial +1 /m);
 		assert.doesNotMatch(stdout, /Amdahl|use a|use threads/);
 		assert.match(stdout, /Interrupted: no advice from part of a comparison\./);
+	});
+
+	it('SIGTERM (kill, timeout) cancels the run as Ctrl-C does, and leaves no process and no bundle folder (it ended the CLI at once)', async () => {
+		const tmp = mkdtempSync(join(tmpdir(), 'poolscope-cli-term-'));
+		try {
+			// The run's bundle folder is made in TMPDIR: one of its own tells whether it was removed.
+			const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', 'process', '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+			let stdout = '';
+			let stderr = '';
+			let sent = false;
+			child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+			child.stdout.setEncoding('utf8').on('data', (d: string) => {
+				stdout += d;
+				if (!sent && stdout.includes('"task.started"')) {
+					sent = true;
+					child.kill('SIGTERM');
+				}
+			});
+			const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+			assert.equal(code, 1, `exit ${code} signal ${signal}\n${stderr}`);
+			assert.match(stderr, /cancelling \(SIGTERM again to quit at once\)/);
+			const events = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
+			const end = events.at(-1)!;
+			assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
+			assert.ok(events.filter((e) => e.type === 'task.cancelled').every((e) => e.type === 'task.cancelled' && e.reason === 'interrupted (SIGTERM)'));
+			assert.ok(await waitFor(() => childProcesses().length === 0, 5_000), childProcesses().join(' | '));
+			assert.deepEqual(readdirSync(tmp), [], 'the bundle folder is removed');
+		} finally {
+			rmSync(tmp, { recursive: true, force: true });
+		}
 	});
 
 	it('--json | head: when the reader goes away the run is cancelled quietly (no EPIPE stack trace), and nothing is left', async () => {
