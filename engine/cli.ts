@@ -42,7 +42,8 @@ Options:
   --max-heap-mb N                JS pools: heap limit per worker (default 1024; 0: Node's own);
                                  a call past it fails with "out of memory", its worker replaced
   --python <path>                Python interpreter (default: python3, then python, on PATH)
-  --json                         one protocol event per line on stdout, nothing else
+  --json                         one protocol event per line on stdout, nothing else (compare
+                                 and sweep: one measurement per line, then the advice)
   --trace <file>                 also write a Chrome trace-event file (Perfetto, chrome://tracing)
   -h, --help                     this text
 
