@@ -1797,6 +1797,11 @@ class Run:
                 workers_waited = sum(max(0.0, core_waits1[w["threadId"]] - w0.get(w["threadId"], 0.0)) for w in self.workers.values() if w.get("threadId") in core_waits1)
                 if in_tasks > 0:
                     core_wait = min(1.0, workers_waited / in_tasks)
+                # A thread's run_delay counts its whole life (its start, its wakes between
+                # tasks), not only its tasks: against a no-op task's 0.02 ms it read "100% waiting
+                # for a core". Waiting for a core inside tasks is part of their time off the CPU.
+                if walls + idle > 0:
+                    core_wait = min(core_wait, max(0.0, (walls - cpus) / (walls + idle)))
             window = end - self.busy_from
             busy = ((time.process_time() - self.cpu_t0) * 1000.0 + waited) / window if window > 0 else 0
             if walls > 0 and busy > 0.6:

@@ -1608,6 +1608,16 @@ print(len(names))`;
 		assert.ok((endBoth.gilWaitShare ?? 0) > 0.2, `gilWaitShare ${endBoth.gilWaitShare}`);
 	});
 
+	it("a thread's wait for a core outside its tasks is not charged to them (one no-op task read '100% waiting for a CPU core')", async () => {
+		// run_delay counts a thread's whole life: its start and its wakes between tasks.
+		for (let i = 0; i < 3; i++) {
+			const end = await pyRun({ fn: 'square', inputs: '[(3,)]', pool: 'thread', workers: 6 }).done;
+			assert.equal(end.counts.finished, 1);
+			assert.ok((end.coreWaitShare ?? 0) + (end.gilWaitShare ?? 0) <= 1, JSON.stringify(end));
+			assert.ok((end.coreWaitShare ?? 0) < 0.5, `a no-op task barely waits for anything: coreWaitShare ${end.coreWaitShare}`);
+		}
+	});
+
 	it('on a machine busy with other processes, CPU-bound threads still read as waiting (for the GIL and for a core), sleeping ones still do not', async function () {
 		if (process.platform !== 'linux') {
 			this.skip(); // schedstat (the wait for a core) is Linux's
