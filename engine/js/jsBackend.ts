@@ -418,6 +418,10 @@ class JsRun implements PoolCallbacks {
 			entry.busyMs += t - task.startT;
 		}
 		const durationMs = task.startT !== undefined ? t - task.startT : undefined;
+		if (error.kind === 'timeout') {
+			// As the Python runner says it: the limit is what the user compares with the bar's length.
+			error = { ...error, message: `task ${taskId} ran past its timeout of ${this.request.timeoutMs} ms; ${error.message}` };
+		}
 		if (error.name === 'Cancelled') {
 			// A task still waiting (in piscina, or behind another in a worker process) was dropped, not stopped.
 			const wasRunning = task.phase === 'running';

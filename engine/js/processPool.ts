@@ -397,8 +397,9 @@ export class ProcessPool implements WorkerPool {
 	}
 
 	private lossError(taskId: number, child: Child, code: number | null, signal: string | null): ErrorInfo {
+		// What became of the worker; jsBackend puts the task and its limit in front.
 		if (child.killed?.taskId === taskId && child.killed.reason === 'timeout') {
-			return { kind: 'timeout', name: 'TimeoutError', message: `the task ran past its timeout; worker process ${child.identity.pid} was killed and replaced` };
+			return { kind: 'timeout', name: 'TimeoutError', message: `worker process ${child.identity.pid} was killed and replaced` };
 		}
 		if (child.killed?.reason === 'cancelled' || this.closing) {
 			return { kind: 'exception', name: 'Cancelled', message: `cancelled while running; worker process ${child.identity.pid} was killed` };

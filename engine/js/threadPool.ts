@@ -425,8 +425,9 @@ export class ThreadPool implements WorkerPool {
 		let reason: 'timeout' | 'cancelled' | 'crash' | 'outOfMemory';
 		if (batch.killed) {
 			reason = batch.killed;
+			// What became of the worker; jsBackend puts the task and its limit in front.
 			error = batch.killed === 'timeout'
-				? { kind: 'timeout', name: 'TimeoutError', message: 'the task ran past its timeout; its worker thread was terminated and replaced' }
+				? { kind: 'timeout', name: 'TimeoutError', message: 'its worker thread was terminated and replaced' }
 				: { kind: 'exception', name: 'Cancelled', message: 'cancelled while running; its worker thread was terminated' };
 		} else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
 			reason = 'outOfMemory';

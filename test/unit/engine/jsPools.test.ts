@@ -683,6 +683,8 @@ describe('JS engine: real pools', function () {
 				const failed = ofType(r.events, 'task.failed')[0]!;
 				assert.equal(failed.taskId, 1);
 				assert.equal(failed.error.kind, 'timeout');
+				// The limit, as the Python runner states it (the message said only "its timeout").
+				assert.match(failed.error.message, /^task 1 ran past its timeout of 400 ms; (worker process \d+ was killed|its worker thread was terminated) and replaced$/);
 				assert.ok(ofType(r.events, 'worker.exited').some((w) => w.reason === 'timeout'));
 				checkProtocol(r.events, pool);
 			});
