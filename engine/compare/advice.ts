@@ -44,6 +44,9 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 /** A pool has to beat serial by this much to be worth recommending (run-to-run noise is ~5-10% here). */
 const CLEAR_GAIN = 1.1;
 
+/** Other processes' share of the machine (0..1) past which a low CPU share may be waits for a core. */
+const CROWDED = 0.3;
+
 export function advise(ms: Measurement[], cores: number, language: string): string {
 	const s = speedups(ms);
 	const serial = ms.find((m) => m.config.pool === 'serial');
@@ -63,17 +66,32 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 		return `Nothing to compare yet.${failedNote}`;
 	}
 	const bestX = s.get(best)!;
-	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall)` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall)`;
+	// The serial run uses one core at most: what the machine's CPU read beyond it was other
+	// processes, and a task that waited for a core then reads as waiting (fib read "CPU 28%").
+	const others = serial?.machineCpu !== undefined ? serial.machineCpu - Math.min(1, serial.cpuShare ?? 1) / cores : 0;
+	const crowded = others >= CROWDED ? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core` : '';
+	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall${crowded})` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall${crowded})`;
 	if (serial && !(bestX >= CLEAR_GAIN)) {
 		// Never recommend what lost to serial, or won by less than the noise.
-		const why = serial.taskMs !== undefined && serial.taskMs < 1
-			? 'each call takes under a millisecond, so a pool\'s start-up and per-task messages cost more than the work they spread'
-			: language === 'python' && cpu !== undefined && cpu > 0.7 && best.config.pool === 'thread'
-				? 'the GIL lets one thread run Python at a time'
-				: serial.wallMs < 2000
-					? `the whole serial run took ${secs(serial.wallMs)}, not much more than starting a pool costs`
-					: 'the work did not spread over the workers';
-		return `${kind}: ${figures} on ${cores} cores: no pool was clearly faster than serial (the best, ${configLabel(best.config)}, ${x(bestX)}): ${why}. Keep it serial, or give each call more work.${failedNote}`;
+		const why = (): string => {
+			if (serial.taskMs !== undefined && serial.taskMs < 1) {
+				return 'each call takes under a millisecond, so a pool\'s start-up and per-task messages cost more than the work they spread';
+			}
+			if (language === 'python' && cpu !== undefined && cpu > 0.7 && best.config.pool === 'thread') {
+				return 'the GIL lets one thread run Python at a time';
+			}
+			if (others >= CROWDED) {
+				return `other processes kept the machine ${Math.round(others * 100)}% busy, so the workers had little CPU to share: compare again on a quieter machine`;
+			}
+			// The pool's own start and end, as measured: its wall time outside its tasks' span (a
+			// 1.05 s serial run was called "not much more than starting a pool", which took 0.15 s).
+			const overhead = best.taskSpanMs !== undefined ? Math.max(0, best.wallMs - best.taskSpanMs) : undefined;
+			if (overhead !== undefined ? serial.wallMs < 3 * overhead : serial.wallMs < 2000) {
+				return `the whole serial run took ${secs(serial.wallMs)}, not much more than ${overhead !== undefined ? `the pool's own start and end (${secs(overhead)})` : 'starting a pool costs'}`;
+			}
+			return 'the work did not spread over the workers';
+		};
+		return `${kind}: ${figures} on ${cores} cores: no pool was clearly faster than serial (the best, ${configLabel(best.config)}, ${x(bestX)}): ${why()}. Keep it serial, or give each call more work.${failedNote}`;
 	}
 	if (cpu !== undefined && cpu > 0.7) {
 		const busy = thread?.machineCpu !== undefined ? `: the machine was ${Math.round(thread.machineCpu * 100)}% busy with threads` : '';

@@ -97,6 +97,25 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(advise(slightly, 2, 'javascript'), /no pool was clearly faster than serial \(the best, process ×2, 1\.08x\): the whole serial run took 0\.65 s, not much more than starting a pool costs/);
 	});
 
+	it('a machine crowded by other processes: a low CPU share is said to be partly waits for a core, and no pool winning is put down to it', () => {
+		// fib(36) on a machine kept busy by others: the serial run's CPU read 28% of its wall, the
+		// machine 100%; the advice said "Waits dominate" and blamed the pool's start-up.
+		const serial = { ...row({ pool: 'serial', workers: 1 }, 1050), cpuShare: 0.28, taskMs: 260, machineCpu: 1 };
+		const crowded = [serial, { ...row({ pool: 'thread', workers: 2 }, 1000), taskSpanMs: 850 }, { ...row({ pool: 'process', workers: 2 }, 1020), taskSpanMs: 830 }];
+		const a = advise(crowded, 2, 'javascript');
+		assert.match(a, /^Waits dominate \(CPU 28% of wall, while other processes kept the machine 86% busy: part of that wait was for a core\)/);
+		assert.match(a, /no pool was clearly faster than serial \(the best, thread ×2, 1\.05x\): other processes kept the machine 86% busy, so the workers had little CPU to share: compare again on a quieter machine\./);
+		assert.doesNotMatch(a, /starting a pool/);
+		// The serial run's own core is not "other processes" (1 of 2 cores busy = 50%).
+		const quiet = advise([{ ...serial, cpuShare: 0.99, machineCpu: 0.55 }, ...crowded.slice(1)], 2, 'javascript');
+		assert.doesNotMatch(quiet, /other processes/);
+		// The pool's start and end as measured (wall outside the tasks' span), not a fixed 2 s bar:
+		// a 1.05 s serial run is not "not much more than starting a pool" that took 0.15 s.
+		assert.match(quiet, /: the work did not spread over the workers\./);
+		const short = advise([{ ...serial, wallMs: 400, cpuShare: 0.99, machineCpu: 0.5 }, { ...row({ pool: 'thread', workers: 2 }, 390), taskSpanMs: 200 }], 2, 'javascript');
+		assert.match(short, /the whole serial run took 0\.40 s, not much more than the pool's own start and end \(0\.19 s\)/);
+	});
+
 	it('a configuration whose tasks failed (more than serial\'s) is left out of the advice and named; equal failures everywhere are named only', () => {
 		const unpicklable = [{ ...row({ pool: 'serial', workers: 1 }, 400), cpuShare: 0.02, taskMs: 50 }, row({ pool: 'thread', workers: 2 }, 210), row({ pool: 'process', workers: 2 }, 260, 8)];
 		const a = advise(unpicklable, 2, 'python');
