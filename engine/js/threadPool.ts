@@ -61,6 +61,8 @@ interface Batch {
 	killed?: 'timeout' | 'cancelled';
 	/** Set when its unstarted calls were taken back: how many had started (claimed) by then. */
 	claimed?: number;
+	/** Aborted before any call of it was seen to start (stopReplacing): its calls go back unrun. */
+	withdrawn?: boolean;
 }
 
 export interface ThreadPoolOptions {
@@ -239,6 +241,15 @@ export class ThreadPool implements WorkerPool {
 	 * and which never started (they run again).
 	 */
 	private lostBatch(batch: Batch, err: unknown): void {
+		if (!batch.worker) {
+			// A call that ended its thread before the start poll saw it: the thread's slot still
+			// names it (nobody cleared it), so the death is charged to that thread, not left open.
+			this.slots.forEachRunning((taskId, t, threadId) => {
+				if (this.inFlight.get(taskId) === batch) {
+					this.started(taskId, threadId, t);
+				}
+			});
+		}
 		const got = batch.taskIds.length > 1 ? this.log.revoke(batch.id) : undefined;
 		// Revoked before (takeBack): the log no longer says how many started; the batch does.
 		const started = batch.claimed ?? got?.started;
@@ -250,7 +261,9 @@ export class ThreadPool implements WorkerPool {
 			return;
 		}
 		let running: boolean;
-		if (batch.taskIds.length === 1) {
+		if (batch.withdrawn && !rest.some((id) => this.slots.isRunning(id))) {
+			running = false; // taken from piscina's queue before a thread took it
+		} else if (batch.taskIds.length === 1) {
 			running = true; // or it waited in piscina's queue: lost() tells them apart
 		} else if (started !== undefined && batch.taskIds.indexOf(rest[0]!) < started) {
 			running = true;
@@ -320,6 +333,21 @@ export class ThreadPool implements WorkerPool {
 			}
 		}));
 		return out;
+	}
+
+	/**
+	 * The function killed too many threads: the batches still waiting in piscina's queue are taken
+	 * back, or each would start on one more fresh thread and kill it (piscina replaces a dead
+	 * thread and hands it the next batch). What runs now runs on.
+	 */
+	public stopReplacing(): void {
+		for (const batch of new Set(this.inFlight.values())) {
+			if (!batch.worker && !batch.killed && !batch.taskIds.some((id) => this.slots.isRunning(id))) {
+				batch.withdrawn = true;
+				batch.killed = 'cancelled';
+				batch.ac.abort();
+			}
+		}
 	}
 
 	public kill(taskId: number, reason: 'timeout' | 'cancelled'): void {

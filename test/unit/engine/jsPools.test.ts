@@ -807,6 +807,25 @@ describe('JS engine: real pools', function () {
 			checkProtocol(r.events, 'process');
 		});
 
+		it('thread pool: a function that ends every thread it runs on: each death is its thread\'s as it happens (code 7, not "shutdown" at the end), and the batches waiting in piscina get no fresh thread after the third', async () => {
+			const r = run({ fn: 'alwaysExit', inputs: '200', pool: 'thread', workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.failed, 200);
+			const died = ofType(r.events, 'task.failed').filter((f) => f.error.kind === 'workerExited');
+			// The third death stops the function; only a call already running on the other thread may still end one.
+			assert.ok(died.length >= 3 && died.length <= 4, `threads killed: ${died.length}`);
+			assert.equal(ofType(r.events, 'task.failed').filter((f) => f.error.kind === 'killedWorker').length, 200 - died.length);
+			const exits = ofType(r.events, 'worker.exited');
+			for (const f of died) {
+				assert.ok(f.workerId !== undefined, `task ${f.taskId} died with no worker named`);
+				const exit = exits.find((x) => x.workerId === f.workerId);
+				assert.ok(exit && exit.reason === 'crash' && exit.code === 7, `worker ${f.workerId}: ${JSON.stringify(exit)}`);
+				assert.ok(exit.t <= f.t + 50, 'its exit is reported with its task, not when the run ends');
+			}
+			checkProtocol(r.events, 'thread');
+			await noChildrenLeft();
+		});
+
 		it('a bounded queue holds the producer back (queue full is reported) and every task still runs', async () => {
 			const r = run({ fn: 'slowEcho', inputs: 'Array.from({ length: 12 }, (_, i) => [i, 30])', workers: 1, maxQueue: 3 });
 			const end = await r.done;
