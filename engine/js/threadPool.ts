@@ -5,6 +5,7 @@ import { now } from '../clock';
 import type { ErrorInfo } from '../protocol/events';
 import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
 import { BatchLog, MAX_BATCH } from './batchLog';
+import { OutputBacklog, outputUnits } from './outputBacklog';
 import { StartSlots } from './startSlots';
 import { endOwnChildren, leftoverWarning, type ChildNotice } from './leftoverChildren';
 import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
@@ -74,10 +75,9 @@ export interface ThreadPoolOptions {
 	lowPriority?: boolean;
 }
 
-/** Worker threads through piscina; live start/output notices on a BroadcastChannel per run. */
+/** Worker threads through piscina; live start/output notices through each thread's parentPort. */
 export class ThreadPool implements WorkerPool {
 	private readonly pool: Piscina;
-	private readonly channel: BroadcastChannel;
 	/** Processes tasks started that have not exited (installChildTracking), by pid. */
 	private readonly children = new Map<number, ChildNotice>();
 	private readonly channelName: string;
@@ -95,24 +95,20 @@ export class ThreadPool implements WorkerPool {
 	private readonly slots = StartSlots.create();
 	private poll: NodeJS.Timeout | undefined;
 	/**
-	 * Notices come on their own channel, not with the results: a task's last output could still
-	 * be on its way when its result (piscina's port) ended the run, and closing the channel then
+	 * Notices come on their own port (the thread's parentPort), not with the results: a task's last
+	 * output could still be on its way when its result (piscina's port) ended the run, and closing the channel then
 	 * lost it (a serial run of 3 printing calls lost one line in ~10 runs). The workers count what
 	 * they post; close() waits until as many have arrived.
 	 */
 	private readonly noticeCount = new SharedArrayBuffer(4);
 	private readonly bundleWritten = new SharedArrayBuffer(4);
+	private readonly backlog = OutputBacklog.create();
 	/** Tells the workers the bundle is written (see load); open until the pool closes so the message is delivered. */
 	private loadSignal: BroadcastChannel | undefined;
 	private received = 0;
 
 	constructor(private readonly options: ThreadPoolOptions, private readonly cb: PoolCallbacks) {
 		this.channelName = `poolscope:${options.runId}`;
-		this.channel = new BroadcastChannel(this.channelName);
-		this.channel.onmessage = (event) => {
-			this.received++;
-			this.notice((event as MessageEvent<WorkerNotice>).data);
-		};
 		this.pool = new Piscina({
 			filename: workerFile('threadTask'),
 			minThreads: options.workers,
@@ -120,7 +116,7 @@ export class ThreadPool implements WorkerPool {
 			concurrentTasksPerWorker: 1,
 			idleTimeout: 60_000,
 			recordTiming: false, // piscina's own histograms: the run measures every task itself
-			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, batchLog: this.log.buffer, lowPriority: options.lowPriority ?? false, noticeCount: this.noticeCount, bundleWritten: this.bundleWritten } satisfies ThreadWorkerData,
+			workerData: { bundle: options.bundle, fn: options.fn, channel: this.channelName, startSlots: this.slots.buffer, batchLog: this.log.buffer, lowPriority: options.lowPriority ?? false, noticeCount: this.noticeCount, bundleWritten: this.bundleWritten, outputBacklog: this.backlog.buffer } satisfies ThreadWorkerData,
 			// The run keeps its own queue; piscina's would hide what is pending.
 			maxQueue: Math.max(options.workers, availableParallelism()) * 2,
 			resourceLimits: options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined,
@@ -132,6 +128,10 @@ export class ThreadPool implements WorkerPool {
 		// run with a load error as a crash in CI). The only other 'error' is a close() that timed
 		// out, which destroy() follows.
 		this.pool.on('error', () => undefined);
+		this.pool.on('message', (n: WorkerNotice) => {
+			this.received++;
+			this.notice(n);
+		});
 		// Each thread as piscina makes it (the first ones right after this constructor): "starting"
 		// until it has loaded the user's module, as process workers are.
 		this.pool.on('workerCreate', (w: { id: number }) => this.created(w.id));
@@ -378,7 +378,6 @@ export class ThreadPool implements WorkerPool {
 		}
 		await this.pool.destroy();
 		await this.noticesIn(1000);
-		this.channel.close();
 		this.loadSignal?.close();
 		for (const key of this.known.keys()) {
 			this.cb.workerExited(key, 0, null, 'shutdown');
@@ -419,6 +418,9 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	private notice(n: WorkerNotice): void {
+		if (n.type === 'output' || n.type === 'runOutput') {
+			this.backlog.read(outputUnits(n.text));
+		}
 		if (n.type === 'start') {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
 		} else if (n.type === 'ready') {

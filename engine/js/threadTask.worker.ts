@@ -1,14 +1,15 @@
 /**
  * Piscina worker: runs a batch of calls of the user's function (a single call unless they are
- * short). Starts are written to the pool's shared start slots, output is announced live on the
- * run's BroadcastChannel (piscina itself only reports the end).
+ * short). Starts are written to the pool's shared start slots, output is announced live through
+ * the thread's parentPort (piscina itself only reports the end).
  */
-import { threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
 import { now } from '../clock';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
 import { installDescriptorCapture } from './descriptorCapture';
+import { OutputBacklog, outputUnits } from './outputBacklog';
 import { StartSlots } from './startSlots';
 import { installChildTracking } from './leftoverChildren';
 import { executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, installSelfKillGuard, LoadError, prepareFunction, taskNow, threadCpuClock } from './taskExecution';
@@ -23,19 +24,25 @@ installLateErrorReport(post);
 installNoStdin();
 installExitReport(post);
 
-let channel: BroadcastChannel | undefined;
-
-/** Created on the first notice: most tasks never print. */
+/**
+ * To the host alone, through the thread's parentPort (piscina hands what is not its own to the
+ * pool's 'message' event). A BroadcastChannel delivered every notice to every other worker of
+ * the pool as well, where a thread busy in a call let them pile up unread: two threads printing
+ * in a loop grew the host's process by 100 MB a second.
+ */
 function post(n: WorkerNotice): void {
-	channel ??= new BroadcastChannel(config.channel);
+	if (n.type === 'output' || n.type === 'runOutput') {
+		backlog.reserve(outputUnits(n.text));
+	}
 	Atomics.add(posted, 0, 1);
-	channel.postMessage(n);
+	parentPort!.postMessage(n);
 }
 
 /** Set once per pool (piscina's workerData), so each task message is only its id and arguments. */
 export interface ThreadWorkerData {
 	bundle: string;
 	fn: string;
+	/** Names the BroadcastChannel that says the bundle is written (`${channel}:load`). */
 	channel: string;
 	startSlots: SharedArrayBuffer;
 	batchLog: SharedArrayBuffer;
@@ -44,6 +51,8 @@ export interface ThreadWorkerData {
 	noticeCount: SharedArrayBuffer;
 	/** One Int32, 1 once the bundle is written (then also broadcast on `${channel}:load`). */
 	bundleWritten: SharedArrayBuffer;
+	/** Output posted and read (OutputBacklog): a printing call waits for the host. */
+	outputBacklog: SharedArrayBuffer;
 }
 
 export type ThreadTaskInput = [taskId: number, args: unknown[]];
@@ -55,6 +64,7 @@ if (config.lowPriority) {
 	lowerThisThread();
 }
 const posted = new Int32Array(config.noticeCount);
+const backlog = new OutputBacklog(config.outputBacklog);
 const slots = new StartSlots(config.startSlots);
 const slot = slots.claim();
 const log = new BatchLog(config.batchLog);
@@ -194,7 +204,7 @@ function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<Thr
 	return reply(result);
 }
 
-/** MessagePorts (piscina's own, the notice channel) when everything else keeping the thread alive is counted apart; undefined when something else is there too. */
+/** MessagePorts (piscina's own, the parentPort notices go on) when everything else keeping the thread alive is counted apart; undefined when something else is there too. */
 function portsKeepingAlive(): number | undefined {
 	const active = process.getActiveResourcesInfo();
 	return active.every((r) => r === 'MessagePort') ? active.length : undefined;

@@ -306,6 +306,43 @@ describe('JS engine: real pools', function () {
 	}
 
 
+	for (const busyHost of [false, true]) {
+		it(`thread: two calls printing in a loop for 4 s${busyHost ? ', the host busy 80% of the time' : ''}: every line arrives, and the host's memory stays bounded (output has back-pressure)`, async () => {
+			// Counted, not kept: the events of 4 s of printing would be the test's own memory.
+			let lines = 0;
+			let printed = 0;
+			let peak = 0;
+			let finished: PoolEvent | undefined;
+			const base = process.memoryUsage().rss;
+			const sampler = setInterval(() => {
+				peak = Math.max(peak, process.memoryUsage().rss - base);
+				// An extension host busy with other work reads the notices late.
+				for (const until = performance.now() + (busyHost ? 40 : 0); performance.now() < until;) {
+					// busy
+				}
+			}, 50);
+			const handle = startRun({ runId: `print-thread-${busyHost}`, file: join(JS_FIXTURES, 'tasks.js'), language: 'javascript', fn: 'printsFor', inputs: '[[4000], [4000]]', pool: 'thread', workers: 2, cpuSampleMs: 0 }, (batch) => {
+				for (const e of batch) {
+					if (e.type === 'task.output') {
+						for (let i = e.text.indexOf('\n'); i >= 0; i = e.text.indexOf('\n', i + 1)) {
+							lines++;
+						}
+					} else if (e.type === 'task.finished') {
+						finished = e;
+						printed += Number(e.result);
+					}
+				}
+			});
+			const end = await handle.done;
+			clearInterval(sampler);
+			assert.equal(end.outcome, 'completed');
+			assert.ok(finished && printed > 10_000, `printed ${printed} lines`);
+			assert.equal(lines, printed, 'every line printed arrived');
+			// Unbounded, two threads printing grew this process by ~100 MB a second (1.4 GB in 5 s).
+			assert.ok(peak < 400 * 1024 * 1024, `the host grew ${Math.round(peak / 1048576)} MB for ${printed} lines`);
+		});
+	}
+
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: console output is captured per task`, async () => {
 			const r = run({ fn: 'chatty', inputs: '["a", "b"]', pool });
