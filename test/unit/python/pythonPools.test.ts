@@ -637,6 +637,58 @@ describe('Python backend: real pools', function () {
 			assert.match(e.hint ?? '', /pass every argument on, super\(\)\.__init__\(field, reason\), or define __reduce__/);
 			assert.equal(e.kind, 'brokenPool');
 		});
+		for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
+			it(`${startMethod}: CPython's pickling matrix (test_deadlock): an argument or result that fails to pickle fails its task; one that raises, exits or crashes as it is unpickled breaks the pool (in a worker) or says so (in the runner); every run ends, nothing left`, async () => {
+				const file = join(PY_FIXTURES, 'pickling.py');
+				const runOf = async (fn: 'takes' | 'returns', kind: string) => {
+					const inputs = fn === 'takes' ? `[(__import__('pickling').bad_arg('${kind}', i), i) for i in range(4)]` : `[('${kind}', i) for i in range(4)]`;
+					const r = pyRun({ fn, inputs, file, pool: 'process', workers: 2, startMethod });
+					const end = await r.done;
+					if (end.outcome !== 'error') {
+						checkProtocol(r.events); // a dead runner's summary names no worker (the panel's table does)
+					}
+					await noPythonLeft();
+					const failed = ofType(r.events, 'task.failed');
+					return { end, failed, seen: `${fn} ${kind}: ${JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.name, f.error.message]))}` };
+				};
+				for (const fn of ['takes', 'returns'] as const) {
+					const { end, failed, seen } = await runOf(fn, 'error_pickle');
+					assert.deepEqual([end.outcome, end.counts.finished, failed.map((f) => [f.taskId, f.error.kind])], ['completed', 3, [[1, 'pickling']]], seen);
+					assert.match(failed[0]!.error.message, /error at pickle/, seen);
+					assert.equal(failed[0]!.error.name, fn === 'takes' ? 'ValueError' : 'ResultNotPicklable', seen);
+				}
+				// Unpickled by the worker: it dies (an exception there ends it with code 1), the pool breaks.
+				for (const [kind, code] of [['error_unpickle', 1], ['exit_unpickle', 7], ['crash_unpickle', 9]] as const) {
+					const { end, failed, seen } = await runOf('takes', kind);
+					assert.equal(end.outcome, 'completed', seen);
+					assert.ok(failed.some((f) => f.taskId === 1), seen);
+					assert.equal(end.counts.finished + end.counts.failed, 4, seen);
+					for (const f of failed) {
+						assert.equal(f.error.name, 'BrokenProcessPool', seen);
+						assert.match(f.error.message, new RegExp(`terminated abruptly.*worker pid \\d+ exited with code ${code}`), seen);
+					}
+				}
+				// Unpickled by the runner's executor: the pool is broken with the reason.
+				for (const [kind, why] of [['error_unpickle', /ValueError: error at unpickle/], ['exit_unpickle', /SystemExit: 7/]] as const) {
+					const { end, failed, seen } = await runOf('returns', kind);
+					assert.equal(end.outcome, 'completed', seen);
+					assert.ok(failed.some((f) => f.taskId === 1), seen);
+					assert.equal(end.counts.finished + end.counts.failed, 4, seen);
+					for (const f of failed) {
+						assert.equal(f.error.kind, 'brokenPool', seen);
+						assert.match(f.error.message, /could not be unpickled here/, seen);
+						assert.match(f.error.message, why, seen);
+					}
+				}
+				// os._exit() while the runner unpickles a result ends the runner itself: the run says so.
+				const { end, seen } = await runOf('returns', 'crash_unpickle');
+				assert.equal(end.outcome, 'error', seen);
+				assert.equal(end.error?.name, 'RunnerExited', seen);
+				assert.match(end.error?.message ?? '', /ended with code 9/, seen);
+				assert.equal(end.counts.finished + end.counts.failed, 4, seen);
+			});
+		}
+
 		it('sys.exit() in a task is a SystemExit on that future, not a crash', async () => {
 			const r = pyRun({ fn: 'calls_sys_exit', inputs: '1', pool: 'thread' });
 			await r.done;
@@ -665,6 +717,23 @@ describe('Python backend: real pools', function () {
 		it('an interpreter that does not exist', async () => {
 			const e = await loadError({ fn: 'square', inputs: '1', pythonPath: '/nonexistent/python3' });
 			assert.equal(e.message, 'Python not found at /nonexistent/python3');
+		});
+		it('an interpreter setting that points at a folder, or at a file that is not executable, says so before anything starts', async () => {
+			const dir = mkdtempSync(join(tmpdir(), 'poolscope-notpython-'));
+			try {
+				const file = join(dir, 'python3');
+				writeFileSync(file, 'print("not run")\n');
+				chmodSync(file, 0o644);
+				for (const path of [dir, file]) {
+					const e = await loadError({ fn: 'square', inputs: '1', pythonPath: path });
+					assert.equal(e.name, 'PythonNotFound');
+					assert.equal(e.message, `${path} is not an executable file`);
+					assert.match(e.hint ?? '', /poolscope\.pythonPath must point at a Python interpreter/);
+				}
+				assert.deepEqual(pythonProcesses(), []);
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
 		});
 		it('an interpreter setting that names a program on PATH runs it; a name not on PATH is not found; a program that is no Python says so (it read "RunnerExited ... invalid option")', async () => {
 			const byName = pyRun({ fn: 'square', inputs: '2', pythonPath: 'python3' });
@@ -1004,22 +1073,29 @@ print(len(names))`;
 			checkProtocol(r.events);
 		});
 
-		it('a worker dies while 100 MB arguments are in flight: BrokenProcessPool on every future, promptly, no process left', async () => {
-			const t0 = Date.now();
-			const r = pyRun({ fn: 'crash_with_big', inputs: "[(0, b''), (1, b'x' * 100_000_000), (2, b''), (3, b'')]", pool: 'process', workers: 2 });
-			const end = await r.done;
-			assert.ok(Date.now() - t0 < 30_000, `the broken pool took ${Date.now() - t0} ms to surface`);
-			const failed = ofType(r.events, 'task.failed');
-			const seen = JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.message]));
-			assert.equal(end.counts.failed, 4, seen);
-			assert.equal(failed.find((f) => f.taskId === 0)?.error.kind, 'workerExited', seen);
-			// A task that had begun ran on a worker the executor then terminated: its worker exited
-			// too (on a quick machine the 100 MB arrive before task 0 dies, and task 1 is running).
-			const began = new Set(ofType(r.events, 'task.started').map((e) => e.taskId));
-			assert.ok(failed.every((f) => /terminated abruptly.*worker pid \d+ exited with code 1/.test(f.error.message) && (f.taskId === 0 || f.error.kind === (began.has(f.taskId) ? 'workerExited' : 'brokenPool'))), `${seen} began: ${[...began].join(', ')}`);
-			checkProtocol(r.events);
-			await noPythonLeft();
-		});
+		// 3.9 and 3.10 are the Pythons whose bare executor hung here (gh-94777, fixed in 3.11).
+		for (const version of [undefined, '3.9.18'] as const) {
+			it(`a worker dies while 100 MB arguments are in flight${version ? ` (Python ${version})` : ''}: BrokenProcessPool on every future, promptly, no process left`, async function () {
+				const pythonPath = version && join(process.env.HOME ?? '/root', '.pyenv', 'versions', version, 'bin', 'python');
+				if (pythonPath && !existsSync(pythonPath)) {
+					this.skip();
+				}
+				const t0 = Date.now();
+				const r = pyRun({ fn: 'crash_with_big', inputs: "[(0, b''), (1, b'x' * 100_000_000), (2, b''), (3, b'')]", pool: 'process', workers: 2, pythonPath: pythonPath || undefined });
+				const end = await r.done;
+				assert.ok(Date.now() - t0 < 30_000, `the broken pool took ${Date.now() - t0} ms to surface`);
+				const failed = ofType(r.events, 'task.failed');
+				const seen = JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.message]));
+				assert.equal(end.counts.failed, 4, seen);
+				assert.equal(failed.find((f) => f.taskId === 0)?.error.kind, 'workerExited', seen);
+				// A task that had begun ran on a worker the executor then terminated: its worker exited
+				// too (on a quick machine the 100 MB arrive before task 0 dies, and task 1 is running).
+				const began = new Set(ofType(r.events, 'task.started').map((e) => e.taskId));
+				assert.ok(failed.every((f) => /terminated abruptly.*worker pid \d+ exited with code 1/.test(f.error.message) && (f.taskId === 0 || f.error.kind === (began.has(f.taskId) ? 'workerExited' : 'brokenPool'))), `${seen} began: ${[...began].join(', ')}`);
+				checkProtocol(r.events);
+				await noPythonLeft();
+			});
+		}
 
 		for (const pool of ['process', 'thread'] as const) {
 			it(`${pool}: tasks that leave a thread running (not a daemon) do not keep the run open; a worker process it holds is ended, with a warning showing the thread`, async () => {
@@ -1100,6 +1176,29 @@ print(len(names))`;
 				if (pool === 'thread') {
 					assert.ok(ofType(r.events, 'run.warning').some((w) => /Python cannot stop a thread/.test(w.message)));
 				}
+			});
+		}
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool}: cancelling during a burst of 10,000 short tasks: each task ends once, finished or cancelled, the run ends, no process left`, async () => {
+				const r = pyRun({ fn: 'square', inputs: 'range(10_000)', pool, workers: 2 });
+				assert.ok(await waitFor(() => ofType(r.events, 'task.finished').length >= 300, 30_000), 'the burst got going');
+				await r.handle.cancel();
+				const end = await r.done;
+				assert.equal(end.outcome, 'cancelled');
+				const endings = new Map<number, number>();
+				for (const e of r.events) {
+					if (e.type === 'task.finished' || e.type === 'task.failed' || e.type === 'task.cancelled') {
+						endings.set(e.taskId, (endings.get(e.taskId) ?? 0) + 1);
+					}
+				}
+				assert.equal(endings.size, 10_000, 'every task has an ending');
+				assert.deepEqual([...endings].filter(([, n]) => n !== 1), [], 'no task ends twice');
+				assert.equal(end.counts.failed, 0);
+				assert.ok(end.counts.cancelled > 0, 'the cancel came before the end');
+				assert.equal(end.counts.finished + end.counts.cancelled, 10_000);
+				checkProtocol(r.events);
+				await noPythonLeft();
 			});
 		}
 
@@ -1322,6 +1421,27 @@ print(len(names))`;
 				// CPython gh-119592: the executor's thread replaced a recycled worker after
 				// shutdown(wait=False) and died with a TypeError on the runner's stderr.
 				assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /Exception in thread|Traceback/);
+			}
+		});
+
+		it('max tasks per child with a backlog on 3.11, 3.12 and 3.13 (gh-115634 hangs a bare executor there): every task runs, the run ends, nothing left', async function () {
+			const pyenv = (v: string) => join(process.env.HOME ?? '/root', '.pyenv', 'versions', v, 'bin', 'python');
+			const versions = ['3.11.7', '3.12.1', '3.13.0'].filter((v) => existsSync(pyenv(v)));
+			if (!versions.length) {
+				this.skip();
+			}
+			for (const v of versions) {
+				for (const startMethod of ['spawn', 'forkserver'] as const) {
+					const r = pyRun({ fn: 'square', inputs: 'range(30)', pool: 'process', workers: 2, maxTasksPerChild: 2, startMethod, pythonPath: pyenv(v) });
+					const end = await r.done;
+					checkProtocol(r.events);
+					assert.deepEqual([end.outcome, end.counts.finished], ['completed', 30], `${v} ${startMethod}: ${JSON.stringify(end.error ?? end.counts)}`);
+					assert.ok(end.workers.every((w) => w.tasks <= 2), `${v} ${startMethod}: ${JSON.stringify(end.workers)}`);
+					for (const w of ofType(r.events, 'run.warning')) {
+						assert.match(w.message, /gh-115634/, `${v} ${startMethod}`);
+					}
+					await noPythonLeft();
+				}
 			}
 		});
 
