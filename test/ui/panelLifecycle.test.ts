@@ -1,6 +1,10 @@
 /** The panel is a view of extension-side state: hidden and shown again, or after a window reload. */
 import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { uiContext } from '../harness/uiContext';
+import { waitFor } from '../harness/processes';
 import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Panel lifecycle (Playwright on code-server)', function () {
@@ -85,6 +89,28 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 		}, undefined, { timeout: 60_000 });
 		assert.equal(await frame.textContent('[data-testid="comparison-advice"]'), 'Cancelled after 0 of 3 configurations: no advice from part of a comparison.');
 		assert.equal(await frame.evaluate(() => document.querySelectorAll('[data-testid="comparison-row"]').length), 0);
+	});
+
+	it('a process pool still running at "Developer: Reload Window": none of its worker processes is left 5 s later', async () => {
+		const p = page ??= await openWorkbench();
+		await runCommand(p, 'View: Close All Editors');
+		await openFileAt(p, 'js/faults.js', 22);
+		await runCommand(p, 'Poolscope: Run Function in Process Pool');
+		const frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+			&& document.querySelector('[data-testid="count-running"]')?.textContent === '2', undefined, { timeout: 60_000 });
+		// This clone's worker script (other checkouts on the machine run their own).
+		const script = join(uiContext().root, 'out', 'workers', 'processTask');
+		const workers = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+			try {
+				return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(script) && !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+			} catch {
+				return false; // gone meanwhile
+			}
+		});
+		assert.ok(workers().length >= 2, 'the pool\'s worker processes are running');
+		await reload(p);
+		assert.ok(await waitFor(() => workers().length === 0, 5_000), `left after the reload: ${workers().join(', ')}`);
 	});
 });
 
