@@ -1,6 +1,6 @@
 /**
- * Messages between the JS pools' host and their workers (threads: shared start slots, a
- * BroadcastChannel per run for output, piscina's result; processes: the IPC channel of
+ * Messages between the JS pools' host and their workers (threads: shared start slots, their
+ * parentPort for output, piscina's result; processes: the IPC channel of
  * child_process.fork).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
@@ -45,6 +45,12 @@ export type WorkerNotice =
 	/** A process a task started, and its end (thread pools: ended with the run if still running). */
 	| ChildNotice
 	| ChildExitNotice;
+
+/**
+ * A thread worker's notice travels wrapped under this key on its parentPort, which the user's code
+ * can post on too (`parentPort.postMessage` in a task): what lacks it is not ours and is dropped.
+ */
+export const NOTICE = 'poolscopeNotice';
 
 /** Host -> process worker. */
 export type HostToProcess =

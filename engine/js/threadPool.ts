@@ -8,7 +8,7 @@ import { BatchLog, MAX_BATCH } from './batchLog';
 import { OutputBacklog, outputUnits } from './outputBacklog';
 import { StartSlots } from './startSlots';
 import { endOwnChildren, leftoverWarning, type ChildNotice } from './leftoverChildren';
-import type { TaskSpec, WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { NOTICE, type TaskSpec, type WorkerNotice, type WorkerTaskResult } from './taskMessages';
 import { outOfMemoryError, type PoolCallbacks, type WorkerIdentity, type WorkerPool } from './workerPool';
 
 /**
@@ -95,10 +95,10 @@ export class ThreadPool implements WorkerPool {
 	private readonly slots = StartSlots.create();
 	private poll: NodeJS.Timeout | undefined;
 	/**
-	 * Notices come on their own port (the thread's parentPort), not with the results: a task's last
-	 * output could still be on its way when its result (piscina's port) ended the run, and closing the channel then
-	 * lost it (a serial run of 3 printing calls lost one line in ~10 runs). The workers count what
-	 * they post; close() waits until as many have arrived.
+	 * Notices come on a port of their own (each thread's parentPort), not with the results: a
+	 * task's last output could still be on its way when its result (piscina's port) ended the run,
+	 * and closing the channel then lost it (a serial run of 3 printing calls lost one line in ~10
+	 * runs). The workers count what they post; close() waits until as many have arrived.
 	 */
 	private readonly noticeCount = new SharedArrayBuffer(4);
 	private readonly bundleWritten = new SharedArrayBuffer(4);
@@ -128,9 +128,12 @@ export class ThreadPool implements WorkerPool {
 		// run with a load error as a crash in CI). The only other 'error' is a close() that timed
 		// out, which destroy() follows.
 		this.pool.on('error', () => undefined);
-		this.pool.on('message', (n: WorkerNotice) => {
-			this.received++;
-			this.notice(n);
+		this.pool.on('message', (m: unknown) => {
+			const n = typeof m === 'object' && m !== null ? (m as { [NOTICE]?: WorkerNotice })[NOTICE] : undefined;
+			if (n) {
+				this.received++;
+				this.notice(n);
+			}
 		});
 		// Each thread as piscina makes it (the first ones right after this constructor): "starting"
 		// until it has loaded the user's module, as process workers are.

@@ -4,7 +4,7 @@
  * the thread's parentPort (piscina itself only reports the end).
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import type { WorkerNotice, WorkerTaskResult } from './taskMessages';
+import { NOTICE, type WorkerNotice, type WorkerTaskResult } from './taskMessages';
 import { now } from '../clock';
 import { lowerThisThread } from '../priority';
 import { BatchLog } from './batchLog';
@@ -35,7 +35,7 @@ function post(n: WorkerNotice): void {
 		backlog.reserve(outputUnits(n.text));
 	}
 	Atomics.add(posted, 0, 1);
-	parentPort!.postMessage(n);
+	parentPort!.postMessage({ [NOTICE]: n });
 }
 
 /** Set once per pool (piscina's workerData), so each task message is only its id and arguments. */

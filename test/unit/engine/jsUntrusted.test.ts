@@ -113,6 +113,19 @@ describe('JS pools: what the user\'s code throws, returns or sends is not truste
 	});
 
 	for (const pool of ['thread', 'serial'] as const) {
+		it(`${pool}: what a task posts on its thread's parentPort (which carries Poolscope's notices) is not taken for one: no forged output or start, the run ends`, async () => {
+			const r = run({ file: FILE, fn: 'postsToParentPort', inputs: '4', pool, workers: 2 });
+			const end = await r.done;
+			assert.deepEqual([end.outcome, end.counts.finished], ['completed', 4]);
+			const out = ofType(r.events, 'task.output').map((o) => o.text).join('');
+			assert.doesNotMatch(out, /forged/);
+			assert.equal(out.split('\n').filter((l) => l.startsWith('real ')).sort().join(','), 'real 0,real 1,real 2,real 3');
+			const workers = new Set(ofType(r.events, 'worker.started').map((w) => w.threadId));
+			assert.ok(!workers.has(999), 'no worker made up from a forged start');
+		});
+	}
+
+	for (const pool of ['thread', 'serial'] as const) {
 		it(`${pool}: process.kill(process.pid) from a task is refused (it would end the host, a worker thread being one of its threads): the task fails saying so; signal 0 still answers`, async () => {
 			const { end, events } = await ended('killsOwnProcess', pool, '2');
 			assert.equal(end.outcome, 'completed');
