@@ -74,6 +74,7 @@ const log = new BatchLog(config.batchLog);
 // and what the module does as it loads is not the first task's. A module that fails to load
 // is reported by the first task. The channel first, then the flag: a worker that misses the
 // broadcast sees the flag.
+let loadSignalOpen = true;
 {
 	let asked = false;
 	const load = () => {
@@ -82,6 +83,7 @@ const log = new BatchLog(config.batchLog);
 		}
 		asked = true;
 		signal.close();
+		loadSignalOpen = false;
 		let loading: Promise<void> | undefined;
 		try {
 			loading = prepareFunction(config.bundle, config.fn);
@@ -173,7 +175,9 @@ function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<Thr
 	// Counted even when a timer is active now (one an earlier call left behind, the module's own):
 	// skipping the watch then left a call that can never settle "running" for good, the run with it.
 	// Such a timer still counts as able to settle it until it is gone (portsKeepingAlive).
-	const idlePorts = portsOpen();
+	// Not the load signal: it closes when its message comes, maybe during this call, and a port
+	// of the call's own (a worker it waits on) then read as idle (the call "could never settle").
+	const idlePorts = portsOpen() - (loadSignalOpen ? 1 : 0);
 	try {
 		result = executeTask(
 			config.bundle,
