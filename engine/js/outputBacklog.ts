@@ -1,9 +1,11 @@
 /**
  * How far a thread worker's output may run ahead of the host's reading. Output travels as
- * messages on a BroadcastChannel, which has no back-pressure: a call printing in a loop queued
+ * messages to the host, and a port has no back-pressure: a call printing in a loop queued
  * messages faster than the host read them, and the queue grew in the host's process (the
  * extension host's, in the editor) without bound: 3 GB after 15 s of two threads printing.
  * A worker now waits, as a write to a full pipe does, while the host is more than this behind.
+ * (Units a terminated worker posted and the host never read would stay counted: 40 threads
+ * ended by their timeout mid-print did not hold back the printing tasks after them.)
  */
 const LIMIT_UNITS = 4096; // ~4 MB of text
 const POSTED = 0;
