@@ -478,6 +478,7 @@ export class ThreadPool implements WorkerPool {
 			const code = /code:? (\d+)/.exec(e.message ?? '')?.[1];
 			this.cb.workerExited(key, code !== undefined ? Number(code) : null, null, reason);
 		}
+		this.backlog.settle(); // its last output may never arrive
 		this.cb.taskLost(taskId, error, key);
 	}
 }
