@@ -83,4 +83,34 @@ describe('Themes (Playwright on code-server)', function () {
 		}, hc.contrastBorder);
 		assert.equal(hc.stageBorder, expected, JSON.stringify(hc));
 	});
+
+	it('the filter that is on is told apart from the others in every theme, not by the focus ring alone', async () => {
+		page ??= await openWorkbench();
+		let frame = await webviewFrame(page, '.stage', 5_000).catch(() => undefined);
+		if (!frame) {
+			await openFileAt(page, 'js/cpu.js', 6);
+			await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+			frame = await webviewFrame(page, '.stage', 60_000);
+		}
+		for (const theme of ['Light Modern', 'Dark Modern', 'Dark High Contrast', 'Light High Contrast']) {
+			await pickTheme(page, theme);
+			frame = await webviewFrame(page, '.chip', 30_000);
+			await frame.waitForFunction(() => document.body.classList.length > 0, undefined, { timeout: 30_000 });
+			// Light Modern's focus border and badge are the same blue: an outline in that colour
+			// around the pressed chip could not be seen, and a focus ring looked the same anyway.
+			const chips = await frame.evaluate(() => {
+				(document.activeElement as HTMLElement | null)?.blur();
+				const pressed = document.querySelector('.chip[aria-pressed="true"]')!;
+				const other = document.querySelector('.chip[aria-pressed="false"]')!;
+				const look = (e: Element) => ({ bg: getComputedStyle(e).backgroundColor, fg: getComputedStyle(e).color, mark: getComputedStyle(e, '::before').content });
+				return { pressed: look(pressed), other: look(other) };
+			});
+			const where = `${theme}: ${JSON.stringify(chips)}`;
+			assert.notEqual(chips.pressed.mark, 'none', `the pressed chip carries a check mark (${where})`);
+			assert.equal(chips.other.mark, 'none', where);
+			if (!theme.includes('High Contrast')) {
+				assert.notEqual(chips.pressed.bg, chips.other.bg, `the pressed chip is filled, the others not (${where})`);
+			}
+		}
+	});
 });
