@@ -584,6 +584,19 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
 	});
 
+	it('no speedup against a serial run of the same function with other inputs, even as many', async () => {
+		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 4, workers: 1, pool: 'serial', taskMs: 2, input: () => '(1000,)' }));
+		await feed(p, 'par', synthRun({ runId: 'par', tasks: 4, workers: 2, pool: 'process', taskMs: 200, input: () => '(10000000,)' }));
+		await p.page.locator('[data-testid="summary-wall"]').waitFor();
+		assert.equal(await p.page.locator('[data-testid="speedup"]').count(), 0, 'a 0.01x "speedup" of 4 big calls against 4 small ones');
+		// The same inputs again: a repr's object address (a lambda's) differs from run to run, not the input.
+		await feed(p, 'serial2', synthRun({ runId: 'serial2', tasks: 4, workers: 1, pool: 'serial', taskMs: 20, input: (i) => `(<function <lambda> at 0x7f${i}a1b2c3d0>,)` }));
+		await feed(p, 'par2', synthRun({ runId: 'par2', tasks: 4, workers: 2, pool: 'process', taskMs: 20, input: (i) => `(<function <lambda> at 0x7f${i}99e8f7a0>,)` }));
+		await p.page.locator('[data-testid="speedup"]').waitFor();
+		const speedup = Number((await text(p.page, 'speedup')).replace('x', ''));
+		assert.ok(speedup > 1.5 && speedup < 2.5, `speedup ${speedup}`);
+	});
+
 	it('a speedup against or of a run that shared the machine with another says it is not comparable', async () => {
 		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20 }));
 		const par = synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20 });

@@ -12,6 +12,8 @@ export interface SynthOptions {
 	cancel?: number[];
 	taskMs?: number;
 	result?: (i: number) => string;
+	/** Each task's input preview (default `(i,)`). */
+	input?: (i: number) => string;
 	errorMessage?: string;
 	/** Each worker is replaced after this many tasks (Python max_tasks_per_child): a new id. */
 	recycleEvery?: number;
@@ -31,7 +33,7 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 		events.push({ type: 'worker.started', runId, t: t0 + 1, workerId: w, pid: 4000 + w, ...(o.startingMs ? { ready: false as const } : {}) });
 	}
 	for (let i = 0; i < o.tasks; i++) {
-		events.push({ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: `(${i},)` });
+		events.push({ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: o.input ? o.input(i) : `(${i},)` });
 		events.push({ type: 'task.queued', runId, t: t0 + 2, taskId: i, stage: 'pending' });
 	}
 	const free = Array.from({ length: o.workers }, () => t0 + 5 + (o.startingMs ?? 0));
