@@ -584,6 +584,32 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
 	});
 
+	it('a side column 300 px wide: nothing runs off to the right, the summary and details wrap', async () => {
+		await p.page.setViewportSize({ width: 300, height: 900 });
+		const fn = 'a_function_with_a_rather_long_name_that_a_real_project_would_have';
+		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20, fn }));
+		await feed(p, 'par', synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20, failEvery: 5, fn }));
+		await p.page.locator('[data-testid="speedup"]').waitFor();
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('End');
+		await p.page.locator('[data-testid="traceback"]').waitFor();
+		const wide = await p.page.evaluate(() => {
+			const limit = document.documentElement.clientWidth;
+			// What a box that scrolls sideways (a table) holds may be wider than the column; the box may not.
+			const clipped = (e: Element) => {
+				for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+					if (getComputedStyle(a).overflowX !== 'visible') {
+						return true;
+					}
+				}
+				return false;
+			};
+			return [...document.querySelectorAll('main *')].filter((e) => (e as HTMLElement).offsetParent !== null && e.getBoundingClientRect().right > limit + 0.5 && !clipped(e))
+				.map((e) => `${e.tagName}.${e.className} ${e.getAttribute('data-testid') ?? ''} ${Math.round(e.getBoundingClientRect().right)} > ${limit}`);
+		});
+		assert.deepEqual(wide, []);
+	});
+
 	it('no speedup against a serial run of the same function with other inputs, even as many', async () => {
 		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 4, workers: 1, pool: 'serial', taskMs: 2, input: () => '(1000,)' }));
 		await feed(p, 'par', synthRun({ runId: 'par', tasks: 4, workers: 2, pool: 'process', taskMs: 200, input: () => '(10000000,)' }));
