@@ -44,6 +44,36 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.ok(bars.every((n) => n < 8), `the window never went back to the whole run: ${bars.join(', ')}`);
 	});
 
+	it('zooming out and panning stop at the run\'s edges (the run shrank to a sliver, or slid out of view)', async () => {
+		await feed(p, 'edges', synthRun({ runId: 'edges', tasks: 20, workers: 2, taskMs: 10 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		const zoom = () => p.page.evaluate(() => (JSON.parse(sessionStorage.getItem('poolscope-state') ?? '{}') as { zoom?: { from: number; to: number } }).zoom);
+		await canvas.focus();
+		for (const key of ['+', '+', '+']) {
+			await p.page.keyboard.press(key);
+		}
+		const zoomed = (await zoom())!;
+		const span = zoomed.to - zoomed.from;
+		for (let i = 0; i < 30; i++) {
+			await p.page.keyboard.press('ArrowLeft');
+		}
+		const left = (await zoom())!;
+		assert.equal(left.from, 0, `panned left as far as the run's start: ${JSON.stringify(left)}`);
+		assert.ok(Math.abs(left.to - left.from - span) < 1e-6, 'panning keeps the window\'s width');
+		for (let i = 0; i < 60; i++) {
+			await p.page.keyboard.press('ArrowRight');
+		}
+		const right = (await zoom())!;
+		await nextFrames(p.page);
+		assert.ok(Number(await canvas.getAttribute('data-bars')) > 0, `bars still in view after panning right: ${JSON.stringify(right)}`);
+		for (let i = 0; i < 30; i++) {
+			await p.page.keyboard.press('-');
+		}
+		assert.equal(await zoom(), undefined, 'zoomed out past the whole run: the run fitted');
+		await nextFrames(p.page);
+		assert.equal(await canvas.getAttribute('data-bars'), '20');
+	});
+
 	it('results keep their line breaks; a long token in an error or a name wraps instead of widening the panel', async () => {
 		await p.page.setViewportSize({ width: 500, height: 900 });
 		const events = synthRun({ runId: 'texts', tasks: 2, workers: 1, fn: `f_${'x'.repeat(300)}`, failEvery: 2, result: () => "'line one\\nline two'\nsecond line", errorMessage: `bad response: ${'y'.repeat(3000)}` });

@@ -98,9 +98,21 @@ export class TimelineView {
 		return `10px ${cssVar('--vscode-font-family', 'sans-serif')}`;
 	}
 
+	/**
+	 * Within the run: a window as wide as the run or wider is the run fitted, and a narrower one
+	 * slides back inside it (zooming out or panning without end left a sliver of the run, or none).
+	 */
 	private setZoom(z: { from: number; to: number } | undefined): void {
-		if (z && z.to - z.from < MIN_WINDOW_MS) {
+		const span = z ? z.to - z.from : 0;
+		if (z && span < MIN_WINDOW_MS) {
 			return; // as far in as it goes (it used to snap back out to the whole run)
+		}
+		const full = this.runSpan();
+		if (z && span >= full) {
+			z = undefined;
+		} else if (z) {
+			const from = Math.min(Math.max(0, z.from), full - span);
+			z = { from, to: from + span };
 		}
 		this.zoom = z;
 		this.onZoom(this.zoom);
@@ -116,8 +128,12 @@ export class TimelineView {
 		if (this.zoom) {
 			return [this.zoom.from, this.zoom.to];
 		}
-		const end = (this.model?.finished?.t ?? this.nowT) - this.t0();
-		return [0, Math.max(1, end)];
+		return [0, this.runSpan()];
+	}
+
+	/** The run's length so far, ms. */
+	private runSpan(): number {
+		return Math.max(1, (this.model?.finished?.t ?? this.nowT) - this.t0());
 	}
 
 	private plotWidth(): number {
