@@ -4,7 +4,7 @@
  * Pure: used by the panel's export and by the CLI.
  */
 import type { PoolEvent } from '../protocol/events';
-import { taskEndTime } from '../protocol/runModel';
+import { failedState, taskEndTime } from '../protocol/runModel';
 
 export interface TraceEvent {
 	name: string;
@@ -26,6 +26,7 @@ export interface ChromeTrace {
 }
 
 const PID = 1;
+const ENDED = { failed: 'failed', timedOut: 'timed out', rejected: 'rejected' } as const;
 
 export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 	const out: TraceEvent[] = [];
@@ -36,9 +37,14 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 	const metadata: Record<string, unknown> = {};
 	/** Workers that started not ready: since when (their start is a slice of its own). */
 	const starting = new Map<number, number>();
-	const end = (taskId: number, eventT: number, durationMs: number | undefined, name: string, args: Record<string, unknown>) => {
+	const end = (taskId: number, eventT: number, durationMs: number | undefined, name: string, args: Record<string, unknown>, workerId?: number) => {
 		const start = running.get(taskId);
 		if (!start) {
+			// Ended on a worker before its start was seen (a JS process worker that died within the
+			// start poll): a mark on that lane, not a slice of a length nobody measured.
+			if (workerId !== undefined) {
+				out.push({ name, cat: 'task', ph: 'i', s: 't', ts: us(eventT), pid: PID, tid: workerId, args: { taskId, input: inputs.get(taskId), ...args } });
+			}
 			return;
 		}
 		running.delete(taskId);
@@ -76,7 +82,21 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				end(e.taskId, e.t, e.durationMs, `task ${e.taskId}`, { result: e.result, cpuMs: e.cpuMs });
 				break;
 			case 'task.failed':
-				end(e.taskId, e.t, e.durationMs, `task ${e.taskId} (failed)`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind });
+				// As the panel names its state: a timeout read as "(failed)" in Perfetto.
+				end(e.taskId, e.t, e.durationMs, `task ${e.taskId} (${ENDED[failedState(e.error)]})`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind }, e.workerId);
+				break;
+			case 'task.output': {
+				// On the lane of the worker running the task; the run's when it has none (yet).
+				const lane = running.get(e.taskId)?.workerId;
+				out.push({ name: `output (${e.stream})`, ph: 'i', ts: us(e.t), pid: PID, ...(lane === undefined ? { s: 'p' } : { s: 't', tid: lane }), args: { taskId: e.taskId, text: e.text } });
+				break;
+			}
+			case 'worker.exited':
+				// A crash, a kill or a recycling is a mark on the worker's lane; an orderly shutdown is not worth one.
+				if (e.reason !== 'shutdown') {
+					const how = [e.code !== null ? `code ${e.code}` : '', e.signal ?? ''].filter(Boolean).join(', ');
+					out.push({ name: `worker ${e.workerId} exited: ${e.reason}${how ? ` (${how})` : ''}`, ph: 'i', s: 't', ts: us(e.t), pid: PID, tid: e.workerId, args: { code: e.code, signal: e.signal, reason: e.reason } });
+				}
 				break;
 			case 'task.cancelled':
 				end(e.taskId, e.t, undefined, `task ${e.taskId} (cancelled)`, { reason: e.reason });

@@ -42,4 +42,43 @@ describe('toChromeTrace', () => {
 		]);
 		assert.deepEqual(trace.traceEvents.filter((e) => e.ph === 'X').map((s) => [s.name, s.ts, s.dur, s.tid]), [['starting', 0, 250_000, 3]]);
 	});
+	it('says what ended a task and a worker: a timeout, a crash, what the task printed', () => {
+		const runId = 'r3';
+		const trace = toChromeTrace([
+			{ type: 'run.started', runId, t: 1000, fn: 'f', file: '/w/a.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2 }, inputCount: 2, cores: 2, runtime: 'CPython 3.11', stages: ['pending', 'executing'] },
+			{ type: 'worker.started', runId, t: 1000, workerId: 0, pid: 7 },
+			{ type: 'worker.started', runId, t: 1000, workerId: 1, pid: 8 },
+			{ type: 'task.submitted', runId, t: 1001, taskId: 0, input: '0' },
+			{ type: 'task.submitted', runId, t: 1001, taskId: 1, input: '1' },
+			{ type: 'task.started', runId, t: 1010, taskId: 0, workerId: 0 },
+			{ type: 'task.started', runId, t: 1010, taskId: 1, workerId: 1 },
+			{ type: 'task.output', runId, t: 1020, taskId: 1, stream: 'stdout', text: 'about to go\n' },
+			{ type: 'worker.exited', runId, t: 1030, workerId: 1, code: 3, signal: null, reason: 'crash' },
+			{ type: 'task.failed', runId, t: 1031, taskId: 1, workerId: 1, error: { kind: 'brokenPool', name: 'BrokenProcessPool', message: 'gone' } },
+			{ type: 'task.failed', runId, t: 2510, taskId: 0, workerId: 0, durationMs: 1500, error: { kind: 'timeout', name: 'TimeoutError', message: 'ran past 1500 ms' } },
+			{ type: 'worker.exited', runId, t: 2600, workerId: 0, code: 0, signal: null, reason: 'shutdown' },
+			{ type: 'run.finished', runId, t: 2600, outcome: 'completed', wallMs: 1600, counts: { submitted: 2, finished: 0, failed: 1, cancelled: 0, timedOut: 1, rejected: 0 }, throughput: 1, workers: [] },
+		]);
+		const names = trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name);
+		assert.deepEqual(names, ['task 1 (failed)', 'task 0 (timed out)']);
+		const instants = trace.traceEvents.filter((e) => e.ph === 'i');
+		assert.deepEqual(instants.map((e) => [e.name, e.s, e.tid, e.ts]), [
+			['output (stdout)', 't', 1, 20_000],
+			['worker 1 exited: crash (code 3)', 't', 1, 30_000],
+		], 'an orderly shutdown is no event; a crash is, on its lane');
+		assert.deepEqual(instants[0]!.args, { taskId: 1, text: 'about to go\n' });
+	});
+
+	it('a task that failed on a worker before its start was seen is a mark on that lane, not left out', () => {
+		const runId = 'r4';
+		const trace = toChromeTrace([
+			{ type: 'run.started', runId, t: 1000, fn: 'f', file: '/w/a.js', language: 'javascript', pool: 'process', workers: 1, options: { workers: 1 }, inputCount: 1, cores: 2, runtime: 'node', stages: ['pending', 'executing'] },
+			{ type: 'task.submitted', runId, t: 1001, taskId: 2, input: '2' },
+			{ type: 'worker.exited', runId, t: 1100, workerId: 1, code: 3, signal: null, reason: 'crash' },
+			{ type: 'task.failed', runId, t: 1100, taskId: 2, workerId: 1, error: { kind: 'workerExited', name: 'WorkerExited', message: 'worker exited with code 3' } },
+		]);
+		const mark = trace.traceEvents.find((e) => e.name === 'task 2 (failed)');
+		assert.deepEqual(mark && [mark.ph, mark.s, mark.tid, mark.ts, mark.args?.error], ['i', 't', 1, 100_000, 'WorkerExited: worker exited with code 3']);
+	});
 });
+
