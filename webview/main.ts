@@ -471,7 +471,7 @@ function draw(t: number): void {
 	} else if (timelineDue) {
 		lastTimeline = t;
 		timelineRun = model.runId;
-		timed('timeline', () => timeline.render(model, nowT));
+		timed('timeline', () => timeline.render(model, nowT, ui.selectedTask));
 		document.body.dataset.timelineVersion = String(state.version);
 	} else if (!overBudget()) {
 		timed('timeline', () => timeline.fold(model));

@@ -74,6 +74,26 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.equal(await canvas.getAttribute('data-bars'), '20');
 	});
 
+	it('the future selected in the grid is outlined on the timeline, also among 5,000 sub-pixel bars', async () => {
+		for (const [runId, tasks] of [['few', 20], ['many', 5000]] as const) {
+			await feed(p, runId, synthRun({ runId, tasks, workers: 2, taskMs: 10 }), 2000);
+			await settled(p.page);
+			await p.page.focus('[data-testid="futures-grid"]');
+			await p.page.keyboard.press('Home');
+			for (let i = 0; i < 7; i++) {
+				await p.page.keyboard.press('ArrowRight');
+			}
+			await settled(p.page);
+			const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+			const at = await canvas.getAttribute('data-selected');
+			assert.match(at ?? '', /^\d+,[01]$/, `${runId}: the selected future has its mark on a lane (${at})`);
+			// The outline's left edge, in the focus colour (the page has no theme: cssVar's fallback).
+			const [x, lane] = at!.split(',').map(Number) as [number, number];
+			const rgb = await canvas.evaluate((c: HTMLCanvasElement, [px, py]) => [...c.getContext('2d')!.getImageData(px!, py!, 1, 1).data].slice(0, 3), [30 + x - 1, 16 + lane * 18 + 9]);
+			assert.deepEqual(rgb, [0, 127, 212], `${runId}: outline pixel`);
+		}
+	});
+
 	it('results keep their line breaks; a long token in an error or a name wraps instead of widening the panel', async () => {
 		await p.page.setViewportSize({ width: 500, height: 900 });
 		const events = synthRun({ runId: 'texts', tasks: 2, workers: 1, fn: `f_${'x'.repeat(300)}`, failEvery: 2, result: () => "'line one\\nline two'\nsecond line", errorMessage: `bad response: ${'y'.repeat(3000)}` });

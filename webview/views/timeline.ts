@@ -38,6 +38,8 @@ export class TimelineView {
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
 	private aggregate: TimelineAggregate | undefined;
+	/** The future selected in the grid or here: outlined on its lane, so a straggler found in the grid is seen in time. */
+	private selected: number | undefined;
 	private readonly size: { width: number; height: number };
 
 	constructor(private zoom: { from: number; to: number } | undefined, private readonly onZoom: (zoom: { from: number; to: number } | undefined) => void, private readonly onSelect: (taskId: number) => void) {
@@ -209,7 +211,8 @@ export class TimelineView {
 		}
 	}
 
-	public render(model: RunModel, nowT: number): void {
+	public render(model: RunModel, nowT: number, selected?: number): void {
+		this.selected = selected;
 		if (this.model && this.model.runId !== model.runId && this.zoom) {
 			// Another run opens fitted: the window zoomed into the last one showed an empty part of it.
 			this.zoom = undefined;
@@ -316,6 +319,23 @@ export class TimelineView {
 			open[lane] = { x0: x, x1, color };
 		}
 		lanes.forEach((_, i) => flush(i));
+		const picked = this.selected !== undefined ? model.tasks.get(this.selected) : undefined;
+		const pickedLane = picked?.workerId !== undefined ? laneOf.get(picked.workerId) : undefined;
+		let selectedAt = '';
+		if (picked?.startedAt !== undefined && pickedLane !== undefined) {
+			const s = picked.startedAt - t0;
+			const e = (picked.endedAt ?? end) - t0;
+			if (e >= from && s <= to) {
+				// At least a few pixels wide: at 100k tasks its bar is far narrower than one.
+				const x0 = Math.round(Math.max(0, (s - from) * scale)); // whole pixels: a crisp outline
+				const x1 = Math.round(Math.min(width, Math.max(x0 + 3, (e - from) * scale)));
+				ctx.strokeStyle = cssVar('--vscode-focusBorder', '#007fd4');
+				ctx.lineWidth = 2;
+				ctx.strokeRect(x0 - 1, AXIS + pickedLane * LANE + 1, x1 - x0 + 2, LANE - 2);
+				selectedAt = `${Math.round(x0)},${pickedLane}`;
+			}
+		}
+		this.canvas.dataset.selected = selectedAt;
 		// Exited workers: a hatch after their end, so a replaced worker is visible. A worker's start
 		// (a process still loading: spawn's interpreter and imports) is a thin line up to its ready.
 		ctx.fillStyle = fg;
