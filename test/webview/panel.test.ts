@@ -584,11 +584,14 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="runs"] [role="tab"]').count(), 2);
 	});
 
-	it('a side column 300 px wide: nothing runs off to the right, the summary and details wrap', async () => {
-		await p.page.setViewportSize({ width: 300, height: 900 });
+	it('a side column 240 px wide: nothing runs off to the right or overprints, the summary and details wrap', async () => {
+		await p.page.setViewportSize({ width: 240, height: 900 });
 		const fn = 'a_function_with_a_rather_long_name_that_a_real_project_would_have';
 		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20, fn }));
-		await feed(p, 'par', synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20, failEvery: 5, fn }));
+		const par = synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20, failEvery: 5, fn });
+		const t0 = par[0]!.t;
+		par.splice(par.length - 1, 0, ...[5, 50, 100].map((ms, i): PoolEvent => ({ type: 'memory.sample', runId: 'par', t: t0 + ms, main: (20 + i) * 1048576, workers: [{ workerId: 0, rss: 30 * 1048576 }] })));
+		await feed(p, 'par', par);
 		await p.page.locator('[data-testid="speedup"]').waitFor();
 		await p.page.focus('[data-testid="futures-grid"]');
 		await p.page.keyboard.press('End');
@@ -608,6 +611,15 @@ describe('Pool panel webview (Chromium)', function () {
 				.map((e) => `${e.tagName}.${e.className} ${e.getAttribute('data-testid') ?? ''} ${Math.round(e.getBoundingClientRect().right)} > ${limit}`);
 		});
 		assert.deepEqual(wide, []);
+		// Under the lanes, the CPU's label at the left and the memory's at the right: not one over the other.
+		const labels = await p.page.locator('[data-testid="timeline-canvas"]').evaluate((c: HTMLCanvasElement) => {
+			const ctx = c.getContext('2d')!;
+			ctx.font = `10px ${getComputedStyle(document.body).getPropertyValue('--vscode-font-family').trim() || 'sans-serif'}`;
+			const [x, y] = (c.dataset.memoryLabel ?? '').split(',').map(Number);
+			return { cpuEnd: 2 + ctx.measureText('CPU: no samples').width, x, y };
+		});
+		assert.ok(labels.x !== undefined && !Number.isNaN(labels.x), 'the memory label is drawn');
+		assert.ok(labels.x! >= labels.cpuEnd || labels.y! > 12, `labels overprint: ${JSON.stringify(labels)}`);
 	});
 
 	it('no speedup against a serial run of the same function with other inputs, even as many', async () => {

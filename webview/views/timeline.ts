@@ -395,7 +395,9 @@ export class TimelineView {
 		}
 		ctx.globalAlpha = 1;
 		ctx.fillStyle = fg;
-		ctx.fillText(points ? 'CPU (whole machine)' : 'CPU: no samples', 2, top + 10);
+		const cpuLabel = points ? 'CPU (whole machine)' : 'CPU: no samples';
+		ctx.fillText(cpuLabel, 2, top + 10);
+		const cpuLabelEnd = 2 + ctx.measureText(cpuLabel).width;
 		// The run's own processes' memory as a line over it, 0 to its peak: a queue that grows
 		// without bound, or a worker that keeps what its tasks made, rises here.
 		let memPoints = 0;
@@ -419,7 +421,11 @@ export class TimelineView {
 			if (memPoints) {
 				const label = `memory, peak ${megabytes(model.peakRss)}`;
 				ctx.fillStyle = ctx.strokeStyle;
-				ctx.fillText(label, Math.max(2, width - ctx.measureText(label).width - 4), top + 10);
+				const x = width - ctx.measureText(label).width - 4;
+				// A narrow panel has no room for both labels on one line: this one goes under the CPU's.
+				const y = x < cpuLabelEnd + 8 ? top + 22 : top + 10;
+				ctx.fillText(label, Math.max(2, y === top + 10 ? x : 2), y);
+				this.canvas.dataset.memoryLabel = `${Math.round(Math.max(2, y === top + 10 ? x : 2))},${y - top}`;
 			}
 		}
 		ctx.restore();
