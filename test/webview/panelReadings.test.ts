@@ -94,6 +94,39 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		}
 	});
 
+	it('hovering the timeline of a big run does not walk every task at each mouse move', async () => {
+		await feed(p, 'big', synthRun({ runId: 'big', tasks: 20_000, workers: 4, taskMs: 1 }), 5000);
+		await settled(p.page);
+		const box = (await p.page.locator('[data-testid="timeline-canvas"]').boundingBox())!;
+		const walks = await p.page.evaluate(({ x, y, w }) => {
+			// Every walk of the run's tasks goes through one of its Map's iterators.
+			let n = 0;
+			const proto = Map.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+			const saved = { forEach: proto.forEach!, values: proto.values!, entries: proto.entries! };
+			for (const name of ['forEach', 'values', 'entries'] as const) {
+				proto[name] = function (this: Map<unknown, unknown>, ...a: unknown[]) {
+					n += this.size >= 20_000 ? 1 : 0;
+					return saved[name].apply(this, a);
+				};
+			}
+			const c = document.querySelector('[data-testid="timeline-canvas"]')!;
+			try {
+				for (let i = 0; i < 40; i++) {
+					c.dispatchEvent(new MouseEvent('mousemove', { clientX: x + 40 + (i * (w - 60)) / 40, clientY: y + 16 + 18 * 3 + 5, bubbles: true }));
+				}
+			} finally {
+				Object.assign(proto, saved);
+			}
+			return n;
+		}, { x: box.x, y: box.y, w: box.width });
+		assert.ok(walks <= 1, `${walks} walks of the run for 40 mouse moves`);
+		assert.match(await p.page.locator('.tooltip').textContent() ?? '', /^task \d+ \(\(\d+,\)\) on worker 3: /);
+		// And the bar under the pointer is the one a click selects.
+		await p.page.mouse.click(box.x + box.width / 2, box.y + 16 + 18 * 2 + 5);
+		await settled(p.page);
+		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="worker"]').textContent(), '#2');
+	});
+
 	it('results keep their line breaks; a long token in an error or a name wraps instead of widening the panel', async () => {
 		await p.page.setViewportSize({ width: 500, height: 900 });
 		const events = synthRun({ runId: 'texts', tasks: 2, workers: 1, fn: `f_${'x'.repeat(300)}`, failEvery: 2, result: () => "'line one\\nline two'\nsecond line", errorMessage: `bad response: ${'y'.repeat(3000)}` });
