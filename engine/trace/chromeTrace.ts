@@ -52,6 +52,14 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 		const t = taskEndTime(eventT, start.t, durationMs);
 		out.push({ name, cat: 'task', ph: 'X', ts: us(start.t), dur: Math.max(1, us(t) - us(start.t)), pid: PID, tid: start.workerId, args: { taskId, input: inputs.get(taskId), ...args } });
 	};
+	// Output can come before its task's start (a JS thread's output channel is faster than the
+	// start poll): each task's worker is known up front.
+	const workerOf = new Map<number, number>();
+	for (const e of events) {
+		if ((e.type === 'task.started' || e.type === 'task.finished' || e.type === 'task.failed') && e.workerId !== undefined) {
+			workerOf.set(e.taskId, e.workerId);
+		}
+	}
 	for (const e of events) {
 		switch (e.type) {
 			case 'run.started':
@@ -86,8 +94,8 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				end(e.taskId, e.t, e.durationMs, `task ${e.taskId} (${ENDED[failedState(e.error)]})`, { error: `${e.error.name}: ${e.error.message}`, kind: e.error.kind }, e.workerId);
 				break;
 			case 'task.output': {
-				// On the lane of the worker running the task; the run's when it has none (yet).
-				const lane = running.get(e.taskId)?.workerId;
+				// On the lane of the task's worker; the run's when it never had one.
+				const lane = workerOf.get(e.taskId);
 				out.push({ name: `output (${e.stream})`, ph: 'i', ts: us(e.t), pid: PID, ...(lane === undefined ? { s: 'p' } : { s: 't', tid: lane }), args: { taskId: e.taskId, text: e.text } });
 				break;
 			}

@@ -51,8 +51,9 @@ describe('toChromeTrace', () => {
 			{ type: 'task.submitted', runId, t: 1001, taskId: 0, input: '0' },
 			{ type: 'task.submitted', runId, t: 1001, taskId: 1, input: '1' },
 			{ type: 'task.started', runId, t: 1010, taskId: 0, workerId: 0 },
-			{ type: 'task.started', runId, t: 1010, taskId: 1, workerId: 1 },
+			// As a JS thread pool sends them: the output channel is faster than the start poll.
 			{ type: 'task.output', runId, t: 1020, taskId: 1, stream: 'stdout', text: 'about to go\n' },
+			{ type: 'task.started', runId, t: 1010, taskId: 1, workerId: 1 },
 			{ type: 'worker.exited', runId, t: 1030, workerId: 1, code: 3, signal: null, reason: 'crash' },
 			{ type: 'task.failed', runId, t: 1031, taskId: 1, workerId: 1, error: { kind: 'brokenPool', name: 'BrokenProcessPool', message: 'gone' } },
 			{ type: 'task.failed', runId, t: 2510, taskId: 0, workerId: 0, durationMs: 1500, error: { kind: 'timeout', name: 'TimeoutError', message: 'ran past 1500 ms' } },
