@@ -180,7 +180,13 @@ export class PanelSession extends Disposable implements HistoryPanel {
 					title: 'Export run as a Chrome trace',
 				});
 				if (target) {
-					await writeFile(target.fsPath, JSON.stringify(toChromeTrace(run.log.events())));
+					// A failed write was an unhandled rejection: the user clicked OK and heard nothing.
+					try {
+						await writeFile(target.fsPath, JSON.stringify(toChromeTrace(run.log.events())));
+					} catch (e) {
+						panel?.post({ type: 'notice', level: 'error', message: `Cannot write the trace to ${target.fsPath}: ${e instanceof Error ? e.message : String(e)}` });
+						break;
+					}
 					panel?.post({ type: 'notice', level: 'info', message: `Trace written to ${target.fsPath}. Open it in https://ui.perfetto.dev or chrome://tracing.` });
 				}
 				break;
