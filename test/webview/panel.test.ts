@@ -414,6 +414,8 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.keyboard.press('Enter');
 		await nextFrames(p.page);
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="state"]').textContent() ?? '', /cancelled \(cancelled by user\)/);
+		// The run has ended: no future offers a Cancel that can never be pressed.
+		assert.equal(await p.page.locator('[data-testid="cancel-task"]').count(), 0);
 	});
 
 	it('Enter in the search box opens the future it found', async () => {

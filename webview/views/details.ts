@@ -149,7 +149,9 @@ export class DetailsView {
 			...(task.result !== undefined ? [this.result] : []),
 			...(errorEl ? [errorEl] : []),
 			...(task.output.length ? [this.output] : []),
-			this.actions,
+			// Once the run has ended nothing in it can be cancelled: a disabled button on every
+			// future, its reason hidden, only asked "why not?".
+			...(model.finished ? [] : [this.actions]),
 		]);
 	}
 
