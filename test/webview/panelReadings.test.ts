@@ -49,7 +49,9 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
 		const zoom = () => p.page.evaluate(() => (JSON.parse(sessionStorage.getItem('poolscope-state') ?? '{}') as { zoom?: { from: number; to: number } }).zoom);
 		await canvas.focus();
-		for (const key of ['+', '+', '+']) {
+		await p.page.keyboard.press('=');
+		assert.ok(await zoom(), '"=" (the + key without Shift) zooms in');
+		for (const key of ['+', '+']) {
 			await p.page.keyboard.press(key);
 		}
 		const zoomed = (await zoom())!;

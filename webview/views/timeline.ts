@@ -77,7 +77,9 @@ export class TimelineView {
 		this.canvas.addEventListener('keydown', (e) => {
 			const [from, to] = this.window();
 			const span = to - from;
-			const moves: Record<string, [number, number]> = { '+': [span * 0.2, -span * 0.2], '-': [-span * 0.25, span * 0.25], ArrowLeft: [-span * 0.1, -span * 0.1], ArrowRight: [span * 0.1, span * 0.1] };
+			// '=' too: the '+' key unshifted, as VS Code's own zoom (Ctrl+=) reads it.
+			const zoomIn: [number, number] = [span * 0.2, -span * 0.2];
+			const moves: Record<string, [number, number]> = { '+': zoomIn, '=': zoomIn, '-': [-span * 0.25, span * 0.25], ArrowLeft: [-span * 0.1, -span * 0.1], ArrowRight: [span * 0.1, span * 0.1] };
 			if (e.key === '0') {
 				this.setZoom(undefined);
 			} else if (moves[e.key]) {
