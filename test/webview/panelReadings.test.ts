@@ -129,6 +129,29 @@ describe('Pool panel: what it says must not mislead (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="worker"]').textContent(), '#2');
 	});
 
+	it('[ and ] on the timeline step through the tasks of the selected task\'s worker, for the keyboard', async () => {
+		const events = synthRun({ runId: 'steps', tasks: 20, workers: 2, taskMs: 10 });
+		await feed(p, 'steps', events);
+		// Worker 0's tasks in the order they started there.
+		const onZero = events.filter((e): e is Extract<PoolEvent, { type: 'task.started' }> => e.type === 'task.started' && e.workerId === 0).sort((a, b) => a.t - b.t).map((e) => e.taskId);
+		const heading = () => p.page.locator('[data-testid="details"] h3').textContent();
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home'); // future 0, on worker 0
+		await settled(p.page);
+		assert.equal(await heading(), `Future ${onZero[0]}`);
+		await p.page.focus('[data-testid="timeline-canvas"]');
+		await p.page.keyboard.press(']');
+		await settled(p.page);
+		assert.equal(await heading(), `Future ${onZero[1]}`);
+		await p.page.keyboard.press(']');
+		await p.page.keyboard.press(']');
+		await p.page.keyboard.press('[');
+		await settled(p.page);
+		assert.equal(await heading(), `Future ${onZero[2]}`);
+		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="worker"]').textContent(), '#0');
+		assert.equal(await p.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'timeline-canvas', 'the focus stays on the timeline');
+	});
+
 	it('results keep their line breaks; a long token in an error or a name wraps instead of widening the panel', async () => {
 		await p.page.setViewportSize({ width: 500, height: 900 });
 		const events = synthRun({ runId: 'texts', tasks: 2, workers: 1, fn: `f_${'x'.repeat(300)}`, failEvery: 2, result: () => "'line one\\nline two'\nsecond line", errorMessage: `bad response: ${'y'.repeat(3000)}` });

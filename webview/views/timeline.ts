@@ -32,7 +32,7 @@ const MIN_WINDOW_MS = 0.01;
  */
 export class TimelineView {
 	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
-	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits' });
+	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits, [ and ] select the previous or next task on the selected task\'s worker' });
 	private readonly tip = h('div', { class: 'tooltip', role: 'status' });
 	private model: RunModel | undefined;
 	private nowT = 0;
@@ -82,6 +82,9 @@ export class TimelineView {
 			const moves: Record<string, [number, number]> = { '+': zoomIn, '=': zoomIn, '-': [-span * 0.25, span * 0.25], ArrowLeft: [-span * 0.1, -span * 0.1], ArrowRight: [span * 0.1, span * 0.1] };
 			if (e.key === '0') {
 				this.setZoom(undefined);
+			} else if (e.key === '[' || e.key === ']') {
+				e.preventDefault();
+				this.step(e.key === ']' ? 1 : -1);
 			} else if (moves[e.key]) {
 				e.preventDefault();
 				const [a, b] = moves[e.key]!;
@@ -174,6 +177,32 @@ export class TimelineView {
 		}
 		const end = hi >= 0 ? lane.ends[hi]! : -Infinity;
 		return (end === Infinity ? this.nowT : end) >= t ? lane.ids[hi] : undefined;
+	}
+
+	/**
+	 * The task before or after the selected one on its lane (the first lane's first or last when
+	 * none is selected): what hovering bars tells a mouse user, for the keyboard, with the details
+	 * beside. A task out of the zoomed window brings the window to it.
+	 */
+	private step(dir: 1 | -1): void {
+		const lanes = this.byLane();
+		const task = this.selected !== undefined ? this.model?.tasks.get(this.selected) : undefined;
+		const workerId = task?.workerId;
+		const laneNo = workerId !== undefined ? this.lanes().findIndex((ids) => ids.includes(workerId)) : -1;
+		const lane = lanes[Math.max(0, laneNo)];
+		if (!lane?.ids.length) {
+			return;
+		}
+		const at = laneNo >= 0 ? lane.ids.indexOf(task!.taskId) : -1;
+		const next = at < 0 ? (dir > 0 ? 0 : lane.ids.length - 1) : Math.min(lane.ids.length - 1, Math.max(0, at + dir));
+		const start = lane.starts[next]! - this.t0();
+		const [from, to] = this.window();
+		if (this.zoom && (start < from || start > to)) {
+			this.setZoom({ from: start - (to - from) / 2, to: start + (to - from) / 2 });
+		}
+		// At once, not at the next render: keys faster than frames each stepped from the same task.
+		this.selected = lane.ids[next]!;
+		this.onSelect(this.selected);
 	}
 
 	/**
