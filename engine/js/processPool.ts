@@ -384,6 +384,12 @@ export class ProcessPool implements WorkerPool {
 		const running = child.assigned.slice(0, 1);
 		const notStarted = child.assigned.slice(1);
 		for (const taskId of running) {
+			if (!child.headAnnounced) {
+				// Died before the start poll saw it run: the start the poll would have given, so the
+				// task has its bar and its duration (it had neither).
+				child.headAnnounced = true;
+				this.cb.taskStarted(taskId, child.identity, child.headSince);
+			}
 			this.cb.taskLost(taskId, this.lossError(taskId, child, code, signal), child.identity.key);
 		}
 		if (notStarted.length) {

@@ -748,6 +748,12 @@ describe('JS engine: real pools', function () {
 				assert.equal(failed.taskId, 1);
 				assert.equal(failed.error.kind, 'workerExited');
 				assert.match(failed.error.message, /worker exited with code 3/);
+				// Its start too (a process worker dying before the start poll left the timeline no bar):
+				// on the worker it failed on, and it lasted until then.
+				const started = ofType(r.events, 'task.started').find((e) => e.taskId === 1);
+				assert.ok(started, `task 1 has a start: ${JSON.stringify(r.events.filter((e) => 'taskId' in e && e.taskId === 1))}`);
+				assert.equal(started.workerId, failed.workerId);
+				assert.ok(failed.durationMs !== undefined && failed.durationMs >= 0, JSON.stringify(failed));
 				checkProtocol(r.events, pool);
 			});
 		}
