@@ -26,4 +26,13 @@ function neverReturns() {
 	}
 }
 
-module.exports = { sometimesFails, crashesWorker, neverReturns };
+// No timeout here: it spins until you cancel (Cancel Run, or the panel's Cancel), and each
+// worker running it is ended, since a busy thread or process cannot be asked to stop.
+// poolscope: inputs=[1, 2]
+function spinsUntilCancelled() {
+	for (;;) {
+		// nothing: the loop itself is the point
+	}
+}
+
+module.exports = { sometimesFails, crashesWorker, neverReturns, spinsUntilCancelled };

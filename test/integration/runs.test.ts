@@ -103,7 +103,7 @@ describe('Editor integration: runs', function () {
 		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
 		assert.equal(run.request.fn, 'fib');
 		assert.equal(run.request.pool, 'thread');
-		assert.equal(run.request.inputs, '[[30], [30], [30], [30]]');
+		assert.equal(run.request.inputs, '[[37], [37], [37], [37]]');
 		assert.equal(run.request.priority, 'low', 'workers yield to the editor unless poolscope.workerPriority says otherwise');
 		const end = await run.handle!.done;
 		assert.equal(end.outcome, 'completed');
@@ -182,10 +182,10 @@ describe('Editor integration: runs', function () {
 
 	it('"Cancel Run" stops an endless run at once and leaves no process', async () => {
 		const poolscope = await api();
-		await openAt(join(workspace(), 'js', 'faults.js'), 'for (;;)');
+		await openAt(join(workspace(), 'js', 'faults.js'), 'the loop itself is the point');
 		await vscode.commands.executeCommand('poolscope.runProcess');
 		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
-		assert.equal(run.request.fn, 'neverReturns');
+		assert.equal(run.request.fn, 'spinsUntilCancelled');
 		assert.ok(await until(() => run.model.counts.submitted > 0 && [...run.model.workers.values()].some((w) => w.currentTask !== undefined)), 'it never started');
 		assert.ok(poolProcesses().length > 0, 'a process pool runs in processes');
 		await vscode.commands.executeCommand('poolscope.cancelRun');
@@ -362,7 +362,7 @@ describe('Editor integration: cancelling a comparison', function () {
 	async function startComparison(): Promise<{ view: Promise<ComparisonView | undefined>; serial: RunRecord; known: Set<string> }> {
 		const poolscope = await api();
 		const known = new Set(poolscope.runs.runs.map((r) => r.request.runId));
-		const view = poolscope.comparisons.compare({ uri: faults(), fn: 'neverReturns' }, 'compare');
+		const view = poolscope.comparisons.compare({ uri: faults(), fn: 'spinsUntilCancelled' }, 'compare');
 		let serial: RunRecord | undefined;
 		assert.ok(await until(() => (serial = poolscope.runs.active.find((r) => !known.has(r.request.runId) && r.request.pool === 'serial')) !== undefined && [...serial.model.workers.values()].some((w) => w.currentTask !== undefined), 30_000), 'the serial run never started');
 		return { view, serial: serial!, known };
@@ -394,7 +394,7 @@ describe('Editor integration: cancelling a comparison', function () {
 
 	it('"Cancel Run" offers the comparison itself (not its run) next to a single run, and cancelling it stops the comparison', async () => {
 		const poolscope = await api();
-		const single = await poolscope.run({ uri: faults(), fn: 'neverReturns' }, { pool: 'thread', workers: 1, inputs: '[1]' });
+		const single = await poolscope.run({ uri: faults(), fn: 'spinsUntilCancelled' }, { pool: 'thread', workers: 1, inputs: '[1]' });
 		assert.ok(single);
 		const { view, serial, known } = await startComparison();
 		const window = vscode.window as unknown as { showQuickPick: unknown };
@@ -409,7 +409,7 @@ describe('Editor integration: cancelling a comparison', function () {
 		} finally {
 			window.showQuickPick = real;
 		}
-		assert.deepEqual(offered, ['$(graph) Compare neverReturns', 'neverReturns']);
+		assert.deepEqual(offered, ['$(graph) Compare spinsUntilCancelled', 'spinsUntilCancelled']);
 		await assertCancelled(await endOf(view), serial, known);
 		assert.equal(single.finished, undefined, 'the single run goes on');
 		await vscode.commands.executeCommand('poolscope.cancelRun'); // the one thing left: no picker
@@ -434,7 +434,7 @@ describe('Editor integration: cancelling a comparison', function () {
 			window.showWarningMessage = real;
 		}
 		assert.equal(second, undefined, 'the second comparison ran');
-		assert.deepEqual(shown, [{ message: 'Poolscope: Compare neverReturns is still running (0 of 3 configurations done). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.', actions: ['Cancel It'] }]);
+		assert.deepEqual(shown, [{ message: 'Poolscope: Compare spinsUntilCancelled is still running (0 of 3 configurations done). Comparisons run one at a time: two at once would share the cores and measure each other. Start this one when it has ended, or cancel it.', actions: ['Cancel It'] }]);
 		await assertCancelled(await endOf(view), serial, known); // "Cancel It" cancelled the first
 	});
 

@@ -48,16 +48,16 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 
 	it('a run still going at "Developer: Reload Window" comes back cancelled, saying why, from the history', async () => {
 		const p = page ??= await openWorkbench(); // runs alone too (--grep)
-		await openFileAt(p, 'js/faults.js', 22);
+		await openFileAt(p, 'js/faults.js', 32);
 		await runCommand(p, 'Poolscope: Run Function in Thread Pool');
 		let frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
-		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'spinsUntilCancelled'
 			&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'running'
 			&& document.querySelector('[data-testid="count-running"]')?.textContent === '2', undefined, { timeout: 60_000 });
 		await reload(p);
 		// The old extension host ended the run as the window went and saved it; the new one reads it.
 		frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
-		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'spinsUntilCancelled'
 			&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'cancelled', undefined, { timeout: 60_000 });
 		assert.equal(await frame.textContent('[data-testid="count-cancelled"]'), '2');
 		await frame.click('.chip:has([data-testid="count-cancelled"])');
@@ -71,21 +71,21 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 	it('a comparison still going at "Developer: Reload Window" comes back cancelled, with no advice from it', async () => {
 		const p = page ??= await openWorkbench();
 		// After the reload above, faults.js sits behind the panel in the panel's group, where
-		// quick open's "faults.js:22" does not bring it forward: start from no editors.
+		// quick open's "faults.js:32" does not bring it forward: start from no editors.
 		await runCommand(p, 'View: Close All Editors');
-		await openFileAt(p, 'js/faults.js', 22);
+		await openFileAt(p, 'js/faults.js', 32);
 		await runCommand(p, 'Poolscope: Compare Serial, Threads and Processes');
 		let frame = await webviewFrame(p, '[data-testid="comparison"]', 60_000);
 		await frame.waitForFunction(() => {
 			const el = document.querySelector('[data-testid="comparison"]');
-			return el?.querySelector('h2')?.textContent === 'Compare: neverReturns' && /· running \(3 to go\)$/.test(el.querySelector('.facts')?.textContent ?? '')
+			return el?.querySelector('h2')?.textContent === 'Compare: spinsUntilCancelled' && /· running \(3 to go\)$/.test(el.querySelector('.facts')?.textContent ?? '')
 				&& document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'running';
 		}, undefined, { timeout: 60_000 });
 		await reload(p);
 		frame = await webviewFrame(p, '[data-testid="comparison"]', 60_000);
 		await frame.waitForFunction(() => {
 			const el = document.querySelector('[data-testid="comparison"]');
-			return el?.querySelector('h2')?.textContent === 'Compare: neverReturns' && /· cancelled$/.test(el.querySelector('.facts')?.textContent ?? '');
+			return el?.querySelector('h2')?.textContent === 'Compare: spinsUntilCancelled' && /· cancelled$/.test(el.querySelector('.facts')?.textContent ?? '');
 		}, undefined, { timeout: 60_000 });
 		assert.equal(await frame.textContent('[data-testid="comparison-advice"]'), 'Cancelled after 0 of 3 configurations: no advice from part of a comparison.');
 		assert.equal(await frame.evaluate(() => document.querySelectorAll('[data-testid="comparison-row"]').length), 0);
@@ -94,10 +94,10 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 	it('a process pool still running at "Developer: Reload Window": none of its worker processes is left 5 s later', async () => {
 		const p = page ??= await openWorkbench();
 		await runCommand(p, 'View: Close All Editors');
-		await openFileAt(p, 'js/faults.js', 22);
+		await openFileAt(p, 'js/faults.js', 32);
 		await runCommand(p, 'Poolscope: Run Function in Process Pool');
 		const frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
-		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'neverReturns'
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'spinsUntilCancelled'
 			&& document.querySelector('[data-testid="count-running"]')?.textContent === '2', undefined, { timeout: 60_000 });
 		// This clone's worker script (other checkouts on the machine run their own).
 		const script = join(uiContext().root, 'out', 'workers', 'processTask');

@@ -120,6 +120,13 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.ok(errorsOf(events).every((e) => /terminated and replaced/.test(e.message)), JSON.stringify(errorsOf(events)));
 		},
 	},
+	// Endless with no timeout, for Cancel Run: here a timeout stands in for the user's cancel.
+	'js/faults.js:spinsUntilCancelled': {
+		request: { timeoutMs: 300 },
+		check: (end) => {
+			assert.equal(end.counts.timedOut, 2);
+		},
+	},
 };
 
 const samples: { key: string; request: RunRequest }[] = [];

@@ -728,7 +728,7 @@ describe('Python backend: real pools', function () {
 					const e = await loadError({ fn: 'square', inputs: '1', pythonPath: path });
 					assert.equal(e.name, 'PythonNotFound');
 					assert.equal(e.message, `${path} is not an executable file`);
-					assert.match(e.hint ?? '', /poolscope\.pythonPath must point at a Python interpreter/);
+					assert.match(e.hint ?? '', /poolscope\.pythonPath \(the CLI: --python\) must point at a Python interpreter/);
 				}
 				assert.deepEqual(pythonProcesses(), []);
 			} finally {
