@@ -8,7 +8,8 @@
 //      timeout and Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,11 +63,16 @@ async function main() {
 	// Nested runs (the harness's own tests) extend the outer marker, so the outer reaper sees them too.
 	const outer = process.env[MARKER_VAR];
 	const marker = `${outer ? `${outer}.` : ''}${randomBytes(6).toString('hex')}`;
+	// Every temporary file of the run (the stages' results, code-server's profile, the engine's
+	// bundles, Python's pymp-* folders, stack snapshots) goes under one folder, removed here when
+	// the run ends: tests that SIGKILL an extension host or a runner mid-run left a few folders in
+	// /tmp on every run (nothing was left alive to remove them), and so did Ctrl-C.
+	const runTmp = mkdtempSync(join(tmpdir(), 'poolscope-run-'));
 	const child = spawn(process.execPath, [join(root, 'out', 'test', 'harness', 'main.js'), mode, ...rest], {
 		cwd: root,
 		stdio: 'inherit',
 		detached: true,
-		env: { ...process.env, [MARKER_VAR]: marker },
+		env: { ...process.env, [MARKER_VAR]: marker, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp },
 	});
 	let signalled = false;
 	const forward = (signal) => {
@@ -88,6 +94,7 @@ async function main() {
 		if (note) {
 			log(note);
 		}
+		rmSync(runTmp, { recursive: true, force: true });
 		process.exit(code ?? (signalled || signal ? 130 : 1));
 	});
 }

@@ -5,9 +5,9 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { processesWithEnv, waitFor } from '../../harness/processes';
 
 const root = join(__dirname, '..', '..', '..', '..');
@@ -40,6 +40,8 @@ function nested(args: string[], env: NodeJS.ProcessEnv = {}): Nested {
 }
 
 const tagged = (tag: string) => processesWithEnv(TAG, tag);
+/** The runs' temporary folders (bootstrap makes one per run, as TMPDIR of all it starts). */
+const runFolders = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('poolscope-run-')));
 
 describe('test harness (nested runs on fixture suites)', function () {
 	this.timeout(60_000);
@@ -60,8 +62,13 @@ describe('test harness (nested runs on fixture suites)', function () {
 		const dir = mkdtempSync(join(tmpdir(), 'poolscope-selftest-'));
 		const started = join(dir, 'started');
 		try {
+			const folders = runFolders();
 			const run = nestedRun(join(fixtures, 'hanging'), { POOLSCOPE_FIXTURE_STARTED: started });
 			assert.ok(await waitFor(() => existsSync(started), 30_000), `fixture never started:\n${run.output()}`);
+			const ours = [...runFolders()].filter((n) => !folders.has(n));
+			assert.equal(ours.length, 1, `one temporary folder for the run: ${ours.join(', ')}`);
+			const left = readFileSync(started, 'utf8');
+			assert.ok(left.startsWith(join(tmpdir(), ours[0]!) + sep), `the suite's temporary folder ${left} is in the run's`);
 			const before = tagged(run.tag).map((p) => p.args);
 			assert.ok(before.some((a) => a === 'sleep 300') && before.some((a) => a === 'sleep 301'), `expected both sleeps: ${before.join(' | ')}`);
 			process.kill(run.pid, 'SIGINT');
@@ -69,6 +76,8 @@ describe('test harness (nested runs on fixture suites)', function () {
 			assert.notEqual(code, 'hung', `still running 20 s after SIGINT:\n${run.output()}`);
 			assert.notEqual(code, 0);
 			assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${JSON.stringify(tagged(run.tag))}`);
+			// Its temporary files too (tests that kill a host or a runner mid-run cannot clean up).
+			assert.ok(!existsSync(left) && !existsSync(join(tmpdir(), ours[0]!)), `left in ${tmpdir()}: ${ours[0]}`);
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
