@@ -11,6 +11,24 @@ import { waitFor } from '../../harness/processes';
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
+/** Runs `forever` with --json and sends `signal` once its first task has started: how the CLI ends. */
+async function interruptedRun(file: string, pool: string, signal: NodeJS.Signals, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: string | null; stderr: string; events: PoolEvent[] }> {
+	const child = spawn(process.execPath, [CLI, 'run', file, 'forever', '--pool', pool, '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+	let stdout = '';
+	let stderr = '';
+	let sent = false;
+	child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+	child.stdout.setEncoding('utf8').on('data', (d: string) => {
+		stdout += d;
+		if (!sent && stdout.includes('"task.started"')) {
+			sent = true;
+			child.kill(signal);
+		}
+	});
+	const [code, ended] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+	return { code, signal: ended, stderr, events: stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent) };
+}
+
 function cli(args: string[], killAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -226,22 +244,9 @@ describe('poolscope CLI', function () {
 		const tmp = mkdtempSync(join(tmpdir(), 'poolscope-cli-term-'));
 		try {
 			// The run's bundle folder is made in TMPDIR: one of its own tells whether it was removed.
-			const child = spawn(process.execPath, [CLI, 'run', tasks, 'forever', '--pool', 'process', '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
-			let stdout = '';
-			let stderr = '';
-			let sent = false;
-			child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-			child.stdout.setEncoding('utf8').on('data', (d: string) => {
-				stdout += d;
-				if (!sent && stdout.includes('"task.started"')) {
-					sent = true;
-					child.kill('SIGTERM');
-				}
-			});
-			const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+			const { code, signal, stderr, events } = await interruptedRun(tasks, 'process', 'SIGTERM', { ...process.env, TMPDIR: tmp });
 			assert.equal(code, 1, `exit ${code} signal ${signal}\n${stderr}`);
 			assert.match(stderr, /cancelling \(SIGTERM again to quit at once\)/);
-			const events = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
 			const end = events.at(-1)!;
 			assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
 			assert.ok(events.filter((e) => e.type === 'task.cancelled').every((e) => e.type === 'task.cancelled' && e.reason === 'interrupted (SIGTERM)'));
@@ -405,22 +410,9 @@ describe('poolscope CLI', function () {
 
 	const pyTasks = join(ROOT, 'test', 'unit', 'python', 'fixtures', 'tasks.py');
 	for (const [file, pool] of [[tasks, 'process'], [tasks, 'thread'], [pyTasks, 'process'], [pyTasks, 'thread']] as const) it(`SIGINT cancels the run cleanly (exit 1, run cancelled), every task saying why, running or pending (${file === tasks ? 'JS' : 'Python'} ${pool})`, async () => {
-		const child = spawn(process.execPath, [CLI, 'run', file, 'forever', '--pool', pool, '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-		let stdout = '';
-		let stderr = '';
-		let sent = false;
-		child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-		child.stdout.setEncoding('utf8').on('data', (d: string) => {
-			stdout += d;
-			if (!sent && stdout.includes('"task.started"')) {
-				sent = true;
-				child.kill('SIGINT');
-			}
-		});
-		const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+		const { code, signal, stderr, events } = await interruptedRun(file, pool, 'SIGINT');
 		assert.equal(code, 1, `exit ${code} signal ${signal}\n${stderr}`);
 		assert.match(stderr, /cancelling/);
-		const events = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
 		const end = events[events.length - 1]!;
 		assert.equal(end.type, 'run.finished');
 		assert.equal(end.type === 'run.finished' && end.outcome, 'cancelled');
