@@ -86,6 +86,23 @@ def module_path(file):
     return ".".join(parts), folder
 
 
+# Around the run's own output on fd 1 and 2: the same bytes as in runnerOutput.ts.
+RAW_START = b"\x00poolscope: run output from here\x00\n"
+RAW_END = b"\x00poolscope: run output ends here\x00\n"
+
+
+def mark_raw_output(mark):
+    """The host reads fd 1 and 2 apart from the events' pipe, in no set order: what the run wrote
+    there is told by its place between these marks (runnerOutput.ts)."""
+    for stream, fd in ((sys.__stdout__, 1), (sys.__stderr__, 2)):
+        try:
+            if stream is not None:
+                stream.flush()
+            os.write(fd, mark)
+        except (OSError, ValueError):
+            pass
+
+
 # How long a process task past its timeout has to stop after TaskTimeout is raised in it.
 STOP_GRACE_MS = 1000
 # How long a thread past its timeout, with TaskTimeout raised in it, counts as stopping rather
@@ -637,6 +654,7 @@ class Run:
             started["defaultStartMethod"] = self.default_method()
         if self.pool != "process":  # thread and serial run in threads
             started["cpuSampling"] = {"belowMs": CPU_EVERY_TASK_MS, "oneIn": CPU_SAMPLE}
+        mark_raw_output(RAW_START)
         self.em.emit("run.started", t=self.t0, **started)
         self.em.flush()  # at once: a runner that dies in its first 50 ms must not take the run's start with it
         if self.pool == "process" and workers > 4 * cores and not load_error:
@@ -1694,6 +1712,14 @@ class Run:
         self.finishing = True
         pw.join_pumps(1.0)  # children's last lines (subprocess, os.system, os.fork) before the end
         pw.flush_loose()  # a last print(end="") outside tasks
+        if self.pool != "process" and not self.cancelling:
+            # A thread whose TaskTimeout was raised a moment ago is usually unwinding (a spinning
+            # loop sees it within a few switch intervals): its time belongs in the GIL estimate
+            # and its worker's tally. Two spinning threads timed out together both missed the
+            # run's end 1 run in 6, and the estimate was left without them.
+            give_up = pw.now_ms() + THREAD_STOP_WAIT_MS
+            while pw.now_ms() < give_up and len(self.stuck_threads()) > len(self.stuck_threads(pw.now_ms() - THREAD_STOP_WAIT_MS)):
+                time.sleep(0.005)
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
         # for them in shutdown() kept such a run open forever.
@@ -1812,6 +1838,7 @@ class Run:
                 fields["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
                 if core_waits1 is not None:
                     fields["coreWaitShare"] = core_wait
+        mark_raw_output(RAW_END)
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()

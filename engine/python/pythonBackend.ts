@@ -16,6 +16,7 @@ import { RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type 
 import { failedState } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
+import { MarkedStream, withoutMarks } from './runnerOutput';
 
 /** How much of the runner's stdout/stderr is kept for the message if it dies. */
 const STDERR_TAIL_CHARS = 64 * 1024;
@@ -24,6 +25,8 @@ const STDERR_TAIL_CHARS = 64 * 1024;
 const CANCEL_GRACE_MS = 6000;
 /** The same while the runner is still loading the user's module and inputs (no run.started yet). */
 const LOAD_CANCEL_GRACE_MS = 1500;
+/** How long run.finished waits for the end marks on fd 1 and 2 (user code may have closed them). */
+const RAW_END_WAIT_MS = 1000;
 
 export const pythonBackend: Backend = {
 	start(request: RunRequest, sink: EventSink): RunHandle {
@@ -35,12 +38,17 @@ class PythonRun {
 	public readonly handle: RunHandle;
 	private proc: ChildProcess | undefined;
 	private finished: RunFinishedEvent | undefined;
-	/** Characters of raw output sent as run.output (rawOutput). */
+	/** Characters of raw output sent as run.output (rawData). */
 	private rawChars = 0;
 	/** Set as run.finished goes to the sink: no raw output after it. */
 	private rawClosed = false;
 	private pendingEnd: PoolEvent[] | undefined;
 	private started = false;
+	/** The runner's fd 1 and 2, each read up to its end mark (runnerOutput.ts). */
+	private readonly raw = { stdout: new MarkedStream(), stderr: new MarkedStream() };
+	private rawEndTimer: NodeJS.Timeout | undefined;
+	/** Raw output after its start mark but before run.started reached the sink: sent right after it. */
+	private rawEarly: PoolEvent[] = [];
 	/** The runner's last words (stdout and stderr): a crash dump of many threads fits. */
 	private stderrTail = '';
 	private readonly replies = new Map<number, (reply: Record<string, unknown>) => void>();
@@ -101,20 +109,23 @@ class PythonRun {
 		for (const [name, stream] of [['stdout', proc.stdout], ['stderr', proc.stderr]] as const) {
 			stream?.setEncoding('utf8').on('data', (text: string) => {
 				this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL_CHARS);
-				this.rawOutput(name, text);
+				this.rawData(name, text);
 			});
 		}
 		// A runner killed or crashed mid-run leaves its worker processes holding its pipes: no
 		// 'close' would ever come, and they would live on. Its group ends the moment it exits.
 		proc.on('exit', () => this.killGroup());
 		proc.on('close', (code, signal) => {
+			for (const name of ['stdout', 'stderr'] as const) {
+				this.rawOutput(name, this.raw[name].rest());
+			}
 			this.sendEnd();
 			this.exited = true;
 			this.cpu?.dispose();
 			this.killGroup(); // workers the runner could not end itself
 			removeStackDirs(proc.pid); // a runner killed mid-run could not remove its own
 			if (!this.finished) {
-				const tail = this.stderrTail.trim();
+				const tail = withoutMarks(this.stderrTail).trim();
 				if (this.cancelling && signal === 'SIGKILL') {
 					this.endFromHost(undefined); // ended by us, after the cancel's grace
 				} else if (spawnError) {
@@ -157,21 +168,35 @@ class PythonRun {
 	 * extension, sys.__stdout__, a crash dump) is the run's output once the run is under way:
 	 * nothing else would show it. Before that it is the launcher's (a pyenv shim's chatter).
 	 */
+	private rawData(stream: StreamName, text: string): void {
+		const raw = this.raw[stream];
+		this.rawOutput(stream, raw.take(text));
+		if (raw.ended && this.raw.stdout.ended && this.raw.stderr.ended) {
+			this.sendEnd(); // if it came first
+		}
+	}
+
 	private rawOutput(stream: StreamName, text: string): void {
-		if (!this.started || this.rawClosed || this.rawChars > RUN_OUTPUT_LIMIT) {
+		if (!text || this.rawClosed || this.rawChars > RUN_OUTPUT_LIMIT) {
 			return;
 		}
 		const kept = text.slice(0, RUN_OUTPUT_LIMIT + 1 - this.rawChars);
 		this.rawChars += kept.length;
-		this.sink([{ type: 'run.output', runId: this.request.runId, t: now(), stream, text: kept }]);
+		const output: PoolEvent = { type: 'run.output', runId: this.request.runId, t: now(), stream, text: kept };
+		if (this.started) {
+			this.sink([output]);
+		} else {
+			this.rawEarly.push(output);
+		}
 	}
 
-	/** run.finished, held one turn by line(); 'close' sends it first if it comes sooner. */
+	/** run.finished, held by line() until fd 1 and 2 are read up to their end marks. */
 	private sendEnd(): void {
 		const last = this.pendingEnd;
 		if (!last) {
 			return;
 		}
+		clearTimeout(this.rawEndTimer);
 		this.pendingEnd = undefined;
 		this.rawClosed = true;
 		this.endings.add(last);
@@ -214,12 +239,20 @@ class PythonRun {
 				this.endings.add(before);
 				this.sink(before);
 			}
+			if (this.started && this.rawEarly.length) {
+				const early = this.rawEarly;
+				this.rawEarly = [];
+				this.sink(early);
+			}
 			if (end >= 0) {
-				// What tasks wrote below sys.stdout just before the end is in another pipe, which a
-				// busy host may read after this one in the same turn (one read of fd 3 can bring the
-				// run's start and end at once): the end goes out a turn later, after it.
+				// What tasks wrote below sys.stdout just before the end is in other pipes, which a
+				// busy host may read later: the end goes out once they are read up to its mark.
 				this.pendingEnd = batch.slice(end);
-				setImmediate(() => this.sendEnd());
+				if (this.raw.stdout.ended && this.raw.stderr.ended) {
+					this.sendEnd();
+				} else {
+					this.rawEndTimer = setTimeout(() => this.sendEnd(), RAW_END_WAIT_MS);
+				}
 			}
 		} else if (msg.reply) {
 			const id = Number(msg.reply.id);

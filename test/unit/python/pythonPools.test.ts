@@ -14,6 +14,7 @@ import { workerLanes } from '../../../webview/views/workerLanes';
 import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { runnerArgs } from '../../../engine/python/pythonBackend';
+import { withoutMarks } from '../../../engine/python/runnerOutput';
 import { ofType, PY_FIXTURES, pyRun, pythonProcesses } from './pyHelpers';
 
 const PY_SAMPLES = join(PY_FIXTURES, '..', '..', '..', '..', 'samples', 'python');
@@ -1560,7 +1561,7 @@ print(len(names))`;
 				runner.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
 				(runner.stdio[3] as NodeJS.ReadableStream).resume();
 				// The whole stderr: the tracker (a child of the runner) writes to it after the runner exits.
-				runner.stderr!.on('end', () => resolve(err));
+				runner.stderr!.on('end', () => resolve(withoutMarks(err)));
 				runner.stdin!.write(`${JSON.stringify({ runId: 'rt', file: join(PY_FIXTURES, 'tasks.py'), fn: 'square', inputs: 'range(4)', language: 'python', pool: 'process', workers: 2, startMethod, cpuSampleMs: 0 })}\n`);
 				runner.on('exit', () => runner.stdin!.end());
 			});
@@ -1720,14 +1721,14 @@ print(len(names))`;
 		const mixed = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300), ('sleep', 300), ('sleep', 300)]", pool: 'thread', workers: 4 });
 		const end = await mixed.done;
 		assert.equal(end.counts.finished, 4);
-		assert.ok((end.gilWaitShare ?? 1) < 0.1, `gilWaitShare ${end.gilWaitShare}`);
+		assert.ok((end.gilWaitShare ?? 1) < 0.1, JSON.stringify(end));
 		const two = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 300), ('sleep', 300)]", pool: 'thread', workers: 2 });
 		const endTwo = await two.done;
 		assert.ok((endTwo.gilWaitShare ?? 1) < 0.1, `gilWaitShare ${endTwo.gilWaitShare}`);
 		// Two CPU-bound ones beside a sleeping one still wait for each other.
 		const both = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 200), ('cpu', 200), ('sleep', 300)]", pool: 'thread', workers: 3 });
 		const endBoth = await both.done;
-		assert.ok((endBoth.gilWaitShare ?? 0) > 0.2, `gilWaitShare ${endBoth.gilWaitShare}`);
+		assert.ok((endBoth.gilWaitShare ?? 0) > 0.2, JSON.stringify(endBoth));
 	});
 
 	it("a thread's wait for a core outside its tasks is not charged to them (one no-op task read '100% waiting for a CPU core')", async () => {
