@@ -195,6 +195,37 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(finished.paints > running.paints);
 	});
 
+	it('a run of a few futures draws cells one can see and click, each with its id; a big run keeps small cells', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 4, workers: 2 }));
+		const canvas = p.page.locator('[data-testid="futures-canvas"]');
+		// Pixels of the canvas in CSS px: which are painted, and how many of those differ from the fill at (x0, y0).
+		const look = (x0: number, y0: number, size: number) => canvas.evaluate((c: HTMLCanvasElement, [x0, y0, size]) => {
+			const k = c.width / c.clientWidth;
+			const ctx = c.getContext('2d')!;
+			const at = (x: number, y: number) => [...ctx.getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data].join(',');
+			const fill = at(x0 + 2, y0 + 2);
+			const d = ctx.getImageData(Math.round(x0 * k), Math.round(y0 * k), Math.round(size * k), Math.round(size * k)).data;
+			let ink = 0;
+			for (let i = 0; i < d.length; i += 4) {
+				if (d[i + 3]! > 0 && `${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}` !== fill) {
+					ink++;
+				}
+			}
+			return { fill, ink, far: at(x0 + size - 2, y0 + size - 2) };
+		}, [x0, y0, size] as const);
+		const few = await look(2, 2, 31);
+		assert.equal(few.fill, '56,138,52,255', 'future 0 is drawn finished');
+		assert.equal(few.far, few.fill, 'a cell of a 4-future run is ~40 px, not 8: its far corner is painted too');
+		assert.ok(few.ink > 10, `future 0's cell shows its id (${few.ink} pixels of ink)`);
+		// A click in the middle of the second cell selects future 1.
+		await canvas.click({ position: { x: 60, y: 20 } });
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="input"]').textContent(), '(1,)');
+		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 5_000, workers: 4 }));
+		const many = await look(2, 2, 31);
+		assert.equal(many.far, '0,0,0,0', 'in a run of 5,000 cells stay 10 px apart: (31, 31) falls in a gap between them');
+	});
+
 	it('a backlog of events during a live run is folded in every frame, drawing as it goes', async () => {
 		const events = synthRun({ runId: 'burst', tasks: 30_000, workers: 4 }).filter((e) => e.type !== 'run.finished');
 		const batches: unknown[] = [];

@@ -4,7 +4,11 @@ import { ms, num } from '../format';
 import { STATE_LABELS } from '../panelState';
 import { stateColors } from './colors';
 
-const CELL = 10;
+/** A cell's side in CSS px: as large as lets every future shown fit the box, within these. */
+const MIN_CELL = 10;
+const MAX_CELL = 40;
+/** From this side on, a cell shows its future's id (a run of a few futures reads at a glance). */
+const LABEL_CELL = 22;
 const GAP = 2;
 const FILTERS: (TaskState | 'all')[] = ['all', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
 /** A cell's colour as a small code, an index into CODE_STATES (0: no task there). */
@@ -42,6 +46,8 @@ export class FuturesView {
 	private readonly size: { width: number; height: number };
 	/** Kept from scroll events: reading scrollTop while drawing can force a layout. */
 	private top = 0;
+	/** The cells' side now (fitCell), in CSS px. */
+	private cell = MIN_CELL;
 
 	constructor(
 		private filter: string,
@@ -91,12 +97,29 @@ export class FuturesView {
 	}
 
 	private cols(): number {
-		return Math.max(1, Math.floor((this.size.width - GAP) / CELL));
+		return Math.max(1, Math.floor((this.size.width - GAP) / this.cell));
+	}
+
+	/**
+	 * The largest side that fits every future shown in the box, so a run of 4 is four cells one
+	 * can see and click, not four dots in an empty box; 100,000 stay at MIN_CELL and scroll.
+	 */
+	private fitCell(): number {
+		const width = this.size.width - GAP;
+		const height = this.size.height - GAP;
+		if (this.shown === 0 || width <= 0 || height <= 0) {
+			return MIN_CELL;
+		}
+		let cell = Math.min(MAX_CELL, Math.floor(Math.sqrt((width * height) / this.shown)));
+		while (cell > MIN_CELL && Math.ceil(this.shown / Math.max(1, Math.floor(width / cell))) * cell > height) {
+			cell--;
+		}
+		return Math.max(MIN_CELL, cell);
 	}
 
 	private idAt(x: number, y: number): number | undefined {
-		const col = Math.floor(x / CELL);
-		const row = Math.floor(y / CELL);
+		const col = Math.floor(x / this.cell);
+		const row = Math.floor(y / this.cell);
 		if (col >= this.cols()) {
 			return undefined;
 		}
@@ -140,8 +163,9 @@ export class FuturesView {
 			this.announcer.textContent = `future ${id}, ${STATE_LABELS[task.state]}${task.durationMs !== undefined ? `, ${ms(task.durationMs)}` : ''}, ${next + 1} of ${num(this.shown)}`;
 		}
 		const row = Math.floor(next / this.cols());
-		if (row * CELL < this.top || row * CELL > this.top + this.size.height - CELL) {
-			this.scroller.scrollTop = row * CELL - this.size.height / 2;
+		const cell = this.cell;
+		if (row * cell < this.top || row * cell > this.top + this.size.height - cell) {
+			this.scroller.scrollTop = row * cell - this.size.height / 2;
 			this.top = this.scroller.scrollTop;
 		}
 	}
@@ -238,21 +262,22 @@ export class FuturesView {
 		if (!model || this.size.width === 0) {
 			return;
 		}
+		const cell = this.cell = this.fitCell();
 		const cols = this.cols();
 		const rows = Math.ceil(this.shown / cols);
-		const spacerH = `${rows * CELL + GAP}px`;
+		const spacerH = `${rows * cell + GAP}px`;
 		if (this.spacer.style.height !== spacerH) {
 			this.spacer.style.height = spacerH;
 		}
-		const viewH = Math.max(CELL, Math.min(this.size.height, rows * CELL + GAP));
+		const viewH = Math.max(cell, Math.min(this.size.height, rows * cell + GAP));
 		const width = this.size.width;
 		const top = this.top;
 		if (this.canvas.style.top !== `${top}px`) {
 			this.canvas.style.top = `${top}px`;
 		}
 		const colors = stateColors();
-		const firstRow = Math.floor(top / CELL);
-		const lastRow = Math.min(rows, Math.ceil((top + viewH) / CELL));
+		const firstRow = Math.floor(top / cell);
+		const lastRow = Math.min(rows, Math.ceil((top + viewH) / cell));
 		// What each visible cell shows, as a code; when nothing in view changed (the first rows of
 		// a big run are done early) the canvas is left alone: no repaint, no raster, no upload.
 		const n = Math.max(0, (lastRow - firstRow) * cols);
@@ -277,7 +302,7 @@ export class FuturesView {
 				}
 			}
 		}
-		const key = `${width}|${viewH}|${top}|${cols}|${n}|${this.selected}|${window.devicePixelRatio}`;
+		const key = `${width}|${viewH}|${top}|${cols}|${cell}|${n}|${this.selected}|${window.devicePixelRatio}`;
 		this.canvas.dataset.drawn = String(drawn);
 		this.canvas.dataset.total = String(this.shown);
 		if (same && key === this.paintedKey && colors === this.paintedColors) {
@@ -293,6 +318,13 @@ export class FuturesView {
 		}
 		ctx.clearRect(0, 0, width, viewH);
 		const fills = CODE_STATES.map((st) => (st ? colors[st] : ''));
+		const labels = cell >= LABEL_CELL;
+		const inks = labels ? fills.map(readableOn) : [];
+		if (labels) {
+			ctx.font = `${Math.min(12, Math.round(cell * 0.42))}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
+			ctx.textAlign = 'center';
+			ctx.textBaseline = 'middle';
+		}
 		for (let i = 0; i < n; i++) {
 			const code = this.codes[i]!;
 			if (code === 0) {
@@ -300,13 +332,43 @@ export class FuturesView {
 			}
 			const row = firstRow + Math.floor(i / cols);
 			const col = i % cols;
+			const x = col * cell + GAP;
+			const y = row * cell - top + GAP;
 			ctx.fillStyle = fills[code]!;
-			ctx.fillRect(col * CELL + GAP, row * CELL - top + GAP, CELL - GAP, CELL - GAP);
-			if (this.selected !== undefined && this.idAt_(row * cols + col) === this.selected) {
+			ctx.fillRect(x, y, cell - GAP, cell - GAP);
+			const id = this.idAt_(row * cols + col);
+			if (labels && id !== undefined) {
+				ctx.fillStyle = inks[code]!;
+				ctx.fillText(String(id), x + (cell - GAP) / 2, y + (cell - GAP) / 2, cell - GAP - 2);
+			}
+			if (this.selected !== undefined && id === this.selected) {
 				ctx.strokeStyle = cssVar('--vscode-focusBorder', '#007fd4');
 				ctx.lineWidth = 2;
-				ctx.strokeRect(col * CELL + GAP - 1, row * CELL - top + GAP - 1, CELL, CELL);
+				ctx.strokeRect(x - 1, y - 1, cell, cell);
 			}
 		}
 	}
+}
+
+/** Black or white, whichever reads better on `color` (#rgb, #rrggbb or rgb()/rgba(); else the theme's text colour). */
+function readableOn(color: string): string {
+	let rgb: number[] | undefined;
+	const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color.trim());
+	if (hex) {
+		const d = hex[1]!;
+		rgb = d.length === 3 ? [...d].map((c) => parseInt(c + c, 16)) : [0, 2, 4].map((i) => parseInt(d.slice(i, i + 2), 16));
+	} else {
+		const fn = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(color.trim());
+		rgb = fn ? [Number(fn[1]), Number(fn[2]), Number(fn[3])] : undefined;
+	}
+	if (!rgb) {
+		return cssVar('--vscode-foreground', '#cccccc');
+	}
+	// Relative luminance (WCAG): the contrast with black and with white, the larger wins.
+	const [r, g, b] = rgb.map((v) => {
+		const c = v / 255;
+		return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+	}) as [number, number, number];
+	const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000000' : '#ffffff';
 }
