@@ -8,7 +8,6 @@ The host writes the request as one JSON line on stdin, then commands (one JSON o
 the host is gone: the runner ends its workers and exits (no orphans).
 """
 import sys
-import codecs
 import collections
 import concurrent.futures as cf
 import gc
@@ -19,12 +18,9 @@ import os
 # The signal numbers without `signal` (0.4 ms of enum building at start); it is built in, so no
 # signal.py next to the user's file can stand in for it.
 import _signal
-import struct
 import threading
 import time
 import traceback
-from threading import get_ident
-from time import monotonic, thread_time
 
 import poolscope_worker as pw  # runner.py put this folder on sys.path
 from poolscope_emitter import Emitter
@@ -32,32 +28,15 @@ from poolscope_errors import (
     NO_OBJECT, UNPICKLE_HINT, error_info, error_info_from_text, function_not_found, is_broken_pool, picklable,
     signal_name, strip_runner_frames, syntax_frame, unpickling_failure, unpicklable_function,
 )
+from poolscope_processes import OUTPUT_PIPE_SLOTS, STOP_GRACE_MS, ProcessAtImport, ProcessPoolPart, no_replacement_after_shutdown, refuse_processes_at_import
+from poolscope_states import CALL_QUEUE, ENDED, NO_INFO, PENDING, RUN_OUTPUT_LIMIT, RUNNING
+from poolscope_threads import CPU_EVERY_TASK_MS, CPU_SAMPLE, THREAD_STOP_WAIT_MS, ThreadPoolPart, core_waits
 
 # multiprocessing, tempfile and inspect are imported where needed: a thread-pool run starts
 # ~15 ms sooner without them.
 
 
-# Thread pools: below this average task time (ms), a thread's CPU clock is read around one task in
-# CPU_SAMPLE only; see Run.thread_task.
-CPU_EVERY_TASK_MS = 0.05
-# A thread task whose CPU time is under this share of its wall time slept or waited for I/O: a
-# thread waiting for the GIL still gets its turns (1/k of the time among k CPU-bound threads).
-GIL_MIN_CPU_SHARE = 0.01
-CPU_SAMPLE = 16
-
-# A task's state: one byte per task in Run.states. A dict per task cost ~270 bytes (27 MB at
-# 100,000 tasks) and an allocation each before the first submit.
-PENDING, CALL_QUEUE, RUNNING, ENDED = 0, 1, 2, 3
-NO_INFO = {}  # Run.task_info of a task that has none (read only)
-
-
-NAN = float("nan")
-UNFINISHED = pw.UNFINISHED
 MAX_INPUTS = 1_000_000  # as the JS side (engine/js/inputs.ts)
-RUN_OUTPUT_LIMIT = 256 * 1024  # as RUN_OUTPUT_LIMIT in engine/protocol/events.ts
-# Worker slots whose fd 1 and 2 get pipes of their own (two fds each here, and every spawned worker
-# receives them all): 64 covers 32 workers and their replacements.
-OUTPUT_PIPE_SLOTS = 64
 
 
 def static_member(module, name):
@@ -103,14 +82,10 @@ def mark_raw_output(mark):
             pass
 
 
-# How long a process task past its timeout has to stop after TaskTimeout is raised in it.
-STOP_GRACE_MS = 1000
-# How long a thread past its timeout, with TaskTimeout raised in it, counts as stopping rather
-# than stuck (when every worker is stuck, what is pending is cancelled).
-THREAD_STOP_WAIT_MS = 250
+class Run(ThreadPoolPart, ProcessPoolPart):
+    """One run: its setup, the events of every pool, the monitor, commands and the end. What only
+    a thread pool or only a process pool does is in poolscope_threads and poolscope_processes."""
 
-
-class Run:
     def __init__(self, req, emitter):
         self.req = req
         self.em = emitter
@@ -270,207 +245,6 @@ class Run:
         # monitor's drain, the map thread) gave the last answer, it waited out its 20 ms poll.
         self.done_event.set()
         self.drain_wake.set()
-
-    # ---- the thread-pool wrapper (runs in worker threads) ----
-    def thread_task(self, task_id, args):
-        """Runs one call in a worker thread and adds its end to this thread's part of the next
-        "T" record; `drain_finished` turns those into state changes in bulk, under the lock once
-        per batch. Per task, only a dict entry (what runs now: output routing, stacks, and the
-        monitor announcing long tasks), the clocks and the record remain here, next to the
-        executor's own work. A task that raises is reported at once (rare, and its traceback is
-        needed)."""
-        ident = get_ident()
-        worker = self.workers.get(ident) or self.worker_for(ident, thread_id=threading.get_native_id())
-        # The thread's CPU clock is a system call (1.5-2 us, and in a busy pool it slowed a no-op
-        # task's executor by more than a third): read it around every task unless this thread's
-        # tasks have been averaging under CPU_EVERY_TASK_MS, then around one in CPU_SAMPLE.
-        n = worker["n"] = worker["n"] + 1
-        measure = worker["avgMs"] >= CPU_EVERY_TASK_MS or not n % CPU_SAMPLE
-        # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
-        # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
-        running = self.now_running
-        cpu0 = thread_time() if measure else 0.0
-        start = monotonic() * 1000.0
-        running[ident] = (task_id, start)
-        try:
-            value = self.fn(*args)
-            if type(value) in UNFINISHED:
-                value = pw.finish_call(value)
-        except BaseException as e:
-            end = monotonic() * 1000.0
-            cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
-            pw.task_ended(ident, task_id)
-            # Still "running" until reported: map's first exception waits for the running tasks
-            # and then calls the rest lost; one that ran and failed was called lost too.
-            try:
-                self.thread_failed(task_id, worker, start, end, cpu, e)
-            except Exception as internal:  # noqa: BLE001 - ours: the task still gets an ending
-                self.fail_internal(task_id, internal)
-            finally:
-                del running[ident]
-            raise
-        end = monotonic() * 1000.0
-        if measure:
-            cpu = min((thread_time() - cpu0) * 1000.0, end - start)
-            count_cpu(worker, end - start, cpu)
-        else:
-            cpu = NAN
-        if self.partial_out or self.partial_err:  # the task wrote a line without its newline
-            pw.task_ended(ident, task_id)
-        worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
-        # Straight into this thread's own part of the "T" record (see drain_finished): the
-        # numbers first, then the text, so the texts never outnumber the finished records.
-        worker["nums"].extend((start, task_id, worker["workerId"], end, cpu, 0.0))
-        worker["texts"].append("None" if value is None else pw.preview(value))
-        # "Running" until recorded, for whoever waits for the running tasks (map's exception).
-        del running[ident]
-        # A timed-out task that returns late is counted twice: a wake too early is only a drain.
-        if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
-            self.drain_wake.set()  # likely the last task: no need to wait for a poll
-
-    def stoppable(self, fn):
-        """The user's function, as a thread task that a timeout can stop: while it runs, the
-        monitor may raise TaskTimeout in its thread (PyThreadState_SetAsyncExc, as debuggers
-        do). Only here, in the user's code: landing in thread_task's bookkeeping or in the
-        executor's own loop it would corrupt a record or end a worker thread. So the flag and
-        the pending exception are cleared together under the lock the monitor raises under;
-        one that lands first (in the finally, say) leaves through here all the same. Runs
-        with a timeout only (thread_task stays as it is for the rest)."""
-        import ctypes
-
-        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc  # (thread id, exception class or NULL)
-        c_ulong, timeout = ctypes.c_ulong, ctypes.py_object(pw.TaskTimeout)
-        self.raise_in_thread = lambda ident: set_async_exc(c_ulong(ident), timeout)
-        stopping = self.thread_stoppable
-        lock = self.stop_lock
-        running = self.now_running
-        ident_of = get_ident
-        finish = pw.finish_call
-
-        def call(*args):
-            ident = ident_of()
-            stopping[ident] = running[ident][0]  # thread_task has just named the task
-            try:
-                value = fn(*args)
-                return finish(value) if type(value) in UNFINISHED else value
-            finally:
-                with lock:
-                    stopping.pop(ident, None)
-                    set_async_exc(c_ulong(ident), None)  # one set just now, not landed yet
-
-        return call
-
-    def drain_finished(self):
-        """Thread tasks that returned, into events and state changes; called by the monitor, the
-        main thread's wait, and before anything that reads task states. Each worker thread
-        writes its finished tasks' numbers and result previews into the record itself (six
-        numbers a task: start, task id, worker id, end, CPU ms or NaN, and 1 if its start was
-        announced already, set here): only that thread appends to them, and this takes whole
-        tasks from their front, so no lock is shared with the tasks. Per task, only the state
-        and the future are left to this loop, which holds the GIL the pool needs."""
-        with self.lock:
-            states = self.states
-            # An answered task's future is let go: a million kept futures (each with its
-            # Condition) were 1.6 GB of the runner (now ~0.2 GB), and the collector's full
-            # collections walked them all. A task can end before the submit loop has kept its
-            # future: that one stays.
-            futures = self.futures
-            kept = len(futures)
-            finished = pending = 0
-            for worker in list(self.workers.values()):
-                texts = worker["texts"]
-                k = len(texts)
-                if not k:
-                    continue
-                nums = worker["nums"]
-                part = nums[: 6 * k]
-                del nums[: 6 * k]
-                part_texts = texts[:k]
-                del texts[:k]
-                late = None
-                for j, task_id in enumerate(part[1::6]):
-                    state = states[task_id]
-                    if state == PENDING:  # its start was never announced: most tasks
-                        pending += 1
-                        states[task_id] = ENDED
-                    elif state == ENDED:  # timed out meanwhile: already reported
-                        late = late or []
-                        late.append(j)
-                    else:
-                        self.move(task_id, ENDED)
-                        part[6 * j + 5] = 1  # announced
-                    if task_id < kept:
-                        futures[task_id] = None
-                if late:
-                    for j in reversed(late):
-                        del part[6 * j : 6 * j + 6]
-                        del part_texts[j]
-                n = len(part_texts)
-                finished += n
-                worker["tasks"] += n
-                worker["busyMs"] += sum(part[3::6]) - sum(part[0::6])
-                if n:
-                    # Packed as the host reads doubles (a list: extending an array from a tuple
-                    # took 340 ns a task in the thread, and struct packs twice as fast as array).
-                    # Under the lock: an announcement of a later start must not get out first.
-                    self.em.compact_many((["T", struct.pack("%dd" % len(part), *part), part_texts],), n)
-            depth = self.depth
-            depth[PENDING] -= pending
-            self.counts["finished"] += finished
-            self.ended += finished
-            if self.ended >= self.total:
-                self.all_answered()
-
-    def thread_failed(self, task_id, worker, start, end, cpu, exc):
-        self.drain_finished()  # the tasks this thread finished before come first
-        with self.lock:
-            # Timed-out tasks too (ended already): a loop stopped by its timeout spent that time
-            # computing or waiting for the GIL, and the estimate left it out (0% from the others).
-            if cpu is not None:
-                count_cpu(worker, end - start, cpu)
-            state = self.states[task_id]
-            if state == ENDED:
-                return
-            if state != RUNNING:
-                self.task_started(task_id, worker, start)
-            worker["tasks"] += 1
-            worker["busyMs"] += end - start
-        self.fail(task_id, exc)
-
-    def forked_child(self):
-        """A child forked from the runner is not the runner: its os._exit and os.system are the real ones."""
-        os._exit = pw.REAL_EXIT
-        os.system = pw.REAL_SYSTEM
-        self.em.forked()
-
-    def exit_from_task(self, code, _real_exit=os._exit):
-        """os._exit, in a runner whose tasks run in its own threads: a task that calls it ends the
-        whole interpreter, every other task with it. The host would only see the runner gone, so
-        the task says it first."""
-        now = self.now_running.get(get_ident())
-        if now is not None:
-            try:
-                task_id = now[0]
-                self.drain_finished()  # tasks that returned before it are not lost
-                if self.end_task(task_id, "failed"):
-                    where = "a thread pool" if self.pool == "thread" else "a serial run (a thread of the runner)"
-                    self.em.emit("task.failed", taskId=task_id, durationMs=pw.now_ms() - now[1], error={
-                        "kind": "workerExited", "name": "ProcessExit",
-                        "message": "task %d called os._exit(%s): in %s that ends the whole Python process, and every task still running or pending with it" % (task_id, code, where),
-                        "hint": "Raise an exception to fail one task. In a process pool, os._exit ends only that worker process (and breaks the pool).",
-                    })
-                self.em.flush()
-            except Exception:  # noqa: BLE001 - exiting is what was asked for, whatever happens here
-                pass
-        _real_exit(code)
-
-    def announce_threads(self):
-        """Tasks running longer than a poll get their task.started now, at their real start."""
-        for ident, (task_id, start) in list(self.now_running.items()):
-            if self.states[task_id] == PENDING:
-                worker = self.workers.get(ident)
-                if worker is not None:
-                    self.task_started(task_id, worker, start)
 
     def output_sink(self, task_id, stream, text):
         self.em.emit("task.output", taskId=task_id, stream=stream, text=text[:65536])
@@ -892,83 +666,6 @@ class Run:
         if ran:
             self.em.emit("run.warning", message="executor.map stopped at task %d's exception, so its caller gets no result after it; %s had already gone to a worker and ran all the same (shown as what they did)" % (stopped_at, describe_ids(ran)))
 
-    # ---- results ----
-    def handle_done(self, done_items):
-        """Drains finished futures in batches: a blocking get woke this thread once per result,
-        and each wake took the GIL from the executor's own thread, the one a bare executor's
-        speed depends on."""
-        while not self.done_event.is_set():
-            try:
-                fut = done_items.popleft()
-            except IndexError:
-                time.sleep(0.005)
-                continue
-            try:
-                self.future_done(fut.poolscope_task_id, fut)
-            except Exception as e:  # noqa: BLE001 - one bad result must not stop the others
-                traceback.print_exc()
-                self.fail_internal(fut.poolscope_task_id, e)
-            # Answered: let it go (see drain_finished). It was kept before its callback was added.
-            self.futures[fut.poolscope_task_id] = None
-
-    def future_done(self, task_id, fut):
-        if fut.cancelled():
-            if self.end_task(task_id, "cancelled"):
-                self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason if self.cancelling else "cancelled by user", wasRunning=False)
-            return
-        exc = fut.exception()
-        if exc is None:
-            self.result(task_id, fut.result())
-        else:
-            self.fail(task_id, exc)
-
-    def result(self, task_id, result):
-        """A process-pool result: one lock and one record ("P") for what the monitor did not
-        announce yet (the start, the wait in the result queue) and the end."""
-        _value, text, start, end, cpu, pid = result
-        worker = self.worker_for(pid, pid=pid, ready_at=start) if pid is not None else None
-        with self.lock:
-            state = self.states[task_id]
-            info = self.task_info.get(task_id, NO_INFO)
-            if info.get("timedOut") or state == ENDED:
-                return
-            if worker is None:
-                worker = self.worker_of(task_id, None)
-            seen = (1 if state == RUNNING else 0) | (2 if info.get("resultQueue") else 0)
-            self.move(task_id, ENDED)
-            self.counts["finished"] += 1
-            self.ended += 1
-            if worker is not None:
-                worker["tasks"] += 1
-                worker["busyMs"] += end - start
-            if self.ended >= self.total:
-                self.all_answered()
-            # From the worker's end to now the result travelled the result queue.
-            self.em.column("P", (start, task_id, worker["workerId"] if worker else -1, end, NAN if cpu is None else cpu, max(end, pw.now_ms()), seen), text)
-
-    def worker_of(self, task_id, pid):
-        with self.lock:
-            if pid is not None:
-                return self.worker_for(pid, pid=pid)
-            wid = self.task_info.get(task_id, NO_INFO).get("worker")
-            for w in self.workers.values():
-                if w["workerId"] == wid:
-                    return w
-        return None
-
-    def note_starting(self):
-        """Worker processes the executor has started that have not said they are ready: shown as
-        starting. spawn and forkserver start an interpreter and import the user's file in each
-        (a heavy import shows here), fork barely takes a poll."""
-        for pid in list(self.processes):
-            if pid not in self.workers and pid not in self.exit_reported:
-                self.worker_for(pid, pid=pid, ready=False)
-
-    def remember_processes(self):
-        procs = getattr(self.executor, "_processes", None) or {}
-        for pid, p in list(procs.items()):
-            self.processes.setdefault(pid, p)
-
     def fail(self, task_id, exc):
         # Before the waits below: a worker's death is known now, its exit status a moment later,
         # and the task's time ends here, not after them.
@@ -1066,136 +763,6 @@ class Run:
                 "stack": traceback.format_exc(),
             })
 
-    def stop_notices(self):
-        try:
-            self.notices.put(("stop",))
-        except Exception:  # noqa: BLE001 - the queue is gone: so is its reader
-            pass
-
-    # ---- worker processes' notices ----
-    def drain_notices(self):
-        # Until finish() says stop: a worker's last words (its output as it exits) come after
-        # every task has its answer.
-        while True:
-            try:
-                msg = self.notices.get()
-            except (EOFError, OSError):
-                return
-            kind = msg[0]
-            if kind == "worker":
-                self.worker_for(msg[1], pid=msg[1], ready_at=msg[2])
-            elif kind == "start":
-                _, task_id, pid, t = msg
-                self.task_started(task_id, self.worker_for(pid, pid=pid, ready_at=t), t)
-            elif kind == "end":
-                _, task_id, pid, t = msg
-                with self.lock:
-                    queued = self.states[task_id] == RUNNING
-                if queued:
-                    self.em.emit("task.queued", t=t, taskId=task_id, stage="resultQueue")
-            elif kind == "output":
-                _, task_id, stream, text = msg
-                self.output_sink(task_id, stream, text)
-            elif kind == "loose":
-                _, pid, stream, text = msg
-                self.loose_output(stream, text, self.worker_for(pid, pid=pid, ready=False))  # (printing is no sign of ready)
-            elif kind == "importFailed":
-                self.import_failures.setdefault(msg[1], msg[2:])
-            elif kind == "stop":
-                return
-
-    # ---- what process workers write below sys.stdout and sys.stderr ----
-    def open_output_pipes(self, ctx, n):
-        """A pipe for fd 1 and one for fd 2 per worker slot (the slot a worker takes at start),
-        read here: os.system() in a task, a C library's printf, sys.__stdout__ are that task's
-        output. A worker past the slots writes to the runner's own stdout (the run's output)."""
-        writers = []
-        for slot in range(n):
-            pair = []
-            for stream in ("stdout", "stderr"):
-                r, w = ctx.Pipe(duplex=False)
-                os.set_blocking(r.fileno(), False)
-                # "conn" keeps the Connection alive: collected, it would close its fd.
-                self.out_pipes[r.fileno()] = {"conn": r, "slot": slot, "stream": stream, "decoder": codecs.getincrementaldecoder("utf-8")("replace")}
-                pair.append(w)
-            writers.append(tuple(pair))
-        threading.Thread(target=self.read_worker_output, name="poolscope-worker-output", daemon=True).start()
-        return writers
-
-    def read_worker_output(self):
-        import select
-
-        while True:
-            try:
-                ready, _, _ = select.select(list(self.out_pipes), [], [])
-            except (OSError, ValueError):
-                return
-            with self.out_lock:
-                for fd in ready:
-                    try:
-                        self.read_pipe(fd)
-                    except Exception:  # noqa: BLE001 - a reader that stopped would block the workers' writes
-                        traceback.print_exc()
-
-    def drain_worker_output(self):
-        """What the pipes hold now; before the run's end, after the workers' last words."""
-        with self.out_lock:
-            for fd in list(self.out_pipes):
-                self.read_pipe(fd)
-
-    def read_pipe(self, fd):
-        """A worker's task waits at its end until its pipes are read (poolscope_worker._wait_read),
-        so what is read while the slot names a task is that task's."""
-        p = self.out_pipes[fd]
-        at = pw.SLOT_FIELDS * p["slot"] + 1
-        while True:
-            before = self.slots[at]
-            try:
-                data = os.read(fd, 65536)
-            except OSError:  # BlockingIOError: all read
-                return
-            if not data:
-                return  # (never while we hold the writing ends too)
-            after = self.slots[at]
-            # The slot moved between the two reads (a start, or an end right after our read):
-            # the task named before, else the one that began.
-            task = int(before if before >= 0 else after)
-            text = p["decoder"].decode(data)
-            if not text:
-                continue
-            if task >= 0:
-                self.output_sink(task, p["stream"], text)
-            else:
-                pid = int(self.slots[pw.SLOT_FIELDS * p["slot"]])
-                self.loose_output(p["stream"], text, self.worker_for(pid, pid=pid, ready=False) if pid > 0 else None)
-
-    def poll_slots(self):
-        """What each worker process runs now, from shared memory: starts (their exact time is
-        in the slot) and tasks that left their worker but whose result has not arrived yet."""
-        slots = self.slots
-        n = pw.SLOT_FIELDS
-        for i in range(len(self.slot_seen)):
-            pid = int(slots[n * i])
-            if pid <= 0:
-                continue
-            task_id = slots[n * i + 1]
-            start = slots[n * i + 2]
-            if task_id != slots[n * i + 1]:
-                continue  # changed while read: next time
-            task_id = int(task_id)
-            seen = self.slot_seen[i]
-            if seen >= 0 and seen != task_id:
-                with self.lock:
-                    waiting = self.is_task(seen) and self.states[seen] == RUNNING and not self.task_info.get(seen, NO_INFO).get("resultQueue")
-                    if waiting:
-                        self.info(seen)["resultQueue"] = True
-                if waiting:
-                    self.em.emit("task.queued", taskId=seen, stage="resultQueue")
-            self.slot_seen[i] = task_id
-            if task_id >= 0:
-                if self.is_task(task_id) and self.states[task_id] in (PENDING, CALL_QUEUE):
-                    self.task_started(task_id, self.worker_for(pid, pid=pid, ready_at=start), start)
-
     # ---- the monitor: call-queue stage, depths, timeouts, worker processes ----
     def monitor(self):
         next_check = 0
@@ -1268,130 +835,6 @@ class Run:
                     fields["full"] = full
                 self.em.emit("queue.depth", **fields)
 
-    def report_recycled(self):
-        """Workers that ended after their max_tasks_per_child tasks, which the executor replaces:
-        said as they go, and their slot freed for a replacement."""
-        if self.cancelling or self.finishing or getattr(self.executor, "_broken", False):
-            return  # (at the end they exit as the pool shuts down: finish() tells that)
-        n = pw.SLOT_FIELDS
-        for pid, p in list(self.processes.items()):
-            if pid in self.exit_reported or p.exitcode != 0:
-                continue  # running, or a death: the broken pool's path tells that
-            self.exit_reported.add(pid)
-            now = pw.now_ms()
-            with self.lock:
-                w = self.workers.get(pid)
-                if w is not None:
-                    w["exitedAt"] = now
-                    self.em.emit("worker.exited", t=now, workerId=w["workerId"], code=0, signal=None, reason="recycled")
-            slot = self.slot_of(pid)
-            if slot is not None:
-                self.slots[n * slot + 1] = -1
-                self.slots[n * slot] = 0
-
-    def replace_recycled(self):
-        """CPython 3.11 to 3.13.x and 3.14 betas do not always replace a worker that
-        max_tasks_per_child ended (gh-115634: a stale idle-worker token says one is idle), and
-        once none is left the queued tasks never run: the run hung. When the pool stays short of
-        a worker for 100 ms with work still queued, the runner starts the replacement the way
-        the executor would (under its lock, so a fixed executor that just did never gets two),
-        and says so once. On a fixed CPython the executor replaces it first and this does nothing."""
-        ex = self.executor
-        procs = getattr(ex, "_processes", None)
-        if procs is None or getattr(ex, "_shutdown_lock", None) is None or self.cancelling or self.finishing:
-            return
-        with self.lock:
-            queued = self.depth[PENDING] + self.depth[CALL_QUEUE]
-        alive = sum(1 for p in list(procs.values()) if p.exitcode is None)
-        if not queued or alive >= ex._max_workers:
-            self.short_since = None
-            return
-        now = pw.now_ms()
-        if self.short_since is None:
-            self.short_since = now
-        elif now - self.short_since >= 100:
-            self.short_since = None
-            self.in_keeper(self.spawn_replacement)
-
-    def spawn_replacement(self):
-        ex = self.executor
-        procs = ex._processes
-        with ex._shutdown_lock:
-            if self.finishing or getattr(ex, "_shutdown_thread", False) or getattr(ex, "_broken", False):
-                return
-            if sum(1 for p in list(procs.values()) if p.exitcode is None) >= ex._max_workers:
-                return
-            ex._spawn_process()
-        self.replaced_for_cpython += 1
-        if self.replaced_for_cpython == 1:
-            self.em.emit("run.warning", message=(
-                "CPython %d.%d.%d did not replace a worker that max_tasks_per_child ended, with tasks still queued: a known bug "
-                "(gh-115634, fixed in later releases) after which the executor hangs once no worker is left. Poolscope started "
-                "the replacement itself, as the executor would, and does so for the rest of this run." % sys.version_info[:3]))
-
-    def in_keeper(self, job):
-        """Runs `job` on a thread that lives as long as the runner. A worker process dies with
-        the thread that started it (PR_SET_PDEATHSIG follows the parent thread, not the process:
-        _die_with), so one started from the monitor was SIGKILLed when the monitor ended, while
-        the pool was still shutting down."""
-        if self.keeper is None:
-            import queue
-
-            jobs = self.keeper = queue.SimpleQueue()
-
-            def loop():
-                while True:
-                    try:
-                        jobs.get()()
-                    except Exception:  # noqa: BLE001 - a failed start must not end the keeper
-                        traceback.print_exc()
-
-            threading.Thread(target=loop, name="poolscope-keeper", daemon=True).start()
-        self.keeper.put(job)
-
-    def fail_stranded(self):
-        """A submit racing the pool's breakage can put its work item in after the executor failed
-        the pending ones (before 3.13 its terminate_broken does not take the submit lock): that
-        future would never end and the run would wait forever (CI hit it, ~1 run in 10 of a
-        worker dying while 20,000 tasks are submitted). Once the executor's own thread has ended,
-        nothing else will answer what is still pending: it fails as the others did."""
-        ex = self.executor
-        broken = getattr(ex, "_broken", None)
-        if not broken:
-            return
-        manager = getattr(ex, "_executor_manager_thread", None)
-        if manager is not None and manager.is_alive():
-            return
-        stranded = getattr(ex, "_pending_work_items", None) or {}
-        for work_id, item in list(stranded.items()):
-            stranded.pop(work_id, None)
-            try:
-                item.future.set_exception(sys.modules["concurrent.futures.process"].BrokenProcessPool(broken))
-            except cf.InvalidStateError:
-                pass  # answered meanwhile
-
-    def stuck_threads(self, stopped_before=None):
-        """Idents of the worker threads still inside a task that timed out (thread pools); with
-        `stopped_before`, not those whose TaskTimeout was raised later than that (ms): a Python
-        loop takes a few milliseconds to see it."""
-        stuck = set()
-        for ident, (task_id, _) in list(self.now_running.items()):
-            info = self.task_info.get(task_id, NO_INFO)
-            if info.get("timedOut") and (stopped_before is None or info.get("stopRaised", 0) < stopped_before):
-                stuck.add(ident)
-        return stuck
-
-    def cancel_behind_stuck(self):
-        """Every worker thread is inside a task past its timeout: nothing pending can start, and
-        waiting would keep the run open forever. The executor drops its queue; a task a worker
-        took in the same instant (not yet in now_running) is reported when it returns."""
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        in_threads = {task_id for task_id, _ in list(self.now_running.values())}
-        reason = "never started: every worker is stuck in a task past its timeout, in a call Python cannot interrupt (TaskTimeout lands when it returns)"
-        for task_id in [i for i, state in enumerate(self.states) if state == PENDING]:
-            if task_id not in in_threads and self.end_task(task_id, "cancelled"):
-                self.em.emit("task.cancelled", taskId=task_id, reason=reason, wasRunning=False)
-
     def time_out(self, task_id, known):
         known["timedOut"] = True
         timed_out_at = pw.now_ms()  # the task's time ends here, not after the stacks are taken
@@ -1439,55 +882,6 @@ class Run:
                 worker["tasks"] += 1
                 worker["busyMs"] += fields["durationMs"]
             self.em.emit("task.failed", **fields)
-
-    def stop_thread_task(self, task_id):
-        """TaskTimeout into the thread running `task_id`'s own code (see stoppable)."""
-        ident = next((i for i, (t, _) in list(self.now_running.items()) if t == task_id), None)
-        with self.stop_lock:
-            if ident is None or self.thread_stoppable.get(ident) != task_id:
-                return False
-            return self.raise_in_thread(ident) == 1
-
-    def slot_of(self, pid):
-        n = pw.SLOT_FIELDS
-        for i in range(len(self.slot_seen)):
-            if int(self.slots[n * i]) == pid:
-                return i
-        return None
-
-    def slot_runs(self, slot, pid, task_id):
-        """Whether worker `pid` is still in `slot`, running `task_id`."""
-        n = pw.SLOT_FIELDS
-        return int(self.slots[n * slot]) == pid and self.slots[n * slot + 1] == task_id
-
-    def follow_stops(self):
-        """Process tasks past their timeout: signalled (again every 100 ms, in case the signal
-        met the worker outside the task's own code) until their slot moves on; killed once the
-        grace is over."""
-        now = pw.now_ms()
-        for task_id, stop in list(self.stopping.items()):
-            slot, pid, kill_at, signal_at = stop
-            if not self.slot_runs(slot, pid, task_id):
-                del self.stopping[task_id]  # stopped (or its worker is gone)
-            elif now >= kill_at:
-                del self.stopping[task_id]
-                self.timed_out_pids.add(pid)
-                self.kill_worker(pid)
-                self.em.emit("run.warning", message=(
-                    "task %d did not stop within %.0f s of the TaskTimeout raised inside it: its worker process (pid %d) was killed, "
-                    "and a ProcessPoolExecutor whose worker dies is broken: the tasks still pending fail with BrokenProcessPool" % (task_id, STOP_GRACE_MS / 1000, pid)))
-            elif now >= signal_at:
-                stop[3] = now + 100
-                try:
-                    os.kill(pid, _signal.SIGUSR2)
-                except OSError:
-                    pass
-
-    def kill_worker(self, pid):
-        try:
-            os.kill(pid, _signal.SIGKILL)
-        except OSError:
-            pass
 
     # ---- commands ----
     def cancel_task(self, task_id):
@@ -1544,100 +938,6 @@ class Run:
                     os.kill(pid, _signal.SIGKILL)
                 except OSError:
                     pass
-
-    def still_stopping(self):
-        """Workers still in a task that timed out (within its grace to stop): pids."""
-        return {pid for task_id, (slot, pid, _, _) in list(self.stopping.items()) if self.slot_runs(slot, pid, task_id)}
-
-    def end_lingering_workers(self, timed_out=frozenset(), call_queue=None):
-        """Worker processes still alive a while after the pool was shut down, with every task
-        answered: something a task started keeps them (a thread that is not a daemon). They are
-        ended, with their stacks in a warning so the user sees what held them. Workers still in
-        a task that timed out (`timed_out`, pids) are ended once the others have exited: the run
-        is over, and their task has its answer. The others are told to exit first, as the
-        executor would once nothing runs (its stop sentinel in the call queue, one each), since
-        it waits for the stuck task's result; a worker killed first breaks the pool, and the
-        executor SIGTERMs the rest."""
-        from multiprocessing.connection import wait
-
-        waited_from = pw.now_ms()
-        deadline = monotonic() + WORKER_EXIT_GRACE_S
-        # Each process's sentinel, which is ready once it has ended, whoever reaps it: join() then
-        # exitcode read None for a worker the executor's own thread had just reaped (Python 3.13,
-        # about one fork run in four), and a clean run warned of a lingering worker with no stack.
-        running = {}
-        for p in self.processes.values():
-            try:
-                running[p.sentinel] = p
-            except ValueError:  # closed: ended
-                pass
-        if timed_out and call_queue is not None:
-            for p in running.values():
-                if p.pid not in timed_out and p.exitcode is None:
-                    try:
-                        call_queue.put_nowait(None)
-                    except Exception:  # noqa: BLE001 - closed: the executor is ending them already
-                        break
-        while any(p.pid not in timed_out for p in running.values()) and monotonic() < deadline:
-            for ended in wait(list(running), timeout=max(0.0, deadline - monotonic())):
-                running.pop(ended, None)
-        for sentinel, p in list(running.items()):
-            if p.pid in timed_out:
-                self.timed_out_pids.add(p.pid)
-                running.pop(sentinel)
-                p.kill()
-                p.join(timeout=1)
-        lingering = list(running.values())
-        if not lingering:
-            return
-        self.ended_at = waited_from  # the run's time is its tasks', not this clean-up's
-        stacks = self.snapshot()
-        for p in lingering:
-            try:
-                p.kill()
-                p.join(timeout=1)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-        self.em.emit(
-            "run.warning",
-            message="worker process%s %s did not exit after the run (%.0f s): a task left something running in it, such as a thread that is not a daemon; ended" % (
-                "es" if len(lingering) > 1 else "", ", ".join(str(p.pid) for p in lingering), WORKER_EXIT_GRACE_S),
-            detail=stacks,
-        )
-
-    def end_lingering_threads(self):
-        """Thread and serial pools: threads a task started that are not daemons and still run.
-        Python would wait for them at exit; the runner leaves with os._exit, which ended them
-        mid-work without a word. They get the grace a process pool's workers get, then are named,
-        with their stacks, as ended with the runner."""
-        executor_threads = set(getattr(self.executor, "_threads", ()) or ())
-        main = threading.main_thread()
-
-        def lingering():
-            return [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not main and t not in executor_threads and not t.name.startswith("poolscope-")]
-
-        threads = lingering()
-        if not threads:
-            return
-        deadline = time.monotonic() + WORKER_EXIT_GRACE_S
-        for t in threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        threads = lingering()
-        if not threads:
-            return
-        frames = sys._current_frames()
-        stacks = "\n".join(
-            "Thread %r (started by a task, not a daemon):\n%s" % (t.name, "".join(traceback.format_stack(frames[t.ident])) if t.ident in frames else "  (no stack)\n")
-            for t in threads
-        )
-        self.em.emit(
-            "run.warning",
-            message="%d thread%s that tasks started %s still running %.0f s after the run's last task, and %s ended with the runner: %s. A thread that is not a daemon keeps a plain Python program alive until it ends; "
-            "join it in the task that starts it (or make it a daemon, daemon=True, if its work may be lost)." % (
-                len(threads), "s" if len(threads) > 1 else "", "were" if len(threads) > 1 else "was", WORKER_EXIT_GRACE_S,
-                "were" if len(threads) > 1 else "was", ", ".join(repr(t.name) for t in threads[:5])),
-            detail=stacks,
-        )
 
     def wait_for_stacks(self, pids, limit_s=0.3):
         """Until every worker's stack file has grown and stopped growing (faulthandler writes from
@@ -1713,13 +1013,7 @@ class Run:
         pw.join_pumps(1.0)  # children's last lines (subprocess, os.system, os.fork) before the end
         pw.flush_loose()  # a last print(end="") outside tasks
         if self.pool != "process" and not self.cancelling:
-            # A thread whose TaskTimeout was raised a moment ago is usually unwinding (a spinning
-            # loop sees it within a few switch intervals): its time belongs in the GIL estimate
-            # and its worker's tally. Two spinning threads timed out together both missed the
-            # run's end 1 run in 6, and the estimate was left without them.
-            give_up = pw.now_ms() + THREAD_STOP_WAIT_MS
-            while pw.now_ms() < give_up and len(self.stuck_threads()) > len(self.stuck_threads(pw.now_ms() - THREAD_STOP_WAIT_MS)):
-                time.sleep(0.005)
+            self.wait_for_stopping_threads()
         # Threads still inside a task that timed out (a deadlock, an endless loop): every task
         # has an answer, so the run ends without them, and the runner's exit ends them. Waiting
         # for them in shutdown() kept such a run open forever.
@@ -1800,84 +1094,15 @@ class Run:
         if error:
             fields["error"] = error
         if self.pool == "thread":
-            # From the tasks whose CPU was read (every task, or a sample of very short ones).
-            walls = sum(w["measuredWall"] for w in self.workers.values())
-            cpus = sum(w["measuredCpu"] for w in self.workers.values())
-            # Tasks that slept (or waited for I/O) nearly throughout count in the time, not in the
-            # waiting: while another thread computed, their sleep read as GIL waits (one CPU-bound
-            # task beside three sleeping ones: "76%", where each task waited ~1%).
-            idle = sum(w["idleWall"] for w in self.workers.values())
-            # Waiting while the interpreter as a whole was busy is waiting for the GIL; waiting
-            # while it idled is I/O. process_time covers every thread of this process.
-            # A thread waiting for a core (the machine busy with other processes) is neither:
-            # its GIL holder may be the one waiting, so the interpreter counts as busy then, and
-            # the workers' own waits for a core come off their GIL share (it read 86% for two
-            # CPU-bound threads beside four busy processes, 26% once they came off: 60% waited
-            # for a core); without schedstat a busy machine read as I/O (0%).
-            core_wait = 0.0
-            waited = 0.0
-            if core_waits1 is not None:
-                w0 = self.core_waits0
-                waited = sum(max(0.0, d - w0.get(tid, 0.0)) for tid, d in core_waits1.items())
-                in_tasks = sum(w["busyMs"] for w in self.workers.values())
-                workers_waited = sum(max(0.0, core_waits1[w["threadId"]] - w0.get(w["threadId"], 0.0)) for w in self.workers.values() if w.get("threadId") in core_waits1)
-                if in_tasks > 0:
-                    core_wait = min(1.0, workers_waited / in_tasks)
-                # A thread's run_delay counts its whole life (its start, its wakes between
-                # tasks), not only its tasks: against a no-op task's 0.02 ms it read "100% waiting
-                # for a core". Waiting for a core inside tasks is part of their time off the CPU.
-                if walls + idle > 0:
-                    core_wait = min(core_wait, max(0.0, (walls - cpus) / (walls + idle)))
-            window = end - self.busy_from
-            busy = ((time.process_time() - self.cpu_t0) * 1000.0 + waited) / window if window > 0 else 0
-            if walls > 0 and busy > 0.6:
-                fields["gilWaitShare"] = max(0.0, min(1.0, (walls - cpus) / (walls + idle) - core_wait))
-            elif walls + idle > 0:
-                fields["gilWaitShare"] = 0.0
-            if walls + idle > 0:
-                fields["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
-                if core_waits1 is not None:
-                    fields["coreWaitShare"] = core_wait
+            fields.update(self.gil_estimate(end, core_waits1))
         mark_raw_output(RAW_END)
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
 
 
-# How long worker processes get to exit once a finished run's pool is shut down.
-WORKER_EXIT_GRACE_S = 2.0
 # How long a finished run's own exit gets once the host has closed our stdin.
 EXIT_AFTER_EOF_S = 3.0
-
-
-class ProcessAtImport(RuntimeError):
-    pass
-
-
-def refuse_processes_at_import(file, method):
-    """A module that starts processes when imported (a pool at the top level, no
-    `if __name__ == "__main__":`) cannot run on a spawn or forkserver pool: each worker imports it
-    again and starts processes of its own. Plain Python then fails with "An attempt has been made
-    to start a new process before the current process has finished its bootstrapping phase" or,
-    as here, where workers import the module by unpickling the function, hangs (the nested pool
-    pickles the function by reference and waits for the import lock its worker holds). So the
-    runner's own import refuses, naming the line, before any worker exists."""
-    import multiprocessing.process as mpp
-
-    real = mpp.BaseProcess.start
-    name = os.path.basename(file)
-
-    def start(process):
-        raise ProcessAtImport(
-            "%s starts a process while it is being imported: with the %s start method every worker imports %s again, and would start processes of its own (plain Python fails or hangs the same way)" % (name, method, name)
-        )
-
-    mpp.BaseProcess.start = start
-
-    def restore():
-        mpp.BaseProcess.start = real
-
-    return restore
 
 
 def import_unlocked(name):
@@ -1990,16 +1215,6 @@ def main():
     os._exit(0)
 
 
-def count_cpu(worker, wall, cpu):
-    """A thread task whose CPU time was read, into its worker's part of the GIL estimate."""
-    worker["measuredN"] += 1
-    if cpu >= GIL_MIN_CPU_SHARE * wall:
-        worker["measuredWall"] += wall
-        worker["measuredCpu"] += cpu
-    else:  # asleep or waiting for I/O nearly throughout: none of it was the GIL
-        worker["idleWall"] += wall
-
-
 def describe_ids(ids):
     """'task 8', 'tasks 8-11', 'tasks 8-9, 12 and 14-15', for a sorted list of task ids."""
     ranges = []
@@ -2013,49 +1228,12 @@ def describe_ids(ids):
     return ("task " if len(ids) == 1 else "tasks ") + text
 
 
-def core_waits():
-    """Per thread of this process (native id): ms spent runnable but waiting for a CPU core
-    (Linux schedstat's run_delay). None where the kernel does not say (macOS, Windows). On a
-    machine busy with other processes, a thread's wall time minus its CPU time is mostly this,
-    not the GIL."""
-    try:
-        tids = os.listdir("/proc/self/task")
-    except OSError:
-        return None
-    waits = {}
-    for tid in tids:
-        try:
-            with open("/proc/self/task/%s/schedstat" % tid, "rb", buffering=0) as f:
-                waits[int(tid)] = int(f.read().split()[1]) / 1e6
-        except (OSError, ValueError, IndexError):
-            pass
-    return waits or None
-
-
 def remove_stack_dir(run):
     """The folder the process workers wrote their stacks into (one per run: 14,000 of them had piled up in /tmp)."""
     if run.stack_dir:
         import shutil
 
         shutil.rmtree(run.stack_dir, ignore_errors=True)
-
-
-def no_replacement_after_shutdown(executor):
-    """CPython gh-119592 / gh-132969 (fixed in 3.12.11, 3.13.4 and later): after
-    shutdown(wait=False), which the runner uses so that a worker held by a task's leftover thread
-    cannot keep the run open, the executor's own thread still replaces a worker that
-    max_tasks_per_child ended, reads the process table shutdown has just cleared, and dies with a
-    TypeError traceback on our stderr (the run's output, every maxTasksPerChild=1 run here). As
-    the fix does: no replacement once shutdown has begun. Both run under the executor's shutdown
-    lock, so the check cannot race the flag."""
-    real = executor._adjust_process_count
-
-    def adjust():
-        if getattr(executor, "_shutdown_thread", False) or getattr(executor, "_processes", None) is None:
-            return
-        real()
-
-    executor._adjust_process_count = adjust
 
 
 def run_finalizers(kinds=("semaphores", "temp dir")):

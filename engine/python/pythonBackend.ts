@@ -393,7 +393,7 @@ export function runnerExited(code: number | null, signal: NodeJS.Signals | null,
 	const frames: StackFrame[] = [];
 	for (const m of current.matchAll(/^\s+File "(.+)", line (\d+) in (.+)$/gm)) {
 		const file = m[1]!;
-		frames.push({ file, line: Number(m[2]), function: m[3]!.trim(), user: file === userFile || !(file.startsWith('<') || /poolscope_(runner|worker)\.py$|[\\/]lib[\\/]python[\d.]+[\\/]/.test(file)) });
+		frames.push({ file, line: Number(m[2]), function: m[3]!.trim(), user: file === userFile || !(file.startsWith('<') || /[\\/]poolscope_\w+\.py$|[\\/]lib[\\/]python[\d.]+[\\/]/.test(file)) });
 	}
 	const crashed = frames.find((f) => f.user);
 	return {
