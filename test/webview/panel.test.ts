@@ -343,6 +343,25 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(states.slice(firstExited).every((s) => s.startsWith('exited')), `then the exited: ${states.join(' | ')}`);
 	});
 
+	it('a timeline bar wide enough shows its task\'s id, as the grid\'s cells do; bars of a big run are too narrow for one', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 4, workers: 2 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		assert.equal(await canvas.getAttribute('data-labels'), '4');
+		// Ink, not just bookkeeping: near-black pixels (no state colour is) inside lane 0's bars.
+		const ink = await canvas.evaluate((c: HTMLCanvasElement) => {
+			const dpr = c.width / c.clientWidth;
+			const d = c.getContext('2d')!.getImageData(Math.round(30 * dpr), Math.round(18 * dpr), c.width - Math.round(30 * dpr), Math.round(14 * dpr)).data;
+			let n = 0;
+			for (let i = 0; i < d.length; i += 4) {
+				n += d[i + 3] === 255 && d[i]! + d[i + 1]! + d[i + 2]! < 90 ? 1 : 0;
+			}
+			return n;
+		});
+		assert.ok(ink > 10, `lane 0's bars show their ids: ${ink} pixels of ink`);
+		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 5_000, workers: 4 }));
+		assert.equal(await canvas.getAttribute('data-labels'), '0');
+	});
+
 	it('draws the timeline: a lane per worker, a bar per task', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');

@@ -2,7 +2,7 @@ import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runMo
 import { cssVar, h, observedSize, setText, sizedContext } from '../dom';
 import { ms, num } from '../format';
 import { STATE_LABELS } from '../panelState';
-import { stateColors } from './colors';
+import { inkOn, stateColors } from './colors';
 
 /** A cell's side in CSS px: as large as lets every future shown fit the box, within these. */
 const MIN_CELL = 10;
@@ -319,7 +319,7 @@ export class FuturesView {
 		ctx.clearRect(0, 0, width, viewH);
 		const fills = CODE_STATES.map((st) => (st ? colors[st] : ''));
 		const labels = cell >= LABEL_CELL;
-		const inks = labels ? fills.map(readableOn) : [];
+		const inks = labels ? fills.map(inkOn) : [];
 		if (labels) {
 			ctx.font = `${Math.min(12, Math.round(cell * 0.42))}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
 			ctx.textAlign = 'center';
@@ -350,25 +350,3 @@ export class FuturesView {
 	}
 }
 
-/** Black or white, whichever reads better on `color` (#rgb, #rrggbb or rgb()/rgba(); else the theme's text colour). */
-function readableOn(color: string): string {
-	let rgb: number[] | undefined;
-	const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})([0-9a-f]{2})?$/i.exec(color.trim());
-	if (hex) {
-		const d = hex[1]!;
-		rgb = d.length === 3 ? [...d].map((c) => parseInt(c + c, 16)) : [0, 2, 4].map((i) => parseInt(d.slice(i, i + 2), 16));
-	} else {
-		const fn = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(color.trim());
-		rgb = fn ? [Number(fn[1]), Number(fn[2]), Number(fn[3])] : undefined;
-	}
-	if (!rgb) {
-		return cssVar('--vscode-foreground', '#cccccc');
-	}
-	// Relative luminance (WCAG): the contrast with black and with white, the larger wins.
-	const [r, g, b] = rgb.map((v) => {
-		const c = v / 255;
-		return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-	}) as [number, number, number];
-	const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-	return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000000' : '#ffffff';
-}

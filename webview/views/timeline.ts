@@ -2,7 +2,7 @@ import { megabytes } from '../../engine/protocol/events';
 import type { RunModel, TaskModel, WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
-import { stateColors } from './colors';
+import { inkOn, stateColors } from './colors';
 import { tooCoarse } from './details';
 import { TimelineAggregate } from './timelineAggregate';
 import { workerLanes } from './workerLanes';
@@ -14,6 +14,8 @@ import { workerLanes } from './workerLanes';
 const AGGREGATE_ABOVE = 2000;
 
 const LANE = 18;
+/** A bar at least this wide (px) shows its task's id. */
+const LABEL_BAR = 24;
 const CPU_H = 44;
 const AXIS = 16;
 /** Where a worker's start ends: its ready, or (still starting) its exit or now; its start when it was ready at once. */
@@ -340,11 +342,13 @@ export class TimelineView {
 		const laneOf = new Map(lanes.flatMap((ids, i) => ids.map((w) => [w, i] as const)));
 		const colors = stateColors();
 		let bars = 0;
+		let labels = 0;
 		let startSpans = 0;
 		const end = model.finished?.t ?? this.nowT;
 		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
-		const open: ({ x0: number; x1: number; color: string } | undefined)[] = lanes.map(() => undefined);
+		// A bar that is one task and wide enough shows its id (the grid's cells show the same ids).
+		const open: ({ x0: number; x1: number; color: string; id: number | undefined } | undefined)[] = lanes.map(() => undefined);
 		let tasks: Iterable<TaskModel> = model.tasks.values();
 		const aggregate = this.aggregateFor(model);
 		if (aggregate) {
@@ -360,6 +364,14 @@ export class TimelineView {
 				const w = r.x1 - r.x0;
 				ctx.fillStyle = r.color;
 				ctx.fillRect(r.x0, AXIS + lane * LANE + 2, w - (w > 3 ? 1 : 0), LANE - 4);
+				if (r.id !== undefined && w >= LABEL_BAR) {
+					const label = String(r.id);
+					if (ctx.measureText(label).width <= w - 6) {
+						ctx.fillStyle = inkOn(r.color);
+						ctx.fillText(label, r.x0 + 3, AXIS + lane * LANE + LANE / 2 + 4);
+						labels++;
+					}
+				}
 				open[lane] = undefined;
 			}
 		};
@@ -384,10 +396,11 @@ export class TimelineView {
 			// Merged only when sub-pixel: a bar wide enough to see keeps its own gap.
 			if (r && r.color === color && x1 - x < 2 && x <= r.x1 + 0.5) {
 				r.x1 = Math.max(r.x1, x1);
+				r.id = undefined;
 				continue;
 			}
 			flush(lane);
-			open[lane] = { x0: x, x1, color };
+			open[lane] = { x0: x, x1, color, id: task.taskId };
 		}
 		lanes.forEach((_, i) => flush(i));
 		const picked = this.selected !== undefined ? model.tasks.get(this.selected) : undefined;
@@ -502,6 +515,7 @@ export class TimelineView {
 		ctx.restore();
 		this.canvas.dataset.memoryPoints = String(memPoints);
 		this.canvas.dataset.bars = String(bars);
+		this.canvas.dataset.labels = String(labels);
 		this.canvas.dataset.lanes = String(lanes.length);
 		this.canvas.dataset.startSpans = String(startSpans);
 	}
