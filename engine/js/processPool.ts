@@ -1,8 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { now } from '../clock';
 import { workerFile } from '../paths';
 import { lowerProcess } from '../priority';
 import { endGroup, leftoverWarning } from './leftoverChildren';
+import { FrameReader, RUN_OUTPUT } from './outputPipe';
 import { forkThroughLauncher } from './parentDeath';
 import type { ErrorInfo } from '../protocol/events';
 import type { HostToProcess, ProcessToHost, TaskSpec } from './taskMessages';
@@ -24,6 +26,11 @@ const BATCHES_PER_WORKER_SHORT = 4;
 const SHORT_TASK_MS = 1;
 /** Calls this long go one per worker (`depthFor`): the round trip a second would save is under 1% of one. */
 const LONG_TASK_MS = 50;
+/**
+ * How long a dead worker's output pipe may stay open (a process it forked without exec holds
+ * it) before the host stops waiting for the rest of its output and ends its tasks.
+ */
+const PIPE_AFTER_EXIT_MS = 1000;
 
 export interface ProcessPoolOptions {
 	workers: number;
@@ -47,7 +54,14 @@ interface Child {
 	/** Its task.started is out. */
 	headAnnounced: boolean;
 	killed?: { taskId: number; reason: 'timeout' | 'cancelled' };
+	/** The process is gone; its tasks are ended once its output pipe is read to the end (`gone`). */
 	exited: boolean;
+	/** Resolved once its exit is handled (`exited`): what it printed, then its tasks' ends. */
+	gone: Promise<void>;
+	/** Its output pipe (outputPipe.ts). */
+	frames: FrameReader;
+	/** IPC messages waiting for the output written before them, in order. */
+	held: ProcessToHost[];
 	/** V8 said on stderr it hit the heap limit (the exit that follows is its abort). */
 	outOfMemory?: boolean;
 	/** Tasks dispatched in this turn of the event loop, sent together at its end (`sendTasks`). */
@@ -217,35 +231,35 @@ export class ProcessPool implements WorkerPool {
 		this.closing = true;
 		clearInterval(this.poll);
 		this.poll = undefined;
-		const alive = [...this.children].filter((c) => !c.exited);
-		for (const c of alive) {
-			if (c.assigned.length) {
+		// Dead ones too: their exit may wait for the rest of their output.
+		const all = [...this.children];
+		for (const c of all) {
+			if (c.assigned.length && !c.exited) {
 				// Killed to stop the task it runs (a cancelled or stopped run): its exit says so, as a
 				// thread's does, not "shutdown" (SIGKILL).
 				c.killed ??= { taskId: c.assigned[0]!, reason: 'cancelled' };
 			}
 		}
-		await Promise.all(alive.map((c) => new Promise<void>((resolve) => {
-			if (c.exited) {
-				resolve();
-				return;
+		await Promise.all(all.map((c) => {
+			if (!c.exited) {
+				// Idle workers leave on disconnect; one stuck in a task gets SIGKILL after a grace.
+				try {
+					c.proc.disconnect();
+				} catch {
+					// already disconnected
+				}
+				const grace = setTimeout(() => c.proc.kill('SIGKILL'), c.assigned.length ? 0 : 2000);
+				c.proc.once('exit', () => clearTimeout(grace));
 			}
-			c.proc.once('exit', () => resolve());
-			// Idle workers leave on disconnect; one stuck in a task gets SIGKILL after a grace.
-			try {
-				c.proc.disconnect();
-			} catch {
-				// already disconnected
-			}
-			const grace = setTimeout(() => c.proc.kill('SIGKILL'), c.assigned.length ? 0 : 2000);
-			c.proc.once('exit', () => clearTimeout(grace));
-		})));
+			return c.gone;
+		}));
 	}
 
 	private spawn(): void {
 		const execArgv = this.options.maxHeapMb ? [`--max-old-space-size=${this.options.maxHeapMb}`] : [];
 		const proc = fork(workerFile('processTask'), [], {
-			stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+			// stdio[4]: what its calls print (outputPipe.ts), OUTPUT_FD in the worker.
+			stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
 			serialization: 'advanced',
 			// Its own process group: what its tasks start is ended with it (leftoverChildren.ts).
 			detached: process.platform !== 'win32',
@@ -255,7 +269,16 @@ export class ProcessPool implements WorkerPool {
 		if (this.options.lowPriority && proc.pid !== undefined) {
 			lowerProcess(proc.pid);
 		}
-		const child: Child = { proc, identity: { key: `p${proc.pid}`, pid: proc.pid }, ready: false, assigned: [], batches: [], headSince: 0, headAnnounced: false, exited: false, unsent: [] };
+		const identity: WorkerIdentity = { key: `p${proc.pid}`, pid: proc.pid };
+		const frames = new FrameReader((taskId, stream, text) => {
+			if (taskId === RUN_OUTPUT) {
+				this.cb.runOutput(identity, stream, text);
+			} else {
+				this.cb.taskOutput(taskId, stream, text);
+			}
+		});
+		let gone = () => undefined as void;
+		const child: Child = { proc, identity, ready: false, assigned: [], batches: [], headSince: 0, headAnnounced: false, exited: false, unsent: [], frames, held: [], gone: new Promise<void>((resolve) => { gone = resolve; }) };
 		this.children.add(child);
 		this.cb.workerStarting(child.identity, now());
 		// Output that bypassed console (native code, a crash message) still belongs to a task.
@@ -276,16 +299,42 @@ export class ProcessPool implements WorkerPool {
 			});
 		}
 		proc.on('message', (m: ProcessToHost) => {
-			try {
-				this.message(child, m);
-			} catch (e) {
-				// Only our worker writes to this channel (it takes process.send from the user's code),
-				// but whatever arrives must not end the engine and every run in it.
-				this.cb.warning(`worker process ${child.identity.pid} sent a message Poolscope could not read (${e instanceof Error ? e.message : String(e)}); it was ignored`);
+			if (child.held.length || (m.outBytes ?? 0) > frames.received) {
+				child.held.push(m); // the output printed before it is still in the pipe
+			} else {
+				this.handle(child, m);
 			}
 		});
+		const pipe = proc.stdio[4] as Readable | null;
+		let pipeOpen = pipe !== null;
+		let exit: [number | null, NodeJS.Signals | null] | undefined;
+		const settle = () => {
+			if (exit && !pipeOpen) {
+				frames.end();
+				this.release(child, true);
+				this.exited(child, ...exit);
+				gone();
+			}
+		};
+		pipe?.on('data', (chunk: Buffer) => {
+			frames.push(chunk);
+			this.release(child, false);
+		});
+		pipe?.on('error', () => undefined); // 'close' follows
+		pipe?.on('close', () => {
+			pipeOpen = false;
+			settle();
+		});
 		proc.on('error', () => undefined); // 'exit' follows and says what happened
-		proc.on('exit', (code, signal) => this.exited(child, code, signal));
+		proc.on('exit', (code, signal) => {
+			// Not to be given tasks from now on; what it printed last may still be in the pipe.
+			child.exited = true;
+			exit = [code, signal];
+			if (pipeOpen) {
+				setTimeout(() => pipe?.destroy(), PIPE_AFTER_EXIT_MS).unref();
+			}
+			settle();
+		});
 		if (this.bundle !== undefined) {
 			this.send(child, { type: 'init', bundle: this.bundle, fn: this.options.fn });
 		}
@@ -311,6 +360,23 @@ export class ProcessPool implements WorkerPool {
 	private send(child: Child, m: HostToProcess): void {
 		if (child.proc.connected) {
 			child.proc.send(m);
+		}
+	}
+
+	/** Held messages whose output has been read (all of them once the pipe has ended). */
+	private release(child: Child, all: boolean): void {
+		while (child.held.length && (all || (child.held[0]!.outBytes ?? 0) <= child.frames.received)) {
+			this.handle(child, child.held.shift()!);
+		}
+	}
+
+	private handle(child: Child, m: ProcessToHost): void {
+		try {
+			this.message(child, m);
+		} catch (e) {
+			// Only our worker writes to this channel (it takes process.send from the user's code),
+			// but whatever arrives must not end the engine and every run in it.
+			this.cb.warning(`worker process ${child.identity.pid} sent a message Poolscope could not read (${e instanceof Error ? e.message : String(e)}); it was ignored`);
 		}
 	}
 
@@ -368,7 +434,6 @@ export class ProcessPool implements WorkerPool {
 	}
 
 	private exited(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
-		child.exited = true;
 		this.children.delete(child);
 		const pid = child.identity.pid;
 		const ended = pid !== undefined && process.platform !== 'win32' ? endGroup(pid) : [];

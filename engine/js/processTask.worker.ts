@@ -1,13 +1,18 @@
 /**
  * A process-pool worker (child_process.fork): receives batches of calls over IPC, runs them one
- * after another, reports output and end of each (the host infers starts from the order).
+ * after another, reports the end of each (the host infers starts from the order); what the calls
+ * print goes on a pipe of its own (outputPipe.ts).
  */
 import { now } from '../clock';
+import { FrameWriter, OUTPUT_FD, RUN_OUTPUT } from './outputPipe';
 import type { HostToProcess, ProcessToHost } from './taskMessages';
 import { errorInfo, executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock, safePreview, taskNow } from './taskExecution';
 
 const ipcSend = process.send?.bind(process);
-const send = (m: ProcessToHost) => ipcSend?.(m);
+// The host gone (EPIPE): nobody will read what the task prints, so stop at once.
+const frames = new FrameWriter(OUTPUT_FD, () => exit(0));
+// The host holds a message until it has read the output written before it (outputPipe.ts).
+const send = (m: ProcessToHost) => ipcSend?.(frames.written ? { ...m, outBytes: frames.written } : m);
 
 // The IPC channel is Poolscope's: a module written to run as a forked child (process.send(result))
 // sent messages its host took for its own, and one of them crashed the engine. The user's code
@@ -23,8 +28,8 @@ let fn = '';
 let queue = Promise.resolve();
 
 installOutputCapture(
-	(taskId, stream, text) => send({ type: 'output', taskId, stream, text }),
-	(stream, text) => send({ type: 'runOutput', stream, text }),
+	(taskId, stream, text) => frames.write(taskId, stream, text),
+	(stream, text) => frames.write(RUN_OUTPUT, stream, text),
 );
 installLateErrorReport(send);
 installNoStdin();
@@ -80,7 +85,7 @@ process.on('message', (m: HostToProcess) => {
 				const call = executeTask(
 					bundle, fn, task.taskId, task.args,
 					() => undefined, // the host knows: see ProcessPool.readStarts
-					(stream, text) => send({ type: 'output', taskId: task.taskId, stream, text }),
+					(stream, text) => frames.write(task.taskId, stream, text),
 					processCpuClock,
 				);
 				if (call instanceof Promise) {

@@ -1,7 +1,7 @@
 /**
  * Messages between the JS pools' host and their workers (threads: shared start slots, their
  * parentPort for output, piscina's result; processes: the IPC channel of
- * child_process.fork).
+ * child_process.fork, and a pipe for output).
  */
 import type { ErrorInfo, StreamName } from '../protocol/events';
 import type { ChildExitNotice, ChildNotice } from './leftoverChildren';
@@ -57,11 +57,15 @@ export type HostToProcess =
 	| { type: 'init'; bundle: string; fn: string }
 	| { type: 'run'; tasks: TaskSpec[] };
 
-/** Process worker -> host. */
-export type ProcessToHost =
+/**
+ * Process worker -> host. Output goes on the worker's output pipe (outputPipe.ts); `outBytes`, when
+ * the worker has written any, is how many bytes it had written there before this message.
+ */
+export type ProcessToHost = (
 	| { type: 'ready'; pid: number }
 	| { type: 'loadError'; error: ErrorInfo }
 	| WorkerNotice
 	| { type: 'done'; result: WorkerTaskResult }
 	/** The user's code called process.send (a module written to run as a forked child): nobody reads it. */
-	| { type: 'userSend'; taskId?: number; value: string };
+	| { type: 'userSend'; taskId?: number; value: string }
+) & { outBytes?: number };
