@@ -343,6 +343,143 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	/**
+	 * Checks numbered lines (`printsNumbered`) as they arrive, without keeping them: each task's
+	 * output must be its own lines, in order, all of them before its end event.
+	 */
+	function numberedLines(): { onEvent(e: PoolEvent): void; problems: string[]; lines: Map<number, number>; ended: Map<number, number> } {
+		const problems: string[] = [];
+		const lines = new Map<number, number>();
+		const rest = new Map<number, string>();
+		const tags = new Map<number, string>();
+		const ended = new Map<number, number>();
+		const say = (s: string) => {
+			if (problems.length < 5) {
+				problems.push(s);
+			}
+		};
+		return {
+			problems, lines, ended,
+			onEvent(e: PoolEvent): void {
+				if (e.type === 'task.output') {
+					if (ended.has(e.taskId)) {
+						say(`task ${e.taskId}: output after its end: ${JSON.stringify(e.text.slice(0, 40))}`);
+					}
+					const text = (rest.get(e.taskId) ?? '') + e.text;
+					let from = 0;
+					for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+						const line = text.slice(from, nl);
+						from = nl + 1;
+						const [tag, index] = line.split(' ', 2);
+						const n = lines.get(e.taskId) ?? 0;
+						if (!tags.has(e.taskId)) {
+							tags.set(e.taskId, tag!);
+						}
+						if (tag !== tags.get(e.taskId) || Number(index) !== n) {
+							say(`task ${e.taskId}: line ${n} read ${JSON.stringify(line.slice(0, 40))}`);
+						}
+						lines.set(e.taskId, n + 1);
+					}
+					rest.set(e.taskId, text.slice(from));
+				} else if (e.type === 'task.finished') {
+					ended.set(e.taskId, Number(e.result));
+					if ((lines.get(e.taskId) ?? 0) !== Number(e.result) || rest.get(e.taskId)) {
+						say(`task ${e.taskId} printed ${e.result} lines, ${lines.get(e.taskId) ?? 0} arrived before its end${rest.get(e.taskId) ? ' (and part of one)' : ''}`);
+					}
+				} else if (e.type === 'task.failed') {
+					ended.set(e.taskId, -1);
+				}
+			},
+		};
+	}
+
+	/** Resident memory of a process, in MB (Linux). */
+	function rssMb(pid: number): number {
+		try {
+			const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+			return m ? Number(m[1]) / 1024 : 0;
+		} catch {
+			return 0; // gone
+		}
+	}
+
+	it('process: two calls printing in a loop for 4 s, the host busy 80% of the time: every line arrives in order before its task ends, and the workers\' memory stays bounded (output has back-pressure)', async function () {
+		if (process.platform !== 'linux') {
+			this.skip();
+		}
+		const check = numberedLines();
+		const pids = new Set<number>();
+		let peak = 0;
+		const sampler = setInterval(() => {
+			for (const pid of pids) {
+				peak = Math.max(peak, rssMb(pid));
+			}
+			// A host busy with other work reads the output late.
+			for (const until = performance.now() + 40; performance.now() < until;) {
+				// busy
+			}
+		}, 50);
+		const handle = startRun({ runId: 'print-process', file: join(JS_FIXTURES, 'tasks.js'), language: 'javascript', fn: 'printsNumbered', inputs: '[["a", 4000], ["b", 4000]]', pool: 'process', workers: 2, cpuSampleMs: 0 }, (batch) => {
+			for (const e of batch) {
+				if (e.type === 'worker.started' && e.pid) {
+					pids.add(e.pid);
+				}
+				check.onEvent(e);
+			}
+		});
+		const end = await handle.done;
+		clearInterval(sampler);
+		assert.equal(end.outcome, 'completed');
+		assert.deepEqual(check.problems, []);
+		const printed = [...check.ended.values()].reduce((a, b) => a + b, 0);
+		assert.ok(check.ended.size === 2 && printed > 10_000, `printed ${printed} lines`);
+		// Unbounded, the IPC queue grew in each worker: 700-800 MB in these 4 s; a worker itself is ~50 MB.
+		assert.ok(peak > 0 && peak < 150, `a worker reached ${Math.round(peak)} MB for ${printed} lines`);
+		await noChildrenLeft();
+	});
+
+	it('process: a task\'s last line, printed right before it returns, is its own and arrives before its end (200 one-line tasks on 2 workers, 3 runs)', async () => {
+		for (let round = 0; round < 3; round++) {
+			const r = run({ fn: 'printsOneLine', inputs: '200', pool: 'process', workers: 2 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 200);
+			const seen = new Map<number, string>();
+			const ended = new Set<number>();
+			const problems: string[] = [];
+			for (const e of r.events) {
+				if (e.type === 'task.output') {
+					if (ended.has(e.taskId)) {
+						problems.push(`task ${e.taskId}: output after its end`);
+					}
+					seen.set(e.taskId, (seen.get(e.taskId) ?? '') + e.text);
+				} else if (e.type === 'task.finished') {
+					ended.add(e.taskId);
+					if (seen.get(e.taskId) !== `line of task ${e.taskId}\n`) {
+						problems.push(`task ${e.taskId} ended with output ${JSON.stringify(seen.get(e.taskId))}`);
+					}
+				}
+			}
+			assert.deepEqual(problems.slice(0, 5), [], `round ${round}`);
+		}
+	});
+
+	it('process: a worker killed mid-print (its task past its timeout) leaves the run able to end, the next tasks\' output whole, and no process behind', async () => {
+		const check = numberedLines();
+		const r = run({ fn: 'printsNumbered', inputs: '[["a", 10], ["b", 5000], ["c", 200], ["d", 10], ["e", 200]]', pool: 'process', workers: 1, timeoutMs: 700 });
+		const end = await r.done;
+		for (const e of r.events) {
+			check.onEvent(e);
+		}
+		assert.equal(end.counts.finished, 4);
+		assert.equal(end.counts.timedOut, 1);
+		assert.deepEqual(check.problems, []);
+		assert.ok((check.lines.get(1) ?? 0) > 0, 'the killed task\'s lines up to its end arrived');
+		for (const id of [0, 2, 3, 4]) {
+			assert.ok((check.ended.get(id) ?? 0) > 0 && check.lines.get(id) === check.ended.get(id), `task ${id}: ${check.lines.get(id)} of ${check.ended.get(id)} lines`);
+		}
+		await noChildrenLeft();
+	});
+
 	for (const pool of ['thread', 'process'] as const) {
 		it(`${pool}: console output is captured per task`, async () => {
 			const r = run({ fn: 'chatty', inputs: '["a", "b"]', pool });
