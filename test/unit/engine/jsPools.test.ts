@@ -463,10 +463,17 @@ describe('JS engine: real pools', function () {
 		}
 	});
 
-	it('process: a worker killed mid-print (its task past its timeout) leaves the run able to end, the next tasks\' output whole, and no process behind', async () => {
+	it('process: a worker killed mid-print (its task past its timeout, the host busy) leaves the run able to end, its lines up to the kill before its end, the next tasks\' output whole, and no process behind', async () => {
 		const check = numberedLines();
+		// The host reads late: the pipe is full when the kill comes.
+		const busy = setInterval(() => {
+			for (const until = performance.now() + 40; performance.now() < until;) {
+				// busy
+			}
+		}, 50);
 		const r = run({ fn: 'printsNumbered', inputs: '[["a", 10], ["b", 5000], ["c", 200], ["d", 10], ["e", 200]]', pool: 'process', workers: 1, timeoutMs: 700 });
 		const end = await r.done;
+		clearInterval(busy);
 		for (const e of r.events) {
 			check.onEvent(e);
 		}
