@@ -22,12 +22,20 @@ export class FrameWriter {
 	/** Bytes of whole frames written so far. */
 	public written = 0;
 	private pause: Int32Array | undefined;
+	private broken = false;
 
 	constructor(private readonly fd: number, private readonly hostGone: () => void) {}
 
-	public write(taskId: number, stream: StreamName, text: string): void {
+	/**
+	 * False when the pipe cannot be written (no such descriptor where the worker was started some
+	 * other way): the caller sends the text another way rather than lose it or fail the print.
+	 */
+	public write(taskId: number, stream: StreamName, text: string): boolean {
+		if (this.broken) {
+			return false;
+		}
 		if (text.length === 0) {
-			return;
+			return true;
 		}
 		const body = Buffer.from(text, 'utf8');
 		const head = `${taskId} ${stream === 'stdout' ? 1 : 2} ${body.length}\n`;
@@ -43,15 +51,17 @@ export class FrameWriter {
 					// The worker's end of the socketpair is blocking on Linux (checked on Node 20):
 					// this is for a platform where it is not. Sleep, do not spin.
 					Atomics.wait(this.pause ??= new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-				} else if (code === 'EPIPE' || code === 'EBADF') {
+				} else if (code === 'EPIPE') {
 					this.hostGone(); // nobody reads: the host is gone
-					return;
+					return true;
 				} else if (code !== 'EINTR') {
-					throw e;
+					this.broken = true;
+					return false;
 				}
 			}
 		}
 		this.written += frame.length;
+		return true;
 	}
 }
 

@@ -70,8 +70,8 @@ interface Child {
 
 /**
  * A small pool of forked Node processes (see docs/design.md for why not tinypool's
- * child_process runtime): we own every pid, can SIGKILL the one running a task, and hear
- * each task print and end over IPC.
+ * child_process runtime): we own every pid, can SIGKILL the one running a task, hear each
+ * task end over IPC and read what it prints from a pipe of its own (outputPipe.ts).
  */
 export class ProcessPool implements WorkerPool {
 	private readonly children = new Set<Child>();
@@ -308,6 +308,7 @@ export class ProcessPool implements WorkerPool {
 		const pipe = proc.stdio[4] as Readable | null;
 		let pipeOpen = pipe !== null;
 		let exit: [number | null, NodeJS.Signals | null] | undefined;
+		let pipeWait: NodeJS.Timeout | undefined;
 		const settle = () => {
 			if (exit && !pipeOpen) {
 				frames.end();
@@ -323,6 +324,7 @@ export class ProcessPool implements WorkerPool {
 		pipe?.on('error', () => undefined); // 'close' follows
 		pipe?.on('close', () => {
 			pipeOpen = false;
+			clearTimeout(pipeWait);
 			settle();
 		});
 		proc.on('error', () => undefined); // 'exit' follows and says what happened
@@ -331,7 +333,7 @@ export class ProcessPool implements WorkerPool {
 			child.exited = true;
 			exit = [code, signal];
 			if (pipeOpen) {
-				setTimeout(() => pipe?.destroy(), PIPE_AFTER_EXIT_MS).unref();
+				pipeWait = setTimeout(() => pipe?.destroy(), PIPE_AFTER_EXIT_MS).unref();
 			}
 			settle();
 		});

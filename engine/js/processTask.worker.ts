@@ -4,6 +4,7 @@
  * print goes on a pipe of its own (outputPipe.ts).
  */
 import { now } from '../clock';
+import type { StreamName } from '../protocol/events';
 import { FrameWriter, OUTPUT_FD, RUN_OUTPUT } from './outputPipe';
 import type { HostToProcess, ProcessToHost } from './taskMessages';
 import { errorInfo, executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock, safePreview, taskNow } from './taskExecution';
@@ -13,6 +14,11 @@ const ipcSend = process.send?.bind(process);
 const frames = new FrameWriter(OUTPUT_FD, () => exit(0));
 // The host holds a message until it has read the output written before it (outputPipe.ts).
 const send = (m: ProcessToHost) => ipcSend?.(frames.written ? { ...m, outBytes: frames.written } : m);
+const print = (taskId: number, stream: StreamName, text: string) => {
+	if (!frames.write(taskId, stream, text)) {
+		send(taskId === RUN_OUTPUT ? { type: 'runOutput', stream, text } : { type: 'output', taskId, stream, text });
+	}
+};
 
 // The IPC channel is Poolscope's: a module written to run as a forked child (process.send(result))
 // sent messages its host took for its own, and one of them crashed the engine. The user's code
@@ -28,8 +34,8 @@ let fn = '';
 let queue = Promise.resolve();
 
 installOutputCapture(
-	(taskId, stream, text) => frames.write(taskId, stream, text),
-	(stream, text) => frames.write(RUN_OUTPUT, stream, text),
+	print,
+	(stream, text) => print(RUN_OUTPUT, stream, text),
 );
 installLateErrorReport(send);
 installNoStdin();
@@ -85,7 +91,7 @@ process.on('message', (m: HostToProcess) => {
 				const call = executeTask(
 					bundle, fn, task.taskId, task.args,
 					() => undefined, // the host knows: see ProcessPool.readStarts
-					(stream, text) => frames.write(task.taskId, stream, text),
+					(stream, text) => print(task.taskId, stream, text),
 					processCpuClock,
 				);
 				if (call instanceof Promise) {

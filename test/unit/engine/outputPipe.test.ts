@@ -42,6 +42,13 @@ describe('outputPipe: a process worker\'s output frames', () => {
 		assert.equal(framesOf([[1, 'stdout', '']]).written, 0);
 	});
 
+	it('says it cannot write where the descriptor is not there (the caller then sends the text another way), and stays so', () => {
+		const writer = new FrameWriter(1_000_000, () => assert.fail('host gone'));
+		assert.equal(writer.write(1, 'stdout', 'a\n'), false);
+		assert.equal(writer.write(1, 'stdout', 'b\n'), false);
+		assert.equal(writer.written, 0);
+	});
+
 	it('reads the same frames whatever the chunks (cut at every byte, one chunk, 7-byte chunks)', () => {
 		const want = prints.filter((p) => p[2] !== '');
 		const merged = [[3, 'stdout', 'a line\né€😀 and more\n'], [3, 'stderr', 'warn\n'], [RUN_OUTPUT, 'stdout', 'module\n'], [4, 'stdout', 'x'.repeat(70_000)]];
