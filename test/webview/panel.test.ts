@@ -689,6 +689,19 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(speedup > 1.5 && speedup < 2.5, `speedup ${speedup}`);
 	});
 
+	it('a speedup beyond what the pool can give says the serial run was the slow one; I/O-bound threads may pass the cores', async () => {
+		const label = () => p.page.locator('[data-testid="speedup"]').evaluate((v) => v.parentElement!.querySelector('.label')!.textContent);
+		// CPU-bound (CPU 90% of wall): 2 processes on 2 cores "7.7x" faster than serial.
+		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 4, workers: 1, pool: 'serial', taskMs: 40 }));
+		await feed(p, 'par', synthRun({ runId: 'par', tasks: 4, workers: 2, pool: 'process', taskMs: 10 }));
+		assert.match(await label() ?? '', /^speedup vs serial \(more than 2 cores can give: the serial run was slowed/);
+		// Sleeping tasks on 10 threads: ~10x on 2 cores is what threads are for.
+		await feed(p, 'serial-io', synthRun({ runId: 'serial-io', fn: 'fetch', tasks: 10, workers: 1, pool: 'serial', taskMs: 20, cpuShare: 0.01 }));
+		await feed(p, 'threads-io', synthRun({ runId: 'threads-io', fn: 'fetch', tasks: 10, workers: 10, pool: 'thread', taskMs: 20, cpuShare: 0.01 }));
+		assert.ok(Number((await text(p.page, 'speedup')).replace('x', '')) > 4);
+		assert.equal(await label(), 'speedup vs serial');
+	});
+
 	it('a speedup against or of a run that shared the machine with another says it is not comparable', async () => {
 		await feed(p, 'serial', synthRun({ runId: 'serial', tasks: 20, workers: 1, pool: 'serial', taskMs: 20 }));
 		const par = synthRun({ runId: 'par', tasks: 20, workers: 4, pool: 'process', taskMs: 20 });

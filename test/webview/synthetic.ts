@@ -19,6 +19,8 @@ export interface SynthOptions {
 	recycleEvery?: number;
 	/** Workers start `ready: false` and are ready this many ms later (a spawn pool's start). */
 	startingMs?: number;
+	/** Each task's CPU time as a share of its wall time (default 0.9: CPU-bound). */
+	cpuShare?: number;
 }
 
 export function synthRun(o: SynthOptions): PoolEvent[] {
@@ -72,7 +74,7 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 				error: { kind: 'exception', name: 'ValueError', message: o.errorMessage ?? `bad input ${i}`, stack: `Traceback (most recent call last):\n  File "${file}", line 12, in countdown\n    raise ValueError(...)\nValueError: bad input ${i}`, frames: [{ file, line: 12, function: 'countdown', user: true }] },
 			});
 		} else {
-			ordered.push({ type: 'task.finished', runId, t: end, taskId: i, workerId: id, durationMs: end - start, cpuMs: (end - start) * 0.9, result: o.result ? o.result(i) : `'done ${i}'` });
+			ordered.push({ type: 'task.finished', runId, t: end, taskId: i, workerId: id, durationMs: end - start, cpuMs: (end - start) * (o.cpuShare ?? 0.9), result: o.result ? o.result(i) : `'done ${i}'` });
 		}
 	}
 	ordered.sort((a, b) => a.t - b.t);

@@ -36,7 +36,7 @@ export class SummaryView {
 				figure('failed', num(c.failed), 'summary-failed'),
 				figure('cancelled', num(c.cancelled)),
 				c.timedOut ? figure('timed out', num(c.timedOut)) : null,
-				speedup !== undefined ? figure(model.overlapped || baseline?.overlapped ? 'speedup vs serial (not comparable: another run shared the machine)' : 'speedup vs serial', `${speedup.toFixed(2)}x`, 'speedup') : null,
+				speedup !== undefined ? figure(speedupLabel(model, baseline!, speedup), `${speedup.toFixed(2)}x`, 'speedup') : null,
 				end.gilWaitShare !== undefined ? figure(gilLabel(end), pct(end.gilWaitShare), 'gil') : null,
 				end.gilWaitShare !== undefined && end.coreWaitShare !== undefined && end.coreWaitShare >= CORE_WAIT_WORTH_SAYING
 					? figure('waiting for a CPU core (other processes kept the machine busy: the GIL reads best on a quiet one)', pct(end.coreWaitShare), 'core-wait')
@@ -60,6 +60,45 @@ export class SummaryView {
 			}
 		}, 0);
 	}
+}
+
+/** Past the most a pool can give, the serial run was the slow one: said, not left as a record. */
+const BEYOND = 1.15;
+
+function speedupLabel(model: RunModel, baseline: RunModel, speedup: number): string {
+	if (model.overlapped || baseline.overlapped) {
+		return 'speedup vs serial (not comparable: another run shared the machine)';
+	}
+	const ceiling = speedupCeiling(model);
+	if (ceiling && speedup > ceiling.most * BEYOND) {
+		return `speedup vs serial (more than ${ceiling.most} ${ceiling.of} can give: the serial run was slowed, e.g. by a busy machine; run it again)`;
+	}
+	return 'speedup vs serial';
+}
+
+/**
+ * The most a run's pool can beat serial by: its workers (no more than its tasks) and, when its
+ * tasks kept their CPU busy (CPU time at least 80% of wall, where measured), the machine's
+ * cores. I/O-bound work may well go past the cores (ten sleeping threads on two).
+ */
+export function speedupCeiling(model: RunModel): { most: number; of: string } | undefined {
+	const s = model.started;
+	if (!s || s.workers < 1) {
+		return undefined;
+	}
+	let wall = 0;
+	let cpu = 0;
+	for (const t of model.tasks.values()) {
+		if (t.cpuMs !== undefined && t.durationMs !== undefined) {
+			wall += t.durationMs;
+			cpu += t.cpuMs;
+		}
+	}
+	const workers = Math.min(s.workers, Math.max(1, s.inputCount));
+	if (wall > 0 && cpu >= 0.8 * wall && s.cores <= workers) {
+		return { most: s.cores, of: 'cores' };
+	}
+	return { most: workers, of: workers === 1 ? 'worker' : 'workers' };
 }
 
 /** Says when the GIL estimate rests on a sample of the tasks (Python thread pools, tiny tasks). */
