@@ -9,6 +9,20 @@ async function panelText(frame: Frame, testid: string): Promise<string> {
 	return frame.evaluate((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? '', testid);
 }
 
+/**
+ * Waits (up to 20 s) until the status bar's CPU reads under 40% three times running: a serial run
+ * made while the workbench is still starting is the slow one, and the pool then read "2.59x" on
+ * 2 cores (the README shows this test's screenshot).
+ */
+async function calmMachine(page: Page): Promise<void> {
+	const deadline = Date.now() + 20_000;
+	for (let calm = 0; calm < 3 && Date.now() < deadline;) {
+		const text = await page.locator('.statusbar-item', { hasText: /CPU \d+% of/ }).first().textContent({ timeout: 2_000 }).catch(() => '');
+		calm = Number(/CPU (\d+)%/.exec(text ?? '')?.[1] ?? 100) < 40 ? calm + 1 : 0;
+		await page.waitForTimeout(500);
+	}
+}
+
 describe('A run from the palette fills the panel (Playwright on code-server)', () => {
 	let page: Page | undefined;
 	pageLifecycle(() => page);
@@ -17,6 +31,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		this.timeout(180_000);
 		page = await openWorkbench();
 		await openFileAt(page, 'python/cpu_bound.py', 9);
+		await calmMachine(page);
 		await runCommand(page, 'Poolscope: Run Function Serially');
 		let frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
 		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'countdown', undefined, { timeout: 60_000 });
