@@ -2,9 +2,10 @@
  * Worker threads share their process's file descriptors 1 and 2: a task's `fs.writeSync(1, ...)`
  * (pino, sonic-boom) or a child process started with `stdio: 'inherit'` wrote to the host's own
  * stdout, where the editor shows nothing and the CLI's `--json` lines got foreign text between
- * them. In a thread worker both now go where `console.log` goes: the task's output. (Process
- * workers have descriptors of their own, which the host reads per task.) A native addon writing
- * to fd 1 is still out of reach.
+ * them. In a worker both now go where `console.log` goes: the task's output. A process worker's
+ * own fd 1 is read by the host apart from its tasks' output, by arrival, which gave a child's late
+ * line to the task running then: there too they go the task's way. A native addon writing to fd 1
+ * is still out of reach.
  */
 import type { ChildProcess } from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';

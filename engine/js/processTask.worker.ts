@@ -5,6 +5,7 @@
  */
 import { now } from '../clock';
 import type { StreamName } from '../protocol/events';
+import { installDescriptorCapture } from './descriptorCapture';
 import { FrameWriter, OUTPUT_FD, RUN_OUTPUT } from './outputPipe';
 import type { HostToProcess, ProcessToHost } from './taskMessages';
 import { errorInfo, executeTask, failCallThatCannotSettle, installExitReport, installLateErrorReport, installNoStdin, installOutputCapture, LoadError, loadFunction, prepareFunction, processCpuClock, safePreview, taskNow } from './taskExecution';
@@ -33,10 +34,13 @@ let bundle = '';
 let fn = '';
 let queue = Promise.resolve();
 
-installOutputCapture(
+// Below console too (fs.writeSync(1), a child with stdio 'inherit'), as in a thread worker: the
+// worker's own fd 1, which the host reads apart from the frames and gives to whichever task runs
+// when it arrives, gave 1 line in 40 of a child's output to another task.
+installDescriptorCapture(installOutputCapture(
 	print,
 	(stream, text) => print(RUN_OUTPUT, stream, text),
-);
+));
 installLateErrorReport(send);
 installNoStdin();
 const exit = process.exit.bind(process); // ours: the user's module may not end a worker (installExitReport)

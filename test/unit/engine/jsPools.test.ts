@@ -518,6 +518,17 @@ describe('JS engine: real pools', function () {
 		});
 	}
 
+	it('process: a child a call left running prints into its worker\'s stdout while the next call runs: still the first call\'s output, not the running one\'s', async () => {
+		// The worker's own stdout was read by the host apart from the tasks' output and given to
+		// whichever task ran when it arrived: with stdio 'inherit', 1 line in 40 went to another task.
+		const r = run({ fn: 'leavesChildPrinting', inputs: '2', pool: 'process', workers: 1 });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 2);
+		const of = (id: number) => ofType(r.events, 'task.output').filter((o) => o.taskId === id).map((o) => o.text).join('');
+		assert.equal(of(0), 'late from 0\n');
+		assert.equal(of(1), '', 'task 1 printed nothing');
+	});
+
 	for (const pool of POOLS) {
 		it(`${pool}: a module with top-level await loads (as an ES module) and runs; one whose await rejects fails to load, at its line`, async () => {
 			const r = run({ fn: 'addBase', inputs: '[[1], [2], [3]]', pool, file: join(JS_FIXTURES, 'topLevelAwait.mjs') });
