@@ -221,6 +221,14 @@ describe('Pool panel webview (Chromium)', function () {
 		await canvas.click({ position: { x: 60, y: 20 } });
 		await nextFrames(p.page);
 		assert.equal(await p.page.locator('[data-testid="details"] dd[data-field="input"]').textContent(), '(1,)');
+		assert.equal(await canvas.getAttribute('data-labels'), '0 1 2 3');
+		// Another future of the same state in the same place: its id is drawn, not the last one's.
+		for (const id of ['3', '2']) {
+			await p.page.fill('[data-testid="futures-search"]', `#${id}`);
+			await nextFrames(p.page);
+			assert.equal(await canvas.getAttribute('data-labels'), id);
+		}
+		await p.page.fill('[data-testid="futures-search"]', '');
 		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 5_000, workers: 4 }));
 		const many = await look(2, 2, 31);
 		assert.equal(many.far, '0,0,0,0', 'in a run of 5,000 cells stay 10 px apart: (31, 31) falls in a gap between them');

@@ -41,6 +41,8 @@ export class FuturesView {
 	private version = -1;
 	/** What the canvas shows now: one code per visible cell, and the geometry it was drawn for. */
 	private codes = new Uint8Array(0);
+	/** The id each visible cell shows, while cells are large enough to show ids. */
+	private cellIds = new Int32Array(0);
 	private paintedKey = '';
 	private paintedColors: Record<TaskState, string> | undefined;
 	private readonly size: { width: number; height: number };
@@ -283,8 +285,12 @@ export class FuturesView {
 		const n = Math.max(0, (lastRow - firstRow) * cols);
 		if (this.codes.length < n) {
 			this.codes = new Uint8Array(n * 2);
+			this.cellIds = new Int32Array(n * 2);
 			this.paintedKey = '';
 		}
+		// Labelled cells show ids too: a filtered view whose futures changed but not their states
+		// (the running ones, as tasks start and end) must be drawn again.
+		const labelled = cell >= LABEL_CELL;
 		let drawn = 0;
 		let same = true;
 		for (let row = firstRow; row < lastRow; row++) {
@@ -295,6 +301,10 @@ export class FuturesView {
 				const i = (row - firstRow) * cols + col;
 				if (this.codes[i] !== code) {
 					this.codes[i] = code;
+					same = false;
+				}
+				if (labelled && this.cellIds[i] !== (id ?? -1)) {
+					this.cellIds[i] = id ?? -1;
 					same = false;
 				}
 				if (t) {
@@ -318,9 +328,9 @@ export class FuturesView {
 		}
 		ctx.clearRect(0, 0, width, viewH);
 		const fills = CODE_STATES.map((st) => (st ? colors[st] : ''));
-		const labels = cell >= LABEL_CELL;
-		const inks = labels ? fills.map(inkOn) : [];
-		if (labels) {
+		const inks = labelled ? fills.map(inkOn) : [];
+		const ids: number[] = [];
+		if (labelled) {
 			ctx.font = `${Math.min(12, Math.round(cell * 0.42))}px ${cssVar('--vscode-font-family', 'sans-serif')}`;
 			ctx.textAlign = 'center';
 			ctx.textBaseline = 'middle';
@@ -337,7 +347,8 @@ export class FuturesView {
 			ctx.fillStyle = fills[code]!;
 			ctx.fillRect(x, y, cell - GAP, cell - GAP);
 			const id = this.idAt_(row * cols + col);
-			if (labels && id !== undefined) {
+			if (labelled && id !== undefined) {
+				ids.push(id);
 				ctx.fillStyle = inks[code]!;
 				ctx.fillText(String(id), x + (cell - GAP) / 2, y + (cell - GAP) / 2, cell - GAP - 2);
 			}
@@ -347,6 +358,7 @@ export class FuturesView {
 				ctx.strokeRect(x - 1, y - 1, cell, cell);
 			}
 		}
+		this.canvas.dataset.labels = ids.join(' ');
 	}
 }
 
