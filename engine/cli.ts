@@ -32,6 +32,9 @@ Options:
   --inputs <expr>                an expression yielding an iterable (one call per item; a
                                  tuple/array item is spread as arguments), or a count N (0..N-1)
   --timeout <ms>                 per-task timeout; a task over it is stopped
+  --stall <ms>                   run: tasks running and none started, ended or printed for
+                                 this long is looked at (do they compute or wait?), and a hang
+                                 is told at once (default 10000, longer when tasks take long)
   --max-queue N                  bound the pending queue; the producer waits when it is full
   --chunksize N                  items per message (process pools; Python map)
   --start-method fork|spawn|forkserver   Python process pools
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
 				workers: { type: 'string' },
 				inputs: { type: 'string' },
 				timeout: { type: 'string' },
+				stall: { type: 'string' },
 				'max-queue': { type: 'string' },
 				chunksize: { type: 'string' },
 				'start-method': { type: 'string' },
@@ -226,6 +230,7 @@ async function main(): Promise<void> {
 		workers: positiveInt('workers', o.workers),
 		inputs: o.inputs,
 		timeoutMs: positiveInt('timeout', o.timeout),
+		stallMs: positiveInt('stall', o.stall),
 		maxQueue: positiveInt('max-queue', o['max-queue']),
 		chunksize: positiveInt('chunksize', o.chunksize),
 		startMethod: o['start-method'] as PythonStartMethod | undefined,
@@ -297,6 +302,9 @@ function refuseIdleFlags(command: 'run' | 'compare' | 'sweep', language: SourceL
 	const poolNote = command === 'compare' ? '' : ` (this ${command} is on a ${pool} pool)`;
 	if (given.pool !== undefined && command === 'compare') {
 		usage('compare runs serially, on a thread pool and on a process pool itself: --pool is for run and sweep');
+	}
+	if (given.stall !== undefined && command !== 'run') {
+		usage('--stall is for run (compare and sweep measure: they leave a stalled run to --timeout)');
 	}
 	if (given.chunksizes !== undefined && command !== 'sweep') {
 		usage('--chunksizes is for sweep (one process pool per chunksize)');
@@ -488,6 +496,13 @@ const openLine: Partial<Record<'stdout' | 'stderr', string>> = {};
  */
 function printRunOutput(batch: readonly PoolEvent[]): void {
 	for (const e of batch) {
+		if (e.type === 'run.warning' && e.kind === 'stalled') {
+			// A hang is said when seen, with its stacks, not only in the summary once the run ends
+			// (which a hung run reaches only by Ctrl-C).
+			endOpenLines();
+			process.stderr.write(`poolscope: warning: ${e.message}\n${(e.detail ?? '').split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('')}`);
+			continue;
+		}
 		if (e.type !== 'run.output' && e.type !== 'task.output') {
 			continue;
 		}
@@ -587,7 +602,8 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	for (const w of model.warnings) {
 		const [first, ...rest] = w.split('\n');
 		// A timeout's stack snapshot is printed once, above, under its task.
-		const detail = timedOut && / timed out; stacks of every worker taken/.test(first!) ? [] : rest;
+		// A stall's stacks were printed when it was seen (stderr), and are out of date by now.
+		const detail = (timedOut && / timed out; stacks of every worker taken/.test(first!)) || /^No task has started, ended or printed for /.test(first!) ? [] : rest;
 		lines.push(`warning: ${first}`, ...detail.map((l) => `    ${l.trim()}`));
 	}
 	return `${lines.filter(Boolean).join('\n')}\n`;

@@ -44,6 +44,9 @@ export interface RunRequest {
 	/** Memory sampling interval (engine/memory); 0 disables it; absent: as cpuSampleMs (0 disables
 	 * both: a bench's run samples nothing). */
 	memorySampleMs?: number;
+	/** Stall window (engine/stall): no task starting, ending or printing this long while tasks run
+	 * gets a look at their CPU; absent: 10 s (longer when tasks take long). Off with sampling. */
+	stallMs?: number;
 	/** `low`: workers at nice 10, so the editor stays responsive (see engine/priority.ts). */
 	priority?: 'normal' | 'low';
 }

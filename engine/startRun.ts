@@ -4,6 +4,7 @@ import { MemoryWatch, memoryIntervalMs } from './memory/processMemory';
 import type { EventSink } from './protocol/events';
 import { pythonBackend } from './python/pythonBackend';
 import type { RunHandle, RunRequest } from './runTypes';
+import { StallWatch } from './stall/stallWatch';
 
 export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	const backend = request.language === 'python' ? pythonBackend : jsBackend;
@@ -12,10 +13,20 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
-	const handle = backend.start(request, (batch) => {
+	let handle: RunHandle | undefined;
+	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).
+	const stall = new StallWatch(sink, {
+		stallMs: request.stallMs,
+		...(request.language === 'python' ? { snapshot: () => handle?.snapshotStacks?.() ?? Promise.resolve('') } : {}),
+	});
+	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
+		stall.observe(batch);
 		sink(batch);
 	});
-	void handle.done.finally(() => memory.dispose());
+	void handle.done.finally(() => {
+		memory.dispose();
+		stall.dispose();
+	});
 	return handle;
 }

@@ -281,8 +281,10 @@ export interface RunWarningEvent extends EventBase {
 	message: string;
 	/** A later error from a task that had already returned, etc. */
 	detail?: string;
-	/** 'overlap': another run shared the machine while this one ran (its times are not its own). */
-	kind?: 'overlap';
+	/** 'overlap': another run shared the machine while this one ran (its times are not its own).
+	 * 'stalled': tasks running, none started, ended or printed for a while (engine/stall): the
+	 * message says whether their workers used CPU (computing) or not (waiting: a hang). */
+	kind?: 'overlap' | 'stalled';
 }
 
 export interface RunFinishedEvent extends EventBase {

@@ -1,0 +1,361 @@
+/**
+ * A run that has stopped moving: tasks running, none starting, ending or printing for a while.
+ * The host follows the run's events (as MemoryWatch does) and, only once a stall is suspected,
+ * reads the busy workers' CPU time from /proc, to tell a long computation from a hang (a
+ * deadlock, a lock nobody releases, a queue or I/O that never delivers). One run.warning per
+ * stall; Python runs get the stack snapshot of every worker as its detail.
+ */
+import { readFile } from 'node:fs/promises';
+import { now } from '../clock';
+import type { EventSink, PoolEvent } from '../protocol/events';
+
+/** Default window with no task starting, ending or printing before a stall is looked at. */
+export const DEFAULT_STALL_MS = 10_000;
+/** A window this many times the longest task seen so far: long tasks are not a stall. */
+export const LONGEST_TASK_FACTOR = 5;
+/** A worker under this share of one core (and under MIN_CPU_MS) in the window is waiting. */
+export const IDLE_CPU_SHARE = 0.03;
+const MIN_CPU_MS = 30;
+/** Linux's USER_HZ (the unit of /proc/<pid>/stat's utime and stime) is 100 on every arch. */
+const TICK_MS = 10;
+/** The stack snapshot (Python) must not hold the warning back for long. */
+const SNAPSHOT_LIMIT_MS = 3000;
+/** The key of the host process's own CPU time among the tasks' readings. */
+const HOST = -1;
+
+export function stallWindowMs(baseMs: number, longestTaskMs: number): number {
+	return Math.max(baseMs, LONGEST_TASK_FACTOR * longestTaskMs);
+}
+
+/** Where a busy worker's CPU time is read: a process, a thread of a process, or nowhere. */
+export type CpuSource = { pid: number; tid?: number } | undefined;
+
+/** One running task, where it runs and what its worker used in the measured time. */
+export interface BusyTask {
+	taskId: number;
+	workerId: number;
+	/** "thread 4412", "process 4242", "worker thread 3". */
+	where: string;
+	/** CPU ms in `spanMs`; undefined: could not be read. */
+	cpuMs?: number;
+}
+
+export type StallVerdict = 'waiting' | 'computing' | 'mixed' | 'unknown';
+
+export function isIdle(cpuMs: number, spanMs: number): boolean {
+	return cpuMs < Math.max(MIN_CPU_MS, IDLE_CPU_SHARE * spanMs);
+}
+
+/** All busy workers idle: waiting; all using CPU: computing; some of each: mixed. */
+export function classify(tasks: readonly BusyTask[], spanMs: number): StallVerdict {
+	if (!tasks.length || tasks.some((t) => t.cpuMs === undefined)) {
+		// One unread worker could be the one computing: say what is known, no verdict.
+		const known = tasks.filter((t) => t.cpuMs !== undefined);
+		return known.length && known.some((t) => isIdle(t.cpuMs!, spanMs)) ? 'mixed' : 'unknown';
+	}
+	const idle = tasks.filter((t) => isIdle(t.cpuMs!, spanMs)).length;
+	return idle === tasks.length ? 'waiting' : idle === 0 ? 'computing' : 'mixed';
+}
+
+function secs(ms: number): string {
+	return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** "0", "0 and 1", "0, 1 and 2" */
+function list(items: readonly (string | number)[]): string {
+	const s = items.map(String);
+	return s.length <= 1 ? (s[0] ?? '') : `${s.slice(0, -1).join(', ')} and ${s[s.length - 1]}`;
+}
+
+/** "tasks 0 and 1 are running on threads 4412 and 4413" */
+function running(tasks: readonly BusyTask[]): string {
+	const one = tasks.length === 1;
+	const wheres = tasks.map((t) => t.where);
+	// "threads 1 and 2" when every place is of one kind, else each named in full.
+	const kinds = new Set(wheres.map((w) => w.replace(/ \S+$/, '')));
+	const kind = [...kinds][0]!;
+	const on = kinds.size === 1 && !one ? `${kind === 'process' ? 'processes' : `${kind}s`} ${list(wheres.map((w) => w.split(' ').pop()!))}` : list(wheres);
+	return `${one ? 'task' : 'tasks'} ${list(tasks.map((t) => t.taskId))} ${one ? 'is' : 'are'} running on ${on}`;
+}
+
+export interface StallFacts {
+	/** Since the last task started, ended or printed. */
+	quietMs: number;
+	/** The time the CPU was measured over (the window's later part). */
+	spanMs: number;
+	tasks: readonly BusyTask[];
+	/** A stack snapshot comes with the warning (Python). */
+	stacks: boolean;
+	/** Why the CPU could not be read, for 'unknown'. */
+	unknownWhy?: string;
+}
+
+/** The warning's sentence, or undefined when there is nothing to say (all computing). */
+export function stallMessage(f: StallFacts): string | undefined {
+	const verdict = classify(f.tasks, f.spanMs);
+	const head = `No task has started, ended or printed for ${secs(f.quietMs)}`;
+	const where = f.stacks ? 'The stacks taken then (the details) show where each one is.' : '';
+	const stop = 'Cancel the run, or give tasks a timeout to have such ones stopped.';
+	const tail = (s: string) => [s, where, stop].filter(Boolean).join(' ');
+	const one = f.tasks.length === 1;
+	switch (verdict) {
+		case 'computing':
+			return undefined; // long tasks at work: the panel's busy workers say so already
+		case 'waiting':
+			return tail(`${head}: ${running(f.tasks)}, which used no CPU in the last ${secs(f.spanMs)}: ${one ? 'it is' : 'they are'} waiting${one ? '' : ', on each other (a deadlock),'} on a lock, a queue, a sleep or I/O that does not come.`);
+		case 'mixed': {
+			const idle = f.tasks.filter((t) => t.cpuMs !== undefined && isIdle(t.cpuMs, f.spanMs));
+			const busy = f.tasks.filter((t) => t.cpuMs !== undefined && !isIdle(t.cpuMs, f.spanMs));
+			const unread = f.tasks.filter((t) => t.cpuMs === undefined);
+			const parts = [`${running(idle)} and used no CPU in the last ${secs(f.spanMs)}: ${idle.length === 1 ? 'it is' : 'they are'} waiting (on another task, a lock, a queue, a sleep or I/O)`];
+			if (busy.length) {
+				parts.push(`${running(busy)} and ${busy.length === 1 ? 'is' : 'are'} computing (${list(busy.map((t) => `${Math.round((100 * t.cpuMs!) / f.spanMs)}% of a core`))})`);
+			}
+			if (unread.length) {
+				parts.push(`${running(unread)}; whether ${unread.length === 1 ? 'it computes' : 'they compute'} could not be told`);
+			}
+			return tail(`${head}: ${parts.join('; ')}.`);
+		}
+		case 'unknown':
+			return tail(`${head}: ${running(f.tasks)}; Poolscope could not tell whether ${one ? 'it computes or waits' : 'they compute or wait'} (${f.unknownWhy ?? 'their CPU time could not be read'}). A long task is fine; one waiting on a lock, a queue or I/O is a hang.`);
+	}
+}
+
+/** CPU ms (user + system) of a process, or of one of its threads; undefined when gone/unreadable. */
+export async function readCpuMs(source: { pid: number; tid?: number }): Promise<number | undefined> {
+	if (process.platform !== 'linux') {
+		return undefined;
+	}
+	try {
+		const stat = await readFile(source.tid !== undefined ? `/proc/${source.pid}/task/${source.tid}/stat` : `/proc/${source.pid}/stat`, 'latin1');
+		// The command name may hold spaces and parentheses: the fields start after the last ')'.
+		const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		const ticks = Number(f[11]) + Number(f[12]);
+		return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export interface StallOptions {
+	/** The base window (RunRequest.stallMs); absent: DEFAULT_STALL_MS. */
+	stallMs?: number;
+	/** The run's stacks, for the warning's detail (Python). */
+	snapshot?: () => Promise<string>;
+}
+
+interface WorkerInfo {
+	pid?: number;
+	threadId?: number;
+}
+
+/**
+ * Follows a run's events; one timer (a quarter of the window, at most 1 s) compares the time
+ * since the last task started, ended or printed with the window. Nothing is read while tasks
+ * move: at half the window the busy workers' CPU time is read once, at the window again.
+ */
+export class StallWatch {
+	private runId = '';
+	private language: string | undefined;
+	private runnerPid: number | undefined;
+	private readonly workers = new Map<number, WorkerInfo>();
+	/** taskId -> workerId of each running task. */
+	private readonly running = new Map<number, number>();
+	private lastMove = 0;
+	private longestMs = 0;
+	/** CPU read at half the window: when, and per task. */
+	private baseline: { t: number; cpu: Map<number, number | undefined> } | undefined;
+	private warned = false;
+	private checking = false;
+	private timer: ReturnType<typeof setInterval> | undefined;
+	private ended = false;
+	private readonly baseMs: number;
+
+	constructor(private readonly sink: EventSink, private readonly options: StallOptions = {}) {
+		this.baseMs = Math.max(100, options.stallMs ?? DEFAULT_STALL_MS);
+	}
+
+	public observe(batch: readonly PoolEvent[]): void {
+		for (const e of batch) {
+			switch (e.type) {
+				case 'run.started':
+					this.runId = e.runId;
+					this.language = e.language;
+					this.runnerPid = e.pid;
+					this.lastMove = now();
+					if (!this.timer && !this.ended) {
+						const tick = Math.min(1000, Math.max(50, this.baseMs / 4));
+						this.timer = setInterval(() => void this.check(), tick);
+						this.timer.unref();
+					}
+					break;
+				case 'worker.started':
+					this.workers.set(e.workerId, { pid: e.pid, threadId: e.threadId });
+					break;
+				case 'task.started':
+					this.running.set(e.taskId, e.workerId);
+					this.moved();
+					break;
+				case 'task.finished':
+					this.longestMs = Math.max(this.longestMs, e.durationMs);
+					this.running.delete(e.taskId);
+					this.moved();
+					break;
+				case 'task.failed':
+					// A timeout's duration is the limit, not how long tasks take.
+					if (e.durationMs !== undefined && e.error.kind !== 'timeout') {
+						this.longestMs = Math.max(this.longestMs, e.durationMs);
+					}
+					this.running.delete(e.taskId);
+					this.moved();
+					break;
+				case 'task.cancelled':
+					this.running.delete(e.taskId);
+					this.moved();
+					break;
+				case 'task.output':
+					this.moved(); // a task that prints is alive, whatever its CPU
+					break;
+				case 'run.finished':
+					this.dispose();
+					break;
+				default:
+					break;
+			}
+		}
+	}
+
+	private moved(): void {
+		this.lastMove = now();
+		this.baseline = undefined;
+		this.warned = false;
+	}
+
+	/**
+	 * Where a worker's CPU time is: a process's own; a Python thread's in the runner (threadId is
+	 * threading.get_native_id()); a JS worker thread's is not known (its threadId is Node's, not
+	 * the OS's), so the host process's whole CPU stands in: if the host used none, no thread of it did.
+	 */
+	private source(workerId: number): CpuSource {
+		const w = this.workers.get(workerId);
+		if (!w) {
+			return undefined;
+		}
+		if (w.pid !== undefined) {
+			return { pid: w.pid };
+		}
+		if (this.language === 'python' && this.runnerPid !== undefined && w.threadId !== undefined) {
+			return { pid: this.runnerPid, tid: w.threadId }; // threadId is threading.get_native_id()
+		}
+		return undefined;
+	}
+
+	private where(workerId: number): string {
+		const w = this.workers.get(workerId);
+		if (w?.pid !== undefined) {
+			return `process ${w.pid}`;
+		}
+		if (this.language === 'python' && w?.threadId !== undefined) {
+			return `thread ${w.threadId}`;
+		}
+		return `worker thread ${workerId}`;
+	}
+
+	/** CPU ms per running task's worker; under HOST, the host process's own (JS threads). */
+	private async readAll(): Promise<Map<number, number | undefined>> {
+		const out = new Map<number, number | undefined>();
+		let host = false;
+		await Promise.all([...this.running].map(async ([taskId, workerId]) => {
+			const src = this.source(workerId);
+			host ||= !src && this.inHost();
+			out.set(taskId, src ? await readCpuMs(src) : undefined);
+		}));
+		if (host) {
+			out.set(HOST, await readCpuMs({ pid: process.pid }));
+		}
+		return out;
+	}
+
+	/** JS thread (and serial) pools run their workers inside this process. */
+	private inHost(): boolean {
+		return this.language !== 'python' && this.runnerPid === undefined;
+	}
+
+	/** Each tick: nothing to do unless tasks run and none moved for half the window. */
+	public async check(): Promise<void> {
+		if (this.ended || this.checking || this.warned || !this.running.size) {
+			return;
+		}
+		const windowMs = stallWindowMs(this.baseMs, this.longestMs);
+		const quiet = now() - this.lastMove;
+		if (quiet < windowMs / 2) {
+			return;
+		}
+		const moves = this.lastMove;
+		this.checking = true;
+		try {
+			if (!this.baseline) {
+				const t = now();
+				this.baseline = { t, cpu: await this.readAll() };
+				return;
+			}
+			if (now() - this.baseline.t < windowMs / 2) {
+				return;
+			}
+			const t = now();
+			const cpu = await this.readAll();
+			if (this.lastMove !== moves || this.ended) {
+				return; // a task moved while we read
+			}
+			const spanMs = t - this.baseline.t;
+			const delta = (key: number): number | undefined => {
+				const before = this.baseline!.cpu.get(key);
+				const after = cpu.get(key);
+				return before !== undefined && after !== undefined ? Math.max(0, after - before) : undefined;
+			};
+			// A JS thread's own CPU is not known; the host's whole process used (almost) none: then none of its threads did.
+			const host = delta(HOST);
+			const hostIdle = host !== undefined && isIdle(host, spanMs) ? host : undefined;
+			const tasks: BusyTask[] = [...this.running].sort((a, b) => a[0] - b[0]).map(([taskId, workerId]) => {
+				const cpuMs = this.source(workerId) ? delta(taskId) : hostIdle;
+				return { taskId, workerId, where: this.where(workerId), ...(cpuMs !== undefined ? { cpuMs } : {}) };
+			});
+			const stacks = Boolean(this.options.snapshot);
+			const unknownWhy = process.platform !== 'linux'
+				? 'CPU time per worker is read from /proc, on Linux only'
+				: this.inHost()
+					? `JS worker threads run inside Poolscope's own process and Node does not tell a worker thread's OS thread id, so only the whole process's CPU can be read${host !== undefined ? `, and it used ${Math.round((100 * host) / spanMs)}% of a core` : ''}`
+					: 'their CPU time could not be read';
+			const message = stallMessage({ quietMs: now() - this.lastMove, spanMs, tasks, stacks, unknownWhy });
+			if (message === undefined) {
+				// All computing: look again a window later (a task may compute, then block).
+				this.baseline = { t, cpu };
+				return;
+			}
+			this.warned = true;
+			let detail: string | undefined;
+			if (this.options.snapshot) {
+				detail = await withLimit(this.options.snapshot(), SNAPSHOT_LIMIT_MS).then((s) => s ? `Stacks when the stall was seen:\n${s.trimEnd()}` : undefined, () => undefined);
+			}
+			if (this.ended) {
+				return; // nothing after run.finished
+			}
+			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(' The stacks taken then (the details) show', ' Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
+		} finally {
+			this.checking = false;
+		}
+	}
+
+	public dispose(): void {
+		this.ended = true;
+		clearInterval(this.timer);
+	}
+}
+
+function withLimit<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	return Promise.race([p, new Promise<undefined>((r) => {
+		timer = setTimeout(() => r(undefined), ms);
+		timer.unref();
+	})]).finally(() => clearTimeout(timer));
+}
