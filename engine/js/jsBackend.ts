@@ -300,14 +300,14 @@ class JsRun implements PoolCallbacks {
 			this.announce(w, t, false);
 		} else if (known.starting) {
 			known.starting = false;
-			this.emit({ type: 'worker.ready', runId: this.runId, t, workerId: known.workerId });
+			this.emit({ type: 'worker.ready', runId: this.runId, t, workerId: known.workerId, ...(w.tid !== undefined ? { tid: w.tid } : {}) });
 		}
 	}
 
 	private announce(w: WorkerIdentity, t: number, starting: boolean): void {
 		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0, ...(starting ? { starting } : {}) };
 		this.workerEntries.set(w.key, entry);
-		this.emit({ type: 'worker.started', runId: this.runId, t, workerId: entry.workerId, pid: w.pid, threadId: w.threadId, ...(starting ? { ready: false as const } : {}) });
+		this.emit({ type: 'worker.started', runId: this.runId, t, workerId: entry.workerId, pid: w.pid, threadId: w.threadId, ...(w.tid !== undefined ? { tid: w.tid } : {}), ...(starting ? { ready: false as const } : {}) });
 	}
 
 	public workerExited(key: string, code: number | null, signal: string | null, reason: 'shutdown' | 'crash' | 'cancelled' | 'timeout' | 'idle' | 'outOfMemory'): void {

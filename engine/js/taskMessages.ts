@@ -36,7 +36,7 @@ export interface WorkerTaskResult {
 export type WorkerNotice =
 	| { type: 'start'; taskId: number; t: number; threadId?: number; pid?: number }
 	/** A thread worker has loaded the user's module (or failed to: its first task says so). */
-	| { type: 'ready'; threadId: number; t: number }
+	| { type: 'ready'; threadId: number; t: number; tid?: number }
 	| { type: 'output'; taskId: number; stream: StreamName; text: string }
 	/** Written outside any task (the module as it loads, a timer between tasks). */
 	| { type: 'runOutput'; stream: StreamName; text: string; threadId?: number }

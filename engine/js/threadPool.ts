@@ -398,11 +398,11 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	/** The worker of a thread, ready by `t` (when it was seen doing something). */
-	private identity(threadId: number, t = now()): WorkerIdentity {
+	private identity(threadId: number, t = now(), tid?: number): WorkerIdentity {
 		const key = `t${threadId}`;
 		let w = this.known.get(key);
 		if (!w) {
-			w = { key, threadId };
+			w = { key, threadId, ...(tid !== undefined ? { tid } : {}) };
 			this.known.set(key, w);
 			this.cb.workerStarted(w, t);
 		} else if (this.loading.size && this.loading.delete(key)) {
@@ -428,7 +428,13 @@ export class ThreadPool implements WorkerPool {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
 		} else if (n.type === 'ready') {
 			if (!this.closing) {
-				this.identity(n.threadId, n.t);
+				// Before identity(): its worker.ready carries the OS thread id (unless a task's start
+				// was seen first and made the worker ready already: then the stall watch goes without).
+				const known = this.known.get(`t${n.threadId}`);
+				if (known && n.tid !== undefined) {
+					known.tid = n.tid;
+				}
+				this.identity(n.threadId, n.t, n.tid);
 			}
 		} else if (n.type === 'late') {
 			this.cb.lateError(n);

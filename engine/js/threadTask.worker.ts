@@ -3,6 +3,7 @@
  * short). Starts are written to the pool's shared start slots, output is announced live through
  * the thread's parentPort (piscina itself only reports the end).
  */
+import { readlinkSync } from 'node:fs';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { NOTICE, type WorkerNotice, type WorkerTaskResult } from './taskMessages';
 import { now } from '../clock';
@@ -131,11 +132,26 @@ export default function runBatch(input: ThreadBatchInput): ThreadTaskReply[] | P
 
 let readySent = false;
 
+/**
+ * This thread's OS thread id (Linux): /proc/thread-self names the thread that reads it, and a
+ * sync read runs on this thread. Node's threadId is its own count, which /proc does not know;
+ * with this the host can read the thread's CPU time (engine/stall).
+ */
+function osThreadId(): number | undefined {
+	try {
+		const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
+		return Number.isInteger(tid) && tid > 0 ? tid : undefined;
+	} catch {
+		return undefined; // not Linux
+	}
+}
+
 /** Once, when the module has loaded (by the load signal or by the first batch, whichever came first). */
 function ready(): void {
 	if (!readySent) {
 		readySent = true;
-		post({ type: 'ready', threadId, t: now() });
+		const tid = osThreadId();
+		post({ type: 'ready', threadId, t: now(), ...(tid !== undefined ? { tid } : {}) });
 	}
 }
 

@@ -17,6 +17,8 @@ export interface WorkerIdentity {
 	key: string;
 	pid?: number;
 	threadId?: number;
+	/** A JS worker thread's OS thread id (Linux), once its ready notice said it. */
+	tid?: number;
 }
 
 export interface PoolCallbacks {

@@ -153,7 +153,10 @@ export interface WorkerStartedEvent extends EventBase {
 	type: 'worker.started';
 	workerId: number;
 	pid?: number;
+	/** Python: the thread's native id (threading.get_native_id()); JS: Node's threadId. */
 	threadId?: number;
+	/** JS worker threads on Linux: the OS thread id (Node's threadId is its own count). */
+	tid?: number;
 	/**
 	 * false: the process exists but is still starting (an interpreter starting, the user's module
 	 * loading: a spawn pool's real cost) and takes no task yet; a worker.ready follows. Left out:
@@ -166,6 +169,8 @@ export interface WorkerStartedEvent extends EventBase {
 export interface WorkerReadyEvent extends EventBase {
 	type: 'worker.ready';
 	workerId: number;
+	/** JS worker threads on Linux: the OS thread id, known once the thread runs (engine/stall). */
+	tid?: number;
 }
 
 export interface WorkerExitedEvent extends EventBase {

@@ -71,10 +71,11 @@ function list(items: readonly (string | number)[]): string {
 function running(tasks: readonly BusyTask[]): string {
 	const one = tasks.length === 1;
 	const wheres = tasks.map((t) => t.where);
-	// "threads 1 and 2" when every place is of one kind, else each named in full.
-	const kinds = new Set(wheres.map((w) => w.replace(/ \S+$/, '')));
-	const kind = [...kinds][0]!;
-	const on = kinds.size === 1 && !one ? `${kind === 'process' ? 'processes' : `${kind}s`} ${list(wheres.map((w) => w.split(' ').pop()!))}` : list(wheres);
+	// "threads 1 and 2" when every place is "<kind> <number>" of one kind, else each named in full.
+	const parts = wheres.map((w) => /^(\D+) (\d+)$/.exec(w));
+	const kind = parts[0]?.[1];
+	const same = !one && parts.every((m) => m && m[1] === kind);
+	const on = same ? `${kind === 'process' ? 'processes' : `${kind}s`} ${list(parts.map((m) => m![2]!))}` : list(wheres);
 	return `${one ? 'task' : 'tasks'} ${list(tasks.map((t) => t.taskId))} ${one ? 'is' : 'are'} running on ${on}`;
 }
 
@@ -147,6 +148,8 @@ export interface StallOptions {
 interface WorkerInfo {
 	pid?: number;
 	threadId?: number;
+	/** JS worker threads: the OS thread id (worker.started or worker.ready). */
+	tid?: number;
 }
 
 /**
@@ -190,7 +193,12 @@ export class StallWatch {
 					}
 					break;
 				case 'worker.started':
-					this.workers.set(e.workerId, { pid: e.pid, threadId: e.threadId });
+					this.workers.set(e.workerId, { pid: e.pid, threadId: e.threadId, tid: e.tid });
+					break;
+				case 'worker.ready':
+					if (e.tid !== undefined) {
+						this.workers.set(e.workerId, { ...this.workers.get(e.workerId), tid: e.tid });
+					}
 					break;
 				case 'task.started':
 					this.running.set(e.taskId, e.workerId);
@@ -233,8 +241,9 @@ export class StallWatch {
 
 	/**
 	 * Where a worker's CPU time is: a process's own; a Python thread's in the runner (threadId is
-	 * threading.get_native_id()); a JS worker thread's is not known (its threadId is Node's, not
-	 * the OS's), so the host process's whole CPU stands in: if the host used none, no thread of it did.
+	 * threading.get_native_id()); a JS worker thread's in the host, by the OS thread id it said
+	 * when ready (its threadId is Node's own count). Without one, the host process's whole CPU
+	 * stands in: if the host used none, no thread of it did.
 	 */
 	private source(workerId: number): CpuSource {
 		const w = this.workers.get(workerId);
@@ -247,6 +256,9 @@ export class StallWatch {
 		if (this.language === 'python' && this.runnerPid !== undefined && w.threadId !== undefined) {
 			return { pid: this.runnerPid, tid: w.threadId }; // threadId is threading.get_native_id()
 		}
+		if (w.tid !== undefined) {
+			return { pid: process.pid, tid: w.tid };
+		}
 		return undefined;
 	}
 
@@ -258,7 +270,8 @@ export class StallWatch {
 		if (this.language === 'python' && w?.threadId !== undefined) {
 			return `thread ${w.threadId}`;
 		}
-		return `worker thread ${workerId}`;
+		// A JS worker's number is the panel's; its OS thread id is what top -H shows.
+		return w?.tid !== undefined ? `thread ${w.tid} (worker ${workerId})` : `worker thread ${workerId}`;
 	}
 
 	/** CPU ms per running task's worker; under HOST, the host process's own (JS threads). */
