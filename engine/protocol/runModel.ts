@@ -104,6 +104,8 @@ export interface RunModel {
 	warnings: string[];
 	/** Another run of this window ran at the same time (a run.warning of kind 'overlap'). */
 	overlapped?: boolean;
+	/** Index in `warnings` of the latest 'stalled' one (engine/stall): shown even past the first few. */
+	lastStall?: number;
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
 	outputChars: number;
@@ -396,6 +398,8 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			model.warnings.push(e.detail ? `${e.message}\n${e.detail}` : e.message);
 			if (e.kind === 'overlap') {
 				model.overlapped = true;
+			} else if (e.kind === 'stalled') {
+				model.lastStall = model.warnings.length - 1;
 			}
 			break;
 		case 'run.finished':

@@ -150,6 +150,29 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await items.last().innerText(), 'and 2 more warnings (Export trace has them all)');
 	});
 
+	it('shows a stall warning (a long message, folded stacks that scroll) even after many others', async () => {
+		const events = synthRun({ runId: 'stall', tasks: 8, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const timeouts: PoolEvent[] = Array.from({ length: 6 }, (_, i) => ({ type: 'run.warning', runId: 'stall', t: 1_000_060 + i, message: `task ${i} timed out; stacks of every worker taken`, detail: 'Worker 0 running task 0:\n  File "x.py", line 3' }));
+		const message = 'No task has started, ended or printed for 10 s: tasks 6 and 7 are running on threads 4412 and 4413, which used no CPU in the last 5.0 s: they are waiting, on each other (a deadlock), on a lock, a queue, a sleep or I/O that does not come. The stacks taken then (the details) show where each one is. Cancel the run, or give tasks a timeout to have such ones stopped.';
+		const frames = Array.from({ length: 40 }, (_, i) => `  File "/work/app/tasks.py", line ${i + 1}, in step_${i}\n    with lock_${i % 2}:`).join('\n');
+		const stall: PoolEvent = { type: 'run.warning', runId: 'stall', t: 1_000_070, kind: 'stalled', message, detail: `Stacks when the stall was seen:\nWorker 0 (ThreadPoolExecutor-0_0, thread 4412) running task 6:\n${frames}` };
+		// The run is still going (no run.finished): that is when a stall is told.
+		await feed(p, 'stall', [...events.slice(0, end), ...timeouts, stall]);
+		const items = p.page.locator('[data-testid="run-warnings"] li');
+		assert.equal(await items.count(), 7, 'five, the stall, then the count of the rest');
+		const shown = items.nth(5);
+		assert.equal((await shown.locator('summary').innerText()).trim(), message);
+		assert.equal(await items.last().innerText(), 'and 1 more warning (Export trace has them all)');
+		assert.equal(await shown.locator('pre').isVisible(), false, 'the stacks are folded');
+		await shown.locator('summary').click();
+		assert.match(await shown.locator('pre').innerText(), /running task 6:[\s\S]*step_39/);
+		const box = await shown.locator('pre').evaluate((el) => ({ client: el.clientHeight, scroll: el.scrollHeight }));
+		assert.ok(box.client <= 360 && box.scroll > box.client, `long stacks scroll inside their box: ${JSON.stringify(box)}`);
+		const width = await p.page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
+		assert.ok(width.doc <= width.view, `the long message wraps: ${JSON.stringify(width)}`);
+	});
+
 	it('shows what was printed outside tasks, by process, folded, as text', async () => {
 		const events = synthRun({ tasks: 6, workers: 2 });
 		const end = events.findIndex((e) => e.type === 'run.finished');

@@ -90,12 +90,14 @@ export class HeaderView {
 		if (this.warningsKey !== warningsKey) {
 			this.warningsKey = warningsKey;
 			// The first few, each detail (a stack) folded: a run with many timeouts has a warning each.
-			const shown = model.warnings.slice(0, MAX_WARNINGS).map((w) => {
+			// A stall is what a hanging run is doing now: shown even after many timeouts' warnings.
+			const stall = model.lastStall !== undefined && model.lastStall >= MAX_WARNINGS ? [model.warnings[model.lastStall]!] : [];
+			const shown = [...model.warnings.slice(0, MAX_WARNINGS), ...stall].map((w) => {
 				const [first, ...rest] = w.split('\n');
 				const line = [icon('warning'), ` ${first}`];
 				return h('li', {}, rest.length ? h('details', {}, h('summary', {}, ...line), h('pre', {}, rest.join('\n'))) : h('span', {}, ...line));
 			});
-			const more = model.warnings.length - MAX_WARNINGS;
+			const more = model.warnings.length - MAX_WARNINGS - stall.length;
 			this.warnings.replaceChildren(...shown, ...(more > 0 ? [h('li', { class: 'muted' }, `and ${num(more)} more warning${more === 1 ? '' : 's'} (Export trace has them all)`)] : []));
 			this.warnings.hidden = model.warnings.length === 0;
 		}
