@@ -38,6 +38,8 @@ export interface BusyTask {
 	where: string;
 	/** CPU ms in `spanMs`; undefined: could not be read. */
 	cpuMs?: number;
+	/** Its worker process has exited (or is a zombie) while the pool still has the task running. */
+	gone?: boolean;
 }
 
 export type StallVerdict = 'waiting' | 'computing' | 'mixed' | 'unknown';
@@ -68,7 +70,7 @@ function list(items: readonly (string | number)[]): string {
 }
 
 /** "tasks 0 and 1 are running on threads 4412 and 4413" */
-function running(tasks: readonly BusyTask[]): string {
+function running(tasks: readonly BusyTask[], verb = 'running on'): string {
 	const one = tasks.length === 1;
 	const wheres = tasks.map((t) => t.where);
 	// "threads 1 and 2" when every place is "<kind> <number>" of one kind, else each named in full.
@@ -76,7 +78,7 @@ function running(tasks: readonly BusyTask[]): string {
 	const kind = parts[0]?.[1];
 	const same = !one && parts.every((m) => m && m[1] === kind);
 	const on = same ? `${kind === 'process' ? 'processes' : `${kind}s`} ${list(parts.map((m) => m![2]!))}` : list(wheres);
-	return `${one ? 'task' : 'tasks'} ${list(tasks.map((t) => t.taskId))} ${one ? 'is' : 'are'} running on ${on}`;
+	return `${one ? 'task' : 'tasks'} ${list(tasks.map((t) => t.taskId))} ${one ? 'is' : 'are'} ${verb} ${on}`;
 }
 
 export interface StallFacts {
@@ -93,21 +95,30 @@ export interface StallFacts {
 
 /** The warning's sentence, or undefined when there is nothing to say (all computing). */
 export function stallMessage(f: StallFacts): string | undefined {
-	const verdict = classify(f.tasks, f.spanMs);
 	const head = `No task has started, ended or printed for ${secs(f.quietMs)}`;
 	const where = f.stacks ? 'The stacks taken then (the details) show where each one is.' : '';
 	const stop = 'Cancel the run, or give tasks a timeout to have such ones stopped.';
 	const tail = (s: string) => [s, where, stop].filter(Boolean).join(' ');
-	const one = f.tasks.length === 1;
+	// A worker that died under a task the pool still runs: the executor no longer answers for it.
+	const gone = f.tasks.filter((t) => t.gone);
+	const tasks = f.tasks.filter((t) => !t.gone);
+	const goneText = gone.length ? `${running(gone, 'still running, the pool says, on')}, which ${gone.length === 1 ? 'has' : 'have'} exited: the pool has not noticed (an executor that no longer answers)` : '';
+	const join = (s: string) => (goneText ? `${head}: ${goneText}${s ? `; ${s}` : ''}.` : `${head}: ${s}.`);
+	if (!tasks.length) {
+		return tail(join(''));
+	}
+	const verdict = classify(tasks, f.spanMs);
+	const one = tasks.length === 1;
 	switch (verdict) {
 		case 'computing':
-			return undefined; // long tasks at work: the panel's busy workers say so already
+			// Long tasks at work: the panel's busy workers say so already.
+			return goneText ? tail(join(`${running(tasks)} and ${one ? 'is' : 'are'} computing`)) : undefined;
 		case 'waiting':
-			return tail(`${head}: ${running(f.tasks)}, which used no CPU in the last ${secs(f.spanMs)}: ${one ? 'it is' : 'they are'} waiting${one ? '' : ', on each other (a deadlock),'} on a lock, a queue, a sleep or I/O that does not come.`);
+			return tail(join(`${running(tasks)}, which used no CPU in the last ${secs(f.spanMs)}: ${one ? 'it is' : 'they are'} waiting${one ? '' : ', on each other (a deadlock),'} on a lock, a queue, a sleep or I/O that does not come`));
 		case 'mixed': {
-			const idle = f.tasks.filter((t) => t.cpuMs !== undefined && isIdle(t.cpuMs, f.spanMs));
-			const busy = f.tasks.filter((t) => t.cpuMs !== undefined && !isIdle(t.cpuMs, f.spanMs));
-			const unread = f.tasks.filter((t) => t.cpuMs === undefined);
+			const idle = tasks.filter((t) => t.cpuMs !== undefined && isIdle(t.cpuMs, f.spanMs));
+			const busy = tasks.filter((t) => t.cpuMs !== undefined && !isIdle(t.cpuMs, f.spanMs));
+			const unread = tasks.filter((t) => t.cpuMs === undefined);
 			const parts = [`${running(idle)} and used no CPU in the last ${secs(f.spanMs)}: ${idle.length === 1 ? 'it is' : 'they are'} waiting (on another task, a lock, a queue, a sleep or I/O)`];
 			if (busy.length) {
 				parts.push(`${running(busy)} and ${busy.length === 1 ? 'is' : 'are'} computing (${list(busy.map((t) => `${Math.round((100 * t.cpuMs!) / f.spanMs)}% of a core`))})`);
@@ -115,10 +126,10 @@ export function stallMessage(f: StallFacts): string | undefined {
 			if (unread.length) {
 				parts.push(`${running(unread)}; whether ${unread.length === 1 ? 'it computes' : 'they compute'} could not be told`);
 			}
-			return tail(`${head}: ${parts.join('; ')}.`);
+			return tail(join(parts.join('; ')));
 		}
 		case 'unknown':
-			return tail(`${head}: ${running(f.tasks)}; Poolscope could not tell whether ${one ? 'it computes or waits' : 'they compute or wait'} (${f.unknownWhy ?? 'their CPU time could not be read'}). A long task is fine; one waiting on a lock, a queue or I/O is a hang.`);
+			return tail(`${join(`${running(tasks)}; Poolscope could not tell whether ${one ? 'it computes or waits' : 'they compute or wait'} (${f.unknownWhy ?? 'their CPU time could not be read'})`)} A long task is fine; one waiting on a lock, a queue or I/O is a hang.`);
 	}
 }
 
@@ -131,6 +142,9 @@ export async function readCpuMs(source: { pid: number; tid?: number }): Promise<
 		const stat = await readFile(source.tid !== undefined ? `/proc/${source.pid}/task/${source.tid}/stat` : `/proc/${source.pid}/stat`, 'latin1');
 		// The command name may hold spaces and parentheses: the fields start after the last ')'.
 		const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		if (f[0] === 'Z' || f[0] === 'X') {
+			return undefined; // dead, not yet reaped: it computes nothing more
+		}
 		const ticks = Number(f[11]) + Number(f[12]);
 		return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
 	} catch {
@@ -330,8 +344,11 @@ export class StallWatch {
 			const host = delta(HOST);
 			const hostIdle = host !== undefined && isIdle(host, spanMs) ? host : undefined;
 			const tasks: BusyTask[] = [...this.running].sort((a, b) => a[0] - b[0]).map(([taskId, workerId]) => {
-				const cpuMs = this.source(workerId) ? delta(taskId) : hostIdle;
-				return { taskId, workerId, where: this.where(workerId), ...(cpuMs !== undefined ? { cpuMs } : {}) };
+				const src = this.source(workerId);
+				const cpuMs = src ? delta(taskId) : hostIdle;
+				// On Linux an unreadable worker process is one that has exited (or a zombie).
+				const gone = process.platform === 'linux' && src !== undefined && src.tid === undefined && cpu.get(taskId) === undefined;
+				return { taskId, workerId, where: this.where(workerId), ...(cpuMs !== undefined ? { cpuMs } : {}), ...(gone ? { gone } : {}) };
 			});
 			const stacks = Boolean(this.options.snapshot);
 			const unknownWhy = process.platform !== 'linux'

@@ -32,6 +32,8 @@ describe('stall watch: the window and the verdict', () => {
 		assert.equal(mixed, 'No task has started, ended or printed for 12 s: task 0 is running on process 10 and used no CPU in the last 5.0 s: it is waiting (on another task, a lock, a queue, a sleep or I/O); task 1 is running on process 11 and is computing (99% of a core). Cancel the run, or give tasks a timeout to have such ones stopped.');
 		assert.equal(stallMessage({ quietMs: 12_000, spanMs: 5000, tasks: [task(0, 'process 10', 5000)], stacks: false }), undefined);
 		assert.match(stallMessage({ quietMs: 10_000, spanMs: 5000, tasks: [task(0, 'worker thread 0')], stacks: false, unknownWhy: 'why' })!, /task 0 is running on worker thread 0; Poolscope could not tell whether it computes or waits \(why\)/);
+		const gone = stallMessage({ quietMs: 10_000, spanMs: 5000, tasks: [{ ...task(0, 'process 10'), gone: true }, task(1, 'process 11', 5000)], stacks: false });
+		assert.equal(gone, 'No task has started, ended or printed for 10 s: task 0 is still running, the pool says, on process 10, which has exited: the pool has not noticed (an executor that no longer answers); task 1 is running on process 11 and is computing. Cancel the run, or give tasks a timeout to have such ones stopped.');
 	});
 });
 
