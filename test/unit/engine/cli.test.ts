@@ -335,6 +335,30 @@ describe('poolscope CLI', function () {
 		assert.equal(r.stdout.match(/faults\.py", line \d+, in deadlock\n\s+with second:/g)?.length, 2, r.stdout);
 	});
 
+	it('a Python deadlock without --timeout is told on stderr as it is seen, with where each thread waits (--stall)', async () => {
+		const child = spawn(process.execPath, [CLI, 'run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--stall', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		let sent = false;
+		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+		child.stderr.setEncoding('utf8').on('data', (d: string) => {
+			stderr += d;
+			if (!sent && /in deadlock\n\s+with second:[\s\S]*in deadlock\n\s+with second:/.test(stderr)) {
+				sent = true;
+				child.kill('SIGINT'); // the run would wait forever: the user's Ctrl-C (once: twice quits at once)
+			}
+		});
+		const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+		clearTimeout(timer);
+		assert.equal(code, 1, stderr);
+		assert.match(stderr, /^poolscope: warning: No task has started, ended or printed for \d+\.\d s: tasks 0 and 1 are running on threads \d+ and \d+, which used no CPU in the last .*: they are waiting, on each other \(a deadlock\)/m);
+		assert.match(stderr, /^ {4}Stacks when the stall was seen:/m);
+		// The summary repeats the sentence, not the stacks (they were printed when seen).
+		assert.match(stdout, /^warning: No task has started, ended or printed for /m);
+		assert.doesNotMatch(stdout, /Stacks when the stall was seen/);
+	});
+
 	it('with no flags, runs a function as its poolscope comments say (inputs, pool, workers, timeout); flags win', async () => {
 		const faults = join(ROOT, 'samples', 'python', 'faults.py');
 		const r = await cli(['run', faults, 'deadlock']);
