@@ -336,14 +336,14 @@ describe('poolscope CLI', function () {
 	});
 
 	it('a Python deadlock without --timeout is told on stderr as it is seen, with where each thread waits (--stall)', async () => {
-		const child = spawn(process.execPath, [CLI, 'run', join(ROOT, 'samples', 'python', 'faults.py'), 'deadlock', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--stall', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, [CLI, 'run', pyTasks, 'deadlock_pair', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--stall', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
 		let stdout = '';
 		let stderr = '';
 		let sent = false;
 		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
 		child.stderr.setEncoding('utf8').on('data', (d: string) => {
 			stderr += d;
-			if (!sent && /in deadlock\n\s+with second:[\s\S]*in deadlock\n\s+with second:/.test(stderr)) {
+			if (!sent && /in deadlock_pair\n\s+with second:[\s\S]*in deadlock_pair\n\s+with second:/.test(stderr)) {
 				sent = true;
 				child.kill('SIGINT'); // the run would wait forever: the user's Ctrl-C (once: twice quits at once)
 			}

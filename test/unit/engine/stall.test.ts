@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { PoolEvent, RunWarningEvent } from '../../../engine/protocol/events';
 import { classify, DEFAULT_STALL_MS, readCpuMs, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
 import { waitFor } from '../../harness/processes';
-import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
+import { childProcesses, JS_FIXTURES, ofType, run as startRun, type CollectedRun } from './jsHelpers';
 
 const stalled = (events: PoolEvent[]): RunWarningEvent[] => ofType(events, 'run.warning').filter((w) => w.kind === 'stalled');
 const task = (taskId: number, where: string, cpuMs?: number): BusyTask => ({ taskId, workerId: taskId, where, ...(cpuMs !== undefined ? { cpuMs } : {}) });
@@ -96,7 +96,12 @@ describe('stall watch on real JS pools', function () {
 			this.skip();
 		}
 	});
+	// A run a failed assertion left hanging is cancelled, or it would keep mocha alive.
+	let open: CollectedRun | undefined;
+	const run = (...a: Parameters<typeof startRun>): CollectedRun => (open = startRun(...a));
 	afterEach(async () => {
+		await open?.handle.cancel();
+		open = undefined;
 		assert.ok(await waitFor(() => childProcesses().length === 0, 8_000), `left behind: ${childProcesses().join(' | ')}`);
 	});
 

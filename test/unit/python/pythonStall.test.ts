@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import type { RunWarningEvent } from '../../../engine/protocol/events';
 import { waitFor } from '../../harness/processes';
-import { ofType, pyRun, pythonProcesses } from './pyHelpers';
+import { ofType, pyRun as startPyRun, pythonProcesses, type PyRun } from './pyHelpers';
 
 const stalled = (events: Parameters<typeof ofType>[0]): RunWarningEvent[] => ofType(events, 'run.warning').filter((w) => w.kind === 'stalled');
 
@@ -13,7 +13,12 @@ describe('Python: a stalled run is told, with whether its workers compute or wai
 			this.skip(); // the CPU evidence is read from /proc
 		}
 	});
+	// A run a failed assertion left hanging is cancelled, or it would keep mocha (and Python) alive.
+	let open: PyRun | undefined;
+	const pyRun = (...a: Parameters<typeof startPyRun>): PyRun => (open = startPyRun(...a));
 	afterEach(async () => {
+		await open?.handle.cancel();
+		open = undefined;
 		assert.ok(await waitFor(() => pythonProcesses().length === 0, 8_000), `left behind: ${pythonProcesses().join(' | ')}`);
 	});
 
