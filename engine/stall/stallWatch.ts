@@ -323,7 +323,10 @@ export class StallWatch {
 		try {
 			if (!this.baseline) {
 				const t = now();
-				this.baseline = { t, cpu: await this.readAll() };
+				const cpu = await this.readAll();
+				if (this.lastMove === moves) {
+					this.baseline = { t, cpu }; // not one a task's move made stale while we read
+				}
 				return;
 			}
 			if (now() - this.baseline.t < windowMs / 2) {
