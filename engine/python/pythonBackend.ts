@@ -165,8 +165,8 @@ class PythonRun {
 
 	/**
 	 * What reaches the runner's own stdout and stderr below Python's sys.stdout (os.system(), a C
-	 * extension, sys.__stdout__, a crash dump) is the run's output once the run is under way:
-	 * nothing else would show it. Before that it is the launcher's (a pyenv shim's chatter).
+	 * extension, sys.__stdout__, a crash dump) between the runner's marks is the run's output:
+	 * nothing else would show it (runnerOutput.ts). Before them it is the launcher's.
 	 */
 	private rawData(stream: StreamName, text: string): void {
 		const raw = this.raw[stream];
