@@ -1414,13 +1414,14 @@ print(len(names))`;
 				checkProtocol(r.events);
 				const model = createRunModel(end.runId);
 				applyEvents(model, r.events);
-				// Two lanes, or three: the executor itself may start one process more than
-				// max_workers (a worker recycled while the last tasks wait, as in the test above),
-				// which then idles until the shutdown beside the two working ones (seen in a
-				// loaded full run: 17 workers for 16 tasks, one alive from the 13th task to the end).
+				// Two lanes, or more with each extra one an idle worker: the executor replaces every
+				// recycled worker, the last two as well (a bare ProcessPoolExecutor here starts 18
+				// processes for these 16 tasks, 25 runs in 25, two of them idle to the end). The
+				// runner starts no replacement once shutdown has begun, which cuts that short unless
+				// the last workers exit first (a loaded CI run: 18 workers, 4 lanes, 2 idle).
 				const lanes = workerLanes(model.workers.values()).length;
 				const idle = [...model.workers.values()].filter((w) => w.tasksDone === 0).length;
-				assert.ok(lanes === 2 || (lanes === 3 && idle >= 1), `${lanes} lanes, ${idle} idle workers: ${JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.tasksDone, w.startedAt, w.exitedAt]))}`);
+				assert.ok(lanes === 2 || idle >= lanes - 2, `${lanes} lanes, ${idle} idle workers: ${JSON.stringify([...model.workers.values()].map((w) => [w.workerId, w.tasksDone, w.startedAt, w.exitedAt]))}`);
 				// CPython gh-119592: the executor's thread replaced a recycled worker after
 				// shutdown(wait=False) and died with a TypeError on the runner's stderr.
 				assert.doesNotMatch(ofType(r.events, 'run.output').map((o) => o.text).join(''), /Exception in thread|Traceback/);
