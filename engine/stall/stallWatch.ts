@@ -193,6 +193,8 @@ export class StallWatch {
 	}
 
 	public observe(batch: readonly PoolEvent[]): void {
+		// Once a batch, not per event: 100k tasks stream through here.
+		let moved = false;
 		for (const e of batch) {
 			switch (e.type) {
 				case 'run.started':
@@ -216,12 +218,12 @@ export class StallWatch {
 					break;
 				case 'task.started':
 					this.running.set(e.taskId, e.workerId);
-					this.moved();
+					moved = true;
 					break;
 				case 'task.finished':
 					this.longestMs = Math.max(this.longestMs, e.durationMs);
 					this.running.delete(e.taskId);
-					this.moved();
+					moved = true;
 					break;
 				case 'task.failed':
 					// A timeout's duration is the limit, not how long tasks take.
@@ -229,14 +231,14 @@ export class StallWatch {
 						this.longestMs = Math.max(this.longestMs, e.durationMs);
 					}
 					this.running.delete(e.taskId);
-					this.moved();
+					moved = true;
 					break;
 				case 'task.cancelled':
 					this.running.delete(e.taskId);
-					this.moved();
+					moved = true;
 					break;
 				case 'task.output':
-					this.moved(); // a task that prints is alive, whatever its CPU
+					moved = true; // a task that prints is alive, whatever its CPU
 					break;
 				case 'run.finished':
 					this.dispose();
@@ -244,6 +246,9 @@ export class StallWatch {
 				default:
 					break;
 			}
+		}
+		if (moved) {
+			this.moved();
 		}
 	}
 

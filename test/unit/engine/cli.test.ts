@@ -11,22 +11,33 @@ import { waitFor } from '../../harness/processes';
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-/** Runs `forever` with --json and sends `signal` once its first task has started: how the CLI ends. */
-async function interruptedRun(file: string, pool: string, signal: NodeJS.Signals, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: string | null; stderr: string; events: PoolEvent[] }> {
-	const child = spawn(process.execPath, [CLI, 'run', file, 'forever', '--pool', pool, '--workers', '2', '--inputs', '4', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env });
-	let stdout = '';
-	let stderr = '';
+/**
+ * Runs the CLI and sends `signal` once (a second Ctrl-C quits at once) when `when` holds of what it
+ * has printed so far; SIGKILL after `killAfterMs` if it still runs.
+ */
+async function cliSignalled(args: string[], when: (out: { stdout: string; stderr: string }) => boolean, signal: NodeJS.Signals = 'SIGINT', env: NodeJS.ProcessEnv = process.env, killAfterMs = 30_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+	const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+	const out = { stdout: '', stderr: '' };
 	let sent = false;
-	child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-	child.stdout.setEncoding('utf8').on('data', (d: string) => {
-		stdout += d;
-		if (!sent && stdout.includes('"task.started"')) {
+	const printed = (stream: 'stdout' | 'stderr') => (d: string) => {
+		out[stream] += d;
+		if (!sent && when(out)) {
 			sent = true;
 			child.kill(signal);
 		}
-	});
+	};
+	child.stdout.setEncoding('utf8').on('data', printed('stdout'));
+	child.stderr.setEncoding('utf8').on('data', printed('stderr'));
+	const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
 	const [code, ended] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
-	return { code, signal: ended, stderr, events: stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent) };
+	clearTimeout(timer);
+	return { code, signal: ended, ...out };
+}
+
+/** Runs `forever` with --json and sends `signal` once its first task has started: how the CLI ends. */
+async function interruptedRun(file: string, pool: string, signal: NodeJS.Signals, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; signal: string | null; stderr: string; events: PoolEvent[] }> {
+	const r = await cliSignalled(['run', file, 'forever', '--pool', pool, '--workers', '2', '--inputs', '4', '--json'], (o) => o.stdout.includes('"task.started"'), signal, env);
+	return { code: r.code, signal: r.signal, stderr: r.stderr, events: r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent) };
 }
 
 function cli(args: string[], killAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -220,19 +231,7 @@ describe('poolscope CLI', function () {
 	});
 
 	it('Ctrl-C during a comparison: the rows that ran, no fit or advice, "interrupted", exit 1', async () => {
-		const child = spawn(process.execPath, [CLI, 'sweep', tasks, 'slowEcho', '--inputs', '[[1, 300], [2, 300], [3, 300], [4, 300]]', '--pool', 'thread', '--workers', '1,2,4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-		let stdout = '';
-		let stderr = '';
-		let sent = false;
-		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-		child.stderr.setEncoding('utf8').on('data', (d: string) => {
-			stderr += d;
-			if (!sent && /serial ×1: /.test(stderr)) {
-				sent = true;
-				child.kill('SIGINT');
-			}
-		});
-		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+		const { code, stdout, stderr } = await cliSignalled(['sweep', tasks, 'slowEcho', '--inputs', '[[1, 300], [2, 300], [3, 300], [4, 300]]', '--pool', 'thread', '--workers', '1,2,4'], (o) => /serial ×1: /.test(o.stderr));
 		assert.equal(code, 1, stderr);
 		assert.match(stderr, /interrupted \(Ctrl-C\) after [12] of 4 configurations/);
 		assert.match(stdout, /^serial +1 /m);
@@ -336,21 +335,8 @@ describe('poolscope CLI', function () {
 	});
 
 	it('a Python deadlock without --timeout is told on stderr as it is seen, with where each thread waits (--stall)', async () => {
-		const child = spawn(process.execPath, [CLI, 'run', pyTasks, 'deadlock_pair', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--stall', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-		let stdout = '';
-		let stderr = '';
-		let sent = false;
-		child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-		child.stderr.setEncoding('utf8').on('data', (d: string) => {
-			stderr += d;
-			if (!sent && /in deadlock_pair\n\s+with second:[\s\S]*in deadlock_pair\n\s+with second:/.test(stderr)) {
-				sent = true;
-				child.kill('SIGINT'); // the run would wait forever: the user's Ctrl-C (once: twice quits at once)
-			}
-		});
-		const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-		const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-		clearTimeout(timer);
+		// The run would wait forever: the user's Ctrl-C once both stacks are out.
+		const { code, stdout, stderr } = await cliSignalled(['run', pyTasks, 'deadlock_pair', '--pool', 'thread', '--workers', '2', '--inputs', 'range(2)', '--stall', '1000'], (o) => /in deadlock_pair\n\s+with second:[\s\S]*in deadlock_pair\n\s+with second:/.test(o.stderr));
 		assert.equal(code, 1, stderr);
 		assert.match(stderr, /^poolscope: warning: No task has started, ended or printed for \d+\.\d s: tasks 0 and 1 are running on threads \d+ and \d+, which used no CPU in the last .*: they are waiting, on each other \(a deadlock\)/m);
 		assert.match(stderr, /^ {4}Stacks when the stall was seen:/m);
