@@ -22,6 +22,9 @@ const DONE = 2;
 const HEADER = 3;
 const INTS = HEADER + MAX_BATCH;
 const REVOKED = 1 << 30;
+// Then a ring of revoked batch ids (at id % RING): a batch revoked before its worker began it
+// is found there by begin(). Batches in flight at once are a few per worker, far fewer than this.
+const RING = 4096;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -38,22 +41,30 @@ export class BatchLog {
 	private readonly text: Uint8Array;
 
 	constructor(public readonly buffer: SharedArrayBuffer) {
-		this.ints = new Int32Array(buffer, 0, INTS * START_SLOTS);
-		this.text = new Uint8Array(buffer, 4 * INTS * START_SLOTS, TEXT_BYTES * START_SLOTS);
+		this.ints = new Int32Array(buffer, 0, INTS * START_SLOTS + RING);
+		this.text = new Uint8Array(buffer, 4 * (INTS * START_SLOTS + RING), TEXT_BYTES * START_SLOTS);
 	}
 
 	public static create(): BatchLog {
-		return new BatchLog(new SharedArrayBuffer(4 * INTS * START_SLOTS + TEXT_BYTES * START_SLOTS));
+		return new BatchLog(new SharedArrayBuffer(4 * (INTS * START_SLOTS + RING) + TEXT_BYTES * START_SLOTS));
 	}
 
 	// ---- the worker's side ----
 
-	/** `batch` ids start at 1 (0 is a slot that never ran one). */
+	/**
+	 * `batch` ids start at 1 (0 is a slot that never ran one). A batch the host revoked before this
+	 * (its run cancelled while the batch's message was on its way) starts nothing: the host has
+	 * already said none of its tasks ran. The slot is named before the ring is read, and revoke()
+	 * marks the ring before it reads the slots, so one of the two always sees the other.
+	 */
 	public begin(slot: number, batch: number): void {
 		const base = slot * INTS;
 		Atomics.store(this.ints, base + DONE, 0);
 		Atomics.store(this.ints, base + NEXT, 0);
 		Atomics.store(this.ints, base + BATCH, batch);
+		if (Atomics.load(this.ints, INTS * START_SLOTS + (batch % RING)) === batch) {
+			Atomics.store(this.ints, base + NEXT, REVOKED);
+		}
 	}
 
 	/** Whether the task at `position` may start: false once the host has revoked the batch. */
@@ -79,9 +90,11 @@ export class BatchLog {
 
 	/**
 	 * Stops a batch where it is (lost, or its call runs long) and says how far it got; undefined if
-	 * it never started. Once revoked, a second call finds no start count (the caller keeps it).
+	 * it never started, and then it never will. Once revoked, a second call finds no start count
+	 * (the caller keeps it).
 	 */
 	public revoke(batch: number): RevokedBatch | undefined {
+		Atomics.store(this.ints, INTS * START_SLOTS + (batch % RING), batch);
 		for (let slot = 0; slot < START_SLOTS; slot++) {
 			const base = slot * INTS;
 			if (Atomics.load(this.ints, base + BATCH) !== batch) {
