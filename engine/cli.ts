@@ -503,6 +503,11 @@ function printRunOutput(batch: readonly PoolEvent[]): void {
 			process.stderr.write(`poolscope: warning: ${e.message}\n${(e.detail ?? '').split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('')}`);
 			continue;
 		}
+		if (e.type === 'run.warning' && e.kind === 'stallEnded') {
+			endOpenLines();
+			process.stderr.write(`poolscope: ${e.message}\n`);
+			continue;
+		}
 		if (e.type !== 'run.output' && e.type !== 'task.output') {
 			continue;
 		}
@@ -599,8 +604,13 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	if (timedOut) {
 		lines.push(`  task ${timedOut.taskId} timed out. ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
 	}
-	for (const w of model.warnings) {
+	const stallEnds = new Set(model.stallEnds);
+	for (const [i, w] of model.warnings.entries()) {
 		const [first, ...rest] = w.split('\n');
+		if (stallEnds.has(i)) {
+			lines.push(`then: ${first}`); // the stall above it is over
+			continue;
+		}
 		// A timeout's stack snapshot is printed once, above, under its task.
 		// A stall's stacks were printed when it was seen (stderr), and are out of date by now.
 		const detail = (timedOut && / timed out; stacks of every worker taken/.test(first!)) || /^No task has started, ended or printed for /.test(first!) ? [] : rest;

@@ -21,8 +21,7 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	});
 	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
-		stall.observe(batch);
-		sink(batch);
+		sink(stall.observe(batch));
 	});
 	void handle.done.finally(() => {
 		memory.dispose();

@@ -288,8 +288,9 @@ export interface RunWarningEvent extends EventBase {
 	detail?: string;
 	/** 'overlap': another run shared the machine while this one ran (its times are not its own).
 	 * 'stalled': tasks running, none started, ended or printed for a while (engine/stall): the
-	 * message says whether their workers used CPU (computing) or not (waiting: a hang). */
-	kind?: 'overlap' | 'stalled';
+	 * message says whether their workers used CPU (computing) or not (waiting: a hang).
+	 * 'stallEnded': after a 'stalled' one, a task moved again (the stall is over). */
+	kind?: 'overlap' | 'stalled' | 'stallEnded';
 }
 
 export interface RunFinishedEvent extends EventBase {

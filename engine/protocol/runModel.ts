@@ -106,6 +106,10 @@ export interface RunModel {
 	overlapped?: boolean;
 	/** Index in `warnings` of the latest 'stalled' one (engine/stall): shown even past the first few. */
 	lastStall?: number;
+	/** Indexes in `warnings` of 'stalled' ones a 'stallEnded' followed: over, shown as past. */
+	stallsOver?: number[];
+	/** Indexes in `warnings` of the 'stallEnded' ones. */
+	stallEnds?: number[];
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
 	outputChars: number;
@@ -400,6 +404,9 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				model.overlapped = true;
 			} else if (e.kind === 'stalled') {
 				model.lastStall = model.warnings.length - 1;
+			} else if (e.kind === 'stallEnded' && model.lastStall !== undefined) {
+				(model.stallsOver ??= []).push(model.lastStall);
+				(model.stallEnds ??= []).push(model.warnings.length - 1);
 			}
 			break;
 		case 'run.finished':

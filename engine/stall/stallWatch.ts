@@ -183,6 +183,8 @@ export class StallWatch {
 	/** CPU read at half the window: when, and per task. */
 	private baseline: { t: number; cpu: Map<number, number | undefined> } | undefined;
 	private warned = false;
+	/** When a stall warning went out (and since when the run had not moved), until a task moves again. */
+	private warnedAt: { t: number; quietSince: number } | undefined;
 	private checking = false;
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private ended = false;
@@ -192,10 +194,20 @@ export class StallWatch {
 		this.baseMs = Math.max(100, options.stallMs ?? DEFAULT_STALL_MS);
 	}
 
-	public observe(batch: readonly PoolEvent[]): void {
+	/**
+	 * Returns the batch to pass on: as it came, or, when a task moved after a stall warning, with
+	 * a 'stallEnded' warning right after that task's event (before a run.finished in the same batch).
+	 */
+	public observe(batch: readonly PoolEvent[]): readonly PoolEvent[] {
 		// Once a batch, not per event: 100k tasks stream through here.
 		let moved = false;
-		for (const e of batch) {
+		let how: { at: number; what: string; t: number } | undefined;
+		for (let i = 0; i < batch.length; i++) {
+			const e = batch[i]!;
+			if (this.warnedAt && !how) {
+				const what = moveText(e);
+				how = what ? { at: i, what, t: e.t } : undefined;
+			}
 			switch (e.type) {
 				case 'run.started':
 					this.runId = e.runId;
@@ -247,9 +259,18 @@ export class StallWatch {
 					break;
 			}
 		}
-		if (moved) {
-			this.moved();
+		if (!moved) {
+			return batch;
 		}
+		this.moved();
+		const warned = this.warnedAt;
+		this.warnedAt = undefined;
+		if (!warned || !how) {
+			return batch;
+		}
+		const message = `No longer stalled: ${how.what} after ${secs(Math.max(0, how.t - warned.quietSince))} in which no task started, ended or printed.`;
+		const ended: PoolEvent = { type: 'run.warning', runId: this.runId, t: how.t, kind: 'stallEnded', message };
+		return [...batch.slice(0, how.at + 1), ended, ...batch.slice(how.at + 1)];
 	}
 
 	private moved(): void {
@@ -378,6 +399,7 @@ export class StallWatch {
 			if (this.ended) {
 				return; // nothing after run.finished
 			}
+			this.warnedAt = { t: now(), quietSince: moves };
 			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(' The stacks taken then (the details) show', ' Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
 		} finally {
 			this.checking = false;
@@ -387,6 +409,22 @@ export class StallWatch {
 	public dispose(): void {
 		this.ended = true;
 		clearInterval(this.timer);
+	}
+}
+
+/** What a task did that ended a stall, for its message; undefined: not a task's own move (a cancel is the user's, not the run moving again). */
+function moveText(e: PoolEvent): string | undefined {
+	switch (e.type) {
+		case 'task.started':
+			return `task ${e.taskId} started`;
+		case 'task.finished':
+			return `task ${e.taskId} ended`;
+		case 'task.failed':
+			return `task ${e.taskId} ${e.error.kind === 'timeout' ? 'timed out' : 'failed'}`;
+		case 'task.output':
+			return `task ${e.taskId} printed`;
+		default:
+			return undefined;
 	}
 }
 

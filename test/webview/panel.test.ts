@@ -173,6 +173,24 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(width.doc <= width.view, `the long message wraps: ${JSON.stringify(width)}`);
 	});
 
+	it('a stall that is over reads as past, with what ended it after it, also after many other warnings', async () => {
+		const events = synthRun({ runId: 'resumed', tasks: 8, workers: 2 });
+		const end = events.findIndex((e) => e.type === 'run.finished');
+		const timeouts: PoolEvent[] = Array.from({ length: 6 }, (_, i) => ({ type: 'run.warning', runId: 'resumed', t: 1_000_060 + i, message: `task ${i} timed out` }));
+		const stall: PoolEvent = { type: 'run.warning', runId: 'resumed', t: 1_000_070, kind: 'stalled', message: 'No task has started, ended or printed for 10 s: task 6 is running on thread 4412, which used no CPU in the last 5.0 s.' };
+		const over: PoolEvent = { type: 'run.warning', runId: 'resumed', t: 1_000_071, kind: 'stallEnded', message: 'No longer stalled: task 6 ended after 14 s in which no task started, ended or printed.' };
+		const items = p.page.locator('[data-testid="run-warnings"] li');
+		await feed(p, 'resumed', [...events.slice(0, end), ...timeouts, stall]);
+		assert.equal(await items.nth(5).getAttribute('class'), null, 'a stall going on is a warning like the others');
+		await feed(p, 'resumed', [over]);
+		assert.equal(await items.count(), 8, 'five, the stall, its end, then the count of the rest');
+		assert.equal(await items.nth(5).getAttribute('class'), 'past');
+		assert.equal(await items.nth(5).getAttribute('title'), 'Over: the run moved again');
+		assert.equal((await items.nth(6).innerText()).trim(), 'No longer stalled: task 6 ended after 14 s in which no task started, ended or printed.');
+		assert.equal(await items.nth(6).locator('.codicon-pass').count(), 1, 'its end is marked as good news');
+		assert.equal(await items.last().innerText(), 'and 1 more warning (Export trace has them all)');
+	});
+
 	it('shows what was printed outside tasks, by process, folded, as text', async () => {
 		const events = synthRun({ tasks: 6, workers: 2 });
 		const end = events.findIndex((e) => e.type === 'run.finished');

@@ -91,11 +91,16 @@ export class HeaderView {
 			this.warningsKey = warningsKey;
 			// The first few, each detail (a stack) folded: a run with many timeouts has a warning each.
 			// A stall is what a hanging run is doing now: shown even after many timeouts' warnings.
-			const stall = model.lastStall !== undefined && model.lastStall >= MAX_WARNINGS ? [model.warnings[model.lastStall]!] : [];
-			const shown = [...model.warnings.slice(0, MAX_WARNINGS), ...stall].map((w) => {
-				const [first, ...rest] = w.split('\n');
-				const line = [icon('warning'), ` ${first}`];
-				return h('li', {}, rest.length ? h('details', {}, h('summary', {}, ...line), h('pre', {}, rest.join('\n'))) : h('span', {}, ...line));
+			// A stall that is over stays (it says where the run waited) but reads as past, its end after it.
+			const over = new Set(model.stallsOver);
+			const ends = new Set(model.stallEnds);
+			const lastEnd = model.stallEnds?.[model.stallEnds.length - 1];
+			const latest = [model.lastStall, lastEnd !== undefined && lastEnd > (model.lastStall ?? Infinity) ? lastEnd : undefined];
+			const stall = latest.filter((i): i is number => i !== undefined && i >= MAX_WARNINGS);
+			const shown = [...model.warnings.slice(0, MAX_WARNINGS).map((_, i) => i), ...stall].map((i) => {
+				const [first, ...rest] = model.warnings[i]!.split('\n');
+				const line = [icon(ends.has(i) ? 'pass' : 'warning'), ` ${first}`];
+				return h('li', over.has(i) ? { class: 'past', title: 'Over: the run moved again' } : ends.has(i) ? { class: 'resolved' } : {}, rest.length ? h('details', {}, h('summary', {}, ...line), h('pre', {}, rest.join('\n'))) : h('span', {}, ...line));
 			});
 			const more = model.warnings.length - MAX_WARNINGS - stall.length;
 			this.warnings.replaceChildren(...shown, ...(more > 0 ? [h('li', { class: 'muted' }, `and ${num(more)} more warning${more === 1 ? '' : 's'} (Export trace has them all)`)] : []));

@@ -345,6 +345,15 @@ describe('poolscope CLI', function () {
 		assert.doesNotMatch(stdout, /Stacks when the stall was seen/);
 	});
 
+	it('a stall that ends on its own is said to be over, on stderr as it happens and in the summary (--stall)', async () => {
+		const r = await cli(['run', pyTasks, 'sleepy', '--pool', 'thread', '--workers', '1', '--inputs', '[(0, 3.0)]', '--stall', '1000']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stderr, /^poolscope: warning: No task has started, ended or printed for \d+\.\d s: task 0 is running on thread \d+/m);
+		assert.match(r.stderr, /^poolscope: No longer stalled: task 0 ended after \d+\.\d s in which no task started, ended or printed\.$/m);
+		assert.ok(r.stderr.indexOf('warning: No task') < r.stderr.indexOf('No longer stalled'), r.stderr);
+		assert.match(r.stdout, /^warning: No task has started, ended or printed for .*\nthen: No longer stalled: task 0 ended/m);
+	});
+
 	it('with no flags, runs a function as its poolscope comments say (inputs, pool, workers, timeout); flags win', async () => {
 		const faults = join(ROOT, 'samples', 'python', 'faults.py');
 		const r = await cli(['run', faults, 'deadlock']);

@@ -9,6 +9,7 @@ import { waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run as startRun, type CollectedRun } from './jsHelpers';
 
 const stalled = (events: PoolEvent[]): RunWarningEvent[] => ofType(events, 'run.warning').filter((w) => w.kind === 'stalled');
+const stallEnds = (events: PoolEvent[]): RunWarningEvent[] => ofType(events, 'run.warning').filter((w) => w.kind === 'stallEnded');
 const task = (taskId: number, where: string, cpuMs?: number): BusyTask => ({ taskId, workerId: taskId, where, ...(cpuMs !== undefined ? { cpuMs } : {}) });
 
 describe('stall watch: the window and the verdict', () => {
@@ -81,9 +82,18 @@ describe('stall watch: following events, reading /proc', function () {
 		await new Promise((r) => setTimeout(r, 800));
 		assert.equal(stalled(out).length, 1, 'once per stall');
 		assert.match(stalled(out)[0]!.message, new RegExp(`task 0 is running on process ${idle.pid}, which used no CPU`));
-		watch.observe([{ type: 'task.finished', runId, t: 1, taskId: 0, workerId: 0, durationMs: 10, result: '0' }, { type: 'task.started', runId, t: 1, taskId: 1, workerId: 0 }]);
+		assert.deepEqual(stallEnds(out), []);
+		const moved: PoolEvent[] = [{ type: 'task.finished', runId, t: 1, taskId: 0, workerId: 0, durationMs: 10, result: '0' }, { type: 'task.started', runId, t: 1, taskId: 1, workerId: 0 }];
+		const passed = watch.observe(moved);
+		out.push(...passed); // as startRun passes it on
+		assert.equal(stallEnds(out).length, 1, 'the stall is said to be over');
+		assert.match(stallEnds(out)[0]!.message, /^No longer stalled: task 0 ended after \d+\.\d s in which no task started, ended or printed\.$/);
+		assert.deepEqual(passed.map((e) => e.type), ['task.finished', 'run.warning', 'task.started'], 'right after the event that moved');
+		assert.equal(passed[1]!.t, 1);
 		assert.ok(await waitFor(() => stalled(out).length === 2, 5000), 'a new stall, a new warning');
 		assert.match(stalled(out)[1]!.message, /task 1 is running/);
+		const cancel: PoolEvent[] = [{ type: 'task.cancelled', runId, t: 2, taskId: 1, reason: 'cancelled by user', wasRunning: true }];
+		assert.equal(watch.observe(cancel), cancel, 'a cancel ends no stall: the user stopped it');
 		watch.dispose();
 	});
 });
@@ -112,6 +122,18 @@ describe('stall watch on real JS pools', function () {
 		assert.match(stalled(r.events)[0]!.message, new RegExp(`task 0 is running on process ${pid}, which used no CPU in the last .*: it is waiting`));
 		await r.handle.cancel();
 		assert.equal((await r.done).outcome, 'cancelled');
+	});
+
+	it('thread pool: a task that was blocked and then returns ends the stall, and the run says so', async () => {
+		const r = run({ file, fn: 'blocked', inputs: '[3000]', pool: 'thread', workers: 1, memorySampleMs: 250, stallMs: 1000 });
+		const end = await r.done;
+		assert.equal(end.counts.finished, 1);
+		assert.equal(stalled(r.events).length, 1, JSON.stringify(ofType(r.events, 'run.warning')));
+		assert.equal(stallEnds(r.events).length, 1, JSON.stringify(ofType(r.events, 'run.warning')));
+		assert.match(stallEnds(r.events)[0]!.message, /^No longer stalled: task 0 ended after [\d.]+ s/);
+		const at = (e: PoolEvent): number => r.events.indexOf(e);
+		assert.ok(at(stallEnds(r.events)[0]!) > at(ofType(r.events, 'task.finished')[0]!), 'told after the task ended');
+		assert.ok(at(stallEnds(r.events)[0]!) < at(ofType(r.events, 'run.finished')[0]!), 'and before the run ended');
 	});
 
 	it('process pool: a busy task of 3 s past a 1 s window is computing: no warning', async () => {
