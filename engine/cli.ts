@@ -14,6 +14,7 @@ import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type 
 import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
+import { STACKS_SHOWN, STALL_ADVICE } from './stall/stallWatch';
 import { MIN_MAX_HEAP_MB } from './runTypes';
 
 const HELP = `Usage: poolscope run <file> <function> [--inputs <expr>] [options]
@@ -500,7 +501,7 @@ function printRunOutput(batch: readonly PoolEvent[]): void {
 			// A hang is said when seen, with its stacks, not only in the summary once the run ends
 			// (which a hung run reaches only by Ctrl-C).
 			endOpenLines();
-			process.stderr.write(`poolscope: warning: ${e.message}\n${(e.detail ?? '').split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('')}`);
+			process.stderr.write(`poolscope: warning: ${e.message.replace(STACKS_SHOWN, 'The stacks taken then (below) show')}\n${(e.detail ?? '').split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('')}`);
 			continue;
 		}
 		if (e.type === 'run.warning' && e.kind === 'stallEnded') {
@@ -605,11 +606,17 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		lines.push(`  task ${timedOut.taskId} timed out. ${timedOut.error!.hint ?? ''}`.trimEnd(), ...timedOut.error!.stack!.trimEnd().split('\n').map((l) => `    ${l}`));
 	}
 	const stallEnds = new Set(model.stallEnds);
+	const stallsOver = new Set(model.stallsOver);
 	for (const [i, w] of model.warnings.entries()) {
-		const [first, ...rest] = w.split('\n');
+		let [first, ...rest] = w.split('\n');
 		if (stallEnds.has(i)) {
 			lines.push(`then: ${first}`); // the stall above it is over
 			continue;
+		}
+		// A stall's stacks went to stderr when it was seen; one that ended needs no advice.
+		first = first!.replace(STACKS_SHOWN, 'The stacks taken then (printed when it was seen) show');
+		if (stallsOver.has(i)) {
+			first = first.replace(` ${STALL_ADVICE}`, '');
 		}
 		// A timeout's stack snapshot is printed once, above, under its task.
 		// A stall's stacks were printed when it was seen (stderr), and are out of date by now.

@@ -93,12 +93,16 @@ export interface StallFacts {
 	unknownWhy?: string;
 }
 
+/** The stall warning's last sentence: what to do about a hang (the CLI drops it once the stall is over). */
+export const STALL_ADVICE = 'Cancel the run, or give tasks a timeout to have such ones stopped.';
+/** Where the stall warning's stacks are (the CLI prints them under it). */
+export const STACKS_SHOWN = 'The stacks taken then (the details) show';
+
 /** The warning's sentence, or undefined when there is nothing to say (all computing). */
 export function stallMessage(f: StallFacts): string | undefined {
 	const head = `No task has started, ended or printed for ${secs(f.quietMs)}`;
-	const where = f.stacks ? 'The stacks taken then (the details) show where each one is.' : '';
-	const stop = 'Cancel the run, or give tasks a timeout to have such ones stopped.';
-	const tail = (s: string) => [s, where, stop].filter(Boolean).join(' ');
+	const where = f.stacks ? `${STACKS_SHOWN} where ${f.tasks.length === 1 ? 'it' : 'each one'} is.` : '';
+	const tail = (s: string) => [s, where, STALL_ADVICE].filter(Boolean).join(' ');
 	// A worker that died under a task the pool still runs: the executor no longer answers for it.
 	const gone = f.tasks.filter((t) => t.gone);
 	const tasks = f.tasks.filter((t) => !t.gone);
@@ -400,7 +404,7 @@ export class StallWatch {
 				return; // nothing after run.finished
 			}
 			this.warnedAt = { t: now(), quietSince: moves };
-			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(' The stacks taken then (the details) show', ' Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
+			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
 		} finally {
 			this.checking = false;
 		}

@@ -352,6 +352,9 @@ describe('poolscope CLI', function () {
 		assert.match(r.stderr, /^poolscope: No longer stalled: task 0 ended after \d+\.\d s in which no task started, ended or printed\.$/m);
 		assert.ok(r.stderr.indexOf('warning: No task') < r.stderr.indexOf('No longer stalled'), r.stderr);
 		assert.match(r.stdout, /^warning: No task has started, ended or printed for .*\nthen: No longer stalled: task 0 ended/m);
+		assert.match(r.stderr, /The stacks taken then \(below\) show where it is\.[^\n]*\n {4}Stacks when the stall was seen:/, 'one task: "it"; the stacks right under it');
+		const summary = r.stdout.split('\n').find((l) => l.startsWith('warning: No task'))!;
+		assert.match(summary, /The stacks taken then \(printed when it was seen\) show where it is\.$/, 'an ended stall needs no advice to cancel');
 	});
 
 	it('with no flags, runs a function as its poolscope comments say (inputs, pool, workers, timeout); flags win', async () => {
