@@ -36,6 +36,9 @@ export function machineCpu(): () => number {
 	};
 }
 
+/** A run's CPU sampling interval unless its request says otherwise. */
+export const DEFAULT_CPU_SAMPLE_MS = 250;
+
 /**
  * Machine CPU utilization from `os.cpus()` deltas (one /proc/stat read per sample: cheap enough
  * to run all the time for the status bar).

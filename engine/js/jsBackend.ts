@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { now } from '../clock';
-import { CpuSampler } from '../cpu/cpuSampler';
+import { CpuSampler, DEFAULT_CPU_SAMPLE_MS } from '../cpu/cpuSampler';
 import { EventBatcher } from '../eventBatcher';
 import { memoryIntervalMs, rampingTimer } from '../memory/processMemory';
 import { preview, RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StreamName, type TaskCounts, type WorkerExitedEvent, type WorkerSummary } from '../protocol/events';
@@ -169,7 +169,7 @@ class JsRun implements PoolCallbacks {
 			this.emit({ type: 'run.warning', runId: this.runId, t: now(), message: `${this.workers} workers on ${cores} cores: more than 4 per core only adds switching and memory for CPU-bound work` });
 		}
 		if (r.cpuSampleMs !== 0) {
-			this.cpu = new CpuSampler(r.cpuSampleMs ?? 250, (s) => this.emit({ type: 'cpu.sample', runId: this.runId, t: s.t, total: s.total, perCore: s.perCore }));
+			this.cpu = new CpuSampler(r.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS, (s) => this.emit({ type: 'cpu.sample', runId: this.runId, t: s.t, total: s.total, perCore: s.perCore }));
 		}
 		// Worker threads have no process of their own (startRun's memory watch samples processes):
 		// their heaps are read here, at the same pace.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
-import { CpuSampler } from '../cpu/cpuSampler';
+import { CpuSampler, DEFAULT_CPU_SAMPLE_MS } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
 import { RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StackFrame, type StreamName, type TaskCounts } from '../protocol/events';
 import { failedState } from '../protocol/runModel';
@@ -221,7 +221,7 @@ class PythonRun {
 					}
 					// The machine's CPU during the run, sampled here so the runner stays small.
 					if (this.request.cpuSampleMs !== 0) {
-						this.cpu = new CpuSampler(this.request.cpuSampleMs ?? 250, (s) => {
+						this.cpu = new CpuSampler(this.request.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS, (s) => {
 							if (!this.finished) {
 								const sample: PoolEvent = { type: 'cpu.sample', runId: this.request.runId, t: s.t, total: s.total, perCore: s.perCore };
 								this.sink([sample]);

@@ -348,6 +348,8 @@ describe('Editor integration: compare', function () {
 		// Each configuration ran as a normal run the panel can show.
 		for (const m of view.measurements) {
 			assert.ok(m.runId && poolscope.runs.get(m.runId)?.finished, `run ${m.runId} not in the panel`);
+			// Its timeline draws the machine's CPU under the lanes (each run here takes over 250 ms).
+			assert.ok(poolscope.runs.get(m.runId)!.model.cpu.length > 0, `run ${m.runId} (${m.wallMs} ms) has no CPU samples`);
 		}
 		assert.ok(poolscope.panel(), 'the panel shows the comparison');
 		assert.deepEqual(poolProcesses(), []);

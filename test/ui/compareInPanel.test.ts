@@ -34,6 +34,9 @@ describe('Compare, Sweep and History in the panel (Playwright on code-server)', 
 		assert.match(await textOf(frame, '[data-testid="comparison-advice"]'), /\d\.\d\dx/);
 		// The timelines follow the runs' events (redrawn a couple of times a second).
 		await frame.waitForFunction(() => [...document.querySelectorAll('[data-testid="comparison-timeline"]')].map((c) => (c as HTMLElement).dataset.bars).join() === '4,4,4', undefined, { timeout: 30_000 });
+		// Each with the machine's CPU under its lanes (the runs of a comparison sample it too).
+		const samples = await frame.locator('[data-testid="comparison-timeline"]').evaluateAll((cs) => cs.map((c) => Number((c as HTMLElement).dataset.cpuSamples)));
+		assert.ok(samples.length === 3 && samples.every((n) => n > 0), `CPU samples per timeline: ${samples.join(', ')}`);
 		await frame.locator('[data-testid="comparison"]').screenshot({ path: join(__dirname, '..', 'compare-vscode.png') });
 	});
 

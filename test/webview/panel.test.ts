@@ -979,8 +979,15 @@ describe('Comparison and sweep views (Chromium)', function () {
 	});
 
 	it('stacks the timelines of the compared runs on one time scale, with each run\'s worker utilization', async () => {
-		await feed(p, 'cmp-serial', synthRun({ runId: 'cmp-serial', tasks: 8, workers: 1, taskMs: 20 }));
-		await feed(p, 'cmp-process', synthRun({ runId: 'cmp-process', tasks: 8, workers: 2, taskMs: 20 }));
+		// The machine's CPU as sampled during each run: one core of two, then both.
+		const withCpu = (events: PoolEvent[], total: number): PoolEvent[] => {
+			const started = events.find((e) => e.type === 'run.started')!;
+			const end = events.findIndex((e) => e.type === 'run.finished');
+			const samples: PoolEvent[] = [1, 2, 3].map((k) => ({ type: 'cpu.sample', runId: started.runId, t: started.t + k * 25, total, perCore: [total, total] }));
+			return [...events.slice(0, end), ...samples, ...events.slice(end)];
+		};
+		await feed(p, 'cmp-serial', withCpu(synthRun({ runId: 'cmp-serial', tasks: 8, workers: 1, taskMs: 20 }), 0.5));
+		await feed(p, 'cmp-process', withCpu(synthRun({ runId: 'cmp-process', tasks: 8, workers: 2, taskMs: 20 }), 1));
 		const row = (pool: 'serial' | 'process', workers: number, wallMs: number, runId: string) => ({ ...m(pool, workers, wallMs), runId });
 		await p.post({ type: 'comparison', comparison: { id: 'c2', kind: 'compare', fn: 'countdown', file: '/w/python/cpu_bound.py', language: 'python', cores: 2, measurements: [row('serial', 1, 170, 'cmp-serial'), row('process', 2, 90, 'cmp-process')], pending: 0, state: 'done' } });
 		await nextFrames(p.page, 40);
@@ -1000,6 +1007,22 @@ describe('Comparison and sweep views (Chromium)', function () {
 			return right / canvas.width;
 		}));
 		assert.ok(extent[0]! > 0.9 && extent[1]! < 0.7, `extents ${extent.join(', ')}`);
+		assert.deepEqual(await lanes.evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).dataset.cpuSamples)), ['3', '3']);
+		assert.deepEqual(await lanes.evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label'))), ['serial ×1: timeline, machine CPU 50% on average', 'process ×2: timeline, machine CPU 100% on average']);
+		assert.match(await p.page.locator('.comparison-timelines h3').innerText(), /the machine's CPU under each/i);
+		// The strip under the lanes: half its height for one core of two, all of it for both.
+		const strip = await lanes.evaluateAll((cs) => cs.map((c) => {
+			const canvas = c as HTMLCanvasElement;
+			const ctx = canvas.getContext('2d')!;
+			const x = Math.round(canvas.width * 0.05);
+			let filled = 0;
+			const rows = Math.round(12 * (canvas.width / canvas.clientWidth));
+			for (let y = canvas.height - rows; y < canvas.height; y++) {
+				filled += ctx.getImageData(x, y, 1, 1).data[3]! > 0 ? 1 : 0;
+			}
+			return filled / rows;
+		}));
+		assert.ok(strip[0]! > 0.3 && strip[0]! < 0.6 && strip[1]! > 0.8, `CPU strips filled ${strip.join(', ')}`);
 		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 2);
 		assert.ok(await p.page.locator('[data-testid="comparison-timelines"]').isVisible());
 		await p.page.locator('[data-testid="comparison"]').screenshot({ path: join(OUT, 'test', 'compare.png') });

@@ -6,6 +6,9 @@ import { stateColors } from './colors';
 import { ms } from '../format';
 import { post } from '../vscodeApi';
 
+/** Height of the CPU strip under a compared run's lanes, px. */
+const CPU_STRIP = 12;
+
 const TITLES: Record<ComparisonView['kind'], string> = { compare: 'Compare', sweep: 'Sweep', chunksize: 'Chunksize sweep', runs: 'Two runs' };
 
 /** Serial is the baseline of a comparison or sweep; the first row of a chunksize sweep or of two runs. */
@@ -102,14 +105,19 @@ export class ComparisonSection {
 		// As wide as the panel allows: a canvas wider than a narrow panel hides the slowest run's end.
 		const W = Math.max(160, Math.min(520, (this.el.clientWidth || 544) - 24));
 		const lane = 5;
-		const box = h('div', { class: 'comparison-timelines', 'data-testid': 'comparison-timelines' }, h('h3', {}, `Timelines (one scale: ${ms(span)} across)`));
+		const box = h('div', { class: 'comparison-timelines', 'data-testid': 'comparison-timelines' }, h('h3', {}, `Timelines (one scale: ${ms(span)} across${drawn.some((d) => d.run!.cpu.length) ? '; the machine\'s CPU under each' : ''})`));
 		const colors = stateColors();
 		for (const { label, run } of drawn) {
 			const r = run!;
 			const ids = [...r.workers.keys()].sort((a, b) => a - b);
 			const row = new Map(ids.map((id, i) => [id, i]));
-			const H = Math.max(1, ids.length) * (lane + 1) + 1;
-			const canvas = h('canvas', { class: 'mini-timeline', 'data-testid': 'comparison-timeline', 'aria-label': `${label}: timeline` });
+			const lanesH = Math.max(1, ids.length) * (lane + 1) + 1;
+			// The machine's CPU under the lanes: threads of CPU-bound Python fill one core's share,
+			// processes all of them; that is the comparison's lesson at a glance.
+			const cpu = r.cpu.filter((p) => p.t > r.started!.t);
+			const H = lanesH + (cpu.length ? CPU_STRIP : 0);
+			const mean = cpu.length ? Math.round((100 * cpu.reduce((a, p) => a + p.total, 0)) / cpu.length) : undefined;
+			const canvas = h('canvas', { class: 'mini-timeline', 'data-testid': 'comparison-timeline', 'aria-label': `${label}: timeline${mean !== undefined ? `, machine CPU ${mean}% on average` : ''}` });
 			const ctx = sizedContext(canvas, W, H);
 			let bars = 0;
 			if (ctx) {
@@ -127,8 +135,19 @@ export class ComparisonSection {
 					ctx.fillRect(x0, y, Math.max(1, x1 - x0 - 0.5), lane);
 					bars++;
 				}
+				// Each sample is the machine's share over the time since the one before: a step.
+				ctx.fillStyle = cssVar('--vscode-charts-blue', '#3794ff');
+				ctx.globalAlpha = 0.5;
+				let from = t0;
+				for (const p of cpu) {
+					const hgt = Math.round(p.total * (CPU_STRIP - 2));
+					ctx.fillRect(X(from), H - hgt, Math.max(1, X(p.t) - X(from)), hgt);
+					from = p.t;
+				}
+				ctx.globalAlpha = 1;
 			}
 			canvas.dataset.bars = String(bars);
+			canvas.dataset.cpuSamples = String(cpu.length);
 			box.append(h('div', { class: 'mini-label' }, label), canvas);
 		}
 		return box;
