@@ -34,6 +34,9 @@ const QUIET_SETTINGS = {
 	'extensions.autoUpdate': false,
 	'telemetry.telemetryLevel': 'off',
 	'update.mode': 'none',
+	// Else the TypeScript server runs `npm install types-registry` at every start (each window
+	// reload, the first JS file opened): CPU the tests' measurements share, and network calls.
+	'typescript.disableAutomaticTypeAcquisition': true,
 };
 
 export interface CodeServerOptions {

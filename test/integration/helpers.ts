@@ -30,12 +30,13 @@ export async function discard(doc: vscode.TextDocument): Promise<void> {
 }
 
 /** Runs `body` with one of the window's message functions recording instead of showing: what it showed. */
-export async function recordingMessages<T>(kind: 'showErrorMessage' | 'showWarningMessage', body: () => Promise<T>): Promise<{ value: T; shown: string[] }> {
+export async function recordingMessages<T>(kind: 'showErrorMessage' | 'showWarningMessage', body: () => Promise<T>, onShown?: (message: string) => void): Promise<{ value: T; shown: string[] }> {
 	const shown: string[] = [];
 	const window = vscode.window as unknown as Record<typeof kind, unknown>;
 	const real = window[kind];
 	window[kind] = (message: string) => {
 		shown.push(message);
+		onShown?.(message);
 		return Promise.resolve(undefined);
 	};
 	try {
