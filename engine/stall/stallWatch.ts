@@ -400,8 +400,10 @@ export class StallWatch {
 			if (this.options.snapshot) {
 				detail = await withLimit(this.options.snapshot(), SNAPSHOT_LIMIT_MS).then((s) => s ? `Stacks when the stall was seen:\n${s.trimEnd()}` : undefined, () => undefined);
 			}
-			if (this.ended) {
-				return; // nothing after run.finished
+			if (this.ended || this.lastMove !== moves) {
+				// Nothing after run.finished; and a task that moved while the stacks were taken
+				// ended the stall before it was told (told then, it stayed with nothing to end it).
+				return;
 			}
 			this.warnedAt = { t: now(), quietSince: moves };
 			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);

@@ -98,6 +98,42 @@ describe('stall watch: following events, reading /proc', function () {
 	});
 });
 
+describe('stall watch: a task that moves while the stacks are taken', function () {
+	this.timeout(30_000);
+	const children: ChildProcess[] = [];
+	before(function () {
+		if (process.platform !== 'linux') {
+			this.skip();
+		}
+	});
+	after(() => {
+		for (const c of children.splice(0)) {
+			c.kill('SIGKILL');
+		}
+	});
+
+	it('ends the stall before it is told: no warning that nothing would end', async () => {
+		const idle = spawn(process.execPath, ['-e', "console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+		children.push(idle);
+		await once(idle.stdout!, 'data');
+		const runId = 'moved-during-snapshot';
+		const out: PoolEvent[] = [];
+		let asked = false;
+		const watch = new StallWatch((b) => out.push(...b), { stallMs: 300, snapshot: () => { asked = true; return new Promise((r) => setTimeout(() => r('Worker 0 running task 0:\n  File "x.py", line 1'), 600)); } });
+		watch.observe([
+			{ type: 'run.started', runId, t: 0, fn: 'f', file: '/a.py', language: 'python', pool: 'process', workers: 1, options: { workers: 1 }, inputCount: 2, cores: 2, runtime: 'python', stages: ['pending', 'executing'] },
+			{ type: 'worker.started', runId, t: 0, workerId: 0, pid: idle.pid! },
+			{ type: 'task.started', runId, t: 0, taskId: 0, workerId: 0 },
+		]);
+		assert.ok(await waitFor(() => asked, 5000), 'the stall was seen and its stacks asked for');
+		const moved = watch.observe([{ type: 'task.finished', runId, t: 1, taskId: 0, workerId: 0, durationMs: 10, result: '0' }]);
+		assert.equal(moved.length, 1, 'no stall told yet, so none to end');
+		await new Promise((r) => setTimeout(r, 900));
+		watch.dispose();
+		assert.deepEqual(ofType(out, 'run.warning'), []);
+	});
+});
+
 describe('stall watch on real JS pools', function () {
 	this.timeout(60_000);
 	const file = join(JS_FIXTURES, 'stall.js');
