@@ -65,7 +65,8 @@ describe('poolscope CLI', function () {
 		assert.equal(r.code, 0, r.stderr);
 		assert.match(r.stdout, /square .* on a process pool, 2 workers, 6 inputs/);
 		assert.match(r.stdout, /tasks: 6 finished, 0 failed/);
-		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks, busy/);
+		// One worker can take most of them (seen: 1 and 5 under load): "1 task".
+		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks?, busy/);
 	});
 
 	it('prints each worker process\'s peak memory and the run\'s', async () => {
