@@ -177,22 +177,23 @@ class ProcessPoolPart:
                 self.read_pipe(fd)
 
     def read_pipe(self, fd):
-        """A worker's task waits at its end until its pipes are read (poolscope_worker._wait_read),
-        so what is read while the slot names a task is that task's."""
+        """A worker's task waits at its end until its pipes are read and the slot's READING flag
+        is down (poolscope_worker._wait_read), so the slot cannot move on from a task between our
+        read of what it wrote and our look at the slot: the task named after the read is the
+        writer's. (If it moved, it moved before this read began: what we read came after.)"""
         p = self.out_pipes[fd]
-        at = pw.SLOT_FIELDS * p["slot"] + 1
+        base = pw.SLOT_FIELDS * p["slot"]
+        at = base + 1
         while True:
-            before = self.slots[at]
+            self.slots[base + pw.READING] = 1
             try:
                 data = os.read(fd, 65536)
             except OSError:  # BlockingIOError: all read
-                return
+                data = None
+            task = int(self.slots[at])
+            self.slots[base + pw.READING] = 0
             if not data:
-                return  # (never while we hold the writing ends too)
-            after = self.slots[at]
-            # The slot moved between the two reads (a start, or an end right after our read):
-            # the task named before, else the one that began.
-            task = int(before if before >= 0 else after)
+                return  # (never b"" while we hold the writing ends too)
             text = p["decoder"].decode(data)
             if not text:
                 continue

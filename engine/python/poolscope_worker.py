@@ -24,10 +24,11 @@ REAL_SYSTEM = os.system
 _notices = None  # multiprocessing queue to the runner (process pools only)
 _stack_dir = None
 # What this worker runs right now, in shared memory the runner polls: [pid, task id (-1 idle),
-# start ms, task to stop (-1 none)] per worker. Two queue messages per task (start, end) cost
-# more than the no-op task itself; three stores in shared memory cost nothing. The exact start
-# and end ride on the result.
-SLOT_FIELDS = 4
+# start ms, task to stop (-1 none), 1 while the runner reads this slot's fd 1 and 2 pipes] per
+# worker. Two queue messages per task (start, end) cost more than the no-op task itself; three
+# stores in shared memory cost nothing. The exact start and end ride on the result.
+SLOT_FIELDS = 5
+READING = 4
 _slots = None
 _slot = -1
 # The task whose user code runs now (-1 outside it): the only place a timeout may raise.
@@ -575,23 +576,30 @@ def capture_fds(pipes):
     _own_fds = True
 
 
-def _wait_read():
+def _wait_read(at):
     """Until the runner has read what this task wrote to fd 1 and 2 (a shell command's last
-    line): it reads while the slot still names the task. Nearly free when it wrote nothing."""
+    line) and given it to the task: it reads while the slot still names the task. Both pipes
+    empty is not enough: the runner may have taken the last bytes and not yet read the slot, which
+    would then name the next task (a CI run's task 2 lost its line to the task before it), so
+    the slot's READING flag must be down too. Nearly free when it wrote nothing."""
     try:
         sys.__stdout__.flush()
         sys.__stderr__.flush()
     except (OSError, ValueError, AttributeError):
         pass
     deadline = None
-    for fd in (1, 2):
+    for fd in (1, 2, None):
         while True:
-            try:
-                fcntl.ioctl(fd, termios.FIONREAD, _unread, True)
-            except OSError:
-                break
-            if not _unread[0]:
-                break
+            if fd is None:
+                if not _slots[at + READING]:
+                    break
+            else:
+                try:
+                    fcntl.ioctl(fd, termios.FIONREAD, _unread, True)
+                except OSError:
+                    break
+                if not _unread[0]:
+                    break
             now = time.monotonic()
             deadline = deadline or now + 1.0  # a runner that stopped reading: do not hang the task
             if now > deadline:
@@ -680,7 +688,7 @@ def run_in_process(fn, task_id, args):
         end = now_ms()
         cpu = (time.process_time() - cpu0) * 1000.0
         if _own_fds and slot >= 0:
-            _wait_read()
+            _wait_read(slot)
         del running[ident]
         task_ended(ident, task_id)
         if slot >= 0:
