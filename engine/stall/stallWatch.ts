@@ -187,8 +187,8 @@ export class StallWatch {
 	/** CPU read at half the window: when, and per task. */
 	private baseline: { t: number; cpu: Map<number, number | undefined> } | undefined;
 	private warned = false;
-	/** When a stall warning went out (and since when the run had not moved), until a task moves again. */
-	private warnedAt: { t: number; quietSince: number } | undefined;
+	/** Since when the run had not moved, once a stall warning went out; until a task moves again. */
+	private toldStallSince: number | undefined;
 	private checking = false;
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private ended = false;
@@ -208,7 +208,7 @@ export class StallWatch {
 		let how: { at: number; what: string; t: number } | undefined;
 		for (let i = 0; i < batch.length; i++) {
 			const e = batch[i]!;
-			if (this.warnedAt && !how) {
+			if (this.toldStallSince !== undefined && !how) {
 				const what = moveText(e);
 				how = what ? { at: i, what, t: e.t } : undefined;
 			}
@@ -267,12 +267,12 @@ export class StallWatch {
 			return batch;
 		}
 		this.moved();
-		const warned = this.warnedAt;
-		this.warnedAt = undefined;
-		if (!warned || !how) {
+		const since = this.toldStallSince;
+		this.toldStallSince = undefined;
+		if (since === undefined || !how) {
 			return batch;
 		}
-		const message = `No longer stalled: ${how.what} after ${secs(Math.max(0, how.t - warned.quietSince))} in which no task started, ended or printed.`;
+		const message = `No longer stalled: ${how.what} after ${secs(Math.max(0, how.t - since))} in which no task started, ended or printed.`;
 		const ended: PoolEvent = { type: 'run.warning', runId: this.runId, t: how.t, kind: 'stallEnded', message };
 		return [...batch.slice(0, how.at + 1), ended, ...batch.slice(how.at + 1)];
 	}
@@ -405,7 +405,7 @@ export class StallWatch {
 				// ended the stall before it was told (told then, it stayed with nothing to end it).
 				return;
 			}
-			this.warnedAt = { t: now(), quietSince: moves };
+			this.toldStallSince = moves;
 			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
 		} finally {
 			this.checking = false;
