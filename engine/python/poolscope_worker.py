@@ -576,35 +576,33 @@ def capture_fds(pipes):
     _own_fds = True
 
 
+def _unread_bytes(fd):
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, _unread, True)
+    except OSError:
+        return 0
+    return _unread[0]
+
+
 def _wait_read(at):
     """Until the runner has read what this task wrote to fd 1 and 2 (a shell command's last
     line) and given it to the task: it reads while the slot still names the task. Both pipes
     empty is not enough: the runner may have taken the last bytes and not yet read the slot, which
-    would then name the next task (a CI run's task 2 lost its line to the task before it), so
-    the slot's READING flag must be down too. Nearly free when it wrote nothing."""
+    would then name the next task (a stress run's task 2 lost its line to the task before it), so
+    the slot's READING flag must be down too, looked at after the pipes. Nearly free when it wrote
+    nothing."""
     try:
         sys.__stdout__.flush()
         sys.__stderr__.flush()
     except (OSError, ValueError, AttributeError):
         pass
     deadline = None
-    for fd in (1, 2, None):
-        while True:
-            if fd is None:
-                if not _slots[at + READING]:
-                    break
-            else:
-                try:
-                    fcntl.ioctl(fd, termios.FIONREAD, _unread, True)
-                except OSError:
-                    break
-                if not _unread[0]:
-                    break
-            now = time.monotonic()
-            deadline = deadline or now + 1.0  # a runner that stopped reading: do not hang the task
-            if now > deadline:
-                return
-            time.sleep(0.0002)
+    while _unread_bytes(1) or _unread_bytes(2) or _slots[at + READING]:
+        now = time.monotonic()
+        deadline = deadline or now + 1.0  # a runner that stopped reading: do not hang the task
+        if now > deadline:
+            return
+        time.sleep(0.0002)
 
 
 def process_initializer(notices, stack_dir, slots=None, next_slot=None, runner_pid=None, user_module=None, user_paths=(), output_pipes=()):

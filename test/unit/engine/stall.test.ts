@@ -96,26 +96,9 @@ describe('stall watch: following events, reading /proc', function () {
 		assert.equal(watch.observe(cancel), cancel, 'a cancel ends no stall: the user stopped it');
 		watch.dispose();
 	});
-});
 
-describe('stall watch: a task that moves while the stacks are taken', function () {
-	this.timeout(30_000);
-	const children: ChildProcess[] = [];
-	before(function () {
-		if (process.platform !== 'linux') {
-			this.skip();
-		}
-	});
-	after(() => {
-		for (const c of children.splice(0)) {
-			c.kill('SIGKILL');
-		}
-	});
-
-	it('ends the stall before it is told: no warning that nothing would end', async () => {
-		const idle = spawn(process.execPath, ['-e', "console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
-		children.push(idle);
-		await once(idle.stdout!, 'data');
+	it('a task that moves while the stacks are taken ends the stall before it is told: no warning that nothing would end', async () => {
+		const idle = await child('setInterval(() => {}, 1000)');
 		const runId = 'moved-during-snapshot';
 		const out: PoolEvent[] = [];
 		let asked = false;
