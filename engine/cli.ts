@@ -559,6 +559,12 @@ function coreWaitNote(end: RunFinishedEvent): string {
 		: '';
 }
 
+function ioWaitNote(end: RunFinishedEvent): string {
+	return end.ioWaitShare !== undefined && end.ioWaitShare >= CORE_WAIT_WORTH_SAYING
+		? `; ${Math.round(end.ioWaitShare * 100)}% blocked in I/O or asleep (not the GIL; seen in ${end.waitSamples ?? 0} looks at the threads)`
+		: '';
+}
+
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
 	const s = model.started;
 	const c = end.counts;
@@ -576,7 +582,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${memory}`;
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
-		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}`] : []),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}${ioWaitNote(end)}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	// What to do about a failure (a lambda a process pool cannot pickle: what to pass instead) is in

@@ -312,6 +312,14 @@ export interface RunFinishedEvent extends EventBase {
 	/** Python thread pools on Linux: share of the workers' task time spent waiting for a CPU core
 	 * (other processes kept the machine busy); taken out of gilWaitShare. */
 	coreWaitShare?: number;
+	/** Python thread pools, from the runner: the measured tasks' share of time off the CPU while
+	 * the interpreter was busy (the GIL, a core, I/O), which the engine splits. */
+	offCpuShare?: number;
+	/** Python thread pools on Linux, runs long enough to be looked at: share of the workers' task
+	 * time they were seen blocked in I/O or asleep (not the GIL); taken out of gilWaitShare. */
+	ioWaitShare?: number;
+	/** How many looks at the threads inside tasks ioWaitShare comes from. */
+	waitSamples?: number;
 }
 
 export type PoolEvent =

@@ -337,6 +337,10 @@ class ThreadPoolPart:
         busy = ((time.process_time() - self.cpu_t0) * 1000.0 + waited) / window if window > 0 else 0
         if walls > 0 and busy > 0.6:
             estimate["gilWaitShare"] = max(0.0, min(1.0, (walls - cpus) / (walls + idle) - core_wait))
+            # Every measured task's time off the CPU, the sleeping ones' too: the engine, which
+            # sees from outside what the threads were blocked in, takes the I/O share off it
+            # (engine/python/threadWaits.ts); without that, gilWaitShare stands as it is.
+            estimate["offCpuShare"] = max(0.0, min(1.0, (walls + idle - cpus) / (walls + idle)))
         elif walls + idle > 0:
             estimate["gilWaitShare"] = 0.0
         if walls + idle > 0:

@@ -17,12 +17,30 @@ import { failedState } from '../protocol/runModel';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 import { MarkedStream, withoutMarks } from './runnerOutput';
+import { ThreadWaitSampler, type WaitShares } from './threadWaits';
 
 /** How much of the runner's stdout/stderr is kept for the message if it dies. */
 const STDERR_TAIL_CHARS = 64 * 1024;
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
+/**
+ * A thread pool's GIL estimate less the share of task time its threads were seen in I/O or
+ * asleep (threadWaits.ts); the runner's estimate stands where they were not looked at.
+ */
+function splitOffIo(end: RunFinishedEvent, seen: WaitShares | undefined): void {
+	const off = end.offCpuShare;
+	delete end.offCpuShare; // the runner's input to this, not a figure of the run
+	if (!seen || end.gilWaitShare === undefined) {
+		return;
+	}
+	if (off !== undefined) { // else the interpreter idled: its waits were no GIL's (0%)
+		end.gilWaitShare = Math.max(0, Math.min(1, off - seen.ioShare - (end.coreWaitShare ?? 0)));
+	}
+	end.ioWaitShare = seen.ioShare;
+	end.waitSamples = seen.looks;
+}
+
 /** The same while the runner is still loading the user's module and inputs (no run.started yet). */
 const LOAD_CANCEL_GRACE_MS = 1500;
 /** How long run.finished waits for the end marks on fd 1 and 2 (user code may have closed them). */
@@ -63,6 +81,7 @@ class PythonRun {
 	private graceMs = CANCEL_GRACE_MS;
 	private pythonPath = '';
 	private cpu: CpuSampler | undefined;
+	private waits: ThreadWaitSampler | undefined;
 	/** Which tasks ended, so a runner that dies mid-run still gets every task an ending. */
 	private readonly endings = new TaskEndings();
 
@@ -122,6 +141,7 @@ class PythonRun {
 			this.sendEnd();
 			this.exited = true;
 			this.cpu?.dispose();
+			this.waits?.dispose();
 			this.killGroup(); // workers the runner could not end itself
 			removeStackDirs(proc.pid); // a runner killed mid-run could not remove its own
 			if (!this.finished) {
@@ -228,9 +248,21 @@ class PythonRun {
 							}
 						});
 					}
+					if (e.pool === 'thread' && e.pid !== undefined) {
+						this.waits = new ThreadWaitSampler(e.pid, now);
+					}
+				} else if (e.type === 'worker.started') {
+					if (e.threadId !== undefined) {
+						this.waits?.watch(e.workerId, e.threadId);
+					}
+				} else if (e.type === 'task.finished' || e.type === 'task.failed') {
+					if (e.workerId !== undefined && e.durationMs !== undefined) {
+						this.waits?.taskRan(e.workerId, e.t - e.durationMs, e.t);
+					}
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
 					this.cpu?.dispose();
+					splitOffIo(e, this.waits?.finish());
 				}
 			}
 			const end = batch.findIndex((e) => e.type === 'run.finished');

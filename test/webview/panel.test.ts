@@ -661,6 +661,12 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.waitForSelector('[data-testid="core-wait"]');
 		assert.equal(await text(p.page, 'core-wait'), '61%');
 		assert.match(await p.page.locator('.figure:has([data-testid="core-wait"])').textContent() ?? '', /waiting for a CPU core \(other processes kept the machine busy/);
+		assert.equal(await p.page.locator('[data-testid="io-wait"]').count(), 0, 'no I/O figure from a run whose threads were not looked at');
+		await feed(p, 'napping', withGil('napping', 40).map((e) => (e.type === 'run.finished' ? { ...e, gilWaitShare: 0.12, ioWaitShare: 0.58, waitSamples: 86 } : e)));
+		await p.page.waitForSelector('[data-testid="io-wait"]');
+		assert.equal(await text(p.page, 'io-wait'), '58%');
+		assert.equal(await text(p.page, 'gil'), '12%');
+		assert.match(await p.page.locator('.figure:has([data-testid="io-wait"])').textContent() ?? '', /blocked in I\/O or asleep, not the GIL \(seen in 86 looks at the threads\)/);
 	});
 
 	it('renders markup in names, results and errors as text; nothing executes', async () => {

@@ -41,6 +41,9 @@ export class SummaryView {
 				end.gilWaitShare !== undefined && end.coreWaitShare !== undefined && end.coreWaitShare >= CORE_WAIT_WORTH_SAYING
 					? figure('waiting for a CPU core (other processes kept the machine busy: the GIL reads best on a quiet one)', pct(end.coreWaitShare), 'core-wait')
 					: null,
+				end.gilWaitShare !== undefined && end.ioWaitShare !== undefined && end.ioWaitShare >= CORE_WAIT_WORTH_SAYING
+					? figure(`blocked in I/O or asleep, not the GIL (seen in ${num(end.waitSamples ?? 0)} looks at the threads)`, pct(end.ioWaitShare), 'io-wait')
+					: null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
 			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),

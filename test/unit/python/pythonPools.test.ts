@@ -1751,6 +1751,29 @@ print(len(names))`;
 		assert.ok((endBoth.gilWaitShare ?? 0) > 0.2, JSON.stringify(endBoth));
 	});
 
+	it('a task that naps between bursts of computing, beside a CPU-bound one, is not waiting for the GIL while it sleeps (it read 71%)', async function () {
+		if (process.platform !== 'linux') {
+			this.skip(); // what a thread is blocked in: /proc/self/task/<tid>/syscall
+		}
+		// Each "naps" task sleeps 20 ms and computes 2 ms in turns for 0.8 s; the CPU-bound one keeps
+		// the interpreter busy, so the old estimate took all their sleep for GIL waits.
+		const end = await pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 800), ('naps', 800), ('naps', 800), ('naps', 800)]", pool: 'thread', workers: 4 }).done;
+		assert.equal(end.counts.finished, 4);
+		assert.ok((end.waitSamples ?? 0) >= 20, `the threads were looked at: ${JSON.stringify(end)}`);
+		// About 60% of the tasks' time is asleep (three of four tasks, 20 of every ~22-27 ms).
+		assert.ok((end.ioWaitShare ?? 0) > 0.35 && (end.ioWaitShare ?? 1) < 0.85, `ioWaitShare ${end.ioWaitShare}`);
+		assert.ok(end.gilWaitShare !== undefined && end.gilWaitShare < 0.4, `gilWaitShare ${end.gilWaitShare}`);
+		assert.ok(end.gilWaitShare + (end.ioWaitShare ?? 0) + (end.coreWaitShare ?? 0) <= 1.0001, JSON.stringify(end));
+		// Threads that only compute, looked at as long: none of it is I/O, most of it the GIL.
+		const cpu = await pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 400)] * 3", pool: 'thread', workers: 3 }).done;
+		assert.ok((cpu.waitSamples ?? 0) >= 1, `the threads were looked at: ${JSON.stringify(cpu)}`);
+		assert.ok((cpu.ioWaitShare ?? 0) < 0.1, `computing is not I/O: ${JSON.stringify(cpu)}`);
+		assert.ok((cpu.gilWaitShare ?? 0) > 0.4, `three computing threads wait for each other: ${JSON.stringify(cpu)}`);
+		// And the CLI says both.
+		const said = execFileSync(process.execPath, [CLI, 'run', join(PY_FIXTURES, 'tasks.py'), 'cpu_or_sleep', '--pool', 'thread', '--workers', '4', '--inputs', "[('cpu', 800), ('naps', 800), ('naps', 800), ('naps', 800)]"], { encoding: 'utf8' });
+		assert.match(said, /GIL: threads spent about \d+% of their time waiting for it.*; \d+% blocked in I\/O or asleep \(not the GIL; seen in \d+ looks at the threads\)/);
+	});
+
 	it("a thread's wait for a core outside its tasks is not charged to them (one no-op task read '100% waiting for a CPU core')", async () => {
 		// run_delay counts a thread's whole life: its start and its wakes between tasks.
 		for (let i = 0; i < 3; i++) {

@@ -1,0 +1,169 @@
+/**
+ * What a Python thread pool's worker threads are blocked in while they run tasks, looked at from
+ * outside the interpreter (Linux: /proc/<pid>/task/<tid>/syscall): running, in a futex (the GIL,
+ * or a lock), or in any other system call (I/O, a sleep). The runner's GIL estimate is the tasks'
+ * time off the CPU while the interpreter was busy; the share seen in I/O comes off it here. A task
+ * that napped between bursts of computing beside a CPU-bound one read as 71% GIL wait.
+ *
+ * Looked at from here, not from a thread in the runner: a Python thread needs the GIL back after
+ * every read, and while CPU-bound threads held it its looks came 50-100 ms apart, fewest exactly
+ * when the threads fought over it (22 looks in a 0.6 s run, the I/O share off by 2x).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/** futex(2) and futex_waitv(2) by architecture; elsewhere nothing is looked at. */
+const FUTEX_CALLS: Partial<Record<NodeJS.Architecture, readonly string[]>> = { x64: ['202', '449'], arm64: ['98', '449'] };
+
+export const WAIT_LOOK_EVERY_MS = 10;
+/** Runs shorter than this are never looked at (a no-op run costs nothing more). */
+export const WAIT_LOOKS_AFTER_MS = 200;
+/** Fewer looks inside tasks than this say nothing. */
+export const WAIT_LOOKS_MIN = 20;
+/** Looks kept per run (8 threads: ~10 minutes); the rest of a longer run goes unlooked at. */
+const MAX_LOOKS = 500_000;
+
+/** A gap between two tasks of a worker shorter than this is taken as part of them (the
+ * executor handing over the next one; a look lands in it rarely and would see no I/O). */
+const MERGE_GAP_MS = 1;
+
+const RUNNING = 0;
+const FUTEX = 1;
+const OTHER = 2;
+
+interface Watched {
+	/** Closed (undefined) once the thread ended or the run did; its looks still count. */
+	fd: number | undefined;
+	/** Time (CLOCK_MONOTONIC ms) and what was seen, per look. */
+	t: number[];
+	seen: number[];
+}
+
+export interface WaitShares {
+	/** Share of the looks inside tasks that found the thread in I/O or asleep. */
+	ioShare: number;
+	looks: number;
+}
+
+export class ThreadWaitSampler {
+	private readonly threads = new Map<number, Watched>();
+	/** Per worker: start, end, start, end... of the tasks it ran. */
+	private readonly tasks = new Map<number, number[]>();
+	private readonly futex: readonly string[];
+	private readonly buf = Buffer.alloc(64);
+	private looks = 0;
+	private firstLook: number | undefined;
+	private lastLook = 0;
+	private timer: ReturnType<typeof setInterval> | undefined;
+	private readonly delay: ReturnType<typeof setTimeout> | undefined;
+
+	constructor(private readonly pid: number, private readonly clock: () => number) {
+		this.futex = process.platform === 'linux' ? FUTEX_CALLS[process.arch] ?? [] : [];
+		if (this.futex.length) {
+			this.delay = setTimeout(() => {
+				this.timer = setInterval(() => this.look(), WAIT_LOOK_EVERY_MS);
+				this.timer.unref();
+			}, WAIT_LOOKS_AFTER_MS);
+			this.delay.unref();
+		}
+	}
+
+	/** A worker thread (its native id) to look at. */
+	watch(workerId: number, tid: number): void {
+		if (!this.futex.length || this.threads.has(workerId) || this.disposed) {
+			return;
+		}
+		try {
+			this.threads.set(workerId, { fd: openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r'), t: [], seen: [] });
+		} catch {
+			// Gone already, or not ours to read: this thread is not looked at.
+		}
+	}
+
+	taskRan(workerId: number, start: number, end: number): void {
+		if (this.firstLook === undefined || end < this.firstLook || start > this.lastLook) {
+			return; // no look falls inside it
+		}
+		let list = this.tasks.get(workerId);
+		if (!list) {
+			this.tasks.set(workerId, (list = []));
+		}
+		// Back-to-back tasks are one span: a million no-op tasks would otherwise keep 16 MB here.
+		const n = list.length;
+		if (n && start >= list[n - 1]! && start - list[n - 1]! < MERGE_GAP_MS) {
+			list[n - 1] = end;
+		} else {
+			list.push(start, end);
+		}
+	}
+
+	private look(): void {
+		if (this.looks >= MAX_LOOKS) {
+			return this.stop();
+		}
+		const t = this.clock();
+		this.firstLook ??= t;
+		this.lastLook = t;
+		for (const w of this.threads.values()) {
+			if (w.fd === undefined) {
+				continue;
+			}
+			let n: number;
+			try {
+				n = readSync(w.fd, this.buf, 0, this.buf.length, 0);
+			} catch {
+				closeSync(w.fd); // the thread ended
+				w.fd = undefined;
+				continue;
+			}
+			const line = this.buf.toString('latin1', 0, n);
+			const call = line.slice(0, line.search(/\s|$/));
+			w.t.push(t);
+			w.seen.push(call === 'running' || call === '-1' ? RUNNING : this.futex.includes(call) ? FUTEX : OTHER);
+			this.looks++;
+		}
+	}
+
+	private stop(): void {
+		clearTimeout(this.delay);
+		clearInterval(this.timer);
+		this.timer = undefined;
+	}
+
+	/** Stops looking; what the looks inside tasks saw, when there were enough of them. */
+	finish(): WaitShares | undefined {
+		this.dispose();
+		const counts = [0, 0, 0];
+		for (const [workerId, w] of this.threads) {
+			const spans = this.tasks.get(workerId);
+			if (!spans) {
+				continue;
+			}
+			const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
+			let k = 0;
+			for (let i = 0; i < w.t.length; i++) {
+				const t = w.t[i]!;
+				while (k < order.length && spans[2 * order[k]! + 1]! < t) {
+					k++;
+				}
+				if (k < order.length && spans[2 * order[k]!]! <= t) {
+					counts[w.seen[i]!]!++;
+				}
+			}
+		}
+		const inside = counts[RUNNING]! + counts[FUTEX]! + counts[OTHER]!;
+		return inside >= WAIT_LOOKS_MIN ? { ioShare: counts[OTHER]! / inside, looks: inside } : undefined;
+	}
+
+	private disposed = false;
+
+	dispose(): void {
+		this.disposed = true;
+		this.stop();
+		for (const w of this.threads.values()) {
+			if (w.fd !== undefined) {
+				closeSync(w.fd);
+				w.fd = undefined;
+			}
+		}
+	}
+}
