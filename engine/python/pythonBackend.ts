@@ -24,6 +24,11 @@ const STDERR_TAIL_CHARS = 64 * 1024;
 
 /** After "cancel", how long the runner gets before its whole process group is killed. */
 const CANCEL_GRACE_MS = 6000;
+/** The same while the runner is still loading the user's module and inputs (no run.started yet). */
+const LOAD_CANCEL_GRACE_MS = 1500;
+/** How long run.finished waits for the end marks on fd 1 and 2 (user code may have closed them). */
+const RAW_END_WAIT_MS = 1000;
+
 /**
  * A thread pool's GIL estimate less the share of task time its threads were seen in I/O or
  * asleep (threadWaits.ts); the runner's estimate stands where they were not looked at.
@@ -40,11 +45,6 @@ function splitOffIo(end: RunFinishedEvent, seen: WaitShares | undefined): void {
 	end.ioWaitShare = seen.ioShare;
 	end.waitSamples = seen.looks;
 }
-
-/** The same while the runner is still loading the user's module and inputs (no run.started yet). */
-const LOAD_CANCEL_GRACE_MS = 1500;
-/** How long run.finished waits for the end marks on fd 1 and 2 (user code may have closed them). */
-const RAW_END_WAIT_MS = 1000;
 
 export const pythonBackend: Backend = {
 	start(request: RunRequest, sink: EventSink): RunHandle {

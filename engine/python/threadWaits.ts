@@ -14,11 +14,11 @@ import { closeSync, openSync, readSync } from 'node:fs';
 /** futex(2) and futex_waitv(2) by architecture; elsewhere nothing is looked at. */
 const FUTEX_CALLS: Partial<Record<NodeJS.Architecture, readonly string[]>> = { x64: ['202', '449'], arm64: ['98', '449'] };
 
-export const WAIT_LOOK_EVERY_MS = 10;
+const WAIT_LOOK_EVERY_MS = 10;
 /** Runs shorter than this are never looked at (a no-op run costs nothing more). */
-export const WAIT_LOOKS_AFTER_MS = 200;
+const WAIT_LOOKS_AFTER_MS = 200;
 /** Fewer looks inside tasks than this say nothing. */
-export const WAIT_LOOKS_MIN = 20;
+const WAIT_LOOKS_MIN = 20;
 /** Looks kept per run (8 threads: ~10 minutes); the rest of a longer run goes unlooked at. */
 const MAX_LOOKS = 500_000;
 
@@ -53,6 +53,7 @@ export class ThreadWaitSampler {
 	private looks = 0;
 	private firstLook: number | undefined;
 	private lastLook = 0;
+	private disposed = false;
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private readonly delay: ReturnType<typeof setTimeout> | undefined;
 
@@ -153,8 +154,6 @@ export class ThreadWaitSampler {
 		const inside = counts[RUNNING]! + counts[FUTEX]! + counts[OTHER]!;
 		return inside >= WAIT_LOOKS_MIN ? { ioShare: counts[OTHER]! / inside, looks: inside } : undefined;
 	}
-
-	private disposed = false;
 
 	dispose(): void {
 		this.disposed = true;
