@@ -559,10 +559,14 @@ function coreWaitNote(end: RunFinishedEvent): string {
 		: '';
 }
 
-function ioWaitNote(end: RunFinishedEvent): string {
-	return end.ioWaitShare !== undefined && end.ioWaitShare >= CORE_WAIT_WORTH_SAYING
-		? `; ${Math.round(end.ioWaitShare * 100)}% blocked in I/O or asleep (not the GIL; seen in ${end.waitSamples ?? 0} looks at the threads)`
-		: '';
+/** What looking at the threads found besides the GIL (Linux thread pools; threadWaits.ts). */
+function seenWaitsNote(end: RunFinishedEvent): string {
+	const worth = (share: number | undefined) => share !== undefined && share >= CORE_WAIT_WORTH_SAYING;
+	const parts = [
+		worth(end.ioWaitShare) ? `${Math.round(end.ioWaitShare! * 100)}% blocked in I/O or asleep` : '',
+		worth(end.lockWaitShare) ? `${Math.round(end.lockWaitShare! * 100)}% waiting on a Lock, a queue or an event` : '',
+	].filter(Boolean);
+	return parts.length ? `; ${parts.join(', ')} (not the GIL; seen in ${end.waitSamples ?? 0} looks at the threads)` : '';
 }
 
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
@@ -582,7 +586,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${memory}`;
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
-		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}${ioWaitNote(end)}`] : []),
+		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}${seenWaitsNote(end)}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	// What to do about a failure (a lambda a process pool cannot pickle: what to pass instead) is in

@@ -144,6 +144,9 @@ export interface RunStartedEvent extends EventBase {
 	 * others finish without cpuMs.
 	 */
 	cpuSampling?: { belowMs: number; oneIn: number };
+	/** Python thread pools on Linux, from the runner to the engine (which removes it): its thread
+	 * that only sleeps, whose futex waits show where the GIL's are (engine/python/threadWaits.ts). */
+	gilProbeThreadId?: number;
 	/** Names of the queue stages in pipeline order, e.g. ['pending','executing'] or
 	 * ['pending','callQueue','executing','resultQueue'] for Python process pools. */
 	stages: string[];
@@ -318,6 +321,9 @@ export interface RunFinishedEvent extends EventBase {
 	/** Python thread pools on Linux, runs long enough to be looked at: share of the workers' task
 	 * time they were seen blocked in I/O or asleep (not the GIL); taken out of gilWaitShare. */
 	ioWaitShare?: number;
+	/** The same, seen waiting on a futex not the GIL's: a Lock, a queue, an event, a future's
+	 * result (set once the GIL's own was seen); taken out of gilWaitShare. */
+	lockWaitShare?: number;
 	/** How many looks at the threads inside tasks ioWaitShare comes from. */
 	waitSamples?: number;
 }

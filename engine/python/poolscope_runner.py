@@ -428,6 +428,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
             started["defaultStartMethod"] = self.default_method()
         if self.pool != "process":  # thread and serial run in threads
             started["cpuSampling"] = {"belowMs": CPU_EVERY_TASK_MS, "oneIn": CPU_SAMPLE}
+        if self.pool == "thread" and gil and sys.platform.startswith("linux"):
+            started["gilProbeThreadId"] = self.start_gil_probe()
         mark_raw_output(RAW_START)
         self.em.emit("run.started", t=self.t0, **started)
         self.em.flush()  # at once: a runner that dies in its first 50 ms must not take the run's start with it

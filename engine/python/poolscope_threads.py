@@ -301,6 +301,23 @@ class ThreadPoolPart:
             detail=stacks,
         )
 
+    def start_gil_probe(self):
+        """A thread that only sleeps, 10 ms at a time from 0.2 s into the run (shorter runs are
+        not looked at), and so waits for nothing but the GIL when it wakes: the engine, seeing
+        which futex it waits on then, learns where this interpreter's GIL waits are and tells a
+        task waiting for the GIL from one waiting for a Lock (engine/python/threadWaits.ts).
+        Returns its native id."""
+        done = self.done_event
+
+        def probe():
+            time.sleep(0.2)
+            while not done.is_set():  # not done.wait(): that waits on a lock of its own
+                time.sleep(0.01)
+
+        t = threading.Thread(target=probe, name="poolscope-gil-probe", daemon=True)
+        t.start()
+        return t.native_id
+
     def gil_estimate(self, end, core_waits1):
         """The run's share of thread time spent waiting for the GIL (and, on Linux, for a core),
         from the tasks whose CPU clock was read; `core_waits1` is core_waits() before shutdown."""

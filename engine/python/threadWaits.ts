@@ -22,6 +22,10 @@ const WAIT_LOOKS_MIN = 20;
 /** Looks kept per run (8 threads: ~10 minutes); the rest of a longer run goes unlooked at. */
 const MAX_LOOKS = 500_000;
 
+/** A futex this close to one the GIL probe waited on is the GIL's too (its condition's two
+ * words and its mutex lie within ~100 bytes of one another). */
+const GIL_NEAR_BYTES = 256;
+
 /** A gap between two tasks of a worker shorter than this is taken as part of them (the
  * executor handing over the next one; a look lands in it rarely and would see no I/O). */
 const MERGE_GAP_MS = 1;
@@ -33,19 +37,26 @@ const OTHER = 2;
 interface Watched {
 	/** Closed (undefined) once the thread ended or the run did; its looks still count. */
 	fd: number | undefined;
-	/** Time (CLOCK_MONOTONIC ms) and what was seen, per look. */
+	/** Time (CLOCK_MONOTONIC ms) and what was seen, per look; the futex's address, else 0. */
 	t: number[];
 	seen: number[];
+	addr: number[];
 }
 
 export interface WaitShares {
 	/** Share of the looks inside tasks that found the thread in I/O or asleep. */
 	ioShare: number;
+	/** Share that found it waiting on a futex not the GIL's (a Lock, a queue, an event); only
+	 * once the GIL's own futex is known (the probe was seen waiting for it). */
+	lockShare?: number;
 	looks: number;
 }
 
 export class ThreadWaitSampler {
 	private readonly threads = new Map<number, Watched>();
+	/** The runner's thread that only sleeps, and the futex addresses it was seen waiting on. */
+	private probe: number | undefined;
+	private readonly gilAddrs = new Set<number>();
 	/** Per worker: start, end, start, end... of the tasks it ran. */
 	private readonly tasks = new Map<number, number[]>();
 	private readonly futex: readonly string[];
@@ -74,10 +85,34 @@ export class ThreadWaitSampler {
 			return;
 		}
 		try {
-			this.threads.set(workerId, { fd: openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r'), t: [], seen: [] });
+			this.threads.set(workerId, { fd: openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r'), t: [], seen: [], addr: [] });
 		} catch {
 			// Gone already, or not ours to read: this thread is not looked at.
 		}
+	}
+
+	/** The runner's GIL probe (poolscope_threads.start_gil_probe): its futex waits are the GIL's. */
+	watchProbe(tid: number): void {
+		if (!this.futex.length || this.probe !== undefined || this.disposed) {
+			return;
+		}
+		try {
+			this.probe = openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r');
+		} catch {
+			// Gone already: lock waits are not told from the GIL's.
+		}
+	}
+
+	/** The system call a thread is blocked in: its number ("running", "-1" when none) and first argument. */
+	private read(fd: number): [string, string] | undefined {
+		let n: number;
+		try {
+			n = readSync(fd, this.buf, 0, this.buf.length, 0);
+		} catch {
+			return undefined; // the thread ended
+		}
+		const [call = '', arg = ''] = this.buf.toString('latin1', 0, n).split(/\s+/, 2);
+		return [call, arg];
 	}
 
 	taskRan(workerId: number, start: number, end: number): void {
@@ -104,22 +139,30 @@ export class ThreadWaitSampler {
 		const t = this.clock();
 		this.firstLook ??= t;
 		this.lastLook = t;
+		if (this.probe !== undefined) {
+			const [call, arg] = this.read(this.probe) ?? [];
+			if (call === undefined) {
+				closeSync(this.probe);
+				this.probe = undefined;
+			} else if (this.futex.includes(call)) {
+				this.gilAddrs.add(Number.parseInt(arg!, 16));
+			}
+		}
 		for (const w of this.threads.values()) {
 			if (w.fd === undefined) {
 				continue;
 			}
-			let n: number;
-			try {
-				n = readSync(w.fd, this.buf, 0, this.buf.length, 0);
-			} catch {
-				closeSync(w.fd); // the thread ended
+			const seen = this.read(w.fd);
+			if (!seen) {
+				closeSync(w.fd);
 				w.fd = undefined;
 				continue;
 			}
-			const line = this.buf.toString('latin1', 0, n);
-			const call = line.slice(0, line.search(/\s|$/));
+			const [call, arg] = seen;
+			const futex = this.futex.includes(call);
 			w.t.push(t);
-			w.seen.push(call === 'running' || call === '-1' ? RUNNING : this.futex.includes(call) ? FUTEX : OTHER);
+			w.seen.push(call === 'running' || call === '-1' ? RUNNING : futex ? FUTEX : OTHER);
+			w.addr.push(futex ? Number.parseInt(arg, 16) : 0);
 			this.looks++;
 		}
 	}
@@ -134,6 +177,9 @@ export class ThreadWaitSampler {
 	finish(): WaitShares | undefined {
 		this.dispose();
 		const counts = [0, 0, 0];
+		let locks = 0;
+		const gil = [...this.gilAddrs];
+		const isGil = (addr: number) => gil.some((g) => Math.abs(addr - g) <= GIL_NEAR_BYTES);
 		for (const [workerId, w] of this.threads) {
 			const spans = this.tasks.get(workerId);
 			if (!spans) {
@@ -148,16 +194,26 @@ export class ThreadWaitSampler {
 				}
 				if (k < order.length && spans[2 * order[k]!]! <= t) {
 					counts[w.seen[i]!]!++;
+					if (w.seen[i] === FUTEX && gil.length && !isGil(w.addr[i]!)) {
+						locks++;
+					}
 				}
 			}
 		}
 		const inside = counts[RUNNING]! + counts[FUTEX]! + counts[OTHER]!;
-		return inside >= WAIT_LOOKS_MIN ? { ioShare: counts[OTHER]! / inside, looks: inside } : undefined;
+		if (inside < WAIT_LOOKS_MIN) {
+			return undefined;
+		}
+		return { ioShare: counts[OTHER]! / inside, ...(gil.length ? { lockShare: locks / inside } : {}), looks: inside };
 	}
 
 	dispose(): void {
 		this.disposed = true;
 		this.stop();
+		if (this.probe !== undefined) {
+			closeSync(this.probe);
+			this.probe = undefined;
+		}
 		for (const w of this.threads.values()) {
 			if (w.fd !== undefined) {
 				closeSync(w.fd);

@@ -667,6 +667,12 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await text(p.page, 'io-wait'), '58%');
 		assert.equal(await text(p.page, 'gil'), '12%');
 		assert.match(await p.page.locator('.figure:has([data-testid="io-wait"])').textContent() ?? '', /blocked in I\/O or asleep, not the GIL \(seen in 86 looks at the threads\)/);
+		assert.equal(await p.page.locator('[data-testid="lock-wait"]').count(), 0, 'no lock figure when the lock waits were not told apart');
+		await feed(p, 'locked', withGil('locked', 40).map((e) => (e.type === 'run.finished' ? { ...e, gilWaitShare: 0.02, ioWaitShare: 0.01, lockWaitShare: 0.66, waitSamples: 117 } : e)));
+		await p.page.waitForSelector('[data-testid="lock-wait"]');
+		assert.equal(await text(p.page, 'lock-wait'), '66%');
+		assert.equal(await p.page.locator('[data-testid="io-wait"]').count(), 0, '1% in I/O goes unmentioned');
+		assert.match(await p.page.locator('.figure:has([data-testid="lock-wait"])').textContent() ?? '', /waiting on a Lock, a queue or an event, not the GIL \(seen in 117 looks at the threads\)/);
 	});
 
 	it('renders markup in names, results and errors as text; nothing executes', async () => {

@@ -44,6 +44,9 @@ export class SummaryView {
 				end.gilWaitShare !== undefined && end.ioWaitShare !== undefined && end.ioWaitShare >= CORE_WAIT_WORTH_SAYING
 					? figure(`blocked in I/O or asleep, not the GIL (seen in ${num(end.waitSamples ?? 0)} looks at the threads)`, pct(end.ioWaitShare), 'io-wait')
 					: null,
+				end.gilWaitShare !== undefined && end.lockWaitShare !== undefined && end.lockWaitShare >= CORE_WAIT_WORTH_SAYING
+					? figure(`waiting on a Lock, a queue or an event, not the GIL (seen in ${num(end.waitSamples ?? 0)} looks at the threads)`, pct(end.lockWaitShare), 'lock-wait')
+					: null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
 			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),

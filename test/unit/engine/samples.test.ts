@@ -39,6 +39,23 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 	'python/cpu_bound.py:countdown': { check: completes(4) },
 	'python/cpu_bound.py:pi_series': { check: completes(4) },
 	'python/io_bound.py:download': { check: completes(16) },
+	// Linux: the threads are looked at, and the summary's split says what the sample is about.
+	'python/waits.py:fetch_and_parse': {
+		check: (end, events) => {
+			completes(200)(end, events);
+			if (process.platform === 'linux') {
+				assert.ok((end.ioWaitShare ?? 0) > 0.4 && (end.gilWaitShare ?? 1) < 0.4, `mostly waiting for the "download": ${JSON.stringify(end)}`);
+			}
+		},
+	},
+	'python/waits.py:under_one_lock': {
+		check: (end, events) => {
+			completes(24)(end, events);
+			if (process.platform === 'linux') {
+				assert.ok((end.lockWaitShare ?? 0) > 0.4 && (end.gilWaitShare ?? 1) < 0.3, `mostly waiting on the lock: ${JSON.stringify(end)}`);
+			}
+		},
+	},
 	'python/printing.py:chatty': {
 		check: (end, events) => {
 			completes(6)(end, events);

@@ -1769,9 +1769,31 @@ print(len(names))`;
 		assert.ok((cpu.waitSamples ?? 0) >= 1, `the threads were looked at: ${JSON.stringify(cpu)}`);
 		assert.ok((cpu.ioWaitShare ?? 0) < 0.1, `computing is not I/O: ${JSON.stringify(cpu)}`);
 		assert.ok((cpu.gilWaitShare ?? 0) > 0.4, `three computing threads wait for each other: ${JSON.stringify(cpu)}`);
+		assert.ok((cpu.lockWaitShare ?? 0) < 0.1, `their futex waits are the GIL's, not a lock's: ${JSON.stringify(cpu)}`);
 		// And the CLI says both.
 		const said = execFileSync(process.execPath, [CLI, 'run', join(PY_FIXTURES, 'tasks.py'), 'cpu_or_sleep', '--pool', 'thread', '--workers', '4', '--inputs', "[('cpu', 800), ('naps', 800), ('naps', 800), ('naps', 800)]"], { encoding: 'utf8' });
 		assert.match(said, /GIL: threads spent about \d+% of their time waiting for it.*; \d+% blocked in I\/O or asleep \(not the GIL; seen in \d+ looks at the threads\)/);
+	});
+
+	it('threads waiting on a Lock another thread computes under are waiting for the lock, not the GIL, and are said to', async function () {
+		if (process.platform !== 'linux') {
+			this.skip(); // /proc/self/task/<tid>/syscall
+		}
+		// One task computes 600 ms holding a Lock; two wait for it almost throughout.
+		const end = await pyRun({ fn: 'hold_or_wait', inputs: "[('hold', 600), ('wait', 0), ('wait', 0)]", pool: 'thread', workers: 3 }).done;
+		assert.equal(end.counts.finished, 3);
+		assert.ok((end.waitSamples ?? 0) >= 20, JSON.stringify(end));
+		// Two of the three tasks' ~600 ms each: about two thirds of the time.
+		assert.ok((end.lockWaitShare ?? 0) > 0.45 && (end.lockWaitShare ?? 1) < 0.8, `lockWaitShare ${end.lockWaitShare}`);
+		assert.ok((end.gilWaitShare ?? 1) < 0.15, `gilWaitShare ${end.gilWaitShare}`);
+		assert.ok((end.ioWaitShare ?? 1) < 0.1, `ioWaitShare ${end.ioWaitShare}`);
+		assert.equal((end as unknown as Record<string, unknown>).offCpuShare, undefined, "the runner's input to the split is not a figure of the run");
+		const one = pyRun({ fn: 'square', inputs: '[(1,)]', pool: 'thread', workers: 1 });
+		await one.done;
+		const started = ofType(one.events, 'run.started')[0];
+		assert.equal(started?.gilProbeThreadId, undefined, 'the probe thread stays between the runner and the engine');
+		const said = execFileSync(process.execPath, [CLI, 'run', join(PY_FIXTURES, 'tasks.py'), 'hold_or_wait', '--pool', 'thread', '--workers', '3', '--inputs', "[('hold', 600), ('wait', 0), ('wait', 0)]"], { encoding: 'utf8' });
+		assert.match(said, /GIL: threads spent about \d+% of their time waiting for it; \d+% waiting on a Lock, a queue or an event \(not the GIL; seen in \d+ looks at the threads\)/);
 	});
 
 	it("a thread's wait for a core outside its tasks is not charged to them (one no-op task read '100% waiting for a CPU core')", async () => {
