@@ -26,6 +26,8 @@ const STDERR_TAIL_CHARS = 64 * 1024;
 const CANCEL_GRACE_MS = 6000;
 /** The same while the runner is still loading the user's module and inputs (no run.started yet). */
 const LOAD_CANCEL_GRACE_MS = 1500;
+/** Before a task's deadline, how early the runner's stopping may touch the other threads. */
+const STOP_MARGIN_MS = 20;
 /** How long run.finished waits for the end marks on fd 1 and 2 (user code may have closed them). */
 const RAW_END_WAIT_MS = 1000;
 
@@ -270,6 +272,12 @@ class PythonRun {
 				} else if (e.type === 'task.finished' || e.type === 'task.failed') {
 					if (e.workerId !== undefined && e.durationMs !== undefined) {
 						this.waits?.taskRan(e.workerId, e.t - e.durationMs, e.t);
+					}
+					if (e.type === 'task.failed' && failedState(e.error) === 'timedOut') {
+						// From when the runner began to stop it (a poll after its deadline; it may
+						// report the end 100 ms later): the other threads' waits then are on our locks.
+						const start = e.durationMs !== undefined ? e.t - e.durationMs : e.t;
+						this.waits?.stopCountingAt(Math.min(e.t, start + (this.request.timeoutMs ?? 0) - STOP_MARGIN_MS));
 					}
 				} else if (e.type === 'run.finished') {
 					this.finished = e;

@@ -65,6 +65,7 @@ export class ThreadWaitSampler {
 	private firstLook: number | undefined;
 	private lastLook = 0;
 	private disposed = false;
+	private countUntil = Infinity;
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private readonly delay: ReturnType<typeof setTimeout> | undefined;
 
@@ -89,6 +90,15 @@ export class ThreadWaitSampler {
 		} catch {
 			// Gone already, or not ours to read: this thread is not looked at.
 		}
+	}
+
+	/**
+	 * From `t` on, looks say nothing: a task is being stopped past its timeout, and the runner's
+	 * stopping (TaskTimeout raised, stacks taken under its locks) has the threads wait on locks
+	 * that are ours, not the user's (two spinning threads read "25% waiting on a Lock").
+	 */
+	stopCountingAt(t: number): void {
+		this.countUntil = Math.min(this.countUntil, t);
 	}
 
 	/** The runner's GIL probe (poolscope_threads.start_gil_probe): its futex waits are the GIL's. */
@@ -187,7 +197,7 @@ export class ThreadWaitSampler {
 			}
 			const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
 			let k = 0;
-			for (let i = 0; i < w.t.length; i++) {
+			for (let i = 0; i < w.t.length && w.t[i]! < this.countUntil; i++) {
 				const t = w.t[i]!;
 				while (k < order.length && spans[2 * order[k]! + 1]! < t) {
 					k++;

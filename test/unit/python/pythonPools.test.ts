@@ -1734,7 +1734,9 @@ print(len(names))`;
 		assert.equal(end.counts.timedOut, 2, JSON.stringify(end));
 		// One or both: a thread still unwinding from its TaskTimeout as the run ends is not waited for.
 		assert.ok((end.gilFromTasks ?? 0) >= 1, JSON.stringify(end));
-		assert.ok((end.gilWaitShare ?? 0) > 0.25, `two spinning threads wait for each other: gilWaitShare ${end.gilWaitShare}`);
+		// Each waits about half the time: for the GIL, or on a loaded machine partly for a core (a
+		// stress run beside another suite read GIL 0.24; loaded runs, core 0.21-0.25 beside it).
+		assert.ok((end.gilWaitShare ?? 0) + (end.coreWaitShare ?? 0) > 0.35, `two spinning threads wait for each other: ${JSON.stringify(end)}`);
 	});
 
 	it('sleeping beside a CPU-bound task is not waiting for the GIL (one CPU task and three sleeping ones read 76%)', async () => {
