@@ -80,4 +80,22 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		mkdirSync(join(__dirname, '..'), { recursive: true });
 		await page.screenshot({ path: join(__dirname, '..', 'panel-vscode.png') });
 	});
+
+	it('a thread pool whose calls wait on one Lock: the summary says so, and not the GIL (Linux)', async function () {
+		if (process.platform !== 'linux') {
+			this.skip(); // the threads are looked at through /proc
+		}
+		this.timeout(120_000);
+		page ??= await openWorkbench();
+		// Its comments: 4 threads, 24 calls computing under one Lock.
+		await openFileAt(page, 'python/waits.py', 31);
+		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
+		const frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
+		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'under_one_lock' && document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 90_000 });
+		await frame.waitForSelector('[data-testid="lock-wait"]', { timeout: 10_000 });
+		const lock = parseFloat(await panelText(frame, 'lock-wait'));
+		const gil = parseFloat(await panelText(frame, 'gil'));
+		assert.ok(lock > 40 && gil < 30, `lock ${lock}%, GIL ${gil}%`);
+		assert.match(await frame.evaluate(() => document.querySelector('.figure:has([data-testid="lock-wait"])')?.textContent ?? ''), /waiting on a Lock, a queue or an event, not the GIL \(seen in \d+ looks at the threads\)/);
+	});
 });
