@@ -36,7 +36,7 @@ const RAW_END_WAIT_MS = 1000;
  * asleep, or waiting on a lock (threadWaits.ts); the runner's estimate stands where they were
  * not looked at.
  */
-function splitOffIo(end: RunFinishedEvent, seen: WaitShares | undefined): void {
+function splitWaits(end: RunFinishedEvent, seen: WaitShares | undefined): void {
 	const off = end.offCpuShare;
 	delete end.offCpuShare; // the runner's input to this, not a figure of the run
 	if (!seen || end.gilWaitShare === undefined) {
@@ -282,7 +282,7 @@ class PythonRun {
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
 					this.cpu?.dispose();
-					splitOffIo(e, this.waits?.finish());
+					splitWaits(e, this.waits?.finish());
 				}
 			}
 			const end = batch.findIndex((e) => e.type === 'run.finished');

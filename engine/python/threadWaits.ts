@@ -82,13 +82,12 @@ export class ThreadWaitSampler {
 
 	/** A worker thread (its native id) to look at. */
 	watch(workerId: number, tid: number): void {
-		if (!this.futex.length || this.threads.has(workerId) || this.disposed) {
+		if (this.threads.has(workerId)) {
 			return;
 		}
-		try {
-			this.threads.set(workerId, { fd: openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r'), t: [], seen: [], addr: [] });
-		} catch {
-			// Gone already, or not ours to read: this thread is not looked at.
+		const fd = this.open(tid);
+		if (fd !== undefined) {
+			this.threads.set(workerId, { fd, t: [], seen: [], addr: [] });
 		}
 	}
 
@@ -103,13 +102,18 @@ export class ThreadWaitSampler {
 
 	/** The runner's GIL probe (poolscope_threads.start_gil_probe): its futex waits are the GIL's. */
 	watchProbe(tid: number): void {
-		if (!this.futex.length || this.probe !== undefined || this.disposed) {
-			return;
+		this.probe ??= this.open(tid); // none: lock waits are not told from the GIL's
+	}
+
+	/** What thread `tid` is blocked in, to read again and again; none when not looking. */
+	private open(tid: number): number | undefined {
+		if (!this.futex.length || this.disposed) {
+			return undefined;
 		}
 		try {
-			this.probe = openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r');
+			return openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r');
 		} catch {
-			// Gone already: lock waits are not told from the GIL's.
+			return undefined; // gone already, or not ours to read
 		}
 	}
 
