@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { now } from '../clock';
 import { workerFile } from '../paths';
-import { lowerProcess } from '../priority';
+import { lowerProcess, lowerSession } from '../priority';
 import { endGroup, leftoverWarning } from './leftoverChildren';
 import { FrameReader, RUN_OUTPUT } from './outputPipe';
 import { forkThroughLauncher } from './parentDeath';
@@ -268,6 +268,7 @@ export class ProcessPool implements WorkerPool {
 		});
 		if (this.options.lowPriority && proc.pid !== undefined) {
 			lowerProcess(proc.pid);
+			void lowerSession(proc.pid); // it leads a session of its own (detached)
 		}
 		const identity: WorkerIdentity = { key: `p${proc.pid}`, pid: proc.pid };
 		const frames = new FrameReader((taskId, stream, text) => {

@@ -14,6 +14,7 @@ import { CpuSampler, DEFAULT_CPU_SAMPLE_MS } from '../cpu/cpuSampler';
 import { pythonRunnerFile } from '../paths';
 import { RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StackFrame, type StreamName, type TaskCounts } from '../protocol/events';
 import { failedState } from '../protocol/runModel';
+import { lowerSession } from '../priority';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 import { MarkedStream, withoutMarks } from './runnerOutput';
@@ -129,6 +130,10 @@ class PythonRun {
 			env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' },
 		});
 		this.proc = proc;
+		if (this.request.priority === 'low' && proc.pid !== undefined) {
+			// The runner lowers its own nice; its session's (detached) is ours to lower.
+			void lowerSession(proc.pid);
+		}
 		let spawnError: Error | undefined;
 		proc.on('error', (e) => {
 			spawnError = e;

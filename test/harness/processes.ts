@@ -142,6 +142,24 @@ export function niceOf(pid: number, tid?: number): number | undefined {
 	return after ? Number(after[16]) : undefined;
 }
 
+/**
+ * The nice of a process's autogroup (the scheduling group of its session), or undefined where
+ * the kernel schedules without autogroups (none built in, or switched off).
+ */
+export function autogroupNiceOf(pid: number): number | undefined {
+	let enabled = '';
+	try {
+		enabled = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'latin1').trim();
+	} catch {
+		return undefined;
+	}
+	if (enabled !== '1') {
+		return undefined;
+	}
+	const m = /nice (-?\d+)/.exec(readProc(pid, 'autogroup') ?? '');
+	return m ? Number(m[1]) : undefined;
+}
+
 /** Thread ids of a process (Linux /proc). */
 export function threadsOf(pid: number): number[] {
 	try {

@@ -15,7 +15,7 @@ import { MAX_BATCH } from '../../../engine/js/batchLog';
 import { SUBMIT_SLICE } from '../../../engine/js/jsBackend';
 import { startRun } from '../../../engine/startRun';
 import { ThreadPool } from '../../../engine/js/threadPool';
-import { niceOf, processesWithEnv, threadsOf, waitFor } from '../../harness/processes';
+import { autogroupNiceOf, niceOf, processesWithEnv, threadsOf, waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
 
 const POOLS = ['thread', 'process', 'serial'] as const;
@@ -192,25 +192,39 @@ describe('JS engine: real pools', function () {
 		}
 	});
 
-	it('priority low: worker threads (Linux) and worker processes run at nice 10; normal leaves them be', async function () {
+	it('priority low: worker threads (Linux) and worker processes run at nice 10, each worker process\'s session group too (autogroup); normal leaves them be', async function () {
 		if (process.platform !== 'linux') {
 			this.skip();
 		}
 		const niced = (pool: 'thread' | 'process') => pool === 'thread'
 			? threadsOf(process.pid).filter((tid) => niceOf(process.pid, tid) === 10).length
 			: childProcesses().map((p) => Number(p.split(' ')[0])).filter((pid) => niceOf(pid) === 10).length;
+		const hostGroup = autogroupNiceOf(process.pid);
 		for (const pool of ['thread', 'process'] as const) {
 			for (const priority of ['low', 'normal'] as const) {
 				const r = run({ fn: 'spin', inputs: '[400, 400]', pool, priority });
 				await waitFor(() => ofType(r.events, 'task.started').length >= 2, 10_000, 10);
 				const seen = niced(pool);
+				// A worker process leads a session of its own (detached): under autogroup scheduling
+				// its nice orders only its own threads, so the session's group is lowered too (async:
+				// a user may change one a tenth of a second).
+				const groups = async () => {
+					const pids = childProcesses().map((p) => Number(p.split(' ')[0]));
+					await waitFor(() => pids.every((pid) => autogroupNiceOf(pid) === (priority === 'low' ? 10 : 0)), 3_000, 20);
+					return pids.map((pid) => autogroupNiceOf(pid));
+				};
+				const autogroups = pool === 'process' && autogroupNiceOf(process.pid) !== undefined ? await groups() : undefined;
 				const end = await r.done;
 				assert.equal(end.counts.finished, 2);
 				assert.equal(seen, priority === 'low' ? 2 : 0, `${pool} ${priority}: ${seen} workers at nice 10`);
+				if (autogroups) {
+					assert.deepEqual(autogroups, [priority === 'low' ? 10 : 0, priority === 'low' ? 10 : 0], `${pool} ${priority}: the workers' sessions' autogroup nice`);
+				}
 				assert.equal(ofType(r.events, 'run.started')[0]!.options.priority, priority === 'low' ? 'low' : undefined);
 			}
 		}
 		assert.equal(niceOf(process.pid, process.pid), 0, 'the host thread keeps its priority');
+		assert.equal(autogroupNiceOf(process.pid), hostGroup, "the host's session keeps its priority");
 	});
 
 	it('spreads array items as arguments, a count N means 0..N-1, async functions are awaited', async () => {

@@ -11,7 +11,7 @@ import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/event
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { workerLanes } from '../../../webview/views/workerLanes';
-import { descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
+import { autogroupNiceOf, descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
 import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { runnerArgs } from '../../../engine/python/pythonBackend';
 import { withoutMarks } from '../../../engine/python/runnerOutput';
@@ -267,7 +267,7 @@ describe('Python backend: real pools', function () {
 		assert.deepEqual([...ran].filter((id) => !ended.has(id)), [], 'tasks that ran but never ended');
 	});
 
-	it('priority low: the runner and its worker processes run at nice 10', async function () {
+	it('priority low: the runner and its worker processes run at nice 10, and so does their session\'s scheduling group (autogroup)', async function () {
 		if (process.platform !== 'linux') {
 			this.skip();
 		}
@@ -276,9 +276,19 @@ describe('Python backend: real pools', function () {
 			await waitFor(() => ofType(r.events, 'task.started').length >= 2, 15_000, 10);
 			const pids = pythonProcesses().map((p) => Number(p.split(' ')[0]));
 			const nices = pids.map((pid) => niceOf(pid));
+			// The runner leads a session of its own (detached), its workers in it: under autogroup
+			// scheduling that session's group is what the editor competes with, lowered by the host.
+			const grouped = autogroupNiceOf(process.pid) !== undefined;
+			if (grouped) {
+				await waitFor(() => pids.every((pid) => autogroupNiceOf(pid) === 10), 3_000, 20);
+			}
+			const groups = pids.map((pid) => autogroupNiceOf(pid));
 			await r.done;
 			assert.equal(pids.length, pool === 'process' ? 3 : 1, pythonProcesses().join(' | '));
 			assert.deepEqual(nices, pids.map(() => 10), `${pool}: ${JSON.stringify(nices)}`);
+			if (grouped) {
+				assert.deepEqual(groups, pids.map(() => 10), `${pool}: autogroup nice ${JSON.stringify(groups)}`);
+			}
 			assert.equal(ofType(r.events, 'run.started')[0]!.options.priority, 'low');
 		}
 	});
