@@ -79,7 +79,7 @@ export function runMocha(files: string[], options: MochaOptions = {}): Promise<S
 			runner.on('fail', (test, err: unknown) => {
 				counts.failed++;
 				const message = err instanceof Error ? err.message : String(err);
-				counts.failures.push(`${test.fullTitle()}: ${message.split('\n')[0]}`);
+				counts.failures.push(`${test.fullTitle()}: ${message.split('\n')[0]}${assertionValues(err)}`);
 				if (lines) {
 					console.log(`${LINE_TAG} ✘ ${test.fullTitle()}\n${err instanceof Error ? err.stack ?? message : message}`);
 				}
@@ -88,6 +88,27 @@ export function runMocha(files: string[], options: MochaOptions = {}): Promise<S
 			reject(e);
 		}
 	});
+}
+
+/**
+ * What a failed assertion compared, in one line: CI shows only the summary at the end of a long
+ * log, and "Expected values to be strictly deep-equal:" alone says nothing.
+ */
+export function assertionValues(err: unknown): string {
+	if (!(err instanceof Error) || !('actual' in err) || !('expected' in err) || !err.message.includes('\n')) {
+		return '';
+	}
+	// Mocha's reporters have already turned both into its own (multi-line) text by now.
+	const show = (v: unknown): string => {
+		let text: string;
+		try {
+			text = typeof v === 'string' ? v.replace(/\s*\n\s*/g, ' ') : JSON.stringify(v) ?? String(v);
+		} catch {
+			text = String(v);
+		}
+		return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+	};
+	return ` (actual ${show(err.actual)}, expected ${show(err.expected)})`;
 }
 
 /** Writes counts where the harness reads them (the variable is set by the harness). */

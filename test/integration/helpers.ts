@@ -23,10 +23,28 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000): Promi
 	return true;
 }
 
+/**
+ * A new untitled document with this text. VS Code reuses the name Untitled-N as soon as one
+ * closes, and an extension host that has not yet heard of the close hands the closing document
+ * back (its old text): a CI run under load saw lenses of the previous test's document.
+ */
+export async function untitledDocument(language: string, content: string): Promise<vscode.TextDocument> {
+	for (let attempt = 0; ; attempt++) {
+		const doc = await vscode.workspace.openTextDocument({ language, content });
+		if (doc.getText() === content && !doc.isClosed) {
+			return doc;
+		}
+		assert.ok(attempt < 3, `openTextDocument kept returning ${doc.uri.toString()} with other text: ${JSON.stringify(doc.getText().slice(0, 80))}`);
+		await until(() => doc.isClosed, 5_000);
+	}
+}
+
 /** An untitled document a test made, closed unsaved: no dirty tab left in later tests' screenshots. */
 export async function discard(doc: vscode.TextDocument): Promise<void> {
 	await vscode.window.showTextDocument(doc);
 	await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+	// Its name is free for the next test's document once the extension host has let it go.
+	assert.ok(await until(() => doc.isClosed, 5_000), `${doc.uri.toString()} is still open after revert and close`);
 }
 
 /** Runs `body` with one of the window's message functions recording instead of showing: what it showed. */

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { RunRecord } from '../../extension/runs/RunController';
 import type { ComparisonView } from '../../webview/messages';
-import { api, discard, recordingMessages, until } from './helpers';
+import { api, discard, recordingMessages, untitledDocument, until } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
 const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -47,7 +47,7 @@ describe('Editor integration: code lenses', () => {
 	});
 
 	it('a function whose comment declares pool=serial: its one-click lens says it runs serially, not "in parallel"', async () => {
-		const doc = await vscode.workspace.openTextDocument({ language: 'python', content: '# poolscope: pool=serial\ndef base(x):\n    return x\n\n\ndef par(x):\n    return x\n' });
+		const doc = await untitledDocument('python', '# poolscope: pool=serial\ndef base(x):\n    return x\n\n\ndef par(x):\n    return x\n');
 		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
 		await discard(doc);
 		const oneClick = lenses.filter((l) => l.command?.command === 'poolscope.runDefault').map((l) => [(l.command!.arguments![0] as { fn: string }).fn, l.command!.title]);
@@ -55,10 +55,7 @@ describe('Editor integration: code lenses', () => {
 	});
 
 	it('not on nested functions or methods (Python)', async () => {
-		const doc = await vscode.workspace.openTextDocument({
-			language: 'python',
-			content: 'def outer(x):\n    def inner(y):\n        return y\n    return inner(x)\n\nclass K:\n    def method(self):\n        pass\n\nasync def top():\n    pass\n',
-		});
+		const doc = await untitledDocument('python', 'def outer(x):\n    def inner(y):\n        return y\n    return inner(x)\n\nclass K:\n    def method(self):\n        pass\n\nasync def top():\n    pass\n');
 		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
 		await discard(doc);
 		const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => (l.command!.arguments![0] as { fn: string }).fn);
@@ -70,7 +67,7 @@ describe('Editor integration: code lenses', () => {
 			['python', 'def top(x):\n    return x\n\nclass K:\n    @staticmethod\n    def s(x):\n        return x\n\n    def method(self):\n        pass\n'],
 			['javascript', 'function top(x) {\n  return x;\n}\nclass K {\n  static s(x) {\n    return x;\n  }\n  method() {}\n}\n'],
 		] as const) {
-			const doc = await vscode.workspace.openTextDocument({ language, content });
+			const doc = await untitledDocument(language, content);
 			const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
 			await discard(doc);
 			const fns = lenses.filter((l) => l.command?.title.includes('Run in parallel')).map((l) => [(l.command!.arguments![0] as { fn: string }).fn, l.range.start.line]);
@@ -198,7 +195,7 @@ describe('Editor integration: runs', function () {
 	/** Runs the thread-pool command in a new unsaved file with the cursor at (line, column): the runs it started and the errors it showed. */
 	async function runInNewFile(language: string, content: string, line: number, column: number): Promise<{ started: number; shown: string[] }> {
 		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument({ language, content });
+		const doc = await untitledDocument(language, content);
 		const here = (): boolean => vscode.window.activeTextEditor?.document === doc && vscode.window.activeTextEditor.selection.active.line === line;
 		const seen: string[] = [];
 		try {
@@ -230,7 +227,7 @@ describe('Editor integration: runs', function () {
 
 	it('a new Python file never saved: a lens click and "Pool..." say to save it first, before asking anything (they said "Put the cursor inside", or asked for a pool first)', async () => {
 		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def double(x):\n    return 2 * x\n' });
+		const doc = await untitledDocument('python', 'def double(x):\n    return 2 * x\n');
 		await vscode.window.showTextDocument(doc);
 		try {
 			const before = poolscope.runs.runs.length;
@@ -315,7 +312,7 @@ describe('Editor integration: runs', function () {
 
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
-		const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: 'const x = 1;\n' });
+		const doc = await untitledDocument('javascript', 'const x = 1;\n');
 		await vscode.window.showTextDocument(doc);
 		const before = poolscope.runs.runs.length;
 		try {

@@ -55,6 +55,8 @@ describe('test harness (nested runs on fixture suites)', function () {
 		// 2 tests passed; the failing test and the leaked process are the 2 failures.
 		assert.deepEqual(closing, ['2 passed, 2 failed'], out);
 		assert.match(out, /no process left behind: still running after the tests:\s+\d+ sleep 300/, out);
+		// The summary CI shows says what the failed assertion compared, not only "Expected values to be strictly equal:".
+		assert.match(out, /^ {2}- fixture suite fails on purpose: Expected values to be strictly equal: \(actual 2, expected 3\)$/m, out);
 		assert.ok(await waitFor(() => tagged(run.tag).length === 0, 5_000), `left behind: ${JSON.stringify(tagged(run.tag))}`);
 	});
 
