@@ -313,7 +313,8 @@ export interface RunFinishedEvent extends EventBase {
 	/** How many tasks that estimate comes from: those whose CPU clock was read (cpuSampling). */
 	gilFromTasks?: number;
 	/** Python thread pools on Linux: share of the workers' task time spent waiting for a CPU core
-	 * (other processes kept the machine busy); taken out of gilWaitShare. */
+	 * (other processes kept the machine busy); taken out of gilWaitShare. Absent when the
+	 * workers waited less than 5 ms in all: too little to say anything about the machine. */
 	coreWaitShare?: number;
 	/** Python thread pools, from the runner: the measured tasks' share of time off the CPU while
 	 * the interpreter was busy (the GIL, a core, I/O), which the engine splits. */

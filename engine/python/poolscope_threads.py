@@ -23,6 +23,10 @@ CPU_SAMPLE = 16
 # How long a thread past its timeout, with TaskTimeout raised in it, counts as stopping rather
 # than stuck (when every worker is stuck, what is pending is cancelled).
 THREAD_STOP_WAIT_MS = 250
+# The workers' waits for a core are told only from this many ms on: a run of a millisecond or two
+# on an idle machine read "31% waiting for a CPU core: other processes kept the machine busy"
+# from a few wake-ups' delays.
+CORE_WAIT_MIN_MS = 5.0
 
 
 class ThreadPoolPart:
@@ -338,6 +342,7 @@ class ThreadPoolPart:
         # for a core); without schedstat a busy machine read as I/O (0%).
         core_wait = 0.0
         waited = 0.0
+        workers_waited = 0.0
         if core_waits1 is not None:
             w0 = self.core_waits0
             waited = sum(max(0.0, d - w0.get(tid, 0.0)) for tid, d in core_waits1.items())
@@ -362,7 +367,7 @@ class ThreadPoolPart:
             estimate["gilWaitShare"] = 0.0
         if walls + idle > 0:
             estimate["gilFromTasks"] = sum(w["measuredN"] for w in self.workers.values())
-            if core_waits1 is not None:
+            if core_waits1 is not None and workers_waited >= CORE_WAIT_MIN_MS:
                 estimate["coreWaitShare"] = core_wait
         return estimate
 
