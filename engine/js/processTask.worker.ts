@@ -115,6 +115,12 @@ process.on('message', (m: HostToProcess) => {
 				const error = errorInfo(e, 'internal');
 				result = { taskId: task.taskId, ok: false, error: { ...error, message: `Poolscope's worker failed running task ${task.taskId}: ${error.message}` }, startT: t, endT: t };
 			}
+			if (task === m.tasks[m.tasks.length - 1]) {
+				// A promise a call left rejected with no handler is told at the end of this turn: the
+				// batch's last result waits for it, else the result that ended the run came first and
+				// the notice was lost.
+				await new Promise((resolve) => setImmediate(resolve));
+			}
 			send({ type: 'done', result: { ...result, pid: process.pid } });
 		}
 	});

@@ -111,6 +111,7 @@ export class ThreadPool implements WorkerPool {
 		this.channelName = `poolscope:${options.runId}`;
 		this.pool = new Piscina({
 			filename: workerFile('threadTask'),
+			atomics: 'async',
 			minThreads: options.workers,
 			maxThreads: options.workers,
 			concurrentTasksPerWorker: 1,

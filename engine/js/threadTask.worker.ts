@@ -183,7 +183,11 @@ function runLoaded([batch, tasks]: ThreadBatchInput): ThreadTaskReply[] | Promis
 		replies.push(reply);
 		return !logged || log.finished(slot, position, JSON.stringify(reply));
 	};
-	return from(0);
+	const done = from(0);
+	// A promise a call left rejected with no handler is told at the end of the turn it ran in,
+	// after the reply: the last batch's reply ended the run and the notice came too late, lost.
+	// One turn more per batch (not per call) puts the notice first.
+	return Array.isArray(done) ? new Promise((resolve) => setImmediate(resolve, done)) : done.then((r) => new Promise((resolve) => setImmediate(resolve, r)));
 }
 
 function runTask(taskId: number, args: unknown[]): ThreadTaskReply | Promise<ThreadTaskReply> {

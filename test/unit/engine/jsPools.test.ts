@@ -963,15 +963,31 @@ describe('JS engine: real pools', function () {
 			});
 		}
 
-		it('process: a promise a task left rejected with no handler is a warning naming that task', async () => {
-			// (A thread worker waits for its next task synchronously, so a sync task's leftovers
-			// only run once the worker is idle; here the run may end first.)
-			const r = run({ fn: 'leavesRejection', inputs: '3', pool: 'process', workers: 1 });
-			const end = await r.done;
-			assert.equal(end.counts.finished, 3);
-			const [w] = ofType(r.events, 'run.warning');
-			assert.match(w?.message ?? '', /^task 0 had already returned when a promise it left without a handler rejected with Error: nobody handled this rejection/);
-		});
+		for (const pool of ['thread', 'process'] as const) {
+			// A thread pool lost it: piscina's idle thread waited in a blocking Atomics.wait, and the
+			// rejection was told after the reply that ended the run.
+			it(`${pool}: a promise a task left rejected with no handler is a warning naming that task`, async () => {
+				for (const inputs of ['3', '1']) {
+					const r = run({ fn: 'leavesRejection', inputs, pool, workers: 1 });
+					const end = await r.done;
+					assert.equal(end.counts.finished, Number(inputs));
+					const warnings = ofType(r.events, 'run.warning');
+					assert.equal(warnings.length, 1, `inputs ${inputs}: ${JSON.stringify(warnings)}`);
+					assert.match(warnings[0]!.message, /^task 0 had already returned when a promise it left without a handler rejected with Error: nobody handled this rejection/);
+				}
+			});
+
+			it(`${pool}: a timer a returned task left behind runs while its worker has nothing else to do (an idle thread stood still)`, async () => {
+				const r = run({ fn: 'leavesTimerOnIdleWorker', inputs: '2', pool, workers: 2 });
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2);
+				const warnings = ofType(r.events, 'run.warning');
+				assert.equal(warnings.length, 1, JSON.stringify(warnings));
+				// A process pool's second worker may still be starting: task 1 then runs on the first.
+				const during = pool === 'process' ? '( \\(task 1 was running on that worker; it went on\\))?' : '';
+				assert.match(warnings[0]!.message, new RegExp(`^task 0 had already returned when a timer or callback it left behind threw Error: late boom from an idle worker${during}\\. `));
+			});
+		}
 
 		for (const pool of ['thread', 'process'] as const) {
 			it(`${pool}: a call that allocates without end fails "out of memory" at the heap limit, its worker replaced, the rest run, nothing left`, async () => {
