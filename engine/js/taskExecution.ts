@@ -503,7 +503,9 @@ function attemptText(f: () => unknown, fallback: string): string {
 export function safePreview(value: unknown, depth = 3, limit?: number): string {
 	// A plain try, not attempt(): this runs for every result, on the workers' hot path.
 	try {
-		return preview(inspect(value, { depth, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 }), limit);
+		const text = inspect(value, { depth, breakLength: Infinity, maxArrayLength: 20, maxStringLength: 200 });
+		// An Error returned (not thrown) shows its stack, whose lines below the user's call were ours.
+		return preview(text.includes('\n    at ') ? withoutOurFrames(text) : text, limit);
 	} catch (f) {
 		return preview(`<its preview failed: ${attemptText(() => (f instanceof Error ? `${f.name}: ${f.message}` : String(f)), 'unreadable')}>`, limit);
 	}
@@ -543,8 +545,15 @@ function related(e: Error, depth: number): string[] {
 }
 
 /** Drops Poolscope's and Node's own frames below the user's code: they only add noise. */
+const OUR_FRAME = /\/out\/workers\/|\/engine\/js\/\w+(\.worker)?\.ts|node:internal|\(node:|piscina/;
+
 function cleanStack(stack: string): string {
-	return stack.split('\n').filter((l) => !/\/out\/workers\/|\/engine\/js\/\w+(\.worker)?\.ts|node:internal|\(node:|piscina/.test(l)).join('\n');
+	return stack.split('\n').filter((l) => !OUR_FRAME.test(l)).join('\n');
+}
+
+/** Only stack-frame lines go: inspect() output that is not a frame stays whatever it says. */
+function withoutOurFrames(text: string): string {
+	return text.split('\n').filter((l) => !(/^\s+at /.test(l) && OUR_FRAME.test(l))).join('\n');
 }
 
 const FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/;

@@ -239,6 +239,15 @@ describe('JS engine: real pools', function () {
 	});
 
 	for (const pool of POOLS) {
+		it(`${pool}: an Error returned (not thrown) is a result, its stack the user's alone (it showed Poolscope's worker frames)`, async () => {
+			const r = run({ fn: 'returnsError', inputs: '1', pool });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 1);
+			const result = ofType(r.events, 'task.finished')[0]!.result ?? '';
+			assert.match(result, /^Error: returned, not thrown 0\n {4}at returnsError \(.*tasks\.js:\d+:\d+\)/);
+			assert.doesNotMatch(result, /out\/workers|taskExecution|async_hooks|piscina|node:internal/, result);
+		});
+
 		it(`${pool}: a generator function's calls are drained inside their task (sync and async), and the run says so`, async () => {
 			const g = run({ fn: 'squaresGen', inputs: '[[2], [3]]', pool });
 			await g.done;
