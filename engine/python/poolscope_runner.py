@@ -1010,8 +1010,45 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         return "\n\n".join(parts) if parts else "(no worker is running)"
 
     # ---- the end ----
+    def end_leftover_processes(self):
+        """Processes the tasks started and left running are ended with the run, and named: they
+        were ended silently with the runner's group (and a thread pool's run waited a second on
+        their output pipes). One started in a session of its own is not in the group: kept."""
+        own = {os.getpid()} | set(self.processes) | helper_pids()
+        left = pw.leftover_processes(own)
+        if self.pool == "process":
+            # The runner's own children there are the pool's (one the executor is starting this
+            # instant is in no list yet) and multiprocessing's: tasks run in the workers.
+            left = [c for c in left if c[1] != os.getpid()]
+        if not left:
+            return
+        for pid, _, _ in left:
+            try:
+                os.kill(pid, _signal.SIGKILL)
+            except OSError:
+                pass
+        worker_of = {w.get("pid"): w["workerId"] for w in self.workers.values() if w.get("pid") is not None}
+        pids = {pid for pid, _, _ in left}
+
+        def origin(pid, ppid):
+            if pid in pw.started_by:
+                return "task %d" % pw.started_by[pid]
+            if ppid in worker_of:
+                return "a task on worker %d" % worker_of[ppid]
+            if ppid in pids:
+                return "pid %d" % ppid
+            return "a task"
+
+        listed = ", ".join("pid %d (%s) from %s" % (pid, command[:120], origin(pid, ppid)) for pid, ppid, command in left[:5])
+        more = " and %d more" % (len(left) - 5) if len(left) > 5 else ""
+        one = len(left) == 1
+        self.em.emit("run.warning", message="%s that tasks started %s still running when the run ended, and %s ended with it: %s%s. A run owns what its tasks start; wait for a child in its task (subprocess.run, Popen.wait()), or start it with start_new_session=True to keep it." % (
+            "a process" if one else "%d processes" % len(left), "was" if one else "were", "was" if one else "were", listed, more))
+
     def finish(self, outcome, error=None):
         self.finishing = True
+        if not self.cancelling and (self.pool == "process" or pw.started_by or pw.forked_from_task):
+            self.end_leftover_processes()
         pw.join_pumps(1.0)  # children's last lines (subprocess, os.system, os.fork) before the end
         pw.flush_loose()  # a last print(end="") outside tasks
         if self.pool != "process" and not self.cancelling:
@@ -1101,6 +1138,17 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         self.em.emit("run.finished", t=end, **fields)
         self.em.close()
         self.done_event.set()
+
+
+def helper_pids():
+    """multiprocessing's own processes (the resource tracker, the forkserver): not the user's."""
+    pids = set()
+    tracker = sys.modules.get("multiprocessing.resource_tracker")
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    for pid in (getattr(getattr(tracker, "_resource_tracker", None), "_pid", None), getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)):
+        if pid:
+            pids.add(pid)
+    return pids
 
 
 # How long a finished run's own exit gets once the host has closed our stdin.

@@ -323,6 +323,8 @@ def capture_subprocess_output():
                 os.close(r)
                 os.close(w)
             raise
+        if task_id is not None:
+            started_by[self.pid] = task_id
         for r, w, name in pipes:
             os.close(w)  # the child has its own copy: the pipe ends when the child does
             _start_pump(r, task_id, name, "poolscope-subprocess-output")
@@ -350,7 +352,9 @@ _fork_local = threading.local()
 
 
 def _before_fork():
+    global forked_from_task
     task_id = _task_of_this_thread() if _streams is not None else None
+    forked_from_task = forked_from_task or task_id is not None
     _fork_local.task = None if task_id is None else (task_id, [(name, os.pipe()) for name in ("stdout", "stderr")])
 
 
@@ -407,6 +411,56 @@ class _PatchSubprocessOnImport:
 
         spec.loader.exec_module = exec_module
         return spec
+
+
+# Processes tasks started through subprocess (pid -> task id), and whether a task forked: only then
+# does a thread pool's end look for processes left running (a pass over /proc).
+started_by = {}
+forked_from_task = False
+
+
+def leftover_processes(own):
+    """Processes still running in this runner's process group (Linux: /proc), other than `own`
+    (the runner, its pool's workers, multiprocessing's helpers): what tasks started and left.
+    [(pid, parent pid, command line)]; nothing where /proc or the group is not ours."""
+    group = os.getpid()
+    if os.getpgrp() != group:
+        return []
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    commands = {}
+
+    def command_of(pid):
+        if pid not in commands:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    commands[pid] = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            except OSError:
+                commands[pid] = ""
+        return commands[pid]
+
+    found = []
+    for name in names:
+        if not name.isdigit() or int(name) in own:
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                stat = f.read()
+            # pid (comm) state ppid pgrp ...: the command name may hold spaces and parentheses.
+            fields = stat[stat.rindex(b")") + 2:].split()
+            if int(fields[2]) != group or fields[0] in (b"Z", b"X"):
+                continue
+        except (OSError, ValueError, IndexError):
+            continue
+        pid, ppid = int(name), int(fields[1])
+        command = command_of(pid)
+        if command and command == command_of(ppid):
+            # os.fork, a fork-context Process: its parent's command line.
+            command = "a fork of the runner" if ppid == group else "a fork of pid %d" % ppid
+        found.append((pid, ppid, command or stat[stat.index(b"(") + 1:stat.rindex(b")")].decode("utf-8", "replace")))
+    return sorted(found)
 
 
 _pumps = []  # the threads reading children's pipes, until they have ended

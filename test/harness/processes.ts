@@ -63,6 +63,11 @@ export function processesWithEnv(name: string, value: string, nestedToo = false)
 	return out;
 }
 
+/** Live processes (not zombies) whose command line is exactly `args`. */
+export function processesWithArgs(args: string): ProcessInfo[] {
+	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo).filter((p) => p.args === args);
+}
+
 export function processInfo(pid: number): ProcessInfo {
 	const cmd = (readProc(pid, 'cmdline') ?? '').split('\0').filter(Boolean).join(' ');
 	const stat = readProc(pid, 'status') ?? '';

@@ -11,7 +11,7 @@ import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/event
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { workerLanes } from '../../../webview/views/workerLanes';
-import { autogroupNiceOf, descendantsOf, isAlive, niceOf, processesWithEnv, waitFor } from '../../harness/processes';
+import { autogroupNiceOf, descendantsOf, isAlive, niceOf, processesWithArgs, processesWithEnv, waitFor } from '../../harness/processes';
 import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
 import { runnerArgs } from '../../../engine/python/pythonBackend';
 import { withoutMarks } from '../../../engine/python/runnerOutput';
@@ -1050,6 +1050,36 @@ print(len(names))`;
 				const text = (stream: string) => ofType(r.events, 'task.output').filter((o) => o.taskId === i && o.stream === stream).map((o) => o.text).join('');
 				assert.equal(text('stdout'), `child out ${i}\n`, `task ${i}`);
 				assert.equal(text('stderr'), `child err ${i}\n`, `task ${i}`);
+			}
+		});
+	}
+
+	// They were ended silently with the runner's process group; a thread pool's run also waited a
+	// second on their output pipes first.
+	for (const [pool, startMethod] of [['thread', undefined], ['serial', undefined], ['process', 'fork'], ['process', 'spawn']] as const) {
+		it(`${pool}${startMethod ? ` (${startMethod})` : ''}: processes a task leaves running are ended with the run and named; one in a session of its own is kept`, async function () {
+			if (process.platform !== 'linux') {
+				this.skip(); // /proc names them; elsewhere the group's end is silent
+			}
+			const tag = 60 + Math.floor(Math.random() * 900); // this test's own `sleep N`
+			const sleeps = (n: number) => processesWithArgs(`sleep ${n}`).map((p) => p.pid);
+			const r = pyRun({ fn: 'leaves_children', inputs: `[(0, ${tag}), (1, ${tag})]`, pool, startMethod, workers: pool === 'serial' ? undefined : 2 });
+			try {
+				const end = await r.done;
+				assert.equal(end.counts.finished, 2, JSON.stringify(ofType(r.events, 'task.failed').map((f) => f.error.message)));
+				const warnings = ofType(r.events, 'run.warning').map((w) => w.message).filter((m) => /still running when the run ended/.test(m));
+				assert.equal(warnings.length, 1, JSON.stringify(ofType(r.events, 'run.warning')));
+				// Per task: sleep, the shell and its sleep and cat; task 0's fork: 9.
+				assert.match(warnings[0]!, /^9 processes that tasks started were still running when the run ended, and were ended with it: pid \d+ /);
+				assert.match(warnings[0]!, new RegExp(`pid \\d+ \\(sleep ${tag}\\) from ${pool === 'process' ? 'a task on worker \\d' : 'task [01]'}`));
+				assert.match(warnings[0]!, /\(\/bin\/sh -c sleep \d+ \| cat\)|\(a fork of /);
+				assert.match(warnings[0]!, / and 4 more\. A run owns what its tasks start; wait for a child in its task \(subprocess\.run, Popen\.wait\(\)\), or start it with start_new_session=True to keep it\.$/);
+				assert.ok(await waitFor(() => sleeps(tag).length === 0, 5_000), `left running: ${sleeps(tag).join(', ')}`);
+				assert.equal(sleeps(tag + 1).length, 2, 'the two in sessions of their own are kept');
+			} finally {
+				for (const pid of sleeps(tag + 1)) {
+					process.kill(pid, 'SIGKILL');
+				}
 			}
 		});
 	}
