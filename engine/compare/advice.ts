@@ -44,6 +44,9 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 /** A pool has to beat serial by this much to be worth recommending (run-to-run noise is ~5-10% here). */
 const CLEAR_GAIN = 1.1;
 
+/** Python threads that waited this share of their time for the GIL ran their Python one at a time. */
+const GIL_BOUND = 0.3;
+
 /** Other processes' share of the machine (0..1) past which a low CPU share may be waits for a core. */
 const CROWDED = 0.3;
 
@@ -61,17 +64,25 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	const figures = [thread ? `${plural(thread.config.workers, 'thread', 'threads')} ${x(s.get(thread)!)}` : '', proc ? `${plural(proc.config.workers, 'process', 'processes')} ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
 	const failures = ms.filter((m) => m.failed > 0).map((m) => `${configLabel(m.config)} ${m.failed}`);
 	const failedNote = failures.length ? ` Tasks that failed or timed out: ${failures.join(', ')}${ms.some((m) => !clean(m)) ? ' (a configuration with more than serial\'s did other work, and is left out)' : ''}.` : '';
-	const best = [thread, proc].filter((m): m is Measurement => Boolean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
+	// CPU-bound Python threads that waited for the GIL ran one at a time: a lead they show is the
+	// noise of a short run (compare once recommended a thread pool for countdown on 1.14x vs
+	// serial's 1.00 and processes' 1.13x). Threads that did not wait (C code that releases the
+	// GIL) do scale, and count.
+	const gilBound = (m: Measurement | undefined): boolean => language === 'python' && cpu !== undefined && cpu > 0.7 && m?.config.pool === 'thread' && (m.gilWaitShare ?? 0) >= GIL_BOUND;
+	const best = [thread, proc].filter((m): m is Measurement => Boolean(m) && !gilBound(m)).sort((a, b) => a.wallMs - b.wallMs)[0] ?? thread;
 	if (!best) {
 		return `Nothing to compare yet.${failedNote}`;
 	}
+	const gilNoise = thread && gilBound(thread) && s.get(thread)! >= CLEAR_GAIN
+		? ` The threads' ${x(s.get(thread)!)} is noise: they waited ${Math.round(thread.gilWaitShare! * 100)}% of their time for the GIL, running Python one at a time.`
+		: '';
 	const bestX = s.get(best)!;
 	// The serial run uses one core at most: what the machine's CPU read beyond it was other
 	// processes, and a task that waited for a core then reads as waiting (fib read "CPU 28%").
 	const others = serial?.machineCpu !== undefined ? serial.machineCpu - Math.min(1, serial.cpuShare ?? 1) / cores : 0;
 	const crowded = others >= CROWDED ? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core` : '';
 	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall${crowded})` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall${crowded})`;
-	if (serial && !(bestX >= CLEAR_GAIN)) {
+	if (serial && (!(bestX >= CLEAR_GAIN) || gilBound(best))) {
 		// Never recommend what lost to serial, or won by less than the noise.
 		const why = (): string => {
 			if (serial.taskMs !== undefined && serial.taskMs < 1) {
@@ -91,14 +102,14 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 			}
 			return 'the work did not spread over the workers';
 		};
-		return `${kind}: ${figures} on ${cores} cores: no pool was clearly faster than serial (the best, ${configLabel(best.config)}, ${x(bestX)}): ${why()}. Keep it serial, or give each call more work.${failedNote}`;
+		return `${kind}: ${figures} on ${cores} cores: no pool was clearly faster than serial (the best, ${configLabel(best.config)}, ${x(bestX)}): ${why()}. Keep it serial, or give each call more work.${gilNoise}${failedNote}`;
 	}
 	if (cpu !== undefined && cpu > 0.7) {
 		const busy = thread?.machineCpu !== undefined ? `: the machine was ${Math.round(thread.machineCpu * 100)}% busy with threads` : '';
-		const gil = language === 'python' && thread && s.get(thread)! < 1.15 ? ` (the GIL lets one thread run Python at a time${busy})` : '';
+		const gil = language === 'python' && thread && s.get(thread)! < 1.15 && !gilNoise ? ` (the GIL lets one thread run Python at a time${busy})` : '';
 		const slower = slowerTogether(best, serial, cores);
 		if (best.config.pool === 'process') {
-			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
+			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${gilNoise}${failedNote}`;
 		}
 		return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores; use a thread pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
 	}

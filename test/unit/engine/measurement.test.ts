@@ -65,6 +65,24 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(advise(ms, 2, 'python'), /\(the GIL lets one thread run Python at a time: the machine was 51% busy with threads\); use a process pool with 2 workers\.$/);
 	});
 
+	it('CPU-bound Python threads that waited for the GIL are never recommended: a lead they show is the noise of a short run', () => {
+		// compare on countdown(3_000_000) x 4 said "use a thread pool with 2 workers" on serial 0.299 s,
+		// threads 0.261 s (GIL wait 46%), processes 0.264 s.
+		const serial = { ...row({ pool: 'serial', workers: 1 }, 299), cpuShare: 0.99, taskMs: 73 };
+		const threads = { ...row({ pool: 'thread', workers: 2 }, 261), cpuShare: 0.53, gilWaitShare: 0.46, taskMs: 118, taskSpanMs: 230 };
+		const seen = advise([serial, threads, { ...row({ pool: 'process', workers: 2 }, 264), cpuShare: 0.92, taskMs: 72, taskSpanMs: 150 }], 2, 'python');
+		assert.equal(seen, "CPU-bound (CPU time / wall time 0.99 per task): 2 threads 1.15x, 2 processes 1.13x on 2 cores; use a process pool with 2 workers. The threads' 1.15x is noise: they waited 46% of their time for the GIL, running Python one at a time.");
+		// Processes no clearer than serial either: no pool is.
+		const neither = advise([serial, threads, { ...row({ pool: 'process', workers: 2 }, 285), cpuShare: 0.92, taskMs: 72, taskSpanMs: 150 }], 2, 'python');
+		assert.doesNotMatch(neither, /use a/);
+		assert.match(neither, /no pool was clearly faster than serial \(the best, process ×2, 1\.05x\).*The threads' 1\.15x is noise: they waited 46% of their time for the GIL, running Python one at a time\.$/);
+		// Threads that did not wait for the GIL (C code that releases it) do scale, and can be the advice.
+		const released = advise([serial, { ...threads, wallMs: 160, gilWaitShare: 0.02, cpuShare: 0.97, taskMs: 75 }, { ...row({ pool: 'process', workers: 2 }, 264), cpuShare: 0.92 }], 2, 'python');
+		assert.match(released, /use a thread pool with 2 workers\.$/);
+		// No process pool measured: the GIL is the reason given.
+		assert.match(advise([serial, threads], 2, 'python'), /no pool was clearly faster than serial \(the best, thread ×2, 1\.15x\): the GIL lets one thread run Python at a time\./);
+	});
+
 	it('CPU-bound calls that each took longer in the pool than alone: the advice says the cores ran slower together', () => {
 		const serial = { ...row({ pool: 'serial', workers: 1 }, 920), cpuShare: 0.99, taskMs: 230 };
 		const threads = { ...row({ pool: 'thread', workers: 2 }, 960), cpuShare: 0.5, taskMs: 470 };
