@@ -193,7 +193,7 @@ const clockFrameMs = () => (busy() ? BUSY_FRAME_MS : CLOCK_FRAME_MS);
 const inbox: { runId: string; events?: PoolEvent[]; reader?: PackedReader; at: number; replay?: boolean }[] = [];
 let pending = 0;
 const SLICE_MS = 4;
-const CHUNK = 1500;
+const CHUNK = 500;
 /** Events waiting beyond which every frame folds (about two messages' worth). */
 const BACKLOG = 8000;
 
