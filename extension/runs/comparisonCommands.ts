@@ -7,7 +7,7 @@ import type { ComparisonView } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import { Disposable } from '../util/disposable';
 import type { RunController } from './RunController';
-import { declaredProblemsMessage, noFunctionMessage, TRUST_MESSAGE, type RunCommands } from './runCommands';
+import type { RunCommands } from './runCommands';
 
 const COMPARE_CPU_SAMPLE_MS = 100;
 
@@ -110,20 +110,12 @@ export class ComparisonCommands extends Disposable {
 	 * holds the chunksizes.
 	 */
 	public async compare(arg: unknown, kind: 'compare' | 'sweep' | 'chunksize', sweepPool?: PoolKind, sweepWorkers?: number[]): Promise<ComparisonView | undefined> {
-		if (!vscode.workspace.isTrusted) {
-			void vscode.window.showWarningMessage(TRUST_MESSAGE);
-			return undefined;
-		}
 		if (this.refuseWhileRunning()) {
 			return undefined;
 		}
-		const target = await this._runs.target(arg);
+		// As a run's: trusted, a function, a file on disk, saved (its configurations run the file from disk).
+		const target = await this._runs.savedTarget(arg);
 		if (!target) {
-			void vscode.window.showErrorMessage(noFunctionMessage(vscode.window.activeTextEditor));
-			return undefined;
-		}
-		if (target.declaredProblems?.length) {
-			void vscode.window.showErrorMessage(declaredProblemsMessage(target));
 			return undefined;
 		}
 		const inputs = await this._runs.inputsFor(target, false);

@@ -86,13 +86,8 @@ export class RunCommands extends Disposable {
 
 	/** Starts a run; returns its record (for tests and the API) or undefined when refused. */
 	public async run(arg: unknown, overrides: RunOverrides): Promise<RunRecord | undefined> {
-		const target = await this.runnableTarget(arg);
+		const target = await this.savedTarget(arg);
 		if (!target) {
-			return undefined;
-		}
-		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
-		if (document?.isDirty && !(await document.save())) {
-			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(target.uri)} could not be saved, and a run takes the file from disk: it did not start.`);
 			return undefined;
 		}
 		const inputs = overrides.inputs ?? await this.inputsFor(target, false);
@@ -109,6 +104,23 @@ export class RunCommands extends Disposable {
 			void record.handle?.done.then((end) => this.interpreterProblem(end, request.pythonSource));
 		}
 		return record;
+	}
+
+	/**
+	 * `runnableTarget`, its file saved: a pool runs the file from disk, so unsaved edits would not
+	 * run (a comparison ran the last saved code while the editor showed the new). Says what failed.
+	 */
+	public async savedTarget(arg: unknown): Promise<FunctionTarget | undefined> {
+		const target = await this.runnableTarget(arg);
+		if (!target) {
+			return undefined;
+		}
+		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === target.uri.toString());
+		if (document?.isDirty && !(await document.save())) {
+			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(target.uri)} could not be saved, and a run takes the file from disk: it did not start.`);
+			return undefined;
+		}
+		return target;
 	}
 
 	/**

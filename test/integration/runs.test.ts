@@ -368,6 +368,56 @@ describe('Editor integration: compare', function () {
 	});
 });
 
+describe('Editor integration: compare takes the code the editor shows', function () {
+	this.timeout(120_000);
+
+	it('a file with unsaved edits is saved first, and every configuration runs the edited code (they ran the last saved one)', async () => {
+		const poolscope = await api();
+		const file = join(workspace(), 'python', 'zz_compare_edit.py');
+		writeFileSync(file, '# poolscope: inputs=[1, 2]\ndef answer(x):\n    return "saved"\n');
+		// code-server saves an edit after a second by default (desktop VS Code does not): off here,
+		// or it would save the file behind the command's back.
+		const files = vscode.workspace.getConfiguration('files');
+		await files.update('autoSave', 'off', vscode.ConfigurationTarget.Global);
+		const doc = await vscode.workspace.openTextDocument(file);
+		try {
+			await vscode.window.showTextDocument(doc);
+			const edit = new vscode.WorkspaceEdit();
+			edit.replace(doc.uri, doc.lineAt(2).range, '    return "edited"');
+			assert.ok(await vscode.workspace.applyEdit(edit));
+			assert.ok(doc.isDirty, 'the edit left the file unsaved');
+			const view = await poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'answer' }, 'compare');
+			assert.ok(view, 'the comparison was refused');
+			assert.equal(view.state, 'done', view.error);
+			assert.equal(doc.isDirty, false, 'the file was not saved');
+			assert.equal(view.measurements.length, 3);
+			for (const m of view.measurements) {
+				const results = [...taskModel(poolscope.runs.get(m.runId!)!).tasks.values()].map((t) => t.result);
+				assert.deepEqual(results, ["'edited'", "'edited'"], `${m.config.pool}: ${results.join(', ')}`);
+			}
+		} finally {
+			await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+			await files.update('autoSave', undefined, vscode.ConfigurationTarget.Global);
+			rmSync(file, { force: true });
+		}
+	});
+
+	it('in a new file never saved, nothing is compared, and the message says to save it first', async () => {
+		const poolscope = await api();
+		const doc = await untitledDocument('python', '# poolscope: inputs=[1]\ndef double(x):\n    return 2 * x\n');
+		await vscode.window.showTextDocument(doc);
+		try {
+			const before = poolscope.runs.runs.length;
+			const { value, shown } = await recordingMessages('showErrorMessage', () => poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'double' }, 'compare'));
+			assert.equal(value, undefined, 'a comparison started');
+			assert.deepEqual(shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
+			assert.equal(poolscope.runs.runs.length, before, 'no run started');
+		} finally {
+			await discard(doc);
+		}
+	});
+});
+
 describe('Editor integration: cancelling a comparison', function () {
 	this.timeout(120_000);
 	const faults = () => vscode.Uri.file(join(workspace(), 'js', 'faults.js')).toString();
