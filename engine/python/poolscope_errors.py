@@ -269,6 +269,10 @@ def _error_info(exc, user_dir, kind):
             hint = INHERIT_HINT
         elif isinstance(exc, TypeError) and re.search(r"\d+ (required )?positional arguments?|positional arguments? but \d+ (was|were) given", message):
             hint = "Each input item is one call, and a tuple or list item is spread into its arguments: to pass a list as one argument, wrap it in a tuple, e.g. [([1, 2, 3],), ([4, 5],)]."
+        elif isinstance(exc, ValueError) and message.startswith("signal only works in main thread"):
+            hint = ("A thread pool runs each task in a worker thread, and Python sets signal handlers in the main thread only: "
+                    "set the handler once at the module's top level (the module is imported in the main thread), or run on a process pool, "
+                    "whose tasks run in their process's main thread.")
         elif isinstance(exc, EOFError) and message == "EOF when reading a line":
             hint = "A task has no keyboard: input() reads an empty standard input. Pass what it would ask for as an argument (the run's inputs)."
     if isinstance(exc, ModuleNotFoundError) and exc.name:

@@ -634,6 +634,15 @@ describe('Python backend: real pools', function () {
 				assert.ok(e.frames?.some((f) => f.user && f.file.endsWith('tasks.py')), JSON.stringify(e.frames));
 			});
 		}
+		it('signal.signal() in a thread-pool task fails with a hint (set it at import, or use processes); in a process pool it works', async () => {
+			const t = pyRun({ fn: 'sets_signal', inputs: 'range(2)', pool: 'thread' });
+			assert.equal((await t.done).counts.failed, 2);
+			const e = ofType(t.events, 'task.failed')[0]!.error;
+			assert.equal(e.name, 'ValueError');
+			assert.match(e.hint ?? '', /^A thread pool runs each task in a worker thread, and Python sets signal handlers in the main thread only: set the handler once at the module's top level/);
+			const p = pyRun({ fn: 'sets_signal', inputs: 'range(2)', pool: 'process' });
+			assert.equal((await p.done).counts.finished, 2);
+		});
 		it('a list item spread into arguments the function does not take: the TypeError says how inputs become calls', async () => {
 			const r = pyRun({ fn: 'total', inputs: '[[1, 2, 3], ([4, 5],)]', pool: 'process' });
 			const end = await r.done;
