@@ -25,6 +25,31 @@ OUTPUT_PIPE_SLOTS = 64
 class ProcessPoolPart:
     """Run's process-pool methods (a mixin: the state they read is Run's, made in Run.__init__)."""
 
+    def warn_of_threads_at_fork(self):
+        """Before each fork of a worker (fork start method): threads of the user's (started as
+        their module was imported, or by a library it imports) running in the runner at that
+        moment are told once. Fork copies only the forking thread: a lock one of them holds then
+        is locked in the worker for good, and a task that takes it waits forever (a stall with
+        idle workers and no clue why; CPython 3.12+ has a DeprecationWarning for it). Inherited by
+        a forked worker, where a task's own fork must not write to the runner's channel."""
+        if self.fork_threads_told or os.getpid() != self.runner_pid:
+            return
+        me = threading.current_thread()
+        main = threading.main_thread()
+        theirs = [t.name for t in threading.enumerate() if t is not me and t is not main and not t.name.startswith("poolscope-")
+                  and t.name != "QueueFeederThread" and not isinstance(t, getattr(cf.process, "_ExecutorManagerThread", ()))]
+        if not theirs:
+            return
+        self.fork_threads_told = True
+        n = len(theirs)
+        self.em.emit("run.warning", message=(
+            "The workers are forked while %d other thread%s of the runner %s running (%s), started as %s was imported: fork copies only the thread "
+            "that forks, so a lock %s holds at that moment stays locked in every worker, with no thread there to release it, and a task that takes "
+            "it waits forever. Use the spawn or forkserver start method (each worker then imports the module afresh), or start such threads under "
+            '`if __name__ == "__main__":`.') % (
+                n, "" if n == 1 else "s", "is" if n == 1 else "are", ", ".join(repr(name) for name in theirs[:5]) + (", ..." if n > 5 else ""),
+                os.path.basename(self.file), "it" if n == 1 else "one of them"))
+
     def handle_done(self, done_items):
         """Drains finished futures in batches: a blocking get woke this thread once per result,
         and each wake took the GIL from the executor's own thread, the one a bare executor's

@@ -151,6 +151,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.logged = itertools.count()  # thread tasks that returned
         self.drain_wake = threading.Event()
+        self.runner_pid = os.getpid()
+        self.fork_threads_told = False
 
     # ---- events ----
     def worker_for(self, key, pid=None, thread_id=None, ready=True, ready_at=None):
@@ -472,6 +474,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
             pw.start_workers_past_user_paths(self.user_paths)
             # (POSIX: Windows pipes are handles, which select() does not take.)
             writers = self.open_output_pipes(ctx, min(2 * workers, OUTPUT_PIPE_SLOTS)) if os.name == "posix" else ()
+            if method == "fork" and hasattr(os, "register_at_fork"):
+                os.register_at_fork(before=self.warn_of_threads_at_fork)
             recycle = {"max_tasks_per_child": self.max_tasks} if self.max_tasks else {}
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=pw.process_initializer, initargs=(self.notices, self.stack_dir, self.slots, self.next_slot, os.getpid(), self.module_name, self.user_paths, writers), **recycle)
             if self.max_tasks:
@@ -921,7 +925,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                     p.terminate()
                 except Exception:
                     pass
-            threading.Thread(target=self.kill_after_grace, daemon=True).start()
+            threading.Thread(target=self.kill_after_grace, name="poolscope-kill-after-grace", daemon=True).start()
             # Running futures of killed workers end as BrokenProcessPool; report them as cancelled.
         else:
             # Thread-pool futures have no done callback: their cancellations are reported here.

@@ -933,6 +933,24 @@ print(len(names))`;
 			}
 		});
 
+		it('workers forked while a thread the module started runs: a warning names the thread and says why a task can hang and what to use; spawn, no warning', async () => {
+			const file = join(PY_FIXTURES, 'thread_at_import.py');
+			const fork = pyRun({ file, fn: 'takes_lock', inputs: 'range(2)', pool: 'process', startMethod: 'fork' });
+			assert.equal((await fork.done).counts.finished, 2);
+			const warnings = ofType(fork.events, 'run.warning').map((w) => w.message).filter((m) => m.includes('forked'));
+			assert.equal(warnings.length, 1, JSON.stringify(warnings));
+			assert.match(warnings[0]!, /^The workers are forked while 1 other thread of the runner is running \('lock-holder'\), started as thread_at_import\.py was imported: fork copies only the thread that forks, so a lock it holds at that moment stays locked in every worker/);
+			assert.match(warnings[0]!, /Use the spawn or forkserver start method/);
+			const spawn = pyRun({ file, fn: 'takes_lock', inputs: 'range(2)', pool: 'process', startMethod: 'spawn' });
+			assert.equal((await spawn.done).counts.finished, 2);
+			assert.deepEqual(ofType(spawn.events, 'task.finished').map((e) => e.result), ["'ok'", "'ok'"], 'a spawned worker has its own thread and a free lock');
+			assert.deepEqual(ofType(spawn.events, 'run.warning').map((w) => w.message), []);
+			// A module without threads of its own: nothing said.
+			const plain = pyRun({ fn: 'square', inputs: 'range(2)', pool: 'process', startMethod: 'fork' });
+			await plain.done;
+			assert.deepEqual(ofType(plain.events, 'run.warning').map((w) => w.message), []);
+		});
+
 		it('a module that picks its start method when imported gets it; its spawned workers, which run that line again, fail saying they could not import the file, at its line', async () => {
 			const file = join(PY_FIXTURES, 'sets_start_method.py');
 			const r = pyRun({ file, fn: 'cube', inputs: 'range(3)', pool: 'process' });
