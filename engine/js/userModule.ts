@@ -133,8 +133,11 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 		throw new UserCodeError({ kind: 'load', name: 'BadFunctionName', message: `"${fn}" is not a valid function name` });
 	}
 	// `Class.method` for a static method: it needs no object (an instance method gets the message).
-	if (member && !statics.includes(fn)) {
-		throw new UserCodeError({ kind: 'load', name: 'FunctionNotFound', ...(notFound.message.includes(' is a method of class ') ? notFound : { message: `no static method "${fn}" in ${file}`, hint: notFound.hint }) });
+	// One our line scanner missed (`class K { static m(x) { ... } }` on one line) is looked up
+	// as the module loads, if its class is declared here.
+	const noStatic = { message: `no static method "${fn}" in ${file}`, hint: notFound.hint };
+	if (member && !statics.includes(fn) && (notFound.message.includes(' is a method of class ') || !new RegExp(String.raw`\bclass\s+${member[1]!.replace(/\$/g, '\\$')}\b`).test(source))) {
+		throw new UserCodeError({ kind: 'load', name: 'FunctionNotFound', ...(notFound.message.includes(' is a method of class ') ? notFound : noStatic) });
 	}
 	// The file alone first: its syntax errors then point at its own lines, not the bundle's.
 	try {
@@ -155,8 +158,11 @@ async function writeBundle(file: string, fn: string, workspaceRoot: string | und
 	let contents: string;
 	if (member) {
 		// Bound: a static method may use `this` for its class.
-		const call = `${member[1]}.${member[2]}.bind(${member[1]})`;
-		contents = cjs ? `${source}\n;module.exports.__poolscope_fn = ${call};\n` : `${source}\nexport const __poolscope_fn = ${call};\n`;
+		const call = `typeof ${member[1]}.${member[2]} === 'function' ? ${member[1]}.${member[2]}.bind(${member[1]}) : undefined`;
+		const missing = JSON.stringify(noStatic);
+		contents = cjs
+			? `${source}\n;module.exports.__poolscope_fn = ${call};\nmodule.exports.__poolscope_missing = ${missing};\n`
+			: `${source}\nexport const __poolscope_fn = ${call};\nexport const __poolscope_missing = ${missing};\n`;
 	} else if (fn === 'default') {
 		contents = cjs
 			? `${source}\n;module.exports.__poolscope_fn = typeof module.exports === 'function' ? module.exports : module.exports.default;\n`

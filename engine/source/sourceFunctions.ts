@@ -471,8 +471,11 @@ export interface MethodAtCursor {
 
 const PY_METHOD = /^(\s+)(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
 const PY_CLASS = /^(\s*)class\s+([A-Za-z_]\w*)/;
+/** Decorators written on the member's own line: `@logged static run(x) {`, `@Get(':id') async find(id) {`. */
+const JS_LINE_DECORATORS = String.raw`(?:@[A-Za-z_$][\w$.]*(?:\([^)]*\))?\s+)*`;
 // The body may open on the line and end there too: `static twice(x) { return 2 * x; }`.
-const JS_METHOD = /^\s+(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*\*?\s*#?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?\s*(?::[^{]*)?(?:\{.*)?$/;
+const JS_METHOD = new RegExp(String.raw`^\s+${JS_LINE_DECORATORS}(?:(?:public|private|protected|static|async|override|readonly|get|set)\s+)*\*?\s*#?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?\s*(?::[^{]*)?(?:\{.*)?$`);
+const JS_STATIC = new RegExp(String.raw`^\s*${JS_LINE_DECORATORS}(?:(?:public|private|protected|async|override|readonly)\s+)*static\s`);
 /** A static field holding a function: `static fib = (n) => ...`, `static async load = async (x) => ...`, `= function (x) {`. */
 const JS_STATIC_FIELD_FN = /^\s+(?:(?:public|private|protected|override|readonly)\s+)*static\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\s*(?::(?:[^=]|=>)*)?=\s*(?:async\s+)?(?:function\b|(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*(?::[^=]*)?=>)/;
 const JS_CLASS = /^\s*(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
@@ -584,7 +587,7 @@ export function methodAt(text: string, language: SourceLanguage, line: number): 
 			}
 			// A class in a function or a namespace is theirs: no pool finds it by name.
 			const c = depths[j] === 0 ? JS_CLASS.exec(lines[j]!) : undefined;
-			return c ? { method: member, className: c[1]!, isStatic: /^\s*(?:(?:public|private|protected|async|override|readonly)\s+)*static\s/.test(lines[i]!) } : undefined;
+			return c ? { method: member, className: c[1]!, isStatic: JS_STATIC.test(lines[i]!) } : undefined;
 		}
 		return undefined;
 	}

@@ -77,6 +77,17 @@ describe('JS/TS files as projects write them', function () {
 		assert.match(r.failed[0]?.error.message ?? '', /its argument \(a function\) cannot be sent to a worker/);
 	});
 
+	it('a static method with its decorator on its line, or in a class written on one line, runs as Class.method; a name its class lacks says so', async () => {
+		assert.deepEqual((await results('oneLineClasses.ts', 'Api.double', '[[4]]')).finished, ['8']);
+		assert.deepEqual((await results('oneLineClasses.ts', 'Tiny.neg', '[[4]]')).finished, ['-4']);
+		for (const fn of ['Tiny.whole', 'Tiny.nope', 'Nope.neg']) {
+			const r = await results('oneLineClasses.ts', fn, '[[4]]');
+			assert.equal(r.end.outcome, 'error', fn);
+			assert.equal(r.end.error?.name, 'FunctionNotFound', fn);
+			assert.match(r.end.error?.message ?? '', new RegExp(`^no static method "${fn.replace('.', '\\.')}" in .*oneLineClasses\\.ts$`), fn);
+		}
+	});
+
 	it('a static field holding a function (static fib = (n) => ...) runs as Class.field, as a static method does', async () => {
 		assert.deepEqual((await results('staticFields.ts', 'Maths.fib', '[[10]]')).finished, ['55']);
 		assert.deepEqual((await results('staticFields.ts', 'Maths.half', '[[3]]')).finished, ['1.5']);

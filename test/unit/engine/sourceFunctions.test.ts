@@ -206,6 +206,9 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		assert.deepEqual(findStaticMethods(ts, 'typescript').map((f) => [f.name, f.line]), [['Calc.twice', 2], ['Calc.later', 3]]);
 		assert.deepEqual([methodAt(ts, 'typescript', 4)?.method, methodAt(ts, 'typescript', 4)?.isStatic], ['plain', false]);
 		assert.deepEqual(findFunctions(ts, 'typescript').map((f) => f.name), ['f'], 'a call and an if in a function are neither methods nor functions');
+		// Decorators on the method's own line (TypeScript and NestJS style).
+		const inline = "export class Api {\n  @logged static double(x: number) { return 2 * x; }\n  @Get(':id') static async find(id: string) {\n    return id;\n  }\n  @Input() name: string;\n}\n";
+		assert.deepEqual(findStaticMethods(inline, 'typescript').map((f) => [f.name, f.line]), [['Api.double', 1], ['Api.find', 2]]);
 		// Static fields holding a function run as Class.field too; a static value does not.
 		const fields = 'class Maths {\n  static fib = (n) => (n < 2 ? n : Maths.fib(n - 1) + Maths.fib(n - 2));\n  static readonly half: (x: number) => number = (x) => x / 2;\n  static load = async function (x) {\n    return x;\n  };\n  static limit = 10;\n  static square = x => x * x;\n}\n';
 		assert.deepEqual(findStaticMethods(fields, 'typescript').map((f) => [f.name, f.line]), [['Maths.fib', 1], ['Maths.half', 2], ['Maths.load', 3], ['Maths.square', 7]]);
