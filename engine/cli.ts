@@ -52,7 +52,7 @@ Options:
   -h, --help                     this text
 
 Flags left out are taken from the function's \`poolscope:\` comments (inputs=..., pool=...,
-workers=N, timeoutMs=N, maxTasksPerChild=N), as a click on "Run in parallel" in the editor does.
+workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=...), as a click on "Run in parallel" in the editor does.
 
 compare runs the function serially, on a thread pool and on a process pool, one after another,
 and says which to use; sweep runs one pool at each worker count and fits Amdahl's law, or, with
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
 		workers: given.workers ?? (declared?.options?.workers !== undefined ? String(declared.options.workers) : undefined),
 		timeout: given.timeout ?? (declared?.options?.timeoutMs ? String(declared.options.timeoutMs) : undefined),
 		'max-tasks-per-child': given['max-tasks-per-child'] ?? (declared?.options?.maxTasksPerChild ? String(declared.options.maxTasksPerChild) : undefined),
+		'start-method': given['start-method'] ?? declared?.options?.startMethod,
 	};
 	if (o.inputs === undefined && !declared && names.length) {
 		usage(`${file} has no top-level function ${fn} (functions in this file: ${names.join(', ')}); for one defined another way, give --inputs`);

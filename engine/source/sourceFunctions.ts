@@ -8,7 +8,7 @@
  * name (pickling by reference in Python, a named binding in the bundled JS module).
  */
 
-import type { PoolKind } from '../protocol/events';
+import type { PoolKind, PythonStartMethod } from '../protocol/events';
 
 export type SourceLanguage = 'python' | 'javascript' | 'typescript';
 
@@ -19,6 +19,8 @@ export interface DeclaredOptions {
 	timeoutMs?: number;
 	/** Python process pools: a worker replaced after this many tasks. */
 	maxTasksPerChild?: number;
+	/** Python process pools: how workers start. */
+	startMethod?: PythonStartMethod;
 }
 
 export interface SourceFunction {
@@ -37,7 +39,7 @@ export interface SourceFunction {
 }
 
 const DIRECTIVE = /^\s*(?:#|\/\/)\s*poolscope:\s*(.*?)\s*$/;
-const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N';
+const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver';
 /** The most workers a comment, a setting (package.json's maximum) or the CLI asks for. */
 export const MAX_WORKERS = 1024;
 
@@ -98,6 +100,13 @@ export function parseDirective(body: string): Directive {
 					out.options.maxTasksPerChild = whole;
 				} else {
 					out.problems.push(`maxTasksPerChild=${value}: a whole number from 1`);
+				}
+				break;
+			case 'startMethod':
+				if (value === 'fork' || value === 'spawn' || value === 'forkserver') {
+					out.options.startMethod = value;
+				} else {
+					out.problems.push(`startMethod=${value}: one of fork, spawn, forkserver`);
 				}
 				break;
 			default:

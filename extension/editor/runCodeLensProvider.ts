@@ -61,6 +61,7 @@ function runTooltip(f: SourceFunction): string {
 		o.workers ? `${o.workers} worker${o.workers > 1 ? 's' : ''}` : '',
 		o.timeoutMs ? `timeout ${o.timeoutMs} ms` : '',
 		o.maxTasksPerChild ? `a worker replaced every ${o.maxTasksPerChild} task${o.maxTasksPerChild > 1 ? 's' : ''}` : '',
+		o.startMethod ? `start method ${o.startMethod}` : '',
 	].filter(Boolean);
 	return `Run ${f.name} on ${pool}${parts.length ? ` (${parts.join(', ')})` : ''}, as its poolscope comment says`;
 }

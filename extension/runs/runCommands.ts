@@ -213,7 +213,7 @@ export class RunCommands extends Disposable {
 			: target.language === 'python' ? 'process' : 'thread');
 		const workers = o.workers ?? declared.workers ?? (config.get<number>('workers', 0) || undefined);
 		const timeoutMs = (declared.timeoutMs ?? config.get<number>('taskTimeoutMs', 0)) || undefined;
-		const startMethod = o.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
+		const startMethod = o.startMethod ?? declared.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
 		// For Python whatever the pool: a comparison's process runs take it from this request.
 		const maxTasksPerChild = target.language === 'python' ? (declared.maxTasksPerChild ?? config.get<number>('python.maxTasksPerChild', 0)) || undefined : undefined;
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);

@@ -25,7 +25,15 @@ def count_call(x):
     # With the fork start method (Linux's default before Python 3.14) each process worker is a
     # copy of the runner made while stats-flusher most likely held stats_lock: the copy is locked
     # and its holder was not copied. The run warns as it forks; the tasks hang until their
-    # timeout. With spawn or forkserver (Pool... > Process pool) every task finishes.
+    # timeout. With spawn or forkserver every task finishes: count_call_spawned, below.
     with stats_lock:
         stats["calls"] += 1
         return x
+
+
+# poolscope: timeoutMs=2000 startMethod=spawn
+# poolscope: inputs=range(4)
+def count_call_spawned(x):
+    # The same call on spawned workers: each imports this module afresh, with a stats-flusher and
+    # a stats_lock of its own, so every task finishes (a few ms waiting for its own flusher).
+    return count_call(x)

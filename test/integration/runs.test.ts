@@ -299,6 +299,15 @@ describe('Editor integration: runs', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
+	it('a comment\'s startMethod reaches the Python process pool, and the lens says it', async () => {
+		const { tooltip, run } = await clickRunLens(join('python', 'fork_hang.py'), 'count_call_spawned');
+		assert.equal(tooltip, 'Run count_call_spawned on the default pool (timeout 2000 ms, start method spawn), as its poolscope comment says');
+		assert.deepEqual([run.request.pool, run.request.startMethod], ['process', 'spawn']);
+		const end = await run.handle!.done;
+		assert.deepEqual([end.outcome, end.counts.finished], ['completed', 4], JSON.stringify(end.error));
+		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+	});
+
 	it('a comment\'s maxTasksPerChild reaches the Python process pool: each worker replaced after its tasks', async () => {
 		const { tooltip, run } = await clickRunLens(join('python', 'memory.py'), 'recycled');
 		assert.equal(tooltip, 'Run recycled on a process pool (2 workers, a worker replaced every 2 tasks), as its poolscope comment says');

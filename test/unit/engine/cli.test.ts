@@ -368,6 +368,14 @@ describe('poolscope CLI', function () {
 		const flagged = await cli(['run', faults, 'deadlock', '--pool', 'process', '--workers', '1', '--timeout', '5000']);
 		assert.equal(flagged.code, 0, flagged.stderr); // each process has its own locks: no deadlock
 		assert.match(flagged.stdout, /on a process pool, 1 worker.*2 inputs/);
+		// A comment's start method; on a thread pool (a flag's) it is not refused as a --start-method would be.
+		const forkHang = join(ROOT, 'samples', 'python', 'fork_hang.py');
+		const spawned = await cli(['run', forkHang, 'count_call_spawned', '--workers', '2']);
+		assert.equal(spawned.code, 0, spawned.stderr);
+		assert.match(spawned.stdout, /on a process pool, 2 workers, 4 inputs, .*start method spawn$/m);
+		const threads = await cli(['run', forkHang, 'count_call_spawned', '--pool', 'thread', '--workers', '2']);
+		assert.equal(threads.code, 0, threads.stderr);
+		assert.match(threads.stdout, /on a thread pool, 2 workers, 4 inputs/);
 	});
 
 	it('--max-tasks-per-child replaces each Python process worker after its tasks', async () => {

@@ -39,6 +39,14 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 	'python/cpu_bound.py:countdown': { check: completes(4) },
 	'python/cpu_bound.py:pi_series': { check: completes(4) },
 	'python/io_bound.py:download': { check: completes(16) },
+	// Its comment asks for spawn: each worker has its own thread and lock, nothing to warn of.
+	'python/fork_hang.py:count_call_spawned': {
+		check: (end, events) => {
+			completes(4)(end, events);
+			assert.equal(ofType(events, 'run.started')[0]?.startMethod, 'spawn');
+			assert.deepEqual(ofType(events, 'run.warning').map((w) => w.message), []);
+		},
+	},
 	// Forked while its module's thread holds the lock (most of the time): the run says so at the
 	// fork, and a task in a worker whose copy is locked times out. Elsewhere (spawn, forkserver) all finish.
 	'python/fork_hang.py:count_call': {
@@ -182,6 +190,7 @@ for (const dir of ['python', 'js']) {
 					...(f.options?.workers ? { workers: f.options.workers } : {}),
 					...(f.options?.timeoutMs ? { timeoutMs: f.options.timeoutMs } : {}),
 					...(f.options?.maxTasksPerChild ? { maxTasksPerChild: f.options.maxTasksPerChild } : {}),
+					...(f.options?.startMethod ? { startMethod: f.options.startMethod } : {}),
 					...EXPECTED[key]?.request,
 				},
 			});

@@ -40,7 +40,7 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 
 	it('poolscope comments declare the pool, workers and timeout too: several lines add up, the nearest wins, inputs takes the rest of its line', () => {
 		const py = [
-			'# poolscope: pool=process timeoutMs=9 maxTasksPerChild=3',
+			'# poolscope: pool=process timeoutMs=9 maxTasksPerChild=3 startMethod=spawn',
 			'# poolscope: pool=thread workers=2, timeoutMs=1500',
 			'# poolscope: inputs=[(0,), (1,)] if x == 1 else []',
 			'@decorated',
@@ -56,7 +56,7 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 		].join('\n');
 		const found = findFunctions(py, 'python');
 		assert.deepEqual(found.map((f) => [f.name, f.inputs, f.options, f.problems]), [
-			['f', '[(0,), (1,)] if x == 1 else []', { pool: 'thread', workers: 2, timeoutMs: 1500, maxTasksPerChild: 3 }, undefined],
+			['f', '[(0,), (1,)] if x == 1 else []', { pool: 'thread', workers: 2, timeoutMs: 1500, maxTasksPerChild: 3, startMethod: 'spawn' }, undefined],
 			['g', 'range(4)', { workers: 3 }, undefined],
 			['h', undefined, undefined, undefined],
 		]);
@@ -65,13 +65,14 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 	});
 
 	it('a poolscope comment that cannot be read says what and where, not a guess', () => {
-		const found = findFunctions('# poolscope: pool=threads workers=0 timeoutMs=-5 colour=red\n# poolscope: just words\ndef f(i):\n    return i\n', 'python');
+		const found = findFunctions('# poolscope: pool=threads workers=0 timeoutMs=-5 colour=red startMethod=vfork\n# poolscope: just words\ndef f(i):\n    return i\n', 'python');
 		assert.deepEqual(found[0]!.problems, [
-			'line 2: cannot read "just words": write inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N',
+			'line 2: cannot read "just words": write inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver',
 			'line 1: pool=threads: one of thread, process, serial',
 			'line 1: workers=0: a whole number from 1 to 1024',
 			'line 1: timeoutMs=-5: a whole number of milliseconds (0: none)',
-			'line 1: unknown option "colour" (known: inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N)',
+			'line 1: unknown option "colour" (known: inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver)',
+			'line 1: startMethod=vfork: one of fork, spawn, forkserver',
 		]);
 		assert.deepEqual(parseDirective('inputs='), { options: {}, problems: ['inputs= is empty'] });
 		assert.deepEqual(parseDirective('timeoutMs=0 inputs=3'), { inputs: '3', options: { timeoutMs: 0 }, problems: [] });
