@@ -15,6 +15,10 @@ export async function openWorkbench(url = uiContext().workbenchUrl()): Promise<P
 }
 
 export async function runCommand(page: Page, title: string): Promise<void> {
+	await withPageState(page, () => runCommandOnce(page, title));
+}
+
+async function runCommandOnce(page: Page, title: string): Promise<void> {
 	// Retried: right after load the palette may not yet know the extension's commands.
 	for (let attempt = 0; attempt < 5; attempt++) {
 		// Focus the window without moving the editor's cursor: the title bar is neutral ground.
@@ -58,20 +62,34 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
 		}
 		await page.waitForTimeout(250);
 	}
-	throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms`);
+	throw new Error(`no webview frame with ${selector} within ${timeoutMs} ms ${await pageState(page)}`);
 }
 
 /** Quick Open with `file:line`: the file opens with the cursor on that line. */
 export async function openFileAt(page: Page, name: string, line: number): Promise<void> {
-	// Keys typed while a webview has focus go to the webview: take focus back first.
-	await page.locator('.part.titlebar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
-	await page.keyboard.press('Control+P');
-	const input = page.locator('.quick-input-widget input');
-	await input.waitFor({ state: 'visible' });
-	await input.fill(`${name}:${line}`);
-	// A fresh window indexes files first: wait for the file itself, not just any row.
+	await withPageState(page, () => openFileAtOnce(page, name, line));
+}
+
+async function openFileAtOnce(page: Page, name: string, line: number): Promise<void> {
 	const base = name.split('/').pop()!;
-	await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor({ state: 'visible', timeout: 30_000 });
+	// Retried: a window just reloaded may answer the first query before its extension host (which
+	// searches the files here) is up, and quick open does not ask again by itself.
+	for (let attempt = 0; ; attempt++) {
+		// Keys typed while a webview has focus go to the webview: take focus back first.
+		await page.locator('.part.titlebar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+		await page.keyboard.press('Control+P');
+		const input = page.locator('.quick-input-widget input');
+		await input.waitFor({ state: 'visible', timeout: 15_000 });
+		await input.fill(`${name}:${line}`);
+		// Wait for the file itself, not just any row.
+		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first();
+		const timeout = attempt < 2 ? 10_000 : 30_000;
+		if (await row.waitFor({ state: 'visible', timeout }).then(() => true, (e: unknown) => (attempt < 2 ? false : Promise.reject(e)))) {
+			break;
+		}
+		await page.keyboard.press('Escape');
+		await page.waitForTimeout(1_000);
+	}
 	await page.keyboard.press('Enter');
 	await page.locator('.tab', { hasText: base }).first().waitFor({ state: 'visible', timeout: 20_000 });
 	await page.locator('.statusbar', { hasText: `Ln ${line},` }).waitFor({ state: 'visible', timeout: 20_000 });
@@ -87,10 +105,46 @@ export function pageLifecycle(page: () => Page | undefined): void {
 		if (this.currentTest?.state === 'failed' && p) {
 			const file = join(__dirname, '..', 'ui-failure.png');
 			await p.screenshot({ path: file }).catch(() => undefined);
-			process.stdout.write(`      screenshot of the failure: ${file}\n`);
+			process.stdout.write(`      screenshot of the failure: ${file}\n      the window at the failure: ${await pageState(p)}\n`);
 		}
 	});
 	after(async () => {
 		await page()?.close();
 	});
+}
+
+/**
+ * Runs a step; if it fails, its error's first line (all the run's summary keeps) also says what the
+ * workbench showed: a CI failure has no screenshot to look at.
+ */
+export async function withPageState<T>(page: Page, step: () => Promise<T>): Promise<T> {
+	try {
+		return await step();
+	} catch (e) {
+		if (e instanceof Error) {
+			const [first, ...rest] = e.message.split('\n');
+			e.message = [`${first} ${await pageState(page)}`, ...rest].join('\n');
+		}
+		throw e;
+	}
+}
+
+/** One line on the workbench's state: modal dialogs, toasts, quick input, tabs, focus, status bar. */
+export async function pageState(page: Page): Promise<string> {
+	const state = await page.evaluate(() => {
+		const text = (el: Element | null | undefined) => ((el as HTMLElement | null | undefined)?.innerText ?? '').replace(/\s+/g, ' ').trim().slice(0, 160);
+		const visible = (el: Element) => (el as HTMLElement).offsetParent !== null;
+		const all = (sel: string) => [...document.querySelectorAll(sel)].filter(visible);
+		const quick = document.querySelector('.quick-input-widget');
+		const active = document.activeElement;
+		return {
+			dialogs: all('.monaco-dialog-box').map(text),
+			toasts: all('.notification-toast').map(text),
+			quickInput: quick && visible(quick) ? `"${(quick.querySelector('input') as HTMLInputElement | null)?.value ?? ''}", rows: ${all('.quick-input-list .monaco-list-row').slice(0, 3).map(text).join(' | ') || 'none'}` : 'closed',
+			tabs: all('.tab').map((t) => `${t.classList.contains('active') ? '*' : ''}${text(t)}`).join(', '),
+			focus: active ? `${active.tagName.toLowerCase()}.${[...active.classList].slice(0, 3).join('.')}` : 'none',
+			statusBar: text(document.querySelector('.statusbar')),
+		};
+	}).catch((e: unknown) => ({ error: String(e).split('\n')[0] }));
+	return `[page: ${JSON.stringify(state)}]`;
 }
