@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { uiContext } from '../harness/uiContext';
 import { waitFor } from '../harness/processes';
-import { openFileAt, openWorkbench, pageState, runCommand, webviewFrame, withPageState } from './workbench';
+import { closeAllEditors, openFileAt, openWorkbench, pageState, runCommand, webviewFrame, withPageState } from './workbench';
 
 describe('Panel lifecycle (Playwright on code-server)', function () {
 	this.timeout(180_000);
@@ -76,7 +76,7 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 		const p = page ??= await openWorkbench();
 		// After the reload above, faults.js sits behind the panel in the panel's group, where
 		// quick open's "faults.js:32" does not bring it forward: start from no editors.
-		await runCommand(p, 'View: Close All Editors');
+		await closeAllEditors(p);
 		await openFileAt(p, 'js/faults.js', 32);
 		await runCommand(p, 'Poolscope: Compare Serial, Threads and Processes');
 		let frame = await webviewFrame(p, '[data-testid="comparison"]', 60_000);
@@ -97,7 +97,7 @@ describe('Panel lifecycle (Playwright on code-server)', function () {
 
 	it('a process pool still running at "Developer: Reload Window": none of its worker processes is left 5 s later', async () => {
 		const p = page ??= await openWorkbench();
-		await runCommand(p, 'View: Close All Editors');
+		await closeAllEditors(p);
 		await openFileAt(p, 'js/faults.js', 32);
 		await runCommand(p, 'Poolscope: Run Function in Process Pool');
 		const frame = await webviewFrame(p, '[data-testid="run-title"]', 60_000);
