@@ -1,7 +1,7 @@
 /** The smaller ways in: long-run progress with Cancel, the interpreter picker, the walkthrough. */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { answerQuickInput, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { answerQuickInput, closeWindow, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Progress, interpreter picker and walkthrough (Playwright on code-server)', function () {
 	this.timeout(180_000);
@@ -10,7 +10,7 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 		page = await openWorkbench();
 	});
 	after(async () => {
-		await page?.close();
+		await closeWindow(page);
 	});
 
 	it('a run still going after 3 s gets a progress notification whose Cancel stops it', async () => {

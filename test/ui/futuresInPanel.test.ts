@@ -1,7 +1,7 @@
 /** Failed and cancelled futures of real runs, read in the real panel (Playwright on code-server). */
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { closeWindow, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 async function finished(frame: Frame, state: string): Promise<void> {
 	await frame.waitForFunction((s) => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === s, state, { timeout: 60_000 });
@@ -22,7 +22,7 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 	this.timeout(180_000);
 	let page: Page | undefined;
 	after(async () => {
-		await page?.close();
+		await closeWindow(page);
 	});
 
 	it('a failed future shows its traceback, and its file:line opens the source there', async () => {

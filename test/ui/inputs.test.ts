@@ -1,12 +1,12 @@
 /** The first run of a function without an inputs comment asks for them; the answer is remembered. */
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { closeWindow, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Inputs are asked once and remembered (Playwright on code-server)', () => {
 	let page: Page | undefined;
 	after(async () => {
-		await page?.close();
+		await closeWindow(page);
 	});
 
 	it('asks with an example, runs with the answer, and offers it again', async function () {

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openWorkbench, runCommand, webviewFrame } from './workbench';
+import { closeWindow, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 describe('Pool panel in the workbench (Playwright)', () => {
 	let page: Page | undefined;
 	after(async () => {
-		await page?.close();
+		await closeWindow(page);
 	});
 
 	it('"Poolscope: Show Pool Panel" from the command palette opens a webview whose DOM is readable', async () => {

@@ -1,7 +1,7 @@
 /** The panel follows VS Code's colour theme: light, dark and high contrast (Playwright on code-server). */
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
+import { closeWindow, openFileAt, openWorkbench, runCommand, webviewFrame } from './workbench';
 
 async function pickTheme(page: Page, name: string): Promise<void> {
 	// Through the palette, clicking the command itself: Enter would take the fuzzy best match,
@@ -45,7 +45,7 @@ describe('Themes (Playwright on code-server)', function () {
 	after(async () => {
 		if (page) {
 			await pickTheme(page, 'Light Modern').catch(() => undefined); // back to this workbench's default
-			await page.close();
+			await closeWindow(page);
 		}
 	});
 

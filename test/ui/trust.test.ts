@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { CodeServer } from '../harness/codeServer';
 import { ensureCodeServer } from '../harness/environment';
 import { uiContext } from '../harness/uiContext';
-import { openFileAt, runCommand } from './workbench';
+import { closeWindow, openFileAt, runCommand } from './workbench';
 
 describe('Workspace trust (Playwright on code-server with trust enabled)', function () {
 	this.timeout(180_000);
@@ -20,7 +20,7 @@ describe('Workspace trust (Playwright on code-server with trust enabled)', funct
 		}
 	});
 	after(async () => {
-		await page?.close();
+		await closeWindow(page);
 		await server?.stop();
 	});
 
