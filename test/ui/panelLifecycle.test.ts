@@ -5,21 +5,18 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { uiContext } from '../harness/uiContext';
 import { waitFor } from '../harness/processes';
-import { closeAllEditors, closeWindow, openFileAt, openWorkbench, pageState, runCommand, webviewFrame, withPageState } from './workbench';
+import { closeAllEditors, closeWindow, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame, withPageState } from './workbench';
 
 describe('Panel lifecycle (Playwright on code-server)', function () {
 	this.timeout(180_000);
 	let page: Page | undefined;
+	pageLifecycle(() => page);
 	afterEach(async function () {
 		// Each later test starts from a fresh window rather than one a failure left in some state.
 		if (this.currentTest?.state === 'failed' && page) {
-			process.stdout.write(`      the window at the failure: ${await pageState(page)}\n`);
 			await closeWindow(page);
 			page = undefined;
 		}
-	});
-	after(async () => {
-		await closeWindow(page);
 	});
 
 	it('hidden behind another tab and shown again, it redraws the same run from the extension\'s state', async () => {

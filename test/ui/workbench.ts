@@ -11,26 +11,21 @@ export async function openWorkbench(url = uiContext().workbenchUrl()): Promise<P
 	await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 	// The status bar fills once the extension host is up; commands work from then on.
 	await page.waitForSelector('.statusbar', { timeout: 60_000 });
-	await reportUnsaved(page, 'a new window came up with');
 	return page;
 }
 
 /**
- * Says so when the window has unsaved editors: none of the UI tests leaves one on purpose, and a
- * save prompt for one blocked a CI run ("Untitled-1", source not found: decisions.md).
+ * Closes a test's window, saying first if it has unsaved editors: none of the UI tests leaves one
+ * on purpose, and a save prompt for one blocked a CI run ("Untitled-1": decisions.md).
  */
-/** Closes a test's window, saying first if it had unsaved editors. */
 export async function closeWindow(page: Page | undefined): Promise<void> {
-	if (page) {
-		await reportUnsaved(page, 'the window closes with');
-		await page.close();
+	if (!page || page.isClosed()) {
+		return;
 	}
-}
-
-export async function reportUnsaved(page: Page, where: string): Promise<void> {
-	if (!page.isClosed() && await page.locator('.tab.dirty').count().catch(() => 0)) {
-		process.stdout.write(`      (${where} unsaved editors: ${await pageState(page)})\n`);
+	if (await page.locator('.tab.dirty').count().catch(() => 0)) {
+		process.stdout.write(`      (the window closes with unsaved editors: ${await pageState(page)})\n`);
 	}
+	await page.close();
 }
 
 export async function runCommand(page: Page, title: string): Promise<void> {
@@ -105,9 +100,14 @@ async function openFileAtOnce(page: Page, name: string, line: number): Promise<v
 		await input.fill(`${name}:${line}`);
 		// Wait for the file itself, not just any row.
 		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first();
-		const timeout = attempt < 2 ? 10_000 : 30_000;
-		if (await row.waitFor({ state: 'visible', timeout }).then(() => true, (e: unknown) => (attempt < 2 ? false : Promise.reject(e)))) {
+		const last = attempt === 2;
+		try {
+			await row.waitFor({ state: 'visible', timeout: last ? 30_000 : 10_000 });
 			break;
+		} catch (e) {
+			if (last) {
+				throw e;
+			}
 		}
 		await page.keyboard.press('Escape');
 		await page.waitForTimeout(1_000);
