@@ -20,9 +20,9 @@ export interface PanelPage {
 }
 
 /**
- * One Chromium per test file (this module is bundled into each), a fresh context (its own renderer, storage and state) per
- * panel: a launch per test was ~1 s of each of 63 tests (stage 212 -> 162 s). A browser that
- * crashed or was closed is launched again for the next panel.
+ * One Chromium per test file (this module is bundled into each), a fresh context (its own
+ * renderer, storage and state) per panel: a launch per test was ~1 s of each of 63 tests
+ * (stage 212 -> 162 s). A browser that crashed or was closed is launched again.
  */
 let shared: Promise<Browser> | undefined;
 
