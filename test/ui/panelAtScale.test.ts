@@ -11,7 +11,12 @@ import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand,
 
 /** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
 async function runShout(page: Page, inputs: string): Promise<void> {
-	await page.locator('.tab', { hasText: 'io.js' }).first().click().catch(() => undefined);
+	// Its tab, if open, makes its editor group the active one (quick open opens files there). Not
+	// waited for: on a fresh window a click on no tab waited out Playwright's 30 s default.
+	const tab = page.locator('.tab', { hasText: 'io.js' }).first();
+	if (await tab.count()) {
+		await tab.click();
+	}
 	await openFileAt(page, 'js/io.js', 15);
 	await runCommand(page, 'Poolscope: Set Inputs for Function');
 	await answerQuickInput(page, 'inputs for shout', inputs);
