@@ -82,6 +82,14 @@ class Emitter:
             self.out.write(json.dumps({"reply": obj}) + "\n")
             self.out.flush()
 
+    def loading(self):
+        """Tells the host the runner is up and about to import the user's file: if the process
+        ends before run.started, the file or its inputs ended it (not a program that is no Python)."""
+        self.flush()
+        with self.lock:
+            self.out.write('{"loading": true}\n')
+            self.out.flush()
+
     def flush(self):
         with self.lock:
             if not self.buf:

@@ -397,6 +397,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         # sight (see the second freeze below), the collections that making the inputs and the task
         # table set off walk only what is new. The user's module comes after: collected as ever.
         gc.freeze()
+        self.em.loading()
         try:
             items = self.load()
             load_error = None

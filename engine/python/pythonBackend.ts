@@ -73,6 +73,12 @@ class PythonRun {
 	private rawClosed = false;
 	private pendingEnd: PoolEvent[] | undefined;
 	private started = false;
+	/**
+	 * The runner said it is about to load the user's file (`{"loading": true}`): a process that
+	 * exits after this is our runner ended by what the file or its inputs ran, not a program that
+	 * is no Python (a module calling os._exit(0) at import read "is not a Python interpreter").
+	 */
+	private loading = false;
 	/** The runner's fd 1 and 2, each read up to its end mark (runnerOutput.ts). */
 	private readonly raw = { stdout: new MarkedStream(), stderr: new MarkedStream() };
 	private rawEndTimer: NodeJS.Timeout | undefined;
@@ -169,7 +175,11 @@ class PythonRun {
 				} else if (/POOLSCOPE_PYTHON_TOO_OLD (\S+)/.test(tail) || /SyntaxError/.test(tail) && !this.started) {
 					const version = /POOLSCOPE_PYTHON_TOO_OLD (\S+)/.exec(tail)?.[1] ?? 'older than 3.9';
 					this.fail({ kind: 'load', name: 'PythonTooOld', message: `${python.path} is Python ${version}; Poolscope needs Python 3.9 or newer`, hint: 'Set poolscope.pythonPath (the CLI: --python) to a newer interpreter.' });
-				} else if (!this.started && !signal && !/Traceback|Python|python/.test(tail)) {
+				} else if (this.loading && !this.started && !signal && !/Traceback|Fatal Python error/.test(tail)) {
+					this.fail(exitedWhileLoading(code, tail, this.request.file));
+				} else if (!this.loading && !this.started && !signal && (code === 0 || !/Traceback|Python|python/.test(tail))) {
+					// Exit code 0 without our runner's first line: whatever it printed (a script
+					// that echoes "Python 3.8.10" read "RunnerExited ... code 0"), it ran no script.
 					// Gone at once without a word from Python: not an interpreter (a setting pointing
 					// at /bin/ls said "RunnerExited ... invalid option -- 'W'").
 					this.fail({
@@ -311,6 +321,8 @@ class PythonRun {
 					this.rawEndTimer = setTimeout(() => this.sendEnd(), RAW_END_WAIT_MS);
 				}
 			}
+		} else if ((msg as { loading?: boolean }).loading) {
+			this.loading = true;
 		} else if (msg.reply) {
 			const id = Number(msg.reply.id);
 			this.replies.get(id)?.(msg.reply);
@@ -437,6 +449,19 @@ class PythonRun {
  * code called by a task, an abort) comes with faulthandler's dump of every thread on stderr
  * (runner.py enables it): its frames point at the function and line that crashed.
  */
+/**
+ * The runner exited by itself while it imported the user's file or made the inputs (no signal, no
+ * traceback): code there called os._exit (sys.exit only raises SystemExit, reported as a load error).
+ */
+export function exitedWhileLoading(code: number | null, stderrTail: string, userFile: string): ErrorInfo {
+	const name = userFile.split(/[\\/]/).pop() ?? userFile;
+	return {
+		kind: 'load', name: 'ExitedWhileLoading',
+		message: `the Python interpreter exited with code ${code} while Poolscope imported ${name} and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)${stderrTail ? `. It printed:\n${stderrTail.slice(-2000)}` : ''}`,
+		hint: 'The top level of a module runs when Poolscope imports it (and again in every spawn or forkserver worker): put what the file does as a script under if __name__ == "__main__":.',
+	};
+}
+
 export function runnerExited(code: number | null, signal: NodeJS.Signals | null, stderrTail: string, userFile: string): ErrorInfo {
 	const how = `the Python runner ended ${signal ? `by ${signal}` : `with code ${code}`} before the run finished`;
 	const fatal = stderrTail.indexOf('Fatal Python error:');

@@ -786,6 +786,32 @@ describe('Python backend: real pools', function () {
 			assert.match(notPython.hint ?? '', /poolscope\.pythonPath/);
 			assert.deepEqual(pythonProcesses(), []);
 		});
+		it('a program that prints a Python version and exits 0 is no Python either; a file whose import ends the interpreter is named, not the interpreter (they read "RunnerExited" and "is not a Python interpreter")', async () => {
+			const dir = mkdtempSync(join(tmpdir(), 'poolscope-exits-'));
+			try {
+				const fake = join(dir, 'python3');
+				writeFileSync(fake, '#!/bin/sh\necho "Python 3.8.10"\n');
+				chmodSync(fake, 0o755);
+				const notPython = await loadError({ fn: 'square', inputs: '1', pythonPath: fake });
+				assert.equal(notPython.name, 'NotPython');
+				assert.equal(notPython.message, `${fake} is not a Python interpreter: it exited with code 0 without running Poolscope's runner (it said: Python 3.8.10)`);
+				const file = join(dir, 'exits_at_import.py');
+				writeFileSync(file, 'import os\nos._exit(0)\n\n\ndef f(x):\n    return x\n');
+				for (const pool of ['thread', 'process'] as const) {
+					const e = await loadError({ fn: 'f', inputs: '2', pool, file });
+					assert.equal(e.name, 'ExitedWhileLoading', `${pool}: ${e.message}`);
+					assert.equal(e.message, 'the Python interpreter exited with code 0 while Poolscope imported exits_at_import.py and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)');
+					assert.match(e.hint ?? '', /if __name__ == "__main__":/);
+				}
+				// The inputs are made by the runner too: an expression that exits is told the same way.
+				const byInputs = await loadError({ fn: 'square', inputs: '__import__("os")._exit(5)' });
+				assert.equal(byInputs.name, 'ExitedWhileLoading');
+				assert.match(byInputs.message, /^the Python interpreter exited with code 5 while Poolscope imported tasks\.py and made the inputs/);
+				assert.deepEqual(pythonProcesses(), []);
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
+		});
 		it('the interpreter setting expands ~, ${userHome}, ${workspaceFolder} and ${env:NAME}, and a relative path starts at the workspace folder', () => {
 			const home = homedir();
 			assert.equal(expandPythonSetting('~/.pyenv/shims/python3', '/w'), join(home, '.pyenv/shims/python3'));
