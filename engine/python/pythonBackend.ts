@@ -456,7 +456,7 @@ class PythonRun {
 export function exitedWhileLoading(code: number | null, stderrTail: string, userFile: string): ErrorInfo {
 	const name = userFile.split(/[\\/]/).pop() ?? userFile;
 	return {
-		kind: 'load', name: 'ExitedWhileLoading',
+		kind: 'load', name: 'ModuleExited',
 		message: `the Python interpreter exited with code ${code} while Poolscope imported ${name} and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)${stderrTail ? `. It printed:\n${stderrTail.slice(-2000)}` : ''}`,
 		hint: 'The top level of a module runs when Poolscope imports it (and again in every spawn or forkserver worker): put what the file does as a script under if __name__ == "__main__":.',
 	};

@@ -799,13 +799,13 @@ describe('Python backend: real pools', function () {
 				writeFileSync(file, 'import os\nos._exit(0)\n\n\ndef f(x):\n    return x\n');
 				for (const pool of ['thread', 'process'] as const) {
 					const e = await loadError({ fn: 'f', inputs: '2', pool, file });
-					assert.equal(e.name, 'ExitedWhileLoading', `${pool}: ${e.message}`);
+					assert.equal(e.name, 'ModuleExited', `${pool}: ${e.message}`);
 					assert.equal(e.message, 'the Python interpreter exited with code 0 while Poolscope imported exits_at_import.py and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)');
 					assert.match(e.hint ?? '', /if __name__ == "__main__":/);
 				}
 				// The inputs are made by the runner too: an expression that exits is told the same way.
 				const byInputs = await loadError({ fn: 'square', inputs: '__import__("os")._exit(5)' });
-				assert.equal(byInputs.name, 'ExitedWhileLoading');
+				assert.equal(byInputs.name, 'ModuleExited');
 				assert.match(byInputs.message, /^the Python interpreter exited with code 5 while Poolscope imported tasks\.py and made the inputs/);
 				assert.deepEqual(pythonProcesses(), []);
 			} finally {
