@@ -90,6 +90,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         self.req = req
         self.em = emitter
         self.file = os.path.abspath(req["file"])
+        self.loading_since = None  # set while the user's file is imported (see snapshot)
         self.user_dir = os.path.dirname(self.file)
         self.pool = req["pool"]
         self.mode = req.get("mode") or "submit"
@@ -398,12 +399,14 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         # table set off walk only what is new. The user's module comes after: collected as ever.
         gc.freeze()
         self.em.loading()
+        self.loading_since = pw.now_ms()  # a stack snapshot meanwhile shows the main thread's
         try:
             items = self.load()
             load_error = None
         except LoadFailure as f:
             items = []
             load_error = f.info
+        self.loading_since = None
         cores = os.cpu_count() or 1
         if self.pool == "serial":
             workers = 1
@@ -970,6 +973,16 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         """The stacks of every worker; `then()` runs once they are taken, before they are
         formatted (a timeout's stop: the stacks show where the task was)."""
         parts = []
+        if self.loading_since is not None:
+            # Still importing the user's file (or making the inputs): no worker exists yet, and
+            # the main thread is where the run waits.
+            frame = sys._current_frames().get(threading.main_thread().ident)
+            if frame is not None:
+                stack = traceback.StackSummary.extract(traceback.walk_stack(frame))
+                stack.reverse()
+                stack = traceback.StackSummary.from_list([f for f in stack if not f.filename.startswith("<frozen importlib")])
+                parts.append("Main thread (loading %s for %.1f s):\n%s" % (os.path.basename(self.file), (pw.now_ms() - self.loading_since) / 1000.0, strip_runner_frames("".join(stack.format()))))
+            del frame
         if self.pool == "process":
             pids = [pid for pid, p in list(self.processes.items()) if p.exitcode is None]
             for pid in pids:

@@ -19,6 +19,7 @@ import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTyp
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 import { MarkedStream, withoutMarks } from './runnerOutput';
 import { ThreadWaitSampler, type WaitShares } from './threadWaits';
+import { LoadWatch } from '../stall/loadWatch';
 
 /** How much of the runner's stdout/stderr is kept for the message if it dies. */
 const STDERR_TAIL_CHARS = 64 * 1024;
@@ -79,6 +80,8 @@ class PythonRun {
 	 * is no Python (a module calling os._exit(0) at import read "is not a Python interpreter").
 	 */
 	private loading = false;
+	/** Tells a module that never finishes importing (engine/stall/loadWatch.ts). */
+	private loadWatch: LoadWatch | undefined;
 	/** The runner's fd 1 and 2, each read up to its end mark (runnerOutput.ts). */
 	private readonly raw = { stdout: new MarkedStream(), stderr: new MarkedStream() };
 	private rawEndTimer: NodeJS.Timeout | undefined;
@@ -161,6 +164,7 @@ class PythonRun {
 			}
 			this.sendEnd();
 			this.exited = true;
+			this.loadWatch?.dispose();
 			this.cpu?.dispose();
 			this.waits?.dispose();
 			this.killGroup(); // workers the runner could not end itself
@@ -258,9 +262,12 @@ class PythonRun {
 		}
 		if (msg.events) {
 			const batch = this.finished ? [] : expandCompact(this.request.runId, msg.events);
+			let loadEnded: PoolEvent | undefined;
 			for (const e of batch) {
 				if (e.type === 'run.started') {
 					this.started = true;
+					loadEnded = this.loadWatch?.stop();
+					this.loadWatch = undefined;
 					if (e.executable) {
 						learnInterpreter(this.pythonPath, this.request.workspaceRoot, e.executable);
 					}
@@ -300,6 +307,9 @@ class PythonRun {
 					splitWaits(e, this.waits?.finish());
 				}
 			}
+			if (loadEnded) {
+				batch.splice(batch.findIndex((e) => e.type === 'run.started') + 1, 0, loadEnded);
+			}
 			const end = batch.findIndex((e) => e.type === 'run.finished');
 			const before = end < 0 ? batch : batch.slice(0, end);
 			if (before.length) {
@@ -323,6 +333,12 @@ class PythonRun {
 			}
 		} else if ((msg as { loading?: boolean }).loading) {
 			this.loading = true;
+			// Off where sampling is off (a bench's measured run), as the task stall watch is.
+			const pid = this.proc?.pid;
+			if (pid !== undefined && (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0 && !this.loadWatch) {
+				const name = this.request.file.split(/[\\/]/).pop() ?? this.request.file;
+				this.loadWatch = new LoadWatch(this.sink, this.request.runId, pid, name, () => this.stacks(), this.request.stallMs);
+			}
 		} else if (msg.reply) {
 			const id = Number(msg.reply.id);
 			this.replies.get(id)?.(msg.reply);

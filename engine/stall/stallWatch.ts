@@ -193,6 +193,13 @@ export class StallWatch {
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private ended = false;
 	private readonly baseMs: number;
+	/** The run's file and input count (from run.started), for a JS run whose workers never load it. */
+	private file = '';
+	private inputs = 0;
+	/** A worker has loaded the user's module (or a task started): the run is past loading. */
+	private anyReady = false;
+	/** The loading workers' CPU at the start of the half window being measured. */
+	private loadBase: { t: number; cpu: number | undefined } | undefined;
 
 	constructor(private readonly sink: EventSink, private readonly options: StallOptions = {}) {
 		this.baseMs = Math.max(100, options.stallMs ?? DEFAULT_STALL_MS);
@@ -217,6 +224,8 @@ export class StallWatch {
 					this.runId = e.runId;
 					this.language = e.language;
 					this.runnerPid = e.pid;
+					this.file = e.file;
+					this.inputs = e.inputCount;
 					this.lastMove = now();
 					if (!this.timer && !this.ended) {
 						const tick = Math.min(1000, Math.max(50, this.baseMs / 4));
@@ -226,13 +235,16 @@ export class StallWatch {
 					break;
 				case 'worker.started':
 					this.workers.set(e.workerId, { pid: e.pid, threadId: e.threadId, tid: e.tid });
+					this.anyReady ||= e.ready !== false;
 					break;
 				case 'worker.ready':
+					this.anyReady = true;
 					if (e.tid !== undefined) {
 						this.workers.set(e.workerId, { ...this.workers.get(e.workerId), tid: e.tid });
 					}
 					break;
 				case 'task.started':
+					this.anyReady = true;
 					this.running.set(e.taskId, e.workerId);
 					moved = true;
 					break;
@@ -340,7 +352,16 @@ export class StallWatch {
 
 	/** Each tick: nothing to do unless tasks run and none moved for half the window. */
 	public async check(): Promise<void> {
-		if (this.ended || this.checking || this.warned || !this.running.size) {
+		if (this.ended || this.checking || this.warned) {
+			return;
+		}
+		if (!this.running.size) {
+			this.checking = true;
+			try {
+				await this.checkLoading();
+			} finally {
+				this.checking = false;
+			}
 			return;
 		}
 		const windowMs = stallWindowMs(this.baseMs, this.longestMs);
@@ -410,6 +431,51 @@ export class StallWatch {
 		} finally {
 			this.checking = false;
 		}
+	}
+
+	/**
+	 * A JS run whose workers never finish loading the user's module (a top-level await that never
+	 * settles, a server started at the top of the file): tasks wait, none runs, and the workers
+	 * only read "starting". Told once the window has passed since the run started and the workers
+	 * used no CPU in its second half (a worker still booting, or a module computing, uses CPU).
+	 * (A Python runner imports the file before its run starts: engine/stall/loadWatch.ts.)
+	 */
+	private async checkLoading(): Promise<void> {
+		if (this.language !== 'javascript' || this.anyReady || !this.workers.size || !this.inputs) {
+			return;
+		}
+		const quiet = now() - this.lastMove;
+		if (quiet < this.baseMs / 2) {
+			return;
+		}
+		const t = now();
+		const cpu = await this.loadingCpu();
+		if (this.anyReady || this.ended) {
+			return;
+		}
+		const base = this.loadBase;
+		if (!base || cpu === undefined || base.cpu === undefined || t - base.t < this.baseMs / 2 || !isIdle(cpu - base.cpu, t - base.t)) {
+			if (!base || t - base.t >= this.baseMs / 2) {
+				this.loadBase = { t, cpu }; // the first look, or busy: measure the next half window
+			}
+			return;
+		}
+		this.warned = true;
+		this.toldStallSince = this.lastMove;
+		const name = this.file.split(/[\\/]/).pop() ?? this.file;
+		const n = this.workers.size;
+		const message = `No task can start: ${n === 1 ? 'the worker has' : `none of the ${n} workers has`} finished loading ${name} in ${secs(now() - this.lastMove)}, and ${n === 1 ? 'it' : 'they'} used no CPU in the last ${secs(t - base.t)}: code at the top level of the file is waiting (a top-level await that never settles, a server it starts, I/O that does not come). Each worker loads the file before its first task; run a script's own work only when the file is run directly: if (require.main === module) main(); (an ES module: if (import.meta.url === pathToFileURL(process.argv[1]).href) main();). Cancel the run to end it.`;
+		this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message }]);
+	}
+
+	/** The loading workers' CPU ms: their processes', or (threads) the host process's whole. */
+	private async loadingCpu(): Promise<number | undefined> {
+		const pids = [...this.workers.values()].map((w) => w.pid).filter((p): p is number => p !== undefined);
+		if (!pids.length) {
+			return this.inHost() ? readCpuMs({ pid: process.pid }) : undefined;
+		}
+		const each = await Promise.all(pids.map((pid) => readCpuMs({ pid })));
+		return each.some((c) => c === undefined) ? undefined : each.reduce((a, b) => a! + b!, 0);
 	}
 
 	public dispose(): void {

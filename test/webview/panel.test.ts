@@ -173,6 +173,21 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(width.doc <= width.view, `the long message wraps: ${JSON.stringify(width)}`);
 	});
 
+	it('a Python file still loading, warned before the run has started: the run shows as starting, with the warning and its stack; Cancel works', async () => {
+		const message = 'No task can start: server.py has been loading for 10 s and used no CPU in the last 10 s: code at the top level of the file (or in the inputs expression) is waiting, on input(), a lock, a sleep, a server or I/O that does not come.';
+		await feed(p, 'serve-1a2b3c4d', [{ type: 'run.warning', runId: 'serve-1a2b3c4d', t: 1_000_000, kind: 'stalled', message, detail: 'Main thread (loading server.py for 10.0 s):\n  File "/work/server.py", line 9, in <module>\n    httpd.serve_forever()' }]);
+		assert.equal(await text(p.page, 'run-live'), 'starting: loading the file (no task can start before it is loaded)');
+		const item = p.page.locator('[data-testid="run-warnings"] li');
+		assert.equal(await item.count(), 1);
+		assert.equal((await item.locator('summary').innerText()).trim(), message);
+		await item.locator('summary').click();
+		assert.match(await item.locator('pre').innerText(), /line 9, in <module>\n\s+httpd\.serve_forever\(\)/);
+		const cancel = p.page.getByRole('button', { name: 'Cancel run' });
+		assert.equal(await cancel.isEnabled(), true, 'a run stuck loading can be cancelled');
+		await cancel.click();
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.filter((m) => m.type === 'cancelRun'), [{ type: 'cancelRun', runId: 'serve-1a2b3c4d' }]);
+	});
+
 	it('a stall that is over reads as past, with what ended it after it, also after many other warnings', async () => {
 		const events = synthRun({ runId: 'resumed', tasks: 8, workers: 2 });
 		const end = events.findIndex((e) => e.type === 'run.finished');

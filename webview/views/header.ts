@@ -81,7 +81,9 @@ export class HeaderView {
 		const bad = [c.failed ? `${num(c.failed)} failed` : '', c.timedOut ? `${num(c.timedOut)} timed out` : '', c.cancelled ? `${num(c.cancelled)} cancelled` : ''].filter(Boolean).join(', ');
 		// The machine's CPU while the run goes on; once it has ended, "now" is no longer about it.
 		const cpuText = end ? '' : ` · CPU now ${pct(cpu)}`;
-		setText(this.live, `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done${bad ? ` (${bad})` : ''} · ${rate(tput)}${cpuText}${memory}`);
+		// Before its start, a run is loading the user's file (a Python module that waits at import
+		// is told by a warning below): "running · 0 ms · 0/0 done" said nothing true.
+		setText(this.live, !s && !end ? 'starting: loading the file (no task can start before it is loaded)' : `${end ? end.outcome : 'running'} · ${ms(elapsed)} · ${num(done)}/${num(s?.inputCount ?? model.counts.submitted)} done${bad ? ` (${bad})` : ''} · ${rate(tput)}${cpuText}${memory}`);
 		this.live.dataset.state = end ? end.outcome : 'running';
 		this.cancel.disabled = Boolean(end);
 		this.stacks.hidden = s?.language !== 'python';

@@ -2,6 +2,8 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent, RunWarningEvent } from '../../../engine/protocol/events';
 import { classify, DEFAULT_STALL_MS, readCpuMs, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
@@ -132,6 +134,46 @@ describe('stall watch on real JS pools', function () {
 		await open?.handle.cancel();
 		open = undefined;
 		assert.ok(await waitFor(() => childProcesses().length === 0, 8_000), `left behind: ${childProcesses().join(' | ')}`);
+	});
+
+	describe('a module its workers never finish loading (the workers read "starting" and nothing said why)', () => {
+		let dir = '';
+		before(() => {
+			dir = mkdtempSync(join(tmpdir(), 'poolscope-jsload-'));
+		});
+		after(() => rmSync(dir, { recursive: true, force: true }));
+		const module = (name: string, top: string): string => {
+			const path = join(dir, name);
+			writeFileSync(path, `${top}\nexport function f(x) { return x; }\n`);
+			return path;
+		};
+
+		for (const pool of ['thread', 'process'] as const) {
+			it(`${pool} pool: a top-level await that never settles: "no task can start", told once; cancel ends it, nothing left`, async () => {
+				const r = run({ file: module(`never_${pool}.mjs`, 'await new Promise(() => {});'), fn: 'f', inputs: '[1, 2]', pool, workers: 2, memorySampleMs: 250, stallMs: 1000 });
+				assert.ok(await waitFor(() => stalled(r.events).length > 0, 15_000), `no warning: ${JSON.stringify(ofType(r.events, 'run.warning'))}`);
+				assert.match(stalled(r.events)[0]!.message, new RegExp(`^No task can start: none of the 2 workers has finished loading never_${pool}\\.mjs in \\d+\\.\\d s, and they used no CPU in the last \\d+\\.\\d s: code at the top level of the file is waiting`));
+				assert.match(stalled(r.events)[0]!.message, /import\.meta\.url === pathToFileURL/);
+				await new Promise((res) => setTimeout(res, 1500));
+				assert.equal(stalled(r.events).length, 1, 'once');
+				await r.handle.cancel();
+				assert.equal((await r.done).outcome, 'cancelled');
+			});
+		}
+
+		it('a module that computes for 3 s as it loads is not a stall: no warning', async () => {
+			const r = run({ file: module('computes.mjs', 'const end = Date.now() + 3000; while (Date.now() < end) {}'), fn: 'f', inputs: '[1, 2]', pool: 'process', workers: 1, memorySampleMs: 250, stallMs: 1000 });
+			assert.equal((await r.done).counts.finished, 2);
+			assert.deepEqual(ofType(r.events, 'run.warning'), []);
+		});
+
+		it('a module that takes 2.5 s to load, then runs: the warning, "no longer stalled" as the first task starts, and every task ends', async () => {
+			const r = run({ file: module('slow_load.mjs', 'await new Promise((r) => setTimeout(r, 2500));'), fn: 'f', inputs: '[1, 2, 3]', pool: 'thread', workers: 1, memorySampleMs: 250, stallMs: 1000 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3);
+			assert.deepEqual(ofType(r.events, 'run.warning').map((w) => w.kind), ['stalled', 'stallEnded']);
+			assert.match(stallEnds(r.events)[0]!.message, /^No longer stalled: task 0 started after [\d.]+ s/);
+		});
 	});
 
 	it('process pool: a task blocked in Atomics.wait gets a warning naming its worker process and no CPU', async () => {

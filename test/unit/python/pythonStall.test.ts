@@ -1,5 +1,8 @@
 /** The stall watch (engine/stall) on real Python pools: a hang is told from a long computation. */
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunWarningEvent } from '../../../engine/protocol/events';
 import { waitFor } from '../../harness/processes';
 import { ofType, pyRun as startPyRun, pythonProcesses, type PyRun } from './pyHelpers';
@@ -61,6 +64,56 @@ describe('Python: a stalled run is told, with whether its workers compute or wai
 			assert.deepEqual(stalled(r.events), []);
 		});
 	}
+
+	describe('a file that does not finish importing (before this, the run showed nothing at all, not even its start)', () => {
+		let dir = '';
+		before(() => {
+			dir = mkdtempSync(join(tmpdir(), 'poolscope-loads-'));
+		});
+		after(() => rmSync(dir, { recursive: true, force: true }));
+		const module = (name: string, top: string): string => {
+			const file = join(dir, name);
+			writeFileSync(file, `${top}\n\n\ndef f(x):\n    return x\n`);
+			return file;
+		};
+
+		it('waiting forever at its top level (a Lock taken twice): warned before the run starts, with the line it waits on; cancel ends it, nothing left', async () => {
+			const file = module('locks_at_import.py', 'import threading\nlock = threading.Lock()\nlock.acquire()\nlock.acquire()');
+			const r = pyRun({ fn: 'f', inputs: 'range(2)', pool: 'process', file, stallMs: 1000 });
+			assert.ok(await waitFor(() => stalled(r.events).length > 0, 15_000), `no warning: ${JSON.stringify(r.events)}`);
+			assert.equal(ofType(r.events, 'run.started').length, 0, 'the run has not started');
+			const w = stalled(r.events)[0]!;
+			assert.match(w.message, /^No task can start: locks_at_import\.py has been loading for \d+\.\d s and used no CPU in the last \d+\.\d s: code at the top level of the file \(or in the inputs expression\) is waiting/);
+			assert.match(w.message, /if __name__ == "__main__":/);
+			assert.match(w.detail ?? '', /^Main thread \(loading locks_at_import\.py for \d+\.\d s\):\n/);
+			assert.match(w.detail ?? '', /locks_at_import\.py", line 4, in <module>\n\s+lock\.acquire\(\)/, 'the stack ends at the line it waits on');
+			assert.doesNotMatch(w.detail ?? '', /importlib|poolscope_/, 'only the user\'s frames');
+			await new Promise((res) => setTimeout(res, 1500));
+			assert.equal(stalled(r.events).length, 1, 'one warning per wait');
+			await r.handle.cancel();
+			assert.equal((await r.done).outcome, 'cancelled');
+		});
+
+		it('waiting 2.5 s and then going on: the warning, then "no longer stalled" right after the start, and the run completes', async () => {
+			const file = module('sleeps_at_import.py', 'import time\ntime.sleep(2.5)');
+			const r = pyRun({ fn: 'f', inputs: 'range(3)', pool: 'thread', file, stallMs: 1000 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 3);
+			const warnings = ofType(r.events, 'run.warning');
+			assert.deepEqual(warnings.map((w) => w.kind), ['stalled', 'stallEnded']);
+			assert.match(warnings[1]!.message, /^No longer stalled: sleeps_at_import\.py finished loading after 2\.\d s\.$/);
+			const started = r.events.findIndex((e) => e.type === 'run.started');
+			assert.ok(r.events.indexOf(warnings[0]!) < started && r.events[started + 1] === warnings[1], 'told before the start; its end right after it');
+		});
+
+		it('computing at its top level for 3 s (a heavy import) is not a stall: no warning', async () => {
+			const file = module('computes_at_import.py', 'import time\nend = time.monotonic() + 3\nwhile time.monotonic() < end:\n    pass');
+			const r = pyRun({ fn: 'f', inputs: 'range(2)', pool: 'thread', file, stallMs: 1000 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 2);
+			assert.deepEqual(ofType(r.events, 'run.warning'), []);
+		});
+	});
 
 	it('tasks that keep finishing (50 ms each for 3 s) get no warning', async () => {
 		const r = pyRun({ fn: 'sleepy', inputs: '[(i, 0.05) for i in range(60)]', pool: 'thread', workers: 1, stallMs: 1000 });
