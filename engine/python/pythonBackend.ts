@@ -182,10 +182,9 @@ class PythonRun {
 				} else if (this.loading && !this.started && !signal && !/Traceback|Fatal Python error/.test(tail)) {
 					this.fail(exitedWhileLoading(code, tail, this.request.file));
 				} else if (!this.loading && !this.started && !signal && (code === 0 || !/Traceback|Python|python/.test(tail))) {
-					// Exit code 0 without our runner's first line: whatever it printed (a script
-					// that echoes "Python 3.8.10" read "RunnerExited ... code 0"), it ran no script.
-					// Gone at once without a word from Python: not an interpreter (a setting pointing
-					// at /bin/ls said "RunnerExited ... invalid option -- 'W'").
+					// Gone before our runner's first line, without a word from Python or with exit
+					// code 0: not an interpreter (/bin/ls read "RunnerExited ... invalid option --
+					// 'W'", a script echoing "Python 3.8.10" read "RunnerExited ... code 0").
 					this.fail({
 						kind: 'load', name: 'NotPython',
 						message: `${python.path} is not a Python interpreter: it exited with code ${code} without running Poolscope's runner${tail ? ` (it said: ${tail.split('\n').slice(-3).join(' ').slice(0, 300)})` : ''}`,
@@ -461,11 +460,6 @@ class PythonRun {
 }
 
 /**
- * Why the runner ended before its run did. A crash of the interpreter itself (a segfault in native
- * code called by a task, an abort) comes with faulthandler's dump of every thread on stderr
- * (runner.py enables it): its frames point at the function and line that crashed.
- */
-/**
  * The runner exited by itself while it imported the user's file or made the inputs (no signal, no
  * traceback): code there called os._exit (sys.exit only raises SystemExit, reported as a load error).
  */
@@ -478,6 +472,11 @@ export function exitedWhileLoading(code: number | null, stderrTail: string, user
 	};
 }
 
+/**
+ * Why the runner ended before its run did. A crash of the interpreter itself (a segfault in native
+ * code called by a task, an abort) comes with faulthandler's dump of every thread on stderr
+ * (runner.py enables it): its frames point at the function and line that crashed.
+ */
 export function runnerExited(code: number | null, signal: NodeJS.Signals | null, stderrTail: string, userFile: string): ErrorInfo {
 	const how = `the Python runner ended ${signal ? `by ${signal}` : `with code ${code}`} before the run finished`;
 	const fatal = stderrTail.indexOf('Fatal Python error:');
