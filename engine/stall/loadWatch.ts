@@ -8,13 +8,7 @@
  */
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
-import { DEFAULT_STALL_MS, isIdle, readCpuMs, STACKS_SHOWN } from './stallWatch';
-
-const SNAPSHOT_LIMIT_MS = 3000;
-
-function secs(ms: number): string {
-	return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
-}
+import { DEFAULT_STALL_MS, isIdle, readCpuMs, secs, SNAPSHOT_LIMIT_MS, STACKS_SHOWN, withLimit } from './stallWatch';
 
 export class LoadWatch {
 	private readonly since = now();
@@ -70,12 +64,7 @@ export class LoadWatch {
 			void this.arm(); // computing (a heavy import), or unreadable: look again a window later
 			return;
 		}
-		let stacks = '';
-		try {
-			stacks = await Promise.race([this.snapshot(), new Promise<string>((r) => setTimeout(() => r(''), SNAPSHOT_LIMIT_MS).unref())]);
-		} catch {
-			stacks = '';
-		}
+		const stacks = (await withLimit(this.snapshot(), SNAPSHOT_LIMIT_MS).catch(() => undefined)) ?? '';
 		if (this.ended) {
 			return;
 		}

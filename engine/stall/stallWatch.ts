@@ -19,7 +19,7 @@ const MIN_CPU_MS = 30;
 /** Linux's USER_HZ (the unit of /proc/<pid>/stat's utime and stime) is 100 on every arch. */
 const TICK_MS = 10;
 /** The stack snapshot (Python) must not hold the warning back for long. */
-const SNAPSHOT_LIMIT_MS = 3000;
+export const SNAPSHOT_LIMIT_MS = 3000;
 /** The key of the host process's own CPU time among the tasks' readings. */
 const HOST = -1;
 
@@ -59,7 +59,7 @@ export function classify(tasks: readonly BusyTask[], spanMs: number): StallVerdi
 	return idle === tasks.length ? 'waiting' : idle === 0 ? 'computing' : 'mixed';
 }
 
-function secs(ms: number): string {
+export function secs(ms: number): string {
 	return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
@@ -500,7 +500,7 @@ function moveText(e: PoolEvent): string | undefined {
 	}
 }
 
-function withLimit<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+export function withLimit<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	return Promise.race([p, new Promise<undefined>((r) => {
 		timer = setTimeout(() => r(undefined), ms);
