@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { now } from '../clock';
@@ -253,7 +253,7 @@ class PythonRun {
 	}
 
 	private line(line: string): void {
-		let msg: { events?: (PoolEvent | CompactEvent)[]; reply?: Record<string, unknown> };
+		let msg: { events?: (PoolEvent | CompactEvent)[]; reply?: Record<string, unknown>; loading?: boolean };
 		try {
 			msg = JSON.parse(line) as typeof msg;
 		} catch {
@@ -330,13 +330,12 @@ class PythonRun {
 					this.rawEndTimer = setTimeout(() => this.sendEnd(), RAW_END_WAIT_MS);
 				}
 			}
-		} else if ((msg as { loading?: boolean }).loading) {
+		} else if (msg.loading) {
 			this.loading = true;
 			// Off where sampling is off (a bench's measured run), as the task stall watch is.
 			const pid = this.proc?.pid;
 			if (pid !== undefined && (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0 && !this.loadWatch) {
-				const name = this.request.file.split(/[\\/]/).pop() ?? this.request.file;
-				this.loadWatch = new LoadWatch(this.sink, this.request.runId, pid, name, () => this.stacks(), this.request.stallMs);
+				this.loadWatch = new LoadWatch(this.sink, this.request.runId, pid, basename(this.request.file), () => this.stacks(), this.request.stallMs);
 			}
 		} else if (msg.reply) {
 			const id = Number(msg.reply.id);
@@ -464,10 +463,9 @@ class PythonRun {
  * traceback): code there called os._exit (sys.exit only raises SystemExit, reported as a load error).
  */
 export function exitedWhileLoading(code: number | null, stderrTail: string, userFile: string): ErrorInfo {
-	const name = userFile.split(/[\\/]/).pop() ?? userFile;
 	return {
 		kind: 'load', name: 'ModuleExited',
-		message: `the Python interpreter exited with code ${code} while Poolscope imported ${name} and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)${stderrTail ? `. It printed:\n${stderrTail.slice(-2000)}` : ''}`,
+		message: `the Python interpreter exited with code ${code} while Poolscope imported ${basename(userFile)} and made the inputs, before any task ran: code there ended it (os._exit at the top level of the file, say)${stderrTail ? `. It printed:\n${stderrTail.slice(-2000)}` : ''}`,
 		hint: 'The top level of a module runs when Poolscope imports it (and again in every spawn or forkserver worker): put what the file does as a script under if __name__ == "__main__":.',
 	};
 }

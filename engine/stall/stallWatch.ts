@@ -6,6 +6,7 @@
  * stall; Python runs get the stack snapshot of every worker as its detail.
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
 
@@ -462,9 +463,8 @@ export class StallWatch {
 		}
 		this.warned = true;
 		this.toldStallSince = this.lastMove;
-		const name = this.file.split(/[\\/]/).pop() ?? this.file;
 		const n = this.workers.size;
-		const message = `No task can start: ${n === 1 ? 'the worker has' : `none of the ${n} workers has`} finished loading ${name} in ${secs(now() - this.lastMove)}, and ${n === 1 ? 'it' : 'they'} used no CPU in the last ${secs(t - base.t)}: code at the top level of the file is waiting (a top-level await that never settles, a server it starts, I/O that does not come). Each worker loads the file before its first task; run a script's own work only when the file is run directly: if (require.main === module) main(); (an ES module: if (import.meta.url === pathToFileURL(process.argv[1]).href) main();). Cancel the run to end it.`;
+		const message = `No task can start: ${n === 1 ? 'the worker has' : `none of the ${n} workers has`} finished loading ${basename(this.file)} in ${secs(now() - this.lastMove)}, and ${n === 1 ? 'it' : 'they'} used no CPU in the last ${secs(t - base.t)}: code at the top level of the file is waiting (a top-level await that never settles, a server it starts, I/O that does not come). Each worker loads the file before its first task; run a script's own work only when the file is run directly: if (require.main === module) main(); (an ES module: if (import.meta.url === pathToFileURL(process.argv[1]).href) main();). Cancel the run to end it.`;
 		this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message }]);
 	}
 
