@@ -35,7 +35,8 @@ Options:
   --timeout <ms>                 per-task timeout; a task over it is stopped
   --stall <ms>                   run: tasks running and none started, ended or printed for
                                  this long is looked at (do they compute or wait?), and a hang
-                                 is told at once (default 10000, longer when tasks take long)
+                                 is told at once (default 10000, longer when tasks take long;
+                                 0: never, nor a file that never finishes loading)
   --max-queue N                  bound the pending queue; the producer waits when it is full
   --chunksize N                  items per message (process pools; Python map)
   --start-method fork|spawn|forkserver   Python process pools
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
 		workers: positiveInt('workers', o.workers),
 		inputs: o.inputs,
 		timeoutMs: positiveInt('timeout', o.timeout),
-		stallMs: positiveInt('stall', o.stall),
+		stallMs: o.stall === '0' ? 0 : positiveInt('stall', o.stall),
 		maxQueue: positiveInt('max-queue', o['max-queue']),
 		chunksize: positiveInt('chunksize', o.chunksize),
 		startMethod: o['start-method'] as PythonStartMethod | undefined,

@@ -10,6 +10,8 @@ import type { EventSink, Language, PoolKind, PythonStartMethod, RunFinishedEvent
  * per worker taking the machine's memory (and the editor with it) first.
  */
 export const DEFAULT_MAX_HEAP_MB = 1024;
+/** Default window with no task starting, ending or printing before a stall is looked at (engine/stall). */
+export const DEFAULT_STALL_MS = 10_000;
 /** Below this a worker could not even load its code. */
 export const MIN_MAX_HEAP_MB = 16;
 
@@ -45,7 +47,8 @@ export interface RunRequest {
 	 * both: a bench's run samples nothing). */
 	memorySampleMs?: number;
 	/** Stall window (engine/stall): no task starting, ending or printing this long while tasks run
-	 * gets a look at their CPU; absent: 10 s (longer when tasks take long). Off with sampling. */
+	 * gets a look at their CPU; absent: 10 s (longer when tasks take long); 0: never looked at.
+	 * Off with sampling. The same window tells a file that never finishes loading. */
 	stallMs?: number;
 	/** `low`: workers at nice 10, so the editor stays responsive (see engine/priority.ts). */
 	priority?: 'normal' | 'low';

@@ -13,6 +13,14 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
+	if (request.stallMs === 0) {
+		const unwatched = backend.start(request, (batch) => {
+			memory.observe(batch);
+			sink(batch);
+		});
+		void unwatched.done.finally(() => memory.dispose());
+		return unwatched;
+	}
 	let handle: RunHandle | undefined;
 	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).
 	const stall = new StallWatch(sink, {

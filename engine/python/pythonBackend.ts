@@ -332,9 +332,9 @@ class PythonRun {
 			}
 		} else if (msg.loading) {
 			this.loading = true;
-			// Off where sampling is off (a bench's measured run), as the task stall watch is.
+			// Off where sampling is off (a bench's measured run), or the stall window is 0, as the task stall watch is.
 			const pid = this.proc?.pid;
-			if (pid !== undefined && (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0 && !this.loadWatch) {
+			if (pid !== undefined && (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0 && this.request.stallMs !== 0 && !this.loadWatch) {
 				this.loadWatch = new LoadWatch(this.sink, this.request.runId, pid, basename(this.request.file), () => this.stacks(), this.request.stallMs);
 			}
 		} else if (msg.reply) {

@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
+import { DEFAULT_STALL_MS } from '../runTypes';
 
-/** Default window with no task starting, ending or printing before a stall is looked at. */
-export const DEFAULT_STALL_MS = 10_000;
 /** A window this many times the longest task seen so far: long tasks are not a stall. */
 export const LONGEST_TASK_FACTOR = 5;
 /** A worker under this share of one core (and under MIN_CPU_MS) in the window is waiting. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine/protocol/events';
-import { DEFAULT_MAX_HEAP_MB, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
+import { DEFAULT_MAX_HEAP_MB, DEFAULT_STALL_MS, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
 import { documentLanguage, functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
 import { languageOfFile } from '../../engine/source/sourceFunctions';
@@ -213,6 +213,7 @@ export class RunCommands extends Disposable {
 			: target.language === 'python' ? 'process' : 'thread');
 		const workers = o.workers ?? declared.workers ?? (config.get<number>('workers', 0) || undefined);
 		const timeoutMs = (declared.timeoutMs ?? config.get<number>('taskTimeoutMs', 0)) || undefined;
+		const stallSeconds = config.get<number>('stallWarningSeconds', DEFAULT_STALL_MS / 1000);
 		const startMethod = o.startMethod ?? declared.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
 		// For Python whatever the pool: a comparison's process runs take it from this request.
 		const maxTasksPerChild = target.language === 'python' ? (declared.maxTasksPerChild ?? config.get<number>('python.maxTasksPerChild', 0)) || undefined : undefined;
@@ -227,6 +228,7 @@ export class RunCommands extends Disposable {
 			workers: pool === 'serial' ? 1 : workers,
 			inputs,
 			timeoutMs,
+			stallMs: Number.isFinite(stallSeconds) && stallSeconds >= 0 ? Math.round(stallSeconds * 1000) : undefined,
 			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
 			maxTasksPerChild,
 			pythonPath: python?.path,

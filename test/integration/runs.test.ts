@@ -162,6 +162,34 @@ describe('Editor integration: runs', function () {
 		});
 	}
 
+	it('poolscope.stallWarningSeconds: at 1, a task waiting 2.5 s is told as a stall in about a second, then "no longer stalled"; at 0, never', async () => {
+		const poolscope = await api();
+		const file = join(workspace(), 'js', 'zz_waits.mjs');
+		writeFileSync(file, '// poolscope: inputs=[2500]\nexport function waits(ms) {\n  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);\n  return ms;\n}\n');
+		const config = vscode.workspace.getConfiguration('poolscope');
+		const kinds = (run: RunRecord): string[] => run.log.events().flatMap((e) => (e.type === 'run.warning' ? [e.kind ?? ''] : []));
+		try {
+			await openAt(file, 'Atomics.wait');
+			for (const [seconds, expected] of [[1, ['stalled', 'stallEnded']], [0, []]] as const) {
+				await config.update('stallWarningSeconds', seconds, vscode.ConfigurationTarget.Global);
+				await vscode.commands.executeCommand('poolscope.runThread');
+				const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+				assert.equal(run.request.fn, 'waits');
+				assert.equal(run.request.stallMs, seconds * 1000);
+				const end = await run.handle!.done;
+				assert.equal(end.counts.finished, 1);
+				assert.deepEqual(kinds(run), expected, run.model.warnings.join('\n'));
+				if (seconds === 1) {
+					assert.match(run.model.warnings[0] ?? '', /task 0 is running on thread \d+ \(worker 0\), which used no CPU/);
+				}
+			}
+		} finally {
+			await config.update('stallWarningSeconds', undefined, vscode.ConfigurationTarget.Global);
+			await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+			rmSync(file, { force: true });
+		}
+	});
+
 	it('a process-pool run with a crashing worker ends cleanly and leaves no process', async () => {
 		const poolscope = await api();
 		await openAt(join(workspace(), 'js', 'faults.js'), 'process.exit(3)');

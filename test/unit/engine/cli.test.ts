@@ -358,6 +358,13 @@ describe('poolscope CLI', function () {
 		assert.match(summary, /The stacks taken then \(printed when it was seen\) show where it is\.$/, 'an ended stall needs no advice to cancel');
 	});
 
+	it('--stall 0 looks at no stall: a task waiting 1.5 s ends with no warning', async () => {
+		const r = await cli(['run', pyTasks, 'sleepy', '--pool', 'thread', '--workers', '1', '--inputs', '[(0, 1.5)]', '--stall', '0']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^tasks: 1 finished/m);
+		assert.doesNotMatch(r.stdout + r.stderr, /warning|stall/i);
+	});
+
 	it('with no flags, runs a function as its poolscope comments say (inputs, pool, workers, timeout); flags win', async () => {
 		const faults = join(ROOT, 'samples', 'python', 'faults.py');
 		const r = await cli(['run', faults, 'deadlock']);

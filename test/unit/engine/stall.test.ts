@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent, RunWarningEvent } from '../../../engine/protocol/events';
-import { classify, DEFAULT_STALL_MS, readCpuMs, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
+import { DEFAULT_STALL_MS } from '../../../engine/runTypes';
+import { classify, readCpuMs, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
 import { waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run as startRun, type CollectedRun } from './jsHelpers';
 
@@ -195,6 +196,13 @@ describe('stall watch on real JS pools', function () {
 		const at = (e: PoolEvent): number => r.events.indexOf(e);
 		assert.ok(at(stallEnds(r.events)[0]!) > at(ofType(r.events, 'task.finished')[0]!), 'told after the task ended');
 		assert.ok(at(stallEnds(r.events)[0]!) < at(ofType(r.events, 'run.finished')[0]!), 'and before the run ended');
+	});
+
+	it('thread pool: with the window at 0 (the setting at 0, --stall 0), a task blocked for 1.5 s is not told', async () => {
+		const r = run({ file, fn: 'blocked', inputs: '[1500]', pool: 'thread', workers: 1, cpuSampleMs: 250, memorySampleMs: 250, stallMs: 0 });
+		assert.equal((await r.done).counts.finished, 1);
+		assert.ok(ofType(r.events, 'cpu.sample').length > 0, 'sampling was on: the watch would have run');
+		assert.deepEqual(ofType(r.events, 'run.warning'), []);
 	});
 
 	it('process pool: a busy task of 3 s past a 1 s window is computing: no warning', async () => {

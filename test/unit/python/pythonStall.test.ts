@@ -106,6 +106,15 @@ describe('Python: a stalled run is told, with whether its workers compute or wai
 			assert.ok(r.events.indexOf(warnings[0]!) < started && r.events[started + 1] === warnings[1], 'told before the start; its end right after it');
 		});
 
+		it('with the window at 0 (poolscope.stallWarningSeconds 0, --stall 0) nothing is told: a file waiting 1.5 s as it loads, then a task waiting 1.5 s', async () => {
+			const file = module('waits_then_task_waits.py', 'import time\ntime.sleep(1.5)\n\n\ndef g(x):\n    time.sleep(1.5)\n    return x');
+			const r = pyRun({ fn: 'g', inputs: 'range(1)', pool: 'thread', file, stallMs: 0 });
+			const end = await r.done;
+			assert.equal(end.counts.finished, 1);
+			assert.ok(ofType(r.events, 'memory.sample').length > 0, 'sampling was on: the watches would have run');
+			assert.deepEqual(ofType(r.events, 'run.warning'), []);
+		});
+
 		it('computing at its top level for 3 s (a heavy import) is not a stall: no warning', async () => {
 			const file = module('computes_at_import.py', 'import time\nend = time.monotonic() + 3\nwhile time.monotonic() < end:\n    pass');
 			const r = pyRun({ fn: 'f', inputs: 'range(2)', pool: 'thread', file, stallMs: 1000 });
