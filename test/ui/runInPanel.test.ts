@@ -97,5 +97,18 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		const gil = parseFloat(await panelText(frame, 'gil'));
 		assert.ok(lock > 40 && gil < 30, `lock ${lock}%, GIL ${gil}%`);
 		assert.match(await frame.evaluate(() => document.querySelector('.figure:has([data-testid="lock-wait"])')?.textContent ?? ''), /waiting on a Lock, a queue or an event, not the GIL \(seen in \d+ looks at the threads\)/);
+		// Busy is not computing: four threads busy most of the run, one core's worth of CPU among
+		// them. The timeline draws their bars pale, filled by their share on a CPU.
+		await frame.waitForFunction(() => document.querySelectorAll('[data-testid="utilization"] .util-cpu').length === 4, undefined, { timeout: 10_000 });
+		const shares = await frame.evaluate(() => [...document.querySelectorAll('[data-testid="utilization"] .util-pct')].map((el) => el.textContent ?? ''));
+		const parsed = shares.map((t) => /^(\d+)% · CPU (\d+)%$/.exec(t)).map((m) => (m ? { busy: Number(m[1]), cpu: Number(m[2]) } : undefined));
+		assert.ok(parsed.every((x) => x && x.cpu < x.busy), `each worker busy more than it computed: ${shares.join(' | ')}`);
+		const total = parsed.reduce((sum, x) => sum + x!.cpu, 0);
+		assert.ok(total < 125, `one lock: about one core among the four threads, not four (${shares.join(' | ')})`);
+		assert.ok(Number(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-cpu-fills'))) >= 12, 'most bars are drawn pale, filled by their CPU share');
+		assert.ok(await frame.isVisible('[data-testid="timeline-legend"]'));
+		// The README's picture of it: the summary and the timeline.
+		await frame.evaluate(() => document.querySelector('[data-testid="summary"]')?.scrollIntoView());
+		await page.screenshot({ path: join(__dirname, '..', 'panel-lock-vscode.png') });
 	});
 });

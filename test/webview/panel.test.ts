@@ -393,9 +393,36 @@ describe('Pool panel webview (Chromium)', function () {
 	it('when the run ends, the workers table and the summary give each worker the same utilization', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 40, workers: 4 }));
 		const table = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(6)').allTextContents();
-		const summary = await p.page.locator('[data-testid="summary"] .util-row > span:last-child').allTextContents();
+		const summary = await p.page.locator('[data-testid="summary"] .util-row .util-busy').allTextContents();
 		assert.deepEqual(table, ['90%', '90%', '90%', '90%']);
 		assert.deepEqual(summary, table);
+	});
+
+	it('busy is not computing: tasks on a CPU 30% of their time are drawn pale, filled 30% from the bottom, with a legend; each worker says its CPU share', async () => {
+		await feed(p, 'run-1', synthRun({ tasks: 8, workers: 4, pool: 'thread', cpuShare: 0.3, taskMs: 40 }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		assert.equal(await canvas.getAttribute('data-cpu-fills'), '8');
+		assert.ok(await p.page.locator('[data-testid="timeline-legend"]').isVisible(), 'the legend says what a partly filled bar means');
+		// Pixels: somewhere in lane 0's bars, a column pale at the top and solid at the bottom.
+		const columns = await canvas.evaluate((c: HTMLCanvasElement) => {
+			const dpr = c.width / c.clientWidth;
+			const ctx = c.getContext('2d')!;
+			const top = ctx.getImageData(0, Math.round((16 + 3) * dpr), c.width, 1).data;
+			const bottom = ctx.getImageData(0, Math.round((16 + 15) * dpr), c.width, 1).data;
+			let n = 0;
+			for (let i = 3; i < top.length; i += 4) {
+				n += top[i]! > 40 && top[i]! < 130 && bottom[i] === 255 ? 1 : 0;
+			}
+			return n;
+		});
+		assert.ok(columns > 20, `pale-over-solid columns in lane 0: ${columns}`);
+		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="utilization"] .cpu').length === 4);
+		assert.deepEqual(await p.page.locator('[data-testid="utilization"] .util-pct').allTextContents(), Array(4).fill('90% · CPU 27%'));
+		assert.match(await p.page.locator('[data-testid="utilization"] .util-title').textContent() ?? '', /filled: on a CPU/);
+		// CPU-bound tasks (90% of their time on a CPU) are drawn solid, with no legend.
+		await feed(p, 'run-2', synthRun({ runId: 'run-2', tasks: 8, workers: 4, taskMs: 40 }));
+		assert.equal(await canvas.getAttribute('data-cpu-fills'), '0');
+		assert.equal(await p.page.locator('[data-testid="timeline-legend"]').isVisible(), false);
 	});
 
 	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {

@@ -2,7 +2,7 @@ import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
 import { CORE_WAIT_WORTH_SAYING, gilSample, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
-import { errorBlock } from './details';
+import { errorBlock, tooCoarse } from './details';
 
 /** When a run ends: what it cost, how busy each worker was, how long tasks took, vs serial. */
 export class SummaryView {
@@ -26,6 +26,7 @@ export class SummaryView {
 		const c = end.counts;
 		const speedup = baseline?.finished ? baseline.finished.wallMs / end.wallMs : undefined;
 		const hist = h('div', { class: 'histogram', 'data-testid': 'histogram', role: 'img', 'aria-label': 'Histogram of task durations' });
+		const utilRows = new Map<number, { bar: HTMLElement; label: HTMLElement }>();
 		this.el.replaceChildren(...[
 			h('h3', {}, end.outcome === 'completed' ? (c.failed || c.timedOut ? 'Summary: not every task finished' : 'Summary') : end.outcome === 'cancelled' ? 'Summary (cancelled)' : 'The run failed'),
 			end.error ? errorBlock(end.error) : null,
@@ -49,11 +50,13 @@ export class SummaryView {
 					: null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
-			end.workers.length ? h('div', { class: 'util' }, h('div', { class: 'muted' }, 'utilization per worker'),
+			end.workers.length ? h('div', { class: 'util', 'data-testid': 'utilization' }, h('div', { class: 'muted util-title' }, 'utilization per worker'),
 				...end.workers.map((w) => {
 					const bar = h('span', { class: 'bar' });
 					bar.style.width = `${Math.round(w.utilization * 100)}%`;
-					return h('div', { class: 'util-row' }, h('span', { class: 'util-label' }, `#${w.workerId} ${num(w.tasks)} task${w.tasks === 1 ? '' : 's'}`), h('span', { class: 'util-track' }, bar), h('span', {}, pct(w.utilization)));
+					const label = h('span', { class: 'util-pct' }, h('span', { class: 'util-busy' }, pct(w.utilization)));
+					utilRows.set(w.workerId, { bar, label });
+					return h('div', { class: 'util-row' }, h('span', { class: 'util-label' }, `#${w.workerId} ${num(w.tasks)} task${w.tasks === 1 ? '' : 's'}`), h('span', { class: 'util-track' }, bar), label);
 				})) : null,
 			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
 		].filter((x): x is HTMLElement => x !== null));
@@ -63,6 +66,7 @@ export class SummaryView {
 		this.histTimer = setTimeout(() => {
 			if (this.shownFor === key) {
 				fillHistogram(hist, durationsOf(model));
+				showCpuShares(this.el, utilRows, model);
 			}
 		}, 0);
 	}
@@ -111,6 +115,49 @@ export function speedupCeiling(model: RunModel): { most: number; of: string } | 
 function gilLabel(end: RunFinishedEvent): string {
 	const sample = gilSample(end);
 	return sample ? `waiting for the GIL (from the CPU time of ${num(sample.from)} of ${num(sample.of)} tasks)` : 'waiting for the GIL';
+}
+
+/**
+ * Busy is not computing: four threads taking turns on one lock, or on the GIL, were each busy
+ * ~95% of the run. Each worker's busy bar is filled by the share of its tasks' time they spent on
+ * a CPU (their CPU time over their wall time), where that was read for at least half of its busy
+ * time, and says it ("CPU 24%" of the run).
+ */
+function showCpuShares(el: HTMLElement, rows: Map<number, { bar: HTMLElement; label: HTMLElement }>, model: RunModel): void {
+	const language = model.started?.language;
+	const per = new Map<number, { cpu: number; wall: number }>();
+	model.tasks.forEach((t) => {
+		const wall = t.durationMs;
+		if (t.workerId === undefined || t.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+			return;
+		}
+		const sum = per.get(t.workerId) ?? { cpu: 0, wall: 0 };
+		sum.cpu += Math.min(t.cpuMs, wall);
+		sum.wall += wall;
+		per.set(t.workerId, sum);
+	});
+	const end = model.finished;
+	let shown = 0;
+	for (const w of end?.workers ?? []) {
+		const row = rows.get(w.workerId);
+		const sum = per.get(w.workerId);
+		const busy = w.utilization * (end?.wallMs ?? 0);
+		if (!row || !sum || sum.wall < 0.5 * busy) {
+			continue;
+		}
+		const share = sum.cpu / sum.wall;
+		const cpu = h('span', { class: 'cpu' });
+		cpu.style.width = `${Math.round(share * 100)}%`;
+		row.bar.classList.add('has-cpu');
+		row.bar.replaceChildren(cpu);
+		row.label.append(h('span', { class: 'muted util-cpu' }, ` · CPU ${pct(share * w.utilization)}`));
+		row.label.title = `busy ${pct(w.utilization)} of the run; on a CPU ${pct(share)} of that time (its tasks' CPU time over their wall time), the rest waiting`;
+		shown++;
+	}
+	const title = el.querySelector<HTMLElement>('.util-title');
+	if (shown && title) {
+		title.textContent = 'utilization per worker (filled: on a CPU; pale: busy, but waiting)';
+	}
 }
 
 function figure(label: string, value: string, testid?: string): HTMLElement {

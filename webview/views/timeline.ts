@@ -18,6 +18,21 @@ const LANE = 18;
 const LABEL_BAR = 24;
 const CPU_H = 44;
 const AXIS = 16;
+/**
+ * A task that spent at least this share of its wall time on a CPU is drawn solid (CPU-bound);
+ * below it, pale with its CPU share filled from the bottom, so threads that take turns on the
+ * GIL or a lock, or wait on I/O, do not look like threads computing side by side.
+ */
+const ON_CPU = 0.85;
+
+/** An ended task's CPU time over its wall time, when it was read and is fine enough to draw. */
+function cpuFill(task: TaskModel, language: string | undefined): number | undefined {
+	const wall = task.durationMs ?? (task.endedAt !== undefined && task.startedAt !== undefined ? task.endedAt - task.startedAt : undefined);
+	if (task.cpuMs === undefined || task.endedAt === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+		return undefined;
+	}
+	return Math.min(1, Math.max(0, task.cpuMs / wall));
+}
 /** Where a worker's start ends: its ready, or (still starting) its exit or now; its start when it was ready at once. */
 function startEnd(w: WorkerModel, now: number): number {
 	return w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? now : w.startedAt);
@@ -36,6 +51,7 @@ export class TimelineView {
 	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
 	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits, [ and ] select the previous or next task on the selected task\'s worker' });
 	private readonly tip = h('div', { class: 'tooltip', role: 'status' });
+	private readonly legend = h('div', { class: 'muted timeline-legend', 'data-testid': 'timeline-legend' }, 'A bar filled only partly, from the bottom: its task was on a CPU for that share of its time and waited the rest (for the GIL, a lock, I/O or a free core).');
 	private model: RunModel | undefined;
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
@@ -47,7 +63,8 @@ export class TimelineView {
 
 	constructor(private zoom: { from: number; to: number } | undefined, private readonly onZoom: (zoom: { from: number; to: number } | undefined) => void, private readonly onSelect: (taskId: number) => void) {
 		this.tip.hidden = true;
-		this.el.append(this.canvas, this.tip);
+		this.legend.hidden = true;
+		this.el.append(this.canvas, this.tip, this.legend);
 		this.canvas.addEventListener('wheel', (e) => {
 			e.preventDefault();
 			const [from, to] = this.window();
@@ -252,7 +269,7 @@ export class TimelineView {
 		const starting = task ? undefined : this.startingAt(x, y);
 		if (task) {
 			const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
-			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}` : ''}`;
+			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}${dur > 0 && task.endedAt !== undefined ? ` (${Math.round(Math.min(1, task.cpuMs / dur) * 100)}% of its time)` : ''}` : ''}`;
 		} else if (starting) {
 			const took = startEnd(starting, this.nowT) - starting.startedAt;
 			this.tip.textContent = `worker ${starting.workerId} starting${starting.readyAt === undefined ? '' : ' (done)'}: ${ms(took)} from its process's start to its first chance at a task`;
@@ -344,11 +361,13 @@ export class TimelineView {
 		let bars = 0;
 		let labels = 0;
 		let startSpans = 0;
+		let cpuFills = 0;
+		const language = model.started?.language;
 		const end = model.finished?.t ?? this.nowT;
 		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
 		// A bar that is one task and wide enough shows its id (the grid's cells show the same ids).
-		const open: ({ x0: number; x1: number; color: string; id: number | undefined } | undefined)[] = lanes.map(() => undefined);
+		const open: ({ x0: number; x1: number; color: string; id: number | undefined; fill: number | undefined } | undefined)[] = lanes.map(() => undefined);
 		let tasks: Iterable<TaskModel> = model.tasks.values();
 		const aggregate = this.aggregateFor(model);
 		if (aggregate) {
@@ -362,12 +381,25 @@ export class TimelineView {
 			const r = open[lane];
 			if (r) {
 				const w = r.x1 - r.x0;
+				const bw = w - (w > 3 ? 1 : 0);
+				const y = AXIS + lane * LANE + 2;
 				ctx.fillStyle = r.color;
-				ctx.fillRect(r.x0, AXIS + lane * LANE + 2, w - (w > 3 ? 1 : 0), LANE - 4);
+				const pale = r.fill !== undefined && r.fill < ON_CPU && w >= 2;
+				if (pale) {
+					ctx.globalAlpha = 0.3;
+					ctx.fillRect(r.x0, y, bw, LANE - 4);
+					ctx.globalAlpha = 1;
+					const filled = Math.max(1, Math.round(r.fill! * (LANE - 4)));
+					ctx.fillRect(r.x0, y + LANE - 4 - filled, bw, filled);
+					cpuFills++;
+				} else {
+					ctx.fillRect(r.x0, y, bw, LANE - 4);
+				}
 				if (r.id !== undefined && w >= LABEL_BAR) {
 					const label = String(r.id);
 					if (ctx.measureText(label).width <= w - 6) {
-						ctx.fillStyle = inkOn(r.color);
+						// Mostly pale: the text sits on the background, not on the colour.
+						ctx.fillStyle = pale && r.fill! < 0.5 ? cssVar('--vscode-foreground', '#ccc') : inkOn(r.color);
 						ctx.fillText(label, r.x0 + 3, AXIS + lane * LANE + LANE / 2 + 4);
 						labels++;
 					}
@@ -397,10 +429,11 @@ export class TimelineView {
 			if (r && r.color === color && x1 - x < 2 && x <= r.x1 + 0.5) {
 				r.x1 = Math.max(r.x1, x1);
 				r.id = undefined;
+				r.fill = undefined; // bars merged below a pixel each: too narrow to show a share
 				continue;
 			}
 			flush(lane);
-			open[lane] = { x0: x, x1, color, id: task.taskId };
+			open[lane] = { x0: x, x1, color, id: task.taskId, fill: x1 - x >= 2 ? cpuFill(task, language) : undefined };
 		}
 		lanes.forEach((_, i) => flush(i));
 		const picked = this.selected !== undefined ? model.tasks.get(this.selected) : undefined;
@@ -518,5 +551,9 @@ export class TimelineView {
 		this.canvas.dataset.labels = String(labels);
 		this.canvas.dataset.lanes = String(lanes.length);
 		this.canvas.dataset.startSpans = String(startSpans);
+		this.canvas.dataset.cpuFills = String(cpuFills);
+		if (this.legend.hidden !== (cpuFills === 0)) {
+			this.legend.hidden = cpuFills === 0; // set only on a change: each set restyles the panel
+		}
 	}
 }
