@@ -546,6 +546,52 @@ export function isTerminal(state: TaskState): boolean {
 /** Below this share of their time, threads waiting for a CPU core (a busy machine) go unmentioned. */
 export const CORE_WAIT_WORTH_SAYING = 0.05;
 
+/**
+ * Node's CPU clocks (getrusage: `process.threadCpuUsage`, `process.cpuUsage`) advance a scheduler
+ * tick at a time (4 ms on this Linux VM, 15.6 ms on Windows): a 1 ms task reads 0 or 4 ms. Below
+ * this wall time a JS task's own figure is mostly that step, so it is not shown; sums over a run
+ * are still right (comparisons use them). Python reads a precise thread clock.
+ */
+export const JS_CPU_MIN_WALL_MS = 50;
+
+export function tooCoarse(language: string | undefined, wall: number | undefined): boolean {
+	return language !== undefined && language !== 'python' && wall !== undefined && wall < JS_CPU_MIN_WALL_MS;
+}
+
+/**
+ * Busy is not computing: per worker of an ended run, the share of its tasks' wall time they spent
+ * on a CPU (their CPU time over their wall time), where that was read for at least half of its
+ * busy time (Python thread pools read one task in 16 when tasks are tiny; JS tasks under 50 ms
+ * read none). Four threads taking turns on one Lock are each ~95% busy and ~25% of that on a CPU.
+ */
+export function workerCpuShares(model: RunModel): Map<number, number> {
+	const end = model.finished;
+	const shares = new Map<number, number>();
+	if (!end) {
+		return shares;
+	}
+	const language = model.started?.language;
+	const per = new Map<number, { cpu: number; wall: number }>();
+	// forEach, not for...of: this runs once per run, cold, over up to 100k tasks (see durationsOf).
+	model.tasks.forEach((t) => {
+		const wall = t.durationMs;
+		if (t.workerId === undefined || t.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+			return;
+		}
+		const sum = per.get(t.workerId) ?? { cpu: 0, wall: 0 };
+		sum.cpu += Math.min(t.cpuMs, wall);
+		sum.wall += wall;
+		per.set(t.workerId, sum);
+	});
+	for (const w of end.workers) {
+		const sum = per.get(w.workerId);
+		if (sum && sum.wall > 0 && sum.wall >= 0.5 * w.utilization * end.wallMs) {
+			shares.set(w.workerId, sum.cpu / sum.wall);
+		}
+	}
+	return shares;
+}
+
 /** When a run's GIL estimate rests on a sample of its tasks (Python thread pools, tiny tasks): how many of how many. */
 export function gilSample(end: RunFinishedEvent): { from: number; of: number } | undefined {
 	const of = end.counts.finished + end.counts.failed;

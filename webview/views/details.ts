@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
-import type { RunModel } from '../../engine/protocol/runModel';
+import { tooCoarse, type RunModel } from '../../engine/protocol/runModel';
 import { button, h, setText } from '../dom';
 import { ms } from '../format';
 import { STATE_LABELS } from '../panelState';
@@ -28,17 +28,6 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 	return `– (not read: this thread's tasks averaged under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
 }
 
-/**
- * Node's CPU clocks (getrusage: `process.threadCpuUsage`, `process.cpuUsage`) advance a scheduler
- * tick at a time (4 ms on this Linux VM, 15.6 ms on Windows): a 1 ms task reads 0 or 4 ms. Below
- * this wall time a JS task's own figure is mostly that step, so the panel does not show it; sums
- * over a run are still right (comparisons use them). Python reads a precise thread clock.
- */
-export const JS_CPU_MIN_WALL_MS = 50;
-
-export function tooCoarse(language: string | undefined, wall: number | undefined): boolean {
-	return language !== undefined && language !== 'python' && wall !== undefined && wall < JS_CPU_MIN_WALL_MS;
-}
 
 /** A task's CPU time against its wall time, or why there is none to show. */
 function cpuText(task: { state: string; cpuMs?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {

@@ -1,8 +1,8 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { CORE_WAIT_WORTH_SAYING, gilSample, type RunModel } from '../../engine/protocol/runModel';
+import { CORE_WAIT_WORTH_SAYING, gilSample, workerCpuShares, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
-import { errorBlock, tooCoarse } from './details';
+import { errorBlock } from './details';
 
 /** When a run ends: what it cost, how busy each worker was, how long tasks took, vs serial. */
 export class SummaryView {
@@ -117,35 +117,16 @@ function gilLabel(end: RunFinishedEvent): string {
 	return sample ? `waiting for the GIL (from the CPU time of ${num(sample.from)} of ${num(sample.of)} tasks)` : 'waiting for the GIL';
 }
 
-/**
- * Busy is not computing: four threads taking turns on one lock, or on the GIL, were each busy
- * ~95% of the run. Each worker's busy bar is filled by the share of its tasks' time they spent on
- * a CPU (their CPU time over their wall time), where that was read for at least half of its busy
- * time, and says it ("CPU 24%" of the run).
- */
+/** Each worker's busy bar filled by its share on a CPU (workerCpuShares), and "CPU N%" of the run beside it. */
 function showCpuShares(el: HTMLElement, rows: Map<number, { bar: HTMLElement; label: HTMLElement }>, model: RunModel): void {
-	const language = model.started?.language;
-	const per = new Map<number, { cpu: number; wall: number }>();
-	model.tasks.forEach((t) => {
-		const wall = t.durationMs;
-		if (t.workerId === undefined || t.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
-			return;
-		}
-		const sum = per.get(t.workerId) ?? { cpu: 0, wall: 0 };
-		sum.cpu += Math.min(t.cpuMs, wall);
-		sum.wall += wall;
-		per.set(t.workerId, sum);
-	});
-	const end = model.finished;
+	const shares = workerCpuShares(model);
 	let shown = 0;
-	for (const w of end?.workers ?? []) {
+	for (const w of model.finished?.workers ?? []) {
 		const row = rows.get(w.workerId);
-		const sum = per.get(w.workerId);
-		const busy = w.utilization * (end?.wallMs ?? 0);
-		if (!row || !sum || sum.wall < 0.5 * busy) {
+		const share = shares.get(w.workerId);
+		if (!row || share === undefined) {
 			continue;
 		}
-		const share = sum.cpu / sum.wall;
 		const cpu = h('span', { class: 'cpu' });
 		cpu.style.width = `${Math.round(share * 100)}%`;
 		row.bar.classList.add('has-cpu');

@@ -1,9 +1,8 @@
 import { megabytes } from '../../engine/protocol/events';
-import type { RunModel, TaskModel, WorkerModel } from '../../engine/protocol/runModel';
+import { tooCoarse, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { inkOn, stateColors } from './colors';
-import { tooCoarse } from './details';
 import { TimelineAggregate } from './timelineAggregate';
 import { workerLanes } from './workerLanes';
 

@@ -358,6 +358,15 @@ describe('poolscope CLI', function () {
 		assert.match(summary, /The stacks taken then \(printed when it was seen\) show where it is\.$/, 'an ended stall needs no advice to cancel');
 	});
 
+	it('busy is not computing: four threads taking turns on one Lock each say their share on a CPU, about one core among them', async () => {
+		const r = await cli(['run', join(ROOT, 'samples', 'python', 'waits.py'), 'under_one_lock']);
+		assert.equal(r.code, 0, r.stderr);
+		const workers = [...r.stdout.matchAll(/^ {2}worker \d+ thread \d+: \d+ tasks?, busy [\d.]+ s, utilization (\d+)% \(on a CPU (\d+)%\)$/gm)].map((m) => ({ busy: Number(m[1]), cpu: Number(m[2]) }));
+		assert.equal(workers.length, 4, r.stdout);
+		assert.ok(workers.every((w) => w.cpu < w.busy), r.stdout);
+		assert.ok(workers.reduce((sum, w) => sum + w.cpu, 0) < 125, `one lock: about one core among four threads\n${r.stdout}`);
+	});
+
 	it('--stall 0 looks at no stall: a task waiting 1.5 s ends with no warning', async () => {
 		const r = await cli(['run', pyTasks, 'sleepy', '--pool', 'thread', '--workers', '1', '--inputs', '[(0, 1.5)]', '--stall', '0']);
 		assert.equal(r.code, 0, r.stderr);

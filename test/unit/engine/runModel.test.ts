@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { applyEvents, createRunModel, stateCounts } from '../../../engine/protocol/runModel';
+import { applyEvents, createRunModel, stateCounts, workerCpuShares } from '../../../engine/protocol/runModel';
 import { appendTerminal } from '../../../engine/protocol/terminalText';
 
 const runId = 'r';
@@ -156,5 +156,27 @@ describe('runModel (the reducer every view shares)', () => {
 		const other = createRunModel('other');
 		applyEvents(other, [{ type: 'task.submitted', runId: 'other', t: 1, taskId: 0, input: '0' }]);
 		assert.deepEqual(other.tasks.get(0)!.output, []);
+	});
+
+	it('workerCpuShares: each worker\'s tasks\' CPU time over their wall time, only where read for half its busy time; JS tasks under 50 ms are not read', () => {
+		const run = (language: 'python' | 'javascript', tasks: { worker: number; wall: number; cpu?: number }[], utilization: number[]): Map<number, number> => {
+			const m = createRunModel(runId);
+			const events: PoolEvent[] = [{ ...base[0]!, language, workers: 3 } as PoolEvent];
+			tasks.forEach((t, i) => {
+				events.push({ type: 'task.submitted', runId, t: 1, taskId: i, input: String(i) });
+				events.push({ type: 'task.started', runId, t: 2, taskId: i, workerId: t.worker });
+				events.push({ type: 'task.finished', runId, t: 2 + t.wall, taskId: i, workerId: t.worker, durationMs: t.wall, ...(t.cpu !== undefined ? { cpuMs: t.cpu } : {}), result: '' });
+			});
+			events.push({ type: 'run.finished', runId, t: 1000, outcome: 'completed', wallMs: 1000, counts: { submitted: tasks.length, finished: tasks.length, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 1, workers: utilization.map((u, w) => ({ workerId: w, tasks: 1, busyMs: u * 1000, utilization: u })) });
+			applyEvents(m, events);
+			return workerCpuShares(m);
+		};
+		// Worker 0: a quarter on a CPU; worker 1: CPU read (clamped to the wall) for 400 of its 900 ms busy, under half: none; worker 2: CPU-bound.
+		const py = run('python', [{ worker: 0, wall: 400, cpu: 100 }, { worker: 0, wall: 400, cpu: 100 }, { worker: 1, wall: 400, cpu: 500 }, { worker: 1, wall: 500 }, { worker: 2, wall: 600, cpu: 570 }], [0.8, 0.9, 0.6]);
+		assert.deepEqual([...py.entries()], [[0, 0.25], [2, 0.95]]);
+		// The same on JS: 40 ms tasks read no CPU worth showing (the clock's tick), 60 ms ones do.
+		const js = run('javascript', [{ worker: 0, wall: 40, cpu: 40 }, { worker: 1, wall: 60, cpu: 15 }], [0.04, 0.06]);
+		assert.deepEqual([...js.entries()], [[1, 0.25]]);
+		assert.equal(workerCpuShares(createRunModel(runId)).size, 0, 'a run not ended yet has none');
 	});
 });
