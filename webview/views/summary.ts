@@ -60,13 +60,17 @@ export class SummaryView {
 				})) : null,
 			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
 		].filter((x): x is HTMLElement => x !== null));
-		// The walk over every task (~7 ms at 100k here) waits for the frame after the run's last,
-		// which already redraws the whole panel: together they missed a vsync.
+		// The walks over every task (~7 ms each at 100k here) wait for the frame after the run's
+		// last, which already redraws the whole panel: together they missed a vsync. One a task.
 		clearTimeout(this.histTimer);
 		this.histTimer = setTimeout(() => {
 			if (this.shownFor === key) {
 				fillHistogram(hist, durationsOf(model));
-				showCpuShares(this.el, utilRows, model);
+				this.histTimer = setTimeout(() => {
+					if (this.shownFor === key) {
+						showCpuShares(this.el, utilRows, model);
+					}
+				}, 0);
 			}
 		}, 0);
 	}
