@@ -1,5 +1,6 @@
 /** The engine's one entry: a run request to the backend of its language. */
 import { jsBackend } from './js/jsBackend';
+import { WorkerCpuWatch } from './cpu/workerCpu';
 import { MemoryWatch, memoryIntervalMs } from './memory/processMemory';
 import type { EventSink } from './protocol/events';
 import { pythonBackend } from './python/pythonBackend';
@@ -13,12 +14,17 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
+	const cpu = new WorkerCpuWatch(sink);
 	if (request.stallMs === 0) {
 		const unwatched = backend.start(request, (batch) => {
 			memory.observe(batch);
+			cpu.observe(batch);
 			sink(batch);
 		});
-		void unwatched.done.finally(() => memory.dispose());
+		void unwatched.done.finally(() => {
+			memory.dispose();
+			cpu.dispose();
+		});
 		return unwatched;
 	}
 	let handle: RunHandle | undefined;
@@ -29,10 +35,12 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	});
 	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
+		cpu.observe(batch);
 		sink(stall.observe(batch));
 	});
 	void handle.done.finally(() => {
 		memory.dispose();
+		cpu.dispose();
 		stall.dispose();
 	});
 	return handle;

@@ -270,6 +270,16 @@ export interface CpuSampleEvent extends EventBase {
 }
 
 /**
+ * Each live worker's own CPU since the last such event (about a second), as a share of one core
+ * (1 = a core busy the whole time), read by the host (engine/cpu/workerCpu.ts; Linux). A busy
+ * worker with little CPU is waiting: for the GIL, a lock, I/O or a free core.
+ */
+export interface WorkerCpuEvent extends EventBase {
+	type: 'worker.cpu';
+	workers: { workerId: number; share: number }[];
+}
+
+/**
  * Resident memory (RSS, bytes, as the OS counts it per process: pages a forked worker shares
  * with its parent count in both) of the run's own processes, sampled by the host.
  */
@@ -344,6 +354,7 @@ export type PoolEvent =
 	| RunOutputEvent
 	| QueueDepthEvent
 	| CpuSampleEvent
+	| WorkerCpuEvent
 	| MemorySampleEvent
 	| RunWarningEvent
 	| RunFinishedEvent;

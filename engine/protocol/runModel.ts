@@ -74,6 +74,8 @@ export interface WorkerModel {
 	/** JS worker threads: heap in use plus external memory at the latest sample, and the most seen. */
 	heap?: number;
 	peakHeap?: number;
+	/** Its own CPU over the last second, a share of one core (worker.cpu); gone once it exits. */
+	cpuShare?: number;
 }
 
 export interface CpuPoint {
@@ -263,6 +265,7 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				w.exitReason = e.reason;
 				w.busySince = undefined;
 				w.currentTask = undefined;
+				w.cpuShare = undefined;
 			}
 			break;
 		}
@@ -407,6 +410,14 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 			} else if (e.kind === 'stallEnded' && model.lastStall !== undefined) {
 				(model.stallsOver ??= []).push(model.lastStall);
 				(model.stallEnds ??= []).push(model.warnings.length - 1);
+			}
+			break;
+		case 'worker.cpu':
+			for (const { workerId, share } of e.workers) {
+				const w = model.workers.get(workerId);
+				if (w && w.state !== 'exited') {
+					w.cpuShare = share;
+				}
 			}
 			break;
 		case 'run.finished':

@@ -9,7 +9,8 @@
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
 import { DEFAULT_STALL_MS } from '../runTypes';
-import { isIdle, readCpuMs, secs, SNAPSHOT_LIMIT_MS, STACKS_SHOWN, withLimit } from './stallWatch';
+import { readCpuMs } from '../cpu/workerCpu';
+import { isIdle, secs, SNAPSHOT_LIMIT_MS, STACKS_SHOWN, withLimit } from './stallWatch';
 
 export class LoadWatch {
 	private readonly since = now();

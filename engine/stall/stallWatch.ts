@@ -5,10 +5,10 @@
  * deadlock, a lock nobody releases, a queue or I/O that never delivers). One run.warning per
  * stall; Python runs get the stack snapshot of every worker as its detail.
  */
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
+import { cpuSourceOf, readCpuMs, type CpuSource } from '../cpu/workerCpu';
 import { DEFAULT_STALL_MS } from '../runTypes';
 
 /** A window this many times the longest task seen so far: long tasks are not a stall. */
@@ -16,8 +16,6 @@ export const LONGEST_TASK_FACTOR = 5;
 /** A worker under this share of one core (and under MIN_CPU_MS) in the window is waiting. */
 export const IDLE_CPU_SHARE = 0.03;
 const MIN_CPU_MS = 30;
-/** Linux's USER_HZ (the unit of /proc/<pid>/stat's utime and stime) is 100 on every arch. */
-const TICK_MS = 10;
 /** The stack snapshot (Python) must not hold the warning back for long. */
 export const SNAPSHOT_LIMIT_MS = 3000;
 /** The key of the host process's own CPU time among the tasks' readings. */
@@ -26,9 +24,6 @@ const HOST = -1;
 export function stallWindowMs(baseMs: number, longestTaskMs: number): number {
 	return Math.max(baseMs, LONGEST_TASK_FACTOR * longestTaskMs);
 }
-
-/** Where a busy worker's CPU time is read: a process, a thread of a process, or nowhere. */
-export type CpuSource = { pid: number; tid?: number } | undefined;
 
 /** One running task, where it runs and what its worker used in the measured time. */
 export interface BusyTask {
@@ -137,24 +132,6 @@ export function stallMessage(f: StallFacts): string | undefined {
 	}
 }
 
-/** CPU ms (user + system) of a process, or of one of its threads; undefined when gone/unreadable. */
-export async function readCpuMs(source: { pid: number; tid?: number }): Promise<number | undefined> {
-	if (process.platform !== 'linux') {
-		return undefined;
-	}
-	try {
-		const stat = await readFile(source.tid !== undefined ? `/proc/${source.pid}/task/${source.tid}/stat` : `/proc/${source.pid}/stat`, 'latin1');
-		// The command name may hold spaces and parentheses: the fields start after the last ')'.
-		const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		if (f[0] === 'Z' || f[0] === 'X') {
-			return undefined; // dead, not yet reaped: it computes nothing more
-		}
-		const ticks = Number(f[11]) + Number(f[12]);
-		return Number.isFinite(ticks) ? ticks * TICK_MS : undefined;
-	} catch {
-		return undefined;
-	}
-}
 
 export interface StallOptions {
 	/** The base window (RunRequest.stallMs); absent: DEFAULT_STALL_MS. */
@@ -303,19 +280,7 @@ export class StallWatch {
 	 */
 	private source(workerId: number): CpuSource {
 		const w = this.workers.get(workerId);
-		if (!w) {
-			return undefined;
-		}
-		if (w.pid !== undefined) {
-			return { pid: w.pid };
-		}
-		if (this.language === 'python' && this.runnerPid !== undefined && w.threadId !== undefined) {
-			return { pid: this.runnerPid, tid: w.threadId }; // threadId is threading.get_native_id()
-		}
-		if (w.tid !== undefined) {
-			return { pid: process.pid, tid: w.tid };
-		}
-		return undefined;
+		return w ? cpuSourceOf(w, this.language, this.runnerPid) : undefined;
 	}
 
 	private where(workerId: number): string {

@@ -115,6 +115,10 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 			case 'cpu.sample':
 				out.push({ name: 'CPU %', ph: 'C', ts: us(e.t), pid: PID, args: { total: Math.round(e.total * 100) } });
 				break;
+			case 'worker.cpu':
+				// One counter track: each worker's own CPU, % of a core (busy is not computing).
+				out.push({ name: 'worker CPU % of a core', ph: 'C', ts: us(e.t), pid: PID, args: Object.fromEntries(e.workers.map((w) => [`worker ${w.workerId}`, Math.round(w.share * 100)])) });
+				break;
 			case 'memory.sample':
 				out.push({ name: 'memory MB', ph: 'C', ts: us(e.t), pid: PID, args: Object.fromEntries([
 					...(e.main !== undefined ? [['main', mb(e.main)]] : []),

@@ -68,7 +68,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		const workerRows = await frame.evaluate(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length);
 		assert.equal(workerRows, 2);
 		// Each worker is a whole interpreter: its memory, sampled by the host from /proc while it ran.
-		const memory = await frame.evaluate(() => [...document.querySelectorAll('[data-testid="workers"] tbody tr')].map((tr) => tr.children[6]?.textContent ?? ''));
+		const memory = await frame.evaluate(() => [...document.querySelectorAll('[data-testid="workers"] tbody tr')].map((tr) => tr.children[7]?.textContent ?? ''));
 		assert.ok(memory.every((m) => /^\d+(\.\d)? MB$/.test(m) && parseFloat(m) >= 5), `workers' memory: ${memory.join(', ')}`);
 		assert.match(await panelText(frame, 'run-live'), /· memory peak \d+(\.\d)? MB$/);
 		assert.match(await panelText(frame, 'summary-memory'), /^\d+(\.\d)? MB$/);

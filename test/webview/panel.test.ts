@@ -398,6 +398,18 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.deepEqual(summary, table);
 	});
 
+	it('the workers table shows each live worker\'s own CPU (worker.cpu), and none once it has exited', async () => {
+		const events = synthRun({ tasks: 40, workers: 2, pool: 'thread' });
+		const mid = Math.floor(events.length * 0.6);
+		const at = events[mid]!.t;
+		await feed(p, 'run-1', [...events.slice(0, mid), { type: 'worker.cpu', runId: 'run-1', t: at, workers: [{ workerId: 0, share: 0.25 }, { workerId: 1, share: 0.5 }] }]);
+		const cpu = p.page.locator('[data-testid="workers"] tbody tr td:nth-child(7)');
+		assert.deepEqual(await cpu.allTextContents(), ['25%', '50%']);
+		assert.match(await p.page.locator('[data-testid="workers"] thead th:nth-child(7)').getAttribute('title') ?? '', /Busy is not computing/);
+		await feed(p, 'run-1', events.slice(mid));
+		assert.deepEqual(await cpu.allTextContents(), ['', '']);
+	});
+
 	it('busy is not computing: tasks on a CPU 30% of their time are drawn pale, filled 30% from the bottom, with a legend; each worker says its CPU share', async () => {
 		await feed(p, 'run-1', synthRun({ tasks: 8, workers: 4, pool: 'thread', cpuShare: 0.3, taskMs: 40 }));
 		const canvas = p.page.locator('[data-testid="timeline-canvas"]');

@@ -4,13 +4,17 @@ import { megabytes } from '../../engine/protocol/events';
 import { ms, pct } from '../format';
 import { workerLanes } from './workerLanes';
 
-const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'memory', 'pid / thread'] as const;
+const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'cpu', 'memory', 'pid / thread'] as const;
+const STATE = COLUMNS.indexOf('state');
+const MEMORY = COLUMNS.indexOf('memory');
 
 /**
  * Up to this many replaced workers are listed in the table as they are; beyond it they fold
  * behind one row that counts them by reason (max_tasks_per_child=1 on 500 tasks replaces 496).
  */
 const FOLD_REPLACED_ABOVE = 8;
+
+const CPU_TIP = 'Each worker\'s own CPU over the last second, as a share of one core (read from /proc on Linux). Busy is not computing: a busy worker near 0% waits, for the GIL, a lock, I/O or a free core; threads taking turns on the GIL share one core between them.';
 
 const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Python threads share their process\'s memory (the header\'s figure); a JS worker thread shows its own heap.';
 
@@ -32,7 +36,7 @@ export class WorkersView {
 			this.onChange();
 		});
 		this.el.append(h('table', {},
-			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'memory' ? { title: MEMORY_TIP } : {}) }, c)))),
+			h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'memory' ? { title: MEMORY_TIP } : c === 'cpu' ? { title: CPU_TIP } : {}) }, c)))),
 			this.body));
 	}
 
@@ -84,7 +88,7 @@ export class WorkersView {
 				this.rows.set(w.workerId, row);
 			}
 			setClass(row.tr, `worker-${w.state}`);
-			setClass(row.cells[1]!, `wstate ${state.split(' ')[0]}`);
+			setClass(row.cells[STATE]!, `wstate ${state.split(' ')[0]}`);
 			const texts = [
 				`#${w.workerId}`,
 				state,
@@ -92,6 +96,7 @@ export class WorkersView {
 				busyFor !== undefined ? ms(busyFor) : w.state === 'starting' ? ms(end - w.startedAt) : '',
 				String(w.tasksDone),
 				pct(final.get(w.workerId) ?? Math.min(1, busy / alive)),
+				w.cpuShare !== undefined && w.state !== 'exited' ? pct(w.cpuShare) : '',
 				// Threads share their process's memory (the header's figure): none of their own.
 				w.rss !== undefined ? megabytes(w.rss) : w.heap !== undefined ? `heap ${megabytes(w.heap)}` : '',
 				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
@@ -99,13 +104,13 @@ export class WorkersView {
 			texts.forEach((t, i) => setText(row.cells[i]!, t));
 			const memoryTip = w.peakRss !== undefined ? `resident memory (RSS) of pid ${w.pid ?? '?'}; peak ${megabytes(w.peakRss)}`
 				: w.peakHeap !== undefined ? `this worker thread's JavaScript heap in use plus its external memory (Buffers); peak ${megabytes(w.peakHeap)}. Its process is the host's.` : '';
-			if (row.cells[6]!.title !== memoryTip) {
-				row.cells[6]!.title = memoryTip;
+			if (row.cells[MEMORY]!.title !== memoryTip) {
+				row.cells[MEMORY]!.title = memoryTip;
 			}
 			const startTip = w.state === 'starting' ? 'The worker process is starting: an interpreter starting and your file being imported (spawn and forkserver do this in every worker); it takes no task yet.'
 				: w.readyAt !== undefined && w.readyAt > w.startedAt ? `Took ${ms(w.readyAt - w.startedAt)} from its start to its first chance at a task.` : '';
-			if (row.cells[1]!.title !== startTip) {
-				row.cells[1]!.title = startTip;
+			if (row.cells[STATE]!.title !== startTip) {
+				row.cells[STATE]!.title = startTip;
 			}
 			order.push(row.tr);
 			seen.add(w.workerId);

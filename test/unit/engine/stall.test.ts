@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolEvent, RunWarningEvent } from '../../../engine/protocol/events';
 import { DEFAULT_STALL_MS } from '../../../engine/runTypes';
-import { classify, readCpuMs, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
+import { readCpuMs } from '../../../engine/cpu/workerCpu';
+import { classify, StallWatch, stallMessage, stallWindowMs, type BusyTask } from '../../../engine/stall/stallWatch';
 import { waitFor } from '../../harness/processes';
 import { childProcesses, JS_FIXTURES, ofType, run as startRun, type CollectedRun } from './jsHelpers';
 
