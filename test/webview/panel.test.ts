@@ -101,8 +101,8 @@ describe('Pool panel webview (Chromium)', function () {
 		const MB = 1048576;
 		const sample = (t: number, main: number, w0: number, w1: number): PoolEvent => ({ type: 'memory.sample', runId: 'run-1', t, main: main * MB, workers: [{ workerId: 0, rss: w0 * MB }, { workerId: 1, rss: w1 * MB }] });
 		await feed(p, 'run-1', [...events.slice(0, exits), sample(1_000_020, 20, 30, 25), sample(1_000_040, 20, 180, 25), sample(1_000_060, 21, 90, 26)]);
-		const cell = (w: number) => p.page.locator(`[data-testid="workers"] tr[data-worker="${w}"] td`).nth(6);
-		assert.equal(await p.page.locator('[data-testid="workers"] th').nth(6).innerText(), 'memory');
+		const cell = (w: number) => p.page.locator(`[data-testid="workers"] tr[data-worker="${w}"] td`).nth(7);
+		assert.equal(await p.page.locator('[data-testid="workers"] th').nth(7).innerText(), 'memory');
 		assert.equal(await cell(0).innerText(), '90.0 MB');
 		assert.equal(await cell(1).innerText(), '26.0 MB');
 		assert.match(await cell(0).getAttribute('title') ?? '', /pid 4000; peak 180 MB/);

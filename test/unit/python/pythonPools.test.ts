@@ -1128,7 +1128,9 @@ print(len(names))`;
 				assert.match(warnings[0]!, /\(\/bin\/sh -c sleep \d+ \| cat\)|\(a fork of /);
 				assert.match(warnings[0]!, / and 4 more\. A run owns what its tasks start; wait for a child in its task \(subprocess\.run, Popen\.wait\(\)\), or start it with start_new_session=True to keep it\.$/);
 				assert.ok(await waitFor(() => sleeps(tag).length === 0, 5_000), `left running: ${sleeps(tag).join(', ')}`);
-				assert.equal(sleeps(tag + 1).length, 2, 'the two in sessions of their own are kept');
+				// Once (1 of ~35 CI runs, spawn) three were found: who they are, if it comes again.
+				const kept = processesWithArgs(`sleep ${tag + 1}`);
+				assert.equal(kept.length, 2, `the two in sessions of their own are kept; found ${JSON.stringify(kept)}; the run's tasks: ${JSON.stringify(ofType(r.events, 'task.started'))}; workers: ${JSON.stringify(ofType(r.events, 'worker.started'))}`);
 			} finally {
 				for (const pid of sleeps(tag + 1)) {
 					process.kill(pid, 'SIGKILL');
