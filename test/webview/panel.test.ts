@@ -398,7 +398,7 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.deepEqual(summary, table);
 	});
 
-	it('the workers table shows each live worker\'s own CPU (worker.cpu), and none once it has exited', async () => {
+	it('the workers table shows each live worker\'s own CPU (worker.cpu), and none once it has exited; a running task\'s bar is filled by it', async () => {
 		const events = synthRun({ tasks: 40, workers: 2, pool: 'thread' });
 		const mid = Math.floor(events.length * 0.6);
 		const at = events[mid]!.t;
@@ -406,8 +406,15 @@ describe('Pool panel webview (Chromium)', function () {
 		const cpu = p.page.locator('[data-testid="workers"] tbody tr td:nth-child(7)');
 		assert.deepEqual(await cpu.allTextContents(), ['25%', '50%']);
 		assert.match(await p.page.locator('[data-testid="workers"] thead th:nth-child(7)').getAttribute('title') ?? '', /Busy is not computing/);
+		// The running tasks' bars are pale, filled by their worker's share, while they run.
+		await nextFrames(p.page, 3);
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		const running = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(3)').evaluateAll((cells) => cells.filter((c) => c.textContent !== '').length);
+		assert.ok(running >= 1, 'a task is running');
+		assert.equal(await canvas.getAttribute('data-cpu-fills'), String(running));
 		await feed(p, 'run-1', events.slice(mid));
 		assert.deepEqual(await cpu.allTextContents(), ['', '']);
+		assert.equal(await canvas.getAttribute('data-cpu-fills'), '0', 'ended tasks are drawn by their own CPU time (90% here: solid)');
 	});
 
 	it('busy is not computing: tasks on a CPU 30% of their time are drawn pale, filled 30% from the bottom, with a legend; each worker says its CPU share', async () => {

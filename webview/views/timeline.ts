@@ -24,10 +24,17 @@ const AXIS = 16;
  */
 const ON_CPU = 0.85;
 
-/** An ended task's CPU time over its wall time, when it was read and is fine enough to draw. */
-function cpuFill(task: TaskModel, language: string | undefined): number | undefined {
-	const wall = task.durationMs ?? (task.endedAt !== undefined && task.startedAt !== undefined ? task.endedAt - task.startedAt : undefined);
-	if (task.cpuMs === undefined || task.endedAt === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+/**
+ * An ended task's CPU time over its wall time, when it was read and is fine enough to draw; a
+ * running task's, its worker's own CPU over the last second (worker.cpu), so a GIL-bound run is
+ * pale while it runs, not only once its tasks have ended.
+ */
+function cpuFill(task: TaskModel, language: string | undefined, worker: WorkerModel | undefined): number | undefined {
+	if (task.endedAt === undefined) {
+		return task.state === 'running' && worker?.currentTask === task.taskId ? worker.cpuShare : undefined;
+	}
+	const wall = task.durationMs ?? (task.startedAt !== undefined ? task.endedAt - task.startedAt : undefined);
+	if (task.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
 		return undefined;
 	}
 	return Math.min(1, Math.max(0, task.cpuMs / wall));
@@ -50,7 +57,7 @@ export class TimelineView {
 	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
 	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits, [ and ] select the previous or next task on the selected task\'s worker' });
 	private readonly tip = h('div', { class: 'tooltip', role: 'status' });
-	private readonly legend = h('div', { class: 'muted timeline-legend', 'data-testid': 'timeline-legend' }, 'A bar filled only partly, from the bottom: its task was on a CPU for that share of its time and waited the rest (for the GIL, a lock, I/O or a free core).');
+	private readonly legend = h('div', { class: 'muted timeline-legend', 'data-testid': 'timeline-legend' }, 'A bar filled only partly, from the bottom: its task was on a CPU for that share of its time (while it runs: of the last second) and waited the rest (for the GIL, a lock, I/O or a free core).');
 	private model: RunModel | undefined;
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
@@ -432,7 +439,7 @@ export class TimelineView {
 				continue;
 			}
 			flush(lane);
-			open[lane] = { x0: x, x1, color, id: task.taskId, fill: x1 - x >= 2 ? cpuFill(task, language) : undefined };
+			open[lane] = { x0: x, x1, color, id: task.taskId, fill: x1 - x >= 2 ? cpuFill(task, language, model.workers.get(task.workerId)) : undefined };
 		}
 		lanes.forEach((_, i) => flush(i));
 		const picked = this.selected !== undefined ? model.tasks.get(this.selected) : undefined;

@@ -1829,9 +1829,11 @@ print(len(names))`;
 		assert.equal(end.counts.timedOut, 2, JSON.stringify(end));
 		// One or both: a thread still unwinding from its TaskTimeout as the run ends is not waited for.
 		assert.ok((end.gilFromTasks ?? 0) >= 1, JSON.stringify(end));
-		// Each waits about half the time: for the GIL, or on a loaded machine partly for a core (a
+		// Each waits up to half the time: for the GIL, or on a loaded machine partly for a core (a
 		// stress run beside another suite read GIL 0.24; loaded runs, core 0.21-0.25 beside it).
-		assert.ok((end.gilWaitShare ?? 0) + (end.coreWaitShare ?? 0) > 0.35, `two spinning threads wait for each other: ${JSON.stringify(end)}`);
+		// Less when one thread ends first and the other spins alone while it unwinds (a CI run:
+		// busy 304 and 446 ms, GIL 0.34). Left without them, the estimate was none at all.
+		assert.ok((end.gilWaitShare ?? 0) + (end.coreWaitShare ?? 0) > 0.2, `two spinning threads wait for each other: ${JSON.stringify(end)}`);
 	});
 
 	it('sleeping beside a CPU-bound task is not waiting for the GIL (one CPU task and three sleeping ones read 76%)', async () => {
