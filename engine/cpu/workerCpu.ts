@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { now } from '../clock';
-import type { EventSink, PoolEvent } from '../protocol/events';
+import { WORKER_CPU_WINDOW_MS, type EventSink, type PoolEvent } from '../protocol/events';
 
 /** Linux's USER_HZ (the unit of /proc/<pid>/stat's utime and stime) is 100 on every arch. */
 const TICK_MS = 10;
@@ -59,7 +59,7 @@ export function cpuSourceOf(w: WorkerWhere, language: string | undefined, runner
 }
 
 /** One reading a second: /proc's CPU time moves in 10 ms ticks, 1% of a core over a second. */
-export const WORKER_CPU_INTERVAL_MS = 1000;
+export const WORKER_CPU_INTERVAL_MS = WORKER_CPU_WINDOW_MS;
 
 /**
  * Follows a run's events for its workers and adds a `worker.cpu` event every interval from

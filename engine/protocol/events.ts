@@ -269,6 +269,9 @@ export interface CpuSampleEvent extends EventBase {
 	perCore: number[];
 }
 
+/** How far back a worker.cpu share reaches, about: its reading before (engine/cpu/workerCpu.ts). */
+export const WORKER_CPU_WINDOW_MS = 1000;
+
 /**
  * Each live worker's own CPU since the last such event (about a second), as a share of one core
  * (1 = a core busy the whole time), read by the host (engine/cpu/workerCpu.ts; Linux). A busy

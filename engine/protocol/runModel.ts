@@ -8,6 +8,7 @@ import { appendTerminal } from './terminalText';
 import {
 	OUTPUT_LIMIT_PER_TASK,
 	RUN_OUTPUT_LIMIT,
+	WORKER_CPU_WINDOW_MS,
 	type ErrorInfo,
 	type PoolEvent,
 	type RunFinishedEvent,
@@ -41,6 +42,12 @@ export interface TaskModel {
 	endedAt?: number;
 	durationMs?: number;
 	cpuMs?: number;
+	/**
+	 * A task that ended without its CPU time (a timeout, a kill, a broken pool) after running at
+	 * least a second: its worker's CPU share in the last second it ran (worker.cpu). A deadlocked
+	 * task reads ~0: it waited.
+	 */
+	lastCpuShare?: number;
 	result?: string;
 	error?: ErrorInfo;
 	cancelReason?: string;
@@ -76,6 +83,8 @@ export interface WorkerModel {
 	peakHeap?: number;
 	/** Its own CPU over the last second, a share of one core (worker.cpu); gone once it exits. */
 	cpuShare?: number;
+	/** When that share was read (its window ends here). */
+	cpuShareAt?: number;
 }
 
 export interface CpuPoint {
@@ -171,6 +180,7 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, eventT: num
 	const t = taskEndTime(eventT, task.startedAt, task.durationMs);
 	if (task.state === 'running') {
 		model.running--;
+		lastCpuOf(model, task);
 	}
 	task.state = state;
 	task.endedAt = t;
@@ -184,6 +194,14 @@ function endTask(model: RunModel, task: TaskModel, state: TaskState, eventT: num
 		default: break;
 	}
 	workerEnds(model, task.workerId, task.taskId, state, t, task.durationMs);
+}
+
+/** An ending without CPU time: its worker's latest share, if it was read wholly within this task. */
+function lastCpuOf(model: RunModel, task: TaskModel): void {
+	const w = task.workerId === undefined ? undefined : model.workers.get(task.workerId);
+	if (task.cpuMs === undefined && task.startedAt !== undefined && w?.currentTask === task.taskId && w.cpuShare !== undefined && w.cpuShareAt !== undefined && w.cpuShareAt - WORKER_CPU_WINDOW_MS >= task.startedAt) {
+		task.lastCpuShare = w.cpuShare;
+	}
 }
 
 /** The worker's side of a task's end: its count of tasks done, its busy time, idle again. */
@@ -417,6 +435,7 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				const w = model.workers.get(workerId);
 				if (w && w.state !== 'exited') {
 					w.cpuShare = share;
+					w.cpuShareAt = e.t;
 				}
 			}
 			break;

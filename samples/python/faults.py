@@ -23,7 +23,7 @@ def crashes_worker(x):
     return x
 
 
-# poolscope: pool=thread workers=2 timeoutMs=1500
+# poolscope: pool=thread workers=2 timeoutMs=2000
 # poolscope: inputs=[(0,), (1,)]
 def deadlock(i):
     # Two threads take the same two locks in opposite order: each waits for the other. Both

@@ -315,7 +315,7 @@ describe('Editor integration: runs', function () {
 
 	it('one click runs a function as its poolscope comment says: the deadlock sample, on two threads with a timeout, times out showing where each thread waits', async () => {
 		const { tooltip, run } = await clickRunLens(join('python', 'faults.py'), 'deadlock');
-		assert.equal(tooltip, 'Run deadlock on a thread pool (2 workers, timeout 1500 ms), as its poolscope comment says');
+		assert.equal(tooltip, 'Run deadlock on a thread pool (2 workers, timeout 2000 ms), as its poolscope comment says');
 		assert.deepEqual([run.request.pool, run.request.workers, run.request.timeoutMs, run.request.inputs], ['thread', 2, 1500, '[(0,), (1,)]']);
 		const end = await run.handle!.done;
 		assert.deepEqual([end.outcome, end.counts.timedOut, end.counts.finished], ['completed', 2, 0], JSON.stringify(end.counts));

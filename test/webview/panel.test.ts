@@ -669,6 +669,29 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.ok(await p.page.evaluate((sel) => (window as unknown as { __row: Element | null }).__row === document.querySelector(sel), row), 'the same row element, updated');
 	});
 
+	it('a task that timed out after waiting (no CPU time of its own) is drawn pale by its worker\'s last second, and its details say it waited', async () => {
+		const t0 = 1_000_000;
+		const runId = 'run-1';
+		const timeout = { kind: 'timeout' as const, name: 'TimeoutError', message: 'task ran past its timeout of 1800 ms' };
+		await feed(p, runId, [
+			{ type: 'run.started', runId, t: t0, fn: 'deadlock', file: '/work/samples/python/faults.py', language: 'python', pool: 'thread', workers: 2, options: { workers: 2, timeoutMs: 1800 }, inputCount: 2, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'executing'] },
+			...[0, 1].flatMap((i): PoolEvent[] => [
+				{ type: 'worker.started', runId, t: t0 + 1, workerId: i, threadId: 4100 + i },
+				{ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: `(${i},)` },
+				{ type: 'task.started', runId, t: t0 + 5, taskId: i, workerId: i },
+			]),
+			{ type: 'worker.cpu', runId, t: t0 + 1500, workers: [{ workerId: 0, share: 0 }, { workerId: 1, share: 0.01 }] },
+			{ type: 'task.failed', runId, t: t0 + 1805, taskId: 0, workerId: 0, durationMs: 1800, error: timeout },
+			{ type: 'task.failed', runId, t: t0 + 1805, taskId: 1, workerId: 1, durationMs: 1800, error: timeout },
+			{ type: 'run.finished', runId, t: t0 + 1900, outcome: 'completed', wallMs: 1900, counts: { submitted: 2, finished: 0, failed: 0, cancelled: 0, timedOut: 2, rejected: 0 }, throughput: 1, workers: [0, 1].map((w) => ({ workerId: w, tasks: 1, busyMs: 1800, utilization: 0.95 })) },
+		]);
+		assert.equal(await p.page.locator('[data-testid="timeline-canvas"]').getAttribute('data-cpu-fills'), '2');
+		await p.page.focus('[data-testid="futures-grid"]');
+		await p.page.keyboard.press('Home');
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read as it ended\); its worker used 0% of a core in its last second: it was waiting/);
+	});
+
 	it('a task whose CPU clock was not read says why, instead of a bare dash', async () => {
 		const events = synthRun({ tasks: 3, workers: 1, pool: 'thread' }).map((e) => {
 			if (e.type === 'run.started') {

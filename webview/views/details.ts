@@ -30,8 +30,12 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 
 
 /** A task's CPU time against its wall time, or why there is none to show. */
-function cpuText(task: { state: string; cpuMs?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {
+function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {
 	if (task.cpuMs === undefined) {
+		if (task.lastCpuShare !== undefined) {
+			const share = Math.round(task.lastCpuShare * 100);
+			return `– (not read as it ended); its worker used ${share}% of a core in its last second${share < 3 ? ': it was waiting (a lock, I/O, another task)' : ''}`;
+		}
 		return notRead(task, started?.cpuSampling);
 	}
 	if (tooCoarse(started?.language, wall)) {

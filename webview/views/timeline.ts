@@ -26,15 +26,18 @@ const ON_CPU = 0.85;
 
 /**
  * An ended task's CPU time over its wall time, when it was read and is fine enough to draw; a
- * running task's, its worker's own CPU over the last second (worker.cpu), so a GIL-bound run is
- * pale while it runs, not only once its tasks have ended.
+ * running task's, and one that ended without its CPU time (a timeout), its worker's own CPU over
+ * the last second (worker.cpu): a GIL-bound run is pale while it runs, a deadlock once it ends.
  */
 function cpuFill(task: TaskModel, language: string | undefined, worker: WorkerModel | undefined): number | undefined {
 	if (task.endedAt === undefined) {
 		return task.state === 'running' && worker?.currentTask === task.taskId ? worker.cpuShare : undefined;
 	}
 	const wall = task.durationMs ?? (task.startedAt !== undefined ? task.endedAt - task.startedAt : undefined);
-	if (task.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+	if (task.cpuMs === undefined) {
+		return task.lastCpuShare; // timed out, killed: its worker's CPU in its last second, if read
+	}
+	if (wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
 		return undefined;
 	}
 	return Math.min(1, Math.max(0, task.cpuMs / wall));

@@ -380,7 +380,7 @@ describe('poolscope CLI', function () {
 		assert.equal(r.code, 1, r.stderr);
 		assert.match(r.stdout, /^deadlock \(.*faults\.py\) on a thread pool, 2 workers, 2 inputs/);
 		assert.match(r.stdout, /0 finished, 0 failed, 2 timed out/);
-		assert.match(r.stdout, /ran past its timeout of 1500 ms/);
+		assert.match(r.stdout, /ran past its timeout of 2000 ms/);
 		const flagged = await cli(['run', faults, 'deadlock', '--pool', 'process', '--workers', '1', '--timeout', '5000']);
 		assert.equal(flagged.code, 0, flagged.stderr); // each process has its own locks: no deadlock
 		assert.match(flagged.stdout, /on a process pool, 1 worker.*2 inputs/);

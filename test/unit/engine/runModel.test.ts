@@ -179,4 +179,25 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.deepEqual([...js.entries()], [[1, 0.25]]);
 		assert.equal(workerCpuShares(createRunModel(runId)).size, 0, 'a run not ended yet has none');
 	});
+
+	it('a task that ends without its CPU time, after running a second or more, keeps its worker\'s last share (a deadlock reads ~0); one read partly before it began does not', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'worker.started', runId, t: 1, workerId: 1, pid: 11 },
+			{ type: 'task.started', runId, t: 100, taskId: 0, workerId: 0 },
+			{ type: 'task.started', runId, t: 1000, taskId: 1, workerId: 1 },
+			{ type: 'worker.cpu', runId, t: 1500, workers: [{ workerId: 0, share: 0.01 }, { workerId: 1, share: 0.4 }] },
+			{ type: 'task.failed', runId, t: 2100, taskId: 0, workerId: 0, durationMs: 2000, error: { kind: 'timeout', name: 'TimeoutError', message: 'x' } },
+			{ type: 'task.failed', runId, t: 2100, taskId: 1, workerId: 1, durationMs: 1100, error: { kind: 'timeout', name: 'TimeoutError', message: 'x' } },
+		]);
+		assert.equal(m.tasks.get(0)!.lastCpuShare, 0.01);
+		assert.equal(m.tasks.get(1)!.lastCpuShare, undefined, 'its worker\'s share covers 500-1500, half of it before the task began');
+		const read = createRunModel(runId);
+		applyEvents(read, [...base,
+			{ type: 'task.started', runId, t: 100, taskId: 0, workerId: 0 },
+			{ type: 'worker.cpu', runId, t: 1500, workers: [{ workerId: 0, share: 0.01 }] },
+			{ type: 'task.finished', runId, t: 2100, taskId: 0, workerId: 0, durationMs: 2000, cpuMs: 30, result: '' },
+		]);
+		assert.equal(read.tasks.get(0)!.lastCpuShare, undefined, 'a task with its own CPU time needs no stand-in');
+	});
 });

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import type { RunRequest } from '../../../engine/runTypes';
 import { findFunctions, languageOfFile } from '../../../engine/source/sourceFunctions';
 import { startRun } from '../../../engine/startRun';
@@ -107,6 +108,14 @@ const EXPECTED: Record<string, { check: Check; request?: Partial<RunRequest> }> 
 			assert.deepEqual([end.counts.timedOut, end.counts.finished], [2, 0], JSON.stringify(end.counts));
 			for (const e of errorsOf(events)) {
 				assert.match(e.stack ?? '', /with second:/);
+			}
+			// The 2 s timeout leaves time for a reading of each thread's CPU: none, they wait
+			// (the panel draws their bars pale and says so in their details).
+			if (process.platform === 'linux') {
+				const model = createRunModel(end.runId);
+				applyEvents(model, events);
+				const shares = [...model.tasks.values()].map((t) => t.lastCpuShare);
+				assert.ok(shares.every((s) => s !== undefined && s < 0.03), JSON.stringify(shares));
 			}
 		},
 	},

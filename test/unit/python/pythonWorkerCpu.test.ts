@@ -1,6 +1,7 @@
 /** Each worker's own CPU, live (engine/cpu/workerCpu.ts), on real Python pools: busy is not computing. */
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { waitFor } from '../../harness/processes';
 import { ofType, pyRun, pythonProcesses } from './pyHelpers';
 
@@ -60,5 +61,15 @@ describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', fu
 		assert.equal((await r.done).counts.finished, 1);
 		const readings = full(r.events, 1);
 		assert.ok(readings.length >= 1 && readings.at(-1)![0]! < 0.05, JSON.stringify(readings));
+	});
+
+	it('two threads deadlocked until their timeout: each timed-out task keeps its worker\'s last share, about 0 (they waited)', async () => {
+		const r = pyRun({ fn: 'deadlock_pair', inputs: 'range(2)', pool: 'thread', workers: 2, timeoutMs: 1800 });
+		const end = await r.done;
+		assert.equal(end.counts.timedOut, 2, JSON.stringify(end.counts));
+		const model = createRunModel(end.runId);
+		applyEvents(model, r.events);
+		const shares = [...model.tasks.values()].map((t) => t.lastCpuShare);
+		assert.ok(shares.every((s) => s !== undefined && s < 0.03), `${JSON.stringify(shares)}; readings ${JSON.stringify(ofType(r.events, 'worker.cpu'))}`);
 	});
 });
