@@ -316,13 +316,17 @@ describe('Editor integration: runs', function () {
 	it('one click runs a function as its poolscope comment says: the deadlock sample, on two threads with a timeout, times out showing where each thread waits', async () => {
 		const { tooltip, run } = await clickRunLens(join('python', 'faults.py'), 'deadlock');
 		assert.equal(tooltip, 'Run deadlock on a thread pool (2 workers, timeout 2000 ms), as its poolscope comment says');
-		assert.deepEqual([run.request.pool, run.request.workers, run.request.timeoutMs, run.request.inputs], ['thread', 2, 1500, '[(0,), (1,)]']);
+		assert.deepEqual([run.request.pool, run.request.workers, run.request.timeoutMs, run.request.inputs], ['thread', 2, 2000, '[(0,), (1,)]']);
 		const end = await run.handle!.done;
 		assert.deepEqual([end.outcome, end.counts.timedOut, end.counts.finished], ['completed', 2, 0], JSON.stringify(end.counts));
 		const tasks = [...taskModel(run).tasks.values()];
 		assert.equal(tasks.length, 2);
 		for (const t of tasks) {
 			assert.match(t.error?.stack ?? '', /with second:/, `task ${t.taskId}: the snapshot shows the lock it waits for`);
+			if (process.platform === 'linux') {
+				// Its worker's CPU (read from /proc by the engine here) came through: none, it waited.
+				assert.ok(t.lastCpuShare !== undefined && t.lastCpuShare < 0.03, `task ${t.taskId}: ${t.lastCpuShare}`);
+			}
 		}
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
