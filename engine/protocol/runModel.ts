@@ -592,7 +592,8 @@ export function tooCoarse(language: string | undefined, wall: number | undefined
  * Busy is not computing: per worker of an ended run, the share of its tasks' wall time they spent
  * on a CPU (their CPU time over their wall time), where that was read for at least half of its
  * busy time (Python thread pools read one task in 16 when tasks are tiny; JS tasks under 50 ms
- * read none). Four threads taking turns on one Lock are each ~95% busy and ~25% of that on a CPU.
+ * read none; a timed-out task stands in by its worker's last second, lastCpuShare). Four threads
+ * taking turns on one Lock are each ~95% busy and ~25% of that on a CPU.
  */
 export function workerCpuShares(model: RunModel): Map<number, number> {
 	const end = model.finished;
@@ -605,11 +606,13 @@ export function workerCpuShares(model: RunModel): Map<number, number> {
 	// forEach, not for...of: this runs once per run, cold, over up to 100k tasks (see durationsOf).
 	model.tasks.forEach((t) => {
 		const wall = t.durationMs;
-		if (t.workerId === undefined || t.cpuMs === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+		// A task that ended without its CPU time (a timeout) counts by its worker's last second.
+		const cpu = t.cpuMs ?? (t.lastCpuShare !== undefined && wall !== undefined ? t.lastCpuShare * wall : undefined);
+		if (t.workerId === undefined || cpu === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
 			return;
 		}
 		const sum = per.get(t.workerId) ?? { cpu: 0, wall: 0 };
-		sum.cpu += Math.min(t.cpuMs, wall);
+		sum.cpu += Math.min(cpu, wall);
 		sum.wall += wall;
 		per.set(t.workerId, sum);
 	});

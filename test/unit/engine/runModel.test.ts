@@ -192,6 +192,8 @@ describe('runModel (the reducer every view shares)', () => {
 		]);
 		assert.equal(m.tasks.get(0)!.lastCpuShare, 0.01);
 		assert.equal(m.tasks.get(1)!.lastCpuShare, undefined, 'its worker\'s share covers 500-1500, half of it before the task began');
+		applyEvents(m, [{ type: 'run.finished', runId, t: 2200, outcome: 'completed', wallMs: 2200, counts: { submitted: 3, finished: 0, failed: 0, cancelled: 0, timedOut: 2, rejected: 0 }, throughput: 1, workers: [{ workerId: 0, tasks: 1, busyMs: 2000, utilization: 0.9 }, { workerId: 1, tasks: 1, busyMs: 1100, utilization: 0.5 }] }]);
+		assert.deepEqual([...workerCpuShares(m).entries()], [[0, 0.01]], 'the summary counts the timed-out task by it too');
 		const read = createRunModel(runId);
 		applyEvents(read, [...base,
 			{ type: 'task.started', runId, t: 100, taskId: 0, workerId: 0 },
