@@ -15,33 +15,22 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
 	const cpu = new WorkerCpuWatch(sink);
-	if (request.stallMs === 0) {
-		const unwatched = backend.start(request, (batch) => {
-			memory.observe(batch);
-			cpu.observe(batch);
-			sink(batch);
-		});
-		void unwatched.done.finally(() => {
-			memory.dispose();
-			cpu.dispose();
-		});
-		return unwatched;
-	}
 	let handle: RunHandle | undefined;
 	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).
-	const stall = new StallWatch(sink, {
+	// A stall window of 0 is no stall watch at all (poolscope.stallWarningSeconds 0, --stall 0).
+	const stall = request.stallMs === 0 ? undefined : new StallWatch(sink, {
 		stallMs: request.stallMs,
 		...(request.language === 'python' ? { snapshot: () => handle?.snapshotStacks?.() ?? Promise.resolve('') } : {}),
 	});
 	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
 		cpu.observe(batch);
-		sink(stall.observe(batch));
+		sink(stall ? stall.observe(batch) : batch);
 	});
 	void handle.done.finally(() => {
 		memory.dispose();
 		cpu.dispose();
-		stall.dispose();
+		stall?.dispose();
 	});
 	return handle;
 }

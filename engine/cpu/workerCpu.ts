@@ -58,9 +58,6 @@ export function cpuSourceOf(w: WorkerWhere, language: string | undefined, runner
 	return undefined;
 }
 
-/** One reading a second: /proc's CPU time moves in 10 ms ticks, 1% of a core over a second. */
-export const WORKER_CPU_INTERVAL_MS = WORKER_CPU_WINDOW_MS;
-
 /**
  * Follows a run's events for its workers and adds a `worker.cpu` event every interval from
  * run.started to run.finished: each live worker's share of one core since the last reading.
@@ -77,7 +74,8 @@ export class WorkerCpuWatch {
 	private reading = false;
 	private ended = false;
 
-	constructor(private readonly sink: EventSink, private readonly intervalMs = WORKER_CPU_INTERVAL_MS) {}
+	/** One reading a second by default: /proc's CPU time moves in 10 ms ticks, 1% of a core a second. */
+	constructor(private readonly sink: EventSink, private readonly intervalMs = WORKER_CPU_WINDOW_MS) {}
 
 	/** Every batch the run sends, before it goes on. */
 	public observe(batch: readonly PoolEvent[]): void {

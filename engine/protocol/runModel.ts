@@ -589,11 +589,23 @@ export function tooCoarse(language: string | undefined, wall: number | undefined
 }
 
 /**
+ * An ended task's CPU time over its wall time (0..1), where it was read and is fine enough (not a
+ * JS task under 50 ms); one that ended without its CPU time (a timeout, a kill) stands in by its
+ * worker's last second (lastCpuShare). The timeline's fill and each worker's CPU share use it.
+ */
+export function taskCpuShare(t: TaskModel, language: string | undefined): number | undefined {
+	if (t.cpuMs === undefined) {
+		return t.lastCpuShare;
+	}
+	const wall = t.durationMs ?? (t.endedAt !== undefined && t.startedAt !== undefined ? t.endedAt - t.startedAt : undefined);
+	return wall === undefined || wall <= 0 || tooCoarse(language, wall) ? undefined : Math.min(1, Math.max(0, t.cpuMs / wall));
+}
+
+/**
  * Busy is not computing: per worker of an ended run, the share of its tasks' wall time they spent
- * on a CPU (their CPU time over their wall time), where that was read for at least half of its
+ * on a CPU (taskCpuShare, weighed by wall time), where that was read for at least half of its
  * busy time (Python thread pools read one task in 16 when tasks are tiny; JS tasks under 50 ms
- * read none; a timed-out task stands in by its worker's last second, lastCpuShare). Four threads
- * taking turns on one Lock are each ~95% busy and ~25% of that on a CPU.
+ * read none). Four threads taking turns on one Lock are each ~95% busy and ~25% of that on a CPU.
  */
 export function workerCpuShares(model: RunModel): Map<number, number> {
 	const end = model.finished;
@@ -606,13 +618,12 @@ export function workerCpuShares(model: RunModel): Map<number, number> {
 	// forEach, not for...of: this runs once per run, cold, over up to 100k tasks (see durationsOf).
 	model.tasks.forEach((t) => {
 		const wall = t.durationMs;
-		// A task that ended without its CPU time (a timeout) counts by its worker's last second.
-		const cpu = t.cpuMs ?? (t.lastCpuShare !== undefined && wall !== undefined ? t.lastCpuShare * wall : undefined);
-		if (t.workerId === undefined || cpu === undefined || wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
+		const share = taskCpuShare(t, language);
+		if (t.workerId === undefined || wall === undefined || wall <= 0 || share === undefined) {
 			return;
 		}
 		const sum = per.get(t.workerId) ?? { cpu: 0, wall: 0 };
-		sum.cpu += Math.min(cpu, wall);
+		sum.cpu += share * wall;
 		sum.wall += wall;
 		per.set(t.workerId, sum);
 	});

@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { now } from '../clock';
 import type { EventSink, PoolEvent } from '../protocol/events';
-import { cpuSourceOf, readCpuMs, type CpuSource } from '../cpu/workerCpu';
+import { cpuSourceOf, readCpuMs, type CpuSource, type WorkerWhere } from '../cpu/workerCpu';
 import { DEFAULT_STALL_MS } from '../runTypes';
 
 /** A window this many times the longest task seen so far: long tasks are not a stall. */
@@ -140,13 +140,6 @@ export interface StallOptions {
 	snapshot?: () => Promise<string>;
 }
 
-interface WorkerInfo {
-	pid?: number;
-	threadId?: number;
-	/** JS worker threads: the OS thread id (worker.started or worker.ready). */
-	tid?: number;
-}
-
 /**
  * Follows a run's events; one timer (a quarter of the window, at most 1 s) compares the time
  * since the last task started, ended or printed with the window. Nothing is read while tasks
@@ -156,7 +149,7 @@ export class StallWatch {
 	private runId = '';
 	private language: string | undefined;
 	private runnerPid: number | undefined;
-	private readonly workers = new Map<number, WorkerInfo>();
+	private readonly workers = new Map<number, WorkerWhere>();
 	/** taskId -> workerId of each running task. */
 	private readonly running = new Map<number, number>();
 	private lastMove = 0;
@@ -272,12 +265,7 @@ export class StallWatch {
 		this.warned = false;
 	}
 
-	/**
-	 * Where a worker's CPU time is: a process's own; a Python thread's in the runner (threadId is
-	 * threading.get_native_id()); a JS worker thread's in the host, by the OS thread id it said
-	 * when ready (its threadId is Node's own count). Without one, the host process's whole CPU
-	 * stands in: if the host used none, no thread of it did.
-	 */
+	/** cpuSourceOf; without one, the host process's whole CPU stands in (readAll): if the host used none, no thread of it did. */
 	private source(workerId: number): CpuSource {
 		const w = this.workers.get(workerId);
 		return w ? cpuSourceOf(w, this.language, this.runnerPid) : undefined;

@@ -28,7 +28,6 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 	return `– (not read: this thread's tasks averaged under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
 }
 
-
 /** A task's CPU time against its wall time, or why there is none to show. */
 function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {
 	if (task.cpuMs === undefined) {

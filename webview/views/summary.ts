@@ -27,6 +27,7 @@ export class SummaryView {
 		const speedup = baseline?.finished ? baseline.finished.wallMs / end.wallMs : undefined;
 		const hist = h('div', { class: 'histogram', 'data-testid': 'histogram', role: 'img', 'aria-label': 'Histogram of task durations' });
 		const utilRows = new Map<number, { bar: HTMLElement; label: HTMLElement }>();
+		const utilTitle = h('div', { class: 'muted util-title' }, 'utilization per worker');
 		this.el.replaceChildren(...[
 			h('h3', {}, end.outcome === 'completed' ? (c.failed || c.timedOut ? 'Summary: not every task finished' : 'Summary') : end.outcome === 'cancelled' ? 'Summary (cancelled)' : 'The run failed'),
 			end.error ? errorBlock(end.error) : null,
@@ -50,7 +51,7 @@ export class SummaryView {
 					: null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
-			end.workers.length ? h('div', { class: 'util', 'data-testid': 'utilization' }, h('div', { class: 'muted util-title' }, 'utilization per worker'),
+			end.workers.length ? h('div', { class: 'util', 'data-testid': 'utilization' }, utilTitle,
 				...end.workers.map((w) => {
 					const bar = h('span', { class: 'bar' });
 					bar.style.width = `${Math.round(w.utilization * 100)}%`;
@@ -68,7 +69,7 @@ export class SummaryView {
 				fillHistogram(hist, durationsOf(model));
 				this.histTimer = setTimeout(() => {
 					if (this.shownFor === key) {
-						showCpuShares(this.el, utilRows, model);
+						showCpuShares(utilTitle, utilRows, model);
 					}
 				}, 0);
 			}
@@ -122,7 +123,7 @@ function gilLabel(end: RunFinishedEvent): string {
 }
 
 /** Each worker's busy bar filled by its share on a CPU (workerCpuShares), and "CPU N%" of the run beside it. */
-function showCpuShares(el: HTMLElement, rows: Map<number, { bar: HTMLElement; label: HTMLElement }>, model: RunModel): void {
+function showCpuShares(title: HTMLElement, rows: Map<number, { bar: HTMLElement; label: HTMLElement }>, model: RunModel): void {
 	const shares = workerCpuShares(model);
 	let shown = 0;
 	for (const w of model.finished?.workers ?? []) {
@@ -139,8 +140,7 @@ function showCpuShares(el: HTMLElement, rows: Map<number, { bar: HTMLElement; la
 		row.label.title = `busy ${pct(w.utilization)} of the run; on a CPU ${pct(share)} of that time (its tasks' CPU time over their wall time), the rest waiting`;
 		shown++;
 	}
-	const title = el.querySelector<HTMLElement>('.util-title');
-	if (shown && title) {
+	if (shown) {
 		title.textContent = 'utilization per worker (filled: on a CPU; pale: busy, but waiting)';
 	}
 }

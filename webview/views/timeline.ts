@@ -1,5 +1,5 @@
 import { megabytes } from '../../engine/protocol/events';
-import { tooCoarse, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
+import { taskCpuShare, tooCoarse, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { inkOn, stateColors } from './colors';
@@ -25,23 +25,16 @@ const AXIS = 16;
 const ON_CPU = 0.85;
 
 /**
- * An ended task's CPU time over its wall time, when it was read and is fine enough to draw; a
- * running task's, and one that ended without its CPU time (a timeout), its worker's own CPU over
- * the last second (worker.cpu): a GIL-bound run is pale while it runs, a deadlock once it ends.
+ * An ended task's share on a CPU (taskCpuShare); a running task's, its worker's own CPU over the
+ * last second (worker.cpu): a GIL-bound run is pale while it runs, a deadlock once it ends.
  */
 function cpuFill(task: TaskModel, language: string | undefined, worker: WorkerModel | undefined): number | undefined {
 	if (task.endedAt === undefined) {
 		return task.state === 'running' && worker?.currentTask === task.taskId ? worker.cpuShare : undefined;
 	}
-	const wall = task.durationMs ?? (task.startedAt !== undefined ? task.endedAt - task.startedAt : undefined);
-	if (task.cpuMs === undefined) {
-		return task.lastCpuShare; // timed out, killed: its worker's CPU in its last second, if read
-	}
-	if (wall === undefined || wall <= 0 || tooCoarse(language, wall)) {
-		return undefined;
-	}
-	return Math.min(1, Math.max(0, task.cpuMs / wall));
+	return taskCpuShare(task, language);
 }
+
 /** Where a worker's start ends: its ready, or (still starting) its exit or now; its start when it was ready at once. */
 function startEnd(w: WorkerModel, now: number): number {
 	return w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? now : w.startedAt);

@@ -45,3 +45,26 @@ export function ofType<T extends PoolEvent['type']>(events: PoolEvent[], type: T
 export function childProcesses(): string[] {
 	return descendantsOf(process.pid).filter((p) => !/esbuild --service/.test(p.args)).map((p) => `${p.pid} ${p.args}`);
 }
+
+/**
+ * For each worker.cpu event, every worker's latest share read within 600 ms before it, when all
+ * `n` workers have one (workers that started at different times are read at different ticks).
+ */
+export function sharesTogether(events: PoolEvent[], n: number): number[][] {
+	const readings = ofType(events, 'worker.cpu');
+	const out: number[][] = [];
+	for (const e of readings) {
+		const latest = new Map<number, number>();
+		for (const r of readings) {
+			if (r.t <= e.t && r.t >= e.t - 600) {
+				for (const w of r.workers) {
+					latest.set(w.workerId, w.share);
+				}
+			}
+		}
+		if (latest.size === n) {
+			out.push([...latest.keys()].sort((a, b) => a - b).map((id) => latest.get(id)!));
+		}
+	}
+	return out;
+}

@@ -1,32 +1,8 @@
 /** Each worker's own CPU, live (engine/cpu/workerCpu.ts), on real JS pools. */
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { PoolEvent } from '../../../engine/protocol/events';
-import { childProcesses, JS_FIXTURES, ofType, run } from './jsHelpers';
+import { childProcesses, JS_FIXTURES, ofType, run, sharesTogether } from './jsHelpers';
 import { waitFor } from '../../harness/processes';
-
-/**
- * For each worker.cpu event, every worker's latest share read within 600 ms before it, when all
- * `n` workers have one (workers that started at different times are read at different ticks).
- */
-function full(events: PoolEvent[], n: number): number[][] {
-	const readings = ofType(events, 'worker.cpu');
-	const out: number[][] = [];
-	for (const e of readings) {
-		const latest = new Map<number, number>();
-		for (const r of readings) {
-			if (r.t <= e.t && r.t >= e.t - 600) {
-				for (const w of r.workers) {
-					latest.set(w.workerId, w.share);
-				}
-			}
-		}
-		if (latest.size === n) {
-			out.push([...latest.keys()].sort((a, b) => a - b).map((id) => latest.get(id)!));
-		}
-	}
-	return out;
-}
 
 describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', function () {
 	this.timeout(60_000);
@@ -43,7 +19,7 @@ describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', functi
 	it('thread pool: two busy worker threads (no GIL) each compute on a core; a blocked one reads about 0%', async () => {
 		const r = run({ file, fn: 'blockedOrBusy', inputs: '[["busy", 2500], ["busy", 2500], ["blocked", 2500]]', pool: 'thread', workers: 3, memorySampleMs: 250 });
 		assert.equal((await r.done).counts.finished, 3);
-		const readings = full(r.events, 3);
+		const readings = sharesTogether(r.events, 3);
 		assert.ok(readings.length >= 1, JSON.stringify(ofType(r.events, 'worker.cpu')));
 		const blockedOn = ofType(r.events, 'task.started').find((e) => e.taskId === 2)!.workerId;
 		const ids = [...new Set(ofType(r.events, 'worker.started').map((w) => w.workerId))].sort((a, b) => a - b);
@@ -55,7 +31,7 @@ describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', functi
 	it('process pool: a busy worker process reads about a core; nothing is read after the run ended', async () => {
 		const r = run({ file, fn: 'busy', inputs: '[2500]', pool: 'process', workers: 1, memorySampleMs: 250 });
 		assert.equal((await r.done).counts.finished, 1);
-		const readings = full(r.events, 1);
+		const readings = sharesTogether(r.events, 1);
 		assert.ok(readings.some((s) => s[0]! > 0.5), JSON.stringify(readings));
 		const finished = r.events.findIndex((e) => e.type === 'run.finished');
 		assert.ok(!r.events.slice(finished + 1).some((e) => e.type === 'worker.cpu'), 'nothing after the run ended');

@@ -1,32 +1,9 @@
 /** Each worker's own CPU, live (engine/cpu/workerCpu.ts), on real Python pools: busy is not computing. */
 import * as assert from 'node:assert/strict';
-import type { PoolEvent } from '../../../engine/protocol/events';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { waitFor } from '../../harness/processes';
+import { sharesTogether } from '../engine/jsHelpers';
 import { ofType, pyRun, pythonProcesses } from './pyHelpers';
-
-/**
- * For each worker.cpu event, every worker's latest share read within 600 ms before it, when all
- * `n` workers have one (workers that started at different times are read at different ticks).
- */
-function full(events: PoolEvent[], n: number): number[][] {
-	const readings = ofType(events, 'worker.cpu');
-	const out: number[][] = [];
-	for (const e of readings) {
-		const latest = new Map<number, number>();
-		for (const r of readings) {
-			if (r.t <= e.t && r.t >= e.t - 600) {
-				for (const w of r.workers) {
-					latest.set(w.workerId, w.share);
-				}
-			}
-		}
-		if (latest.size === n) {
-			out.push([...latest.keys()].sort((a, b) => a - b).map((id) => latest.get(id)!));
-		}
-	}
-	return out;
-}
 
 describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', function () {
 	this.timeout(60_000);
@@ -42,7 +19,7 @@ describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', fu
 	it('thread pool: two CPU-bound threads take turns on the GIL: about one core between them, never two', async () => {
 		const r = pyRun({ fn: 'spin', inputs: '[2.5, 2.5]', pool: 'thread', workers: 2 });
 		assert.equal((await r.done).counts.finished, 2);
-		const readings = full(r.events, 2);
+		const readings = sharesTogether(r.events, 2);
 		assert.ok(readings.length >= 1, JSON.stringify(ofType(r.events, 'worker.cpu')));
 		const sums = readings.map((s) => s.reduce((a, b) => a + b, 0));
 		assert.ok(sums.every((s) => s <= 1.15), `the GIL lets one thread run at a time: ${JSON.stringify(readings)}`);
@@ -52,14 +29,14 @@ describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', fu
 	it('process pool: two CPU-bound processes each compute on a core of their own', async () => {
 		const r = pyRun({ fn: 'spin', inputs: '[2.5, 2.5]', pool: 'process', workers: 2 });
 		assert.equal((await r.done).counts.finished, 2);
-		const readings = full(r.events, 2);
+		const readings = sharesTogether(r.events, 2);
 		assert.ok(readings.some((s) => s[0]! + s[1]! > 1.15), `more than one core between them: ${JSON.stringify(readings)}`);
 	});
 
 	it('a thread busy sleeping reads about 0% of a core', async () => {
 		const r = pyRun({ fn: 'sleepy', inputs: '[(0, 2.5)]', pool: 'thread', workers: 1 });
 		assert.equal((await r.done).counts.finished, 1);
-		const readings = full(r.events, 1);
+		const readings = sharesTogether(r.events, 1);
 		assert.ok(readings.length >= 1 && readings.at(-1)![0]! < 0.05, JSON.stringify(readings));
 	});
 
