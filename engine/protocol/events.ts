@@ -283,6 +283,28 @@ export interface WorkerCpuEvent extends EventBase {
 }
 
 /**
+ * What a worker thread was doing, looked at every WAIT_LOOK_EVERY_MS from outside (Linux reads the
+ * system call it is blocked in): on a CPU, waiting for the GIL, on a lock, or in I/O or asleep.
+ * Python thread pools (engine/python/threadWaits.ts); each event carries the looks since the last.
+ * Idle workers are looked at too: what counts is what falls inside a task.
+ */
+export interface WorkerWaitsEvent extends EventBase {
+	type: 'worker.waits';
+	/** Per worker: each look's time (the run's clock) and what it saw, one letter a look (WAIT_LETTERS). */
+	workers: { workerId: number; t: number[]; seen: string }[];
+}
+
+export const WAIT_LOOK_EVERY_MS = 10;
+
+/**
+ * What a look can see: `c` on a CPU (or ready to be), `g` waiting for the GIL, `l` on a futex
+ * that is not the GIL's (a Lock, a queue, an event, a future's result), `f` on a futex before the
+ * GIL's was found (either), `i` in any other system call (I/O, a sleep, select).
+ */
+export const WAIT_LETTERS = ['c', 'g', 'l', 'f', 'i'] as const;
+export type WaitLetter = (typeof WAIT_LETTERS)[number];
+
+/**
  * Resident memory (RSS, bytes, as the OS counts it per process: pages a forked worker shares
  * with its parent count in both) of the run's own processes, sampled by the host.
  */
@@ -358,6 +380,7 @@ export type PoolEvent =
 	| QueueDepthEvent
 	| CpuSampleEvent
 	| WorkerCpuEvent
+	| WorkerWaitsEvent
 	| MemorySampleEvent
 	| RunWarningEvent
 	| RunFinishedEvent;

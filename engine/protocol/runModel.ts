@@ -8,6 +8,8 @@ import { appendTerminal } from './terminalText';
 import {
 	OUTPUT_LIMIT_PER_TASK,
 	RUN_OUTPUT_LIMIT,
+	WAIT_LETTERS,
+	WAIT_LOOK_EVERY_MS,
 	WORKER_CPU_WINDOW_MS,
 	type ErrorInfo,
 	type PoolEvent,
@@ -85,6 +87,8 @@ export interface WorkerModel {
 	cpuShare?: number;
 	/** When that share was read (its window ends here). */
 	cpuShareAt?: number;
+	/** Python thread pools: what it was seen doing, every 10 ms (worker.waits): each look's time, and its WAIT_LETTERS index. */
+	looks?: { t: number[]; seen: number[] };
 }
 
 export interface CpuPoint {
@@ -439,6 +443,18 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				}
 			}
 			break;
+		case 'worker.waits':
+			for (const { workerId, t, seen } of e.workers) {
+				const w = model.workers.get(workerId);
+				if (w) {
+					const looks = (w.looks ??= { t: [], seen: [] });
+					for (let i = 0; i < t.length && i < seen.length; i++) {
+						looks.t.push(t[i]!);
+						looks.seen.push(LETTER_INDEX[seen[i]!] ?? 0);
+					}
+				}
+			}
+			break;
 		case 'run.finished':
 			model.finished = e;
 			break;
@@ -599,6 +615,60 @@ export function taskCpuShare(t: TaskModel, language: string | undefined): number
 	}
 	const wall = t.durationMs ?? (t.endedAt !== undefined && t.startedAt !== undefined ? t.endedAt - t.startedAt : undefined);
 	return wall === undefined || wall <= 0 || tooCoarse(language, wall) ? undefined : Math.min(1, Math.max(0, t.cpuMs / wall));
+}
+
+const LETTER_INDEX: Record<string, number> = Object.fromEntries(WAIT_LETTERS.map((l, i) => [l, i]));
+
+/** What each WAIT_LETTERS look means, as the panel says it. */
+export const WAIT_LABELS = ['on a CPU', 'waiting for the GIL', 'waiting on a lock, queue or event', 'waiting on a lock or the GIL', 'in I/O or asleep'] as const;
+
+/** A worker's looks between two times, counted by WAIT_LETTERS index; undefined when none fell there. */
+export function looksBetween(w: WorkerModel | undefined, from: number, to: number): number[] | undefined {
+	const looks = w?.looks;
+	if (!looks?.t.length) {
+		return undefined;
+	}
+	let lo = 0;
+	let hi = looks.t.length;
+	while (lo < hi) {
+		const mid = (lo + hi) >> 1;
+		if (looks.t[mid]! < from) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	const counts = WAIT_LETTERS.map(() => 0);
+	let n = 0;
+	for (let i = lo; i < looks.t.length && looks.t[i]! <= to; i++) {
+		counts[looks.seen[i]!]!++;
+		n++;
+	}
+	return n ? counts : undefined;
+}
+
+/** Fewer looks inside a task than this say nothing about it (a 20 ms task gets one or two). */
+export const LOOKS_MIN = 3;
+
+/** Looks counted by kind, most first: "seen 190 times (every 10 ms): on a CPU 52%, waiting for the GIL 48%". */
+export function looksText(counts: readonly number[]): string {
+	const n = counts.reduce((a, b) => a + b, 0);
+	const parts = counts.map((c, i) => [c, i] as const).filter(([c]) => c > 0).sort((a, b) => b[0] - a[0]);
+	return `seen ${n} times (every ${WAIT_LOOK_EVERY_MS} ms): ${parts.map(([c, i]) => `${WAIT_LABELS[i]} ${Math.round((c / n) * 100)}%`).join(', ')}`;
+}
+
+/**
+ * What a task's worker was seen doing in it: an ended task's whole time; a running one's last
+ * WORKER_CPU_WINDOW_MS, as its CPU fill (what it waits on now, not what it waited on at first).
+ */
+export function taskLooks(task: TaskModel, w: WorkerModel | undefined, now: number): number[] | undefined {
+	if (task.startedAt === undefined) {
+		return undefined;
+	}
+	if (task.endedAt === undefined) {
+		return task.state === 'running' && w?.currentTask === task.taskId ? looksBetween(w, Math.max(task.startedAt, now - WORKER_CPU_WINDOW_MS), now) : undefined;
+	}
+	return looksBetween(w, task.startedAt, task.endedAt);
 }
 
 /**

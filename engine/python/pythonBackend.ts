@@ -262,6 +262,7 @@ class PythonRun {
 		if (msg.events) {
 			const batch = this.finished ? [] : expandCompact(this.request.runId, msg.events);
 			let loadEnded: PoolEvent | undefined;
+			let lastLooks: PoolEvent | undefined;
 			for (const e of batch) {
 				if (e.type === 'run.started') {
 					this.started = true;
@@ -280,7 +281,11 @@ class PythonRun {
 						});
 					}
 					if (e.pool === 'thread' && e.pid !== undefined) {
-						this.waits = new ThreadWaitSampler(e.pid, now);
+						this.waits = new ThreadWaitSampler(e.pid, now, this.request.cpuSampleMs === 0 ? undefined : (workers) => {
+							if (!this.finished) {
+								this.sink([{ type: 'worker.waits', runId: this.request.runId, t: now(), workers }]);
+							}
+						});
 						if (e.gilProbeThreadId !== undefined) {
 							this.waits.watchProbe(e.gilProbeThreadId);
 						}
@@ -303,11 +308,18 @@ class PythonRun {
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
 					this.cpu?.dispose();
+					const looks = this.request.cpuSampleMs === 0 ? [] : this.waits?.unsent(true) ?? [];
+					if (looks.length) {
+						lastLooks = { type: 'worker.waits', runId: this.request.runId, t: e.t, workers: looks };
+					}
 					splitWaits(e, this.waits?.finish());
 				}
 			}
 			if (loadEnded) {
 				batch.splice(batch.findIndex((e) => e.type === 'run.started') + 1, 0, loadEnded);
+			}
+			if (lastLooks) {
+				batch.splice(batch.findIndex((e) => e.type === 'run.finished'), 0, lastLooks);
 			}
 			const end = batch.findIndex((e) => e.type === 'run.finished');
 			const before = end < 0 ? batch : batch.slice(0, end);

@@ -10,11 +10,11 @@
  * when the threads fought over it (22 looks in a 0.6 s run, the I/O share off by 2x).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { WAIT_LOOK_EVERY_MS, type WaitLetter, type WorkerWaitsEvent } from '../protocol/events';
 
 /** futex(2) and futex_waitv(2) by architecture; elsewhere nothing is looked at. */
 const FUTEX_CALLS: Partial<Record<NodeJS.Architecture, readonly string[]>> = { x64: ['202', '449'], arm64: ['98', '449'] };
 
-const WAIT_LOOK_EVERY_MS = 10;
 /** Runs shorter than this are never looked at (a no-op run costs nothing more). */
 const WAIT_LOOKS_AFTER_MS = 200;
 /** Fewer looks inside tasks than this say nothing. */
@@ -30,6 +30,11 @@ const GIL_NEAR_BYTES = 256;
  * executor handing over the next one; a look lands in it rarely and would see no I/O). */
 const MERGE_GAP_MS = 1;
 
+/** Looks go out this often, as worker.waits (a live panel redraws 4-30 times a second). */
+const SEND_EVERY_MS = 250;
+/** Until the GIL's futex is known, looks are held this long from the first (then a futex is `f`). */
+const HOLD_UNTOLD_MS = 1000;
+
 const RUNNING = 0;
 const FUTEX = 1;
 const OTHER = 2;
@@ -41,6 +46,8 @@ interface Watched {
 	t: number[];
 	seen: number[];
 	addr: number[];
+	/** Looks before this index went out as worker.waits. */
+	sent: number;
 }
 
 export interface WaitShares {
@@ -68,8 +75,10 @@ export class ThreadWaitSampler {
 	private countUntil = Infinity;
 	private timer: ReturnType<typeof setInterval> | undefined;
 	private readonly delay: ReturnType<typeof setTimeout> | undefined;
+	private lastSent = 0;
 
-	constructor(private readonly pid: number, private readonly clock: () => number) {
+	/** `send` gets the looks as they are made, a few times a second (none: only the shares at the end). */
+	constructor(private readonly pid: number, private readonly clock: () => number, private readonly send?: (workers: WorkerWaitsEvent['workers']) => void) {
 		this.futex = process.platform === 'linux' ? FUTEX_CALLS[process.arch] ?? [] : [];
 		if (this.futex.length) {
 			this.delay = setTimeout(() => {
@@ -87,7 +96,7 @@ export class ThreadWaitSampler {
 		}
 		const fd = this.open(tid);
 		if (fd !== undefined) {
-			this.threads.set(workerId, { fd, t: [], seen: [], addr: [] });
+			this.threads.set(workerId, { fd, t: [], seen: [], addr: [], sent: 0 });
 		}
 	}
 
@@ -179,6 +188,51 @@ export class ThreadWaitSampler {
 			w.addr.push(futex ? Number.parseInt(arg, 16) : 0);
 			this.looks++;
 		}
+		if (this.send && t - this.lastSent >= SEND_EVERY_MS) {
+			const looks = this.unsent(false);
+			if (looks.length) {
+				this.lastSent = t;
+				this.send(looks);
+			}
+		}
+	}
+
+	private isGil(addr: number): boolean {
+		for (const g of this.gilAddrs) {
+			if (Math.abs(addr - g) <= GIL_NEAR_BYTES) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * The looks not sent yet, each as a letter. A futex is the GIL's or a lock's only once the
+	 * probe has been seen waiting for the GIL: until then (a second at most, unless `final`) they
+	 * are held, after it they go out as `f` (on a futex, not told apart).
+	 */
+	public unsent(final: boolean): WorkerWaitsEvent['workers'] {
+		const told = this.gilAddrs.size > 0;
+		if (!told && !final && this.probe !== undefined && this.firstLook !== undefined && this.lastLook - this.firstLook < HOLD_UNTOLD_MS) {
+			return [];
+		}
+		const out: WorkerWaitsEvent['workers'] = [];
+		for (const [workerId, w] of this.threads) {
+			if (w.sent >= w.t.length) {
+				continue;
+			}
+			const t: number[] = [];
+			let seen = '';
+			for (let i = w.sent; i < w.t.length; i++) {
+				t.push(Math.round(w.t[i]! * 10) / 10);
+				const s = w.seen[i];
+				const letter: WaitLetter = s === RUNNING ? 'c' : s === OTHER ? 'i' : !told ? 'f' : this.isGil(w.addr[i]!) ? 'g' : 'l';
+				seen += letter;
+			}
+			w.sent = w.t.length;
+			out.push({ workerId, t, seen });
+		}
+		return out;
 	}
 
 	private stop(): void {
@@ -192,8 +246,7 @@ export class ThreadWaitSampler {
 		this.dispose();
 		const counts = [0, 0, 0];
 		let locks = 0;
-		const gil = [...this.gilAddrs];
-		const isGil = (addr: number) => gil.some((g) => Math.abs(addr - g) <= GIL_NEAR_BYTES);
+		const gil = this.gilAddrs.size > 0;
 		for (const [workerId, w] of this.threads) {
 			const spans = this.tasks.get(workerId);
 			if (!spans) {
@@ -208,7 +261,7 @@ export class ThreadWaitSampler {
 				}
 				if (k < order.length && spans[2 * order[k]!]! <= t) {
 					counts[w.seen[i]!]!++;
-					if (w.seen[i] === FUTEX && gil.length && !isGil(w.addr[i]!)) {
+					if (w.seen[i] === FUTEX && gil && !this.isGil(w.addr[i]!)) {
 						locks++;
 					}
 				}
@@ -218,7 +271,7 @@ export class ThreadWaitSampler {
 		if (inside < WAIT_LOOKS_MIN) {
 			return undefined;
 		}
-		return { ioShare: counts[OTHER]! / inside, ...(gil.length ? { lockShare: locks / inside } : {}), looks: inside };
+		return { ioShare: counts[OTHER]! / inside, ...(gil ? { lockShare: locks / inside } : {}), looks: inside };
 	}
 
 	dispose(): void {

@@ -3,8 +3,8 @@
  * one thread lane per worker with a slice per task, counters for queue depths and CPU.
  * Pure: used by the panel's export and by the CLI.
  */
-import type { PoolEvent } from '../protocol/events';
-import { failedState, taskEndTime } from '../protocol/runModel';
+import { WAIT_LETTERS, type PoolEvent } from '../protocol/events';
+import { failedState, taskEndTime, WAIT_LABELS } from '../protocol/runModel';
 
 export interface TraceEvent {
 	name: string;
@@ -26,6 +26,8 @@ export interface ChromeTrace {
 }
 
 const PID = 1;
+/** Wait slices kept per trace (two GIL-bound threads make ~100 a second each). */
+const MAX_WAIT_SLICES = 200_000;
 const ENDED = { failed: 'failed', timedOut: 'timed out', rejected: 'rejected' } as const;
 
 export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
@@ -35,6 +37,8 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 	const running = new Map<number, { workerId: number; t: number }>();
 	const inputs = new Map<number, string>();
 	const metadata: Record<string, unknown> = {};
+	/** What each worker was seen doing (worker.waits), in order: each look's time and letter. */
+	const looks = new Map<number, { t: number[]; seen: string[] }>();
 	/** Workers that started not ready: since when (their start is a slice of its own). */
 	const starting = new Map<number, number>();
 	const end = (taskId: number, eventT: number, durationMs: number | undefined, name: string, args: Record<string, unknown>, workerId?: number) => {
@@ -129,6 +133,18 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 			case 'run.warning':
 				out.push({ name: e.message, ph: 'i', s: 'g', ts: us(e.t), pid: PID });
 				break;
+			case 'worker.waits':
+				for (const w of e.workers) {
+					let l = looks.get(w.workerId);
+					if (!l) {
+						looks.set(w.workerId, (l = { t: [], seen: [] }));
+					}
+					for (let k = 0; k < w.t.length; k++) {
+						l.t.push(w.t[k]!);
+						l.seen.push(w.seen[k] ?? 'c');
+					}
+				}
+				break;
 			case 'run.output':
 				// On the lane of the worker that wrote it; the main process's on the run's.
 				out.push({ name: `output (${e.stream})`, ph: 'i', ts: us(e.t), pid: PID, ...(e.workerId === undefined ? { s: 'p' } : { s: 't', tid: e.workerId }), args: { text: e.text } });
@@ -143,7 +159,49 @@ export function toChromeTrace(events: readonly PoolEvent[]): ChromeTrace {
 				break;
 		}
 	}
+	out.push(...waitSlices(out, looks, us));
 	return { traceEvents: out, displayTimeUnit: 'ms', metadata };
+}
+
+/**
+ * Inside each task's slice, a slice per stretch its thread was seen waiting (the GIL, a lock, I/O):
+ * Perfetto nests them under the task, as the panel hatches its bar. A stretch runs from its first
+ * look to the next look of another kind (or the task's end).
+ */
+function waitSlices(slices: readonly TraceEvent[], looks: Map<number, { t: number[]; seen: string[] }>, us: (t: number) => number): TraceEvent[] {
+	const waits: TraceEvent[] = [];
+	const label = (letter: string) => WAIT_LABELS[WAIT_LETTERS.indexOf(letter as (typeof WAIT_LETTERS)[number])] ?? letter;
+	for (const task of slices) {
+		const l = task.ph === 'X' && task.cat === 'task' && task.tid !== undefined ? looks.get(task.tid) : undefined;
+		if (!l) {
+			continue;
+		}
+		const from = task.ts;
+		const to = task.ts + (task.dur ?? 0);
+		let i = 0;
+		let hi = l.t.length;
+		while (i < hi) {
+			const mid = (i + hi) >> 1;
+			if (us(l.t[mid]!) < from) {
+				i = mid + 1;
+			} else {
+				hi = mid;
+			}
+		}
+		while (i < l.t.length && us(l.t[i]!) <= to && waits.length < MAX_WAIT_SLICES) {
+			let j = i + 1;
+			while (j < l.t.length && l.seen[j] === l.seen[i] && us(l.t[j]!) <= to) {
+				j++;
+			}
+			if (l.seen[i] !== 'c') {
+				const start = us(l.t[i]!);
+				const end = j < l.t.length ? Math.min(to, us(l.t[j]!)) : to;
+				waits.push({ name: label(l.seen[i]!), cat: 'wait', ph: 'X', ts: start, dur: Math.max(1, end - start), pid: task.pid, tid: task.tid });
+			}
+			i = j;
+		}
+	}
+	return waits;
 }
 
 function mb(bytes: number): number {

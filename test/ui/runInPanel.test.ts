@@ -96,7 +96,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		const lock = parseFloat(await panelText(frame, 'lock-wait'));
 		const gil = parseFloat(await panelText(frame, 'gil'));
 		assert.ok(lock > 40 && gil < 30, `lock ${lock}%, GIL ${gil}%`);
-		assert.match(await frame.evaluate(() => document.querySelector('.figure:has([data-testid="lock-wait"])')?.textContent ?? ''), /waiting on a Lock, a queue or an event, not the GIL \(seen in \d+ looks at the threads\)/);
+		assert.match(await frame.evaluate(() => document.querySelector('.figure:has([data-testid="lock-wait"])')?.textContent ?? ''), /waiting on a Lock, a queue or an event, not the GIL \(seen in [\d,]+ looks at the threads\)/);
 		// Busy is not computing: four threads busy most of the run, one core's worth of CPU among
 		// them. The timeline draws their bars pale, filled by their share on a CPU.
 		await frame.waitForFunction(() => document.querySelectorAll('[data-testid="utilization"] .util-cpu').length === 4, undefined, { timeout: 10_000 });
@@ -107,6 +107,10 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		assert.ok(total < 125, `one lock: about one core among the four threads, not four (${shares.join(' | ')})`);
 		assert.ok(Number(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-cpu-fills'))) >= 12, 'most bars are drawn pale, filled by their CPU share');
 		assert.ok(await frame.isVisible('[data-testid="timeline-legend"]'));
+		// Above each fill, what the thread was seen doing (every 10 ms from 0.2 s on): the lock.
+		const waitFills = Number(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-wait-fills')));
+		assert.ok(waitFills >= 6, `bars hatched by what their thread waited on: ${waitFills}`);
+		assert.ok((await frame.locator('[data-testid="timeline-legend-waits"] .wait-kind').allTextContents()).includes('waiting on a lock, queue or event'));
 		// The README's picture of it: the summary and the timeline.
 		await frame.evaluate(() => document.querySelector('[data-testid="summary"]')?.scrollIntoView());
 		await page.screenshot({ path: join(__dirname, '..', 'panel-lock-vscode.png') });

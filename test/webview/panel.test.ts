@@ -444,6 +444,51 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(await p.page.locator('[data-testid="timeline-legend"]').isVisible(), false);
 	});
 
+	it('what a thread was seen waiting on is drawn above its CPU fill: the GIL, a lock, I/O, each in its colour, named in the legend, the hover and the details', async () => {
+		// Four threads each on a CPU 30% of the time; seen (every 10 ms) waiting for the GIL,
+		// on a lock, in I/O, or computing only (its rest a wait for a core: left pale).
+		const patterns = ['cccggggggg', 'cccllllllll', 'ccciiiiiii', 'c'];
+		await feed(p, 'run-1', synthRun({ tasks: 8, workers: 4, pool: 'thread', cpuShare: 0.3, taskMs: 200, waits: (w) => patterns[w]! }));
+		const canvas = p.page.locator('[data-testid="timeline-canvas"]');
+		assert.equal(await canvas.getAttribute('data-cpu-fills'), '8');
+		assert.equal(await canvas.getAttribute('data-wait-fills'), '6', 'the tasks of the three workers seen waiting');
+		assert.deepEqual(await p.page.locator('[data-testid="timeline-legend-waits"] .wait-kind').allTextContents(), ['waiting for the GIL', 'waiting on a lock, queue or event', 'in I/O or asleep']);
+		// Pixels, near the top of each lane's bars: stripes of the GIL's orange, the lock's purple,
+		// I/O's grey; lane 3 only pale (seen only on a CPU: its rest is not explained).
+		const kinds = await canvas.evaluate((c: HTMLCanvasElement) => {
+			const dpr = c.width / c.clientWidth;
+			const ctx = c.getContext('2d')!;
+			return [0, 1, 2, 3].map((lane) => {
+				const row = ctx.getImageData(Math.round(32 * dpr), Math.round((16 + lane * 18 + 5) * dpr), c.width - Math.round(32 * dpr), 1).data;
+				const n = { orange: 0, purple: 0, grey: 0, opaque: 0 };
+				for (let i = 0; i < row.length; i += 4) {
+					const [r, g, b, a] = [row[i]!, row[i + 1]!, row[i + 2]!, row[i + 3]!];
+					if (a < 200) {
+						continue;
+					}
+					n.opaque++;
+					n.orange += r > 150 && g > 100 && g < 160 && b < 60 ? 1 : 0;
+					n.purple += r > 150 && b > 180 && g < 150 ? 1 : 0;
+					n.grey += Math.abs(r - g) < 12 && Math.abs(g - b) < 12 && r > 100 ? 1 : 0;
+				}
+				return n;
+			});
+		});
+		const [gil, lock, io, pale] = kinds;
+		assert.ok(gil!.orange > 60 && gil!.purple + gil!.grey < gil!.orange / 10, `lane 0 striped orange: ${JSON.stringify(gil)}`);
+		assert.ok(lock!.purple > 60 && lock!.orange + lock!.grey < lock!.purple / 10, `lane 1 striped purple: ${JSON.stringify(lock)}`);
+		assert.ok(io!.grey > 60 && io!.orange + io!.purple < io!.grey / 10, `lane 2 striped grey: ${JSON.stringify(io)}`);
+		assert.ok(pale!.opaque < 15, `lane 3 pale (a task id's ink aside): ${JSON.stringify(pale)}`);
+		// Hover on lane 0's first bar says what its looks saw; its details say it too.
+		const box = (await canvas.boundingBox())!;
+		await p.page.mouse.move(box.x + 50, box.y + 16 + 9);
+		const tip = await p.page.locator('.timeline .tooltip').textContent();
+		assert.match(tip ?? '', /on worker 0: .*seen 2\d times \(every 10 ms\): waiting for the GIL [67]\d%, on a CPU 3\d%$/);
+		await p.page.mouse.click(box.x + 50, box.y + 16 + 9);
+		await p.page.waitForFunction(() => /^Future \d+$/.test(document.querySelector('[data-testid="details"] h3')?.textContent ?? ''));
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /\(30% of wall; seen \d+ times \(every 10 ms\): waiting for the GIL [67]\d%, on a CPU 3\d%\)$/);
+	});
+
 	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {
 		const events = synthRun({ tasks: 40, workers: 2, recycleEvery: 5 });
 		await feed(p, 'run-1', events.slice(0, Math.floor(events.length * 0.7)));

@@ -21,6 +21,8 @@ export interface SynthOptions {
 	startingMs?: number;
 	/** Each task's CPU time as a share of its wall time (default 0.9: CPU-bound). */
 	cpuShare?: number;
+	/** A worker.waits event before the workers exit: per worker, a look every 10 ms from its first task on, the pattern's letters in turn. */
+	waits?: (workerId: number) => string;
 }
 
 export function synthRun(o: SynthOptions): PoolEvent[] {
@@ -82,6 +84,19 @@ export function synthRun(o: SynthOptions): PoolEvent[] {
 		events.push(e);
 	}
 	const last = Math.max(...free);
+	if (o.waits) {
+		const workers = ids.map((workerId) => {
+			const pattern = o.waits!(workerId);
+			const t: number[] = [];
+			let seen = '';
+			for (let k = 0, at = t0 + 5 + (o.startingMs ?? 0); at < last; k++, at += 10) {
+				t.push(at);
+				seen += pattern[k % pattern.length]!;
+			}
+			return { workerId, t, seen };
+		});
+		events.push({ type: 'worker.waits', runId, t: last, workers });
+	}
 	for (const id of ids) {
 		events.push({ type: 'worker.exited', runId, t: last, workerId: id, code: 0, signal: null, reason: 'shutdown' });
 	}

@@ -18,8 +18,26 @@ export function stateColors(): Record<TaskState, string> {
 	return cache;
 }
 
+/**
+ * What a thread waited on (WAIT_LETTERS order; on a CPU is the bar's own colour): the GIL orange,
+ * a lock purple, either (not told apart) yellow, I/O or sleep grey.
+ */
+let waitCache: (string | undefined)[] | undefined;
+
+export function waitColors(): (string | undefined)[] {
+	waitCache ??= [
+		undefined,
+		cssVar('--vscode-charts-orange', '#d18616'),
+		cssVar('--vscode-charts-purple', '#b180d7'),
+		cssVar('--vscode-charts-yellow', '#cca700'),
+		cssVar('--vscode-descriptionForeground', '#888'),
+	];
+	return waitCache;
+}
+
 export function forgetColors(): void {
 	cache = undefined;
+	waitCache = undefined;
 }
 
 // Two dark themes share the body class: the variables on <html> change too.

@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
-import { tooCoarse, type RunModel } from '../../engine/protocol/runModel';
+import { LOOKS_MIN, looksText, taskLooks, tooCoarse, type RunModel } from '../../engine/protocol/runModel';
 import { button, h, setText } from '../dom';
 import { ms } from '../format';
 import { STATE_LABELS } from '../panelState';
@@ -29,11 +29,16 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 }
 
 /** A task's CPU time against its wall time, or why there is none to show. */
-function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined): string {
+function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined, looks: number[] | undefined): string {
+	// What its thread was seen doing says which wait it was (Python thread pools, Linux).
+	const seen = looks && looks.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? looksText(looks) : undefined;
 	if (task.cpuMs === undefined) {
 		if (task.lastCpuShare !== undefined) {
 			const share = Math.round(task.lastCpuShare * 100);
-			return `– (not read as it ended); its worker used ${share}% of a core in its last second${share < 3 ? ': it was waiting (a lock, I/O, another task)' : ''}`;
+			return `– (not read as it ended); its worker used ${share}% of a core in its last second${seen ? `; ${seen}` : share < 3 ? ': it was waiting (a lock, I/O, another task)' : ''}`;
+		}
+		if (seen) {
+			return task.state === 'running' ? `– (read when it ends); in its last second, ${seen}` : `– (not read as it ended); ${seen}`;
 		}
 		return notRead(task, started?.cpuSampling);
 	}
@@ -44,7 +49,7 @@ function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number },
 		return ms(task.cpuMs);
 	}
 	const share = task.cpuMs / wall;
-	const waiting = share < 0.5 && started?.pool === 'thread' && started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : '';
+	const waiting = seen ? `; ${seen}` : share < 0.5 && started?.pool === 'thread' && started.language === 'python' ? ': the rest was waiting, for I/O or for the GIL' : '';
 	return `${ms(task.cpuMs)} (${Math.round(share * 100)}% of wall${waiting})`;
 }
 
@@ -114,7 +119,7 @@ export class DetailsView {
 			worker: task.workerId !== undefined ? `#${task.workerId}` : '–',
 			'queue wait': ms(wait),
 			'wall time': ms(wall),
-			'CPU time': cpuText(task, wall, model.started),
+			'CPU time': cpuText(task, wall, model.started, task.workerId !== undefined ? taskLooks(task, model.workers.get(task.workerId), nowT) : undefined),
 		};
 		setText(this.heading, `Future ${task.taskId}`);
 		for (const k of FIELDS) {

@@ -1,8 +1,8 @@
 import { megabytes } from '../../engine/protocol/events';
-import { taskCpuShare, tooCoarse, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
+import { LOOKS_MIN, looksText, taskCpuShare, taskLooks, tooCoarse, WAIT_LABELS, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
-import { inkOn, stateColors } from './colors';
+import { inkOn, stateColors, waitColors } from './colors';
 import { TimelineAggregate } from './timelineAggregate';
 import { workerLanes } from './workerLanes';
 
@@ -35,6 +35,33 @@ function cpuFill(task: TaskModel, language: string | undefined, worker: WorkerMo
 	return taskCpuShare(task, language);
 }
 
+/**
+ * A wait is drawn hatched in its colour over the pale bar: solid colours are task states (a
+ * timed-out task is orange too), stripes say "waiting". One tile per colour, kept.
+ */
+const hatches = new Map<string, CanvasPattern | string>();
+function hatch(ctx: CanvasRenderingContext2D, color: string): CanvasPattern | string {
+	let p = hatches.get(color);
+	if (p === undefined) {
+		const tile = document.createElement('canvas');
+		tile.width = tile.height = 6;
+		const t = tile.getContext('2d');
+		if (t) {
+			t.strokeStyle = color;
+			t.lineWidth = 2.5;
+			t.beginPath();
+			for (const d of [-6, 0, 6]) {
+				t.moveTo(d, 6);
+				t.lineTo(d + 6, 0);
+			}
+			t.stroke();
+		}
+		p = (t && ctx.createPattern(tile, 'repeat')) ?? color;
+		hatches.set(color, p);
+	}
+	return p;
+}
+
 /** Where a worker's start ends: its ready, or (still starting) its exit or now; its start when it was ready at once. */
 function startEnd(w: WorkerModel, now: number): number {
 	return w.readyAt ?? (w.state === 'starting' ? w.exitedAt ?? now : w.startedAt);
@@ -53,7 +80,10 @@ export class TimelineView {
 	public readonly el = h('section', { class: 'timeline', 'data-testid': 'timeline', 'aria-label': 'Timeline' });
 	private readonly canvas = h('canvas', { class: 'timeline-canvas', 'data-testid': 'timeline-canvas', tabindex: '0', 'aria-label': 'Timeline: + and - zoom, arrows pan, 0 fits, [ and ] select the previous or next task on the selected task\'s worker' });
 	private readonly tip = h('div', { class: 'tooltip', role: 'status' });
-	private readonly legend = h('div', { class: 'muted timeline-legend', 'data-testid': 'timeline-legend' }, 'A bar filled only partly, from the bottom: its task was on a CPU for that share of its time (while it runs: of the last second) and waited the rest (for the GIL, a lock, I/O or a free core).');
+	private readonly legendKinds = h('span', { 'data-testid': 'timeline-legend-waits' });
+	private readonly legend = h('div', { class: 'muted timeline-legend', 'data-testid': 'timeline-legend' }, 'A bar filled only partly, from the bottom: its task was on a CPU for that share of its time (while it runs: of the last second) and waited the rest (for the GIL, a lock, I/O or a free core).', this.legendKinds);
+	/** The wait kinds the legend lists now (WAIT_LETTERS indexes), to rebuild it only on a change. */
+	private legendShown = '';
 	private model: RunModel | undefined;
 	private nowT = 0;
 	private drag: { x: number; from: number; to: number } | undefined;
@@ -271,7 +301,9 @@ export class TimelineView {
 		const starting = task ? undefined : this.startingAt(x, y);
 		if (task) {
 			const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
-			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}${dur > 0 && task.endedAt !== undefined ? ` (${Math.round(Math.min(1, task.cpuMs / dur) * 100)}% of its time)` : ''}` : ''}`;
+			const looks = taskLooks(task, this.model?.workers.get(task.workerId!), this.nowT);
+			const seen = looks && looks.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? `; ${task.endedAt === undefined ? 'in its last second, ' : ''}${looksText(looks)}` : '';
+			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}${dur > 0 && task.endedAt !== undefined ? ` (${Math.round(Math.min(1, task.cpuMs / dur) * 100)}% of its time)` : ''}` : ''}${seen}`;
 		} else if (starting) {
 			const took = startEnd(starting, this.nowT) - starting.startedAt;
 			this.tip.textContent = `worker ${starting.workerId} starting${starting.readyAt === undefined ? '' : ' (done)'}: ${ms(took)} from its process's start to its first chance at a task`;
@@ -364,12 +396,15 @@ export class TimelineView {
 		let labels = 0;
 		let startSpans = 0;
 		let cpuFills = 0;
+		let waitFills = 0;
+		const waitKinds = new Set<number>();
+		const waitColor = waitColors();
 		const language = model.started?.language;
 		const end = model.finished?.t ?? this.nowT;
 		// At 100k tasks most bars are narrower than a pixel: touching bars of one colour on a lane
 		// merge into one rectangle, so a frame paints a few thousand rectangles, not 100k.
 		// A bar that is one task and wide enough shows its id (the grid's cells show the same ids).
-		const open: ({ x0: number; x1: number; color: string; id: number | undefined; fill: number | undefined } | undefined)[] = lanes.map(() => undefined);
+		const open: ({ x0: number; x1: number; color: string; id: number | undefined; fill: number | undefined; looks: number[] | undefined } | undefined)[] = lanes.map(() => undefined);
 		let tasks: Iterable<TaskModel> = model.tasks.values();
 		const aggregate = this.aggregateFor(model);
 		if (aggregate) {
@@ -394,6 +429,22 @@ export class TimelineView {
 					const filled = Math.max(1, Math.round(r.fill! * (LANE - 4)));
 					ctx.fillRect(r.x0, y + LANE - 4 - filled, bw, filled);
 					cpuFills++;
+					// Above it, what its thread was seen waiting on, each kind by its share of the
+					// looks; what is left pale was not seen (a wait for a core, or between looks).
+					if (r.looks) {
+						const n = r.looks.reduce((a, b) => a + b, 0);
+						let top = y + LANE - 4 - filled;
+						for (let k = 1; k < r.looks.length && top > y; k++) {
+							const hk = Math.min(top - y, ((LANE - 4) * r.looks[k]!) / n);
+							if (hk >= 0.5) {
+								ctx.fillStyle = hatch(ctx, waitColor[k]!);
+								ctx.fillRect(r.x0, top - hk, bw, hk);
+								top -= hk;
+								waitKinds.add(k);
+							}
+						}
+						waitFills += top < y + LANE - 4 - filled ? 1 : 0;
+					}
 				} else {
 					ctx.fillRect(r.x0, y, bw, LANE - 4);
 				}
@@ -432,10 +483,24 @@ export class TimelineView {
 				r.x1 = Math.max(r.x1, x1);
 				r.id = undefined;
 				r.fill = undefined; // bars merged below a pixel each: too narrow to show a share
+				r.looks = undefined;
 				continue;
 			}
 			flush(lane);
-			open[lane] = { x0: x, x1, color, id: task.taskId, fill: x1 - x >= 2 ? cpuFill(task, language, model.workers.get(task.workerId)) : undefined };
+			let fill: number | undefined;
+			let looks: number[] | undefined;
+			if (x1 - x >= 2) {
+				const worker = model.workers.get(task.workerId);
+				fill = cpuFill(task, language, worker);
+				looks = taskLooks(task, worker, end);
+				const n = looks?.reduce((a, b) => a + b, 0) ?? 0;
+				if (n < LOOKS_MIN) {
+					looks = undefined;
+				} else {
+					fill ??= looks![0]! / n; // no CPU time read (a timeout): what the looks saw
+				}
+			}
+			open[lane] = { x0: x, x1, color, id: task.taskId, fill, looks };
 		}
 		lanes.forEach((_, i) => flush(i));
 		const picked = this.selected !== undefined ? model.tasks.get(this.selected) : undefined;
@@ -554,8 +619,15 @@ export class TimelineView {
 		this.canvas.dataset.lanes = String(lanes.length);
 		this.canvas.dataset.startSpans = String(startSpans);
 		this.canvas.dataset.cpuFills = String(cpuFills);
+		this.canvas.dataset.waitFills = String(waitFills);
 		if (this.legend.hidden !== (cpuFills === 0)) {
 			this.legend.hidden = cpuFills === 0; // set only on a change: each set restyles the panel
+		}
+		const kinds = [...waitKinds].sort((a, b) => a - b).join(',');
+		if (kinds !== this.legendShown) {
+			this.legendShown = kinds;
+			this.legendKinds.replaceChildren(...(kinds ? [' Above the fill, what its thread was seen doing (looked at every 10 ms):'] : []), ...[...waitKinds].sort((a, b) => a - b).map((k) =>
+				h('span', { class: 'wait-kind' }, h('span', { class: `swatch wait-${k}` }), WAIT_LABELS[k]!)));
 		}
 	}
 }

@@ -81,5 +81,25 @@ describe('toChromeTrace', () => {
 		const mark = trace.traceEvents.find((e) => e.name === 'task 2 (failed)');
 		assert.deepEqual(mark && [mark.ph, mark.s, mark.tid, mark.ts, mark.args?.error], ['i', 't', 1, 100_000, 'WorkerExited: worker exited with code 3']);
 	});
+
+	it('nests inside each task what its thread was seen waiting on (worker.waits), one slice per stretch; on a CPU and idle time are not slices', () => {
+		const runId = 'r9';
+		const trace = toChromeTrace([
+			{ type: 'run.started', runId, t: 1000, fn: 'f', file: '/w/a.py', language: 'python', pool: 'thread', workers: 1, options: { workers: 1 }, inputCount: 1, cores: 2, runtime: 'CPython 3.11', stages: ['pending', 'executing'] },
+			{ type: 'worker.started', runId, t: 1000, workerId: 0, threadId: 77 },
+			{ type: 'task.submitted', runId, t: 1001, taskId: 0, input: '0' },
+			{ type: 'task.started', runId, t: 1100, taskId: 0, workerId: 0 },
+			// Looks at 1090 (idle, on the queue's lock), then in the task: c g g c l i, then idle again.
+			{ type: 'worker.waits', runId, t: 1200, workers: [{ workerId: 0, t: [1090, 1100, 1110, 1120, 1130, 1140, 1150], seen: 'lcggcli' }] },
+			{ type: 'task.finished', runId, t: 1160, taskId: 0, workerId: 0, durationMs: 60, result: '' },
+			{ type: 'worker.waits', runId, t: 1300, workers: [{ workerId: 0, t: [1170], seen: 'l' }] },
+		]);
+		const waits = trace.traceEvents.filter((e) => e.cat === 'wait');
+		assert.deepEqual(waits.map((w) => [w.name, w.ts, w.dur, w.tid]), [
+			['waiting for the GIL', 110_000, 20_000, 0],
+			['waiting on a lock, queue or event', 140_000, 10_000, 0],
+			['in I/O or asleep', 150_000, 10_000, 0],
+		]);
+	});
 });
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { applyEvents, createRunModel, stateCounts, workerCpuShares } from '../../../engine/protocol/runModel';
+import { applyEvents, createRunModel, looksText, stateCounts, taskLooks, workerCpuShares } from '../../../engine/protocol/runModel';
 import { appendTerminal } from '../../../engine/protocol/terminalText';
 
 const runId = 'r';
@@ -202,4 +202,25 @@ describe('runModel (the reducer every view shares)', () => {
 		]);
 		assert.equal(read.tasks.get(0)!.lastCpuShare, undefined, 'a task with its own CPU time needs no stand-in');
 	});
+
+	it('what a worker was seen doing (worker.waits) counts per task by time: an ended task over its span, a running one over its last second', () => {
+		const m = createRunModel(runId);
+		const t = Array.from({ length: 30 }, (_, i) => 95 + i * 100); // 95, 195, ... 2995
+		applyEvents(m, [...base,
+			{ type: 'task.started', runId, t: 100, taskId: 0, workerId: 0 },
+			// Looks come in pieces: what they saw at 95 ms (before the task) is not the task's.
+			{ type: 'worker.waits', runId, t: 1000, workers: [{ workerId: 0, t: t.slice(0, 10), seen: 'l' + 'cg'.repeat(4) + 'i' }] },
+			{ type: 'task.finished', runId, t: 1000, taskId: 0, workerId: 0, durationMs: 900, cpuMs: 450, result: '' },
+			{ type: 'task.started', runId, t: 1000, taskId: 1, workerId: 0 },
+			{ type: 'worker.waits', runId, t: 3000, workers: [{ workerId: 0, t: t.slice(10), seen: 'c'.repeat(10) + 'l'.repeat(10) }, { workerId: 7, t: [1], seen: 'c' }] },
+		]);
+		const w = m.workers.get(0)!;
+		assert.deepEqual(taskLooks(m.tasks.get(0)!, w, 3000), [4, 4, 0, 0, 1], 'looks at 195-995 ms: c g c g ... i');
+		assert.equal(looksText([4, 4, 0, 0, 1]), 'seen 9 times (every 10 ms): on a CPU 44%, waiting for the GIL 44%, in I/O or asleep 11%');
+		// Running since 1000 ms: at 3000 ms, the last second's looks (2095-2995) only.
+		assert.deepEqual(taskLooks(m.tasks.get(1)!, w, 3000), [0, 0, 10, 0, 0]);
+		assert.equal(taskLooks(m.tasks.get(2)!, w, 3000), undefined, 'a task not started has none');
+		assert.equal(m.workers.has(7), false, 'looks at a worker the run does not know are dropped');
+	});
 });
+

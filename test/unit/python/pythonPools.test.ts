@@ -9,7 +9,7 @@ import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
 
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
-import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { applyEvents, createRunModel, taskLooks, WAIT_LABELS } from '../../../engine/protocol/runModel';
 import { workerLanes } from '../../../webview/views/workerLanes';
 import { autogroupNiceOf, descendantsOf, isAlive, niceOf, processesWithArgs, processesWithEnv, waitFor } from '../../harness/processes';
 import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
@@ -1863,15 +1863,28 @@ print(len(names))`;
 		}
 		// Each "naps" task sleeps 20 ms and computes 2 ms in turns for 0.8 s; the CPU-bound one keeps
 		// the interpreter busy, so the old estimate took all their sleep for GIL waits.
-		const end = await pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 800), ('naps', 800), ('naps', 800), ('naps', 800)]", pool: 'thread', workers: 4 }).done;
+		const naps = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 800), ('naps', 800), ('naps', 800), ('naps', 800)]", pool: 'thread', workers: 4 });
+		const end = await naps.done;
 		assert.equal(end.counts.finished, 4);
+		// Live, task by task (worker.waits): the napping tasks were seen asleep mostly, the
+		// computing one on a CPU mostly; their shares add up to the run's.
+		const napSeen = seenPerTask(naps.events);
+		assert.ok(napSeen[0]!.n >= 20 && napSeen[0]!.share['on a CPU']! > 0.6, `the CPU-bound task: ${JSON.stringify(napSeen[0])}`);
+		for (const id of [1, 2, 3]) {
+			assert.ok(napSeen[id]!.n >= 20 && napSeen[id]!.share['in I/O or asleep']! > 0.5, `napping task ${id}: ${JSON.stringify(napSeen[id])}`);
+		}
 		assert.ok((end.waitSamples ?? 0) >= 20, `the threads were looked at: ${JSON.stringify(end)}`);
 		// About 60% of the tasks' time is asleep (three of four tasks, 20 of every ~22-27 ms).
 		assert.ok((end.ioWaitShare ?? 0) > 0.35 && (end.ioWaitShare ?? 1) < 0.85, `ioWaitShare ${end.ioWaitShare}`);
 		assert.ok(end.gilWaitShare !== undefined && end.gilWaitShare < 0.4, `gilWaitShare ${end.gilWaitShare}`);
 		assert.ok(end.gilWaitShare + (end.ioWaitShare ?? 0) + (end.coreWaitShare ?? 0) <= 1.0001, JSON.stringify(end));
 		// Threads that only compute, looked at as long: none of it is I/O, most of it the GIL.
-		const cpu = await pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 400)] * 3", pool: 'thread', workers: 3 }).done;
+		const cpuRun = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 400)] * 3", pool: 'thread', workers: 3 });
+		const cpu = await cpuRun.done;
+		// Each of the three was seen waiting for the GIL, none on a lock or in I/O much.
+		for (const [id, seen] of seenPerTask(cpuRun.events).entries()) {
+			assert.ok(seen.n >= 10 && seen.share['waiting for the GIL']! > 0.25 && (seen.share['in I/O or asleep'] ?? 0) < 0.15 && (seen.share['waiting on a lock, queue or event'] ?? 0) < 0.15, `computing task ${id}: ${JSON.stringify(seen)}`);
+		}
 		assert.ok((cpu.waitSamples ?? 0) >= 1, `the threads were looked at: ${JSON.stringify(cpu)}`);
 		assert.ok((cpu.ioWaitShare ?? 0) < 0.1, `computing is not I/O: ${JSON.stringify(cpu)}`);
 		assert.ok((cpu.gilWaitShare ?? 0) > 0.4, `three computing threads wait for each other: ${JSON.stringify(cpu)}`);
@@ -1886,8 +1899,15 @@ print(len(names))`;
 			this.skip(); // /proc/self/task/<tid>/syscall
 		}
 		// One task computes 600 ms holding a Lock; two wait for it almost throughout.
-		const end = await pyRun({ fn: 'hold_or_wait', inputs: "[('hold', 600), ('wait', 0), ('wait', 0)]", pool: 'thread', workers: 3 }).done;
+		const held = pyRun({ fn: 'hold_or_wait', inputs: "[('hold', 600), ('wait', 0), ('wait', 0)]", pool: 'thread', workers: 3 });
+		const end = await held.done;
 		assert.equal(end.counts.finished, 3);
+		// Task by task (worker.waits): the holder on a CPU, the two others on the lock.
+		const heldSeen = seenPerTask(held.events);
+		assert.ok(heldSeen[0]!.share['on a CPU']! > 0.7, `the holder: ${JSON.stringify(heldSeen[0])}`);
+		for (const id of [1, 2]) {
+			assert.ok(heldSeen[id]!.n >= 20 && heldSeen[id]!.share['waiting on a lock, queue or event']! > 0.7, `waiting task ${id}: ${JSON.stringify(heldSeen[id])}`);
+		}
 		assert.ok((end.waitSamples ?? 0) >= 20, JSON.stringify(end));
 		// Two of the three tasks' ~600 ms each: about two thirds of the time.
 		assert.ok((end.lockWaitShare ?? 0) > 0.45 && (end.lockWaitShare ?? 1) < 0.8, `lockWaitShare ${end.lockWaitShare}`);
@@ -1946,3 +1966,14 @@ print(len(names))`;
 		}
 	});
 });
+
+/** Per task of an ended run, what its thread was seen doing (worker.waits): looks, and share by WAIT_LABELS. */
+function seenPerTask(events: readonly PoolEvent[]): { n: number; share: Record<string, number> }[] {
+	const model = createRunModel(events[0]!.runId);
+	applyEvents(model, events);
+	return [...model.tasks.values()].sort((a, b) => a.taskId - b.taskId).map((task) => {
+		const counts = taskLooks(task, model.workers.get(task.workerId!), Infinity) ?? [];
+		const n = counts.reduce((a, b) => a + b, 0);
+		return { n, share: Object.fromEntries(counts.map((c, i) => [WAIT_LABELS[i]!, n ? c / n : 0])) };
+	});
+}
