@@ -1,6 +1,7 @@
 /** The engine's one entry: a run request to the backend of its language. */
 import { jsBackend } from './js/jsBackend';
 import { WorkerCpuWatch } from './cpu/workerCpu';
+import { WorkerWaitWatch } from './cpu/workerWaits';
 import { MemoryWatch, memoryIntervalMs } from './memory/processMemory';
 import type { EventSink } from './protocol/events';
 import { pythonBackend } from './python/pythonBackend';
@@ -15,6 +16,7 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
 	const cpu = new WorkerCpuWatch(sink);
+	const waits = new WorkerWaitWatch(sink);
 	let handle: RunHandle | undefined;
 	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).
 	// A stall window of 0 is no stall watch at all (poolscope.stallWarningSeconds 0, --stall 0).
@@ -25,11 +27,13 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
 		cpu.observe(batch);
-		sink(stall ? stall.observe(batch) : batch);
+		const seen = waits.observe(batch);
+		sink(stall ? stall.observe(seen) : seen);
 	});
 	void handle.done.finally(() => {
 		memory.dispose();
 		cpu.dispose();
+		waits.dispose();
 		stall?.dispose();
 	});
 	return handle;

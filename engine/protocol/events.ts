@@ -145,7 +145,7 @@ export interface RunStartedEvent extends EventBase {
 	 */
 	cpuSampling?: { belowMs: number; oneIn: number };
 	/** Python thread pools on Linux, from the runner to the engine (which removes it): its thread
-	 * that only sleeps, whose futex waits show where the GIL's are (engine/python/threadWaits.ts). */
+	 * that only sleeps, whose futex waits show where the GIL's are (engine/cpu/threadWaits.ts). */
 	gilProbeThreadId?: number;
 	/** Names of the queue stages in pipeline order, e.g. ['pending','executing'] or
 	 * ['pending','callQueue','executing','resultQueue'] for Python process pools. */
@@ -285,7 +285,7 @@ export interface WorkerCpuEvent extends EventBase {
 /**
  * What a worker thread was doing, looked at every WAIT_LOOK_EVERY_MS from outside (Linux reads the
  * system call it is blocked in): on a CPU, waiting for the GIL, on a lock, or in I/O or asleep.
- * Python thread pools (engine/python/threadWaits.ts); each event carries the looks since the last.
+ * Python thread pools (engine/cpu/threadWaits.ts); each event carries the looks since the last.
  * Idle workers are looked at too: what counts is what falls inside a task.
  */
 export interface WorkerWaitsEvent extends EventBase {

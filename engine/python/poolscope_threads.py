@@ -309,7 +309,7 @@ class ThreadPoolPart:
         """A thread that only sleeps, 10 ms at a time from 0.2 s into the run (shorter runs are
         not looked at), and so waits for nothing but the GIL when it wakes: the engine, seeing
         which futex it waits on then, learns where this interpreter's GIL waits are and tells a
-        task waiting for the GIL from one waiting for a Lock (engine/python/threadWaits.ts).
+        task waiting for the GIL from one waiting for a Lock (engine/cpu/threadWaits.ts).
         Returns its native id."""
         done = self.done_event
 
@@ -361,7 +361,7 @@ class ThreadPoolPart:
             estimate["gilWaitShare"] = max(0.0, min(1.0, (walls - cpus) / (walls + idle) - core_wait))
             # Every measured task's time off the CPU, the sleeping ones' too: the engine, which
             # sees from outside what the threads were blocked in, takes the I/O share off it
-            # (engine/python/threadWaits.ts); without that, gilWaitShare stands as it is.
+            # (engine/cpu/threadWaits.ts); without that, gilWaitShare stands as it is.
             estimate["offCpuShare"] = max(0.0, min(1.0, (walls + idle - cpus) / (walls + idle)))
         elif walls + idle > 0:
             estimate["gilWaitShare"] = 0.0

@@ -18,7 +18,7 @@ import { lowerSession } from '../priority';
 import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 import { MarkedStream, withoutMarks } from './runnerOutput';
-import { ThreadWaitSampler, type WaitShares } from './threadWaits';
+import { ThreadWaitSampler, type WaitShares } from '../cpu/threadWaits';
 import { LoadWatch } from '../stall/loadWatch';
 
 /** How much of the runner's stdout/stderr is kept for the message if it dies. */

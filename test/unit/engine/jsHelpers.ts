@@ -1,6 +1,8 @@
 /** Running real JS pools from tests: collects every event and the OS-level process picture. */
+import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
+import { applyEvents, createRunModel, taskLooks, WAIT_LABELS } from '../../../engine/protocol/runModel';
 import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { startRun } from '../../../engine/startRun';
 import { descendantsOf } from '../../harness/processes';
@@ -67,4 +69,23 @@ export function sharesTogether(events: PoolEvent[], n: number): number[][] {
 		}
 	}
 	return out;
+}
+
+/**
+ * Per task of an ended run (by id), what its worker was seen doing in it (worker.waits): how many
+ * looks, and each kind's share by WAIT_LABELS. Also checks the looks at each worker came once
+ * each, in time order (one sampler per worker, not two).
+ */
+export function seenPerTask(events: readonly PoolEvent[]): { n: number; share: Record<string, number> }[] {
+	const model = createRunModel(events[0]!.runId);
+	applyEvents(model, events);
+	for (const [workerId, w] of model.workers) {
+		const t = w.looks?.t ?? [];
+		assert.ok(t.every((x, i) => i === 0 || x > t[i - 1]!), `worker ${workerId}'s looks come once each, in order`);
+	}
+	return [...model.tasks.values()].sort((a, b) => a.taskId - b.taskId).map((task) => {
+		const counts = taskLooks(task, model.workers.get(task.workerId!), Infinity) ?? [];
+		const n = counts.reduce((a, b) => a + b, 0);
+		return { n, share: Object.fromEntries(counts.map((c, i) => [WAIT_LABELS[i]!, n ? c / n : 0])) };
+	});
 }

@@ -1,7 +1,7 @@
 /** Each worker's own CPU, live (engine/cpu/workerCpu.ts), on real JS pools. */
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { childProcesses, JS_FIXTURES, ofType, run, sharesTogether } from './jsHelpers';
+import { childProcesses, JS_FIXTURES, ofType, run, seenPerTask, sharesTogether } from './jsHelpers';
 import { waitFor } from '../../harness/processes';
 
 describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', function () {
@@ -36,4 +36,20 @@ describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', functi
 		const finished = r.events.findIndex((e) => e.type === 'run.finished');
 		assert.ok(!r.events.slice(finished + 1).some((e) => e.type === 'worker.cpu'), 'nothing after the run ended');
 	});
+
+	it('what each worker is blocked in, task by task (worker.waits): computing on a CPU, Atomics.wait on a lock, a timer asleep; threads and processes alike', async () => {
+		for (const pool of ['thread', 'process'] as const) {
+			const r = run({ file, fn: 'blockedBusyOrAsleep', inputs: '[["busy", 700], ["blocked", 700], ["sleep", 700]]', pool, workers: 3, memorySampleMs: 250 });
+			assert.equal((await r.done).counts.finished, 3);
+			const [busy, blocked, asleep] = seenPerTask(r.events);
+			// Looked at every 10 ms from 0.2 s into the run: the tasks' last 0.5 s at least.
+			assert.ok(busy!.n >= 20 && busy!.share['on a CPU']! > 0.8, `${pool}, busy: ${JSON.stringify(busy)}`);
+			assert.ok(blocked!.n >= 20 && blocked!.share['waiting on a lock, queue or event']! > 0.8, `${pool}, in Atomics.wait: ${JSON.stringify(blocked)}`);
+			assert.ok(asleep!.n >= 20 && asleep!.share['in I/O or asleep']! > 0.8, `${pool}, awaiting a timer: ${JSON.stringify(asleep)}`);
+			assert.ok(!ofType(r.events, 'worker.waits').some((e) => e.workers.some((w) => /[gf]/.test(w.seen))), 'no GIL in a JS pool: every futex is a lock');
+			const finished = r.events.findIndex((e) => e.type === 'run.finished');
+			assert.ok(!r.events.slice(finished + 1).some((e) => e.type === 'worker.waits'), 'nothing after the run ended');
+		}
+	});
 });
+

@@ -9,7 +9,8 @@ import { pythonRunnerFile } from '../../../engine/paths';
 import type { PoolEvent, RunFinishedEvent } from '../../../engine/protocol/events';
 
 const CLI = join(__dirname, '..', '..', '..', 'cli.js');
-import { applyEvents, createRunModel, taskLooks, WAIT_LABELS } from '../../../engine/protocol/runModel';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
+import { seenPerTask } from '../engine/jsHelpers';
 import { workerLanes } from '../../../webview/views/workerLanes';
 import { autogroupNiceOf, descendantsOf, isAlive, niceOf, processesWithArgs, processesWithEnv, waitFor } from '../../harness/processes';
 import { expandPythonSetting, findPython, venvInterpreter } from '../../../engine/python/interpreter';
@@ -1966,14 +1967,3 @@ print(len(names))`;
 		}
 	});
 });
-
-/** Per task of an ended run, what its thread was seen doing (worker.waits): looks, and share by WAIT_LABELS. */
-function seenPerTask(events: readonly PoolEvent[]): { n: number; share: Record<string, number> }[] {
-	const model = createRunModel(events[0]!.runId);
-	applyEvents(model, events);
-	return [...model.tasks.values()].sort((a, b) => a.taskId - b.taskId).map((task) => {
-		const counts = taskLooks(task, model.workers.get(task.workerId!), Infinity) ?? [];
-		const n = counts.reduce((a, b) => a + b, 0);
-		return { n, share: Object.fromEntries(counts.map((c, i) => [WAIT_LABELS[i]!, n ? c / n : 0])) };
-	});
-}

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 import { waitFor } from '../../harness/processes';
-import { sharesTogether } from '../engine/jsHelpers';
+import { seenPerTask, sharesTogether } from '../engine/jsHelpers';
 import { ofType, pyRun, pythonProcesses } from './pyHelpers';
 
 describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', function () {
@@ -49,4 +49,15 @@ describe('Python: each worker\'s own CPU while the run goes on (worker.cpu)', fu
 		const shares = [...model.tasks.values()].map((t) => t.lastCpuShare);
 		assert.ok(shares.every((s) => s !== undefined && s < 0.03), `${JSON.stringify(shares)}; readings ${JSON.stringify(ofType(r.events, 'worker.cpu'))}`);
 	});
+
+	it('process pool and serial: what each task\'s process or thread is blocked in (worker.waits): computing on a CPU, asleep', async () => {
+		for (const pool of ['process', 'serial'] as const) {
+			const r = pyRun({ fn: 'cpu_or_sleep', inputs: "[('cpu', 600), ('sleep', 600)]", pool, workers: pool === 'serial' ? 1 : 2 });
+			assert.equal((await r.done).counts.finished, 2);
+			const [cpu, asleep] = seenPerTask(r.events);
+			assert.ok(cpu!.n >= 20 && cpu!.share['on a CPU']! > 0.8, `${pool}, computing: ${JSON.stringify(cpu)}`);
+			assert.ok(asleep!.n >= 20 && asleep!.share['in I/O or asleep']! > 0.8, `${pool}, asleep: ${JSON.stringify(asleep)}`);
+		}
+	});
 });
+

@@ -8,6 +8,9 @@
  * Looked at from here, not from a thread in the runner: a Python thread needs the GIL back after
  * every read, and while CPU-bound threads held it its looks came 50-100 ms apart, fewest exactly
  * when the threads fought over it (22 looks in a 0.6 s run, the I/O share off by 2x).
+ *
+ * The same looks at any worker (a process's main thread, a JS worker thread) tell a lock from
+ * I/O there too (engine/cpu/workerWaits.ts); only a Python thread pool has a GIL to tell apart.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { WAIT_LOOK_EVERY_MS, type WaitLetter, type WorkerWaitsEvent } from '../protocol/events';
@@ -77,8 +80,12 @@ export class ThreadWaitSampler {
 	private readonly delay: ReturnType<typeof setTimeout> | undefined;
 	private lastSent = 0;
 
-	/** `send` gets the looks as they are made, a few times a second (none: only the shares at the end). */
-	constructor(private readonly pid: number, private readonly clock: () => number, private readonly send?: (workers: WorkerWaitsEvent['workers']) => void) {
+	/**
+	 * Threads of process `pid` are looked at (`watch`), or any thread of any process (`watchAt`).
+	 * `send` gets the looks as they are made, a few times a second (none: only the shares at the
+	 * end). `noGil`: no GIL among the waits (not a Python thread pool): every futex is a lock.
+	 */
+	constructor(private readonly pid: number | undefined, private readonly clock: () => number, private readonly send?: (workers: WorkerWaitsEvent['workers']) => void, private readonly noGil = false) {
 		this.futex = process.platform === 'linux' ? FUTEX_CALLS[process.arch] ?? [] : [];
 		if (this.futex.length) {
 			this.delay = setTimeout(() => {
@@ -89,14 +96,30 @@ export class ThreadWaitSampler {
 		}
 	}
 
-	/** A worker thread (its native id) to look at. */
+	/** A worker thread of this sampler's process (its native id) to look at. */
 	watch(workerId: number, tid: number): void {
+		if (this.pid !== undefined) {
+			this.watchAt(workerId, { pid: this.pid, tid });
+		}
+	}
+
+	/** A worker to look at: a process (its main thread), or a thread of one. */
+	watchAt(workerId: number, where: { pid: number; tid?: number }): void {
 		if (this.threads.has(workerId)) {
 			return;
 		}
-		const fd = this.open(tid);
+		const fd = this.open(where.tid !== undefined ? `/proc/${where.pid}/task/${where.tid}/syscall` : `/proc/${where.pid}/syscall`);
 		if (fd !== undefined) {
 			this.threads.set(workerId, { fd, t: [], seen: [], addr: [], sent: 0 });
+		}
+	}
+
+	/** A worker that exited: no more looks (a pid can be reused); what it was seen doing stays. */
+	unwatch(workerId: number): void {
+		const w = this.threads.get(workerId);
+		if (w?.fd !== undefined) {
+			closeSync(w.fd);
+			w.fd = undefined;
 		}
 	}
 
@@ -111,16 +134,18 @@ export class ThreadWaitSampler {
 
 	/** The runner's GIL probe (poolscope_threads.start_gil_probe): its futex waits are the GIL's. */
 	watchProbe(tid: number): void {
-		this.probe ??= this.open(tid); // none: lock waits are not told from the GIL's
+		if (this.pid !== undefined) {
+			this.probe ??= this.open(`/proc/${this.pid}/task/${tid}/syscall`); // none: lock waits are not told from the GIL's
+		}
 	}
 
-	/** What thread `tid` is blocked in, to read again and again; none when not looking. */
-	private open(tid: number): number | undefined {
+	/** What a thread is blocked in (its `syscall` file), to read again and again; none when not looking. */
+	private open(path: string): number | undefined {
 		if (!this.futex.length || this.disposed) {
 			return undefined;
 		}
 		try {
-			return openSync(`/proc/${this.pid}/task/${tid}/syscall`, 'r');
+			return openSync(path, 'r');
 		} catch {
 			return undefined; // gone already, or not ours to read
 		}
@@ -212,7 +237,7 @@ export class ThreadWaitSampler {
 	 * are held, after it they go out as `f` (on a futex, not told apart).
 	 */
 	public unsent(final: boolean): WorkerWaitsEvent['workers'] {
-		const told = this.gilAddrs.size > 0;
+		const told = this.gilAddrs.size > 0 || this.noGil;
 		if (!told && !final && this.probe !== undefined && this.firstLook !== undefined && this.lastLook - this.firstLook < HOLD_UNTOLD_MS) {
 			return [];
 		}
@@ -226,7 +251,7 @@ export class ThreadWaitSampler {
 			for (let i = w.sent; i < w.t.length; i++) {
 				t.push(Math.round(w.t[i]! * 10) / 10);
 				const s = w.seen[i];
-				const letter: WaitLetter = s === RUNNING ? 'c' : s === OTHER ? 'i' : !told ? 'f' : this.isGil(w.addr[i]!) ? 'g' : 'l';
+				const letter: WaitLetter = s === RUNNING ? 'c' : s === OTHER ? 'i' : !told ? 'f' : !this.noGil && this.isGil(w.addr[i]!) ? 'g' : 'l';
 				seen += letter;
 			}
 			w.sent = w.t.length;
