@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
-import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample, workerCpuShares } from './protocol/runModel';
+import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample, WAIT_LABELS, workerCpuShares, workerLooks } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 import { STACKS_SHOWN, STALL_ADVICE } from './stall/stallWatch';
@@ -571,6 +571,22 @@ function seenWaitsNote(end: RunFinishedEvent): string {
 	return parts.length ? `; ${parts.join(', ')} (not the GIL; seen in ${end.waitSamples ?? 0} looks at the threads)` : '';
 }
 
+/** What a worker's tasks were seen waiting on, 5% of the looks or more each: "seen waiting on a lock, queue or event 70%". */
+function waitsSeen(counts: number[] | undefined): string {
+	const n = counts?.reduce((a, b) => a + b, 0) ?? 0;
+	if (!counts || n < 20) {
+		return '';
+	}
+	const parts = counts.map((c, k) => [c, k] as const).filter(([c, k]) => k > 0 && c >= 0.05 * n).sort((a, b) => b[0] - a[0]);
+	return parts.length ? `seen ${parts.map(([c, k]) => `${WAIT_LABELS[k]} ${Math.round((c / n) * 100)}%`).join(', ')} of its tasks' time` : '';
+}
+
+/** Busy is not computing, after a worker's utilization: " (on a CPU 18%; seen waiting on a lock ... 70% of its tasks' time)". */
+function busyNote(...parts: string[]): string {
+	const said = parts.filter(Boolean);
+	return said.length ? ` (${said.join('; ')})` : '';
+}
+
 function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>): string {
 	const s = model.started;
 	const c = end.counts;
@@ -578,6 +594,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 	const noTasks = end.outcome === 'error' && c.submitted === 0;
 	const inputs = s && !noTasks ? `, ${s.inputCount} input${s.inputCount === 1 ? '' : 's'}` : '';
 	const cpuShares = workerCpuShares(model);
+	const looks = workerLooks(model);
 	const lines = [
 		// No header from a runner that never started (no interpreter): its 0 workers and 0 cores are no facts.
 		s && !(noTasks && s.cores === 0) ? `${s.fn} (${s.file}) on a ${s.pool} pool, ${s.workers} worker${s.workers === 1 ? '' : 's'}${inputs}, ${s.cores} cores, ${s.runtime}${s.startMethod ? `, start method ${s.startMethod}` : ''}` : '',
@@ -586,7 +603,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		...end.workers.map((w) => {
 			const m = model.workers.get(w.workerId);
 			const memory = m?.peakRss !== undefined ? `, memory peak ${megabytes(m.peakRss)}` : m?.peakHeap !== undefined ? `, heap peak ${megabytes(m.peakHeap)}` : '';
-			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${cpuShares.has(w.workerId) ? ` (on a CPU ${Math.round(cpuShares.get(w.workerId)! * w.utilization * 100)}%)` : ''}${memory}`;
+			return `  worker ${w.workerId}${w.pid ? ` pid ${w.pid}` : w.threadId !== undefined ? ` thread ${w.threadId}` : ''}: ${w.tasks} task${w.tasks === 1 ? '' : 's'}, busy ${(w.busyMs / 1000).toFixed(3)} s, utilization ${Math.round(w.utilization * 100)}%${busyNote(cpuShares.has(w.workerId) ? `on a CPU ${Math.round(cpuShares.get(w.workerId)! * w.utilization * 100)}%` : '', waitsSeen(looks.get(w.workerId)))}${memory}`;
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
 		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}${seenWaitsNote(end)}`] : []),

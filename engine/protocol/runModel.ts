@@ -622,6 +622,31 @@ const LETTER_INDEX: Record<string, number> = Object.fromEntries(WAIT_LETTERS.map
 /** What each WAIT_LETTERS look means, as the panel says it. */
 export const WAIT_LABELS = ['on a CPU', 'waiting for the GIL', 'waiting on a lock, queue or event', 'waiting on a lock or the GIL', 'in I/O or asleep'] as const;
 
+/** The same, in a word, for a table cell. */
+export const WAIT_WORDS = ['CPU', 'GIL', 'lock', 'lock or GIL', 'I/O'] as const;
+
+/**
+ * What a busy worker has waited on most in its last second, when that was at least 30% of its
+ * looks: its WAIT_LETTERS index; undefined when it mostly computed or was not looked at.
+ */
+export function waitingOnNow(w: WorkerModel, now: number): { kind: number; looks: number[] } | undefined {
+	if (w.state !== 'busy') {
+		return undefined;
+	}
+	const looks = looksBetween(w, now - WORKER_CPU_WINDOW_MS, now);
+	const n = looks?.reduce((a, b) => a + b, 0) ?? 0;
+	if (!looks || n < LOOKS_MIN) {
+		return undefined;
+	}
+	let kind = 0;
+	for (let k = 1; k < looks.length; k++) {
+		if (looks[k]! > (kind ? looks[kind]! : 0)) {
+			kind = k;
+		}
+	}
+	return kind && looks[kind]! >= 0.3 * n ? { kind, looks } : undefined;
+}
+
 /** A worker's looks between two times, counted by WAIT_LETTERS index; undefined when none fell there. */
 export function looksBetween(w: WorkerModel | undefined, from: number, to: number): number[] | undefined {
 	const looks = w?.looks;
@@ -669,6 +694,24 @@ export function taskLooks(task: TaskModel, w: WorkerModel | undefined, now: numb
 		return task.state === 'running' && w?.currentTask === task.taskId ? looksBetween(w, Math.max(task.startedAt, now - WORKER_CPU_WINDOW_MS), now) : undefined;
 	}
 	return looksBetween(w, task.startedAt, task.endedAt);
+}
+
+/**
+ * Per worker, what it was seen doing inside its tasks (worker.waits), counts by WAIT_LETTERS
+ * index: the CLI's worker lines say which wait its busy time was.
+ */
+export function workerLooks(model: RunModel): Map<number, number[]> {
+	const out = new Map<number, number[]>();
+	model.tasks.forEach((t) => {
+		const w = t.workerId !== undefined ? model.workers.get(t.workerId) : undefined;
+		const looks = w?.looks && t.endedAt !== undefined ? taskLooks(t, w, t.endedAt) : undefined;
+		if (looks) {
+			const sum = out.get(w!.workerId) ?? WAIT_LETTERS.map(() => 0);
+			looks.forEach((n, k) => { sum[k]! += n; });
+			out.set(w!.workerId, sum);
+		}
+	});
+	return out;
 }
 
 /**

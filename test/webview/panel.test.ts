@@ -412,6 +412,11 @@ describe('Pool panel webview (Chromium)', function () {
 		const running = await p.page.locator('[data-testid="workers"] tbody tr td:nth-child(3)').evaluateAll((cells) => cells.filter((c) => c.textContent !== '').length);
 		assert.ok(running >= 1, 'a task is running');
 		assert.equal(await canvas.getAttribute('data-cpu-fills'), String(running));
+		// What a busy worker waited on most in its last second follows its share, when 30% or more.
+		const looksAt = Array.from({ length: 30 }, (_, i) => at - 300 + i * 10);
+		await feed(p, 'run-1', [{ type: 'worker.waits', runId: 'run-1', t: at, workers: [{ workerId: 0, t: looksAt, seen: 'cgg'.repeat(10) }, { workerId: 1, t: looksAt, seen: 'ccccci'.repeat(5) }] }]);
+		assert.deepEqual(await cpu.allTextContents(), ['25% · GIL', '50%']);
+		assert.match(await cpu.first().getAttribute('title') ?? '', /^In its last second, seen 30 times \(every 10 ms\): waiting for the GIL 67%, on a CPU 33%$/);
 		await feed(p, 'run-1', events.slice(mid));
 		assert.deepEqual(await cpu.allTextContents(), ['', '']);
 		assert.equal(await canvas.getAttribute('data-cpu-fills'), '0', 'ended tasks are drawn by their own CPU time (90% here: solid)');

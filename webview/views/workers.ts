@@ -1,4 +1,4 @@
-import type { RunModel } from '../../engine/protocol/runModel';
+import { looksText, WAIT_WORDS, waitingOnNow, type RunModel } from '../../engine/protocol/runModel';
 import { h, setClass, setText, syncChildren } from '../dom';
 import { megabytes } from '../../engine/protocol/events';
 import { ms, pct } from '../format';
@@ -6,6 +6,7 @@ import { workerLanes } from './workerLanes';
 
 const COLUMNS = ['worker', 'state', 'now', 'for', 'done', 'utilization', 'cpu', 'memory', 'pid / thread'] as const;
 const STATE = COLUMNS.indexOf('state');
+const CPU = COLUMNS.indexOf('cpu');
 const MEMORY = COLUMNS.indexOf('memory');
 
 /**
@@ -14,7 +15,7 @@ const MEMORY = COLUMNS.indexOf('memory');
  */
 const FOLD_REPLACED_ABOVE = 8;
 
-const CPU_TIP = 'Each worker\'s own CPU over the last second, as a share of one core (read from /proc on Linux). Busy is not computing: a busy worker near 0% waits, for the GIL, a lock, I/O or a free core; threads taking turns on the GIL share one core between them.';
+const CPU_TIP = 'Each worker\'s own CPU over the last second, as a share of one core (read from /proc on Linux). Busy is not computing: a busy worker near 0% waits, for the GIL, a lock, I/O or a free core; threads taking turns on the GIL share one core between them. After it, what a busy worker was seen waiting on most in that second (looked at every 10 ms), when it was 30% of the time or more.';
 
 const MEMORY_TIP = 'Resident memory (RSS) of each worker process, as the OS counts it: pages a forked worker still shares with the runner count in both. Python threads share their process\'s memory (the header\'s figure); a JS worker thread shows its own heap.';
 
@@ -89,6 +90,7 @@ export class WorkersView {
 			}
 			setClass(row.tr, `worker-${w.state}`);
 			setClass(row.cells[STATE]!, `wstate ${state.split(' ')[0]}`);
+			const waiting = w.state !== 'exited' ? waitingOnNow(w, end) : undefined;
 			const texts = [
 				`#${w.workerId}`,
 				state,
@@ -96,7 +98,7 @@ export class WorkersView {
 				busyFor !== undefined ? ms(busyFor) : w.state === 'starting' ? ms(end - w.startedAt) : '',
 				String(w.tasksDone),
 				pct(final.get(w.workerId) ?? Math.min(1, busy / alive)),
-				w.cpuShare !== undefined && w.state !== 'exited' ? pct(w.cpuShare) : '',
+				w.cpuShare !== undefined && w.state !== 'exited' ? `${pct(w.cpuShare)}${waiting ? ` · ${WAIT_WORDS[waiting.kind]}` : ''}` : '',
 				// Threads share their process's memory (the header's figure): none of their own.
 				w.rss !== undefined ? megabytes(w.rss) : w.heap !== undefined ? `heap ${megabytes(w.heap)}` : '',
 				w.pid !== undefined ? `pid ${w.pid}` : w.threadId !== undefined ? `thread ${w.threadId}` : '',
@@ -104,6 +106,10 @@ export class WorkersView {
 			texts.forEach((t, i) => setText(row.cells[i]!, t));
 			const memoryTip = w.peakRss !== undefined ? `resident memory (RSS) of pid ${w.pid ?? '?'}; peak ${megabytes(w.peakRss)}`
 				: w.peakHeap !== undefined ? `this worker thread's JavaScript heap in use plus its external memory (Buffers); peak ${megabytes(w.peakHeap)}. Its process is the host's.` : '';
+			const cpuTip = waiting ? `In its last second, ${looksText(waiting.looks)}` : '';
+			if (row.cells[CPU]!.title !== cpuTip) {
+				row.cells[CPU]!.title = cpuTip;
+			}
 			if (row.cells[MEMORY]!.title !== memoryTip) {
 				row.cells[MEMORY]!.title = memoryTip;
 			}

@@ -361,10 +361,13 @@ describe('poolscope CLI', function () {
 	it('busy is not computing: four threads taking turns on one Lock each say their share on a CPU, about one core among them', async () => {
 		const r = await cli(['run', join(ROOT, 'samples', 'python', 'waits.py'), 'under_one_lock']);
 		assert.equal(r.code, 0, r.stderr);
-		const workers = [...r.stdout.matchAll(/^ {2}worker \d+ thread \d+: \d+ tasks?, busy [\d.]+ s, utilization (\d+)% \(on a CPU (\d+)%\)$/gm)].map((m) => ({ busy: Number(m[1]), cpu: Number(m[2]) }));
+		const workers = [...r.stdout.matchAll(/^ {2}worker \d+ thread \d+: \d+ tasks?, busy [\d.]+ s, utilization (\d+)% \(on a CPU (\d+)%(?:; seen ([^)]*))?\)$/gm)].map((m) => ({ busy: Number(m[1]), cpu: Number(m[2]), seen: m[3] ?? '' }));
 		assert.equal(workers.length, 4, r.stdout);
 		assert.ok(workers.every((w) => w.cpu < w.busy), r.stdout);
 		assert.ok(workers.reduce((sum, w) => sum + w.cpu, 0) < 125, `one lock: about one core among four threads\n${r.stdout}`);
+		// And what each thread's tasks were seen waiting on (looked at every 10 ms): the lock, mostly.
+		const onLock = workers.filter((w) => /^waiting on a lock, queue or event (\d+)%/.exec(w.seen) && Number(/(\d+)%/.exec(w.seen)![1]) >= 40);
+		assert.ok(onLock.length >= 3, `most threads seen waiting on the lock most of their tasks' time\n${r.stdout}`);
 	});
 
 	it('--stall 0 looks at no stall: a task waiting 1.5 s ends with no warning', async () => {
