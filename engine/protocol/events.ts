@@ -285,7 +285,8 @@ export interface WorkerCpuEvent extends EventBase {
 /**
  * What a worker thread was doing, looked at every WAIT_LOOK_EVERY_MS from outside (Linux reads the
  * system call it is blocked in): on a CPU, waiting for the GIL, on a lock, or in I/O or asleep.
- * Python thread pools (engine/cpu/threadWaits.ts); each event carries the looks since the last.
+ * Python thread pools from their backend (engine/cpu/threadWaits.ts), every other run from
+ * engine/cpu/workerWaits.ts; each event carries the looks since the last.
  * Idle workers are looked at too: what counts is what falls inside a task.
  */
 export interface WorkerWaitsEvent extends EventBase {

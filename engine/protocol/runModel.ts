@@ -87,7 +87,7 @@ export interface WorkerModel {
 	cpuShare?: number;
 	/** When that share was read (its window ends here). */
 	cpuShareAt?: number;
-	/** Python thread pools: what it was seen doing, every 10 ms (worker.waits): each look's time, and its WAIT_LETTERS index. */
+	/** What it was seen doing, every 10 ms (worker.waits, Linux): each look's time, and its WAIT_LETTERS index. */
 	looks?: { t: number[]; seen: number[] };
 }
 
@@ -622,6 +622,9 @@ const LETTER_INDEX: Record<string, number> = Object.fromEntries(WAIT_LETTERS.map
 /** What each WAIT_LETTERS look means, as the panel says it. */
 export const WAIT_LABELS = ['on a CPU', 'waiting for the GIL', 'waiting on a lock, queue or event', 'waiting on a lock or the GIL', 'in I/O or asleep'] as const;
 
+/** Fewer looks inside a task than this say nothing about it (a 20 ms task gets one or two). */
+export const LOOKS_MIN = 3;
+
 /** The same, in a word, for a table cell. */
 export const WAIT_WORDS = ['CPU', 'GIL', 'lock', 'lock or GIL', 'I/O'] as const;
 
@@ -671,9 +674,6 @@ export function looksBetween(w: WorkerModel | undefined, from: number, to: numbe
 	}
 	return n ? counts : undefined;
 }
-
-/** Fewer looks inside a task than this say nothing about it (a 20 ms task gets one or two). */
-export const LOOKS_MIN = 3;
 
 /** Looks counted by kind, most first: "seen 190 times (every 10 ms): on a CPU 52%, waiting for the GIL 48%". */
 export function looksText(counts: readonly number[]): string {

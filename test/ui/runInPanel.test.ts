@@ -101,8 +101,9 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		// them. The timeline draws their bars pale, filled by their share on a CPU.
 		await frame.waitForFunction(() => document.querySelectorAll('[data-testid="utilization"] .util-cpu').length === 4, undefined, { timeout: 10_000 });
 		const shares = await frame.evaluate(() => [...document.querySelectorAll('[data-testid="utilization"] .util-pct')].map((el) => el.textContent ?? ''));
-		const parsed = shares.map((t) => /^(\d+)% · CPU (\d+)%$/.exec(t)).map((m) => (m ? { busy: Number(m[1]), cpu: Number(m[2]) } : undefined));
+		const parsed = shares.map((t) => /^(\d+)% · CPU (\d+)%(?: · (lock|GIL|I\/O|lock or GIL) \d+%)?$/.exec(t)).map((m) => (m ? { busy: Number(m[1]), cpu: Number(m[2]), wait: m[3] } : undefined));
 		assert.ok(parsed.every((x) => x && x.cpu < x.busy), `each worker busy more than it computed: ${shares.join(' | ')}`);
+		assert.ok(parsed.filter((x) => x?.wait === 'lock').length >= 3, `most workers' tasks seen waiting on the lock: ${shares.join(' | ')}`);
 		const total = parsed.reduce((sum, x) => sum + x!.cpu, 0);
 		assert.ok(total < 125, `one lock: about one core among the four threads, not four (${shares.join(' | ')})`);
 		assert.ok(Number(await frame.evaluate(() => document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-cpu-fills'))) >= 12, 'most bars are drawn pale, filled by their CPU share');

@@ -492,6 +492,14 @@ describe('Pool panel webview (Chromium)', function () {
 		await p.page.mouse.click(box.x + 50, box.y + 16 + 9);
 		await p.page.waitForFunction(() => /^Future \d+$/.test(document.querySelector('[data-testid="details"] h3')?.textContent ?? ''));
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /\(30% of wall; seen \d+ times \(every 10 ms\): waiting for the GIL [67]\d%, on a CPU 3\d%\)$/);
+		// The summary's rows: what each worker's tasks waited on most, after its CPU share.
+		await p.page.waitForFunction(() => document.querySelectorAll('[data-testid="utilization"] .util-cpu').length === 4);
+		const rows = await p.page.locator('[data-testid="utilization"] .util-pct').allTextContents();
+		assert.match(rows[0]!, /^90% · CPU 27% · GIL [67]\d%$/);
+		assert.match(rows[1]!, /^90% · CPU 27% · lock [67]\d%$/);
+		assert.match(rows[2]!, /^90% · CPU 27% · I\/O [67]\d%$/);
+		assert.equal(rows[3], '90% · CPU 27%', 'seen only on a CPU: no wait to name');
+		assert.match(await p.page.locator('[data-testid="utilization"] .util-pct').first().getAttribute('title') ?? '', /; its tasks seen \d+ times \(every 10 ms\): waiting for the GIL/);
 	});
 
 	it('while a run goes on, the live workers head the table, the recycled ones below', async () => {

@@ -1,5 +1,5 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { CORE_WAIT_WORTH_SAYING, gilSample, workerCpuShares, type RunModel } from '../../engine/protocol/runModel';
+import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
@@ -122,9 +122,13 @@ function gilLabel(end: RunFinishedEvent): string {
 	return sample ? `waiting for the GIL (from the CPU time of ${num(sample.from)} of ${num(sample.of)} tasks)` : 'waiting for the GIL';
 }
 
-/** Each worker's busy bar filled by its share on a CPU (workerCpuShares), and "CPU N%" of the run beside it. */
+/**
+ * Each worker's busy bar filled by its share on a CPU (workerCpuShares), and "CPU N%" of the run
+ * beside it; then what its tasks were seen waiting on most, when 20% of the looks or more.
+ */
 function showCpuShares(title: HTMLElement, rows: Map<number, { bar: HTMLElement; label: HTMLElement }>, model: RunModel): void {
 	const shares = workerCpuShares(model);
+	const looks = workerLooks(model);
 	let shown = 0;
 	for (const w of model.finished?.workers ?? []) {
 		const row = rows.get(w.workerId);
@@ -138,6 +142,15 @@ function showCpuShares(title: HTMLElement, rows: Map<number, { bar: HTMLElement;
 		row.bar.replaceChildren(cpu);
 		row.label.append(h('span', { class: 'muted util-cpu' }, ` · CPU ${pct(share * w.utilization)}`));
 		row.label.title = `busy ${pct(w.utilization)} of the run; on a CPU ${pct(share)} of that time (its tasks' CPU time over their wall time), the rest waiting`;
+		const seen = looks.get(w.workerId);
+		const n = seen?.reduce((a, b) => a + b, 0) ?? 0;
+		if (seen && n >= 20) {
+			const most = seen.reduce((best, c, k) => (k > 0 && c > (best ? seen[best]! : 0) ? k : best), 0);
+			if (most && seen[most]! >= 0.2 * n) {
+				row.label.append(h('span', { class: 'muted util-wait' }, ` · ${WAIT_WORDS[most]} ${pct(seen[most]! / n)}`));
+			}
+			row.label.title += `; its tasks ${looksText(seen)}`;
+		}
 		shown++;
 	}
 	if (shown) {
