@@ -30,7 +30,7 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 
 /** A task's CPU time against its wall time, or why there is none to show. */
 function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined, looks: number[] | undefined): string {
-	// What its thread was seen doing says which wait it was (Python thread pools, Linux).
+	// What its thread was seen doing says which wait it was (looked at every 10 ms, Linux).
 	const seen = looks && looks.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? looksText(looks) : undefined;
 	if (task.cpuMs === undefined) {
 		if (task.lastCpuShare !== undefined) {
