@@ -636,18 +636,26 @@ export function waitingOnNow(w: WorkerModel, now: number): { kind: number; looks
 	if (w.state !== 'busy') {
 		return undefined;
 	}
-	const looks = looksBetween(w, now - WORKER_CPU_WINDOW_MS, now);
-	const n = looks?.reduce((a, b) => a + b, 0) ?? 0;
-	if (!looks || n < LOOKS_MIN) {
-		return undefined;
-	}
+	const looks = enough(looksBetween(w, now - WORKER_CPU_WINDOW_MS, now));
+	const kind = looks && mostWaited(looks, 0.3);
+	return kind ? { kind, looks: looks! } : undefined;
+}
+
+/** The wait (WAIT_LETTERS index, not the CPU) seen most, when at least `minShare` of the looks. */
+export function mostWaited(counts: readonly number[], minShare: number): number | undefined {
+	const n = counts.reduce((a, b) => a + b, 0);
 	let kind = 0;
-	for (let k = 1; k < looks.length; k++) {
-		if (looks[k]! > (kind ? looks[kind]! : 0)) {
+	for (let k = 1; k < counts.length; k++) {
+		if (counts[k]! > (kind ? counts[kind]! : 0)) {
 			kind = k;
 		}
 	}
-	return kind && looks[kind]! >= 0.3 * n ? { kind, looks } : undefined;
+	return kind && counts[kind]! >= minShare * n ? kind : undefined;
+}
+
+/** Counts of looks, when there are enough to say something (LOOKS_MIN). */
+function enough(counts: number[] | undefined): number[] | undefined {
+	return counts && counts.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? counts : undefined;
 }
 
 /** A worker's looks between two times, counted by WAIT_LETTERS index; undefined when none fell there. */
@@ -694,6 +702,11 @@ export function taskLooks(task: TaskModel, w: WorkerModel | undefined, now: numb
 		return task.state === 'running' && w?.currentTask === task.taskId ? looksBetween(w, Math.max(task.startedAt, now - WORKER_CPU_WINDOW_MS), now) : undefined;
 	}
 	return looksBetween(w, task.startedAt, task.endedAt);
+}
+
+/** taskLooks, when there are enough of them to say what the task waited on (LOOKS_MIN). */
+export function taskSeen(task: TaskModel, w: WorkerModel | undefined, now: number): number[] | undefined {
+	return enough(taskLooks(task, w, now));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
-import { LOOKS_MIN, looksText, taskLooks, tooCoarse, type RunModel } from '../../engine/protocol/runModel';
+import { looksText, taskSeen, tooCoarse, type RunModel } from '../../engine/protocol/runModel';
 import { button, h, setText } from '../dom';
 import { ms } from '../format';
 import { STATE_LABELS } from '../panelState';
@@ -31,7 +31,7 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 /** A task's CPU time against its wall time, or why there is none to show. */
 function cpuText(task: { state: string; cpuMs?: number; lastCpuShare?: number }, wall: number | undefined, started: RunStartedEvent | undefined, looks: number[] | undefined): string {
 	// What its thread was seen doing says which wait it was (looked at every 10 ms, Linux).
-	const seen = looks && looks.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? looksText(looks) : undefined;
+	const seen = looks && looksText(looks);
 	if (task.cpuMs === undefined) {
 		if (task.lastCpuShare !== undefined) {
 			const share = Math.round(task.lastCpuShare * 100);
@@ -119,7 +119,7 @@ export class DetailsView {
 			worker: task.workerId !== undefined ? `#${task.workerId}` : '–',
 			'queue wait': ms(wait),
 			'wall time': ms(wall),
-			'CPU time': cpuText(task, wall, model.started, task.workerId !== undefined ? taskLooks(task, model.workers.get(task.workerId), nowT) : undefined),
+			'CPU time': cpuText(task, wall, model.started, task.workerId !== undefined ? taskSeen(task, model.workers.get(task.workerId), nowT) : undefined),
 		};
 		setText(this.heading, `Future ${task.taskId}`);
 		for (const k of FIELDS) {

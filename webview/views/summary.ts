@@ -1,5 +1,5 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
+import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, mostWaited, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
@@ -145,8 +145,8 @@ function showCpuShares(title: HTMLElement, rows: Map<number, { bar: HTMLElement;
 		const seen = looks.get(w.workerId);
 		const n = seen?.reduce((a, b) => a + b, 0) ?? 0;
 		if (seen && n >= 20) {
-			const most = seen.reduce((best, c, k) => (k > 0 && c > (best ? seen[best]! : 0) ? k : best), 0);
-			if (most && seen[most]! >= 0.2 * n) {
+			const most = mostWaited(seen, 0.2);
+			if (most) {
 				row.label.append(h('span', { class: 'muted util-wait' }, ` · ${WAIT_WORDS[most]} ${pct(seen[most]! / n)}`));
 			}
 			row.label.title += `; its tasks ${looksText(seen)}`;

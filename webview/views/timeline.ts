@@ -1,5 +1,5 @@
 import { megabytes } from '../../engine/protocol/events';
-import { LOOKS_MIN, looksText, taskCpuShare, taskLooks, tooCoarse, WAIT_LABELS, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
+import { looksText, taskCpuShare, taskSeen, tooCoarse, WAIT_LABELS, type RunModel, type TaskModel, type WorkerModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, sizedContext } from '../dom';
 import { ms } from '../format';
 import { inkOn, stateColors, waitColors } from './colors';
@@ -301,8 +301,8 @@ export class TimelineView {
 		const starting = task ? undefined : this.startingAt(x, y);
 		if (task) {
 			const dur = (task.endedAt ?? this.nowT) - (task.startedAt ?? 0);
-			const looks = taskLooks(task, this.model?.workers.get(task.workerId!), this.nowT);
-			const seen = looks && looks.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? `; ${task.endedAt === undefined ? 'in its last second, ' : ''}${looksText(looks)}` : '';
+			const looks = taskSeen(task, this.model?.workers.get(task.workerId!), this.nowT);
+			const seen = looks ? `; ${task.endedAt === undefined ? 'in its last second, ' : ''}${looksText(looks)}` : '';
 			this.tip.textContent = `task ${task.taskId} (${task.input}) on worker ${task.workerId}: ${ms(dur)}, ${task.state}${task.cpuMs !== undefined && !tooCoarse(this.model?.started?.language, dur) ? `, CPU ${ms(task.cpuMs)}${dur > 0 && task.endedAt !== undefined ? ` (${Math.round(Math.min(1, task.cpuMs / dur) * 100)}% of its time)` : ''}` : ''}${seen}`;
 		} else if (starting) {
 			const took = startEnd(starting, this.nowT) - starting.startedAt;
@@ -492,12 +492,9 @@ export class TimelineView {
 			if (x1 - x >= 2) {
 				const worker = model.workers.get(task.workerId);
 				fill = cpuFill(task, language, worker);
-				looks = taskLooks(task, worker, end);
-				const n = looks?.reduce((a, b) => a + b, 0) ?? 0;
-				if (n < LOOKS_MIN) {
-					looks = undefined;
-				} else {
-					fill ??= looks![0]! / n; // no CPU time read (a timeout): what the looks saw
+				looks = taskSeen(task, worker, end);
+				if (looks) {
+					fill ??= looks[0]! / looks.reduce((a, b) => a + b, 0); // no CPU time read (a timeout): what the looks saw
 				}
 			}
 			open[lane] = { x0: x, x1, color, id: task.taskId, fill, looks };
