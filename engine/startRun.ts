@@ -1,7 +1,6 @@
 /** The engine's one entry: a run request to the backend of its language. */
 import { jsBackend } from './js/jsBackend';
-import { WorkerCpuWatch } from './cpu/workerCpu';
-import { WorkerWaitWatch } from './cpu/workerWaits';
+import { WorkerWatch } from './cpu/workerWatch';
 import { MemoryWatch, memoryIntervalMs } from './memory/processMemory';
 import type { EventSink } from './protocol/events';
 import { pythonBackend } from './python/pythonBackend';
@@ -15,8 +14,7 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
 	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
-	const cpu = new WorkerCpuWatch(sink);
-	const waits = new WorkerWaitWatch(sink);
+	const workers = new WorkerWatch(sink);
 	let handle: RunHandle | undefined;
 	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).
 	// A stall window of 0 is no stall watch at all (poolscope.stallWarningSeconds 0, --stall 0).
@@ -26,14 +24,12 @@ export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	});
 	handle = backend.start(request, (batch) => {
 		memory.observe(batch);
-		cpu.observe(batch);
-		const seen = waits.observe(batch);
+		const seen = workers.observe(batch);
 		sink(stall ? stall.observe(seen) : seen);
 	});
 	void handle.done.finally(() => {
 		memory.dispose();
-		cpu.dispose();
-		waits.dispose();
+		workers.dispose();
 		stall?.dispose();
 	});
 	return handle;

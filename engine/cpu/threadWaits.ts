@@ -10,7 +10,7 @@
  * when the threads fought over it (22 looks in a 0.6 s run, the I/O share off by 2x).
  *
  * The same looks at any worker (a process's main thread, a JS worker thread) tell a lock from
- * I/O there too (engine/cpu/workerWaits.ts); only a Python thread pool has a GIL to tell apart.
+ * I/O there too (engine/cpu/workerWatch.ts); only a Python thread pool has a GIL to tell apart.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { WAIT_LOOK_EVERY_MS, type WaitLetter, type WorkerWaitsEvent } from '../protocol/events';

@@ -269,7 +269,7 @@ export interface CpuSampleEvent extends EventBase {
 	perCore: number[];
 }
 
-/** How far back a worker.cpu share reaches, about: its reading before (engine/cpu/workerCpu.ts). */
+/** How far back a worker.cpu share reaches, about: its reading before (engine/cpu/workerWatch.ts). */
 export const WORKER_CPU_WINDOW_MS = 1000;
 
 /**
@@ -286,7 +286,7 @@ export interface WorkerCpuEvent extends EventBase {
  * What a worker thread was doing, looked at every WAIT_LOOK_EVERY_MS from outside (Linux reads the
  * system call it is blocked in): on a CPU, waiting for the GIL, on a lock, or in I/O or asleep.
  * Python thread pools from their backend (engine/cpu/threadWaits.ts), every other run from
- * engine/cpu/workerWaits.ts; each event carries the looks since the last.
+ * engine/cpu/workerWatch.ts; each event carries the looks since the last.
  * Idle workers are looked at too: what counts is what falls inside a task.
  */
 export interface WorkerWaitsEvent extends EventBase {
