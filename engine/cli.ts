@@ -6,7 +6,7 @@ import { availableParallelism, constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { advise, adviseChunksize, amdahlFit, speedups } from './compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, powersOfTwoUpTo, runConfigs, sweepConfigs, type BaseRequest, type Config, type Measurement } from './compare/compare';
-import { amdahlSentence, peakMemoryLabel } from './compare/measurement';
+import { amdahlSentence, peakMemoryLabel, seenLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
@@ -472,6 +472,8 @@ async function compareCommand(command: 'compare' | 'sweep', base: BaseRequest, o
 			['one call', (m) => (m.taskMs !== undefined ? `${(m.taskMs / 1000).toFixed(3)} s` : '')],
 			['machine CPU', (m) => (m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}%` : '')],
 			['GIL wait', (m) => (m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : '')],
+			// What the workers were seen in inside their tasks (Linux looks; none in a measured run).
+			...(ms.some((m) => seenLabel(m).text) ? [['seen', (m: Measurement) => seenLabel(m).text] as [string, (m: Measurement) => string]] : []),
 			['peak memory', (m) => peakMemoryLabel(m)],
 			// Tasks that failed or timed out end early: a row with them did not do the same work.
 			...(ms.some((m) => m.failed > 0) ? [['failed', (m: Measurement) => String(m.failed)] as [string, (m: Measurement) => string]] : []),

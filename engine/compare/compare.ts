@@ -90,6 +90,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				taskSpanMs: median.totals.taskSpanMs,
 				peakRss: median.totals.peakRss,
 				peakHeap: median.totals.peakHeap,
+				seen: median.totals.seen,
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

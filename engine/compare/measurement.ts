@@ -2,7 +2,8 @@
  * What a comparison measures, as plain data: the browser bundle (the panel) imports this file,
  * so it must not reach the engine's Node code.
  */
-import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
+import { megabytes, WAIT_LETTERS, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
+import { looksText, mostWaited, WAIT_WORDS } from '../protocol/runModel';
 
 export interface Config {
 	pool: PoolKind;
@@ -42,6 +43,9 @@ export interface Measurement {
 	peakRss?: number;
 	/** JS thread pools: the most their worker threads' heaps held together (median run), bytes. */
 	peakHeap?: number;
+	/** What the workers were seen doing inside their tasks (worker.waits, median run): look counts
+	 * by WAIT_LETTERS index (CPU, GIL, lock, either, I/O). */
+	seen?: number[];
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -56,8 +60,20 @@ export class TaskTotals {
 	private lastEnd = -Infinity;
 	private memory: number | undefined;
 	private heap: number | undefined;
+	/** Per worker: its looks (time, letter) and its tasks' spans, start, end, start, end... */
+	private readonly looks = new Map<number, { t: number[]; seen: string }>();
+	private readonly spans = new Map<number, number[]>();
 
 	public add(e: PoolEvent): void {
+		if (e.type === 'worker.waits') {
+			for (const w of e.workers) {
+				const l = this.looks.get(w.workerId) ?? { t: [], seen: '' };
+				l.t.push(...w.t);
+				l.seen += w.seen;
+				this.looks.set(w.workerId, l);
+			}
+			return;
+		}
 		if (e.type === 'memory.sample') {
 			if (e.main !== undefined || e.workers.length) {
 				this.memory = Math.max(this.memory ?? 0, e.workers.reduce((sum, w) => sum + w.rss, e.main ?? 0));
@@ -74,6 +90,9 @@ export class TaskTotals {
 		this.tasks++;
 		this.firstStart = Math.min(this.firstStart, e.t - e.durationMs);
 		this.lastEnd = Math.max(this.lastEnd, e.t);
+		const spans = this.spans.get(e.workerId) ?? [];
+		spans.push(e.t - e.durationMs, e.t);
+		this.spans.set(e.workerId, spans);
 		if (e.cpuMs !== undefined) {
 			this.cpu += e.cpuMs;
 			this.wall += e.durationMs;
@@ -100,6 +119,53 @@ export class TaskTotals {
 	public get peakHeap(): number | undefined {
 		return this.heap;
 	}
+
+	/** Looks inside finished tasks, counted by WAIT_LETTERS index; undefined when none. */
+	public get seen(): number[] | undefined {
+		const counts = WAIT_LETTERS.map(() => 0);
+		let n = 0;
+		for (const [workerId, l] of this.looks) {
+			const spans = this.spans.get(workerId);
+			if (!spans) {
+				continue;
+			}
+			// A worker's tasks follow one another, as its looks do: one walk over both.
+			const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
+			let k = 0;
+			for (let i = 0; i < l.t.length; i++) {
+				const t = l.t[i]!;
+				while (k < order.length && spans[2 * order[k]! + 1]! < t) {
+					k++;
+				}
+				if (k < order.length && spans[2 * order[k]!]! <= t) {
+					const letter = WAIT_LETTERS.indexOf(l.seen[i] as (typeof WAIT_LETTERS)[number]);
+					if (letter >= 0) {
+						counts[letter]!++;
+						n++;
+					}
+				}
+			}
+		}
+		return n ? counts : undefined;
+	}
+}
+
+/** Looks fewer than this in a whole run say nothing in a comparison's cell. */
+const SEEN_MIN = 20;
+
+/**
+ * A comparison's "seen" cell: what the workers waited on most inside their tasks when that was
+ * at least a fifth of the looks ("GIL 45%", "lock 62%", "I/O 98%"), else their time on a CPU
+ * ("CPU 97%"); '' without enough looks. The cell's title says every share (looksText).
+ */
+export function seenLabel(m: Measurement): { text: string; title: string } {
+	const seen = m.seen;
+	const n = seen?.reduce((a, b) => a + b, 0) ?? 0;
+	if (!seen || n < SEEN_MIN) {
+		return { text: '', title: '' };
+	}
+	const kind = mostWaited(seen, 0.2) ?? 0;
+	return { text: `${WAIT_WORDS[kind]} ${Math.round((seen[kind]! / n) * 100)}%`, title: `inside their tasks the workers were ${looksText(seen)}` };
 }
 
 /** "52.4 MB" for the run's processes, "heap 14.0 MB" for a JS thread pool's threads, or ''. */
@@ -164,6 +230,7 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		taskSpanMs: totals.taskSpanMs,
 		peakRss: totals.peakRss,
 		peakHeap: totals.peakHeap,
+		seen: totals.seen,
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};

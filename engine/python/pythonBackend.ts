@@ -204,6 +204,11 @@ class PythonRun {
 		}
 	}
 
+	/** Off only for a measured run (the bench): no sampling of any kind. */
+	private sampled(): boolean {
+		return (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0;
+	}
+
 	private send(obj: unknown): void {
 		const stdin = this.proc?.stdin;
 		if (stdin && !stdin.destroyed && !this.exited) {
@@ -281,7 +286,8 @@ class PythonRun {
 						});
 					}
 					if (e.pool === 'thread' && e.pid !== undefined) {
-						this.waits = new ThreadWaitSampler(e.pid, now, this.request.cpuSampleMs === 0 ? undefined : (workers) => {
+						// Sent while any sampling is on, as startRun looks at every other run's workers.
+						this.waits = new ThreadWaitSampler(e.pid, now, !this.sampled() ? undefined : (workers) => {
 							if (!this.finished) {
 								this.sink([{ type: 'worker.waits', runId: this.request.runId, t: now(), workers }]);
 							}
@@ -308,7 +314,7 @@ class PythonRun {
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
 					this.cpu?.dispose();
-					const looks = this.request.cpuSampleMs === 0 ? [] : this.waits?.unsent(true) ?? [];
+					const looks = !this.sampled() ? [] : this.waits?.unsent(true) ?? [];
 					if (looks.length) {
 						lastLooks = { type: 'worker.waits', runId: this.request.runId, t: e.t, workers: looks };
 					}

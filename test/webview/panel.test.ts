@@ -1092,7 +1092,7 @@ describe('Comparison and sweep views (Chromium)', function () {
 		await nextFrames(p.page);
 		await p.page.click('[data-testid="cancel-comparison"]');
 		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted))?.at(-1), { type: 'cancelComparison', id: 'c1' });
-		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000, 0.98, 500), m('thread', 2, 2100), { ...m('process', 2, 1050, 0.98, 650), peakRss: 52.4 * 1048576 }], pending: 0, state: 'done', advice: 'CPU-bound (CPU time / wall time 0.98 per task): 2 threads 0.95x, 2 processes 1.90x on 2 cores; use a process pool with 2 workers.' } });
+		await p.post({ type: 'comparison', comparison: { ...base, measurements: [m('serial', 1, 2000, 0.98, 500), { ...m('thread', 2, 2100), seen: [110, 90, 0, 0, 0] }, { ...m('process', 2, 1050, 0.98, 650), peakRss: 52.4 * 1048576, seen: [196, 0, 0, 0, 4] }], pending: 0, state: 'done', advice: 'CPU-bound (CPU time / wall time 0.98 per task): 2 threads 0.95x, 2 processes 1.90x on 2 cores; use a process pool with 2 workers.' } });
 		await nextFrames(p.page);
 		assert.equal(await p.page.locator('[data-testid="comparison-row"]').count(), 3);
 		assert.equal(await text(p.page, 'speedup-process-2'), '1.90x');
@@ -1101,6 +1101,9 @@ describe('Comparison and sweep views (Chromium)', function () {
 		assert.deepEqual([await text(p.page, 'call-serial-1'), await text(p.page, 'call-process-2'), await text(p.page, 'call-thread-2')], ['500 ms', '650 ms', '']);
 		assert.match(await text(p.page, 'comparison-advice'), /use a process pool with 2 workers/);
 		assert.deepEqual([await text(p.page, 'memory-process-2'), await text(p.page, 'memory-thread-2')], ['52.4 MB', '']);
+		// What the workers were seen in inside their tasks: the wait seen most, else the CPU; nothing unlooked.
+		assert.deepEqual([await text(p.page, 'seen-serial-1'), await text(p.page, 'seen-thread-2'), await text(p.page, 'seen-process-2')], ['', 'GIL 45%', 'CPU 98%']);
+		assert.match(await p.page.locator('[data-testid="seen-thread-2"]').getAttribute('title') ?? '', /seen 200 times \(every 10 ms\): on a CPU 55%, waiting for the GIL 45%/);
 		assert.equal(await p.page.locator('[data-testid="comparison-chart"]').getAttribute('data-points'), '3');
 		assert.ok(await p.page.locator('[data-testid="cancel-comparison"]').isHidden());
 	});

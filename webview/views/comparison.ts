@@ -1,4 +1,4 @@
-import { amdahlSentence, configLabel, peakMemoryLabel, type Measurement } from '../../engine/compare/measurement';
+import { amdahlSentence, configLabel, peakMemoryLabel, seenLabel, type Measurement } from '../../engine/compare/measurement';
 import type { RunModel } from '../../engine/protocol/runModel';
 import type { ComparisonView } from '../messages';
 import { button, cssVar, h, setText, sizedContext } from '../dom';
@@ -67,6 +67,7 @@ export class ComparisonSection {
 				h('td', { 'data-testid': `call-${m.config.pool}-${m.config.workers}`, title: 'Mean wall time of one call: the same call alone (serial) and in the pool' }, m.taskMs !== undefined ? ms(m.taskMs) : ''),
 				h('td', { title: 'The whole machine during the run' }, m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}% of ${view.cores}` : ''),
 				h('td', {}, m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : ''),
+				h('td', { 'data-testid': `seen-${m.config.pool}-${m.config.workers}`, title: seenLabel(m).title }, seenLabel(m).text),
 				h('td', { 'data-testid': `memory-${m.config.pool}-${m.config.workers}`, title: 'The most the run\'s own processes held at once (resident memory): the runner and each worker process; for a JS thread pool, its threads\' heaps' }, peakMemoryLabel(m)),
 				h('td', { class: 'muted', title: 'Busy share of each worker' }, util),
 				h('td', {}, m.failed ? `${m.failed} failed` : ''),
@@ -86,7 +87,7 @@ export class ComparisonSection {
 		const key = `${view.id}|${baseName}|${rows.map((r) => `${r.dataset.config}:${r.textContent}`).join('|')}`;
 		if (key !== this.tableKey) {
 			this.tableKey = key;
-			this.table.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'one call', 'machine CPU', 'GIL wait', 'peak memory', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
+			this.table.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ...['configuration', 'wall (median)', 'min – max', baseName, 'cpu / wall', 'one call', 'machine CPU', 'GIL wait', 'seen', 'peak memory', 'worker utilization', '', ''].map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
 		}
 		const chart = h('canvas', { class: 'comparison-chart', width: '520', height: '200', 'data-testid': 'comparison-chart', 'aria-label': view.kind === 'sweep' ? 'Speedup against workers, with the ideal line and the core count' : 'Speedup of each configuration against the baseline' });
 		const timelines = this.timelines(view);

@@ -224,6 +224,18 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /Tasks that failed or timed out: serial ×1 2, thread ×2 2, process ×2 2\.$/m);
 	});
 
+	it('a comparison names what each configuration\'s workers were seen in inside their tasks (Linux): asleep in all three', async function () {
+		if (process.platform !== 'linux') {
+			this.skip(); // looks read /proc/<pid>/syscall
+		}
+		const r = await cli(['compare', join(ROOT, 'samples', 'python', 'io_bound.py'), 'download', '--inputs', '[(i, 0.3) for i in range(4)]', '--workers', '2']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^pool +workers .* GIL wait +seen +peak memory$/m);
+		for (const pool of ['serial', 'thread', 'process']) {
+			assert.match(r.stdout, new RegExp(`^${pool} .* I/O (9\\d|100)% .*MB$`, 'm'), r.stdout);
+		}
+	});
+
 	it('a sweep of one pool size prints no Amdahl fit (one point fits any serial fraction)', async () => {
 		const r = await cli(['sweep', tasks, 'square', '--inputs', '4', '--pool', 'thread', '--workers', '1']);
 		assert.equal(r.code, 0, r.stderr);

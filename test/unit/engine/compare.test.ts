@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { findPython, interpreterToStart } from '../../../engine/python/interpreter';
 import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
+import { seenLabel } from '../../../engine/compare/measurement';
 import type { RunStartedEvent } from '../../../engine/protocol/events';
 import { startRun } from '../../../engine/startRun';
 import { waitFor } from '../../harness/processes';
@@ -66,6 +67,13 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 			attempts.push({ capacity, callSlowdown: slower, text: `threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x, a call in the process pool ${slower.toFixed(2)}x as long as alone (two plain processes then: ${capacity.toFixed(2)}x)` });
 			if (by('thread') <= 1.35 && by('process') >= 1 && by('process') / by('thread') >= 1.25) {
 				assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
+				// What each configuration's workers were seen in inside their tasks (Linux looks):
+				// the serial call computing, the threads waiting for the GIL a good part of it.
+				if (process.platform === 'linux') {
+					const seen = (pool: string) => seenLabel(ms.find((m) => m.config.pool === pool)!).text;
+					assert.match(seen('serial'), /^CPU (9\d|100)%$/, JSON.stringify(ms.map((m) => m.seen)));
+					assert.match(seen('thread'), /^GIL \d+%$/, JSON.stringify(ms.map((m) => m.seen)));
+				}
 				return;
 			}
 		}
@@ -80,6 +88,10 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		// Each configuration's memory: one interpreter (the runner) whatever the thread count.
 		assert.ok(ms.every((m) => m.peakRss !== undefined && m.peakRss > 5 * 1048576), JSON.stringify(ms.map((m) => m.peakRss)));
 		assert.match(advise(ms, 2, 'python'), /^Waits dominate .*use threads/);
+		if (process.platform === 'linux') {
+			// Asleep inside their tasks, serial and threaded alike (8 threads: too short a run to look).
+			assert.deepEqual(ms.slice(0, 2).map((m) => seenLabel(m).text.split(' ')[0]), ['I/O', 'I/O'], JSON.stringify(ms.map((m) => m.seen)));
+		}
 	});
 
 	it('CPU-bound JS: the thread pool scales (no GIL)', async function () {

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { advise, adviseChunksize, adviseRuns, speedups } from '../../../engine/compare/advice';
 import { machineCpu } from '../../../engine/cpu/cpuSampler';
 import { chunksizeConfigs, compareConfigs } from '../../../engine/compare/compare';
-import { amdahlSentence, configLabel, measureRun, type Measurement } from '../../../engine/compare/measurement';
+import { amdahlSentence, configLabel, measureRun, seenLabel, type Measurement } from '../../../engine/compare/measurement';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import { isWebviewMessage } from '../../../webview/messages';
 
@@ -48,6 +48,28 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.equal(m.taskMs, 100);
 		assert.equal(m.taskSpanMs, 101, 'from the first start (t 1 - 100 ms) to the last end (t 2)');
 		assert.equal(measureRun(events.slice(0, 3)), undefined, 'a run that has not ended has no figures');
+	});
+
+	it('what the workers were seen in counts only the looks inside their tasks, and the cell names the wait seen most (a fifth or more) or else the CPU', () => {
+		const started: PoolEvent = { type: 'run.started', runId: 'r', t: 0, fn: 'f', file: '/f.py', language: 'python', pool: 'thread', workers: 2, options: { workers: 2 }, inputCount: 2, cores: 2, runtime: 'CPython', stages: [] };
+		const finished: PoolEvent = { type: 'run.finished', runId: 'r', t: 400, outcome: 'completed', wallMs: 400, counts: { submitted: 2, finished: 2, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 5, workers: [] };
+		// Worker 0's task 100-200 ms, worker 1's 100-300 ms; looks every 10 ms from 0 to 390, in two events.
+		const looks = (from: number, to: number) => Array.from({ length: (to - from) / 10 }, (_, i) => from + i * 10);
+		const events: PoolEvent[] = [
+			started,
+			{ type: 'worker.waits', runId: 'r', t: 200, workers: [{ workerId: 0, t: looks(0, 200), seen: 'i'.repeat(10) + 'cccccgggggg'.slice(0, 10) }, { workerId: 1, t: looks(0, 200), seen: 'i'.repeat(10) + 'l'.repeat(10) }] },
+			{ type: 'task.finished', runId: 'r', t: 200, taskId: 0, workerId: 0, durationMs: 100, result: '' },
+			{ type: 'worker.waits', runId: 'r', t: 400, workers: [{ workerId: 0, t: looks(200, 400), seen: 'i'.repeat(20) }, { workerId: 1, t: looks(200, 400), seen: 'l'.repeat(10) + 'i'.repeat(10) }] },
+			{ type: 'task.finished', runId: 'r', t: 300, taskId: 1, workerId: 1, durationMs: 200, result: '' },
+			finished,
+		];
+		const m = measureRun(events)!;
+		// Inside: worker 0 at 100-200 (11 looks: 5 c, 5 g, then the i at 200), worker 1 at 100-300 (21: 20 l, 1 i).
+		assert.deepEqual(m.seen, [5, 5, 20, 0, 2]);
+		assert.deepEqual(seenLabel(m), { text: 'lock 63%', title: 'inside their tasks the workers were seen 32 times (every 10 ms): waiting on a lock, queue or event 63%, on a CPU 16%, waiting for the GIL 16%, in I/O or asleep 6%' });
+		assert.equal(seenLabel({ ...m, seen: [30, 5, 0, 0, 5] }).text, 'CPU 75%', 'no wait a fifth of the looks: the CPU share');
+		assert.equal(seenLabel({ ...m, seen: [5, 5, 5, 0, 0] }).text, '', 'fewer than 20 looks say nothing');
+		assert.equal(measureRun([started, finished])!.seen, undefined, 'no looks (a measured run, not Linux)');
 	});
 
 	it('the machine\'s CPU over an interval: one busy core shows', () => {
