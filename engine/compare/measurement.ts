@@ -2,8 +2,8 @@
  * What a comparison measures, as plain data: the browser bundle (the panel) imports this file,
  * so it must not reach the engine's Node code.
  */
-import { megabytes, WAIT_LETTERS, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
-import { looksText, mostWaited, WAIT_WORDS } from '../protocol/runModel';
+import { megabytes, WAIT_LETTERS, type PoolEvent, type WaitLetter, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
+import { looksBetween, looksText, mostWaited, WAIT_WORDS, type WorkerModel } from '../protocol/runModel';
 
 export interface Config {
 	pool: PoolKind;
@@ -60,17 +60,19 @@ export class TaskTotals {
 	private lastEnd = -Infinity;
 	private memory: number | undefined;
 	private heap: number | undefined;
-	/** Per worker: its looks (time, letter) and its tasks' spans, start, end, start, end... */
-	private readonly looks = new Map<number, { t: number[]; seen: string }>();
+	/** Per worker: its looks (as the run model keeps them) and its tasks' spans, start, end, start, end... */
+	private readonly looks = new Map<number, Pick<WorkerModel, 'looks'>>();
 	private readonly spans = new Map<number, number[]>();
 
 	public add(e: PoolEvent): void {
 		if (e.type === 'worker.waits') {
 			for (const w of e.workers) {
-				const l = this.looks.get(w.workerId) ?? { t: [], seen: '' };
-				l.t.push(...w.t);
-				l.seen += w.seen;
-				this.looks.set(w.workerId, l);
+				const l = this.looks.get(w.workerId)?.looks ?? { t: [], seen: [] };
+				for (let i = 0; i < w.t.length; i++) {
+					l.t.push(w.t[i]!);
+					l.seen.push(WAIT_LETTERS.indexOf(w.seen[i] as WaitLetter));
+				}
+				this.looks.set(w.workerId, { looks: l });
 			}
 			return;
 		}
@@ -124,26 +126,13 @@ export class TaskTotals {
 	public get seen(): number[] | undefined {
 		const counts = WAIT_LETTERS.map(() => 0);
 		let n = 0;
-		for (const [workerId, l] of this.looks) {
-			const spans = this.spans.get(workerId);
-			if (!spans) {
-				continue;
-			}
-			// A worker's tasks follow one another, as its looks do: one walk over both.
-			const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
-			let k = 0;
-			for (let i = 0; i < l.t.length; i++) {
-				const t = l.t[i]!;
-				while (k < order.length && spans[2 * order[k]! + 1]! < t) {
-					k++;
-				}
-				if (k < order.length && spans[2 * order[k]!]! <= t) {
-					const letter = WAIT_LETTERS.indexOf(l.seen[i] as (typeof WAIT_LETTERS)[number]);
-					if (letter >= 0) {
-						counts[letter]!++;
-						n++;
-					}
-				}
+		for (const [workerId, w] of this.looks) {
+			const spans = this.spans.get(workerId) ?? [];
+			for (let i = 0; i < spans.length; i += 2) {
+				looksBetween(w, spans[i]!, spans[i + 1]!)?.forEach((c, k) => {
+					counts[k]! += c;
+					n += c;
+				});
 			}
 		}
 		return n ? counts : undefined;

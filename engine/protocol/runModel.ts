@@ -659,7 +659,7 @@ function enough(counts: number[] | undefined): number[] | undefined {
 }
 
 /** A worker's looks between two times, counted by WAIT_LETTERS index; undefined when none fell there. */
-export function looksBetween(w: WorkerModel | undefined, from: number, to: number): number[] | undefined {
+export function looksBetween(w: Pick<WorkerModel, 'looks'> | undefined, from: number, to: number): number[] | undefined {
 	const looks = w?.looks;
 	if (!looks?.t.length) {
 		return undefined;
