@@ -47,6 +47,15 @@ const CLEAR_GAIN = 1.1;
 /** Python threads that waited this share of their time for the GIL ran their Python one at a time. */
 const GIL_BOUND = 0.3;
 
+/** Share of the serial task's looks on a CPU past which a low CPU share was a wait for a core. */
+const ON_CPU_SEEN = 0.7;
+
+/** The serial run's looks inside its tasks that found it on a CPU (or runnable), when there were 20 or more. */
+function serialOnCpu(serial: Measurement | undefined): number | undefined {
+	const n = serial?.seen?.reduce((a, b) => a + b, 0) ?? 0;
+	return n >= 20 ? serial!.seen![0]! / n : undefined;
+}
+
 /** Other processes' share of the machine (0..1) past which a low CPU share may be waits for a core. */
 const CROWDED = 0.3;
 
@@ -80,7 +89,13 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	// The serial run uses one core at most: what the machine's CPU read beyond it was other
 	// processes, and a task that waited for a core then reads as waiting (fib read "CPU 28%").
 	const others = serial?.machineCpu !== undefined ? serial.machineCpu - Math.min(1, serial.cpuShare ?? 1) / cores : 0;
-	const crowded = others >= CROWDED ? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core` : '';
+	// The looks tell a wait for a core from I/O or a lock: a runnable task reads as on a CPU there
+	// (fib in a busy code-server read "CPU 29% of wall" with the machine's figure ~40%: other
+	// processes came and went between its two reads).
+	const onCpu = serialOnCpu(serial);
+	const crowded = others >= CROWDED
+		? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core`
+		: onCpu !== undefined && onCpu >= ON_CPU_SEEN && (cpu ?? 1) < 0.7 ? `, yet it was seen on a CPU or waiting for one ${Math.round(onCpu * 100)}% of the time: the rest was a wait for a core, not I/O or a lock` : '';
 	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall${crowded})` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall${crowded})`;
 	if (serial && (!(bestX >= CLEAR_GAIN) || gilBound(best))) {
 		// Never recommend what lost to serial, or won by less than the noise.

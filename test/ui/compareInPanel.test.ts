@@ -32,6 +32,12 @@ describe('Compare, Sweep and History in the panel (Playwright on code-server)', 
 		assert.equal(await count(frame, '[data-testid="comparison-row"]'), 3);
 		assert.equal(await attr(frame, '[data-testid="comparison-chart"]', 'data-points'), '3');
 		assert.match(await textOf(frame, '[data-testid="comparison-advice"]'), /\d\.\d\dx/);
+		// What each configuration's workers were seen in inside their tasks: fib computes (Linux looks).
+		if (process.platform === 'linux') {
+			for (const config of ['serial-1', 'thread-2', 'process-2']) {
+				assert.match(await textOf(frame, `[data-testid="seen-${config}"]`), /^CPU \d+%$/, config);
+			}
+		}
 		// The timelines follow the runs' events (redrawn a couple of times a second).
 		await frame.waitForFunction(() => [...document.querySelectorAll('[data-testid="comparison-timeline"]')].map((c) => (c as HTMLElement).dataset.bars).join() === '4,4,4', undefined, { timeout: 30_000 });
 		// Each with the machine's CPU under its lanes (the runs of a comparison sample it too).

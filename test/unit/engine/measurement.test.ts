@@ -146,6 +146,11 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(a, /^Waits dominate \(CPU 28% of wall, while other processes kept the machine 86% busy: part of that wait was for a core\)/);
 		assert.match(a, /no pool was clearly faster than serial \(the best, thread ×2, 1\.05x\): other processes kept the machine 86% busy, so the workers had little CPU to share: compare again on a quieter machine\./);
 		assert.doesNotMatch(a, /starting a pool/);
+		// Others came and went between the machine's two reads (it read 40%), but the looks saw the
+		// serial call on a CPU or runnable 96% of the time: a wait for a core, not I/O.
+		const seenRunnable = advise([{ ...serial, machineCpu: 0.4, seen: [96, 0, 2, 0, 2] }, ...crowded.slice(1)], 2, 'javascript');
+		assert.match(seenRunnable, /^Waits dominate \(CPU 28% of wall, yet it was seen on a CPU or waiting for one 96% of the time: the rest was a wait for a core, not I\/O or a lock\)/);
+		assert.doesNotMatch(advise([{ ...serial, machineCpu: 0.4, seen: [20, 0, 0, 0, 80] }, ...crowded.slice(1)], 2, 'javascript'), /seen on a CPU/, 'asleep: the waits were I/O');
 		// The serial run's own core is not "other processes" (1 of 2 cores busy = 50%).
 		const quiet = advise([{ ...serial, cpuShare: 0.99, machineCpu: 0.55 }, ...crowded.slice(1)], 2, 'javascript');
 		assert.doesNotMatch(quiet, /other processes/);
