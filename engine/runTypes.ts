@@ -54,6 +54,11 @@ export interface RunRequest {
 	priority?: 'normal' | 'low';
 }
 
+/** Off only for a measured run (the bench): no sampling, watching or looking of any kind. */
+export function isSampled(request: Pick<RunRequest, 'cpuSampleMs' | 'memorySampleMs'>): boolean {
+	return (request.memorySampleMs ?? request.cpuSampleMs) !== 0;
+}
+
 export type CancelTaskResult =
 	| { ok: true }
 	| { ok: false; reason: string };

@@ -4,16 +4,15 @@ import { WorkerWatch } from './cpu/workerWatch';
 import { MemoryWatch, memoryIntervalMs } from './memory/processMemory';
 import type { EventSink } from './protocol/events';
 import { pythonBackend } from './python/pythonBackend';
-import type { RunHandle, RunRequest } from './runTypes';
+import { isSampled, type RunHandle, type RunRequest } from './runTypes';
 import { StallWatch } from './stall/stallWatch';
 
 export function startRun(request: RunRequest, sink: EventSink): RunHandle {
 	const backend = request.language === 'python' ? pythonBackend : jsBackend;
-	const every = request.memorySampleMs ?? request.cpuSampleMs;
-	if (every === 0) {
+	if (!isSampled(request)) {
 		return backend.start(request, sink); // a measured run (bench): no sampling at all
 	}
-	const memory = new MemoryWatch(memoryIntervalMs(every), sink);
+	const memory = new MemoryWatch(memoryIntervalMs(request.memorySampleMs ?? request.cpuSampleMs), sink);
 	const workers = new WorkerWatch(sink);
 	let handle: RunHandle | undefined;
 	// Python can show where each thread waits: its stacks go with the warning (see decisions.md).

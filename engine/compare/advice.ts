@@ -3,6 +3,7 @@
  * Amdahl fit of a sweep. Pure functions: unit-tested, used by the CLI and the panel.
  */
 import { configLabel, type Measurement } from './measurement';
+import { runWaited } from '../protocol/runModel';
 
 const x = (v: number) => `${v.toFixed(2)}x`;
 
@@ -50,10 +51,10 @@ const GIL_BOUND = 0.3;
 /** Share of the serial task's looks on a CPU past which a low CPU share was a wait for a core. */
 const ON_CPU_SEEN = 0.7;
 
-/** The serial run's looks inside its tasks that found it on a CPU (or runnable), when there were 20 or more. */
+/** The serial run's looks inside its tasks that found it on a CPU (or runnable), when enough to say. */
 function serialOnCpu(serial: Measurement | undefined): number | undefined {
-	const n = serial?.seen?.reduce((a, b) => a + b, 0) ?? 0;
-	return n >= 20 ? serial!.seen![0]! / n : undefined;
+	const waited = runWaited(serial?.seen);
+	return waited ? serial!.seen![0]! / waited.looks : undefined;
 }
 
 /** Other processes' share of the machine (0..1) past which a low CPU share may be waits for a core. */
@@ -95,7 +96,7 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	const onCpu = serialOnCpu(serial);
 	const crowded = others >= CROWDED
 		? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core`
-		: onCpu !== undefined && onCpu >= ON_CPU_SEEN && (cpu ?? 1) < 0.7 ? `, yet it was seen on a CPU or waiting for one ${Math.round(onCpu * 100)}% of the time: the rest was a wait for a core, not I/O or a lock` : '';
+		: onCpu !== undefined && onCpu >= ON_CPU_SEEN ? `, yet it was seen on a CPU or waiting for one ${Math.round(onCpu * 100)}% of the time: the rest was a wait for a core, not I/O or a lock` : '';
 	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall${crowded})` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall${crowded})`;
 	if (serial && (!(bestX >= CLEAR_GAIN) || gilBound(best))) {
 		// Never recommend what lost to serial, or won by less than the noise.

@@ -3,7 +3,7 @@
  * so it must not reach the engine's Node code.
  */
 import { megabytes, WAIT_LETTERS, type PoolEvent, type WaitLetter, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from '../protocol/events';
-import { looksBetween, looksText, mostWaited, WAIT_WORDS, type WorkerModel } from '../protocol/runModel';
+import { looksBetween, looksText, runWaited, WAIT_WORDS, type WorkerModel } from '../protocol/runModel';
 
 export interface Config {
 	pool: PoolKind;
@@ -139,9 +139,6 @@ export class TaskTotals {
 	}
 }
 
-/** Looks fewer than this in a whole run say nothing in a comparison's cell. */
-const SEEN_MIN = 20;
-
 /**
  * A comparison's "seen" cell: what the workers waited on most inside their tasks when that was
  * at least a fifth of the looks ("GIL 45%", "lock 62%", "I/O 98%"), else their time on a CPU
@@ -149,12 +146,12 @@ const SEEN_MIN = 20;
  */
 export function seenLabel(m: Measurement): { text: string; title: string } {
 	const seen = m.seen;
-	const n = seen?.reduce((a, b) => a + b, 0) ?? 0;
-	if (!seen || n < SEEN_MIN) {
+	const waited = runWaited(seen);
+	if (!seen || !waited) {
 		return { text: '', title: '' };
 	}
-	const kind = mostWaited(seen, 0.2) ?? 0;
-	return { text: `${WAIT_WORDS[kind]} ${Math.round((seen[kind]! / n) * 100)}%`, title: `inside their tasks the workers were ${looksText(seen)}` };
+	const kind = waited.kind ?? 0;
+	return { text: `${WAIT_WORDS[kind]} ${Math.round((seen[kind]! / waited.looks) * 100)}%`, title: `inside their tasks the workers were ${looksText(seen)}` };
 }
 
 /** "52.4 MB" for the run's processes, "heap 14.0 MB" for a JS thread pool's threads, or ''. */

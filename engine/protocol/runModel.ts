@@ -653,6 +653,19 @@ export function mostWaited(counts: readonly number[], minShare: number): number 
 	return kind && counts[kind]! >= minShare * n ? kind : undefined;
 }
 
+/** Looks over a whole run's (or one worker's) tasks fewer than this say nothing of it. */
+const RUN_LOOKS_MIN = 20;
+
+/**
+ * What a whole run's (or one worker's) tasks waited on most, when there were RUN_LOOKS_MIN looks
+ * or more and that wait was at least a fifth of them: the summary's worker rows and the
+ * comparison's "seen" cell say it. `looks` is their count (for the share).
+ */
+export function runWaited(counts: readonly number[] | undefined): { kind: number | undefined; looks: number } | undefined {
+	const looks = counts?.reduce((a, b) => a + b, 0) ?? 0;
+	return counts && looks >= RUN_LOOKS_MIN ? { kind: mostWaited(counts, 0.2), looks } : undefined;
+}
+
 /** Counts of looks, when there are enough to say something (LOOKS_MIN). */
 function enough(counts: number[] | undefined): number[] | undefined {
 	return counts && counts.reduce((a, b) => a + b, 0) >= LOOKS_MIN ? counts : undefined;

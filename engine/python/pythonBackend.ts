@@ -15,7 +15,7 @@ import { pythonRunnerFile } from '../paths';
 import { RUN_OUTPUT_LIMIT, type ErrorInfo, type EventSink, type PoolEvent, type RunFinishedEvent, type StackFrame, type StreamName, type TaskCounts } from '../protocol/events';
 import { failedState } from '../protocol/runModel';
 import { lowerSession } from '../priority';
-import type { Backend, CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
+import { isSampled, type Backend, type CancelTaskResult, type RunHandle, type RunRequest } from '../runTypes';
 import { findPython, interpreterToStart, learnInterpreter } from './interpreter';
 import { MarkedStream, withoutMarks } from './runnerOutput';
 import { ThreadWaitSampler, type WaitShares } from '../cpu/threadWaits';
@@ -204,11 +204,6 @@ class PythonRun {
 		}
 	}
 
-	/** Off only for a measured run (the bench): no sampling of any kind. */
-	private sampled(): boolean {
-		return (this.request.memorySampleMs ?? this.request.cpuSampleMs) !== 0;
-	}
-
 	private send(obj: unknown): void {
 		const stdin = this.proc?.stdin;
 		if (stdin && !stdin.destroyed && !this.exited) {
@@ -287,7 +282,7 @@ class PythonRun {
 					}
 					if (e.pool === 'thread' && e.pid !== undefined) {
 						// Sent while any sampling is on, as startRun looks at every other run's workers.
-						this.waits = new ThreadWaitSampler(e.pid, now, !this.sampled() ? undefined : (workers) => {
+						this.waits = new ThreadWaitSampler(e.pid, now, !isSampled(this.request) ? undefined : (workers) => {
 							if (!this.finished) {
 								this.sink([{ type: 'worker.waits', runId: this.request.runId, t: now(), workers }]);
 							}
@@ -314,7 +309,7 @@ class PythonRun {
 				} else if (e.type === 'run.finished') {
 					this.finished = e;
 					this.cpu?.dispose();
-					const looks = !this.sampled() ? [] : this.waits?.unsent(true) ?? [];
+					const looks = !isSampled(this.request) ? [] : this.waits?.unsent(true) ?? [];
 					if (looks.length) {
 						lastLooks = { type: 'worker.waits', runId: this.request.runId, t: e.t, workers: looks };
 					}

@@ -59,6 +59,7 @@ export class ComparisonSection {
 			const open = m.runId ? button('timeline', { class: 'link', title: 'Show this run' }, () => this.onOpenRun(m.runId!)) : null;
 			const run = m.runId ? this.runOf(m.runId) : undefined;
 			const util = run?.finished?.workers.map((w) => `${Math.round(w.utilization * 100)}%`).join(' ') ?? '';
+			const seen = seenLabel(m);
 			return h('tr', { 'data-testid': 'comparison-row', 'data-config': configLabel(m.config) },
 				h('td', {}, rowLabel(view, m, i)), h('td', {}, ms(m.wallMs)),
 				h('td', {}, m.minMs !== m.maxMs ? `${ms(m.minMs)} – ${ms(m.maxMs)}` : ''),
@@ -67,7 +68,7 @@ export class ComparisonSection {
 				h('td', { 'data-testid': `call-${m.config.pool}-${m.config.workers}`, title: 'Mean wall time of one call: the same call alone (serial) and in the pool' }, m.taskMs !== undefined ? ms(m.taskMs) : ''),
 				h('td', { title: 'The whole machine during the run' }, m.machineCpu !== undefined ? `${Math.round(m.machineCpu * 100)}% of ${view.cores}` : ''),
 				h('td', {}, m.gilWaitShare !== undefined ? `${Math.round(m.gilWaitShare * 100)}%` : ''),
-				h('td', { 'data-testid': `seen-${m.config.pool}-${m.config.workers}`, title: seenLabel(m).title }, seenLabel(m).text),
+				h('td', { 'data-testid': `seen-${m.config.pool}-${m.config.workers}`, title: seen.title }, seen.text),
 				h('td', { 'data-testid': `memory-${m.config.pool}-${m.config.workers}`, title: 'The most the run\'s own processes held at once (resident memory): the runner and each worker process; for a JS thread pool, its threads\' heaps' }, peakMemoryLabel(m)),
 				h('td', { class: 'muted', title: 'Busy share of each worker' }, util),
 				h('td', {}, m.failed ? `${m.failed} failed` : ''),

@@ -1,5 +1,5 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, mostWaited, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
+import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, runWaited, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
@@ -143,11 +143,10 @@ function showCpuShares(title: HTMLElement, rows: Map<number, { bar: HTMLElement;
 		row.label.append(h('span', { class: 'muted util-cpu' }, ` · CPU ${pct(share * w.utilization)}`));
 		row.label.title = `busy ${pct(w.utilization)} of the run; on a CPU ${pct(share)} of that time (its tasks' CPU time over their wall time), the rest waiting`;
 		const seen = looks.get(w.workerId);
-		const n = seen?.reduce((a, b) => a + b, 0) ?? 0;
-		if (seen && n >= 20) {
-			const most = mostWaited(seen, 0.2);
-			if (most) {
-				row.label.append(h('span', { class: 'muted util-wait' }, ` · ${WAIT_WORDS[most]} ${pct(seen[most]! / n)}`));
+		const waited = runWaited(seen);
+		if (seen && waited) {
+			if (waited.kind) {
+				row.label.append(h('span', { class: 'muted util-wait' }, ` · ${WAIT_WORDS[waited.kind]} ${pct(seen[waited.kind]! / waited.looks)}`));
 			}
 			row.label.title += `; its tasks ${looksText(seen)}`;
 		}
