@@ -41,6 +41,8 @@ const HOLD_UNTOLD_MS = 1000;
 const RUNNING = 0;
 const FUTEX = 1;
 const OTHER = 2;
+/** A futex told apart from the GIL's (only in finish()). */
+const LOCK = 3;
 
 interface Watched {
 	/** Closed (undefined) once the thread ended or the run did; its looks still count. */
@@ -54,11 +56,12 @@ interface Watched {
 }
 
 export interface WaitShares {
-	/** Share of the looks inside tasks that found the thread in I/O or asleep. */
+	/** Share of the tasks' time (those looked at) their threads were seen in I/O or asleep. */
 	ioShare: number;
-	/** Share that found it waiting on a futex not the GIL's (a Lock, a queue, an event); only
-	 * once the GIL's own futex is known (the probe was seen waiting for it). */
+	/** Share seen waiting on a futex not the GIL's (a Lock, a queue, an event); only once the
+	 * GIL's own futex is known (the probe was seen waiting for it). */
 	lockShare?: number;
+	/** Looks inside tasks. */
 	looks: number;
 }
 
@@ -269,34 +272,15 @@ export class ThreadWaitSampler {
 	/** Stops looking; what the looks inside tasks saw, when there were enough of them. */
 	finish(): WaitShares | undefined {
 		this.dispose();
-		const counts = [0, 0, 0];
-		let locks = 0;
 		const gil = this.gilAddrs.size > 0;
+		const workers: LooksInTasks[] = [];
 		for (const [workerId, w] of this.threads) {
 			const spans = this.tasks.get(workerId);
-			if (!spans) {
-				continue;
-			}
-			const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
-			let k = 0;
-			for (let i = 0; i < w.t.length && w.t[i]! < this.countUntil; i++) {
-				const t = w.t[i]!;
-				while (k < order.length && spans[2 * order[k]! + 1]! < t) {
-					k++;
-				}
-				if (k < order.length && spans[2 * order[k]!]! <= t) {
-					counts[w.seen[i]!]!++;
-					if (w.seen[i] === FUTEX && gil && !this.isGil(w.addr[i]!)) {
-						locks++;
-					}
-				}
+			if (spans) {
+				workers.push({ t: w.t, seen: w.seen.map((s, i) => (s === FUTEX && gil && !this.isGil(w.addr[i]!) ? LOCK : s)), spans });
 			}
 		}
-		const inside = counts[RUNNING]! + counts[FUTEX]! + counts[OTHER]!;
-		if (inside < WAIT_LOOKS_MIN) {
-			return undefined;
-		}
-		return { ioShare: counts[OTHER]! / inside, ...(gil ? { lockShare: locks / inside } : {}), looks: inside };
+		return sharesInTasks(workers, this.countUntil, gil);
 	}
 
 	dispose(): void {
@@ -313,4 +297,68 @@ export class ThreadWaitSampler {
 			}
 		}
 	}
+}
+
+/** One worker's looks (time, what was seen: 0 running, 1 futex, 2 another call, 3 a lock's
+ * futex) and the spans of its tasks (start, end, start, end...). */
+export interface LooksInTasks {
+	t: readonly number[];
+	seen: readonly number[];
+	spans: readonly number[];
+}
+
+/**
+ * The shares of the tasks' time seen in I/O and on a lock, each task span weighing its duration,
+ * not its number of looks. The runner's time off the CPU, which these shares come off, covers
+ * every task from its start; the looks begin 200 ms into the run and a thread is looked at once
+ * it is known. Counted look by look, a sleeping task that started late (its thread was started
+ * while two CPU-bound threads held the GIL) had all its looks inside the window while the
+ * computing ones had half theirs: "I/O 45%, GIL 17%" for a run that spent 28% asleep and 34%
+ * waiting for the GIL. A span with no look says nothing and weighs nothing.
+ */
+export function sharesInTasks(workers: readonly LooksInTasks[], countUntil = Infinity, gilKnown = true): WaitShares | undefined {
+	let looks = 0;
+	let weight = 0;
+	let io = 0;
+	let locks = 0;
+	for (const { t, seen, spans } of workers) {
+		const order = Array.from({ length: spans.length / 2 }, (_, i) => i).sort((a, b) => spans[2 * a]! - spans[2 * b]!);
+		let k = 0;
+		// Looks of the span at order[k] so far: all, in I/O, on a lock.
+		let n = 0;
+		let nIo = 0;
+		let nLock = 0;
+		const close = () => {
+			if (n) {
+				const span = order[k]!;
+				const w = Math.max(spans[2 * span + 1]! - spans[2 * span]!, 1);
+				weight += w;
+				io += (w * nIo) / n;
+				locks += (w * nLock) / n;
+				looks += n;
+				n = nIo = nLock = 0;
+			}
+		};
+		for (let i = 0; i < t.length && t[i]! < countUntil; i++) {
+			while (k < order.length && spans[2 * order[k]! + 1]! < t[i]!) {
+				close();
+				k++;
+			}
+			if (k < order.length && spans[2 * order[k]!]! <= t[i]!) {
+				n++;
+				if (seen[i] === OTHER) {
+					nIo++;
+				} else if (seen[i] === LOCK) {
+					nLock++;
+				}
+			}
+		}
+		if (k < order.length) {
+			close();
+		}
+	}
+	if (looks < WAIT_LOOKS_MIN) {
+		return undefined;
+	}
+	return { ioShare: io / weight, ...(gilKnown ? { lockShare: locks / weight } : {}), looks };
 }
