@@ -304,6 +304,14 @@ class JsRun implements PoolCallbacks {
 		}
 	}
 
+	public workerThreadId(w: WorkerIdentity): void {
+		const known = this.workerEntries.get(w.key);
+		if (known && !known.starting && known.exitedAt === undefined && w.tid !== undefined) {
+			// A repeat of worker.ready, the only event that brings the id later (readyAt stays the first's).
+			this.emit({ type: 'worker.ready', runId: this.runId, t: now(), workerId: known.workerId, tid: w.tid });
+		}
+	}
+
 	private announce(w: WorkerIdentity, t: number, starting: boolean): void {
 		const entry: WorkerEntry = { workerId: this.nextWorkerId++, pid: w.pid, threadId: w.threadId, startedAt: t, tasks: 0, busyMs: 0, ...(starting ? { starting } : {}) };
 		this.workerEntries.set(w.key, entry);
@@ -696,6 +704,9 @@ class HeldCallbacks implements PoolCallbacks {
 	}
 	public workerStarted(w: WorkerIdentity, t = now()): void {
 		if (this.state === 'open') this.target.workerStarted(w, t); else this.hold(() => this.target.workerStarted(w, t));
+	}
+	public workerThreadId(w: WorkerIdentity): void {
+		if (this.state === 'open') this.target.workerThreadId(w); else this.hold(() => this.target.workerThreadId(w));
 	}
 	public workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void {
 		if (this.state === 'open') this.target.workerExited(key, code, signal, reason); else this.hold(() => this.target.workerExited(key, code, signal, reason));

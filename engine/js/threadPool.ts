@@ -429,13 +429,18 @@ export class ThreadPool implements WorkerPool {
 			this.started(n.taskId, n.threadId ?? -1, n.t);
 		} else if (n.type === 'ready') {
 			if (!this.closing) {
-				// Before identity(): its worker.ready carries the OS thread id (unless a task's start
-				// was seen first and made the worker ready already: then the stall watch goes without).
+				// Before identity(): its worker.ready carries the OS thread id. A batch's first
+				// start, read from the batch log, often comes before this notice (most runs of
+				// 1,000 calls or more): the worker is ready already, and its id follows on its own.
 				const known = this.known.get(`t${n.threadId}`);
+				const late = known !== undefined && known.tid === undefined && !this.loading.has(known.key);
 				if (known && n.tid !== undefined) {
 					known.tid = n.tid;
 				}
 				this.identity(n.threadId, n.t, n.tid);
+				if (late && n.tid !== undefined) {
+					this.cb.workerThreadId(known);
+				}
 			}
 		} else if (n.type === 'late') {
 			this.cb.lateError(n);

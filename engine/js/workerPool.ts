@@ -26,6 +26,8 @@ export interface PoolCallbacks {
 	workerStarting(worker: WorkerIdentity, t: number): void;
 	/** The worker can take tasks (`t`: since when; now when left out). */
 	workerStarted(worker: WorkerIdentity, t?: number): void;
+	/** A ready worker's OS thread id, learnt after its first task had made it ready. */
+	workerThreadId(worker: WorkerIdentity): void;
 	workerExited(key: string, code: number | null, signal: string | null, reason: WorkerExitedEvent['reason']): void;
 	taskStarted(taskId: number, worker: WorkerIdentity, t: number): void;
 	taskOutput(taskId: number, stream: StreamName, text: string): void;

@@ -169,10 +169,14 @@ export interface WorkerStartedEvent extends EventBase {
 }
 
 /** A worker that started with `ready: false` can take tasks now. */
+/**
+ * A worker can take tasks. It may come a second time for a JS worker thread, only to bring its
+ * OS thread id when that arrived after its first task had made it ready; readiness is the first's.
+ */
 export interface WorkerReadyEvent extends EventBase {
 	type: 'worker.ready';
 	workerId: number;
-	/** JS worker threads on Linux: the OS thread id, known once the thread runs (engine/stall). */
+	/** JS worker threads on Linux: the OS thread id, known once the thread runs (engine/stall, engine/cpu). */
 	tid?: number;
 }
 

@@ -1223,7 +1223,7 @@ describe('JS thread pool: piscina\'s own events', () => {
 	it('a reply for a batch the pool already aborted (piscina\'s "Unexpected message from Worker" error) is dropped, not thrown', async () => {
 		const noop = () => undefined;
 		const pool = new ThreadPool({ workers: 1, bundle: join(JS_FIXTURES, 'tasks.js'), fn: 'square', runId: `late-reply-${process.pid}` }, {
-			workerStarting: noop, workerStarted: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, runOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, warning: noop, fatal: noop, idle: noop,
+			workerStarting: noop, workerStarted: noop, workerThreadId: noop, workerExited: noop, taskStarted: noop, taskOutput: noop, runOutput: noop, taskResult: noop, taskLost: noop, requeue: noop, lateError: noop, warning: noop, fatal: noop, idle: noop,
 		});
 		try {
 			const piscina = (pool as unknown as { pool: EventEmitter }).pool;

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { childProcesses, JS_FIXTURES, ofType, run, seenPerTask, sharesTogether } from './jsHelpers';
 import { waitFor } from '../../harness/processes';
+import { applyEvents, createRunModel } from '../../../engine/protocol/runModel';
 
 describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', function () {
 	this.timeout(60_000);
@@ -35,6 +36,23 @@ describe('JS: each worker\'s own CPU while the run goes on (worker.cpu)', functi
 		assert.ok(readings.some((s) => s[0]! > 0.5), JSON.stringify(readings));
 		const finished = r.events.findIndex((e) => e.type === 'run.finished');
 		assert.ok(!r.events.slice(finished + 1).some((e) => e.type === 'worker.cpu'), 'nothing after the run ended');
+	});
+
+	it('thread pool of many short calls: every worker is looked at (its first calls, read from the batch log, made it ready before its thread id came: no CPU, no looks, no stall reading)', async () => {
+		// 50,000 tiny calls on 2 threads (~0.5-1 s here), handed over in batches.
+		const r = run({ file: join(JS_FIXTURES, 'tasks.js'), fn: 'square', inputs: '50000', pool: 'thread', workers: 2, memorySampleMs: 250 });
+		assert.equal((await r.done).counts.finished, 50_000);
+		const workers = [...new Set(ofType(r.events, 'task.started').map((e) => e.workerId))].sort();
+		const withTid = new Set(ofType(r.events, 'worker.ready').filter((e) => e.tid !== undefined).map((e) => e.workerId));
+		assert.deepEqual([...withTid].sort(), workers, `thread ids: ${JSON.stringify(ofType(r.events, 'worker.ready'))}`);
+		const looked = new Set(ofType(r.events, 'worker.waits').flatMap((e) => e.workers.map((w) => w.workerId)));
+		assert.deepEqual([...looked].sort(), workers, 'every worker was looked at');
+		// Readiness is the first worker.ready's: a repeat only brings the id.
+		const model = createRunModel('m');
+		applyEvents(model, r.events);
+		for (const id of workers) {
+			assert.equal(model.workers.get(id)!.readyAt, ofType(r.events, 'worker.ready').find((e) => e.workerId === id)!.t);
+		}
 	});
 
 	it('what each worker is blocked in, task by task (worker.waits): computing on a CPU, Atomics.wait on a lock, a timer asleep; threads and processes alike', async () => {
