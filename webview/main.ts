@@ -135,7 +135,7 @@ function wake(): void {
 
 /** The next frame when nothing is due now: at the live cadence, or never for a still panel. */
 function wakeLater(): void {
-	if (dirty || owed || inbox.length) {
+	if (dirty || owed || summaryOwed || inbox.length) {
 		wake();
 		return;
 	}
@@ -163,6 +163,11 @@ let dataDirty = false;
 let lastFrame = 0;
 /** A part skipped for the frame budget: drawn in the next frame, whatever the cadence. */
 let owed = false;
+/**
+ * An ended run's summary appears in a frame of its own: drawn with the run's last state (every
+ * part redrawn whole), its layout and paint made that frame miss its vsync at 100k futures.
+ */
+let summaryOwed = false;
 /** A live frame's budget (of ~16.7): past it, the grid and the timeline wait for the next frame. */
 const FRAME_BUDGET_MS = 8;
 /**
@@ -223,6 +228,8 @@ let lastFutures = 0;
 /** The grid skipped a frame's events and still owes a redraw. */
 let futuresStale = false;
 let timelineRun = '';
+/** The run the last drawn frame showed: a new live one is laid out first, its grid and timeline drawn in the next frame. */
+let shownRun = '';
 
 /** Counts per state without walking 100k tasks: terminal totals are kept by the reducer. */
 function liveCounts(model: RunModel): Record<TaskState, number> {
@@ -392,6 +399,14 @@ function awaitingSelected(): boolean {
 }
 
 function draw(t: number): void {
+	if (summaryOwed) {
+		summaryOwed = false;
+		const shown = current();
+		if (shown?.finished && !dirty && !owed && !inbox.length) {
+			timed('summary', () => summary.render(shown, state.serialBaseline(shown)));
+			return;
+		}
+	}
 	const frameStart = performance.now();
 	const before = current();
 	const live = before !== undefined && !before.finished;
@@ -453,7 +468,10 @@ function draw(t: number): void {
 	futuresStale = drained && !model.finished && t - lastFutures < 100; // the end is drawn whole, at once
 	// A live frame already past its budget (a long fold, a slow header) leaves the grid and the
 	// timeline to the next frame, once.
-	const overBudget = () => !deferredBefore && !model.finished && performance.now() - frameStart > FRAME_BUDGET_MS;
+	// A live run's first frame lays out the whole run view (12-16 ms here): its canvases come after.
+	const firstShow = shownRun !== model.runId;
+	shownRun = model.runId;
+	const overBudget = () => !deferredBefore && !model.finished && (firstShow || performance.now() - frameStart > FRAME_BUDGET_MS);
 	if (!futuresStale) {
 		if (overBudget()) {
 			owed = true;
@@ -477,7 +495,12 @@ function draw(t: number): void {
 		timed('timeline', () => timeline.fold(model));
 	}
 	timed('details', () => details.render(model, ui.selectedTask, nowT));
-	timed('summary', () => summary.render(model, state.serialBaseline(model)));
+	const baseline = state.serialBaseline(model);
+	if (model.finished && !summary.shows(model, baseline)) {
+		summaryOwed = true;
+	} else {
+		timed('summary', () => summary.render(model, baseline));
+	}
 	document.body.dataset.version = String(state.version);
 	cadence.draws++;
 }

@@ -10,6 +10,11 @@ export class SummaryView {
 	private shownFor = '';
 	private histTimer: ReturnType<typeof setTimeout> | undefined;
 
+	/** Whether it shows this ended run (against this baseline) already. */
+	public shows(model: RunModel, baseline: RunModel | undefined): boolean {
+		return this.shownFor === summaryKey(model, baseline);
+	}
+
 	public render(model: RunModel, baseline: RunModel | undefined): void {
 		const end = model.finished;
 		if (!end) {
@@ -17,7 +22,7 @@ export class SummaryView {
 			this.shownFor = '';
 			return;
 		}
-		const key = `${model.runId}:${baseline?.runId ?? ''}`;
+		const key = summaryKey(model, baseline);
 		if (key === this.shownFor) {
 			return;
 		}
@@ -61,12 +66,13 @@ export class SummaryView {
 				})) : null,
 			c.finished + c.failed > 1 ? h('div', { class: 'hist' }, h('div', { class: 'muted' }, 'task durations'), hist) : null,
 		].filter((x): x is HTMLElement => x !== null));
-		// The walks over every task (~7 ms each at 100k here) wait for the frame after the run's
-		// last, which already redraws the whole panel: together they missed a vsync. One a task.
+		// The histogram's bins and the workers' CPU (a walk over every look) wait for the frame
+		// after the summary's first: together they missed a vsync at 100k. One a task.
 		clearTimeout(this.histTimer);
 		this.histTimer = setTimeout(() => {
 			if (this.shownFor === key) {
-				fillHistogram(hist, durationsOf(model));
+				const d = model.durations;
+				fillHistogram(hist, { values: d.values.subarray(0, d.n), min: d.min, max: d.max });
 				this.histTimer = setTimeout(() => {
 					if (this.shownFor === key) {
 						showCpuShares(utilTitle, utilRows, model);
@@ -75,6 +81,10 @@ export class SummaryView {
 			}
 		}, 0);
 	}
+}
+
+function summaryKey(model: RunModel, baseline: RunModel | undefined): string {
+	return `${model.runId}:${baseline?.runId ?? ''}`;
 }
 
 /** Past the most a pool can give, the serial run was the slow one: said, not left as a record. */
@@ -161,26 +171,6 @@ function figure(label: string, value: string, testid?: string): HTMLElement {
 	return h('div', { class: 'figure' }, h('div', { class: 'value', 'data-testid': testid }, value), h('div', { class: 'label' }, label));
 }
 
-/**
- * Every task's duration and their range. This runs once, at the end of a run, so V8 runs it
- * cold: `for...of` over 100,000 tasks and an array of their durations took 90-120 ms there (the
- * panel's longest frame); Map.forEach into a typed array takes a fifth of it.
- */
-function durationsOf(model: RunModel): { values: Float64Array; min: number; max: number } {
-	const values = new Float64Array(model.tasks.size);
-	let n = 0;
-	let min = Infinity;
-	let max = -Infinity;
-	model.tasks.forEach((t) => {
-		const v = t.durationMs;
-		if (v !== undefined) {
-			values[n++] = v;
-			min = v < min ? v : min;
-			max = v > max ? v : max;
-		}
-	});
-	return { values: values.subarray(0, n), min, max };
-}
 
 /** Twenty bars as elements, not a canvas: a new canvas's first context and its commit cost ~6 ms here. */
 function fillHistogram(el: HTMLElement, { values, min, max }: { values: Float64Array; min: number; max: number }): void {

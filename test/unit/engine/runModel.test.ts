@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { applyEvents, createRunModel, looksText, stateCounts, taskLooks, workerCpuShares } from '../../../engine/protocol/runModel';
+import { applyEvents, createRunModel, looksText, stateCounts, taskLooks, workerCpuShares, workerLooks } from '../../../engine/protocol/runModel';
 import { appendTerminal } from '../../../engine/protocol/terminalText';
 
 const runId = 'r';
@@ -221,6 +221,36 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.deepEqual(taskLooks(m.tasks.get(1)!, w, 3000), [0, 0, 10, 0, 0]);
 		assert.equal(taskLooks(m.tasks.get(2)!, w, 3000), undefined, 'a task not started has none');
 		assert.equal(m.workers.has(7), false, 'looks at a worker the run does not know are dropped');
+	});
+
+	it('workerLooks: per worker, the looks inside its ended tasks, not between them; a result that ends after the next task began counts in start order', () => {
+		const m = createRunModel(runId);
+		const events: PoolEvent[] = [...base, { type: 'worker.started', runId, t: 1, workerId: 1, pid: 11 }];
+		// Worker 0: tasks 10-20, 20-30 (touching) and 50-60; looks every 5 ms from 0 to 70.
+		const spans0 = [[10, 20], [20, 30], [50, 60]];
+		spans0.forEach(([a, b], i) => events.push(
+			{ type: 'task.started', runId, t: a!, taskId: 10 + i, workerId: 0 },
+			{ type: 'task.finished', runId, t: b!, taskId: 10 + i, workerId: 0, durationMs: b! - a!, result: '' },
+		));
+		// Worker 1 (a process pool's): task 20 runs 10-40 but its result comes at 60, after task 21 (40-50) ended.
+		events.push(
+			{ type: 'task.started', runId, t: 10, taskId: 20, workerId: 1 },
+			{ type: 'task.started', runId, t: 40, taskId: 21, workerId: 1 },
+			{ type: 'task.finished', runId, t: 50, taskId: 21, workerId: 1, durationMs: 10, result: '' },
+			{ type: 'task.finished', runId, t: 60, taskId: 20, workerId: 1, durationMs: 30, result: '' },
+		);
+		const t = Array.from({ length: 15 }, (_, i) => i * 5);
+		events.push({ type: 'worker.waits', runId, t: 70, workers: [{ workerId: 0, t, seen: 'iiccccciiicccii' }, { workerId: 1, t, seen: 'lllllllllllllll' }] });
+		applyEvents(m, events);
+		// Worker 0's looks at 10-30 (5 of them) and 50-60 (3): 'ccccc' and 'ccc'; those at 35-45 and 65-70 were between tasks.
+		assert.deepEqual(workerLooks(m).get(0), [8, 0, 0, 0, 0]);
+		// Worker 1's at 10-50: nine.
+		assert.deepEqual(workerLooks(m).get(1), [0, 0, 9, 0, 0]);
+		// The same as counting task by task (what the panel's details say).
+		const perTask = (w: number) => [...m.tasks.values()].filter((k) => k.workerId === w).reduce((sum, k) => sum + (taskLooks(k, m.workers.get(w), 70)?.reduce((a, b) => a + b, 0) ?? 0), 0);
+		assert.equal(perTask(0), 8 + 1, 'task by task, the look at 20 ms counts in both touching tasks');
+		assert.equal(perTask(1), 9 + 1);
+		assert.equal(workerLooks(createRunModel(runId)).size, 0);
 	});
 });
 
