@@ -399,6 +399,8 @@ function awaitingSelected(): boolean {
 }
 
 function draw(t: number): void {
+	// Once: a frame busy with something else (another run's events) draws the summary with the rest.
+	const summaryWasOwed = summaryOwed;
 	if (summaryOwed) {
 		summaryOwed = false;
 		const shown = current();
@@ -496,7 +498,7 @@ function draw(t: number): void {
 	}
 	timed('details', () => details.render(model, ui.selectedTask, nowT));
 	const baseline = state.serialBaseline(model);
-	if (model.finished && !summary.shows(model, baseline)) {
+	if (model.finished && !summary.shows(model, baseline) && !summaryWasOwed) {
 		summaryOwed = true;
 	} else {
 		timed('summary', () => summary.render(model, baseline));

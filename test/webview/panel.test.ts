@@ -993,6 +993,30 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.equal(after.zoom, undefined);
 	});
 
+	it('a finished run picked while another run streams its events shows its summary while the stream goes on (the summary waits a frame after the run\'s last state, once)', async () => {
+		await feed(p, 'one', synthRun({ runId: 'one', tasks: 50, workers: 2 }));
+		const two = synthRun({ runId: 'two', tasks: 20_000, workers: 2, taskMs: 1 });
+		await feed(p, 'two', two.slice(0, 500)); // a new run takes the stage
+		// The rest of run two keeps arriving, a message every few ms: no frame starts with none waiting.
+		const stream = p.page.evaluate(async (events) => {
+			const w = window as unknown as { __streaming: boolean };
+			w.__streaming = true;
+			for (let i = 0; i < events.length; i += 20) {
+				window.postMessage({ type: 'events', runId: 'two', events: events.slice(i, i + 20) }, '*');
+				await new Promise((r) => setTimeout(r, 1));
+			}
+			w.__streaming = false;
+		}, two.slice(500, 500 + 20 * 300).filter((e) => e.type !== 'run.finished'));
+		await p.page.click('[data-testid="runs"] [data-run="one"]');
+		const shown = await p.page.waitForFunction(() => {
+			const el = document.querySelector('[data-testid="summary"]') as HTMLElement | null;
+			return el && !el.hidden && /Summary/.test(el.textContent ?? '') ? { streaming: (window as unknown as { __streaming: boolean }).__streaming } : false;
+		}, undefined, { timeout: 10_000 });
+		assert.deepEqual(await shown.jsonValue(), { streaming: true }, 'the summary came while run two was still streaming');
+		assert.equal(await text(p.page, 'summary-finished'), '50');
+		await stream;
+	});
+
 	it('100,000 futures: stays smooth while they stream in (frame times measured)', async () => {
 		const events = synthRun({ tasks: 100_000, workers: 8, failEvery: 97, taskMs: 2 });
 		await p.page.evaluate(() => {
