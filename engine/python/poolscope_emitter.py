@@ -39,6 +39,19 @@ class Emitter:
         fields["t"] = pw.now_ms() if t is None else t
         self.compact_many((fields,), 1)
 
+    def emit_last(self, type_, t=None, **fields):
+        """The run's last event, and the emitter closed in the same step: an event another thread
+        (the monitor's queue depths) emitted between the two went out after run.finished."""
+        fields["type"] = type_
+        fields["runId"] = self.run_id
+        fields["t"] = pw.now_ms() if t is None else t
+        with self.lock:
+            if self.closed:
+                return
+            self.buf.append(fields)
+            self.closed = True
+        self.flush()
+
     def compact(self, *record):
         """The per-task events as short lists (code, t, taskId, ...): with 100k tasks, building
         and encoding a dict with repeated keys per event is most of the runner's cost. The

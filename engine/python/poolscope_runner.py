@@ -1153,8 +1153,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         if self.pool == "thread":
             fields.update(self.gil_estimate(end, core_waits1))
         mark_raw_output(RAW_END)
-        self.em.emit("run.finished", t=end, **fields)
-        self.em.close()
+        self.em.emit_last("run.finished", t=end, **fields)
         self.done_event.set()
 
 

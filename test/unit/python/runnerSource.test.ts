@@ -33,6 +33,53 @@ describe('Python runner source', function () {
 		assert.equal(r.status, 0, r.out);
 	});
 
+	it('the emitter\'s last event is the last on the channel, while another thread keeps emitting (a queue.depth went out after run.finished in a CI run)', function () {
+		if (!py.ok) {
+			this.skip();
+		}
+		// A thread emits as the runner's monitor does; the main thread ends the run meanwhile, 200 times.
+		// A reader drains the pipe as the host does (a full pipe would block both writers).
+		const script = [
+			'import json, os, sys, threading, time',
+			`sys.path.insert(0, ${JSON.stringify(RUNNER_SOURCE)})`,
+			'import poolscope_emitter as pe',
+			'bad = 0',
+			'for i in range(200):',
+			'    r, w = os.pipe()',
+			'    chunks = []',
+			'    def drain():',
+			'        while True:',
+			'            chunk = os.read(r, 1 << 20)',
+			'            if not chunk:',
+			'                return',
+			'            chunks.append(chunk)',
+			'    reader = threading.Thread(target=drain)',
+			'    reader.start()',
+			'    em = pe.Emitter("r%d" % i, w)',
+			'    stop = threading.Event()',
+			'    def busy():',
+			'        while not stop.is_set():',
+			'            em.emit("queue.depth", depths={"pending": 1})',
+			'    t = threading.Thread(target=busy)',
+			'    t.start()',
+			'    time.sleep(0.001)',
+			'    em.emit_last("run.finished", outcome="completed")',
+			'    time.sleep(0.001)',
+			'    stop.set()',
+			'    t.join()',
+			'    em.out.close()',
+			'    reader.join()',
+			'    os.close(r)',
+			'    data = b"".join(chunks)',
+			'    events = [e for line in data.decode().splitlines() for e in json.loads(line)["events"]]',
+			'    bad += events[-1]["type"] != "run.finished"',
+			'print(bad)',
+		].join('\n');
+		const r = spawnSync(py.path, ['-c', script], { encoding: 'utf8' });
+		assert.equal(r.status, 0, r.stderr);
+		assert.equal(r.stdout.trim(), '0', 'runs whose last event was not run.finished');
+	});
+
 	it('the check names a name read in a function, a class body and a method that nothing defines', function () {
 		if (!py.ok) {
 			this.skip();
