@@ -57,6 +57,9 @@ function serialOnCpu(serial: Measurement | undefined): number | undefined {
 	return waited ? serial!.seen![0]! / waited.looks : undefined;
 }
 
+/** Share of the calls that returned an awaitable from which the advice speaks of one event loop. */
+const AWAITED = 0.5;
+
 /** Other processes' share of the machine (0..1) past which a low CPU share may be waits for a core. */
 const CROWDED = 0.3;
 
@@ -134,7 +137,16 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 			// Not the textbook case: say what was measured rather than recommend what lost.
 			return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall), yet threads did not come out ahead here: ${figures} on ${cores} cores; the ${best.config.pool} pool was fastest at ${x(bestX)} (with tasks this short, start-up and messages weigh more than the work).${failedNote}`;
 		}
-		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${plural(best.config.workers, 'thread', 'threads')} ${x(bestX)}).${failedNote}`;
+		const threads = `${plural(best.config.workers, 'thread', 'threads')} ${x(bestX)}`;
+		// A JS developer told "use threads" for calls that await would put each fetch on a worker
+		// thread: the textbook for async code is one event loop awaiting them all. The pool's
+		// figure stays, as what giving each call a loop of its own bought.
+		if (Math.max(0, ...ms.map((m) => m.awaitedShare ?? 0)) >= AWAITED) {
+			return language === 'python'
+				? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores. The calls are coroutines (async def), each run by an asyncio.run of its own in a worker: if they wait by awaiting (not time.sleep or blocking I/O), one event loop awaits them all at once, with no pool: asyncio.gather in a single thread. Threads (${threads}) only give each call a loop of its own.${failedNote}`
+				: `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores. The calls return promises, each awaited on its own by a worker: if they wait by awaiting (not a *Sync call or Atomics.wait), one event loop awaits them all at once, with no pool: start them together (Promise.all) on the main thread. Threads (${threads}) only give each call an event loop of its own.${failedNote}`;
+		}
+		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${threads}).${failedNote}`;
 	}
 	return `Mixed CPU and waiting (CPU ${cpu !== undefined ? Math.round(cpu * 100) : '?'}% of wall): ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.${failedNote}`;
 }

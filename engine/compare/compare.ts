@@ -4,7 +4,7 @@
  * kept. Plain engine code: the CLI and the extension share it.
  */
 import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../protocol/events';
-import { definedOnly, TaskTotals, type Config, type Measurement } from './measurement';
+import { awaitedShare, definedOnly, TaskTotals, type Config, type Measurement } from './measurement';
 
 export { configLabel, measureRun, type Config, type Measurement } from './measurement';
 import type { EventSink } from '../protocol/events';
@@ -91,6 +91,7 @@ export function runConfigs(base: BaseRequest, configs: Config[], repetitions = 1
 				peakRss: median.totals.peakRss,
 				peakHeap: median.totals.peakHeap,
 				seen: median.totals.seen,
+				awaitedShare: awaitedShare(median.end),
 				outcome: median.end.outcome,
 				failed: median.end.counts.failed + median.end.counts.timedOut,
 			};

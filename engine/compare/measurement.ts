@@ -46,6 +46,9 @@ export interface Measurement {
 	/** What the workers were seen doing inside their tasks (worker.waits, median run): look counts
 	 * by WAIT_LETTERS index (CPU, GIL, lock, either, I/O). */
 	seen?: number[];
+	/** Share of the ended tasks (median run) whose call returned an awaitable the worker awaited
+	 * (RunFinishedEvent.awaitedTasks): their waits could overlap on one event loop. */
+	awaitedShare?: number;
 	outcome: RunFinishedEvent['outcome'];
 	failed: number;
 }
@@ -217,7 +220,14 @@ export function measureRun(events: readonly PoolEvent[]): Measurement | undefine
 		peakRss: totals.peakRss,
 		peakHeap: totals.peakHeap,
 		seen: totals.seen,
+		awaitedShare: awaitedShare(end),
 		outcome: end.outcome,
 		failed: end.counts.failed + end.counts.timedOut,
 	};
+}
+
+/** RunFinishedEvent.awaitedTasks as a share of the tasks that ended finished or failed. */
+export function awaitedShare(end: RunFinishedEvent): number | undefined {
+	const ended = end.counts.finished + end.counts.failed;
+	return end.awaitedTasks && ended ? end.awaitedTasks / ended : undefined;
 }

@@ -83,6 +83,7 @@ class JsRun implements PoolCallbacks {
 	private fatalError: ErrorInfo | undefined;
 	private finished = false;
 	private saidCollected = false;
+	private awaitedTasks = 0;
 	private resolveDone!: (e: RunFinishedEvent) => void;
 	/** The pool reports through this, held back until run.started is out. */
 	private readonly held = new HeldCallbacks(this);
@@ -401,6 +402,9 @@ class JsRun implements PoolCallbacks {
 			entry.busyMs += durationMs;
 		}
 		const t = Math.max(result.endT, task.startT ?? 0);
+		if (result.awaited) {
+			this.awaitedTasks++;
+		}
 		if (result.collected && !this.saidCollected) {
 			this.saidCollected = true;
 			const how = result.collected === 'generator' ? 'collects what it yields into an array' : 'collects what it yields (for await)';
@@ -660,6 +664,7 @@ class JsRun implements PoolCallbacks {
 			type: 'run.finished', runId: this.runId, t: end, outcome, wallMs, counts: { ...this.counts },
 			throughput: wallMs > 0 ? (this.ended / wallMs) * 1000 : 0, workers,
 			...(this.fatalError ? { error: this.fatalError } : {}),
+			...(this.awaitedTasks ? { awaitedTasks: this.awaitedTasks } : {}),
 		};
 		this.emit(final);
 		this.out.close();

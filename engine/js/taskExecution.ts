@@ -358,7 +358,9 @@ export function executeTask(
 					if (running?.taskId === taskId) {
 						running = undefined;
 					}
-					resolve(make());
+					const result = make();
+					result.awaited = true;
+					resolve(result);
 				}
 			};
 			running = { taskId, fail: (e) => settle(() => failed(e)) };

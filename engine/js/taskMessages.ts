@@ -27,6 +27,8 @@ export interface WorkerTaskResult {
 	cpuMs?: number;
 	/** The call returned a generator, which the worker drained: its result is what it yielded. */
 	collected?: 'generator' | 'async generator';
+	/** The call returned a promise (a thenable), which the worker awaited. */
+	awaited?: true;
 	/** Which worker ran it (the live start notice may arrive after the result). */
 	threadId?: number;
 	pid?: number;

@@ -210,6 +210,9 @@ export class ThreadPool implements WorkerPool {
 		const result: WorkerTaskResult = Array.isArray(r)
 			? { taskId: r[0], ok: true, threadId: r[1], startT: r[2], endT: r[3], cpuMs: r[4] ?? undefined, result: r[5] }
 			: r;
+		if (Array.isArray(r) && r[6] === 1) {
+			result.awaited = true;
+		}
 		if (this.inFlight.get(result.taskId) !== batch) {
 			return;
 		}

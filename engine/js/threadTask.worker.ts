@@ -105,7 +105,7 @@ let loadSignalOpen = true;
 }
 
 /** A finished task in the cheapest form to clone; failures keep the full object. */
-export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number | undefined, result: string];
+export type ThreadTaskDone = [taskId: number, threadId: number, startT: number, endT: number, cpuMs: number | undefined, result: string, awaited?: 1];
 export type ThreadTaskReply = ThreadTaskDone | WorkerTaskResult;
 
 /**
@@ -274,7 +274,10 @@ function watchPending(call: Promise<unknown>, idlePorts: number): void {
 
 function reply(result: WorkerTaskResult): ThreadTaskReply {
 	ended();
-	return result.ok && !result.collected ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''] : { ...result, threadId };
+	if (!result.ok || result.collected) {
+		return { ...result, threadId };
+	}
+	return result.awaited ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? '', 1] : [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''];
 }
 
 function ended(): void {

@@ -367,6 +367,10 @@ export interface RunFinishedEvent extends EventBase {
 	lockWaitShare?: number;
 	/** How many looks at the threads inside tasks ioWaitShare comes from. */
 	waitSamples?: number;
+	/** Tasks whose call returned an awaitable its worker then awaited (JS: a promise; Python: a
+	 * coroutine, run by asyncio.run): their waits were awaits, which one event loop can overlap
+	 * (Promise.all, asyncio.gather) where the pool gave each call a thread. Absent when none. */
+	awaitedTasks?: number;
 }
 
 export type PoolEvent =

@@ -189,7 +189,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
 
     def unfinished_kind(self):
         """What kind of call returns before its work is done (pw.finish_call finishes it)."""
-        flags = getattr(getattr(self.fn, "__code__", None), "co_flags", 0)
+        # The user's own: with a timeout a thread pool calls a wrapper of it (stoppable).
+        flags = getattr(getattr(getattr(self, "user_fn", None), "__code__", None), "co_flags", 0)
         if flags & 0x200:  # CO_ASYNC_GENERATOR
             return ("an async generator function", "collects what it yields in its own event loop (asyncio.run)")
         if flags & 0x80:  # CO_COROUTINE
@@ -342,7 +343,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         if self.pool == "process" and getattr(fn, "__qualname__", fn_name) != fn_name and not picklable(fn):
             # A bound method (`scale = Scaler(3).scale`) has another name and pickles all the same.
             raise LoadFailure(unpicklable_function(fn, fn_name))
-        self.fn = fn
+        self.fn = self.user_fn = fn
         if self.timeout_ms and self.pool != "process" and sys.implementation.name == "cpython":
             self.fn = self.stoppable(fn)
         inputs = req["inputs"].strip()
@@ -1152,6 +1153,9 @@ class Run(ThreadPoolPart, ProcessPoolPart):
             fields["error"] = error
         if self.pool == "thread":
             fields.update(self.gil_estimate(end, core_waits1))
+        unfinished = self.unfinished_kind()
+        if unfinished and "asyncio" in unfinished[1] and self.counts["finished"] + self.counts["failed"]:
+            fields["awaitedTasks"] = self.counts["finished"] + self.counts["failed"]
         mark_raw_output(RAW_END)
         self.em.emit_last("run.finished", t=end, **fields)
         self.done_event.set()

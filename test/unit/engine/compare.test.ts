@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { findPython, interpreterToStart } from '../../../engine/python/interpreter';
 import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
-import { seenLabel } from '../../../engine/compare/measurement';
+import { seenLabel, type Config } from '../../../engine/compare/measurement';
 import type { RunStartedEvent } from '../../../engine/protocol/events';
 import { startRun } from '../../../engine/startRun';
 import { waitFor } from '../../harness/processes';
@@ -79,6 +79,29 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		}
 		skipIfMachineSlow(this, attempts);
 		assert.fail(`the textbook shape did not show: ${attempts.map((a) => a.text).join('; ')}`);
+	});
+
+	it('calls that await (a JS promise, a Python coroutine) are counted as such, and the advice names one event loop, not a thread per call; JS calls that block their thread keep "use threads"', async () => {
+		const fixtures = join(ROOT, 'test', 'unit');
+		// JS: the sample's download awaits a timer. A process pool too: JS thread tasks carry no CPU
+		// time before Node 23.9, and the advice's CPU share then comes from the processes.
+		const jsConfigs: Config[] = [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 8 }, { pool: 'process', workers: 2 }];
+		const js = await runConfigs({ file: samples('js/io.js'), fn: 'download', inputs: 'Array.from({ length: 8 }, (_, i) => [i, 100])', language: 'javascript' }, jsConfigs).done;
+		assert.deepEqual(js.map((m) => m.awaitedShare), [1, 1, 1]);
+		const jsAdvice = advise(js, 2, 'javascript');
+		assert.match(jsAdvice, /^Waits dominate .*The calls return promises, .*start them together \(Promise\.all\) on the main thread\. Threads \(8 threads \d+\.\d\dx\) only give each call an event loop of its own\.$/);
+		assert.doesNotMatch(jsAdvice, /use threads/);
+		// JS: the same wait, blocking the thread (Atomics.wait): a thread per call is the way.
+		const blocked = await runConfigs({ file: join(fixtures, 'engine', 'fixtures', 'js', 'stall.js'), fn: 'blocked', inputs: 'Array.from({ length: 8 }, () => [100])', language: 'javascript' }, jsConfigs).done;
+		assert.deepEqual(blocked.map((m) => m.awaitedShare), [undefined, undefined, undefined]);
+		assert.match(advise(blocked, 2, 'javascript'), /^Waits dominate .*; use threads: they scale past the core count for waiting work \(8 threads \d+\.\d\dx\)\.$/);
+		// Python: a coroutine function (each call run by asyncio.run in its worker), with and without a
+		// timeout (a thread pool then calls a wrapper of it, which must not hide what it is).
+		const py = await runConfigs({ file: join(fixtures, 'python', 'fixtures', 'tasks.py'), fn: 'fetch_async', inputs: 'range(8)', language: 'python' }, [{ pool: 'serial', workers: 1 }, { pool: 'thread', workers: 8 }]).done;
+		assert.deepEqual(py.map((m) => m.awaitedShare), [1, 1]);
+		assert.match(advise(py, 2, 'python'), /^Waits dominate .*The calls are coroutines \(async def\), .*asyncio\.gather in a single thread\. Threads \(8 threads \d+\.\d\dx\) only give each call a loop of its own\.$/);
+		const timed = await runConfigs({ file: join(fixtures, 'python', 'fixtures', 'tasks.py'), fn: 'fetch_async', inputs: 'range(4)', language: 'python', timeoutMs: 5000 }, [{ pool: 'thread', workers: 4 }]).done;
+		assert.equal(timed[0]!.awaitedShare, 1);
 	});
 
 	it('sleep-bound Python: 8 threads beat 2 threads by 3x or more; advice says threads', async () => {

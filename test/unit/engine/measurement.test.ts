@@ -126,6 +126,15 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(advise(threadsWin, 2, 'python'), /use threads: they scale past the core count for waiting work \(8 threads 8\.00x\)\.$/);
 	});
 
+	it('waiting work whose calls were awaited: the advice names one event loop (Promise.all, asyncio.gather), not a thread per call; under half awaited it says threads', () => {
+		const awaited = (share: number | undefined) => [{ ...row({ pool: 'serial', workers: 1 }, 3200), cpuShare: 0.01, awaitedShare: share }, { ...row({ pool: 'thread', workers: 8 }, 400), awaitedShare: share }];
+		const js = advise(awaited(1), 2, 'javascript');
+		assert.equal(js, 'Waits dominate (CPU 1% of wall): 8 threads 8.00x on 2 cores. The calls return promises, each awaited on its own by a worker: if they wait by awaiting (not a *Sync call or Atomics.wait), one event loop awaits them all at once, with no pool: start them together (Promise.all) on the main thread. Threads (8 threads 8.00x) only give each call an event loop of its own.');
+		assert.match(advise(awaited(1), 2, 'python'), /^Waits dominate \(CPU 1% of wall\): 8 threads 8\.00x on 2 cores\. The calls are coroutines \(async def\), each run by an asyncio\.run of its own in a worker: .*asyncio\.gather in a single thread\. Threads \(8 threads 8\.00x\) only give each call a loop of its own\.$/);
+		assert.match(advise(awaited(0.4), 2, 'javascript'), /; use threads: they scale past the core count/);
+		assert.match(advise(awaited(undefined), 2, 'javascript'), /; use threads: they scale past the core count/);
+	});
+
 	it('no pool is recommended that lost to serial or beat it by less than the noise; why is said; one call, two workers read in the singular where they are one', () => {
 		const tiny = [{ ...row({ pool: 'serial', workers: 1 }, 40), cpuShare: 1, taskMs: 0.01 }, { ...row({ pool: 'thread', workers: 2 }, 93), cpuShare: 1 }, { ...row({ pool: 'process', workers: 2 }, 220), cpuShare: 1 }];
 		const a = advise(tiny, 2, 'python');
