@@ -1,5 +1,6 @@
-// I/O-bound JavaScript: each call mostly waits. Even one thread overlaps waits with async
-// code; a pool helps when each call blocks its thread (here: a timer per call).
+// I/O-bound JavaScript: each call mostly waits, on a timer it awaits. A pool's worker runs one
+// call at a time, so more threads overlap more waits; but one event loop overlaps them all
+// (Promise.all), and Compare's advice says so. A pool pays off for waits that block the thread.
 
 // poolscope: inputs=Array.from({ length: 16 }, (_, i) => [i, 200])
 async function download(i, ms) {
