@@ -72,8 +72,14 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	const fastest = (pool: string) => ms.filter((m) => m.config.pool === pool && clean(m)).sort((a, b) => a.wallMs - b.wallMs)[0];
 	const thread = fastest('thread');
 	const proc = fastest('process');
-	// Thread tasks carry no CPU time on Node < 23.9; a process pool's always do.
-	const cpu = serial?.cpuShare ?? thread?.cpuShare ?? proc?.cpuShare;
+	// Thread tasks carry no CPU time on Node < 23.9; a process pool's always do. Without either (a
+	// JS thread sweep read "Mixed CPU and waiting (CPU ?% of wall)"), the serial call's looks say it.
+	const cpuTimes = serial?.cpuShare ?? thread?.cpuShare ?? proc?.cpuShare;
+	const onCpu = serialOnCpu(serial);
+	const cpu = cpuTimes ?? onCpu;
+	const pct = (v: number) => Math.round(v * 100);
+	const share = (v: number) => (cpuTimes !== undefined ? `CPU ${pct(v)}% of wall` : `seen on a CPU ${pct(v)}% of the time`);
+	const ratio = (v: number) => (cpuTimes !== undefined ? `CPU time / wall time ${v.toFixed(2)} per task` : `seen on a CPU ${pct(v)}% of the time`);
 	const figures = [thread ? `${plural(thread.config.workers, 'thread', 'threads')} ${x(s.get(thread)!)}` : '', proc ? `${plural(proc.config.workers, 'process', 'processes')} ${x(s.get(proc)!)}` : ''].filter(Boolean).join(', ');
 	const failures = ms.filter((m) => m.failed > 0).map((m) => `${configLabel(m.config)} ${m.failed}`);
 	const failedNote = failures.length ? ` Tasks that failed or timed out: ${failures.join(', ')}${ms.some((m) => !clean(m)) ? ' (a configuration with more than serial\'s did other work, and is left out)' : ''}.` : '';
@@ -96,11 +102,10 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 	// The looks tell a wait for a core from I/O or a lock: a runnable task reads as on a CPU there
 	// (fib in a busy code-server read "CPU 29% of wall" with the machine's figure ~40%: other
 	// processes came and went between its two reads).
-	const onCpu = serialOnCpu(serial);
 	const crowded = others >= CROWDED
 		? `, while other processes kept the machine ${Math.round(others * 100)}% busy: part of that wait was for a core`
 		: onCpu !== undefined && onCpu >= ON_CPU_SEEN ? `, yet it was seen on a CPU or waiting for one ${Math.round(onCpu * 100)}% of the time: the rest was a wait for a core, not I/O or a lock` : '';
-	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task)` : cpu < 0.3 ? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall${crowded})` : `Mixed CPU and waiting (CPU ${Math.round(cpu * 100)}% of wall${crowded})`;
+	const kind = cpu === undefined ? 'Unknown CPU share' : cpu > 0.7 ? `CPU-bound (${ratio(cpu)})` : cpu < 0.3 ? `Waits dominate (${share(cpu)}${crowded})` : `Mixed CPU and waiting (${share(cpu)}${crowded})`;
 	if (serial && (!(bestX >= CLEAR_GAIN) || gilBound(best))) {
 		// Never recommend what lost to serial, or won by less than the noise.
 		const why = (): string => {
@@ -128,14 +133,14 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 		const gil = language === 'python' && thread && s.get(thread)! < 1.15 && !gilNoise ? ` (the GIL lets one thread run Python at a time${busy})` : '';
 		const slower = slowerTogether(best, serial, cores);
 		if (best.config.pool === 'process') {
-			return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores${gil}; use a process pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${gilNoise}${failedNote}`;
+			return `CPU-bound (${ratio(cpu)}): ${figures} on ${cores} cores${gil}; use a process pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${gilNoise}${failedNote}`;
 		}
-		return `CPU-bound (CPU time / wall time ${cpu.toFixed(2)} per task): ${figures} on ${cores} cores; use a thread pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
+		return `CPU-bound (${ratio(cpu)}): ${figures} on ${cores} cores; use a thread pool with ${plural(Math.min(best.config.workers, cores), 'worker', 'workers')}.${slower}${failedNote}`;
 	}
 	if (cpu !== undefined && cpu < 0.3) {
 		if (best.config.pool !== 'thread') {
 			// Not the textbook case: say what was measured rather than recommend what lost.
-			return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall), yet threads did not come out ahead here: ${figures} on ${cores} cores; the ${best.config.pool} pool was fastest at ${x(bestX)} (with tasks this short, start-up and messages weigh more than the work).${failedNote}`;
+			return `Waits dominate (${share(cpu)}), yet threads did not come out ahead here: ${figures} on ${cores} cores; the ${best.config.pool} pool was fastest at ${x(bestX)} (with tasks this short, start-up and messages weigh more than the work).${failedNote}`;
 		}
 		const threads = `${plural(best.config.workers, 'thread', 'threads')} ${x(bestX)}`;
 		// A JS developer told "use threads" for calls that await would put each fetch on a worker
@@ -143,12 +148,13 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 		// figure stays, as what giving each call a loop of its own bought.
 		if (Math.max(0, ...ms.map((m) => m.awaitedShare ?? 0)) >= AWAITED) {
 			return language === 'python'
-				? `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores. The calls are coroutines (async def), each run by an asyncio.run of its own in a worker: if they wait by awaiting (not time.sleep or blocking I/O), one event loop awaits them all at once, with no pool: asyncio.gather in a single thread. Threads (${threads}) only give each call a loop of its own.${failedNote}`
-				: `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores. The calls return promises, each awaited on its own by a worker: if they wait by awaiting (not a *Sync call or Atomics.wait), one event loop awaits them all at once, with no pool: start them together (Promise.all) on the main thread. Threads (${threads}) only give each call an event loop of its own.${failedNote}`;
+				? `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores. The calls are coroutines (async def), each run by an asyncio.run of its own in a worker: if they wait by awaiting (not time.sleep or blocking I/O), one event loop awaits them all at once, with no pool: asyncio.gather in a single thread. Threads (${threads}) only give each call a loop of its own.${failedNote}`
+				: `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores. The calls return promises, each awaited on its own by a worker: if they wait by awaiting (not a *Sync call or Atomics.wait), one event loop awaits them all at once, with no pool: start them together (Promise.all) on the main thread. Threads (${threads}) only give each call an event loop of its own.${failedNote}`;
 		}
-		return `Waits dominate (CPU ${Math.round(cpu * 100)}% of wall): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${threads}).${failedNote}`;
+		return `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${threads}).${failedNote}`;
 	}
-	return `Mixed CPU and waiting (CPU ${cpu !== undefined ? Math.round(cpu * 100) : '?'}% of wall): ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.${failedNote}`;
+	const what = cpu !== undefined ? `Mixed CPU and waiting (${share(cpu)})` : 'CPU share unknown (no task CPU times, and too few looks at the serial run)';
+	return `${what}: ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.${failedNote}`;
 }
 
 /**

@@ -126,6 +126,16 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.match(advise(threadsWin, 2, 'python'), /use threads: they scale past the core count for waiting work \(8 threads 8\.00x\)\.$/);
 	});
 
+	it('without task CPU times (JS threads before Node 23.9) the serial run\'s looks give the CPU share, said as such; with neither, it says the share is unknown', () => {
+		const runs = (seen: number[] | undefined) => [{ ...row({ pool: 'serial', workers: 1 }, 3200), seen }, row({ pool: 'thread', workers: 8 }, 400)];
+		assert.match(advise(runs([0, 0, 0, 0, 40]), 2, 'javascript'), /^Waits dominate \(seen on a CPU 0% of the time\): 8 threads 8\.00x on 2 cores; use threads/);
+		assert.match(advise(runs([38, 0, 0, 0, 2]), 2, 'javascript'), /^CPU-bound \(seen on a CPU 95% of the time\): 8 threads 8\.00x on 2 cores; use a thread pool with 2 workers\./);
+		assert.match(advise(runs([20, 0, 0, 0, 20]), 2, 'javascript'), /^Mixed CPU and waiting \(seen on a CPU 50% of the time\): 8 threads 8\.00x; the thread pool was fastest at 8\.00x\.$/);
+		// Too few looks (a run under ~0.2 s) or none: no figure is made up.
+		assert.match(advise(runs([5, 0, 0, 0, 0]), 2, 'javascript'), /^CPU share unknown \(no task CPU times, and too few looks at the serial run\): 8 threads 8\.00x; the thread pool was fastest at 8\.00x\.$/);
+		assert.match(advise(runs(undefined), 2, 'javascript'), /^CPU share unknown/);
+	});
+
 	it('waiting work whose calls were awaited: the advice names one event loop (Promise.all, asyncio.gather), not a thread per call; under half awaited it says threads', () => {
 		const awaited = (share: number | undefined) => [{ ...row({ pool: 'serial', workers: 1 }, 3200), cpuShare: 0.01, awaitedShare: share }, { ...row({ pool: 'thread', workers: 8 }, 400), awaitedShare: share }];
 		const js = advise(awaited(1), 2, 'javascript');
