@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
-import { applyEvents, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample, WAIT_LABELS, workerCpuShares, workerLooks } from './protocol/runModel';
+import { applyEvents, awaitedWords, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample, WAIT_LABELS, workerCpuShares, workerLooks } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
 import { startRun } from './startRun';
 import { STACKS_SHOWN, STALL_ADVICE } from './stall/stallWatch';
@@ -609,6 +609,7 @@ function summary(end: RunFinishedEvent, model: ReturnType<typeof createRunModel>
 		}),
 		...(model.peakRss !== undefined ? [`memory (resident): ${model.peakMainRss !== undefined ? `${s?.language === 'python' ? 'runner' : 'main process'} peak ${megabytes(model.peakMainRss)}, ` : ''}all the run's processes together peak ${megabytes(model.peakRss)}`] : []),
 		...(end.gilWaitShare !== undefined ? [`GIL: threads spent about ${Math.round(end.gilWaitShare * 100)}% of their time waiting for it${gilNote(gilSample(end))}${coreWaitNote(end)}${seenWaitsNote(end)}`] : []),
+		...(end.awaitedTasks ? [`awaited: ${end.awaitedTasks} of ${c.finished + c.failed} ${awaitedWords(s?.language)}`] : []),
 	];
 	const failed = [...model.tasks.values()].filter((t) => t.error).slice(0, 5);
 	// What to do about a failure (a lambda a process pool cannot pickle: what to pass instead) is in

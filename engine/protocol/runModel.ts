@@ -871,3 +871,11 @@ export function gilSample(end: RunFinishedEvent): { from: number; of: number } |
 	const of = end.counts.finished + end.counts.failed;
 	return end.gilFromTasks !== undefined && end.gilFromTasks < of ? { from: end.gilFromTasks, of } : undefined;
 }
+
+/** What the summary (panel, CLI) says of calls that awaited (RunFinishedEvent.awaitedTasks): a
+ * worker per call is not how async code overlaps its waits (decisions.md). */
+export function awaitedWords(language: string | undefined): string {
+	return language === 'python'
+		? 'calls were coroutines, each run by an asyncio.run of its own: one event loop can await them together (asyncio.gather)'
+		: 'calls returned a promise, awaited one at a time by each worker: one event loop can await them together (Promise.all)';
+}

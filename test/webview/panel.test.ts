@@ -817,6 +817,21 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('.figure:has([data-testid="lock-wait"])').textContent() ?? '', /waiting on a Lock, a queue or an event, not the GIL \(seen in 117 looks at the threads\)/);
 	});
 
+	it('calls that awaited are counted in the summary, with the one-event-loop way for the language', async () => {
+		const awaited = (runId: string, language: 'javascript' | 'python', n: number | undefined) => synthRun({ runId, tasks: 8, workers: 4, pool: 'thread', language }).map((e) => (e.type === 'run.finished' ? { ...e, awaitedTasks: n } : e));
+		await feed(p, 'sync', awaited('sync', 'javascript', undefined));
+		await p.page.waitForSelector('[data-testid="summary-wall"]');
+		await nextFrames(p.page);
+		assert.equal(await p.page.locator('[data-testid="awaited"]').count(), 0, 'no figure for calls that returned at once');
+		await feed(p, 'js-await', awaited('js-await', 'javascript', 8));
+		await p.page.waitForSelector('[data-testid="awaited"]');
+		assert.equal(await text(p.page, 'awaited'), '8 of 8');
+		assert.match(await p.page.locator('.figure:has([data-testid="awaited"])').textContent() ?? '', /calls returned a promise, awaited one at a time by each worker: one event loop can await them together \(Promise\.all\)$/);
+		await feed(p, 'py-await', awaited('py-await', 'python', 8));
+		await nextFrames(p.page);
+		assert.match(await p.page.locator('.figure:has([data-testid="awaited"])').textContent() ?? '', /calls were coroutines, each run by an asyncio\.run of its own: one event loop can await them together \(asyncio\.gather\)$/);
+	});
+
 	it('renders markup in names, results and errors as text; nothing executes', async () => {
 		const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 		const events = synthRun({ tasks: 4, workers: 1, fn: evil, failEvery: 2, errorMessage: evil, result: () => evil });

@@ -1,5 +1,5 @@
 import { megabytes, type RunFinishedEvent } from '../../engine/protocol/events';
-import { CORE_WAIT_WORTH_SAYING, gilSample, looksText, runWaited, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
+import { awaitedWords, CORE_WAIT_WORTH_SAYING, gilSample, looksText, runWaited, WAIT_WORDS, workerCpuShares, workerLooks, type RunModel } from '../../engine/protocol/runModel';
 import { h } from '../dom';
 import { ms, num, pct, rate, runRate } from '../format';
 import { errorBlock } from './details';
@@ -54,6 +54,7 @@ export class SummaryView {
 				end.gilWaitShare !== undefined && end.lockWaitShare !== undefined && end.lockWaitShare >= CORE_WAIT_WORTH_SAYING
 					? figure(`waiting on a Lock, a queue or an event, not the GIL (seen in ${num(end.waitSamples ?? 0)} looks at the threads)`, pct(end.lockWaitShare), 'lock-wait')
 					: null,
+				end.awaitedTasks ? figure(awaitedWords(model.started?.language), `${num(end.awaitedTasks)} of ${num(c.finished + c.failed)}`, 'awaited') : null,
 				model.peakRss !== undefined ? figure('peak memory', megabytes(model.peakRss), 'summary-memory') : null,
 			),
 			end.workers.length ? h('div', { class: 'util', 'data-testid': 'utilization' }, utilTitle,

@@ -69,6 +69,18 @@ describe('poolscope CLI', function () {
 		assert.match(r.stdout, /worker 0 pid \d+: \d+ tasks?, busy/);
 	});
 
+	it('says how many calls awaited, and the one-event-loop way (JS process pool, Python thread pool); nothing for calls that return at once', async () => {
+		const js = await cli(['run', join(ROOT, 'samples', 'js', 'io.js'), 'download', '--pool', 'process', '--workers', '2', '--inputs', '[[1, 30], [2, 30], [3, 30]]']);
+		assert.equal(js.code, 0, js.stderr);
+		assert.match(js.stdout, /^awaited: 3 of 3 calls returned a promise, awaited one at a time by each worker: one event loop can await them together \(Promise\.all\)$/m);
+		const py = await cli(['run', join(ROOT, 'test', 'unit', 'python', 'fixtures', 'tasks.py'), 'fetch_async', '--pool', 'thread', '--inputs', 'range(3)']);
+		assert.equal(py.code, 0, py.stderr);
+		assert.match(py.stdout, /^awaited: 3 of 3 calls were coroutines, each run by an asyncio\.run of its own: one event loop can await them together \(asyncio\.gather\)$/m);
+		const sync = await cli(['run', tasks, 'square', '--inputs', '3']);
+		assert.equal(sync.code, 0, sync.stderr);
+		assert.doesNotMatch(sync.stdout, /awaited/);
+	});
+
 	it('prints each worker process\'s peak memory and the run\'s', async () => {
 		const r = await cli(['run', tasks, 'holdsMemory', '--pool', 'process', '--workers', '1', '--inputs', '[[60, 700]]']);
 		assert.equal(r.code, 0, r.stderr);
