@@ -151,7 +151,9 @@ export function advise(ms: Measurement[], cores: number, language: string): stri
 				? `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores. The calls are coroutines (async def), each run by an asyncio.run of its own in a worker: if they wait by awaiting (not time.sleep or blocking I/O), one event loop awaits them all at once, with no pool: asyncio.gather in a single thread. Threads (${threads}) only give each call a loop of its own.${failedNote}`
 				: `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores. The calls return promises, each awaited on its own by a worker: if they wait by awaiting (not a *Sync call or Atomics.wait), one event loop awaits them all at once, with no pool: start them together (Promise.all) on the main thread. Threads (${threads}) only give each call an event loop of its own.${failedNote}`;
 		}
-		return `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${threads}).${failedNote}`;
+		// A comparison runs as many threads as cores: how far past them is the next question.
+		const further = ms.every((m) => m.config.pool !== 'thread' || m.config.workers <= cores) ? ' A sweep of thread counts shows how far.' : '';
+		return `Waits dominate (${share(cpu)}): ${figures} on ${cores} cores; use threads: they scale past the core count for waiting work (${threads}).${further}${failedNote}`;
 	}
 	const what = cpu !== undefined ? `Mixed CPU and waiting (${share(cpu)})` : 'CPU share unknown (no task CPU times, and too few looks at the serial run)';
 	return `${what}: ${figures}; the ${best.config.pool} pool was fastest at ${x(bestX)}.${failedNote}`;

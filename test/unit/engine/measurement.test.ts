@@ -124,6 +124,9 @@ describe('compare: configurations, measurements and advice (pure)', () => {
 		assert.doesNotMatch(advice, /use threads/);
 		const threadsWin = [{ ...row({ pool: 'serial', workers: 1 }, 3200), cpuShare: 0.01 }, row({ pool: 'thread', workers: 8 }, 400), row({ pool: 'process', workers: 2 }, 1700)];
 		assert.match(advise(threadsWin, 2, 'python'), /use threads: they scale past the core count for waiting work \(8 threads 8\.00x\)\.$/);
+		// A comparison's threads are as many as the cores: the advice says where to look next.
+		const compared = [{ ...row({ pool: 'serial', workers: 1 }, 3200), cpuShare: 0.01 }, row({ pool: 'thread', workers: 2 }, 1600), row({ pool: 'process', workers: 2 }, 1700)];
+		assert.match(advise(compared, 2, 'python'), /use threads: they scale past the core count for waiting work \(2 threads 2\.00x\)\. A sweep of thread counts shows how far\.$/);
 	});
 
 	it('without task CPU times (JS threads before Node 23.9) the serial run\'s looks give the CPU share, said as such; with neither, it says the share is unknown', () => {
