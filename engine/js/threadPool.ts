@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { workerFile } from '../paths';
 import { now } from '../clock';
 import type { ErrorInfo } from '../protocol/events';
-import type { ThreadBatchInput, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
+import type { ThreadBatchInput, ThreadTaskDone, ThreadTaskReply, ThreadWorkerData } from './threadTask.worker';
 import { BatchLog, MAX_BATCH } from './batchLog';
 import { OutputBacklog, outputUnits } from './outputBacklog';
 import { StartSlots } from './startSlots';
@@ -207,12 +207,7 @@ export class ThreadPool implements WorkerPool {
 	}
 
 	private reply(r: ThreadTaskReply, batch: Batch): void {
-		const result: WorkerTaskResult = Array.isArray(r)
-			? { taskId: r[0], ok: true, threadId: r[1], startT: r[2], endT: r[3], cpuMs: r[4] ?? undefined, result: r[5] }
-			: r;
-		if (Array.isArray(r) && r[6] === 1) {
-			result.awaited = true;
-		}
+		const result = Array.isArray(r) ? fromDone(r) : r;
 		if (this.inFlight.get(result.taskId) !== batch) {
 			return;
 		}
@@ -496,4 +491,13 @@ export class ThreadPool implements WorkerPool {
 		this.backlog.settle(); // its last output may never arrive
 		this.cb.taskLost(taskId, error, key);
 	}
+}
+
+/** A finished task's compact reply as the full result. */
+function fromDone(r: ThreadTaskDone): WorkerTaskResult {
+	const result: WorkerTaskResult = { taskId: r[0], ok: true, threadId: r[1], startT: r[2], endT: r[3], cpuMs: r[4] ?? undefined, result: r[5] };
+	if (r[6] === 1) {
+		result.awaited = true;
+	}
+	return result;
 }

@@ -277,7 +277,11 @@ function reply(result: WorkerTaskResult): ThreadTaskReply {
 	if (!result.ok || result.collected) {
 		return { ...result, threadId };
 	}
-	return result.awaited ? [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? '', 1] : [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''];
+	const done: ThreadTaskDone = [result.taskId, threadId, result.startT, result.endT, result.cpuMs, result.result ?? ''];
+	if (result.awaited) {
+		done.push(1);
+	}
+	return done;
 }
 
 function ended(): void {

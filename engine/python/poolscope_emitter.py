@@ -33,22 +33,23 @@ class Emitter:
         t = threading.Thread(target=self._loop, name="poolscope-emitter", daemon=True)
         t.start()
 
-    def emit(self, type_, t=None, **fields):
+    def _event(self, type_, t, fields):
         fields["type"] = type_
         fields["runId"] = self.run_id
         fields["t"] = pw.now_ms() if t is None else t
-        self.compact_many((fields,), 1)
+        return fields
+
+    def emit(self, type_, t=None, **fields):
+        self.compact_many((self._event(type_, t, fields),), 1)
 
     def emit_last(self, type_, t=None, **fields):
         """The run's last event, and the emitter closed in the same step: an event another thread
         (the monitor's queue depths) emitted between the two went out after run.finished."""
-        fields["type"] = type_
-        fields["runId"] = self.run_id
-        fields["t"] = pw.now_ms() if t is None else t
+        event = self._event(type_, t, fields)
         with self.lock:
             if self.closed:
                 return
-            self.buf.append(fields)
+            self.buf.append(event)
             self.closed = True
         self.flush()
 
