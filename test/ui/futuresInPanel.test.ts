@@ -74,4 +74,33 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 		await frame.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid="details"] dd[data-field="state"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
 		assert.match(await frame.textContent('[data-testid="details"] dd[data-field="state"]') ?? '', /cancelled \(/);
 	});
+
+	it('"Cancel future" on one pending future of a real run cancels that one only; "Stacks" shows where the worker waits', async () => {
+		const p = page!;
+		// Its tab makes its editor group the active one (the panel's iframe has the focus now).
+		await p.locator('.tab', { hasText: 'io_bound.py' }).first().click();
+		await openFileAt(p, 'python/io_bound.py', 9);
+		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s, one at a time
+		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(4)', 60_000);
+		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
+		// The last pending future: the filter, then End on the grid selects it and shows its details.
+		await frame.click('.chip:has([data-testid="count-queued"])');
+		await frame.focus('[data-testid="futures-grid"]');
+		await frame.press('[data-testid="futures-grid"]', 'End');
+		await frame.waitForFunction(() => document.querySelector('[data-testid="details"] h3')?.textContent === 'Future 15', undefined, { timeout: 10_000 });
+		assert.equal(await frame.getAttribute('[data-testid="cancel-task"]', 'disabled'), null, 'Cancel future is enabled for a pending future');
+		await frame.click('[data-testid="cancel-task"]');
+		await frame.waitForFunction(() => /^cancelled \(cancelled by user\)$/.test(document.querySelector('[data-testid="details"] dd[data-field="state"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+		assert.ok(await frame.isDisabled('[data-testid="cancel-task"]'), 'a cancelled future cannot be cancelled again');
+		// While the run goes on, the serial worker's thread is seen in the user's function.
+		await frame.click('[data-testid="snapshot-stacks"]');
+		await frame.waitForSelector('[data-testid="stacks-text"]', { timeout: 15_000 });
+		const stacks = await frame.textContent('[data-testid="stacks-text"]') ?? '';
+		assert.match(stacks, /io_bound\.py", line 8,? in download/, stacks);
+		await frame.click('[data-testid="stacks"] button');
+		assert.ok(await frame.isHidden('[data-testid="stacks"]'), 'Close hides the snapshot');
+		await finished(frame, 'completed');
+		assert.equal(await frame.textContent('[data-testid="count-cancelled"]'), '1');
+		assert.equal(await frame.textContent('[data-testid="count-finished"]'), '15');
+	});
 });

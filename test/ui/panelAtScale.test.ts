@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
 /** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
@@ -69,8 +69,6 @@ async function startTrace(page: Page): Promise<{ stop: () => Promise<Record<stri
 	};
 }
 
-const state = (frame: Frame) => frame.evaluate(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state'));
-
 describe('The panel at scale and under hostile data (Playwright on code-server)', function () {
 	this.timeout(240_000);
 	let page: Page | undefined;
@@ -118,10 +116,20 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 		const trace = process.env.POOLSCOPE_PANEL_TRACE ? await startTrace(p) : undefined;
 		const started = Date.now();
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent?.replace(/,/g, '')) > 0, undefined, { timeout: 60_000 });
-		const midRun = (await state(frame)) === 'running';
-		// Responsive mid-run: a filter click is applied while events keep streaming in.
+		// Responsive mid-run: a filter click is applied, and the grid shows only finished futures,
+		// while the run still streams in (the state and count read in the frame that shows it).
 		await frame.click('.chip:has([data-testid="count-finished"])');
-		await frame.waitForFunction(() => document.querySelector('.chip:has([data-testid="count-finished"])')?.getAttribute('aria-pressed') === 'true', undefined, { timeout: 10_000 });
+		const applied = await frame.waitForFunction(() => {
+			const chip = document.querySelector('.chip:has([data-testid="count-finished"])');
+			const total = Number(document.querySelector('[data-testid="futures-canvas"]')?.getAttribute('data-total'));
+			const finished = Number(document.querySelector('[data-testid="count-finished"]')?.textContent?.replace(/,/g, ''));
+			return chip?.getAttribute('aria-pressed') === 'true' && total > 0 && total <= finished && total < 100_000
+				? { state: document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state'), total, finished }
+				: false;
+		}, undefined, { timeout: 10_000 });
+		const at = await applied.jsonValue() as { state: string; total: number; finished: number };
+		const midRun = at.state === 'running';
+		assert.ok(midRun, `the filter was applied only once the run had ended: ${JSON.stringify(at)}`);
 		await frame.waitForFunction(() => document.querySelector('[data-testid="run-live"]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 180_000 });
 		assert.equal(await frame.textContent('[data-testid="count-finished"]'), '100,000');
 		assert.equal(await frame.textContent('[data-testid="count-all"]'), '100,000');

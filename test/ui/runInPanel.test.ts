@@ -43,6 +43,8 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		await runCommand(page, 'Poolscope: Run Function in Process Pool');
 		frame = await webviewFrame(page, '[data-testid="runs"] [role="tab"]:nth-child(2)', 60_000);
 		const seen = new Set<string>();
+		/** Finished counts read while the run was live, other than its first and last. */
+		const between = new Set<string>();
 		let midRunShot = false;
 		const deadline = Date.now() + 90_000;
 		while (Date.now() < deadline) {
@@ -51,6 +53,9 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 			seen.add(finished);
 			if (live.startsWith('completed')) {
 				break;
+			}
+			if (live.startsWith('running') && finished !== '' && finished !== '0' && finished !== '4') {
+				between.add(finished);
 			}
 			if (!midRunShot && finished !== '0' && finished !== '') {
 				// The README's picture: the pool mid-run (some futures done, workers busy).
@@ -63,7 +68,7 @@ describe('A run from the palette fills the panel (Playwright on code-server)', (
 		}
 		assert.match(await panelText(frame, 'run-live'), /^completed/);
 		assert.equal(await panelText(frame, 'count-finished'), '4');
-		assert.ok(seen.size >= 2, `the counts never changed while it ran: ${[...seen].join(',')}`);
+		assert.ok(between.size >= 1, `no count between 0 and 4 was shown while it ran: ${[...seen].join(',')}`);
 		assert.match(await panelText(frame, 'run-facts'), /process pool × 2 \(low priority\) · start method fork \(default\) · 4 inputs · CPython/);
 		const workerRows = await frame.evaluate(() => document.querySelectorAll('[data-testid="workers"] tbody tr').length);
 		assert.equal(workerRows, 2);
