@@ -103,6 +103,37 @@ INHERIT_HINT = (
 )
 
 
+LOCK_HINT = (
+    "A threading lock (or an RLock, Condition or Event, which hold one) works within one process: it cannot be pickled, "
+    "and a copy in a worker would lock nothing the others see. To share a lock between worker processes, pass one from a Manager "
+    "(m = multiprocessing.Manager(); lock = m.Lock(): a proxy, which pickles), or run on the thread pool, where a threading.Lock works as it is."
+)
+
+
+def unsent_call(exc):
+    """True for the failure of a call the executor could not pickle for its workers: its feeder
+    thread fails that call's future with the pickling error, the traceback of multiprocessing's
+    `_feed` as its cause (3.9 to 3.13). A task's own exception carries where it ran instead."""
+    cause = getattr(exc, "__cause__", None)
+    return type(cause).__name__ == "_RemoteTraceback" and " in _feed\n" in str(cause) and not hasattr(exc, "poolscope_ran")
+
+
+def unsent(info, what):
+    """`info` of a call that never reached a worker (unsent_call), said as a pickling failure of
+    `what` ("the arguments of task 3"): the bare "cannot pickle '_thread.lock' object" did not say
+    which object, nor that it was on its way to the process pool."""
+    message = info["message"]
+    info["kind"] = "pickling"
+    info["message"] = "%s cannot be pickled for the process pool: %s" % (what, message)
+    if "'_thread.lock'" in message or "'_thread.RLock'" in message:
+        info["hint"] = LOCK_HINT
+    elif "should only be shared between processes through inheritance" in message:
+        info["hint"] = INHERIT_HINT
+    else:
+        info["hint"] = PICKLE_HINT
+    return info
+
+
 def picklable(value):
     import pickle
 

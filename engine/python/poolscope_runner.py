@@ -26,7 +26,7 @@ import poolscope_worker as pw  # runner.py put this folder on sys.path
 from poolscope_emitter import Emitter
 from poolscope_errors import (
     NO_OBJECT, UNPICKLE_HINT, error_info, error_info_from_text, function_not_found, is_broken_pool, picklable,
-    signal_name, strip_runner_frames, syntax_frame, unpickling_failure, unpicklable_function,
+    signal_name, strip_runner_frames, syntax_frame, unpickling_failure, unpicklable_function, unsent, unsent_call,
 )
 from poolscope_processes import OUTPUT_PIPE_SLOTS, STOP_GRACE_MS, ProcessAtImport, ProcessPoolPart, no_replacement_after_shutdown, refuse_processes_at_import
 from poolscope_states import CALL_QUEUE, ENDED, NO_INFO, PENDING, RUN_OUTPUT_LIMIT, RUNNING
@@ -108,6 +108,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         self.ended_at = None
         self.module_name = None
         self.counted = False  # the inputs were a count (range(n))
+        self.fn_pickles = None  # whether the function pickles, asked when a call could not be sent
         self.user_paths = []
         self.method = None
         self.loose_chars = 0  # output outside tasks sent so far (run.output)
@@ -677,6 +678,20 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         if ran:
             self.em.emit("run.warning", message="executor.map stopped at task %d's exception, so its caller gets no result after it; %s had already gone to a worker and ran all the same (shown as what they did)" % (stopped_at, describe_ids(ran)))
 
+    def unsent_what(self, task_id):
+        """What of task_id's call could not be pickled: its arguments, unless the function itself
+        does not pickle (a callable object holding a lock, which the load's check lets by)."""
+        if self.fn_pickles is None:
+            self.fn_pickles = picklable(self.user_fn)  # once: every task of a run may fail so
+        if not self.fn_pickles:
+            return "the function %s" % self.req["fn"]
+        chunksize = int(self.req.get("chunksize") or 1) if self.mode == "map" else 1
+        last = min(task_id + chunksize, self.total) - 1
+        if last > task_id:
+            # map sends a chunk as one call: which task's arguments failed is not known.
+            return "the arguments of tasks %d to %d (one chunk of executor.map, sent whole)" % (task_id, last)
+        return "the arguments of task %d" % task_id
+
     def fail(self, task_id, exc):
         # Before the waits below: a worker's death is known now, its exit status a moment later,
         # and the task's time ends here, not after them.
@@ -690,6 +705,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                 self.em.emit("task.cancelled", taskId=task_id, reason=self.cancel_reason + ": its worker process was terminated", wasRunning=self.states[task_id] in (RUNNING, CALL_QUEUE))
             return
         info = error_info(exc, self.user_dir)
+        if self.pool == "process" and unsent_call(exc):
+            info = unsent(info, self.unsent_what(task_id))
         if is_broken_pool(exc):
             # Every future the break fails ends when it was first known, not after the waits below.
             now = self.broken_at = self.broken_at or now

@@ -1,0 +1,144 @@
+/**
+ * Python inputs a process pool cannot take, and workers that die under it, each with a real
+ * interpreter: what the user is told, that the run ends, and that no Python process is left.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PoolEvent } from '../../../engine/protocol/events';
+import { findPython } from '../../../engine/python/interpreter';
+import { waitFor } from '../../harness/processes';
+import { checkProtocol, noPythonLeft, ofType, PY_FIXTURES, pyRun } from './pyHelpers';
+
+const CLI = join(__dirname, '..', '..', '..', 'cli.js');
+const FILE = join(PY_FIXTURES, 'bad_inputs.py');
+const NO_PYTHON = 'no Python interpreter found (looked for python3 and python on PATH)';
+const NO_PYTHON_HINT = 'Install Python 3.9 or newer, or set poolscope.pythonPath (the CLI: --python).';
+
+/** Every task that did not finish failed with BrokenProcessPool naming `dead` (e.g. "pid 12 killed by signal SIGKILL"). */
+function brokenByDeath(events: PoolEvent[], dead: string): void {
+	const finished = new Set(ofType(events, 'task.finished').map((f) => f.taskId));
+	const failed = ofType(events, 'task.failed');
+	const seen = JSON.stringify(failed.map((f) => [f.taskId, f.error.kind, f.error.message]));
+	assert.deepEqual([...finished, ...failed.map((f) => f.taskId)].sort(), [0, 1, 2, 3, 4, 5], `each task one ending: ${seen}`);
+	for (const f of failed) {
+		assert.equal(f.error.name, 'BrokenProcessPool', seen);
+		assert.ok(f.error.message.startsWith('A process in the process pool was terminated abruptly'), seen);
+		assert.ok(f.error.message.includes(`(worker ${dead}`), `task ${f.taskId} does not name ${dead}: ${seen}`);
+		assert.match(f.error.hint ?? '', /^When one worker of a ProcessPoolExecutor dies, the executor is broken: every pending future fails with BrokenProcessPool\.$/);
+	}
+}
+
+describe('Python backend: bad inputs and dying workers', function () {
+	this.timeout(60_000);
+	afterEach(noPythonLeft);
+
+	it('a nested function as a process pool\'s target: the pickling error names make.<locals>.inner and the fix; the thread pool runs it', async () => {
+		const r = pyRun({ file: FILE, fn: 'nested', inputs: 'range(2)', pool: 'process' });
+		const end = await r.done;
+		assert.equal(end.outcome, 'error');
+		checkProtocol(r.events);
+		assert.deepEqual(ofType(r.events, 'task.started'), [], 'refused before any task');
+		const e = end.error!;
+		assert.deepEqual([e.kind, e.name], ['pickling', 'PicklingError']);
+		assert.equal(e.message, 'nested is not defined at the top level under that name (make.<locals>.inner), which a process pool cannot pickle by name');
+		assert.match(e.hint ?? '', /Use a module-level function .*, or run it on the thread pool, which needs no pickling\.$/);
+		const t = pyRun({ file: FILE, fn: 'nested', inputs: 'range(2)', pool: 'thread' });
+		const tEnd = await t.done;
+		assert.equal(tEnd.counts.finished, 2, JSON.stringify(tEnd.error));
+		assert.deepEqual(ofType(t.events, 'task.finished').map((f) => f.result).sort(), ['0', '2']);
+	});
+
+	// The executor's feeder thread fails the future of a call it cannot pickle; CPython 3.9 to
+	// 3.13 word it alike. Other Pythons run when pyenv has them.
+	for (const version of [undefined, '3.9.18', '3.13.0'] as const) {
+		it(`a threading.Lock as a process pool task's argument${version ? ` (Python ${version})` : ''}: each task says its arguments cannot be pickled for the process pool, with the lock's fix`, async function () {
+			const pythonPath = version && join(process.env.HOME ?? '/root', '.pyenv', 'versions', version, 'bin', 'python');
+			if (pythonPath && !existsSync(pythonPath)) {
+				this.skip();
+			}
+			const r = pyRun({ file: FILE, fn: 'locked', inputs: '[(lock, i) for i in range(2)]', pool: 'process', pythonPath: pythonPath || undefined });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			checkProtocol(r.events);
+			const failed = ofType(r.events, 'task.failed').sort((a, b) => a.taskId - b.taskId);
+			assert.deepEqual(failed.map((f) => [f.taskId, f.error.kind, f.error.name, f.error.message]), [0, 1].map((i) => [i, 'pickling', 'TypeError', `the arguments of task ${i} cannot be pickled for the process pool: cannot pickle '_thread.lock' object`]));
+			for (const f of failed) {
+				assert.match(f.error.hint ?? '', /^A threading lock .* cannot be pickled, .*pass one from a Manager \(m = multiprocessing\.Manager\(\); lock = m\.Lock\(\): a proxy, which pickles\), or run on the thread pool, where a threading\.Lock works as it is\.$/);
+			}
+			assert.deepEqual(ofType(r.events, 'task.started'), [], 'no worker ran them');
+			if (!version) {
+				const t = pyRun({ file: FILE, fn: 'locked', inputs: '[(lock, i) for i in range(2)]', pool: 'thread' });
+				assert.equal((await t.done).counts.finished, 2, 'the thread pool takes the lock as it is');
+			}
+		});
+	}
+
+	it('a process worker killed from outside (SIGKILL) while 6 tasks run on 2: every future it breaks fails with BrokenProcessPool naming its pid and SIGKILL; the run ends', async () => {
+		const r = pyRun({ file: FILE, fn: 'nap', inputs: '[(i, 1.0) for i in range(6)]', pool: 'process', workers: 2 });
+		assert.ok(await waitFor(() => ofType(r.events, 'task.started').length > 0, 20_000, 10), 'no task started');
+		const started = ofType(r.events, 'task.started')[0]!;
+		const pid = ofType(r.events, 'worker.started').find((w) => w.workerId === started.workerId)?.pid;
+		assert.ok(pid, JSON.stringify(ofType(r.events, 'worker.started')));
+		// At most two can have started (two workers, each sleeping 1 s): the rest were pending.
+		const notStarted = [0, 1, 2, 3, 4, 5].filter((i) => !ofType(r.events, 'task.started').some((s) => s.taskId === i));
+		process.kill(pid, 'SIGKILL');
+		const end = await r.done;
+		assert.equal(end.outcome, 'completed');
+		checkProtocol(r.events);
+		brokenByDeath(r.events, `pid ${pid} killed by signal SIGKILL`);
+		const failed = ofType(r.events, 'task.failed');
+		assert.equal(failed.find((f) => f.taskId === started.taskId)?.error.kind, 'workerExited', 'the task it was running');
+		assert.ok(notStarted.length >= 4, `pending at the kill: ${notStarted.join(', ')}`);
+		for (const i of notStarted) {
+			assert.ok(failed.some((f) => f.taskId === i), `task ${i}, pending at the kill, has no failure`);
+		}
+		const exited = ofType(r.events, 'worker.exited').find((w) => w.workerId === started.workerId);
+		assert.deepEqual([exited?.signal, exited?.reason], ['SIGKILL', 'crash']);
+	});
+
+	it('a segfault in one task of 6 on 2 worker processes: every affected future fails with BrokenProcessPool naming SIGSEGV, not only the one that crashed; the run ends', async () => {
+		const r = pyRun({ file: FILE, fn: 'crashes_at', inputs: '[(i, 0) for i in range(6)]', pool: 'process', workers: 2 });
+		const end = await r.done;
+		assert.equal(end.outcome, 'completed');
+		checkProtocol(r.events);
+		const crashedOn = ofType(r.events, 'task.started').find((s) => s.taskId === 0)?.workerId;
+		const pid = ofType(r.events, 'worker.started').find((w) => w.workerId === crashedOn)?.pid;
+		assert.ok(pid, `task 0's worker ${crashedOn}: ${JSON.stringify(ofType(r.events, 'worker.started'))}`);
+		brokenByDeath(r.events, `pid ${pid} killed by signal SIGSEGV`);
+		const failed = ofType(r.events, 'task.failed');
+		assert.equal(failed.find((f) => f.taskId === 0)?.error.kind, 'workerExited', 'the task that crashed');
+		const others = failed.filter((f) => f.taskId !== 0);
+		assert.ok(others.some((f) => f.error.kind === 'brokenPool'), `a pending task fails with the pool: ${JSON.stringify(others.map((f) => [f.taskId, f.error.kind]))}`);
+		const exited = ofType(r.events, 'worker.exited').find((w) => w.workerId === crashedOn);
+		assert.deepEqual([exited?.signal, exited?.reason], ['SIGSEGV', 'crash']);
+	});
+
+	it('no interpreter on PATH: findPython, a run and the CLI (exit code 2) each say none was found and how to give one', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-nopython-'));
+		const path = process.env.PATH;
+		try {
+			process.env.PATH = dir;
+			assert.deepEqual(findPython(), { ok: false, message: NO_PYTHON, hint: NO_PYTHON_HINT });
+			const r = pyRun({ fn: 'square', inputs: 'range(2)', pool: 'process' });
+			const end = await r.done;
+			assert.equal(end.outcome, 'error');
+			assert.deepEqual(end.error, { kind: 'load', name: 'PythonNotFound', message: NO_PYTHON, hint: NO_PYTHON_HINT });
+			checkProtocol(r.events);
+			assert.deepEqual(r.events.map((e) => e.type), ['run.started', 'run.finished'], 'no worker, no task');
+		} finally {
+			process.env.PATH = path;
+		}
+		try {
+			// Only node on PATH, so the CLI itself starts.
+			symlinkSync(process.execPath, join(dir, 'node'));
+			const cli = spawnSync(join(dir, 'node'), [CLI, 'run', join(PY_FIXTURES, 'tasks.py'), 'square', '--inputs', 'range(2)'], { env: { ...process.env, PATH: dir }, encoding: 'utf8', timeout: 30_000 });
+			assert.equal(cli.status, 2, `stdout: ${cli.stdout} stderr: ${cli.stderr}`);
+			assert.ok(cli.stderr.includes(`poolscope: PythonNotFound: ${NO_PYTHON}\n  ${NO_PYTHON_HINT}\n`), cli.stderr);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
