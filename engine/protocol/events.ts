@@ -334,6 +334,9 @@ export interface RunWarningEvent extends EventBase {
 	 * message says whether their workers used CPU (computing) or not (waiting: a hang).
 	 * 'stallEnded': after a 'stalled' one, a task moved again (the stall is over). */
 	kind?: 'overlap' | 'stalled' | 'stallEnded';
+	/** 'stalled': the workers whose tasks used no CPU while nothing moved (waiting: a hang, or a
+	 * wait that does not come); the panel shows them stuck until the stall ends. */
+	waitingWorkers?: number[];
 }
 
 export interface RunFinishedEvent extends EventBase {

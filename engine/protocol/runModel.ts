@@ -125,6 +125,8 @@ export interface RunModel {
 	stallsOver?: number[];
 	/** Indexes in `warnings` of the 'stallEnded' ones. */
 	stallEnds?: number[];
+	/** Workers a 'stalled' warning saw waiting in their task, until the stall ended: when it was told. */
+	stuckWorkers?: Map<number, number>;
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
 	outputChars: number;
@@ -500,9 +502,11 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				model.overlapped = true;
 			} else if (e.kind === 'stalled') {
 				model.lastStall = model.warnings.length - 1;
+				model.stuckWorkers = e.waitingWorkers?.length ? new Map(e.waitingWorkers.map((id) => [id, e.t])) : undefined;
 			} else if (e.kind === 'stallEnded' && model.lastStall !== undefined) {
 				(model.stallsOver ??= []).push(model.lastStall);
 				(model.stallEnds ??= []).push(model.warnings.length - 1);
+				model.stuckWorkers = undefined;
 			}
 			break;
 		case 'worker.cpu':

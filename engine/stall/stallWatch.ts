@@ -380,7 +380,8 @@ export class StallWatch {
 				return;
 			}
 			this.toldStallSince = moves;
-			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}) }]);
+			const waitingWorkers = [...new Set(tasks.filter((t) => !t.gone && t.cpuMs !== undefined && isIdle(t.cpuMs, spanMs)).map((t) => t.workerId))];
+			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}), ...(waitingWorkers.length ? { waitingWorkers } : {}) }]);
 		} finally {
 			this.checking = false;
 		}

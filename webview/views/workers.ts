@@ -70,7 +70,10 @@ export class WorkersView {
 			const w = model.workers.get(id)!;
 			let state: string = w.state;
 			const busyFor = w.busySince !== undefined ? end - w.busySince : undefined;
-			if (w.state === 'busy' && busyFor !== undefined && busyFor > stuckAfter) {
+			// Past its timeout, or seen waiting by the stall watch while no task moved (no timeout
+			// set: a deadlocked worker read "busy" with only the header's warning saying why).
+			const stalledAt = w.state === 'busy' ? model.stuckWorkers?.get(w.workerId) : undefined;
+			if (w.state === 'busy' && ((busyFor !== undefined && busyFor > stuckAfter) || stalledAt !== undefined)) {
 				state = 'stuck';
 			}
 			if (w.state === 'exited' && w.exitReason && w.exitReason !== 'shutdown') {
@@ -113,7 +116,10 @@ export class WorkersView {
 			if (row.cells[MEMORY]!.title !== memoryTip) {
 				row.cells[MEMORY]!.title = memoryTip;
 			}
-			const startTip = w.state === 'starting' ? 'The worker process is starting: an interpreter starting and your file being imported (spawn and forkserver do this in every worker); it takes no task yet.'
+			const startTip = state === 'stuck' ? (stalledAt !== undefined
+				? `Its task used no CPU while no task started, ended or printed (seen ${ms(end - stalledAt)} ago): it waits on a lock, a queue, a sleep or I/O that does not come. The run's warning says more; Stacks shows where (Python).`
+				: `Its task has run past the run's timeout (${ms(stuckAfter)}).`)
+				: w.state === 'starting' ? 'The worker process is starting: an interpreter starting and your file being imported (spawn and forkserver do this in every worker); it takes no task yet.'
 				: w.readyAt !== undefined && w.readyAt > w.startedAt ? `Took ${ms(w.readyAt - w.startedAt)} from its start to its first chance at a task.` : '';
 			if (row.cells[STATE]!.title !== startTip) {
 				row.cells[STATE]!.title = startTip;

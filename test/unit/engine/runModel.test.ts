@@ -32,6 +32,20 @@ describe('runModel (the reducer every view shares)', () => {
 		assert.equal(m.workers.get(0)!.busyMs, 10);
 	});
 
+	it('a stall names the workers it saw waiting (stuckWorkers) until a task moves again', () => {
+		const m = createRunModel(runId);
+		applyEvents(m, [...base,
+			{ type: 'task.started', runId, t: 3, taskId: 0, workerId: 0 },
+			{ type: 'run.warning', runId, t: 20, kind: 'stalled', message: 'No task has started ...', waitingWorkers: [0] },
+		]);
+		assert.deepEqual([...m.stuckWorkers!], [[0, 20]]);
+		applyEvents(m, [{ type: 'run.warning', runId, t: 21, kind: 'stallEnded', message: 'No longer stalled: task 0 ended ...' }]);
+		assert.equal(m.stuckWorkers, undefined);
+		// A stall in which every task computes names nobody.
+		applyEvents(m, [{ type: 'run.warning', runId, t: 30, kind: 'stalled', message: 'No task has started ...' }]);
+		assert.equal(m.stuckWorkers, undefined);
+	});
+
 	it('memory: each worker\'s latest and peak, the main process\'s, and the run\'s peak over time', () => {
 		const m = createRunModel(runId);
 		applyEvents(m, [...base,

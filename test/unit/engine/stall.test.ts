@@ -86,6 +86,7 @@ describe('stall watch: following events, reading /proc', function () {
 		await new Promise((r) => setTimeout(r, 800));
 		assert.equal(stalled(out).length, 1, 'once per stall');
 		assert.match(stalled(out)[0]!.message, new RegExp(`task 0 is running on process ${idle.pid}, which used no CPU`));
+		assert.deepEqual(stalled(out)[0]!.waitingWorkers, [0], 'the panel shows that worker stuck');
 		assert.deepEqual(stallEnds(out), []);
 		const moved: PoolEvent[] = [{ type: 'task.finished', runId, t: 1, taskId: 0, workerId: 0, durationMs: 10, result: '0' }, { type: 'task.started', runId, t: 1, taskId: 1, workerId: 0 }];
 		const passed = watch.observe(moved);
@@ -228,6 +229,9 @@ describe('stall watch on real JS pools', function () {
 		const m = stalled(r.events)[0]!.message;
 		assert.match(m, /task 0 is running on thread \d+ \(worker \d\) and used no CPU in the last .*: it is waiting/);
 		assert.match(m, /task 1 is running on thread \d+ \(worker \d\) and is computing \(\d+% of a core\)/);
+		// Only the waiting one is shown stuck; the computing one is busy.
+		const waitingOn = Number(/task 0 is running on thread \d+ \(worker (\d)\)/.exec(m)![1]);
+		assert.deepEqual(stalled(r.events)[0]!.waitingWorkers, [waitingOn]);
 		await r.handle.cancel();
 		assert.equal((await r.done).outcome, 'cancelled');
 	});

@@ -36,6 +36,8 @@ describe('Python: a stalled run is told, with whether its workers compute or wai
 			assert.ok(threads.includes(Number(id)), `thread ${id} is one of the workers' native ids ${threads.join(', ')}`);
 		}
 		assert.match(w.message, /a deadlock/);
+		const workers = ofType(r.events, 'task.started').map((t) => t.workerId).sort();
+		assert.deepEqual([...(w.waitingWorkers ?? [])].sort(), workers, 'both workers are shown stuck');
 		assert.match(w.detail ?? '', /deadlock_pair/, 'the stacks show where each one waits');
 		await new Promise((res) => setTimeout(res, 1500));
 		assert.equal(stalled(r.events).length, 1, 'one warning per stall');
@@ -51,6 +53,7 @@ describe('Python: a stalled run is told, with whether its workers compute or wai
 		const w = stalled(r.events)[0]!;
 		assert.match(w.message, new RegExp(`task 0 is running on process ${pid}, which used no CPU`));
 		assert.match(w.message, /it is waiting/);
+		assert.deepEqual(w.waitingWorkers, [ofType(r.events, 'worker.started')[0]!.workerId]);
 		assert.match(w.detail ?? '', new RegExp(`Worker process ${pid}`));
 		await r.handle.cancel();
 		assert.equal((await r.done).outcome, 'cancelled');
