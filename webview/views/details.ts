@@ -2,7 +2,7 @@ import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
 import { looksText, taskSeen, tooCoarse, type RunModel } from '../../engine/protocol/runModel';
 import { button, h, setText } from '../dom';
 import { ms } from '../format';
-import { STATE_LABELS } from '../panelState';
+import { shownState, STATE_LABELS } from '../panelState';
 import { post } from '../vscodeApi';
 
 /** A traceback as text, then the user's own frames as links that open the source there. */
@@ -114,7 +114,7 @@ export class DetailsView {
 		const wall = task.durationMs ?? (task.startedAt !== undefined ? (task.endedAt ?? nowT) - task.startedAt : undefined);
 		const wait = task.startedAt !== undefined ? task.startedAt - task.submittedAt : undefined;
 		const values: Record<(typeof FIELDS)[number], string> = {
-			state: `${inCallQueue ? 'in call queue' : STATE_LABELS[task.state]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`,
+			state: `${STATE_LABELS[shownState(task)]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`,
 			input: task.input,
 			worker: task.workerId !== undefined ? `#${task.workerId}` : '–',
 			'queue wait': ms(wait),
