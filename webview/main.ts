@@ -331,8 +331,10 @@ function onMessage(m: HostToWebview): void {
 			saveUi();
 			break;
 		case 'stacks':
-			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
+			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary', 'data-testid': 'stacks-close' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
 			stacks.hidden = false;
+			// It is drawn below the futures, far from the Stacks button that asked for it.
+			stacks.scrollIntoView({ block: 'nearest' });
 			break;
 		case 'notice':
 			showNotice(m.level, m.message);
