@@ -338,6 +338,7 @@ function onMessage(m: HostToWebview): void {
 			break;
 		case 'notice':
 			showNotice(m.level, m.message);
+			details.noticed(m.message);
 			break;
 		case 'comparison':
 			comparisons.set(m.comparison.id, m.comparison);
