@@ -200,4 +200,48 @@ describe('Pool panel: queues, the call queue and a future\'s timings (Chromium)'
 		await feed(p, 'js', synthRun({ runId: 'js', tasks: 4, workers: 2, language: 'javascript', pool: 'thread' }));
 		assert.equal(await stacksButton.isVisible(), false);
 	});
+	it('a refused "Cancel future" says why in that future\'s details, and turns its Cancel off until it moves on', async () => {
+		const runId = 'js-live';
+		const t0 = 110_000;
+		const events: PoolEvent[] = [
+			{ type: 'run.started', runId, t: t0, fn: 'work', file: '/w/work.js', language: 'javascript', pool: 'thread', workers: 2, options: { workers: 2 }, inputCount: 6, cores: 2, runtime: 'node v22.0.0', stages: ['pending', 'dispatched', 'executing'] },
+			{ type: 'worker.started', runId, t: t0 + 1, workerId: 0 },
+			{ type: 'worker.started', runId, t: t0 + 1, workerId: 1 },
+		];
+		for (let i = 0; i < 6; i++) {
+			events.push({ type: 'task.submitted', runId, t: t0 + 2, taskId: i, input: String(i) });
+			events.push({ type: 'task.queued', runId, t: t0 + 2, taskId: i, stage: 'pending' });
+		}
+		events.push({ type: 'task.started', runId, t: t0 + 3, taskId: 0, workerId: 0 });
+		events.push({ type: 'task.started', runId, t: t0 + 3, taskId: 1, workerId: 1 });
+		await feed(p, runId, events);
+		const cancel = p.page.locator('[data-testid="cancel-task"]');
+		const reason = p.page.locator('[data-testid="cancel-reason"]');
+		const open = async (taskId: number) => {
+			await p.page.fill('[data-testid="futures-search"]', `#${taskId}`);
+			await p.page.press('[data-testid="futures-search"]', 'Enter');
+			await settled(p.page);
+			assert.equal(await p.page.locator('[data-testid="details"] h3').textContent(), `Future ${taskId}`);
+		};
+		await open(2);
+		assert.equal(await cancel.isEnabled(), true, 'future 2 reads pending: its Cancel is on');
+		await cancel.click();
+		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted ?? [])).at(-1), { type: 'cancelTask', runId, taskId: 2 });
+		// What the host answers when the future was already handed to a busy worker (engine/js/jsBackend.ts).
+		const why = 'task 2 was already dispatched to a worker: like a future in CPython\'s call queue it can no longer be cancelled on its own; cancel the run to stop it';
+		await p.post({ type: 'notice', level: 'warning', message: 'Task 4 was not cancelled: not asked for here' });
+		await p.post({ type: 'notice', level: 'warning', message: `Task 2 was not cancelled: ${why}` });
+		await settled(p.page);
+		assert.equal(await text(p.page, 'notice'), `Task 2 was not cancelled: ${why}×`, 'the notice still says it');
+		assert.equal(await cancel.isDisabled(), true, 'a refused cancel is not offered again');
+		assert.equal(await reason.textContent(), `Not cancelled: ${why}`);
+		assert.equal(await cancel.getAttribute('title'), `Not cancelled: ${why}`);
+		await open(3);
+		assert.equal(await cancel.isEnabled(), true, 'another pending future keeps its Cancel (a notice about task 4, not asked for, changed nothing)');
+		assert.equal(await reason.count(), 0);
+		// Future 2 starts: its state says why now.
+		await feed(p, runId, [{ type: 'task.started', runId, t: t0 + 20, taskId: 2, workerId: 0 }]);
+		await open(2);
+		assert.equal(await reason.textContent(), 'Running: cancel the run to stop it.');
+	});
 });
