@@ -6,8 +6,8 @@ import { now as hostNow } from './clock';
 import { button, h } from './dom';
 import { PackedReader } from '../engine/protocol/eventPacking';
 import type { HostToWebview } from './messages';
-import { PanelState } from './panelState';
-import type { RunModel, TaskState } from '../engine/protocol/runModel';
+import { PanelState, type ShownState } from './panelState';
+import type { RunModel } from '../engine/protocol/runModel';
 import type { PoolEvent } from '../engine/protocol/events';
 import type { ComparisonView } from './messages';
 import { ComparisonSection } from './views/comparison';
@@ -232,11 +232,12 @@ let timelineRun = '';
 let shownRun = '';
 
 /** Counts per state without walking 100k tasks: terminal totals are kept by the reducer. */
-function liveCounts(model: RunModel): Record<TaskState, number> {
+function liveCounts(model: RunModel): Record<ShownState, number> {
 	const c = model.counts;
 	const running = model.running;
 	const ended = c.finished + c.failed + c.cancelled + c.timedOut + c.rejected;
-	return { submitted: 0, queued: Math.max(0, c.submitted - ended - running), running, finished: c.finished, failed: c.failed, cancelled: c.cancelled, timedOut: c.timedOut, rejected: c.rejected };
+	const callQueue = state.inCallQueue(model);
+	return { submitted: 0, queued: Math.max(0, c.submitted - ended - running - callQueue), callQueue, running, finished: c.finished, failed: c.failed, cancelled: c.cancelled, timedOut: c.timedOut, rejected: c.rejected };
 }
 
 function current() {
@@ -330,11 +331,14 @@ function onMessage(m: HostToWebview): void {
 			saveUi();
 			break;
 		case 'stacks':
-			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
+			stacks.replaceChildren(h('h3', {}, 'Stack snapshot'), button('Close', { class: 'secondary', 'data-testid': 'stacks-close' }, () => { stacks.hidden = true; }), h('pre', { 'data-testid': 'stacks-text' }, m.text));
 			stacks.hidden = false;
+			// It is drawn below the futures, far from the Stacks button that asked for it.
+			stacks.scrollIntoView({ block: 'nearest' });
 			break;
 		case 'notice':
 			showNotice(m.level, m.message);
+			details.noticed(m.message);
 			break;
 		case 'comparison':
 			comparisons.set(m.comparison.id, m.comparison);

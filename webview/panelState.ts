@@ -1,10 +1,22 @@
 /** Every run the panel knows, folded with the engine's own reducer. */
 import type { PoolEvent } from '../engine/protocol/events';
-import { applyEvents, createRunModel, type RunModel, type TaskState } from '../engine/protocol/runModel';
+import { applyEvents, createRunModel, type RunModel, type TaskModel, type TaskState } from '../engine/protocol/runModel';
 
-export const STATE_LABELS: Record<TaskState, string> = {
+/**
+ * A task's state as the panel shows it: a future in a Python process pool's call queue is
+ * 'queued' to the model but no longer cancellable, bounded and waiting on a worker, so it is told
+ * apart from the pending ones.
+ */
+export type ShownState = TaskState | 'callQueue';
+
+export function shownState(task: TaskModel): ShownState {
+	return task.stage === 'callQueue' ? 'callQueue' : task.state;
+}
+
+export const STATE_LABELS: Record<ShownState, string> = {
 	submitted: 'submitted',
 	queued: 'pending',
+	callQueue: 'in call queue',
 	running: 'running',
 	finished: 'finished',
 	failed: 'failed',
@@ -21,6 +33,12 @@ export class PanelState {
 	/** Bumped on every change; views redraw when it moved. */
 	public version = 0;
 
+	/**
+	 * Per run, the tasks in the call queue now: its chip's count without walking 100k tasks (the
+	 * model keeps no per-stage count). At most a few more than the pool's workers.
+	 */
+	private readonly callQueued = new WeakMap<RunModel, Set<number>>();
+
 	public reset(): void {
 		this.runs.clear();
 		this.sameInputsOf.clear();
@@ -35,9 +53,35 @@ export class PanelState {
 			this.runs.set(runId, model);
 			this.order.push(runId);
 		}
+		// A task can only enter the call queue by a task.queued, and leave it by an event of its own.
+		let set = this.callQueued.get(model);
+		let touched: number[] | undefined;
+		for (const e of events) {
+			if ((e.type === 'task.queued' && e.stage === 'callQueue') || (set?.size && 'taskId' in e && set.has(e.taskId))) {
+				(touched ??= []).push((e as { taskId: number }).taskId);
+			}
+		}
 		applyEvents(model, events);
+		if (touched) {
+			if (!set) {
+				set = new Set();
+				this.callQueued.set(model, set);
+			}
+			for (const id of touched) {
+				if (model.tasks.get(id)?.stage === 'callQueue') {
+					set.add(id);
+				} else {
+					set.delete(id);
+				}
+			}
+		}
 		this.version++;
 		return model;
+	}
+
+	/** How many of a run's futures are in the call queue now (what its chip filters to). */
+	public inCallQueue(model: RunModel): number {
+		return this.callQueued.get(model)?.size ?? 0;
 	}
 
 	/**

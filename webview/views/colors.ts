@@ -1,13 +1,16 @@
-import type { TaskState } from '../../engine/protocol/runModel';
+import type { ShownState } from '../panelState';
 import { cssVar } from '../dom';
 
 /** State colours from the VS Code theme (re-read when the theme changes). */
-let cache: Record<TaskState, string> | undefined;
+let cache: Record<ShownState, string> | undefined;
 
-export function stateColors(): Record<TaskState, string> {
+export function stateColors(): Record<ShownState, string> {
 	cache ??= {
 		submitted: cssVar('--vscode-disabledForeground', '#888'),
 		queued: cssVar('--vscode-charts-yellow', '#cca700'),
+		// The chart colours are all taken; the terminal's cyan has a default in every kind of theme
+		// and a hue no other state has, in light, dark and high-contrast themes (docs/decisions.md).
+		callQueue: cssVar('--vscode-terminal-ansiCyan', '#11a8cd'),
 		running: cssVar('--vscode-charts-blue', '#3794ff'),
 		finished: cssVar('--vscode-charts-green', '#388a34'),
 		failed: cssVar('--vscode-charts-red', '#f14c4c'),

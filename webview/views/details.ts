@@ -2,7 +2,7 @@ import type { ErrorInfo, RunStartedEvent } from '../../engine/protocol/events';
 import { looksText, taskSeen, tooCoarse, type RunModel } from '../../engine/protocol/runModel';
 import { button, h, setText } from '../dom';
 import { ms } from '../format';
-import { STATE_LABELS } from '../panelState';
+import { shownState, STATE_LABELS } from '../panelState';
 import { post } from '../vscodeApi';
 
 /** A traceback as text, then the user's own frames as links that open the source there. */
@@ -77,14 +77,34 @@ export class DetailsView {
 	private target: { runId: string; taskId: number } | undefined;
 	private readonly cancel = button('Cancel future', { class: 'secondary', 'data-testid': 'cancel-task' }, () => {
 		if (this.target) {
+			this.asked.push(this.target);
 			post({ type: 'cancelTask', ...this.target });
 		}
 	});
+	/** Cancels asked for and not yet refused (a cancel that works says so with a task.cancelled). */
+	private asked: { runId: string; taskId: number }[] = [];
+	/** Why the host refused to cancel a future that still looks pending, by `runId:taskId`. */
+	private readonly refusals = new Map<string, string>();
 	private readonly actions = h('div', { class: 'actions' }, this.cancel);
 	/** What the error and output nodes show, to rebuild them only when that changes. */
 	private shownError: { task: object; error: ErrorInfo; el: HTMLElement } | undefined;
 	private shownOutput: { task: object; last: string | undefined; count: number } | undefined;
 	private shownChildren: Element[] = [];
+
+	/**
+	 * A notice from the host: a refused cancel of a future asked for here ("Task N was not
+	 * cancelled: <why>", extension/panel/panelSession.ts) is kept for that future's details. A JS
+	 * future already handed to its worker still reads pending (no event says it moved), so its
+	 * Cancel stayed on, and the why was only in a notice at the top of the panel.
+	 */
+	public noticed(message: string): void {
+		const i = this.asked.findIndex((a) => message.startsWith(`Task ${a.taskId} was not cancelled: `));
+		if (i < 0) {
+			return;
+		}
+		const [a] = this.asked.splice(i, 1);
+		this.refusals.set(`${a!.runId}:${a!.taskId}`, message.slice(`Task ${a!.taskId} was not cancelled: `.length));
+	}
 
 	public render(model: RunModel, taskId: number | undefined, nowT: number): void {
 		const task = taskId !== undefined ? model.tasks.get(taskId) : undefined;
@@ -96,13 +116,16 @@ export class DetailsView {
 		const running = task.state === 'running';
 		const inCallQueue = task.stage === 'callQueue';
 		const pending = (task.state === 'queued' || task.state === 'submitted') && !inCallQueue;
-		const reason = inCallQueue
+		// Once it moves on (starts, ends) its own state says why; until then, what the host said.
+		const refused = pending ? this.refusals.get(`${model.runId}:${task.taskId}`) : undefined;
+		const reason = refused !== undefined ? `Not cancelled: ${refused}` : inCallQueue
 			? 'In the call queue: the future is already RUNNING, so Future.cancel() refuses.'
 			: running ? 'Running: cancel the run to stop it.' : !pending ? 'It has ended.' : '';
+		const cancellable = pending && refused === undefined;
 		this.target = { runId: model.runId, taskId: task.taskId };
 		this.cancel.title = reason || 'Cancel this pending future';
-		this.cancel.disabled = !pending || Boolean(model.finished);
-		const showReason = Boolean(reason) && !pending && !model.finished;
+		this.cancel.disabled = !cancellable || Boolean(model.finished);
+		const showReason = Boolean(reason) && !cancellable && !model.finished;
 		setText(this.reason, showReason ? reason : '');
 		if (showReason !== this.reason.isConnected) {
 			if (showReason) {
@@ -114,7 +137,7 @@ export class DetailsView {
 		const wall = task.durationMs ?? (task.startedAt !== undefined ? (task.endedAt ?? nowT) - task.startedAt : undefined);
 		const wait = task.startedAt !== undefined ? task.startedAt - task.submittedAt : undefined;
 		const values: Record<(typeof FIELDS)[number], string> = {
-			state: `${inCallQueue ? 'in call queue' : STATE_LABELS[task.state]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`,
+			state: `${STATE_LABELS[shownState(task)]}${task.cancelReason ? ` (${task.cancelReason})` : ''}`,
 			input: task.input,
 			worker: task.workerId !== undefined ? `#${task.workerId}` : '–',
 			'queue wait': ms(wait),

@@ -1,7 +1,7 @@
-import type { RunModel, TaskModel, TaskState } from '../../engine/protocol/runModel';
+import type { RunModel, TaskModel } from '../../engine/protocol/runModel';
 import { cssVar, h, observedSize, setText, sizedContext } from '../dom';
 import { ms, num } from '../format';
-import { STATE_LABELS } from '../panelState';
+import { shownState, STATE_LABELS, type ShownState } from '../panelState';
 import { inkOn, stateColors } from './colors';
 
 /** A cell's side in CSS px: as large as lets every future shown fit the box, within these. */
@@ -10,12 +10,10 @@ const MAX_CELL = 40;
 /** From this side on, a cell shows its future's id (a run of a few futures reads at a glance). */
 const LABEL_CELL = 22;
 const GAP = 2;
-const FILTERS: (TaskState | 'all')[] = ['all', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
+const FILTERS: (ShownState | 'all')[] = ['all', 'queued', 'callQueue', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
 /** A cell's colour as a small code, an index into CODE_STATES (0: no task there). */
-const CODE_STATES: (TaskState | undefined)[] = [undefined, 'submitted', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected'];
-const STATE_CODES = { submitted: 1, queued: 2, running: 3, finished: 4, failed: 5, cancelled: 6, timedOut: 7, rejected: 8 } satisfies Record<TaskState, number>;
-/** A future in the call queue is drawn as submitted (it waits, though it can no longer be cancelled). */
-const CALL_QUEUE = STATE_CODES.submitted;
+const CODE_STATES: (ShownState | undefined)[] = [undefined, 'submitted', 'queued', 'running', 'finished', 'failed', 'cancelled', 'timedOut', 'rejected', 'callQueue'];
+const STATE_CODES = { submitted: 1, queued: 2, running: 3, finished: 4, failed: 5, cancelled: 6, timedOut: 7, rejected: 8, callQueue: 9 } satisfies Record<ShownState, number>;
 
 /**
  * Every future as a coloured cell. A canvas that draws only the rows in view, so 100,000
@@ -23,7 +21,7 @@ const CALL_QUEUE = STATE_CODES.submitted;
  */
 export class FuturesView {
 	public readonly el = h('section', { class: 'futures', 'data-testid': 'futures', 'aria-label': 'Futures' });
-	private readonly chips = new Map<string, { chip: HTMLButtonElement; count: HTMLElement }>();
+	private readonly chips = new Map<ShownState | 'all', { chip: HTMLButtonElement; count: HTMLElement }>();
 	private readonly search = h('input', { type: 'search', placeholder: 'Search input, result, error, #id', 'aria-label': 'Search futures', 'data-testid': 'futures-search' });
 	// Cells are drawn on a canvas (100k of them stay smooth), so there are no rows and cells for a
 	// role of grid to name: a focusable group, and the future each key lands on is announced.
@@ -44,7 +42,7 @@ export class FuturesView {
 	/** The id each visible cell shows, while cells are large enough to show ids. */
 	private cellIds = new Int32Array(0);
 	private paintedKey = '';
-	private paintedColors: Record<TaskState, string> | undefined;
+	private paintedColors: Record<ShownState, string> | undefined;
 	private readonly size: { width: number; height: number };
 	/** Kept from scroll events: reading scrollTop while drawing can force a layout. */
 	private top = 0;
@@ -162,7 +160,7 @@ export class FuturesView {
 		this.onSelect(id);
 		const task = this.model?.tasks.get(id);
 		if (task) {
-			this.announcer.textContent = `future ${id}, ${STATE_LABELS[task.state]}${task.durationMs !== undefined ? `, ${ms(task.durationMs)}` : ''}, ${next + 1} of ${num(this.shown)}`;
+			this.announcer.textContent = `future ${id}, ${STATE_LABELS[shownState(task)]}${task.durationMs !== undefined ? `, ${ms(task.durationMs)}` : ''}, ${next + 1} of ${num(this.shown)}`;
 		}
 		const row = Math.floor(next / this.cols());
 		const cell = this.cell;
@@ -195,7 +193,9 @@ export class FuturesView {
 				return true;
 			}
 			const t = next.value;
-			const stateOk = filter === 'all' || t.state === filter || (filter === 'queued' && t.state === 'submitted');
+			// A future in the call queue is 'queued' to the model: its own chip has it, 'pending' does not.
+			const state = shownState(t);
+			const stateOk = filter === 'all' || state === filter || (filter === 'queued' && state === 'submitted');
 			if (stateOk && (!q || this.matches(t, q))) {
 				ids.push(t.taskId);
 			}
@@ -228,14 +228,16 @@ export class FuturesView {
 		this.lastRebuild = performance.now();
 	}
 
-	public render(model: RunModel, counts: Record<TaskState, number>, version: number, selected: number | undefined): void {
+	public render(model: RunModel, counts: Record<ShownState, number>, version: number, selected: number | undefined): void {
 		this.model = model;
 		this.selected = selected;
+		const callQueue = model.started?.stages.includes('callQueue') ?? false;
 		for (const [f, { chip, count }] of this.chips) {
-			const n = f === 'all' ? model.tasks.size : f === 'queued' ? counts.queued + counts.submitted : counts[f as TaskState];
+			const n = f === 'all' ? model.tasks.size : f === 'queued' ? counts.queued + counts.submitted : counts[f];
 			setText(count, num(n));
 			chip.setAttribute('aria-pressed', String(f === this.filter));
-			chip.hidden = f !== 'all' && f !== this.filter && n === 0 && (f === 'rejected' || f === 'timedOut');
+			// The filter that is on stays visible, so a view that shows nothing says why.
+			chip.hidden = f !== 'all' && f !== this.filter && (f === 'callQueue' ? !callQueue : n === 0 && (f === 'rejected' || f === 'timedOut'));
 		}
 		this.version = version;
 		const q = this.query.trim().toLowerCase();
@@ -297,7 +299,7 @@ export class FuturesView {
 			for (let col = 0; col < cols; col++) {
 				const id = this.idAt_(row * cols + col);
 				const t = id === undefined ? undefined : model.tasks.get(id);
-				const code = t ? (t.stage === 'callQueue' ? CALL_QUEUE : STATE_CODES[t.state]) : 0;
+				const code = t ? STATE_CODES[shownState(t)] : 0;
 				const i = (row - firstRow) * cols + col;
 				if (this.codes[i] !== code) {
 					this.codes[i] = code;

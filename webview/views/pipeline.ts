@@ -18,11 +18,33 @@ const STAGE_HELP: Record<string, string> = {
 	resultQueue: 'The worker is done; the result is on its way back through the result queue.',
 };
 
+/** What a full stage holds back. */
+const FULL_HELP: Record<string, string> = {
+	pending: 'Full: no more inputs are submitted until a worker takes one (back-pressure: the producer waits).',
+	callQueue: 'Full: the executor moves no more futures into it until a worker takes one; the rest wait as pending, still cancellable.',
+};
+
+/**
+ * How many a bounded stage holds at most: CPython's call queue is max_workers + 1 long
+ * (EXTRA_QUEUED_CALLS), a JS run's pending queue `maxQueue`. Unbounded stages have none.
+ */
+function boundOf(model: RunModel, stage: string): { n: number; why: string } | undefined {
+	const s = model.started;
+	if (!s) {
+		return undefined;
+	}
+	if (stage === 'callQueue') {
+		return { n: s.workers + 1, why: `max_workers + 1 = ${num(s.workers + 1)}` };
+	}
+	const max = s.options.maxQueue;
+	return stage === 'pending' && max !== undefined && max > 0 ? { n: max, why: `maxQueue = ${num(max)}` } : undefined;
+}
+
 /** The pool as a pipeline of stages with live counts. */
 export class PipelineView {
 	public readonly el = h('section', { class: 'pipeline', 'data-testid': 'pipeline', 'aria-label': 'Queues' });
 	private key = '';
-	private boxes = new Map<string, { count: HTMLElement; box: HTMLElement }>();
+	private boxes = new Map<string, { count: HTMLElement; box: HTMLElement; bound: HTMLElement; mark: HTMLElement }>();
 
 	public render(model: RunModel, counts: Record<TaskState, number>): void {
 		const stages = model.started?.stages ?? [];
@@ -33,11 +55,16 @@ export class PipelineView {
 			this.boxes.clear();
 			const add = (id: string, label: string, help: string) => {
 				const count = h('div', { class: 'count', 'data-testid': `stage-${id}` }, '0');
-				const box = h('div', { class: 'stage', title: help }, h('div', { class: 'label' }, label), count);
+				// Text, not a CSS ::after: screen readers and a copied panel say it too.
+				const mark = h('span', { class: 'full-mark', 'data-testid': `stage-full-${id}` }, ' · full');
+				mark.hidden = true;
+				const bound = h('div', { class: 'bound', 'data-testid': `stage-bound-${id}` });
+				bound.hidden = true;
+				const box = h('div', { class: 'stage', title: help }, h('div', { class: 'label' }, label, mark), count, bound);
 				// An arrow wraps with the stage it points to: a line never ends on one.
 				const arrow = this.el.childElementCount ? h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→') : null;
 				this.el.append(h('div', { class: 'step' }, arrow, box));
-				this.boxes.set(id, { count, box });
+				this.boxes.set(id, { count, box, bound, mark });
 			};
 			add('submitted', 'submitted', 'Calls handed to the pool so far.');
 			for (const s of stages) {
@@ -47,7 +74,7 @@ export class PipelineView {
 		}
 		const done = counts.finished + counts.failed + counts.cancelled + counts.timedOut + counts.rejected;
 		const depth = (s: string) => model.depths[s] ?? 0;
-		for (const [id, { count, box }] of this.boxes) {
+		for (const [id, { count, box, bound, mark }] of this.boxes) {
 			let value: number;
 			if (id === 'submitted') {
 				value = model.counts.submitted;
@@ -61,9 +88,22 @@ export class PipelineView {
 				value = model.finished ? 0 : depth(id);
 			}
 			setText(count, num(value));
-			const full = model.fullStages.includes(id);
+			const limit = boundOf(model, id);
+			setText(bound, limit ? `of ${num(limit.n)}` : '');
+			if (bound.hidden !== !limit) {
+				bound.hidden = !limit;
+			}
+			// The last depth a run reported may have said full: an ended run's stages are empty.
+			const full = !model.finished && model.fullStages.includes(id);
 			box.classList.toggle('full', full);
-			box.title = full ? `${STAGE_HELP[id] ?? ''} Full: the producer waits (back-pressure).` : STAGE_HELP[id] ?? box.title;
+			if (mark.hidden !== !full) {
+				mark.hidden = !full;
+			}
+			const help = `${STAGE_HELP[id] ?? ''}${limit ? ` At most ${num(limit.n)} (${limit.why}).` : ''}`;
+			const title = full ? `${help} ${FULL_HELP[id] ?? 'Full: the producer waits (back-pressure).'}` : help;
+			if (id !== 'submitted' && id !== 'done' && box.title !== title) {
+				box.title = title;
+			}
 		}
 	}
 }
