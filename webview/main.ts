@@ -338,7 +338,10 @@ function onMessage(m: HostToWebview): void {
 			break;
 		case 'notice':
 			showNotice(m.level, m.message);
-			details.noticed(m.message);
+			break;
+		case 'cancelRefused':
+			showNotice('warning', `Task ${m.taskId} was not cancelled: ${m.reason}`);
+			details.refused(m.runId, m.taskId, m.reason);
 			break;
 		case 'comparison':
 			comparisons.set(m.comparison.id, m.comparison);

@@ -65,6 +65,8 @@ export type HostToWebview =
 	| { type: 'select'; runId: string }
 	| { type: 'stacks'; runId: string; text: string }
 	| { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
+	/** A "Cancel future" the host could not carry out: the panel says why, on that future too. */
+	| { type: 'cancelRefused'; runId: string; taskId: number; reason: string }
 	| { type: 'comparison'; comparison: ComparisonView }
 	| { type: 'history'; entries: HistoryEntry[] };
 

@@ -136,7 +136,7 @@ export class PanelSession extends Disposable implements HistoryPanel {
 			case 'cancelTask': {
 				const r = await this._runs.cancelTask(m.runId, m.taskId);
 				if (!r.ok) {
-					panel?.post({ type: 'notice', level: 'warning', message: `Task ${m.taskId} was not cancelled: ${r.reason}` });
+					panel?.post({ type: 'cancelRefused', runId: m.runId, taskId: m.taskId, reason: r.reason });
 				}
 				break;
 			}

@@ -229,15 +229,15 @@ describe('Pool panel: queues, the call queue and a future\'s timings (Chromium)'
 		assert.deepEqual((await p.page.evaluate(() => window.__poolscopePosted ?? [])).at(-1), { type: 'cancelTask', runId, taskId: 2 });
 		// What the host answers when the future was already handed to a busy worker (engine/js/jsBackend.ts).
 		const why = 'task 2 was already dispatched to a worker: like a future in CPython\'s call queue it can no longer be cancelled on its own; cancel the run to stop it';
-		await p.post({ type: 'notice', level: 'warning', message: 'Task 4 was not cancelled: not asked for here' });
-		await p.post({ type: 'notice', level: 'warning', message: `Task 2 was not cancelled: ${why}` });
+		await p.post({ type: 'cancelRefused', runId: 'elsewhere', taskId: 3, reason: 'another run\'s task 3' });
+		await p.post({ type: 'cancelRefused', runId, taskId: 2, reason: why });
 		await settled(p.page);
 		assert.equal(await text(p.page, 'notice'), `Task 2 was not cancelled: ${why}×`, 'the notice still says it');
 		assert.equal(await cancel.isDisabled(), true, 'a refused cancel is not offered again');
 		assert.equal(await reason.textContent(), `Not cancelled: ${why}`);
 		assert.equal(await cancel.getAttribute('title'), `Not cancelled: ${why}`);
 		await open(3);
-		assert.equal(await cancel.isEnabled(), true, 'another pending future keeps its Cancel (a notice about task 4, not asked for, changed nothing)');
+		assert.equal(await cancel.isEnabled(), true, 'another pending future keeps its Cancel (a refusal for another run\'s task 3 changed nothing)');
 		assert.equal(await reason.count(), 0);
 		// Future 2 starts: its state says why now.
 		await feed(p, runId, [{ type: 'task.started', runId, t: t0 + 20, taskId: 2, workerId: 0 }]);

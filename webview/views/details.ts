@@ -77,12 +77,9 @@ export class DetailsView {
 	private target: { runId: string; taskId: number } | undefined;
 	private readonly cancel = button('Cancel future', { class: 'secondary', 'data-testid': 'cancel-task' }, () => {
 		if (this.target) {
-			this.asked.push(this.target);
 			post({ type: 'cancelTask', ...this.target });
 		}
 	});
-	/** Cancels asked for and not yet refused (a cancel that works says so with a task.cancelled). */
-	private asked: { runId: string; taskId: number }[] = [];
 	/** Why the host refused to cancel a future that still looks pending, by `runId:taskId`. */
 	private readonly refusals = new Map<string, string>();
 	private readonly actions = h('div', { class: 'actions' }, this.cancel);
@@ -92,18 +89,12 @@ export class DetailsView {
 	private shownChildren: Element[] = [];
 
 	/**
-	 * A notice from the host: a refused cancel of a future asked for here ("Task N was not
-	 * cancelled: <why>", extension/panel/panelSession.ts) is kept for that future's details. A JS
-	 * future already handed to its worker still reads pending (no event says it moved), so its
-	 * Cancel stayed on, and the why was only in a notice at the top of the panel.
+	 * The host refused a cancel (cancelRefused): kept for that future's details. A JS future already
+	 * handed to its worker still reads pending (no event says it moved), so its Cancel stayed on,
+	 * and the why was only in a notice at the top of the panel.
 	 */
-	public noticed(message: string): void {
-		const i = this.asked.findIndex((a) => message.startsWith(`Task ${a.taskId} was not cancelled: `));
-		if (i < 0) {
-			return;
-		}
-		const [a] = this.asked.splice(i, 1);
-		this.refusals.set(`${a!.runId}:${a!.taskId}`, message.slice(`Task ${a!.taskId} was not cancelled: `.length));
+	public refused(runId: string, taskId: number, reason: string): void {
+		this.refusals.set(`${runId}:${taskId}`, reason);
 	}
 
 	public render(model: RunModel, taskId: number | undefined, nowT: number): void {
