@@ -217,6 +217,10 @@ export class RunCommands extends Disposable {
 		const startMethod = o.startMethod ?? declared.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
 		// For Python whatever the pool: a comparison's process runs take it from this request.
 		const maxTasksPerChild = target.language === 'python' ? (declared.maxTasksPerChild ?? config.get<number>('python.maxTasksPerChild', 0)) || undefined : undefined;
+		const mode = target.language === 'python' ? declared.mode : undefined;
+		// Chunks exist only where a process pool sends them (Python's through map): the comment's
+		// chunksize is left out when "Run on Thread Pool" or "Run Serially" took the run elsewhere.
+		const chunksize = pool === 'process' && (target.language !== 'python' || mode === 'map') ? declared.chunksize : undefined;
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
 		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;
 		return {
@@ -231,6 +235,8 @@ export class RunCommands extends Disposable {
 			stallMs: Number.isFinite(stallSeconds) && stallSeconds >= 0 ? Math.round(stallSeconds * 1000) : undefined,
 			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
 			maxTasksPerChild,
+			mode,
+			chunksize,
 			pythonPath: python?.path,
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
