@@ -53,7 +53,8 @@ Options:
   -h, --help                     this text
 
 Flags left out are taken from the function's \`poolscope:\` comments (inputs=..., pool=...,
-workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=...), as a click on "Run in parallel" in the editor does.
+workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=..., mode=..., chunksize=N), as a click on
+"Run in parallel" in the editor does.
 
 compare runs the function serially, on a thread pool and on a process pool, one after another,
 and says which to use; sweep runs one pool at each worker count and fits Amdahl's law, or, with
@@ -163,7 +164,13 @@ async function main(): Promise<void> {
 		timeout: given.timeout ?? (declared?.options?.timeoutMs ? String(declared.options.timeoutMs) : undefined),
 		'max-tasks-per-child': given['max-tasks-per-child'] ?? (declared?.options?.maxTasksPerChild ? String(declared.options.maxTasksPerChild) : undefined),
 		'start-method': given['start-method'] ?? declared?.options?.startMethod,
+		mode: given.mode ?? declared?.options?.mode,
 	};
+	// A declared chunksize is for process pools (and Python's map): one that --pool or --mode
+	// took elsewhere is left out, as the editor's "Run on Thread Pool" leaves it out.
+	const chunked = o.pool === 'process' && (language !== 'python' || o.mode === 'map');
+	const declaredChunksize = declared?.options?.chunksize !== undefined && chunked ? String(declared.options.chunksize) : undefined;
+	o.chunksize = given.chunksize ?? declaredChunksize;
 	if (o.inputs === undefined && !declared && names.length) {
 		usage(`${file} has no top-level function ${fn} (functions in this file: ${names.join(', ')}); for one defined another way, give --inputs`);
 	}

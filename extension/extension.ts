@@ -20,6 +20,8 @@ export interface PoolscopeApi {
 	readonly comparisons: ComparisonCommands;
 	readonly history: HistoryCommands;
 	run(target: { uri: string; fn: string }, overrides: RunOverrides): Promise<RunRecord | undefined>;
+	/** What the panel's "Run again" does. */
+	rerun(runId: string): Promise<RunRecord | undefined>;
 }
 
 let controller: RunController | undefined;
@@ -47,16 +49,25 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	context.subscriptions.push(session);
 	const commands = new RunCommands(context, runs, output, (runId) => session.show(runId, true));
 	context.subscriptions.push(commands);
-	const rerun = async (runId: string) => {
-		const r = runs.get(runId);
-		if (r) {
-			await commands.run({ uri: vscode.Uri.file(r.request.file).toString(), fn: r.request.fn }, { pool: r.request.pool, workers: r.request.workers, startMethod: r.request.startMethod, inputs: r.request.inputs });
-		}
-	};
 	// Workspace storage; a window without a folder keeps its history with the extension's global storage.
 	const historyDir = vscode.Uri.joinPath(context.storageUri ?? vscode.Uri.joinPath(context.globalStorageUri, 'no-workspace'), 'history').fsPath;
 	const history = new HistoryCommands(historyDir, runs, output);
 	context.subscriptions.push(history);
+	// The same run again (decisions.md): from memory, else from the history (a run that left memory).
+	const rerun = async (runId: string): Promise<RunRecord | undefined> => {
+		let request = runs.get(runId)?.request;
+		try {
+			request ??= await history.storedRequest(runId);
+		} catch (e) {
+			void vscode.window.showErrorMessage(`Poolscope: run ${runId} cannot run again: its history entry could not be read (${e instanceof Error ? e.message : String(e)}). Run the function again from the editor.`);
+			return undefined;
+		}
+		if (!request) {
+			void vscode.window.showErrorMessage(`Poolscope: run ${runId} is no longer in this window's memory nor in the workspace's history, so it cannot run again: run the function again from the editor.`);
+			return undefined;
+		}
+		return commands.rerun(request);
+	};
 	const comparisons = new ComparisonCommands(commands, runs, (view) => session.showComparison(view), output, (view) => void history.saveComparison(view), (runId) => session.show(runId, true));
 	context.subscriptions.push(comparisons);
 	compares = comparisons;
@@ -94,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 		comparisons,
 		history,
 		run: (target, overrides) => commands.run(target, overrides),
+		rerun,
 	};
 }
 

@@ -21,6 +21,10 @@ export interface DeclaredOptions {
 	maxTasksPerChild?: number;
 	/** Python process pools: how workers start. */
 	startMethod?: PythonStartMethod;
+	/** Python: `executor.submit` per item, or one `executor.map`. */
+	mode?: 'submit' | 'map';
+	/** Items per message: process pools (Python's need `mode=map`). */
+	chunksize?: number;
 }
 
 export interface SourceFunction {
@@ -32,14 +36,14 @@ export interface SourceFunction {
 	isAsync: boolean;
 	/** The expression from a `poolscope: inputs=` comment right above, if any. */
 	inputs?: string;
-	/** `pool=`, `workers=`, `timeoutMs=` from `poolscope:` comments right above. */
+	/** `pool=`, `workers=`, `timeoutMs=`, ... from `poolscope:` comments right above. */
 	options?: DeclaredOptions;
 	/** What in those comments could not be read: a run refuses to guess. */
 	problems?: string[];
 }
 
 const DIRECTIVE = /^\s*(?:#|\/\/)\s*poolscope:\s*(.*?)\s*$/;
-const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver';
+const KEYS = 'inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver, mode=submit|map, chunksize=N';
 /** The most workers a comment, a setting (package.json's maximum) or the CLI asks for. */
 export const MAX_WORKERS = 1024;
 
@@ -109,6 +113,20 @@ export function parseDirective(body: string): Directive {
 					out.problems.push(`startMethod=${value}: one of fork, spawn, forkserver`);
 				}
 				break;
+			case 'mode':
+				if (value === 'submit' || value === 'map') {
+					out.options.mode = value;
+				} else {
+					out.problems.push(`mode=${value}: one of submit, map`);
+				}
+				break;
+			case 'chunksize':
+				if (whole >= 1) {
+					out.options.chunksize = whole;
+				} else {
+					out.problems.push(`chunksize=${value}: a whole number from 1`);
+				}
+				break;
 			default:
 				out.problems.push(`unknown option "${key}" (known: ${KEYS})`);
 		}
@@ -153,22 +171,44 @@ function declaredAbove(lines: string[], line: number, language: SourceLanguage):
 	let inputs: string | undefined;
 	const options: DeclaredOptions = {};
 	const problems: string[] = [];
+	const lineOf: Partial<Record<keyof DeclaredOptions, number>> = {};
 	for (let i = line - 1; i >= headStart(lines, line, language); i--) {
 		const m = DIRECTIVE.exec(lines[i]!);
 		if (m) {
 			const d = parseDirective(m[1]!);
 			inputs ??= d.inputs;
 			for (const [k, v] of Object.entries(d.options) as [keyof DeclaredOptions, never][]) {
-				options[k] ??= v;
+				if (options[k] === undefined) {
+					options[k] = v;
+					lineOf[k] = i + 1;
+				}
 			}
 			problems.push(...d.problems.map((p) => `line ${i + 1}: ${p}`));
 		}
 	}
+	problems.push(...combinationProblems(options, language).map(([key, p]) => `line ${lineOf[key]}: ${p}`));
 	return {
 		...(inputs !== undefined ? { inputs } : {}),
 		...(Object.keys(options).length ? { options } : {}),
 		...(problems.length ? { problems } : {}),
 	};
+}
+
+/**
+ * Keys that are fine alone but would do nothing here, as the CLI refuses its flags: a run that
+ * quietly ignored `chunksize=` would look like it had measured chunks.
+ */
+function combinationProblems(o: DeclaredOptions, language: SourceLanguage): [keyof DeclaredOptions, string][] {
+	const out: [keyof DeclaredOptions, string][] = [];
+	if (o.mode !== undefined && language !== 'python') {
+		out.push(['mode', `mode=${o.mode} is for Python (executor.submit or executor.map); a JS pool takes one call per input`]);
+	}
+	if (o.chunksize !== undefined && o.pool !== undefined && o.pool !== 'process') {
+		out.push(['chunksize', `chunksize=${o.chunksize} applies to process pools (this comment says pool=${o.pool})`]);
+	} else if (o.chunksize !== undefined && language === 'python' && o.mode !== 'map') {
+		out.push(['chunksize', `chunksize=${o.chunksize} applies to executor.map in Python: add mode=map`]);
+	}
+	return out;
 }
 
 const indentOf = (t: string) => t.length - t.trimStart().length;

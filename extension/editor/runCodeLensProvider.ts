@@ -62,6 +62,8 @@ function runTooltip(f: SourceFunction): string {
 		o.timeoutMs ? `timeout ${o.timeoutMs} ms` : '',
 		o.maxTasksPerChild ? `a worker replaced every ${o.maxTasksPerChild} task${o.maxTasksPerChild > 1 ? 's' : ''}` : '',
 		o.startMethod ? `start method ${o.startMethod}` : '',
+		o.mode ? `executor.${o.mode}` : '',
+		o.chunksize ? `chunks of ${o.chunksize}` : '',
 	].filter(Boolean);
 	return `Run ${f.name} on ${pool}${parts.length ? ` (${parts.join(', ')})` : ''}, as its poolscope comment says`;
 }

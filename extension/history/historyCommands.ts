@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { adviseRuns } from '../../engine/compare/advice';
 import { measureRun } from '../../engine/compare/measurement';
 import type { PackedEvents } from '../../engine/protocol/eventPacking';
+import type { RunRequest } from '../../engine/runTypes';
 import type { ComparisonView, HistoryEntry } from '../../webview/messages';
 import { CommandId } from '../commandIds';
 import type { RunController, RunRecord } from '../runs/RunController';
@@ -83,6 +84,18 @@ export class HistoryCommands extends Disposable {
 		} catch (e) {
 			void vscode.window.showErrorMessage(`Poolscope: cannot open "${entry.label}" from the history: ${message(e)}`);
 		}
+	}
+
+	/**
+	 * A run's request as the history kept it, the run adopted (as opening it would), for "Run
+	 * again" on a run this window no longer holds; undefined when the history has no such run.
+	 */
+	public async storedRequest(runId: string): Promise<RunRequest | undefined> {
+		await this.loaded;
+		if (!this.history.entries.some((e) => e.id === runId && e.kind === 'run')) {
+			return undefined;
+		}
+		return (await this.record(runId)).request;
 	}
 
 	public async remove(id: string): Promise<void> {

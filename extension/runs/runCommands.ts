@@ -94,13 +94,35 @@ export class RunCommands extends Disposable {
 		if (inputs === undefined) {
 			return undefined; // the user dismissed the inputs box
 		}
-		const request = await this.request(target, inputs, overrides);
-		const interpreter = target.language === 'python' ? ` with ${request.pythonPath ?? 'python3 from PATH'}` : ` on node ${process.version}`;
-		this._output.info(`run ${request.runId}: ${target.fn} in ${vscode.workspace.asRelativePath(target.uri)} on a ${request.pool} pool (${request.workers ?? 'default'} workers), inputs ${inputs}${interpreter}`);
+		return this.launch(await this.request(target, inputs, overrides));
+	}
+
+	/**
+	 * "Run again": the run's own request (function, inputs, pool, workers and every other option,
+	 * the interpreter) under a new id, whatever the comment or the settings say now; only the file
+	 * is read again (saved first, as for any run). A file or function gone since fails as any run
+	 * does, with the engine's error in the panel.
+	 */
+	public async rerun(previous: RunRequest & { pythonSource?: string }): Promise<RunRecord | undefined> {
+		if (!this.trusted()) {
+			return undefined;
+		}
+		const uri = vscode.Uri.file(previous.file);
+		const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+		if (document?.isDirty && !(await document.save())) {
+			void vscode.window.showErrorMessage(`Poolscope: ${vscode.workspace.asRelativePath(uri)} could not be saved, and a run takes the file from disk: it did not run again.`);
+			return undefined;
+		}
+		return this.launch({ ...previous, runId: newRunId(previous.fn) }, true);
+	}
+
+	private launch(request: RunRequest & { pythonSource?: string }, again = false): RunRecord {
+		const interpreter = request.language === 'python' ? ` with ${request.pythonPath ?? 'python3 from PATH'}` : ` on node ${process.version}`;
+		this._output.info(`run ${request.runId}${again ? ' (run again)' : ''}: ${request.fn} in ${vscode.workspace.asRelativePath(request.file)} on a ${request.pool} pool (${request.workers ?? 'default'} workers), inputs ${request.inputs}${interpreter}`);
 		const record = this._controller.start(request);
 		this._showPanel(request.runId);
 		this.progressIfLong(record);
-		if (target.language === 'python') {
+		if (request.language === 'python') {
 			void record.handle?.done.then((end) => this.interpreterProblem(end, request.pythonSource));
 		}
 		return record;
@@ -129,12 +151,7 @@ export class RunCommands extends Disposable {
 	 * file on disk. Says what is missing.
 	 */
 	private async runnableTarget(arg: unknown): Promise<FunctionTarget | undefined> {
-		if (!vscode.workspace.isTrusted) {
-			void vscode.window.showWarningMessage(TRUST_MESSAGE, 'Manage Workspace Trust').then((choice) => {
-				if (choice) {
-					void vscode.commands.executeCommand('workbench.trust.manage');
-				}
-			});
+		if (!this.trusted()) {
 			return undefined;
 		}
 		const target = await this.target(arg);
@@ -153,6 +170,19 @@ export class RunCommands extends Disposable {
 			return undefined;
 		}
 		return target;
+	}
+
+	/** Whether the workspace is trusted; says so, with the way to trust it, when not. */
+	private trusted(): boolean {
+		if (!vscode.workspace.isTrusted) {
+			void vscode.window.showWarningMessage(TRUST_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+				if (choice) {
+					void vscode.commands.executeCommand('workbench.trust.manage');
+				}
+			});
+			return false;
+		}
+		return true;
 	}
 
 	/** A missing, too old or wrong interpreter is a set-up problem: say which one and where it came from. */
@@ -217,10 +247,14 @@ export class RunCommands extends Disposable {
 		const startMethod = o.startMethod ?? declared.startMethod ?? (config.get<string>('python.startMethod', '') as PythonStartMethod | '' || undefined);
 		// For Python whatever the pool: a comparison's process runs take it from this request.
 		const maxTasksPerChild = target.language === 'python' ? (declared.maxTasksPerChild ?? config.get<number>('python.maxTasksPerChild', 0)) || undefined : undefined;
+		const mode = target.language === 'python' ? declared.mode : undefined;
+		// Chunks exist only where a process pool sends them (Python's through map): the comment's
+		// chunksize is left out when "Run on Thread Pool" or "Run Serially" took the run elsewhere.
+		const chunksize = pool === 'process' && (target.language !== 'python' || mode === 'map') ? declared.chunksize : undefined;
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
 		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;
 		return {
-			runId: `${target.fn}-${randomBytes(4).toString('hex')}`,
+			runId: newRunId(target.fn),
 			file: target.uri.fsPath,
 			fn: target.fn,
 			language: target.language,
@@ -231,6 +265,8 @@ export class RunCommands extends Disposable {
 			stallMs: Number.isFinite(stallSeconds) && stallSeconds >= 0 ? Math.round(stallSeconds * 1000) : undefined,
 			startMethod: target.language === 'python' && pool === 'process' ? startMethod : undefined,
 			maxTasksPerChild,
+			mode,
+			chunksize,
 			pythonPath: python?.path,
 			pythonSource: python?.source,
 			workspaceRoot: folder?.uri.fsPath,
@@ -386,6 +422,10 @@ export async function selectPythonInterpreter(): Promise<void> {
 	}
 	const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 	await vscode.workspace.getConfiguration('poolscope').update('pythonPath', value, target);
+}
+
+function newRunId(fn: string): string {
+	return `${fn}-${randomBytes(4).toString('hex')}`;
 }
 
 /** 0 keeps Node's own limit; a setting cannot refuse, so too small a limit is raised. */

@@ -351,6 +351,92 @@ describe('Editor integration: runs', function () {
 		assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 	});
 
+	it('a comment\'s mode=map chunksize=5 reaches the Python process pool (run.started says map, chunks of 5), and the lens says it; "Run on Thread Pool" leaves the chunks out', async () => {
+		const poolscope = await api();
+		const file = join(workspace(), 'python', 'zz_mapped.py');
+		writeFileSync(file, '# poolscope: mode=map chunksize=5\n# poolscope: inputs=range(12)\ndef square(x):\n    return x * x\n');
+		try {
+			const { tooltip, run } = await clickRunLens(join('python', 'zz_mapped.py'), 'square');
+			assert.equal(tooltip, 'Run square on the default pool (executor.map, chunks of 5), as its poolscope comment says');
+			assert.deepEqual([run.request.pool, run.request.mode, run.request.chunksize], ['process', 'map', 5]);
+			const end = await run.handle!.done;
+			assert.deepEqual([end.outcome, end.counts.finished], ['completed', 12], JSON.stringify(end.error));
+			assert.deepEqual([run.model.started?.pool, run.model.started?.options.mode, run.model.started?.options.chunksize], ['process', 'map', 5]);
+			const threads = await poolscope.run({ uri: vscode.Uri.file(file).toString(), fn: 'square' }, { pool: 'thread' });
+			assert.ok(threads);
+			assert.deepEqual([(await threads.handle!.done).counts.finished, threads.model.started?.options.mode, threads.model.started?.options.chunksize ?? undefined], [12, 'map', undefined]);
+			assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+		} finally {
+			rmSync(file, { force: true });
+		}
+	});
+
+	it('"Run again" runs the same run (every option) on the code as it is now, whatever the comment and the settings say since; one no longer in memory comes back from the history; an unknown one says so', async () => {
+		const poolscope = await api();
+		await poolscope.history.loaded;
+		const file = join(workspace(), 'python', 'zz_rerun.py');
+		const target = { uri: vscode.Uri.file(file).toString(), fn: 'square' };
+		const source = (workers: number, timeoutMs: number, perChild: number, body: string) => `# poolscope: pool=process workers=${workers} timeoutMs=${timeoutMs} maxTasksPerChild=${perChild}\n# poolscope: inputs=range(6)\ndef square(x):\n    return ${body}\n`;
+		const options = (r: RunRecord) => {
+			const q = r.request;
+			return { fn: q.fn, file: q.file, inputs: q.inputs, pool: q.pool, workers: q.workers, timeoutMs: q.timeoutMs, maxTasksPerChild: q.maxTasksPerChild, stallMs: q.stallMs, priority: q.priority, pythonPath: q.pythonPath };
+		};
+		const results = (r: RunRecord) => [...taskModel(r).tasks.values()].map((t) => t.result);
+		const config = vscode.workspace.getConfiguration('poolscope');
+		const savedId = `square-zzsaved${Date.now()}`;
+		writeFileSync(file, source(2, 5000, 2, 'x * x'));
+		try {
+			await config.update('stallWarningSeconds', 7, vscode.ConfigurationTarget.Global);
+			const first = await poolscope.run(target, {});
+			assert.ok(first);
+			const expected = { fn: 'square', file, inputs: 'range(6)', pool: 'process', workers: 2, timeoutMs: 5000, maxTasksPerChild: 2, stallMs: 7000, priority: 'low', pythonPath: first.request.pythonPath };
+			assert.deepEqual(options(first), expected);
+			assert.deepEqual([(await first.handle!.done).counts.finished, results(first)], [6, ['0', '1', '4', '9', '16', '25']]);
+
+			// The comment, the settings and the code change; a run from the editor takes all of it.
+			writeFileSync(file, source(3, 9000, 3, 'x * x + 1'));
+			await config.update('stallWarningSeconds', 2, vscode.ConfigurationTarget.Global);
+			await config.update('workerPriority', 'normal', vscode.ConfigurationTarget.Global);
+			const fresh = await poolscope.run(target, {});
+			assert.ok(fresh);
+			assert.deepEqual(options(fresh), { ...expected, workers: 3, timeoutMs: 9000, maxTasksPerChild: 3, stallMs: 2000, priority: 'normal' });
+			await fresh.handle!.done;
+
+			// Run again: the first run's options, the new code.
+			const again = await poolscope.rerun(first.request.runId);
+			assert.ok(again);
+			assert.notEqual(again.request.runId, first.request.runId);
+			assert.deepEqual({ ...again.request, runId: first.request.runId }, first.request, 'the whole request, but its id');
+			const end = await again.handle!.done;
+			assert.deepEqual([end.outcome, end.counts.finished, results(again)], ['completed', 6, ['1', '2', '5', '10', '17', '26']], JSON.stringify(end.error));
+			const options2 = again.model.started?.options;
+			assert.deepEqual([again.model.started?.workers, options2?.timeoutMs, options2?.maxTasksPerChild, options2?.priority], [2, 5000, 2, 'low']);
+			const workers = [...again.model.workers.values()];
+			assert.ok(workers.some((w) => w.exitReason === 'recycled') && workers.every((w) => w.tasksDone <= 2), workers.map((w) => `${w.workerId}: ${w.tasksDone} ${w.exitReason}`).join(', '));
+
+			// A run this window no longer holds (a reload, or past the 12 kept) is read back from the history.
+			await poolscope.history.history.saveRun({ request: { ...first.request, runId: savedId }, events: first.log.events().map((e) => ({ ...e, runId: savedId })), truncated: false });
+			assert.equal(poolscope.runs.get(savedId), undefined);
+			const fromHistory = await poolscope.rerun(savedId);
+			assert.ok(fromHistory, 'a run in the history runs again');
+			assert.deepEqual(options(fromHistory), expected);
+			assert.deepEqual([(await fromHistory.handle!.done).counts.finished, results(fromHistory)], [6, ['1', '2', '5', '10', '17', '26']]);
+
+			// In neither: said, and nothing runs.
+			const before = poolscope.runs.runs.length;
+			const { value, shown } = await recordingMessages('showErrorMessage', () => poolscope.rerun('square-0badc0de'));
+			assert.equal(value, undefined);
+			assert.equal(poolscope.runs.runs.length, before);
+			assert.deepEqual(shown, ['Poolscope: run square-0badc0de is no longer in this window\'s memory nor in the workspace\'s history, so it cannot run again: run the function again from the editor.']);
+			assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
+		} finally {
+			await config.update('stallWarningSeconds', undefined, vscode.ConfigurationTarget.Global);
+			await config.update('workerPriority', undefined, vscode.ConfigurationTarget.Global);
+			await poolscope.history.remove(savedId);
+			rmSync(file, { force: true });
+		}
+	});
+
 	it('with the cursor outside any function, nothing runs', async () => {
 		const poolscope = await api();
 		const doc = await untitledDocument('javascript', 'const x = 1;\n');

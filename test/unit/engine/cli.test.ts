@@ -428,6 +428,34 @@ describe('poolscope CLI', function () {
 		assert.equal(r.stdout.match(/^ {2}worker \d+ pid \d+: 2 tasks/gm)?.length, 4, r.stdout);
 	});
 
+	it('a function\'s `poolscope: mode=map chunksize=5` comment is how the CLI runs it (run.started says so); a flag that takes the run elsewhere leaves the chunks out', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'poolscope-cli-'));
+		try {
+			const py = join(dir, 'mapped.py');
+			writeFileSync(py, '# poolscope: mode=map chunksize=5\n# poolscope: inputs=range(12)\ndef square(x):\n    return x * x\n');
+			const js = join(dir, 'chunked.mjs');
+			writeFileSync(js, '// poolscope: pool=process workers=2 chunksize=5 inputs=12\nexport function square(x) {\n  return x * x;\n}\n');
+			const started = async (args: string[]) => {
+				const r = await cli([...args, '--json']);
+				assert.equal(r.code, 0, r.stderr);
+				const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as PoolEvent);
+				const start = events.find((e) => e.type === 'run.started');
+				const end = events.find((e) => e.type === 'run.finished');
+				assert.ok(start?.type === 'run.started' && end?.type === 'run.finished', r.stdout.slice(0, 300));
+				assert.equal(end.counts.finished, 12);
+				return { pool: start.pool, mode: start.options.mode, chunksize: start.options.chunksize ?? undefined };
+			};
+			assert.deepEqual(await started(['run', py, 'square']), { pool: 'process', mode: 'map', chunksize: 5 });
+			assert.deepEqual(await started(['run', js, 'square']), { pool: 'process', mode: undefined, chunksize: 5 });
+			// Flags win over the comment; the comment's chunks go with its map and its process pool.
+			assert.deepEqual(await started(['run', py, 'square', '--chunksize', '3']), { pool: 'process', mode: 'map', chunksize: 3 });
+			assert.deepEqual(await started(['run', py, 'square', '--mode', 'submit']), { pool: 'process', mode: 'submit', chunksize: undefined });
+			assert.deepEqual(await started(['run', js, 'square', '--pool', 'thread']), { pool: 'thread', mode: undefined, chunksize: undefined });
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it('a poolscope comment that cannot be read: exit 2, naming the line and the fix', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'poolscope-cli-'));
 		try {

@@ -67,15 +67,57 @@ describe('sourceFunctions: top-level functions without a language server', () =>
 	it('a poolscope comment that cannot be read says what and where, not a guess', () => {
 		const found = findFunctions('# poolscope: pool=threads workers=0 timeoutMs=-5 colour=red startMethod=vfork\n# poolscope: just words\ndef f(i):\n    return i\n', 'python');
 		assert.deepEqual(found[0]!.problems, [
-			'line 2: cannot read "just words": write inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver',
+			'line 2: cannot read "just words": write inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver, mode=submit|map, chunksize=N',
 			'line 1: pool=threads: one of thread, process, serial',
 			'line 1: workers=0: a whole number from 1 to 1024',
 			'line 1: timeoutMs=-5: a whole number of milliseconds (0: none)',
-			'line 1: unknown option "colour" (known: inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver)',
+			'line 1: unknown option "colour" (known: inputs=..., pool=thread|process|serial, workers=N, timeoutMs=N, maxTasksPerChild=N, startMethod=fork|spawn|forkserver, mode=submit|map, chunksize=N)',
 			'line 1: startMethod=vfork: one of fork, spawn, forkserver',
 		]);
 		assert.deepEqual(parseDirective('inputs='), { options: {}, problems: ['inputs= is empty'] });
 		assert.deepEqual(parseDirective('timeoutMs=0 inputs=3'), { inputs: '3', options: { timeoutMs: 0 }, problems: [] });
+	});
+
+	it('mode=submit|map and chunksize=N: read like the other keys, and refused where they would do nothing (as the CLI refuses its flags)', () => {
+		const py = [
+			'# poolscope: pool=process mode=map',
+			'# poolscope: chunksize=5 inputs=range(20)',
+			'def mapped(x):',
+			'    return x',
+			'',
+			'# poolscope: mode=submit',
+			'def submitted(x):',
+			'    return x',
+			'',
+			'# poolscope: mode=map chunksize=10',
+			'def no_pool_said(x):',
+			'    return x',
+		].join('\n');
+		assert.deepEqual(findFunctions(py, 'python').map((f) => [f.name, f.options, f.problems]), [
+			['mapped', { pool: 'process', mode: 'map', chunksize: 5 }, undefined],
+			['submitted', { mode: 'submit' }, undefined],
+			// The pool comes from the lens or the setting then: the run leaves chunks out on a thread pool.
+			['no_pool_said', { mode: 'map', chunksize: 10 }, undefined],
+		]);
+		const js = findFunctions('// poolscope: pool=process chunksize=8\nexport function k(n) { return n; }\n', 'javascript');
+		assert.deepEqual([js[0]!.options, js[0]!.problems], [{ pool: 'process', chunksize: 8 }, undefined]);
+		const bad = (text: string, language: 'python' | 'javascript' | 'typescript') => findFunctions(text, language)[0]!.problems;
+		assert.deepEqual(bad('# poolscope: mode=imap chunksize=0 chunksize=x\ndef f(x):\n    return x\n', 'python'), [
+			'line 1: mode=imap: one of submit, map',
+			'line 1: chunksize=0: a whole number from 1',
+			'line 1: chunksize=x: a whole number from 1',
+		]);
+		assert.deepEqual(bad('// poolscope: mode=map\nexport function k(n) { return n; }\n', 'typescript'), [
+			'line 1: mode=map is for Python (executor.submit or executor.map); a JS pool takes one call per input',
+		]);
+		// Python chunks are map's: a chunksize with submit (said or by default) would be ignored.
+		assert.deepEqual(bad('# poolscope: pool=process\n# poolscope: chunksize=4\ndef f(x):\n    return x\n', 'python'), [
+			'line 2: chunksize=4 applies to executor.map in Python: add mode=map',
+		]);
+		assert.deepEqual(bad('// poolscope: chunksize=4\n// poolscope: pool=thread\nfunction k(n) { return n; }\n', 'javascript'), [
+			'line 1: chunksize=4 applies to process pools (this comment says pool=thread)',
+		]);
+		assert.deepEqual(parseDirective('chunksize=3, mode=map'), { options: { chunksize: 3, mode: 'map' }, problems: [] });
 	});
 
 	it('Python: the inputs comment may sit above decorators', () => {
