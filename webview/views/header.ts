@@ -32,7 +32,7 @@ export class HeaderView {
 	constructor() {
 		this.cancel = button('', { class: 'danger', 'data-testid': 'cancel-run', title: 'Cancel the run: pending futures are cancelled, running ones stopped' }, () => post({ type: 'cancelRun', runId: this.runId }));
 		this.cancel.append(icon('debug-stop'), ' Cancel run');
-		this.rerun = button('', { 'data-testid': 'rerun', title: 'Run the same function, inputs and pool again' }, () => post({ type: 'rerun', runId: this.runId }));
+		this.rerun = button('', { 'data-testid': 'rerun', title: 'Run again: the same function, inputs and options (pool, workers, timeout...), the code as it is now' }, () => post({ type: 'rerun', runId: this.runId }));
 		this.rerun.append(icon('debug-restart'), ' Run again');
 		this.stacks = button('', { 'data-testid': 'snapshot-stacks', title: 'Where is every worker right now? (Python)' }, () => post({ type: 'snapshotStacks', runId: this.runId }));
 		this.stacks.append(icon('list-tree'), ' Stacks');
