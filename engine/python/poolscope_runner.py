@@ -748,6 +748,9 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                     if self.import_failures:
                         break
                     time.sleep(0.02)
+                # A dying worker's last words (faulthandler's dump) were in its pipes before the
+                # executor could see it die: read now, they are its task's output before its failure.
+                self.drain_worker_output()
             dead = self.dead
             failed_import = next(iter(self.import_failures.items()), None)
             unpickled = unpickling_failure(exc)

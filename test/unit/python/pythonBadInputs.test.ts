@@ -170,6 +170,31 @@ describe('Python backend: bad inputs and dying workers', function () {
 		assert.deepEqual([exited?.signal, exited?.reason], ['SIGSEGV', 'crash']);
 	});
 
+	// faulthandler's dump, written to fd 2 as the worker dies, is in the slot's stderr pipe before
+	// the executor can see the death: the runner reads it then, while the slot names the task.
+	for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
+		it(`${startMethod}: a segfault in a process worker's task: faulthandler's dump is that task's stderr, before its failure, not the main process's output${startMethod === 'fork' ? '; the CLI labels it [task 0]' : ''}`, async () => {
+			const r = pyRun({ file: FILE, fn: 'crashes_at', inputs: '[(i, 0) for i in range(2)]', pool: 'process', workers: 2, startMethod });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed');
+			checkProtocol(r.events);
+			const dump = ofType(r.events, 'task.output').filter((o) => o.taskId === 0 && o.stream === 'stderr');
+			const text = dump.map((o) => o.text).join('');
+			assert.match(text, /^Fatal Python error: Segmentation fault\n/m, JSON.stringify(r.events.filter((e) => e.type === 'task.output' || e.type === 'run.output')));
+			assert.match(text, /File ".*bad_inputs\.py", line \d+ in crashes_at/, text);
+			assert.deepEqual(ofType(r.events, 'run.output').filter((o) => o.text.includes('Fatal Python error')), [], 'not the run\'s output');
+			const failedAt = r.events.findIndex((e) => e.type === 'task.failed' && e.taskId === 0);
+			assert.ok(failedAt > r.events.indexOf(dump[dump.length - 1]!), 'the dump comes before the task\'s failure');
+			if (startMethod === 'fork') {
+				const cli = spawnSync(process.execPath, [CLI, 'run', FILE, 'crashes_at', '--pool', 'process', '--workers', '2', '--inputs', '[(i, 0) for i in range(2)]'], { encoding: 'utf8', timeout: 30_000 });
+				const out = cli.stdout + cli.stderr;
+				assert.match(out, /^\[task 0\] Fatal Python error: Segmentation fault$/m, out);
+				assert.match(out, /^\[task 0\] .*File ".*bad_inputs\.py", line \d+ in crashes_at$/m, out);
+				assert.doesNotMatch(out, /^\[main\]/m, out);
+			}
+		});
+	}
+
 	it('no interpreter on PATH: findPython, a run and the CLI (exit code 2) each say none was found and how to give one', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'poolscope-nopython-'));
 		const path = process.env.PATH;
