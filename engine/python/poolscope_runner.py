@@ -625,6 +625,10 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                 task_id = raised
             if task_id < len(items):
                 self.fail(task_id, e)
+                if self.pool == "process" and unsent_call(e):
+                    # Its chunk never reached a worker: none of its tasks ran, each failed as it did.
+                    for mate in range(task_id + 1, min(task_id + chunksize, len(items))):
+                        self.fail(mate, e)
                 if self.pool != "process":
                     # map cancelled the futures not yet started; the ones running report
                     # themselves when they end (a thread cannot be stopped).
@@ -654,7 +658,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         """The chunks behind the one that stopped a process map: map cancelled those no worker had
         taken (Future.cancel()), and the others ran to the end all the same. Their tasks are
         reported as what they were (finished, or failed), though map's caller never sees them;
-        they were all called "never ran"."""
+        they were all called "never ran". A chunk the executor could not pickle had left map's
+        reach too (it cannot be cancelled then), but never reached a worker: it did not run."""
         ran = []
         for i, f in enumerate(futures):
             if f.cancelled():
@@ -670,11 +675,22 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                     self.result(start + k, result)
                     ran.append(start + k)
                 continue
-            raised = getattr(exc, "poolscope_task_id", start)
+            if unsent_call(exc):
+                for task_id in range(start, min(start + chunksize, self.total)):
+                    self.fail(task_id, exc)
+                continue
+            raised = getattr(exc, "poolscope_task_id", None)
             if isinstance(raised, int):
                 ran.extend(self.lost_in_chunk(start, raised))
                 self.fail(raised, exc)
                 ran.append(raised)
+            else:
+                # Not from the worker's call (a broken pool, say): it ran only if a worker was seen
+                # running it.
+                was_running = self.states[start] == RUNNING
+                self.fail(start, exc)
+                if was_running:
+                    ran.append(start)
         if ran:
             self.em.emit("run.warning", message="executor.map stopped at task %d's exception, so its caller gets no result after it; %s had already gone to a worker and ran all the same (shown as what they did)" % (stopped_at, describe_ids(ran)))
 
@@ -686,10 +702,11 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         if not self.fn_pickles:
             return "the function %s" % self.req["fn"]
         chunksize = int(self.req.get("chunksize") or 1) if self.mode == "map" else 1
-        last = min(task_id + chunksize, self.total) - 1
-        if last > task_id:
+        first = task_id - task_id % chunksize  # map's chunks start at multiples of chunksize
+        last = min(first + chunksize, self.total) - 1
+        if last > first:
             # map sends a chunk as one call: which task's arguments failed is not known.
-            return "the arguments of tasks %d to %d (one chunk of executor.map, sent whole)" % (task_id, last)
+            return "the arguments of tasks %d to %d (one chunk of executor.map, sent whole)" % (first, last)
         return "the arguments of task %d" % task_id
 
     def fail(self, task_id, exc):
@@ -731,6 +748,9 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                     if self.import_failures:
                         break
                     time.sleep(0.02)
+                # A dying worker's last words (faulthandler's dump) were in its pipes before the
+                # executor could see it die: read now, they are its task's output before its failure.
+                self.drain_worker_output()
             dead = self.dead
             failed_import = next(iter(self.import_failures.items()), None)
             unpickled = unpickling_failure(exc)

@@ -610,8 +610,9 @@ fcntl = termios = None  # imported by capture_fds
 
 
 def capture_fds(pipes):
-    """fd 1 and 2 become the writing ends of this worker's pipes. A crash dump (faulthandler)
-    keeps going to the runner's stderr, through a copy of the old fd 2."""
+    """fd 1 and 2 become the writing ends of this worker's pipes. A crash dump (faulthandler) goes
+    to fd 2 too: the task that crashed is the one the slot names, and the pipe keeps the dump after
+    the worker is gone (the runner holds the writing ends as well, and reads what is there)."""
     global _own_fds, fcntl, termios
     try:
         # Here, not at the top: a thread-pool run never needs them. PROCESS_POOL_MODULES has the
@@ -621,13 +622,14 @@ def capture_fds(pipes):
     except ImportError:  # Windows
         return
     try:
-        if faulthandler.is_enabled():
-            faulthandler.enable(file=os.dup(2), all_threads=True)
         for conn, fd in zip(pipes, (1, 2)):
             os.dup2(conn.fileno(), fd)
     except OSError:
         return
     _own_fds = True
+    # Under every start method, not only fork's inherited one: a spawned worker's segfault said
+    # nothing but its signal.
+    faulthandler.enable(file=2, all_threads=True)
 
 
 def _unread_bytes(fd):

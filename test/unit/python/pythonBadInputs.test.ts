@@ -76,6 +76,60 @@ describe('Python backend: bad inputs and dying workers', function () {
 		});
 	}
 
+	const LOCK_PICKLING = 'cannot be pickled for the process pool: cannot pickle \'_thread.lock\' object';
+
+	// The executor's feeder thread fails a chunk it cannot pickle: that chunk's future never
+	// reached a worker, though it had left map's reach (it cannot be cancelled any more).
+	for (const chunksize of [1, 2]) {
+		it(`map (chunksize ${chunksize}) on a process pool, every chunk holding a lock: each task fails with its chunk's pickling error, none is said to have run`, async () => {
+			const r = pyRun({ file: FILE, fn: 'locked', inputs: '[(lock, i) for i in range(6)]', pool: 'process', mode: 'map', chunksize });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+			checkProtocol(r.events);
+			const chunkOf = (i: number): number => i - (i % chunksize);
+			const unsent = (i: number): string => `pickling: the arguments of ${chunksize === 1 ? `task ${i}` : `tasks ${chunkOf(i)} to ${chunkOf(i) + 1} (one chunk of executor.map, sent whole)`} ${LOCK_PICKLING}`;
+			const neverRan = 'never ran: executor.map stopped at the first exception (task 0) and cancelled what no worker had taken yet';
+			const endings = [
+				...ofType(r.events, 'task.failed').map((f) => [f.taskId, `${f.error.kind}: ${f.error.message}`] as const),
+				...ofType(r.events, 'task.cancelled').map((c) => [c.taskId, c.wasRunning ? `lost: ${c.reason}` : c.reason] as const),
+			].sort((a, b) => a[0] - b[0]);
+			assert.deepEqual(endings.map(([id]) => id), [0, 1, 2, 3, 4, 5], `each task one ending: ${JSON.stringify(endings)}`);
+			for (const [id, ending] of endings) {
+				// A chunk map cancelled before the executor took it was never pickled: "never ran" is
+				// true of it. Whether the executor had taken it first is a race; either way, whole.
+				assert.ok(ending === unsent(id) || (chunkOf(id) > 0 && ending === neverRan), `task ${id}: ${ending}`);
+				assert.equal(ending, endings[chunkOf(id)]![1], `task ${id} ends as its chunk's first task`);
+			}
+			assert.deepEqual(ofType(r.events, 'task.started'), [], 'no worker ran them');
+			assert.deepEqual(ofType(r.events, 'run.warning').map((w) => w.message), []);
+		});
+	}
+
+	it('map with chunks of 2 on one worker process, task 0 raising and chunk [2, 3] holding a lock: the warning names only chunk [4, 5], which ran after the map stopped', async () => {
+		// All three chunks leave map at once (the call queue holds max_workers + 1): [2, 3] fails
+		// in the feeder, [4, 5] waits in the call queue and runs after task 0 stopped the map.
+		const r = pyRun({ file: FILE, fn: 'first_fails', inputs: '[(lock if i in (2, 3) else None, i) for i in range(6)]', pool: 'process', workers: 1, mode: 'map', chunksize: 2 });
+		const end = await r.done;
+		assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
+		checkProtocol(r.events);
+		const endings = [
+			...ofType(r.events, 'task.finished').map((f) => [f.taskId, 'finished', f.result]),
+			...ofType(r.events, 'task.failed').map((f) => [f.taskId, f.error.kind, f.error.message]),
+			...ofType(r.events, 'task.cancelled').map((c) => [c.taskId, c.wasRunning ? 'lost' : 'never ran', c.reason]),
+		].sort((a, b) => (a[0] as number) - (b[0] as number));
+		const unsent = `the arguments of tasks 2 to 3 (one chunk of executor.map, sent whole) ${LOCK_PICKLING}`;
+		assert.deepEqual(endings, [
+			[0, 'exception', 'task 0 fails'],
+			[1, 'never ran', 'never ran: executor.map stopped at the first exception (task 0) and cancelled what no worker had taken yet'],
+			[2, 'pickling', unsent],
+			[3, 'pickling', unsent],
+			[4, 'finished', '4'],
+			[5, 'finished', '5'],
+		]);
+		assert.deepEqual(ofType(r.events, 'task.started').map((s) => s.taskId).sort(), [0, 4, 5]);
+		assert.deepEqual(ofType(r.events, 'run.warning').map((w) => w.message), ['executor.map stopped at task 0\'s exception, so its caller gets no result after it; tasks 4-5 had already gone to a worker and ran all the same (shown as what they did)']);
+	});
+
 	it('a process worker killed from outside (SIGKILL) while 6 tasks run on 2: every future it breaks fails with BrokenProcessPool naming its pid and SIGKILL; the run ends', async () => {
 		const r = pyRun({ file: FILE, fn: 'nap', inputs: '[(i, 1.0) for i in range(6)]', pool: 'process', workers: 2 });
 		assert.ok(await waitFor(() => ofType(r.events, 'task.started').length > 0, 20_000, 10), 'no task started');
@@ -115,6 +169,31 @@ describe('Python backend: bad inputs and dying workers', function () {
 		const exited = ofType(r.events, 'worker.exited').find((w) => w.workerId === crashedOn);
 		assert.deepEqual([exited?.signal, exited?.reason], ['SIGSEGV', 'crash']);
 	});
+
+	// faulthandler's dump, written to fd 2 as the worker dies, is in the slot's stderr pipe before
+	// the executor can see the death: the runner reads it then, while the slot names the task.
+	for (const startMethod of ['fork', 'spawn', 'forkserver'] as const) {
+		it(`${startMethod}: a segfault in a process worker's task: faulthandler's dump is that task's stderr, before its failure, not the main process's output${startMethod === 'fork' ? '; the CLI labels it [task 0]' : ''}`, async () => {
+			const r = pyRun({ file: FILE, fn: 'crashes_at', inputs: '[(i, 0) for i in range(2)]', pool: 'process', workers: 2, startMethod });
+			const end = await r.done;
+			assert.equal(end.outcome, 'completed');
+			checkProtocol(r.events);
+			const dump = ofType(r.events, 'task.output').filter((o) => o.taskId === 0 && o.stream === 'stderr');
+			const text = dump.map((o) => o.text).join('');
+			assert.match(text, /^Fatal Python error: Segmentation fault\n/m, JSON.stringify(r.events.filter((e) => e.type === 'task.output' || e.type === 'run.output')));
+			assert.match(text, /File ".*bad_inputs\.py", line \d+ in crashes_at/, text);
+			assert.deepEqual(ofType(r.events, 'run.output').filter((o) => o.text.includes('Fatal Python error')), [], 'not the run\'s output');
+			const failedAt = r.events.findIndex((e) => e.type === 'task.failed' && e.taskId === 0);
+			assert.ok(failedAt > r.events.indexOf(dump[dump.length - 1]!), 'the dump comes before the task\'s failure');
+			if (startMethod === 'fork') {
+				const cli = spawnSync(process.execPath, [CLI, 'run', FILE, 'crashes_at', '--pool', 'process', '--workers', '2', '--inputs', '[(i, 0) for i in range(2)]'], { encoding: 'utf8', timeout: 30_000 });
+				const out = cli.stdout + cli.stderr;
+				assert.match(out, /^\[task 0\] Fatal Python error: Segmentation fault$/m, out);
+				assert.match(out, /^\[task 0\] .*File ".*bad_inputs\.py", line \d+ in crashes_at$/m, out);
+				assert.doesNotMatch(out, /^\[main\]/m, out);
+			}
+		});
+	}
 
 	it('no interpreter on PATH: findPython, a run and the CLI (exit code 2) each say none was found and how to give one', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'poolscope-nopython-'));
