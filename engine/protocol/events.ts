@@ -337,6 +337,9 @@ export interface RunWarningEvent extends EventBase {
 	/** 'stalled': the workers whose tasks used no CPU while nothing moved (waiting: a hang, or a
 	 * wait that does not come); the panel shows them stuck until the stall ends. */
 	waitingWorkers?: number[];
+	/** 'stalled': workers whose process has exited while the pool still counts their task as
+	 * running (an executor that no longer answers). */
+	goneWorkers?: number[];
 }
 
 export interface RunFinishedEvent extends EventBase {

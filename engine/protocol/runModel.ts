@@ -125,8 +125,9 @@ export interface RunModel {
 	stallsOver?: number[];
 	/** Indexes in `warnings` of the 'stallEnded' ones. */
 	stallEnds?: number[];
-	/** Workers a 'stalled' warning saw waiting in their task, until the stall ended: when it was told. */
-	stuckWorkers?: Map<number, number>;
+	/** Workers a 'stalled' warning saw waiting in their task (or gone: their process exited under
+	 * it), until the stall ended: when it was told, and which. */
+	stuckWorkers?: Map<number, { t: number; gone: boolean }>;
 	/** Output no task wrote (run.output), consecutive chunks of one source and stream joined. */
 	output: RunOutputChunk[];
 	outputChars: number;
@@ -502,7 +503,9 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				model.overlapped = true;
 			} else if (e.kind === 'stalled') {
 				model.lastStall = model.warnings.length - 1;
-				model.stuckWorkers = e.waitingWorkers?.length ? new Map(e.waitingWorkers.map((id) => [id, e.t])) : undefined;
+				model.stuckWorkers = e.waitingWorkers?.length || e.goneWorkers?.length
+					? new Map<number, { t: number; gone: boolean }>([...(e.waitingWorkers ?? []).map((id) => [id, { t: e.t, gone: false }] as const), ...(e.goneWorkers ?? []).map((id) => [id, { t: e.t, gone: true }] as const)])
+					: undefined;
 			} else if (e.kind === 'stallEnded' && model.lastStall !== undefined) {
 				(model.stallsOver ??= []).push(model.lastStall);
 				(model.stallEnds ??= []).push(model.warnings.length - 1);

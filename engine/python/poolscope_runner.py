@@ -422,7 +422,9 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         method = None
         if self.pool == "process":
             method = self.method = self.requested_method() or self.default_method()
-        stages = ["pending", "callQueue", "executing", "resultQueue"] if self.pool == "process" else ["pending", "executing"]
+        # executor.map keeps the futures of its chunks: which task is in the call queue is not seen
+        # (the stage read 0 throughout, its bound counting chunks), so a map run shows no such stage.
+        stages = (["pending", "executing", "resultQueue"] if self.mode == "map" else ["pending", "callQueue", "executing", "resultQueue"]) if self.pool == "process" else ["pending", "executing"]
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         started = {
             "fn": req["fn"], "file": self.file, "language": "python", "pool": self.pool, "workers": workers,

@@ -381,7 +381,8 @@ export class StallWatch {
 			}
 			this.toldStallSince = moves;
 			const waitingWorkers = [...new Set(tasks.filter((t) => !t.gone && t.cpuMs !== undefined && isIdle(t.cpuMs, spanMs)).map((t) => t.workerId))];
-			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}), ...(waitingWorkers.length ? { waitingWorkers } : {}) }]);
+			const goneWorkers = [...new Set(tasks.filter((t) => t.gone).map((t) => t.workerId))];
+			this.sink([{ type: 'run.warning', runId: this.runId, t: now(), kind: 'stalled', message: detail || !stacks ? message : message.replace(STACKS_SHOWN, 'Stacks (the run\'s button) shows'), ...(detail ? { detail } : {}), ...(waitingWorkers.length ? { waitingWorkers } : {}), ...(goneWorkers.length ? { goneWorkers } : {}) }]);
 		} finally {
 			this.checking = false;
 		}

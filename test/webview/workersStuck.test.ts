@@ -35,5 +35,31 @@ describe('Pool panel: a stalled worker reads "stuck" (Chromium)', function () {
 		]);
 		assert.deepEqual(await states(), ['busy', 'busy', 'idle'], 'the stall is over: busy again until the next one is seen');
 		assert.match(await text(p.page, 'workers'), /busy/);
+		// A new stall; a cancel (the user's act) ends it without a stallEnded, and worker 0's task
+		// then returns: its next task is not the one that waited.
+		await feed(p, runId, [{ type: 'run.warning', runId, t: t0 + 22_000, kind: 'stalled', message: 'No task has started ...', waitingWorkers: [0, 1], goneWorkers: [2] }]);
+		assert.deepEqual(await states(), ['stuck', 'stuck', 'idle'], 'an idle worker is not gone');
+		await feed(p, runId, [
+			{ type: 'task.submitted', runId, t: t0 + 22_500, taskId: 3, input: '3' },
+			{ type: 'task.cancelled', runId, t: t0 + 23_000, taskId: 3, reason: 'cancelled by user' },
+			{ type: 'task.finished', runId, t: t0 + 24_000, taskId: 0, workerId: 0, durationMs: 23_998, result: 'None' },
+			{ type: 'task.submitted', runId, t: t0 + 24_000, taskId: 4, input: '4' },
+			{ type: 'task.started', runId, t: t0 + 24_001, taskId: 4, workerId: 0 },
+		]);
+		assert.deepEqual(await states(), ['busy', 'stuck', 'idle']);
+	});
+
+	it('a worker whose process exited under its task, unnoticed by the pool, reads "gone", saying so', async () => {
+		const runId = 'gone';
+		const t0 = 3_000;
+		await feed(p, runId, [
+			{ type: 'run.started', runId, t: t0, fn: 'f', file: '/w/f.py', language: 'python', pool: 'process', workers: 1, options: { workers: 1 }, inputCount: 1, cores: 2, runtime: 'CPython 3.11.7', stages: ['pending', 'callQueue', 'executing', 'resultQueue'] },
+			{ type: 'worker.started', runId, t: t0 + 1, workerId: 0, pid: 4242 },
+			{ type: 'task.submitted', runId, t: t0 + 1, taskId: 0, input: '0' },
+			{ type: 'task.started', runId, t: t0 + 2, taskId: 0, workerId: 0 },
+			{ type: 'run.warning', runId, t: t0 + 10_000, kind: 'stalled', message: 'No task has started ...: task 0 is still running, the pool says, on process 4242, which has exited', goneWorkers: [0] },
+		]);
+		assert.equal(await p.page.locator('[data-testid="workers"] tbody tr td').nth(1).textContent(), 'gone');
+		assert.match(await p.page.locator('[data-testid="workers"] tbody tr td').nth(1).getAttribute('title') ?? '', /process has exited, but the pool still counts its task as running/);
 	});
 });

@@ -72,8 +72,13 @@ export class WorkersView {
 			const busyFor = w.busySince !== undefined ? end - w.busySince : undefined;
 			// Past its timeout, or seen waiting by the stall watch while no task moved (no timeout
 			// set: a deadlocked worker read "busy" with only the header's warning saying why).
-			const stalledAt = w.state === 'busy' ? model.stuckWorkers?.get(w.workerId) : undefined;
-			if (w.state === 'busy' && ((busyFor !== undefined && busyFor > stuckAfter) || stalledAt !== undefined)) {
+			// Only for the task it ran when told: a cancel ends a stall without a stallEnded (the
+			// user's act), and the worker's next task is not the one that waited.
+			const told = w.state === 'busy' ? model.stuckWorkers?.get(w.workerId) : undefined;
+			const stalled = told !== undefined && w.busySince !== undefined && w.busySince <= told.t ? told : undefined;
+			if (stalled?.gone) {
+				state = 'gone';
+			} else if (w.state === 'busy' && ((busyFor !== undefined && busyFor > stuckAfter) || stalled !== undefined)) {
 				state = 'stuck';
 			}
 			if (w.state === 'exited' && w.exitReason && w.exitReason !== 'shutdown') {
@@ -116,8 +121,9 @@ export class WorkersView {
 			if (row.cells[MEMORY]!.title !== memoryTip) {
 				row.cells[MEMORY]!.title = memoryTip;
 			}
-			const startTip = state === 'stuck' ? (stalledAt !== undefined
-				? `Its task used no CPU while no task started, ended or printed (seen ${ms(end - stalledAt)} ago): it waits on a lock, a queue, a sleep or I/O that does not come. The run's warning says more; Stacks shows where (Python).`
+			const startTip = state === 'gone' ? 'Its process has exited, but the pool still counts its task as running: an executor that no longer answers. The run\'s warning says more; cancel the run to end it.'
+				: state === 'stuck' ? (stalled !== undefined
+				? `Its task used no CPU while no task started, ended or printed (seen ${ms(end - stalled.t)} ago): it waits on a lock, a queue, a sleep or I/O that does not come. The run's warning says more; Stacks shows where (Python).`
 				: `Its task has run past the run's timeout (${ms(stuckAfter)}).`)
 				: w.state === 'starting' ? 'The worker process is starting: an interpreter starting and your file being imported (spawn and forkserver do this in every worker); it takes no task yet.'
 				: w.readyAt !== undefined && w.readyAt > w.startedAt ? `Took ${ms(w.readyAt - w.startedAt)} from its start to its first chance at a task.` : '';

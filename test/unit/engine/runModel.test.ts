@@ -38,10 +38,12 @@ describe('runModel (the reducer every view shares)', () => {
 			{ type: 'task.started', runId, t: 3, taskId: 0, workerId: 0 },
 			{ type: 'run.warning', runId, t: 20, kind: 'stalled', message: 'No task has started ...', waitingWorkers: [0] },
 		]);
-		assert.deepEqual([...m.stuckWorkers!], [[0, 20]]);
+		assert.deepEqual([...m.stuckWorkers!], [[0, { t: 20, gone: false }]]);
 		applyEvents(m, [{ type: 'run.warning', runId, t: 21, kind: 'stallEnded', message: 'No longer stalled: task 0 ended ...' }]);
 		assert.equal(m.stuckWorkers, undefined);
-		// A stall in which every task computes names nobody.
+		// A later stall replaces the names; one in which every task computes names nobody.
+		applyEvents(m, [{ type: 'run.warning', runId, t: 25, kind: 'stalled', message: 'No task has started ...', goneWorkers: [0] }]);
+		assert.deepEqual([...m.stuckWorkers!], [[0, { t: 25, gone: true }]]);
 		applyEvents(m, [{ type: 'run.warning', runId, t: 30, kind: 'stalled', message: 'No task has started ...' }]);
 		assert.equal(m.stuckWorkers, undefined);
 	});

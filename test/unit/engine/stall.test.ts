@@ -102,6 +102,31 @@ describe('stall watch: following events, reading /proc', function () {
 		watch.dispose();
 	});
 
+	it('a worker process gone under its running task is named apart from those waiting (goneWorkers, waitingWorkers)', async () => {
+		const idle = await child('setInterval(() => {}, 1000)');
+		const dead = await child('setInterval(() => {}, 1000)');
+		dead.kill('SIGKILL');
+		await once(dead, 'exit');
+		const runId = 'gone';
+		const out: PoolEvent[] = [];
+		const watch = new StallWatch((b) => out.push(...b), { stallMs: 300 });
+		watch.observe([
+			{ type: 'run.started', runId, t: 0, fn: 'f', file: '/a.py', language: 'python', pool: 'process', workers: 2, options: { workers: 2 }, inputCount: 2, cores: 2, runtime: 'CPython', stages: ['pending', 'callQueue', 'executing', 'resultQueue'] },
+			{ type: 'worker.started', runId, t: 0, workerId: 0, pid: idle.pid! },
+			{ type: 'worker.started', runId, t: 0, workerId: 1, pid: dead.pid! },
+			{ type: 'task.started', runId, t: 0, taskId: 0, workerId: 0 },
+			{ type: 'task.started', runId, t: 0, taskId: 1, workerId: 1 },
+		]);
+		try {
+			assert.ok(await waitFor(() => stalled(out).length === 1, 5000));
+			assert.match(stalled(out)[0]!.message, new RegExp(`task 1 is still running, the pool says, on process ${dead.pid}, which has exited`));
+			assert.deepEqual(stalled(out)[0]!.waitingWorkers, [0]);
+			assert.deepEqual(stalled(out)[0]!.goneWorkers, [1]);
+		} finally {
+			watch.dispose();
+		}
+	});
+
 	it('a task that moves while the stacks are taken ends the stall before it is told: no warning that nothing would end', async () => {
 		const idle = await child('setInterval(() => {}, 1000)');
 		const runId = 'moved-during-snapshot';

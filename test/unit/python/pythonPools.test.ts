@@ -293,6 +293,9 @@ describe('Python backend: real pools', function () {
 		const end = await m.done;
 		assert.equal(end.counts.finished, 20);
 		checkProtocol(m.events);
+		// map's chunks go through the call queue unseen one by one: no stage that would read 0 throughout.
+		assert.deepEqual(ofType(m.events, 'run.started')[0]!.stages, ['pending', 'executing', 'resultQueue']);
+		assert.deepEqual(ofType(m.events, 'task.queued').filter((q) => q.stage === 'callQueue'), []);
 	});
 
 	it('process pool: a task whose worker has moved on while its result is still on the way counts in the result queue, not as executing', async () => {
