@@ -1530,7 +1530,7 @@ print(len(names))`;
 					assert.deepEqual([end.outcome, end.counts.finished], ['completed', 30], `${v} ${startMethod}: ${JSON.stringify(end.error ?? end.counts)}`);
 					assert.ok(end.workers.every((w) => w.tasks <= 2), `${v} ${startMethod}: ${JSON.stringify(end.workers)}`);
 					for (const w of ofType(r.events, 'run.warning')) {
-						assert.match(w.message, /gh-115634/, `${v} ${startMethod}`);
+						assert.match(w.message, /gh-115634/, `${v} ${startMethod}: ${w.message}`);
 					}
 					await noPythonLeft();
 				}
