@@ -34,6 +34,11 @@ async function openAt(file: string, text: string): Promise<vscode.TextEditor> {
 	return editor;
 }
 
+/** Runs the controller holds now by id: it keeps the last 12, so a count stays put once full. */
+const runIds = async (): Promise<Set<string>> => new Set((await api()).runs.runs.map((r) => r.request.runId));
+/** The runs started since `before` (runIds()), oldest first. */
+const startedSince = async (before: Set<string>): Promise<RunRecord[]> => (await api()).runs.runs.filter((r) => !before.has(r.request.runId));
+
 describe('Editor integration: code lenses', () => {
 	it('"Run in parallel" sits above each top-level function of the samples', async () => {
 		await api();
@@ -94,10 +99,11 @@ describe('Editor integration: runs', function () {
 	it('"Run Function in Thread Pool" runs the function under the cursor with its declared inputs, and the panel opens', async () => {
 		const poolscope = await api();
 		await openAt(join(workspace(), 'js', 'cpu.js'), 'return n < 2');
-		const before = poolscope.runs.runs.length;
+		const before = await runIds();
 		await vscode.commands.executeCommand('poolscope.runThread');
-		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
-		const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+		const started = await startedSince(before);
+		assert.equal(started.length, 1, 'no run started');
+		const run = started[0]!;
 		assert.equal(run.request.fn, 'fib');
 		assert.equal(run.request.pool, 'thread');
 		assert.equal(run.request.inputs, '[[37], [37], [37], [37]]');
@@ -139,17 +145,17 @@ describe('Editor integration: runs', function () {
 		['JavaScript', join('js', 'zz_static_method.mjs'), 'export class Resizer {\n  static halve(size) {\n    return size / 2;\n  }\n}\n', 'return size'],
 	] as const) {
 		it(`${language}: with the cursor in a static method, the run calls Class.method (no object needed), on a process pool`, async () => {
-			const poolscope = await api();
 			const file = join(workspace(), name);
 			writeFileSync(file, content);
 			const real = vscode.window.showInputBox;
 			(vscode.window as { showInputBox: unknown }).showInputBox = () => Promise.resolve('[8, 10]');
 			try {
 				await openAt(file, at);
-				const before = poolscope.runs.runs.length;
+				const before = await runIds();
 				await vscode.commands.executeCommand('poolscope.runProcess');
-				assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
-				const run = poolscope.runs.runs[poolscope.runs.runs.length - 1]!;
+				const started = await startedSince(before);
+				assert.equal(started.length, 1, 'no run started');
+				const run = started[0]!;
 				assert.equal(run.request.fn, 'Resizer.halve');
 				const end = await run.handle!.done;
 				assert.equal(end.counts.finished, 2, JSON.stringify(end.error));
@@ -222,7 +228,6 @@ describe('Editor integration: runs', function () {
 
 	/** Runs the thread-pool command in a new unsaved file with the cursor at (line, column): the runs it started and the errors it showed. */
 	async function runInNewFile(language: string, content: string, line: number, column: number): Promise<{ started: number; shown: string[] }> {
-		const poolscope = await api();
 		const doc = await untitledDocument(language, content);
 		const here = (): boolean => vscode.window.activeTextEditor?.document === doc && vscode.window.activeTextEditor.selection.active.line === line;
 		const seen: string[] = [];
@@ -236,7 +241,7 @@ describe('Editor integration: runs', function () {
 				const editor = await vscode.window.showTextDocument(doc);
 				editor.selection = new vscode.Selection(line, column, line, column);
 				await until(here, 5000);
-				const before = poolscope.runs.runs.length;
+				const before = await runIds();
 				let held = true;
 				const { shown } = await recordingMessages('showErrorMessage', () => Promise.resolve(vscode.commands.executeCommand('poolscope.runThread')), () => {
 					held &&= here();
@@ -244,7 +249,7 @@ describe('Editor integration: runs', function () {
 					seen.push(`attempt ${attempt}: active ${e ? `${e.document.uri.toString()} (${e.document.languageId}) line ${e.selection.active.line}` : 'none'}`);
 				});
 				if (held) {
-					return { started: poolscope.runs.runs.length - before, shown };
+					return { started: (await startedSince(before)).length, shown };
 				}
 			}
 			throw new Error(`the editor was never active at line ${line} when the command ran: ${seen.join('; ')}`);
@@ -254,11 +259,10 @@ describe('Editor integration: runs', function () {
 	}
 
 	it('a new Python file never saved: a lens click and "Pool..." say to save it first, before asking anything (they said "Put the cursor inside", or asked for a pool first)', async () => {
-		const poolscope = await api();
 		const doc = await untitledDocument('python', 'def double(x):\n    return 2 * x\n');
 		await vscode.window.showTextDocument(doc);
 		try {
-			const before = poolscope.runs.runs.length;
+			const before = await runIds();
 			const arg = { uri: doc.uri.toString(), fn: 'double' };
 			const lens = await recordingMessages('showErrorMessage', () => Promise.resolve(vscode.commands.executeCommand('poolscope.runSerial', arg)));
 			assert.deepEqual(lens.shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
@@ -268,7 +272,7 @@ describe('Editor integration: runs', function () {
 			await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
 			assert.equal(pool.value, 'done', 'it asked for a pool before saying the file cannot run');
 			assert.deepEqual(pool.shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
-			assert.equal(poolscope.runs.runs.length, before, 'no run started');
+			assert.deepEqual(await startedSince(before), [], 'no run started');
 		} finally {
 			await discard(doc);
 		}
@@ -295,15 +299,15 @@ describe('Editor integration: runs', function () {
 
 	/** Clicks "Run in parallel" above `fn` in a sample file: the lens's tooltip and the run it started. */
 	async function clickRunLens(file: string, fn: string): Promise<{ tooltip: string | undefined; run: RunRecord }> {
-		const poolscope = await api();
 		const doc = await vscode.workspace.openTextDocument(join(workspace(), file));
 		const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
 		const lens = lenses.find((l) => l.command?.title.includes('Run in parallel') && (l.command.arguments![0] as { fn: string }).fn === fn);
 		assert.ok(lens?.command, `no "Run in parallel" above ${fn}`);
-		const before = poolscope.runs.runs.length;
+		const before = await runIds();
 		await vscode.commands.executeCommand(lens.command.command, ...lens.command.arguments!);
-		assert.equal(poolscope.runs.runs.length, before + 1, 'no run started');
-		return { tooltip: lens.command.tooltip, run: poolscope.runs.runs[poolscope.runs.runs.length - 1]! };
+		const started = await startedSince(before);
+		assert.equal(started.length, 1, 'no run started');
+		return { tooltip: lens.command.tooltip, run: started[0]! };
 	}
 
 	it('a poolscope comment that cannot be read: nothing runs, and the message says what and where', async () => {
@@ -423,10 +427,10 @@ describe('Editor integration: runs', function () {
 			assert.deepEqual([(await fromHistory.handle!.done).counts.finished, results(fromHistory)], [6, ['1', '2', '5', '10', '17', '26']]);
 
 			// In neither: said, and nothing runs.
-			const before = poolscope.runs.runs.length;
+			const before = await runIds();
 			const { value, shown } = await recordingMessages('showErrorMessage', () => poolscope.rerun('square-0badc0de'));
 			assert.equal(value, undefined);
-			assert.equal(poolscope.runs.runs.length, before);
+			assert.deepEqual(await startedSince(before), []);
 			assert.deepEqual(shown, ['Poolscope: run square-0badc0de is no longer in this window\'s memory nor in the workspace\'s history, so it cannot run again: run the function again from the editor.']);
 			assert.ok(await until(() => poolProcesses().length === 0, 5_000), `left: ${poolProcesses().join(' | ')}`);
 		} finally {
@@ -438,13 +442,12 @@ describe('Editor integration: runs', function () {
 	});
 
 	it('with the cursor outside any function, nothing runs', async () => {
-		const poolscope = await api();
 		const doc = await untitledDocument('javascript', 'const x = 1;\n');
 		await vscode.window.showTextDocument(doc);
-		const before = poolscope.runs.runs.length;
+		const before = await runIds();
 		try {
 			await vscode.commands.executeCommand('poolscope.runThread');
-			assert.equal(poolscope.runs.runs.length, before);
+			assert.deepEqual(await startedSince(before), []);
 		} finally {
 			await discard(doc);
 		}
@@ -534,11 +537,11 @@ describe('Editor integration: compare takes the code the editor shows', function
 		const doc = await untitledDocument('python', '# poolscope: inputs=[1]\ndef double(x):\n    return 2 * x\n');
 		await vscode.window.showTextDocument(doc);
 		try {
-			const before = poolscope.runs.runs.length;
+			const before = await runIds();
 			const { value, shown } = await recordingMessages('showErrorMessage', () => poolscope.comparisons.compare({ uri: doc.uri.toString(), fn: 'double' }, 'compare'));
 			assert.equal(value, undefined, 'a comparison started');
 			assert.deepEqual(shown, ['Poolscope runs a function from a file on disk: save this new file to a folder first.']);
-			assert.equal(poolscope.runs.runs.length, before, 'no run started');
+			assert.deepEqual(await startedSince(before), [], 'no run started');
 		} finally {
 			await discard(doc);
 		}
