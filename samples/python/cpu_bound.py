@@ -10,7 +10,7 @@ def countdown(n):
     return "done"
 
 
-# poolscope: inputs=[(2_000_000,)] * 4
+# poolscope: inputs=[(5_000_000,)] * 4
 def pi_series(terms):
     total = 0.0
     sign = 1.0
