@@ -43,7 +43,7 @@ export function adviseRuns(a: Measurement, b: Measurement, sameWork: boolean): s
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** A pool has to beat serial by this much to be worth recommending (run-to-run noise is ~5-10% here). */
-const CLEAR_GAIN = 1.1;
+export const CLEAR_GAIN = 1.1;
 
 /** Python threads that waited this share of their time for the GIL ran their Python one at a time. */
 const GIL_BOUND = 0.3;

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPython, interpreterToStart } from '../../../engine/python/interpreter';
-import { advise, adviseChunksize, amdahlSerialFraction, speedups } from '../../../engine/compare/advice';
+import { advise, adviseChunksize, amdahlSerialFraction, CLEAR_GAIN, speedups } from '../../../engine/compare/advice';
 import { chunksizeConfigs, comparableStartMethods, compareConfigs, runConfigs, sweepConfigs, type Measurement } from '../../../engine/compare/compare';
 import { seenLabel, type Config } from '../../../engine/compare/measurement';
 import type { RunStartedEvent } from '../../../engine/protocol/events';
@@ -51,7 +51,8 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 		// A shared VM steals CPU now and then: the shape must show in one of three attempts
 		// (each the median of three runs per configuration), and every attempt is reported.
 		// The shape, within one attempt: threads within 1.35x of serial, processes 1.25x ahead
-		// of threads and no slower than serial. Not "processes near 2x": this VM's two vCPUs are
+		// of threads and ahead of serial by the advice's own margin (CLEAR_GAIN: at 1.07x it
+		// rightly says no pool was clearly faster). Not "processes near 2x": this VM's two vCPUs are
 		// not equal at times (a process pool's two workers ran the same task in 285 and 427 ms,
 		// CPU = wall on both), and fresh-clone CI runs read processes 1.04-1.36x serial while
 		// threads read 0.80-1.08x: the lead over threads held every time, the absolute figure not.
@@ -65,7 +66,7 @@ describe('compare and sweep (real pools, shapes not times)', function () {
 			const capacity = await parallelCapacity();
 			const slower = callSlowdown(ms, 'process');
 			attempts.push({ capacity, callSlowdown: slower, text: `threads ${by('thread').toFixed(2)}x, processes ${by('process').toFixed(2)}x, a call in the process pool ${slower.toFixed(2)}x as long as alone (two plain processes then: ${capacity.toFixed(2)}x)` });
-			if (by('thread') <= 1.35 && by('process') >= 1 && by('process') / by('thread') >= 1.25) {
+			if (by('thread') <= 1.35 && by('process') >= CLEAR_GAIN && by('process') / by('thread') >= 1.25) {
 				assert.match(advise(ms, 2, 'python'), /^CPU-bound .*use a process pool with 2 workers/);
 				// What each configuration's workers were seen in inside their tasks (Linux looks):
 				// the serial call computing, the threads waiting for the GIL a good part of it.
