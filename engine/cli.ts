@@ -9,7 +9,7 @@ import { chunksizeConfigs, comparableStartMethods, compareConfigs, configLabel, 
 import { amdahlSentence, peakMemoryLabel, seenLabel } from './compare/measurement';
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
+import { chunksizeApplies, findFunctions, findStaticMethods, languageOfFile, MAX_WORKERS, type SourceFunction, type SourceLanguage } from './source/sourceFunctions';
 import { megabytes, type PoolEvent, type PoolKind, type PythonStartMethod, type RunFinishedEvent } from './protocol/events';
 import { applyEvents, awaitedWords, CORE_WAIT_WORTH_SAYING, createRunModel, gilSample, WAIT_LABELS, workerCpuShares, workerLooks } from './protocol/runModel';
 import { toChromeTrace } from './trace/chromeTrace';
@@ -168,8 +168,7 @@ async function main(): Promise<void> {
 	};
 	// A declared chunksize is for process pools (and Python's map): one that --pool or --mode
 	// took elsewhere is left out, as the editor's "Run on Thread Pool" leaves it out.
-	const chunked = o.pool === 'process' && (language !== 'python' || o.mode === 'map');
-	const declaredChunksize = declared?.options?.chunksize !== undefined && chunked ? String(declared.options.chunksize) : undefined;
+	const declaredChunksize = declared?.options?.chunksize !== undefined && chunksizeApplies(o.pool, language, o.mode) ? String(declared.options.chunksize) : undefined;
 	o.chunksize = given.chunksize ?? declaredChunksize;
 	if (o.inputs === undefined && !declared && names.length) {
 		usage(`${file} has no top-level function ${fn} (functions in this file: ${names.join(', ')}); for one defined another way, give --inputs`);

@@ -195,6 +195,14 @@ function declaredAbove(lines: string[], line: number, language: SourceLanguage):
 }
 
 /**
+ * Whether a run sends its inputs in chunks: only a process pool does (Python's through
+ * executor.map). The editor and the CLI leave a declared chunksize out elsewhere.
+ */
+export function chunksizeApplies(pool: string | undefined, language: string, mode: string | undefined): boolean {
+	return pool === 'process' && (language !== 'python' || mode === 'map');
+}
+
+/**
  * Keys that are fine alone but would do nothing here, as the CLI refuses its flags: a run that
  * quietly ignored `chunksize=` would look like it had measured chunks.
  */

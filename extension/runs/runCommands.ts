@@ -5,7 +5,7 @@ import type { PoolKind, PythonStartMethod, RunFinishedEvent } from '../../engine
 import { DEFAULT_MAX_HEAP_MB, DEFAULT_STALL_MS, MIN_MAX_HEAP_MB, type RunRequest } from '../../engine/runTypes';
 import { CommandId } from '../commandIds';
 import { documentLanguage, functionAtCursor, methodAtCursor, refreshTarget, type FunctionTarget } from '../editor/functionTargets';
-import { languageOfFile } from '../../engine/source/sourceFunctions';
+import { chunksizeApplies, languageOfFile } from '../../engine/source/sourceFunctions';
 import { venvInterpreter } from '../../engine/python/interpreter';
 import { resolvePythonPath } from '../python/pythonInterpreter';
 import { Disposable } from '../util/disposable';
@@ -250,7 +250,7 @@ export class RunCommands extends Disposable {
 		const mode = target.language === 'python' ? declared.mode : undefined;
 		// Chunks exist only where a process pool sends them (Python's through map): the comment's
 		// chunksize is left out when "Run on Thread Pool" or "Run Serially" took the run elsewhere.
-		const chunksize = pool === 'process' && (target.language !== 'python' || mode === 'map') ? declared.chunksize : undefined;
+		const chunksize = chunksizeApplies(pool, target.language, mode) ? declared.chunksize : undefined;
 		const folder = vscode.workspace.getWorkspaceFolder(target.uri);
 		const python = target.language === 'python' ? await resolvePythonPath(target.uri) : undefined;
 		return {
