@@ -15,7 +15,7 @@ describe('Progress, interpreter picker and walkthrough (Playwright on code-serve
 
 	it('a run still going after 3 s gets a progress notification whose Cancel stops it', async () => {
 		const p = page!;
-		await openFileAt(p, 'python/io_bound.py', 9);
+		await openFileAt(p, 'python/io_bound.py', 14);
 		// 60 x 0.3 s, about 18 s: the sample's 16 (5 s) left a loaded CI ~1 s to find the
 		// notification and click Cancel, and once it missed (nothing pending any more).
 		await runCommand(p, 'Poolscope: Set Inputs for Function');

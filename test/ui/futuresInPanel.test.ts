@@ -57,7 +57,7 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 
 	it('"Cancel run" in the panel cancels what is pending; a cancelled future says why', async () => {
 		const p = page!;
-		await openFileAt(p, 'python/io_bound.py', 9);
+		await openFileAt(p, 'python/io_bound.py', 14);
 		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s
 		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(3)', 60_000);
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
@@ -79,7 +79,7 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 		const p = page!;
 		// Its tab makes its editor group the active one (the panel's iframe has the focus now).
 		await p.locator('.tab', { hasText: 'io_bound.py' }).first().click();
-		await openFileAt(p, 'python/io_bound.py', 9);
+		await openFileAt(p, 'python/io_bound.py', 14);
 		await runCommand(p, 'Poolscope: Run Function Serially'); // 16 x 0.3 s, one at a time
 		const frame = await webviewFrame(p, '[data-testid="runs"] [role="tab"]:nth-child(4)', 60_000);
 		await frame.waitForFunction(() => Number(document.querySelector('[data-testid="count-finished"]')?.textContent) >= 1, undefined, { timeout: 30_000 });
@@ -96,7 +96,7 @@ describe('Failed and cancelled futures in the real panel (Playwright on code-ser
 		await frame.click('[data-testid="snapshot-stacks"]');
 		await frame.waitForSelector('[data-testid="stacks-text"]', { timeout: 15_000 });
 		const stacks = await frame.textContent('[data-testid="stacks-text"]') ?? '';
-		assert.match(stacks, /io_bound\.py", line 8,? in download/, stacks);
+		assert.match(stacks, /io_bound\.py", line 13,? in download/, stacks);
 		await frame.click('[data-testid="stacks"] button');
 		assert.ok(await frame.isHidden('[data-testid="stacks"]'), 'Close hides the snapshot');
 		await finished(frame, 'completed');

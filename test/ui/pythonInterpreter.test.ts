@@ -53,7 +53,7 @@ describe('Python interpreter problems (Playwright on code-server)', function () 
 		assert.notEqual(binary, SHIM);
 		page ??= await openWorkbench();
 		await selectInterpreter(page, SHIM);
-		await openFileAt(page, 'python/io_bound.py', 8);
+		await openFileAt(page, 'python/io_bound.py', 13);
 		await runCommand(page, 'Poolscope: Run Function in Thread Pool');
 		const frame = await webviewFrame(page, '[data-testid="run-title"]', 60_000);
 		await frame.waitForFunction(() => document.querySelector('[data-testid="run-title"]')?.textContent === 'download'
