@@ -3,7 +3,7 @@
  * and the panel stay responsive while a run keeps every core busy. On an otherwise idle machine
  * it changes nothing: priority only decides who waits when CPUs are contended.
  */
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 export const LOW_PRIORITY_NICE = 10;
@@ -46,6 +46,42 @@ const AUTOGROUP_RETRY_MS = 110;
 const AUTOGROUP_TRIES = 20;
 let autogroupQueue: Promise<unknown> = Promise.resolve();
 
+/** In turn with every other autogroup write of this process (the kernel's rate limit is shared). */
+function queued<T>(write: () => Promise<T>): Promise<T> {
+	const done = autogroupQueue.then(write);
+	autogroupQueue = done.catch(() => undefined);
+	return done;
+}
+
+/** Resolves false where there is no autogroup, the process has ended, or the write was refused. */
+async function writeAutogroup(pid: number, nice: number): Promise<boolean> {
+	for (let i = 0; i < AUTOGROUP_TRIES; i++) {
+		try {
+			writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+			return true;
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+				return false;
+			}
+			await new Promise((resolve) => setTimeout(resolve, AUTOGROUP_RETRY_MS).unref());
+		}
+	}
+	return false;
+}
+
+/** The nice of a process's autogroup; undefined without autogroup scheduling. */
+function autogroupNice(pid: number): number | undefined {
+	try {
+		if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'latin1').trim() !== '1') {
+			return undefined;
+		}
+		const m = /nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'latin1'));
+		return m ? Number(m[1]) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * A process we started in a session of its own (`detached`, i.e. setsid) is, on Linux with
  * autogroup scheduling (most distributions' default; SSH and code-server hosts included), in a
@@ -59,21 +95,67 @@ export function lowerSession(pid: number): Promise<boolean> {
 	if (process.platform !== 'linux') {
 		return Promise.resolve(false);
 	}
-	const attempt = async (): Promise<boolean> => {
-		for (let i = 0; i < AUTOGROUP_TRIES; i++) {
-			try {
-				writeFileSync(`/proc/${pid}/autogroup`, String(LOW_PRIORITY_NICE));
-				return true;
-			} catch (e) {
-				if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
-					return false; // no autogroup in this kernel, or the process has ended
-				}
-				await new Promise((resolve) => setTimeout(resolve, AUTOGROUP_RETRY_MS).unref());
+	return queued(() => writeAutogroup(pid, LOW_PRIORITY_NICE));
+}
+
+/**
+ * The same for the process that runs the engine, while runs are live. A JS thread pool's
+ * workers and the engine's thread are threads of the extension host, in its session; when the
+ * window is in another session of the same machine (a browser showing code-server), the kernel
+ * splits the CPU between the two sessions as equals whatever the threads' nice, and a run that
+ * keeps every core busy left the panel half the machine (measured in code-server: frame p99
+ * 133-167 ms, 50 ms with the session lowered). Lowered at a run's start, put back as it was
+ * when the last one ends; left alone when already at nice 10 or more (someone's choice), or
+ * raised above 0 by someone with the right to (we could not put it back).
+ * Not for desktop VS Code: its window is in the host's session and would be lowered with it.
+ */
+export class SessionLowering {
+	private live = 0;
+	/** The session's nice before we lowered it; undefined while we have not. */
+	private found: number | undefined;
+
+	public constructor(private readonly pid: number = process.pid) {}
+
+	/** A run began; call what this returns when it has ended (once; later calls do nothing). */
+	public hold(): () => Promise<void> {
+		this.live++;
+		void this.sync();
+		let released = false;
+		return () => {
+			if (!released) {
+				released = true;
+				this.live--;
 			}
+			return this.sync();
+		};
+	}
+
+	private sync(): Promise<void> {
+		if (process.platform !== 'linux') {
+			return Promise.resolve();
 		}
-		return false;
-	};
-	const done = autogroupQueue.then(attempt);
-	autogroupQueue = done;
-	return done;
+		return queued(async () => {
+			const current = autogroupNice(this.pid);
+			if (current === undefined) {
+				return;
+			}
+			if (this.live > 0) {
+				if (this.found === undefined) {
+					if (current < 0 || current >= LOW_PRIORITY_NICE) {
+						return;
+					}
+					this.found = current;
+				}
+				if (current !== LOW_PRIORITY_NICE) {
+					await writeAutogroup(this.pid, LOW_PRIORITY_NICE);
+				}
+			} else if (this.found !== undefined) {
+				const before = this.found;
+				this.found = undefined;
+				if (current === LOW_PRIORITY_NICE) { // someone else's since: theirs to keep
+					await writeAutogroup(this.pid, before);
+				}
+			}
+		});
+	}
 }

@@ -34,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): PoolscopeApi {
 	const channel = vscode.window.createOutputChannel('Poolscope', { log: true });
 	context.subscriptions.push(channel);
 	const output = guardedOutput(channel);
-	engine = new EngineThread();
+	// A browser window (code-server) is a session of its own, which our workers' nice does not
+	// reach: the host's session is lowered while runs are live (engine/priority.ts).
+	engine = new EngineThread({ lowerSessionWhileRunning: vscode.env.uiKind === vscode.UIKind.Web });
 	const thread = engine;
 	// Ends once its runs have (the controller cancels them on dispose); `deactivate` awaits the same.
 	context.subscriptions.push({ dispose: () => void thread.dispose() });

@@ -9,6 +9,7 @@ import { now } from '../clock';
 import { packEvents, type PackedEvents } from '../protocol/eventPacking';
 import type { ErrorInfo, RunFinishedEvent } from '../protocol/events';
 import { workerFile } from '../paths';
+import { SessionLowering } from '../priority';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../runTypes';
 import type { EngineThreadData, FromEngineThread, ToEngineThread } from './threadMessages';
 
@@ -23,6 +24,16 @@ interface HostedRun {
 	/** Process workers alive (worker id -> pid), ended by us if the thread dies under them. */
 	readonly pids: Map<number, number>;
 	lastT: number;
+	/** Gives back the host's session priority this run held (SessionLowering), once. */
+	release?: () => Promise<void>;
+}
+
+export interface EngineThreadOptions {
+	/**
+	 * While low-priority runs are live, lower this process's session too (engine/priority.ts,
+	 * SessionLowering): for a window in another session, as a browser showing code-server is.
+	 */
+	readonly lowerSessionWhileRunning?: boolean;
 }
 
 export class EngineThread {
@@ -33,6 +44,11 @@ export class EngineThread {
 	private disposed = false;
 	/** The priority the current thread was started with (the first run's `priority`). */
 	private lowPriority = false;
+	private readonly session: SessionLowering | undefined;
+
+	public constructor(options: EngineThreadOptions = {}) {
+		this.session = options.lowerSessionWhileRunning ? new SessionLowering() : undefined;
+	}
 
 	public start(request: RunRequest, sink: PackedSink): RunHandle {
 		if (this.disposed) {
@@ -49,7 +65,7 @@ export class EngineThread {
 		this.lowPriority = this.worker ? this.lowPriority : low;
 		let resolve!: (final: RunFinishedEvent) => void;
 		const done = new Promise<RunFinishedEvent>((r) => { resolve = r; });
-		this.runs.set(request.runId, { request, sink, resolve, done, pids: new Map(), lastT: 0 });
+		this.runs.set(request.runId, { request, sink, resolve, done, pids: new Map(), lastT: 0, release: low ? this.session?.hold() : undefined });
 		this.post({ type: 'start', request });
 		this.worker?.ref(); // a run keeps its process alive, as it would on the calling thread
 		const { runId } = request;
@@ -147,6 +163,7 @@ export class EngineThread {
 
 	private ended(run: HostedRun): void {
 		this.runs.delete(run.request.runId);
+		void run.release?.();
 		if (this.runs.size === 0) {
 			this.worker?.unref();
 		}

@@ -68,6 +68,11 @@ export function processesWithArgs(args: string): ProcessInfo[] {
 	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo).filter((p) => p.args === args);
 }
 
+/** Live processes whose command line contains `text`. */
+export function processesWithArgsContaining(text: string): ProcessInfo[] {
+	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo).filter((p) => p.args.includes(text));
+}
+
 export function processInfo(pid: number): ProcessInfo {
 	const cmd = (readProc(pid, 'cmdline') ?? '').split('\0').filter(Boolean).join(' ');
 	const stat = readProc(pid, 'status') ?? '';

@@ -1,6 +1,6 @@
 /** The engine on its own worker thread, as the extension runs it: real pools, real processes. */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
@@ -9,7 +9,7 @@ import { OUTPUT_LIMIT_PER_TASK, type PoolEvent, type RunFinishedEvent } from '..
 import { applyEvents, createRunModel, tallyPacked } from '../../../engine/protocol/runModel';
 import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { EngineThread } from '../../../engine/thread/engineThread';
-import { niceOf, threadsOf, waitFor } from '../../harness/processes';
+import { autogroupNiceOf, niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { PY_FIXTURES, pythonProcesses } from '../python/pyHelpers';
 import { childProcesses, JS_FIXTURES, ofType } from './jsHelpers';
 
@@ -172,6 +172,31 @@ describe('Engine thread', function () {
 		assert.equal(r.status, 0, r.stderr);
 		assert.match(r.stdout, /"finished":2/, 'the process ended before its run');
 		assert.ok(Date.now() - started < 25_000, 'the process did not end after its run');
+	});
+
+	it('for a window in another session (a browser), the host\'s session is lowered while a low-priority run is live, and put back after (autogroup)', async function () {
+		if (autogroupNiceOf(process.pid) === undefined) {
+			this.skip(); // not Linux, or no autogroup scheduling: nothing to lower
+		}
+		// A host of its own, leading its own session, as code-server's is.
+		const child = spawn(process.execPath, [join(__dirname, 'engineThreadHost.entry.js'), join(JS_FIXTURES, 'tasks.js'), 'slowEcho', '[[1, 700], [2, 700]]', 'low-session'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		let err = '';
+		child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+		child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+		const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+		try {
+			const pid = child.pid!;
+			assert.ok(await waitFor(() => out.includes('started'), 10_000), `the host did not start: ${err}`);
+			const during = await waitFor(() => autogroupNiceOf(pid) === 10, 3_000, 20);
+			assert.ok(during, `while the run is live: autogroup nice ${autogroupNiceOf(pid)} (output ${JSON.stringify(out)})`);
+			assert.ok(!out.includes('finished'), 'seen lowered while the run was live');
+			assert.ok(await waitFor(() => out.includes('"finished":2'), 15_000), `the run did not end: ${out} ${err}`);
+			assert.ok(await waitFor(() => autogroupNiceOf(pid) === 0, 2_000, 20), `after the run: autogroup nice ${autogroupNiceOf(pid)}`);
+			assert.equal(await exited, 0, err);
+		} finally {
+			child.kill('SIGKILL');
+		}
 	});
 
 	it('low priority lowers the engine thread too (Linux: nice 10); a normal run later gets a thread at normal priority', async function () {
