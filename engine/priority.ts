@@ -114,7 +114,7 @@ export class SessionLowering {
 	/** The session's nice before we lowered it; undefined while we have not. */
 	private found: number | undefined;
 
-	public constructor(private readonly pid: number = process.pid) {}
+	public constructor(private readonly pid: number = process.pid, private readonly nice: number = LOW_PRIORITY_NICE) {}
 
 	/** A run began; call what this returns when it has ended (once; later calls do nothing). */
 	public hold(): () => Promise<void> {
@@ -141,18 +141,18 @@ export class SessionLowering {
 			}
 			if (this.live > 0) {
 				if (this.found === undefined) {
-					if (current < 0 || current >= LOW_PRIORITY_NICE) {
+					if (current < 0 || current >= this.nice) {
 						return;
 					}
 					this.found = current;
 				}
-				if (current !== LOW_PRIORITY_NICE) {
-					await writeAutogroup(this.pid, LOW_PRIORITY_NICE);
+				if (current !== this.nice) {
+					await writeAutogroup(this.pid, this.nice);
 				}
 			} else if (this.found !== undefined) {
 				const before = this.found;
 				this.found = undefined;
-				if (current === LOW_PRIORITY_NICE) { // someone else's since: theirs to keep
+				if (current === this.nice) { // someone else's since: theirs to keep
 					await writeAutogroup(this.pid, before);
 				}
 			}
