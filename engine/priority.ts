@@ -3,8 +3,9 @@
  * and the panel stay responsive while a run keeps every core busy. On an otherwise idle machine
  * it changes nothing: priority only decides who waits when CPUs are contended.
  */
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const LOW_PRIORITY_NICE = 10;
 
@@ -98,23 +99,42 @@ export function lowerSession(pid: number): Promise<boolean> {
 	return queued(() => writeAutogroup(pid, LOW_PRIORITY_NICE));
 }
 
+/** The session a process belongs to (Linux /proc stat, field 6). */
+function sessionOf(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+		const sid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+		return Number.isInteger(sid) && sid > 0 ? sid : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * The same for the process that runs the engine, while runs are live. A JS thread pool's
  * workers and the engine's thread are threads of the extension host, in its session; when the
  * window is in another session of the same machine (a browser showing code-server), the kernel
  * splits the CPU between the two sessions as equals whatever the threads' nice, and a run that
  * keeps every core busy left the panel half the machine (measured in code-server: frame p99
- * 133-167 ms, 50 ms with the session lowered). Lowered at a run's start, put back as it was
+ * 133-167 ms, 50-67 ms with the session lowered). Lowered at a run's start, put back as it was
  * when the last one ends; left alone when already at nice 10 or more (someone's choice), or
  * raised above 0 by someone with the right to (we could not put it back).
+ * The session outlives the host (code-server's server leads it): a host that ended while it held
+ * the session lowered (killed, or a window reloaded mid-run) leaves a note in the temp folder,
+ * and the next host in that session puts the priority back when it starts.
  * Not for desktop VS Code: its window is in the host's session and would be lowered with it.
  */
 export class SessionLowering {
 	private live = 0;
 	/** The session's nice before we lowered it; undefined while we have not. */
 	private found: number | undefined;
+	private readonly note: string | undefined;
 
-	public constructor(private readonly pid: number = process.pid, private readonly nice: number = LOW_PRIORITY_NICE) {}
+	public constructor(private readonly pid: number = process.pid, private readonly nice: number = LOW_PRIORITY_NICE) {
+		const sid = process.platform === 'linux' ? sessionOf(pid) : undefined;
+		this.note = sid === undefined ? undefined : join(tmpdir(), `poolscope-session-${sid}-lowered.json`);
+		void this.recover();
+	}
 
 	/** A run began; call what this returns when it has ended (once; later calls do nothing). */
 	public hold(): () => Promise<void> {
@@ -128,6 +148,26 @@ export class SessionLowering {
 			}
 			return this.sync();
 		};
+	}
+
+	/** What an earlier host of this session left lowered when it ended. */
+	private recover(): Promise<void> {
+		const note = this.note;
+		if (!note) {
+			return Promise.resolve();
+		}
+		return queued(async () => {
+			let before: number;
+			try {
+				before = (JSON.parse(readFileSync(note, 'utf8')) as { found: number }).found;
+			} catch {
+				return; // no note: nothing left lowered
+			}
+			if (autogroupNice(this.pid) === this.nice && this.live === 0 && Number.isInteger(before) && before >= 0 && before < this.nice) {
+				await writeAutogroup(this.pid, before);
+			}
+			this.writeNote(undefined);
+		});
 	}
 
 	private sync(): Promise<void> {
@@ -146,8 +186,8 @@ export class SessionLowering {
 					}
 					this.found = current;
 				}
-				if (current !== this.nice) {
-					await writeAutogroup(this.pid, this.nice);
+				if (current !== this.nice && await writeAutogroup(this.pid, this.nice)) {
+					this.writeNote({ found: this.found, pid: this.pid });
 				}
 			} else if (this.found !== undefined) {
 				const before = this.found;
@@ -155,7 +195,24 @@ export class SessionLowering {
 				if (current === this.nice) { // someone else's since: theirs to keep
 					await writeAutogroup(this.pid, before);
 				}
+				this.writeNote(undefined);
 			}
 		});
+	}
+
+	/** Best effort: without a note, only a host that ends mid-run leaves the session lowered. */
+	private writeNote(content: { found: number; pid: number } | undefined): void {
+		if (!this.note) {
+			return;
+		}
+		try {
+			if (content) {
+				writeFileSync(this.note, JSON.stringify(content));
+			} else {
+				rmSync(this.note, { force: true });
+			}
+		} catch {
+			// a temp folder we cannot write: the priority is still put back at the run's end
+		}
 	}
 }

@@ -9,7 +9,7 @@ import { OUTPUT_LIMIT_PER_TASK, type PoolEvent, type RunFinishedEvent } from '..
 import { applyEvents, createRunModel, tallyPacked } from '../../../engine/protocol/runModel';
 import type { RunHandle, RunRequest } from '../../../engine/runTypes';
 import { EngineThread } from '../../../engine/thread/engineThread';
-import { autogroupNiceOf, niceOf, threadsOf, waitFor } from '../../harness/processes';
+import { autogroupNiceOf, isAlive, niceOf, threadsOf, waitFor } from '../../harness/processes';
 import { PY_FIXTURES, pythonProcesses } from '../python/pyHelpers';
 import { childProcesses, JS_FIXTURES, ofType } from './jsHelpers';
 
@@ -196,6 +196,34 @@ describe('Engine thread', function () {
 			assert.equal(await exited, 0, err);
 		} finally {
 			child.kill('SIGKILL');
+		}
+	});
+
+	it('a host killed while it held its session lowered (a window reloaded mid-run): the next host in that session puts the priority back', async function () {
+		if (autogroupNiceOf(process.pid) === undefined) {
+			this.skip();
+		}
+		// The session's leader outlives its hosts, as code-server's server does.
+		const keeper = spawn(process.execPath, [join(__dirname, 'sessionKeeper.entry.js')], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+		let out = '';
+		keeper.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+		const host = (...args: string[]) => keeper.stdin.write(`${JSON.stringify([join(__dirname, 'engineThreadHost.entry.js'), ...args])}\n`);
+		try {
+			const session = keeper.pid!;
+			host(join(JS_FIXTURES, 'tasks.js'), 'slowEcho', '[[1, 30000]]', 'low-session');
+			assert.ok(await waitFor(() => out.includes('started') && autogroupNiceOf(session) === 10, 10_000, 20), `lowered while the run is live: nice ${autogroupNiceOf(session)}, output ${JSON.stringify(out)}`);
+			const first = Number(/host (\d+)/.exec(out)?.[1]);
+			process.kill(first, 'SIGKILL');
+			assert.ok(await waitFor(() => !isAlive(first), 5_000), 'the host was killed');
+			assert.equal(autogroupNiceOf(session), 10, 'a killed host cannot put it back itself');
+			host('', '', '', 'recover');
+			assert.ok(await waitFor(() => autogroupNiceOf(session) === 0, 5_000, 20), `the next host put it back: nice ${autogroupNiceOf(session)}`);
+		} finally {
+			try {
+				process.kill(-keeper.pid!, 'SIGKILL');
+			} catch {
+				// already gone
+			}
 		}
 	});
 
