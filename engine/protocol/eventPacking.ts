@@ -83,6 +83,33 @@ export function packEvents(events: readonly PoolEvent[]): PackedEvents {
 	return { kinds: kinds.join(''), t: Float64Array.from(t), id: Int32Array.from(id), w: Int32Array.from(w), d: Float64Array.from(d), c: Float64Array.from(c), text: s.join(''), len: Int32Array.from(s, (x) => x.length), other };
 }
 
+/** Packed messages as one, in order, without reading them back into events. */
+export function concatPacked(parts: readonly PackedEvents[]): PackedEvents {
+	if (parts.length === 1) {
+		return parts[0]!;
+	}
+	const join = <A extends Float64Array | Int32Array>(make: new (n: number) => A, pick: (p: PackedEvents) => A): A => {
+		const out = new make(parts.reduce((n, p) => n + pick(p).length, 0));
+		let at = 0;
+		for (const p of parts) {
+			out.set(pick(p), at);
+			at += pick(p).length;
+		}
+		return out;
+	};
+	return {
+		kinds: parts.map((p) => p.kinds).join(''),
+		t: join(Float64Array, (p) => p.t),
+		id: join(Int32Array, (p) => p.id),
+		w: join(Int32Array, (p) => p.w),
+		d: join(Float64Array, (p) => p.d),
+		c: join(Float64Array, (p) => p.c),
+		text: parts.map((p) => p.text).join(''),
+		len: join(Int32Array, (p) => p.len),
+		other: parts.flatMap((p) => p.other),
+	};
+}
+
 /** How many events a packed message holds (an S entry is two). */
 export function packedLength(p: PackedEvents): number {
 	let n = p.kinds.length;

@@ -1,7 +1,7 @@
 /** The extension -> webview columns give back exactly the events that went in, in order. */
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { packEvents, PackedReader } from '../../../engine/protocol/eventPacking';
+import { concatPacked, packedLength, packEvents, PackedReader } from '../../../engine/protocol/eventPacking';
 
 describe('event packing (extension -> webview)', () => {
 	const runId = 'r1';
@@ -31,6 +31,18 @@ describe('event packing (extension -> webview)', () => {
 			}
 			assert.deepEqual(back, events, `slices of ${slice}`);
 			assert.equal(reader.length, events.length);
+		}
+	});
+
+	it('messages joined as they are (concatPacked) read back as the events of each, in order, at every cut', () => {
+		for (let a = 0; a <= events.length; a++) {
+			for (let b = a; b <= events.length; b++) {
+				const parts = [events.slice(0, a), events.slice(a, b), events.slice(b)].map(packEvents);
+				const joined = structuredClone(concatPacked(parts));
+				const reader = new PackedReader(runId, joined);
+				assert.deepEqual(reader.next(reader.length), events, `cut at ${a} and ${b}`);
+				assert.equal(packedLength(joined), events.length);
+			}
 		}
 	});
 

@@ -46,7 +46,7 @@ describe('EventLog (a run\'s events as the extension keeps them)', () => {
 		});
 	}
 
-	it('keeps full batches packed and at most one batch of events as objects', () => {
+	it('events appended as objects are kept packed, in batches of the message size', () => {
 		const events = run(5001);
 		const log = new EventLog('r', events);
 		const batches = log.batches();
