@@ -10,10 +10,13 @@ import type { Page } from 'playwright-core';
 import { autogroupNiceOf, processesWithArgsContaining, waitFor } from '../harness/processes';
 import { answerQuickInput, openFileAt, openWorkbench, pageLifecycle, runCommand, webviewFrame } from './workbench';
 
-/** The nice of code-server's session (its extension host's autogroup); undefined without autogroups. */
+/**
+ * The nice of code-server's session (its extension hosts' autogroup, the highest if another
+ * code-server's hosts are about); undefined without autogroups.
+ */
 function hostSessionNice(): number | undefined {
-	const host = processesWithArgsContaining('--type=extensionHost')[0];
-	return host ? autogroupNiceOf(host.pid) : undefined;
+	const nices = processesWithArgsContaining('--type=extensionHost').map((p) => autogroupNiceOf(p.pid)).filter((n): n is number => n !== undefined);
+	return nices.length ? Math.max(...nices) : undefined;
 }
 
 /** "Set Inputs for Function" on `shout` (js/io.js), then a thread-pool run of it. */
