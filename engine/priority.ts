@@ -70,8 +70,8 @@ async function writeAutogroup(pid: number, nice: number): Promise<boolean> {
 	return false;
 }
 
-/** The nice of a process's autogroup; undefined without autogroup scheduling. */
-function autogroupNice(pid: number): number | undefined {
+/** The nice of a process's autogroup (its session's scheduling group); undefined without autogroup scheduling. */
+export function autogroupNice(pid: number): number | undefined {
 	try {
 		if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'latin1').trim() !== '1') {
 			return undefined;
@@ -130,7 +130,7 @@ export class SessionLowering {
 	private found: number | undefined;
 	private readonly note: string | undefined;
 
-	public constructor(private readonly pid: number = process.pid, private readonly nice: number = LOW_PRIORITY_NICE) {
+	public constructor(private readonly pid: number = process.pid) {
 		const sid = process.platform === 'linux' ? sessionOf(pid) : undefined;
 		this.note = sid === undefined ? undefined : join(tmpdir(), `poolscope-session-${sid}-lowered.json`);
 		void this.recover();
@@ -163,7 +163,7 @@ export class SessionLowering {
 			} catch {
 				return; // no note: nothing left lowered
 			}
-			if (autogroupNice(this.pid) === this.nice && this.live === 0 && Number.isInteger(before) && before >= 0 && before < this.nice) {
+			if (autogroupNice(this.pid) === LOW_PRIORITY_NICE && this.live === 0 && Number.isInteger(before) && before >= 0 && before < LOW_PRIORITY_NICE) {
 				await writeAutogroup(this.pid, before);
 			}
 			this.writeNote(undefined);
@@ -181,18 +181,18 @@ export class SessionLowering {
 			}
 			if (this.live > 0) {
 				if (this.found === undefined) {
-					if (current < 0 || current >= this.nice) {
+					if (current < 0 || current >= LOW_PRIORITY_NICE) {
 						return;
 					}
 					this.found = current;
 				}
-				if (current !== this.nice && await writeAutogroup(this.pid, this.nice)) {
-					this.writeNote({ found: this.found, pid: this.pid });
+				if (current !== LOW_PRIORITY_NICE && await writeAutogroup(this.pid, LOW_PRIORITY_NICE)) {
+					this.writeNote(this.found);
 				}
 			} else if (this.found !== undefined) {
 				const before = this.found;
 				this.found = undefined;
-				if (current === this.nice) { // someone else's since: theirs to keep
+				if (current === LOW_PRIORITY_NICE) { // someone else's since: theirs to keep
 					await writeAutogroup(this.pid, before);
 				}
 				this.writeNote(undefined);
@@ -201,13 +201,13 @@ export class SessionLowering {
 	}
 
 	/** Best effort: without a note, only a host that ends mid-run leaves the session lowered. */
-	private writeNote(content: { found: number; pid: number } | undefined): void {
+	private writeNote(found: number | undefined): void {
 		if (!this.note) {
 			return;
 		}
 		try {
-			if (content) {
-				writeFileSync(this.note, JSON.stringify(content));
+			if (found !== undefined) {
+				writeFileSync(this.note, JSON.stringify({ found }));
 			} else {
 				rmSync(this.note, { force: true });
 			}

@@ -65,12 +65,17 @@ export function processesWithEnv(name: string, value: string, nestedToo = false)
 
 /** Live processes (not zombies) whose command line is exactly `args`. */
 export function processesWithArgs(args: string): ProcessInfo[] {
-	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo).filter((p) => p.args === args);
+	return liveProcesses().filter((p) => p.args === args);
 }
 
 /** Live processes whose command line contains `text`. */
 export function processesWithArgsContaining(text: string): ProcessInfo[] {
-	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo).filter((p) => p.args.includes(text));
+	return liveProcesses().filter((p) => p.args.includes(text));
+}
+
+/** Every live process but this one. */
+function liveProcesses(): ProcessInfo[] {
+	return pidsInProc().filter((p) => p !== process.pid && !isZombie(p)).map(processInfo);
 }
 
 export function processInfo(pid: number): ProcessInfo {
@@ -152,23 +157,7 @@ export function niceOf(pid: number, tid?: number): number | undefined {
 	return after ? Number(after[16]) : undefined;
 }
 
-/**
- * The nice of a process's autogroup (the scheduling group of its session), or undefined where
- * the kernel schedules without autogroups (none built in, or switched off).
- */
-export function autogroupNiceOf(pid: number): number | undefined {
-	let enabled = '';
-	try {
-		enabled = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'latin1').trim();
-	} catch {
-		return undefined;
-	}
-	if (enabled !== '1') {
-		return undefined;
-	}
-	const m = /nice (-?\d+)/.exec(readProc(pid, 'autogroup') ?? '');
-	return m ? Number(m[1]) : undefined;
-}
+export { autogroupNice as autogroupNiceOf } from '../../engine/priority';
 
 /** Thread ids of a process (Linux /proc). */
 export function threadsOf(pid: number): number[] {
