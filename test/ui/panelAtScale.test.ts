@@ -38,7 +38,8 @@ type TraceEvent = { ph?: string; name?: string; pid?: number; tid?: number; ts?:
 /**
  * Opt-in (POOLSCOPE_PANEL_TRACE=1; tracing slows the run): a Chromium trace of the run, to tell the
  * panel's own CPU per frame from the time its thread waited for a CPU. Wall and thread time of the
- * webview's frame callback and of the renderer's main-thread tasks.
+ * webview's frame callback and of the renderer's main-thread tasks; the raw trace goes to
+ * out/test/panel-vscode-trace.json.
  */
 async function startTrace(page: Page): Promise<{ stop: () => Promise<Record<string, unknown>> }> {
 	const cdp = await page.context().newCDPSession(page);
@@ -50,6 +51,8 @@ async function startTrace(page: Page): Promise<{ stop: () => Promise<Record<stri
 			const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
 			await cdp.send('Tracing.end');
 			await complete;
+			// The whole trace too, for Perfetto or chrome://tracing.
+			writeFileSync(join(__dirname, '..', 'panel-vscode-trace.json'), JSON.stringify({ traceEvents: events }));
 			const q = (xs: number[]) => {
 				const s = [...xs].sort((a, b) => a - b);
 				const at = (x: number) => Math.round((s[Math.min(s.length - 1, Math.floor(s.length * x))] ?? 0) / 100) / 10;
