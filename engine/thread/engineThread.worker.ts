@@ -8,7 +8,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventCoalescer } from '../eventCoalescer';
 import { OutputBudget } from '../outputBudget';
 import { lowerThisThread } from '../priority';
-import { packEvents } from '../protocol/eventPacking';
 import type { RunHandle } from '../runTypes';
 import { startRun } from '../startRun';
 import type { EngineThreadData, FromEngineThread, ToEngineThread } from './threadMessages';
@@ -32,7 +31,7 @@ function send(m: FromEngineThread): void {
 }
 
 /** At most ~30 messages a second, each of at most the webview's message size: the owner forwards them as they are. */
-const coalescer = new EventCoalescer((runId, events) => send({ type: 'events', runId, packed: packEvents(events) }));
+const coalescer = new EventCoalescer((runId, packed) => send({ type: 'events', runId, packed }));
 
 function start(request: Parameters<typeof startRun>[0]): void {
 	const { runId } = request;
