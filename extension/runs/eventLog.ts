@@ -1,9 +1,9 @@
 /**
  * A run's events as the extension keeps them for replays, the history and exports: packed in
  * batches of the panel's message size (`engine/protocol/eventPacking.ts`), small messages
- * joined as they are into batches. As objects, a 100k-task run's 400k events took ~47 MB of the extension
- * host's heap (and every major GC walked them); packed they take a few MB. Plain TypeScript (no
- * vscode): unit-tested in Node.
+ * joined as they are into batches. As objects, a 100k-task run's 400k events took ~47 MB of the
+ * extension host's heap (and every major GC walked them); packed they take a few MB. Plain
+ * TypeScript (no vscode): unit-tested in Node.
  */
 import type { PoolEvent } from '../../engine/protocol/events';
 import { concatPacked, packedLength, packEvents, PackedReader, type PackedEvents } from '../../engine/protocol/eventPacking';

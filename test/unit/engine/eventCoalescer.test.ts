@@ -86,8 +86,8 @@ describe('EventCoalescer', () => {
 				all.push({ type: 'queue.depth', runId, t: 1e5 + i + 0.6, depths: { pending: i, executing: 2 } });
 			}
 		}
-		for (const cpuMs of all.filter((e) => e.type === 'task.finished' && e.cpuMs === undefined)) {
-			delete (cpuMs as { cpuMs?: number }).cpuMs; // as the engine sends it: no key, not an undefined one
+		for (const e of all.filter((x) => x.type === 'task.finished' && x.cpuMs === undefined)) {
+			delete (e as { cpuMs?: number }).cpuMs; // as the engine sends it: no key, not an undefined one
 		}
 		for (const sizes of [[1], [7, 2000, 13], [MAX_MESSAGE_EVENTS - 1, 3], [5 * MAX_MESSAGE_EVENTS]]) {
 			const messages: PackedEvents[] = [];
