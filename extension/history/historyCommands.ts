@@ -157,7 +157,7 @@ export class HistoryCommands extends Disposable {
 	private async saveRun(record: RunRecord): Promise<void> {
 		try {
 			if (record.finished) {
-				await this.history.saveRun({ request: record.request, started: record.model.started, finished: record.finished, slices: record.log.slices(), truncated: record.truncated });
+				await this.history.saveRun({ request: record.request, started: record.model.started, finished: record.finished, batches: record.log.batches(), truncated: record.truncated });
 			}
 			this.publish();
 		} catch (e) {

@@ -1,8 +1,10 @@
 /** The history on a real folder: what is written comes back, bounds hold, damage is survived. */
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { packEvents } from '../../../engine/protocol/eventPacking';
 import type { PoolEvent } from '../../../engine/protocol/events';
 import type { RunRequest } from '../../../engine/runTypes';
 import { RunHistory, sameWorkspaceDirs, type StoredRun } from '../../../extension/history/runHistory';
@@ -131,6 +133,52 @@ describe('RunHistory (workspace storage)', () => {
 		assert.deepEqual(back.events.at(-1), run.events.at(-1));
 		// ~30 MB of JSON; gzip keeps the history small.
 		assert.ok(entry!.bytes < 8 * 1024 * 1024, `${entry!.bytes} bytes`);
+	});
+
+	it('a run is stored as packed batches (typed arrays as base64), the way the log keeps it, and read back event for event', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('packed-1', 40_000);
+		// Some events the columns do not hold, between them: they keep their place.
+		run.events.splice(5, 0, { type: 'task.output', runId: 'packed-1', t: 1.5, taskId: 1, stream: 'stdout', text: 'hi\n' });
+		run.events.splice(100, 0, { type: 'task.failed', runId: 'packed-1', t: 33.5, taskId: 33, workerId: 1, durationMs: 0.5, error: { kind: 'exception', name: 'ValueError', message: 'bad <b>input</b>' } });
+		await h.saveRun(run);
+		const file = readdirSync(dir).find((f) => f.endsWith('.json.gz'))!;
+		const stored = JSON.parse(gunzipSync(readFileSync(join(dir, file))).toString('utf8')) as { format: number; events?: unknown; batches: { t: unknown; kinds: string }[] };
+		assert.equal(stored.format, 2);
+		assert.equal(stored.events, undefined);
+		// 120,003 events: batches of at most the panel's message size.
+		assert.equal(stored.batches.length, 8);
+		assert.equal(typeof stored.batches[0]!.t, 'string');
+		const back = await h.readRun('packed-1');
+		assert.deepEqual(back, run);
+	});
+
+	it('a run file written before the packed format (events as JSON objects) still opens', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('old-1', 30);
+		await h.saveRun(run);
+		const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json.gz'))!);
+		writeFileSync(file, gzipSync(JSON.stringify({ request: run.request, truncated: false, events: run.events })));
+		const again = new RunHistory(dir);
+		await again.load();
+		assert.deepEqual(await again.readRun('old-1'), run);
+	});
+
+	it('a run file from a newer Poolscope says so instead of opening half of it', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('new-1', 3);
+		await h.saveRun(run);
+		const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json.gz'))!);
+		writeFileSync(file, gzipSync(JSON.stringify({ format: 3, request: run.request, truncated: false, columns: {} })));
+		await assert.rejects(h.readRun('new-1'), /run "new-1" was saved by a newer Poolscope \(history format 3\); update the extension to open it/);
+	});
+
+	it('a run given as the log\'s batches is stored as they are', async () => {
+		const h = new RunHistory(dir);
+		const run = fakeRun('log-1', 10);
+		const finished = run.events.at(-1) as Extract<PoolEvent, { type: 'run.finished' }>;
+		await h.saveRun({ request: run.request, finished, batches: [packEvents(run.events.slice(0, 7)), packEvents(run.events.slice(7))], truncated: false });
+		assert.deepEqual(await h.readRun('log-1'), run);
 	});
 
 	it('function names that are not file names (unicode, $) are fine', async () => {
