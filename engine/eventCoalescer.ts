@@ -21,6 +21,15 @@ export type CoalescedListener = (runId: string, packed: PackedEvents) => void;
  */
 export const MAX_MESSAGE_EVENTS = 16_000;
 
+/**
+ * Messages per run a timed flush hands on; the rest wait for the next interval. A 100k-task
+ * submission (200k events) was 13 messages at once, and code-server's window took them in a row
+ * (12-17 ms of its thread each, the panel's frames missed meanwhile); the webview folds a few
+ * thousand events a frame, so spreading them over ~7 intervals shows nothing later. The run's
+ * end (and `flush`) still hands on everything.
+ */
+export const MAX_MESSAGES_PER_INTERVAL = 2;
+
 export class EventCoalescer {
 	/** Per run, the messages to deliver: each a list of packed parts of at most MAX_MESSAGE_EVENTS events in all. */
 	private readonly pending = new Map<string, { parts: PackedEvents[][]; count: number }>();
@@ -58,6 +67,11 @@ export class EventCoalescer {
 
 	/** Delivers everything buffered now. */
 	public flush(): void {
+		this.deliver(Infinity);
+	}
+
+	/** Up to `perRun` messages of each run, oldest first; what is left goes in a later interval. */
+	private deliver(perRun: number): void {
 		if (this.timer) {
 			clearTimeout(this.timer);
 			this.timer = undefined;
@@ -65,12 +79,20 @@ export class EventCoalescer {
 		this.lastFlush = Date.now();
 		const runs = [...this.pending];
 		this.pending.clear();
-		for (const [runId, { parts }] of runs) {
-			for (const message of parts) {
+		for (const [runId, run] of runs) {
+			const n = Math.min(run.parts.length, perRun);
+			if (n < run.parts.length) {
+				this.pending.set(runId, { parts: run.parts.slice(n), count: run.count });
+			}
+			for (let i = 0; i < n; i++) {
+				const message = run.parts[i]!;
 				if (message.length) {
 					this.listener(runId, concatPacked(message));
 				}
 			}
+		}
+		if (this.pending.size && !this.disposed) {
+			this.schedule();
 		}
 	}
 
@@ -86,7 +108,7 @@ export class EventCoalescer {
 		const wait = Math.max(0, this.intervalMs - (Date.now() - this.lastFlush));
 		this.timer = setTimeout(() => {
 			this.timer = undefined;
-			this.flush();
+			this.deliver(MAX_MESSAGES_PER_INTERVAL);
 		}, wait);
 	}
 }

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { PoolEvent } from '../../../engine/protocol/events';
-import { EventCoalescer, MAX_MESSAGE_EVENTS } from '../../../engine/eventCoalescer';
+import { EventCoalescer, MAX_MESSAGE_EVENTS, MAX_MESSAGES_PER_INTERVAL } from '../../../engine/eventCoalescer';
 import { packedLength, PackedReader, type PackedEvents } from '../../../engine/protocol/eventPacking';
 
 /** A delivered message read back into events, as the panel reads it. */
@@ -67,6 +67,43 @@ describe('EventCoalescer', () => {
 		c.flush();
 		assert.deepEqual(sizes, [MAX_MESSAGE_EVENTS, MAX_MESSAGE_EVENTS, 17]);
 		assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
+		c.dispose();
+	});
+
+	it('spreads a burst over intervals, a few messages each, in order; the run\'s end hands on the rest at once', async () => {
+		// Messages handed on in one synchronous flush form one group.
+		const groups: number[][] = [];
+		let group: number[] | undefined;
+		const got: number[] = [];
+		const c = new EventCoalescer((runId, packed) => {
+			const events = unpack(runId, packed);
+			if (!group) {
+				groups.push(group = []);
+				queueMicrotask(() => {
+					group = undefined;
+				});
+			}
+			group.push(events.length);
+			for (const e of events) {
+				if (runId === 'r' && e.type === 'task.submitted') {
+					got.push(e.taskId);
+				}
+			}
+		}, 50);
+		const n = 7 * MAX_MESSAGE_EVENTS + 5; // 8 messages
+		c.push('r', Array.from({ length: n }, (_, i) => submitted('r', i)));
+		c.push('q', [submitted('q', 0)]);
+		const started = Date.now();
+		while (groups.length < 3) {
+			assert.ok(Date.now() - started < 5000, `only ${groups.length} flushes in 5 s`);
+			await new Promise((r) => setTimeout(r, 1));
+		}
+		assert.equal(MAX_MESSAGES_PER_INTERVAL, 2);
+		assert.deepEqual(groups, [[MAX_MESSAGE_EVENTS, MAX_MESSAGE_EVENTS, 1], [MAX_MESSAGE_EVENTS, MAX_MESSAGE_EVENTS], [MAX_MESSAGE_EVENTS, MAX_MESSAGE_EVENTS]]);
+		// Two messages of the burst still wait; the run's end takes them with it, at once and in order.
+		c.push('r', [{ type: 'run.finished', runId: 'r', t: n, outcome: 'completed', wallMs: 1, counts: { submitted: n, finished: 0, failed: 0, cancelled: 0, timedOut: 0, rejected: 0 }, throughput: 0, workers: [] }]);
+		assert.deepEqual(groups[3], [MAX_MESSAGE_EVENTS, 6]);
+		assert.deepEqual(got, Array.from({ length: n }, (_, i) => i), 'every event of the burst, in order');
 		c.dispose();
 	});
 
