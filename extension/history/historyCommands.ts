@@ -131,8 +131,8 @@ export class HistoryCommands extends Disposable {
 	}
 
 	private async loadRun(id: string): Promise<RunRecord> {
-		const stored = await this.history.readRun(id);
-		return this._runs.adopt(stored.request, stored.events, stored.truncated);
+		const stored = await this.history.readRunPacked(id);
+		return this._runs.adopt(stored.request, stored.batches, stored.truncated);
 	}
 
 	/**

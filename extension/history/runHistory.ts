@@ -52,6 +52,12 @@ interface StoredBatch {
 	other: PoolEvent[];
 }
 
+export interface PackedRun {
+	request: RunRequest;
+	batches: PackedEvents[];
+	truncated: boolean;
+}
+
 /** A run's file: format 2 holds packed batches; files written before it hold `events`. */
 interface RunFile {
 	format?: number;
@@ -148,11 +154,7 @@ export class RunHistory {
 				return Promise.resolve(undefined);
 			}
 			const started = run.events.find((e): e is RunStartedEvent => e.type === 'run.started');
-			const batches: PackedEvents[] = [];
-			for (let i = 0; i < run.events.length; i += MAX_MESSAGE_EVENTS) {
-				batches.push(packEvents(run.events.slice(i, i + MAX_MESSAGE_EVENTS)));
-			}
-			return this.saveRun({ request: run.request, started, finished: end, batches, truncated: run.truncated });
+			return this.saveRun({ request: run.request, started, finished: end, batches: packInBatches(run.events), truncated: run.truncated });
 		}
 		const { request: r, started: start, finished: end } = run;
 		const label = configLabel({ pool: r.pool, workers: start ? start.workers : r.workers ?? 0, chunksize: r.chunksize, startMethod: start ? start.startMethod : r.startMethod });
@@ -172,21 +174,25 @@ export class RunHistory {
 	}
 
 	public async readRun(id: string): Promise<StoredRun> {
+		const run = await this.readRunPacked(id);
+		const events: PoolEvent[] = [];
+		for (const batch of run.batches) {
+			const reader = new PackedReader(run.request.runId, batch);
+			for (const e of reader.next(reader.length)) {
+				events.push(e);
+			}
+		}
+		return { request: run.request, events, truncated: run.truncated };
+	}
+
+	/** A run as the extension keeps one: its events packed, as the panel takes them. */
+	public async readRunPacked(id: string): Promise<PackedRun> {
 		const file = await this.read(id, 'run') as RunFile;
 		if ((file.format ?? 1) > RUN_FORMAT) {
 			throw new Error(`run "${id}" was saved by a newer Poolscope (history format ${file.format}); update the extension to open it.`);
 		}
-		let events = file.events ?? [];
-		if (file.batches) {
-			events = [];
-			for (const stored of file.batches) {
-				const reader = new PackedReader(file.request.runId, unstoreBatch(stored));
-				for (const e of reader.next(reader.length)) {
-					events.push(e);
-				}
-			}
-		}
-		return { request: file.request, events, truncated: file.truncated };
+		const batches = file.batches ? file.batches.map(unstoreBatch) : packInBatches(file.events ?? []);
+		return { request: file.request, batches, truncated: file.truncated };
 	}
 
 	public async readComparison(id: string): Promise<ComparisonView> {
@@ -324,6 +330,14 @@ function* runChunks(run: RunToSave): Generator<string> {
 		first = false;
 	}
 	yield ']}';
+}
+
+function packInBatches(events: readonly PoolEvent[]): PackedEvents[] {
+	const batches: PackedEvents[] = [];
+	for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
+		batches.push(packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)));
+	}
+	return batches;
 }
 
 function base64(a: Float64Array | Int32Array): string {

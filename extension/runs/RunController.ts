@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { packedLength, packEvents, PackedReader, type PackedEvents } from '../../engine/protocol/eventPacking';
 import type { EventSink, PoolEvent, RunFinishedEvent } from '../../engine/protocol/events';
-import { applyEvents, createRunModel, tallyPacked, type RunModel } from '../../engine/protocol/runModel';
+import { createRunModel, tallyPacked, type RunModel } from '../../engine/protocol/runModel';
 import type { CancelTaskResult, RunHandle, RunRequest } from '../../engine/runTypes';
 import { failedStart, type PackedSink } from '../../engine/thread/engineThread';
 import { Disposable } from '../util/disposable';
@@ -89,16 +89,22 @@ export class RunController extends Disposable {
 		return record;
 	}
 
-	/** A finished run read back from the history joins the runs the panel can show (and rerun). */
-	public adopt(request: RunRequest, events: PoolEvent[], truncated: boolean): RunRecord {
+	/**
+	 * A finished run read back from the history joins the runs the panel can show (and rerun),
+	 * kept and counted from its packed batches as a live run's are (no object per event: a
+	 * 100k-task run is adopted in ~0.1 s).
+	 */
+	public adopt(request: RunRequest, batches: readonly PackedEvents[], truncated: boolean): RunRecord {
 		const existing = this._runs.get(request.runId);
 		if (existing) {
 			return existing;
 		}
-		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId, events), truncated, adopted: true };
-		applyEvents(record.model, events);
+		const record: RunRecord = { request, model: createRunModel(request.runId), log: new EventLog(request.runId), truncated, adopted: true };
+		for (const batch of batches) {
+			tallyPacked(record.model, batch);
+			record.log.appendPacked(batch);
+		}
 		record.finished = record.model.finished;
-		record.model.tasks.clear(); // like a live run's: the history and the panel read the log
 		this._runs.set(request.runId, record);
 		this.prune();
 		return record;

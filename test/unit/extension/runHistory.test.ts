@@ -162,6 +162,10 @@ describe('RunHistory (workspace storage)', () => {
 		const again = new RunHistory(dir);
 		await again.load();
 		assert.deepEqual(await again.readRun('old-1'), run);
+		// Opened in the editor, it is packed as a live run's log is.
+		const packed = await again.readRunPacked('old-1');
+		assert.deepEqual(packed.batches, [packEvents(run.events)]);
+		assert.equal(packed.truncated, false);
 	});
 
 	it('a run file from a newer Poolscope says so instead of opening half of it', async () => {
@@ -177,8 +181,10 @@ describe('RunHistory (workspace storage)', () => {
 		const h = new RunHistory(dir);
 		const run = fakeRun('log-1', 10);
 		const finished = run.events.at(-1) as Extract<PoolEvent, { type: 'run.finished' }>;
-		await h.saveRun({ request: run.request, finished, batches: [packEvents(run.events.slice(0, 7)), packEvents(run.events.slice(7))], truncated: false });
+		const batches = [packEvents(run.events.slice(0, 7)), packEvents(run.events.slice(7))];
+		await h.saveRun({ request: run.request, finished, batches, truncated: false });
 		assert.deepEqual(await h.readRun('log-1'), run);
+		assert.deepEqual((await h.readRunPacked('log-1')).batches, batches, 'the batches come back as they were saved');
 	});
 
 	it('function names that are not file names (unicode, $) are fine', async () => {
