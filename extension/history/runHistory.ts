@@ -11,11 +11,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { configLabel } from '../../engine/compare/measurement';
-import { MAX_MESSAGE_EVENTS } from '../../engine/eventCoalescer';
-import { PackedReader, packEvents, type PackedEvents } from '../../engine/protocol/eventPacking';
+import { PackedReader, type PackedEvents } from '../../engine/protocol/eventPacking';
 import type { PoolEvent, RunFinishedEvent, RunStartedEvent } from '../../engine/protocol/events';
 import type { RunRequest } from '../../engine/runTypes';
 import type { ComparisonView, HistoryEntry } from '../../webview/messages';
+import { EventLog } from '../runs/eventLog';
 
 export interface StoredRun {
 	request: RunRequest;
@@ -154,7 +154,7 @@ export class RunHistory {
 				return Promise.resolve(undefined);
 			}
 			const started = run.events.find((e): e is RunStartedEvent => e.type === 'run.started');
-			return this.saveRun({ request: run.request, started, finished: end, batches: packInBatches(run.events), truncated: run.truncated });
+			return this.saveRun({ request: run.request, started, finished: end, batches: new EventLog(run.request.runId, run.events).batches(), truncated: run.truncated });
 		}
 		const { request: r, started: start, finished: end } = run;
 		const label = configLabel({ pool: r.pool, workers: start ? start.workers : r.workers ?? 0, chunksize: r.chunksize, startMethod: start ? start.startMethod : r.startMethod });
@@ -191,7 +191,7 @@ export class RunHistory {
 		if ((file.format ?? 1) > RUN_FORMAT) {
 			throw new Error(`run "${id}" was saved by a newer Poolscope (history format ${file.format}); update the extension to open it.`);
 		}
-		const batches = file.batches ? file.batches.map(unstoreBatch) : packInBatches(file.events ?? []);
+		const batches = file.batches ? file.batches.map(unstoreBatch) : new EventLog(file.request.runId, file.events).batches();
 		return { request: file.request, batches, truncated: file.truncated };
 	}
 
@@ -320,7 +320,7 @@ export async function sameWorkspaceDirs(historyDir: string): Promise<string[]> {
 		.map((n) => join(root, n, basename(extDir), basename(historyDir)));
 }
 
-/** One batch per step (at most MAX_MESSAGE_EVENTS events, ~1 ms): the host is never held long. */
+/** One batch per step (at most the panel's message size, ~1 ms): the host is never held long. */
 function* runChunks(run: RunToSave): Generator<string> {
 	yield `{"format":${RUN_FORMAT},"request":${JSON.stringify(run.request)},"truncated":${run.truncated},"batches":[`;
 	let first = true;
@@ -330,14 +330,6 @@ function* runChunks(run: RunToSave): Generator<string> {
 		first = false;
 	}
 	yield ']}';
-}
-
-function packInBatches(events: readonly PoolEvent[]): PackedEvents[] {
-	const batches: PackedEvents[] = [];
-	for (let i = 0; i < events.length; i += MAX_MESSAGE_EVENTS) {
-		batches.push(packEvents(events.slice(i, i + MAX_MESSAGE_EVENTS)));
-	}
-	return batches;
 }
 
 function base64(a: Float64Array | Int32Array): string {
