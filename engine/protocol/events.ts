@@ -140,8 +140,8 @@ export interface RunStartedEvent extends EventBase {
 	pid?: number;
 	/**
 	 * Python thread pools: a thread's CPU clock (a system call) is read around every task unless
-	 * that thread's tasks average under `belowMs`; then around one task in `oneIn`, and the
-	 * others finish without cpuMs.
+	 * that thread's tasks take under `belowMs`; then around one task in `oneIn` (and the one after
+	 * any task that took longer), and the others finish without cpuMs.
 	 */
 	cpuSampling?: { belowMs: number; oneIn: number };
 	/** Python thread pools on Linux, from the runner to the engine (which removes it): its thread

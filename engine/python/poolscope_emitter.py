@@ -20,6 +20,25 @@ def _encode_other(value):
     return str(value)
 
 
+def encode_batch(batch):
+    """A batch as its JSON line. Number columns are spliced in as base64 text, outside json.dumps:
+    its string escaping scans every character of them (0.7 ms for a 5,000-task record, twice the
+    base64 encoding itself), and base64 has nothing to escape."""
+    parts = []
+    plain = []
+    for record in batch:
+        if type(record) is list and len(record) == 3 and isinstance(record[1], (bytes, array.array)):
+            if plain:
+                parts.append(json.dumps(plain, default=_encode_other)[1:-1])
+                plain = []
+            parts.append('[%s,"%s",%s]' % (json.dumps(record[0]), _encode_other(record[1]), json.dumps(record[2], default=_encode_other)))
+        else:
+            plain.append(record)
+    if plain:
+        parts.append(json.dumps(plain, default=_encode_other)[1:-1])
+    return '{"events": [' + ", ".join(parts) + "]}"
+
+
 class Emitter:
     """Batches events onto fd 3 every 50 ms (or at 2000 events) from any thread."""
 
@@ -110,7 +129,7 @@ class Emitter:
                 return
             batch, self.buf = self.buf, []
             self.weight = 0
-            self.out.write(json.dumps({"events": batch}, default=_encode_other) + "\n")
+            self.out.write(encode_batch(batch) + "\n")
             self.out.flush()
 
     def close(self):

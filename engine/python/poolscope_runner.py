@@ -152,6 +152,7 @@ class Run(ThreadPoolPart, ProcessPoolPart):
         self.stopping = {}  # task_id -> [slot index, pid, kill at, signal again at]: process tasks past their timeout
         self.now_running = pw.running  # thread ident -> (task_id, start): thread pools
         self.logged = itertools.count()  # thread tasks that returned
+        self.thread_task = None  # thread and serial pools: what each task runs in (make_thread_task)
         self.drain_wake = threading.Event()
         self.runner_pid = os.getpid()
         self.fork_threads_told = False
@@ -172,11 +173,11 @@ class Run(ThreadPoolPart, ProcessPoolPart):
                     w["ready"] = True
                     self.em.emit("worker.ready", t=ready_at, workerId=w["workerId"])
             else:
-                # Thread pools: n, avgMs: tasks begun and a moving average of their wall time;
+                # Thread pools: skip: tasks until its CPU clock is read again (make_thread_task);
                 # nums, texts: the tasks this thread finished and drain_finished has not yet taken;
                 # measured*: its tasks whose CPU was read, their wall and CPU ms (the GIL estimate).
                 w = {"workerId": len(self.workers), "pid": pid, "threadId": thread_id, "tasks": 0, "busyMs": 0.0, "startedAt": pw.now_ms(), "exited": False, "ready": ready,
-                     "n": 0, "avgMs": CPU_EVERY_TASK_MS, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0, "idleWall": 0.0}
+                     "skip": 0, "nums": [], "texts": [], "measuredN": 0, "measuredWall": 0.0, "measuredCpu": 0.0, "idleWall": 0.0}
                 self.workers[key] = w
                 fields = {"workerId": w["workerId"]}
                 if pid is not None:
@@ -495,6 +496,8 @@ class Run(ThreadPoolPart, ProcessPoolPart):
             self.executor = cf.ThreadPoolExecutor(max_workers=workers)
             os._exit = self.exit_from_task
             os.system = pw.system_from_task
+        if self.pool != "process":
+            self.thread_task = self.make_thread_task()
         self.submit_records(items)
         self.em.flush()  # every task known to the host before any can crash the interpreter
         # What exists now (our modules, the user's module, the inputs, the task table) lives until

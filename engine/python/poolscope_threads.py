@@ -13,13 +13,18 @@ from time import monotonic, thread_time
 import poolscope_worker as pw
 from poolscope_states import ENDED, NAN, NO_INFO, PENDING, RUNNING, UNFINISHED, WORKER_EXIT_GRACE_S
 
-# Thread pools: below this average task time (ms), a thread's CPU clock is read around one task in
-# CPU_SAMPLE only; see Run.thread_task.
+# Thread pools: after a task shorter than this (ms), a thread's CPU clock is read around one task in
+# CPU_SAMPLE only; see make_thread_task.
 CPU_EVERY_TASK_MS = 0.05
 # A thread task whose CPU time is under this share of its wall time slept or waited for I/O: a
 # thread waiting for the GIL still gets its turns (1/k of the time among k CPU-bound threads).
 GIL_MIN_CPU_SHARE = 0.01
 CPU_SAMPLE = 16
+# A thread run keeps the futures of the tasks answered while it has submitted up to this many,
+# until the runner exits (os._exit frees them at no cost): letting each one go as its task is
+# answered cost ~0.5 us a task (its Condition and locks), 2-3 ms for 5,000 no-op tasks, a tenth of a
+# bare executor's time. Later ones are let go: at most this many stay (~1.6 KB each, ~30 MB).
+FUTURES_KEPT_UP_TO = 20_000
 # How long a thread past its timeout, with TaskTimeout raised in it, counts as stopping rather
 # than stuck (when every worker is stuck, what is pending is cancelled).
 THREAD_STOP_WAIT_MS = 250
@@ -32,61 +37,76 @@ CORE_WAIT_MIN_MS = 5.0
 class ThreadPoolPart:
     """Run's thread-pool methods (a mixin: the state they read is Run's, made in Run.__init__)."""
 
-    def thread_task(self, task_id, args):
-        """Runs one call in a worker thread and adds its end to this thread's part of the next
-        "T" record; `drain_finished` turns those into state changes in bulk, under the lock once
-        per batch. Per task, only a dict entry (what runs now: output routing, stacks, and the
-        monitor announcing long tasks), the clocks and the record remain here, next to the
-        executor's own work. A task that raises is reported at once (rare, and its traceback is
-        needed)."""
-        ident = get_ident()
-        worker = self.workers.get(ident) or self.worker_for(ident, thread_id=threading.get_native_id())
-        # The thread's CPU clock is a system call (1.5-2 us, and in a busy pool it slowed a no-op
-        # task's executor by more than a third): read it around every task unless this thread's
-        # tasks have been averaging under CPU_EVERY_TASK_MS, then around one in CPU_SAMPLE.
-        n = worker["n"] = worker["n"] + 1
-        measure = worker["avgMs"] >= CPU_EVERY_TASK_MS or not n % CPU_SAMPLE
-        # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
-        # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
+    def make_thread_task(self):
+        """The function each task runs in a worker thread (made once the user's function is known):
+        it adds the task's end to this thread's part of the next "T" record; `drain_finished` turns
+        those into state changes in bulk, under the lock once per batch. Per task, only a dict entry
+        (what runs now: output routing, stacks, and the monitor announcing long tasks), the clocks
+        and the record remain here, next to the executor's own work; what they read is bound here
+        once (a closure's cells, not the run's attributes: ~0.15 us a task of ~1.3). A task that
+        raises is reported at once (rare, and its traceback is needed)."""
+        run = self
+        workers_get = self.workers.get
+        worker_for = self.worker_for
         running = self.now_running
-        cpu0 = thread_time() if measure else 0.0
-        start = monotonic() * 1000.0
-        running[ident] = (task_id, start)
-        try:
-            value = self.fn(*args)
-            if type(value) in UNFINISHED:
-                value = pw.finish_call(value)
-        except BaseException as e:
-            end = monotonic() * 1000.0
-            cpu = min((thread_time() - cpu0) * 1000.0, end - start) if measure else None
-            pw.task_ended(ident, task_id)
-            # Still "running" until reported: map's first exception waits for the running tasks
-            # and then calls the rest lost; one that ran and failed was called lost too.
+        fn = self.fn
+        logged = self.logged
+        partial_out, partial_err = self.partial_out, self.partial_err
+        preview, finish_call, task_ended = pw.preview, pw.finish_call, pw.task_ended
+        native_id = threading.get_native_id
+
+        def thread_task(task_id, args):
+            ident = get_ident()
+            worker = workers_get(ident) or worker_for(ident, thread_id=native_id())
+            # The thread's CPU clock is a system call (1.5-2 us, and in a busy pool it slowed a
+            # no-op task's executor by more than a third): read around every task unless this
+            # thread's last task took under CPU_EVERY_TASK_MS, then around one in CPU_SAMPLE.
+            # The CPU reads enclose the wall clock's: a read's own cost (a system call) then never
+            # looks like time spent waiting for the GIL, and CPU is capped at the wall time.
+            skip = worker["skip"]
+            cpu0 = 0.0 if skip else thread_time()
+            start = monotonic() * 1000.0
+            running[ident] = (task_id, start)
             try:
-                self.thread_failed(task_id, worker, start, end, cpu, e)
-            except Exception as internal:  # noqa: BLE001 - ours: the task still gets an ending
-                self.fail_internal(task_id, internal)
-            finally:
-                del running[ident]
-            raise
-        end = monotonic() * 1000.0
-        if measure:
-            cpu = min((thread_time() - cpu0) * 1000.0, end - start)
-            count_cpu(worker, end - start, cpu)
-        else:
-            cpu = NAN
-        if self.partial_out or self.partial_err:  # the task wrote a line without its newline
-            pw.task_ended(ident, task_id)
-        worker["avgMs"] += (end - start - worker["avgMs"]) * 0.25
-        # Straight into this thread's own part of the "T" record (see drain_finished): the
-        # numbers first, then the text, so the texts never outnumber the finished records.
-        worker["nums"].extend((start, task_id, worker["workerId"], end, cpu, 0.0))
-        worker["texts"].append("None" if value is None else pw.preview(value))
-        # "Running" until recorded, for whoever waits for the running tasks (map's exception).
-        del running[ident]
-        # A timed-out task that returns late is counted twice: a wake too early is only a drain.
-        if next(self.logged) + 1 + self.ended_elsewhere >= self.total:
-            self.drain_wake.set()  # likely the last task: no need to wait for a poll
+                value = fn(*args)
+                if type(value) in UNFINISHED:
+                    value = finish_call(value)
+            except BaseException as e:
+                end = monotonic() * 1000.0
+                cpu = None if skip else min((thread_time() - cpu0) * 1000.0, end - start)
+                task_ended(ident, task_id)
+                # Still "running" until reported: map's first exception waits for the running tasks
+                # and then calls the rest lost; one that ran and failed was called lost too.
+                try:
+                    run.thread_failed(task_id, worker, start, end, cpu, e)
+                except Exception as internal:  # noqa: BLE001 - ours: the task still gets an ending
+                    run.fail_internal(task_id, internal)
+                finally:
+                    del running[ident]
+                raise
+            end = monotonic() * 1000.0
+            wall = end - start
+            if skip:
+                cpu = NAN
+                # A task that lasted has the next one's CPU read, whatever the count says.
+                worker["skip"] = 0 if wall >= CPU_EVERY_TASK_MS else skip - 1
+            else:
+                cpu = min((thread_time() - cpu0) * 1000.0, wall)
+                count_cpu(worker, wall, cpu)
+                worker["skip"] = 0 if wall >= CPU_EVERY_TASK_MS else CPU_SAMPLE - 1
+            if partial_out or partial_err:  # the task wrote a line without its newline
+                task_ended(ident, task_id)
+            # Straight into this thread's own part of the "T" record (see drain_finished): the
+            # numbers first, then the text, so the texts never outnumber the finished records.
+            worker["nums"].extend((start, task_id, worker["workerId"], end, cpu, 0.0))
+            worker["texts"].append("None" if value is None else preview(value))
+            # "Running" until recorded, for whoever waits for the running tasks (map's exception).
+            del running[ident]
+            # A timed-out task that returns late is counted twice: a wake too early is only a drain.
+            if next(logged) + 1 + run.ended_elsewhere >= run.total:
+                run.drain_wake.set()  # likely the last task: no need to wait for a poll
+
+        return thread_task
 
     def stoppable(self, fn):
         """The user's function, as a thread task that a timeout can stop: while it runs, the
@@ -95,7 +115,7 @@ class ThreadPoolPart:
         executor's own loop it would corrupt a record or end a worker thread. So the flag and
         the pending exception are cleared together under the lock the monitor raises under;
         one that lands first (in the finally, say) leaves through here all the same. Runs
-        with a timeout only (thread_task stays as it is for the rest)."""
+        with a timeout only (make_thread_task's function calls it in place of the user's)."""
         import ctypes
 
         set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc  # (thread id, exception class or NULL)
@@ -130,12 +150,14 @@ class ThreadPoolPart:
         and the future are left to this loop, which holds the GIL the pool needs."""
         with self.lock:
             states = self.states
-            # An answered task's future is let go: a million kept futures (each with its
-            # Condition) were 1.6 GB of the runner (now ~0.2 GB), and the collector's full
+            # An answered task's future is let go in a big run: a million kept futures (each with
+            # its Condition) were 1.6 GB of the runner (now ~0.2 GB), and the collector's full
             # collections walked them all. A task can end before the submit loop has kept its
-            # future: that one stays.
+            # future: that one stays. A smaller run keeps them (see FUTURES_KEPT_UP_TO).
             futures = self.futures
             kept = len(futures)
+            if kept <= FUTURES_KEPT_UP_TO:
+                kept = 0
             finished = pending = 0
             for worker in list(self.workers.values()):
                 texts = worker["texts"]

@@ -768,7 +768,7 @@ describe('Pool panel webview (Chromium)', function () {
 		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /% of wall/);
 		await p.page.keyboard.press('ArrowRight');
 		await nextFrames(p.page);
-		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read: this thread's tasks averaged under 50 µs, so its CPU clock, a system call, was read around one task in 16/);
+		assert.match(await p.page.locator('[data-testid="details"] dd[data-field="CPU time"]').textContent() ?? '', /not read: this thread's tasks took under 50 µs, so its CPU clock, a system call, was read around one task in 16/);
 	});
 
 	it('a JS task too short for Node\'s tick-granular CPU clock shows no CPU figure, and says why', async () => {

@@ -25,7 +25,7 @@ function notRead(task: { state: string }, sampling: RunStartedEvent['cpuSampling
 	if (!sampling || task.state !== 'finished') {
 		return '–';
 	}
-	return `– (not read: this thread's tasks averaged under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
+	return `– (not read: this thread's tasks took under ${sampling.belowMs * 1000} µs, so its CPU clock, a system call, was read around one task in ${sampling.oneIn})`;
 }
 
 /** A task's CPU time against its wall time, or why there is none to show. */

@@ -139,14 +139,20 @@ describe('Python backend: real pools', function () {
 	}
 
 	for (const pool of ['thread', 'serial'] as const) {
-		it(`${pool}: an answered task's future is let go (a million kept futures were 1.6 GB of the runner)`, async () => {
-			const r = pyRun({ fn: 'live_futures', inputs: '[(i, 200) for i in range(201)]', pool });
+		it(`${pool}: past 20,000 submitted tasks an answered task's future is let go (a million kept futures were 1.6 GB of the runner)`, async () => {
+			// A small run keeps its futures to the end (the runner's exit frees them for nothing).
+			const small = pyRun({ fn: 'live_futures', inputs: '[(i, 200) for i in range(201)]', pool });
+			assert.equal((await small.done).outcome, 'completed');
+			const smallLast = ofType(small.events, 'task.finished').find((e) => e.taskId === 200)!;
+			assert.ok(Number(smallLast.result) >= 201, `futures alive while the last of 201 tasks ran: ${smallLast.result}`);
+			const r = pyRun({ fn: 'live_futures', inputs: '[(i, 49_999) for i in range(50_000)]', pool });
 			const end = await r.done;
 			assert.equal(end.outcome, 'completed', JSON.stringify(end.error));
-			const last = ofType(r.events, 'task.finished').find((e) => e.taskId === 200)!;
-			// The last task's own future is alive, and a task that ended before the submit loop
-			// kept its future keeps it; the 200 answered before the last one are gone.
-			assert.ok(Number(last.result) <= 10, `futures alive while the last task ran: ${last.result} (201 submitted)`);
+			const last = ofType(r.events, 'task.finished').find((e) => e.taskId === 49_999)!;
+			// The tasks answered while at most 20,000 were submitted keep theirs (FUTURES_KEPT_UP_TO),
+			// as do the last task's own and one that ended before the submit loop kept it; the
+			// ~30,000 answered after them are gone.
+			assert.ok(Number(last.result) <= 20_010, `futures alive while the last task ran: ${last.result} (50,000 submitted)`);
 		});
 	}
 

@@ -80,6 +80,32 @@ describe('Python runner source', function () {
 		assert.equal(r.stdout.trim(), '0', 'runs whose last event was not run.finished');
 	});
 
+	it('a batch line with number columns spliced in as base64 reads back as json.dumps writes it (the host parses both alike)', function () {
+		if (!py.ok) {
+			this.skip();
+		}
+		const script = [
+			'import array, json, struct, sys',
+			`sys.path.insert(0, ${JSON.stringify(RUNNER_SOURCE)})`,
+			'import poolscope_emitter as pe',
+			'batches = [',
+			'    [],',
+			'    [{"type": "run.started", "fn": "f<\\"x\\">", "n": [1, 2.5, None]}],',
+			'    [["T", struct.pack("6d", 1.5, 0, 0, 2.5, float("nan"), 0), ["None"]]],',
+			'    [{"type": "a"}, ["T", b"\\x00\\xff", ["\\u00e9", "\\n\\"q"]], ["S", 1.0, 0, 5], ["q", array.array("d", [1.5]), ["pending"]], {"b": b"zz"}, ["S", 2.0, 5, ["x"]]],',
+			'    [["T", b"", []], ["c", 1, "two"]],',
+			']',
+			'for b in batches:',
+			'    line = pe.encode_batch(b)',
+			'    assert "\\n" not in line, line',
+			'    assert json.loads(line) == json.loads(json.dumps({"events": b}, default=pe._encode_other)), line',
+			'print(len(batches))',
+		].join('\n');
+		const r = spawnSync(py.path, ['-c', script], { encoding: 'utf8' });
+		assert.equal(r.status, 0, r.stderr);
+		assert.equal(r.stdout.trim(), '5');
+	});
+
 	it('the check names a name read in a function, a class body and a method that nothing defines', function () {
 		if (!py.ok) {
 			this.skip();
