@@ -186,8 +186,15 @@ export class SessionLowering {
 					}
 					this.found = current;
 				}
-				if (current !== LOW_PRIORITY_NICE && await writeAutogroup(this.pid, LOW_PRIORITY_NICE)) {
+				if (current !== LOW_PRIORITY_NICE) {
+					// The note first: a host killed between the two (CI did it, a loaded machine
+					// preempting the host right after the write) left the session lowered with no
+					// note. A note whose lowering never happened is harmless: the next host puts
+					// back only a session it finds at LOW_PRIORITY_NICE.
 					this.writeNote(this.found);
+					if (!await writeAutogroup(this.pid, LOW_PRIORITY_NICE)) {
+						this.writeNote(undefined);
+					}
 				}
 			} else if (this.found !== undefined) {
 				const before = this.found;
