@@ -155,9 +155,7 @@ class ThreadPoolPart:
             # collections walked them all. A task can end before the submit loop has kept its
             # future: that one stays. A smaller run keeps them (see FUTURES_KEPT_UP_TO).
             futures = self.futures
-            kept = len(futures)
-            if kept <= FUTURES_KEPT_UP_TO:
-                kept = 0
+            let_go_below = len(futures) if len(futures) > FUTURES_KEPT_UP_TO else 0
             finished = pending = 0
             for worker in list(self.workers.values()):
                 texts = worker["texts"]
@@ -181,7 +179,7 @@ class ThreadPoolPart:
                     else:
                         self.move(task_id, ENDED)
                         part[6 * j + 5] = 1  # announced
-                    if task_id < kept:
+                    if task_id < let_go_below:
                         futures[task_id] = None
                 if late:
                     for j in reversed(late):

@@ -19,6 +19,14 @@ function check(python: string, files: string[]): { status: number | null; out: s
 	return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** A script run with the runner's emitter imported as `pe`; what it prints, once it exited 0. */
+function withEmitter(python: string, lines: string[]): string {
+	const script = ['import sys', `sys.path.insert(0, ${JSON.stringify(RUNNER_SOURCE)})`, 'import poolscope_emitter as pe', ...lines].join('\n');
+	const r = spawnSync(python, ['-c', script], { encoding: 'utf8' });
+	assert.equal(r.status, 0, r.stderr);
+	return r.stdout.trim();
+}
+
 describe('Python runner source', function () {
 	this.timeout(30_000);
 	const py = findPython();
@@ -39,10 +47,8 @@ describe('Python runner source', function () {
 		}
 		// A thread emits as the runner's monitor does; the main thread ends the run meanwhile, 200 times.
 		// A reader drains the pipe as the host does (a full pipe would block both writers).
-		const script = [
-			'import json, os, sys, threading, time',
-			`sys.path.insert(0, ${JSON.stringify(RUNNER_SOURCE)})`,
-			'import poolscope_emitter as pe',
+		const printed = withEmitter(py.path, [
+			'import json, os, threading, time',
 			'bad = 0',
 			'for i in range(200):',
 			'    r, w = os.pipe()',
@@ -74,20 +80,16 @@ describe('Python runner source', function () {
 			'    events = [e for line in data.decode().splitlines() for e in json.loads(line)["events"]]',
 			'    bad += events[-1]["type"] != "run.finished"',
 			'print(bad)',
-		].join('\n');
-		const r = spawnSync(py.path, ['-c', script], { encoding: 'utf8' });
-		assert.equal(r.status, 0, r.stderr);
-		assert.equal(r.stdout.trim(), '0', 'runs whose last event was not run.finished');
+		]);
+		assert.equal(printed, '0', 'runs whose last event was not run.finished');
 	});
 
 	it('a batch line with number columns spliced in as base64 reads back as json.dumps writes it (the host parses both alike)', function () {
 		if (!py.ok) {
 			this.skip();
 		}
-		const script = [
-			'import array, json, struct, sys',
-			`sys.path.insert(0, ${JSON.stringify(RUNNER_SOURCE)})`,
-			'import poolscope_emitter as pe',
+		const printed = withEmitter(py.path, [
+			'import array, json, struct',
 			'batches = [',
 			'    [],',
 			'    [{"type": "run.started", "fn": "f<\\"x\\">", "n": [1, 2.5, None]}],',
@@ -100,10 +102,8 @@ describe('Python runner source', function () {
 			'    assert "\\n" not in line, line',
 			'    assert json.loads(line) == json.loads(json.dumps({"events": b}, default=pe._encode_other)), line',
 			'print(len(batches))',
-		].join('\n');
-		const r = spawnSync(py.path, ['-c', script], { encoding: 'utf8' });
-		assert.equal(r.status, 0, r.stderr);
-		assert.equal(r.stdout.trim(), '5');
+		]);
+		assert.equal(printed, '5');
 	});
 
 	it('the check names a name read in a function, a class body and a method that nothing defines', function () {
