@@ -1,5 +1,6 @@
 /** Shared by the suites that run inside the extension host. */
 import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { PoolscopeApi } from '../../extension/extension';
 
@@ -21,6 +22,17 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000): Promi
 		await new Promise((r) => setTimeout(r, 50));
 	}
 	return true;
+}
+
+/**
+ * Writes a file and waits until VS Code's copy of it, when it holds one, has the same text: it
+ * reloads from disk a moment later, and a run started before then read the old text (a CI run
+ * under load ran a file's previous poolscope comment).
+ */
+export async function writeSource(file: string, content: string): Promise<void> {
+	writeFileSync(file, content);
+	const current = () => vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
+	assert.ok(await until(() => (current()?.getText() ?? content) === content), `VS Code kept the old text of ${file}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { applyEvents, createRunModel, type RunModel } from '../../engine/protocol/runModel';
 import type { RunRecord } from '../../extension/runs/RunController';
 import type { ComparisonView } from '../../webview/messages';
-import { api, discard, recordingMessages, untitledDocument, until } from './helpers';
+import { api, discard, recordingMessages, untitledDocument, until, writeSource } from './helpers';
 import { descendantsOf } from '../harness/processes';
 
 const workspace = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -398,7 +398,7 @@ describe('Editor integration: runs', function () {
 			assert.deepEqual([(await first.handle!.done).counts.finished, results(first)], [6, ['0', '1', '4', '9', '16', '25']]);
 
 			// The comment, the settings and the code change; a run from the editor takes all of it.
-			writeFileSync(file, source(3, 9000, 3, 'x * x + 1'));
+			await writeSource(file, source(3, 9000, 3, 'x * x + 1'));
 			await config.update('stallWarningSeconds', 2, vscode.ConfigurationTarget.Global);
 			await config.update('workerPriority', 'normal', vscode.ConfigurationTarget.Global);
 			const fresh = await poolscope.run(target, {});
