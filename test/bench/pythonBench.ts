@@ -1,6 +1,8 @@
 /** The instrumented Python runner against bare concurrent.futures, same machine, same run. */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import type { PoolKind } from '../../engine/protocol/events';
 import { findPython, realInterpreter } from '../../engine/python/interpreter';
 import { startRun } from '../../engine/startRun';
@@ -26,6 +28,50 @@ function bare(python: string, kind: string, n: number, chunksize = 1): number {
 	return performance.now() - t0;
 }
 
+/** This process's CPUs as taskset lists them ("0,1", "0-3"), or undefined without taskset. */
+function affinity(): string | undefined {
+	try {
+		return /list:\s*(\S+)/.exec(execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' }))?.[1];
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * `measure` with every Python process held on one core (a sitecustomize on PYTHONPATH, the same for
+ * both sides) and this process's threads on another. A thread pool's run falls into one of two
+ * modes by where the scheduler puts its threads (performance.md: GIL hand-offs across cores),
+ * and our per-task work costs more in the slow one; held on one core, what is left is the
+ * instrumentation's own cost. Shown beside the goal row, not instead of it: users' runs get every
+ * core. Linux with taskset and two cores or more only.
+ */
+async function onOneCore<T>(measure: () => Promise<T>): Promise<T | undefined> {
+	const cpus = affinity();
+	const ids = cpus?.split(',').flatMap((part) => {
+		const [a, b] = part.split('-').map(Number);
+		return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+	}) ?? [];
+	if (process.platform !== 'linux' || ids.length < 2) {
+		return undefined;
+	}
+	const dir = mkdtempSync(join(tmpdir(), 'poolscope-bench-core-'));
+	writeFileSync(join(dir, 'sitecustomize.py'), `import os\nos.sched_setaffinity(0, {${ids[ids.length - 1]}})\n`);
+	const saved = process.env.PYTHONPATH;
+	process.env.PYTHONPATH = saved ? `${dir}${delimiter}${saved}` : dir;
+	try {
+		execFileSync('taskset', ['-a', '-c', '-p', String(ids[0]), String(process.pid)], { stdio: 'ignore' });
+		return await measure();
+	} finally {
+		execFileSync('taskset', ['-a', '-c', '-p', cpus!, String(process.pid)], { stdio: 'ignore' });
+		if (saved === undefined) {
+			delete process.env.PYTHONPATH;
+		} else {
+			process.env.PYTHONPATH = saved;
+		}
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
 const pythonBench: BenchSection = async ({ quick }) => {
 	const py = findPython();
 	if (!py.ok) {
@@ -49,6 +95,12 @@ const pythonBench: BenchSection = async ({ quick }) => {
 		const kindPairs = kind === 'thread' && !quick ? 31 : pairs;
 		const p = await pairedRatio(() => ours(kind, n), () => Promise.resolve(bare(exe, kind, n)), kindPairs);
 		rows.push({ name: `Python ${kind} pool, ${n} no-op submits, vs bare executor`, ratio: p.ratio, goal: 0.9, detail: `median of ${kindPairs} pairs; bare ${p.raw.toFixed(0)} ms, Poolscope ${p.ours.toFixed(0)} ms (interpreter start included in both)` });
+	}
+	if (!quick) {
+		const pinned = await onOneCore(() => pairedRatio(() => ours('thread', n), () => Promise.resolve(bare(exe, 'thread', n)), 15));
+		rows.push(pinned
+			? { name: `  the same, each interpreter held on one core`, ratio: pinned.ratio, detail: `median of 15 pairs; bare ${pinned.raw.toFixed(0)} ms, Poolscope ${pinned.ours.toFixed(0)} ms: the instrumentation's own cost, without the scheduler's two modes` }
+			: { name: `  the same, each interpreter held on one core`, ratio: 0, detail: 'skipped: needs Linux, taskset and two cores' });
 	}
 	let one = Infinity;
 	let hundred = Infinity;
