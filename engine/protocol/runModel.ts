@@ -310,21 +310,133 @@ function workerEnds(model: RunModel, workerId: number | undefined, taskId: numbe
 /** The output list of every task that printed nothing: one list per task was ~3 MB per 100k tasks. */
 const NO_OUTPUT: readonly { stream: StreamName; text: string }[] = Object.freeze([]);
 
+/**
+ * Every field a task gets later is declared here: V8 then keeps them inside the object (added
+ * later, they went to a second allocation per task), and every task has the same shape.
+ */
+function newTask(taskId: number, input: string, t: number): TaskModel {
+	return {
+		taskId, state: 'submitted', stage: undefined, input, workerId: undefined, submittedAt: t, queuedAt: undefined,
+		startedAt: undefined, endedAt: undefined, durationMs: undefined, cpuMs: undefined, result: undefined, output: NO_OUTPUT, outputChars: 0, outputTruncated: false,
+	};
+}
+
 function taskFor(model: RunModel, taskId: number, t: number): TaskModel {
 	let task = model.tasks.get(taskId);
 	if (!task) {
 		// Tolerate a missing task.submitted (e.g. a truncated trace) rather than lose the event.
-		task = { taskId, state: 'submitted', input: '', submittedAt: t, output: NO_OUTPUT, outputChars: 0, outputTruncated: false };
+		task = newTask(taskId, '', t);
 		model.tasks.set(taskId, task);
 		model.counts.submitted++;
 	}
 	return task;
 }
 
+/**
+ * One small function per kind of event, the per-task ones apart from the rest. As one function of
+ * ~4 KB of bytecode, V8's optimizing compiler took 40-60 ms a time to compile the reducer, four or
+ * five times in a 100k-task run (each new event shape threw the code away), on the same two cores
+ * as the run and the window (trace of 2026-12-05, performance.md).
+ */
 export function applyEvent(model: RunModel, e: PoolEvent): void {
 	if (e.t > model.lastT) {
 		model.lastT = e.t;
 	}
+	switch (e.type) {
+		case 'task.submitted':
+			return taskSubmitted(model, e);
+		case 'task.queued':
+			return taskQueued(model, e);
+		case 'task.started':
+			return taskStarted(model, e);
+		case 'task.finished':
+			return taskFinished(model, e);
+		case 'task.failed':
+			return taskFailed(model, e);
+		case 'task.cancelled':
+			return taskCancelled(model, e);
+		case 'task.output':
+			return taskOutput(model, e);
+		default:
+			return applyRunEvent(model, e);
+	}
+}
+
+type TaskEvent = Extract<PoolEvent, { taskId: number }>;
+type Of<K extends PoolEvent['type']> = Extract<PoolEvent, { type: K }>;
+
+function taskSubmitted(model: RunModel, e: Of<'task.submitted'>): void {
+	if (!model.tasks.has(e.taskId)) {
+		model.tasks.set(e.taskId, newTask(e.taskId, e.input, e.t));
+		model.counts.submitted++;
+	}
+}
+
+function taskQueued(model: RunModel, e: Of<'task.queued'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	if (!TERMINAL_STATES.has(task.state) && task.state !== 'running') {
+		task.state = 'queued';
+		task.stage = e.stage;
+		task.queuedAt ??= e.t;
+	}
+}
+
+function taskStarted(model: RunModel, e: Of<'task.started'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	if (TERMINAL_STATES.has(task.state)) {
+		return;
+	}
+	if (task.state !== 'running') {
+		model.running++;
+	}
+	task.state = 'running';
+	task.stage = undefined;
+	task.startedAt = e.t;
+	task.workerId = e.workerId;
+	workerStarts(model, e.workerId, e.taskId, e.t);
+}
+
+function taskFinished(model: RunModel, e: Of<'task.finished'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	task.workerId ??= e.workerId;
+	task.durationMs = e.durationMs;
+	task.cpuMs = e.cpuMs;
+	task.result = e.result;
+	task.startedAt ??= e.t - e.durationMs;
+	endTask(model, task, 'finished', e.t);
+}
+
+function taskFailed(model: RunModel, e: Of<'task.failed'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	task.workerId ??= e.workerId;
+	task.durationMs = e.durationMs;
+	task.cpuMs = e.cpuMs;
+	task.error = e.error;
+	endTask(model, task, failedState(e.error), e.t);
+}
+
+function taskCancelled(model: RunModel, e: Of<'task.cancelled'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	task.cancelReason = e.reason;
+	endTask(model, task, 'cancelled', e.t);
+}
+
+function taskOutput(model: RunModel, e: Of<'task.output'>): void {
+	const task = taskFor(model, e.taskId, e.t);
+	if (task.outputChars >= OUTPUT_LIMIT_PER_TASK) {
+		task.outputTruncated = true;
+		return;
+	}
+	const room = OUTPUT_LIMIT_PER_TASK - task.outputChars;
+	const text = e.text.length > room ? e.text.slice(0, room) : e.text;
+	task.outputTruncated ||= text.length < e.text.length;
+	const output = task.output === NO_OUTPUT ? [] : task.output as { stream: StreamName; text: string }[];
+	task.output = output;
+	task.outputChars += appendChunk(output, (last) => last.stream === e.stream, (shown) => ({ stream: e.stream, text: shown }), text);
+}
+
+/** The events that are not one task's: a few per run, or a few a second. */
+function applyRunEvent(model: RunModel, e: Exclude<PoolEvent, TaskEvent>): void {
 	switch (e.type) {
 		case 'run.started':
 			model.started = e;
@@ -363,81 +475,6 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 				w.currentTask = undefined;
 				w.cpuShare = undefined;
 			}
-			break;
-		}
-		case 'task.submitted':
-			if (!model.tasks.has(e.taskId)) {
-				// Every field a task gets later is declared here: V8 then keeps them inside the object
-				// (added later, they went to a second allocation per task).
-				model.tasks.set(e.taskId, {
-					taskId: e.taskId, state: 'submitted', stage: undefined, input: e.input, workerId: undefined, submittedAt: e.t, queuedAt: undefined,
-					startedAt: undefined, endedAt: undefined, durationMs: undefined, cpuMs: undefined, result: undefined, output: NO_OUTPUT, outputChars: 0, outputTruncated: false,
-				});
-				model.counts.submitted++;
-			}
-			break;
-		case 'task.queued': {
-			const task = taskFor(model, e.taskId, e.t);
-			if (!TERMINAL_STATES.has(task.state) && task.state !== 'running') {
-				task.state = 'queued';
-				task.stage = e.stage;
-				task.queuedAt ??= e.t;
-			}
-			break;
-		}
-		case 'task.started': {
-			const task = taskFor(model, e.taskId, e.t);
-			if (TERMINAL_STATES.has(task.state)) {
-				break;
-			}
-			if (task.state !== 'running') {
-				model.running++;
-			}
-			task.state = 'running';
-			task.stage = undefined;
-			task.startedAt = e.t;
-			task.workerId = e.workerId;
-			workerStarts(model, e.workerId, e.taskId, e.t);
-			break;
-		}
-		case 'task.finished': {
-			const task = taskFor(model, e.taskId, e.t);
-			task.workerId ??= e.workerId;
-			task.durationMs = e.durationMs;
-			task.cpuMs = e.cpuMs;
-			task.result = e.result;
-			task.startedAt ??= e.t - e.durationMs;
-			endTask(model, task, 'finished', e.t);
-			break;
-		}
-		case 'task.failed': {
-			const task = taskFor(model, e.taskId, e.t);
-			task.workerId ??= e.workerId;
-			task.durationMs = e.durationMs;
-			task.cpuMs = e.cpuMs;
-			task.error = e.error;
-			const state = failedState(e.error);
-			endTask(model, task, state, e.t);
-			break;
-		}
-		case 'task.cancelled': {
-			const task = taskFor(model, e.taskId, e.t);
-			task.cancelReason = e.reason;
-			endTask(model, task, 'cancelled', e.t);
-			break;
-		}
-		case 'task.output': {
-			const task = taskFor(model, e.taskId, e.t);
-			if (task.outputChars >= OUTPUT_LIMIT_PER_TASK) {
-				task.outputTruncated = true;
-				break;
-			}
-			const room = OUTPUT_LIMIT_PER_TASK - task.outputChars;
-			const text = e.text.length > room ? e.text.slice(0, room) : e.text;
-			task.outputTruncated ||= text.length < e.text.length;
-			const output = task.output === NO_OUTPUT ? [] : task.output as { stream: StreamName; text: string }[];
-			task.output = output;
-			task.outputChars += appendChunk(output, (last) => last.stream === e.stream, (shown) => ({ stream: e.stream, text: shown }), text);
 			break;
 		}
 		case 'run.output': {

@@ -31,7 +31,11 @@ const args = process.argv.slice(3);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const grep = option('grep');
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/**
+ * POOLSCOPE_JSFLAGS (opt-in) passes V8 flags to the browser, e.g. "--trace-opt --trace-deopt" with
+ * DEBUG=pw:browser: which of the window's functions V8 compiles and throws away during a run.
+ */
+export const CHROMIUM_ARGS = [...(process.env.POOLSCOPE_JSFLAGS ? [`--js-flags=${process.env.POOLSCOPE_JSFLAGS}`] : []), '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const MINUTE = 60_000;
 const failedStage = (name: string, why: string): StageCounts => ({ passed: 0, failed: 1, pending: 0, failures: [`${name}: ${why}`] });
