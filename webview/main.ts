@@ -207,10 +207,16 @@ function drainInbox(): void {
 	while (inbox.length && performance.now() - start < SLICE_MS) {
 		const head = inbox[0]!;
 		const isNew = !state.runs.has(head.runId);
-		const chunk = head.reader ? head.reader.next(CHUNK) : head.events!.slice(head.at, head.at + CHUNK);
-		state.apply(head.runId, chunk);
-		head.at += chunk.length;
-		pending -= chunk.length;
+		let n: number;
+		if (head.reader) {
+			n = state.applyPacked(head.runId, head.reader, CHUNK);
+		} else {
+			const chunk = head.events!.slice(head.at, head.at + CHUNK);
+			state.apply(head.runId, chunk);
+			n = chunk.length;
+		}
+		head.at += n;
+		pending -= n;
 		if (isNew && !head.replay) {
 			select(head.runId); // a new run takes the stage
 		}

@@ -4,7 +4,7 @@
  * binary buffers (no JSON text to write and parse in the extension host, the window and the
  * webview); strings and every other event travel as JSON, in order. Shared by both sides.
  */
-import type { PoolEvent, TaskFinishedEvent } from './events';
+import type { PoolEvent, TaskFinishedEvent, TaskQueuedEvent } from './events';
 
 export interface PackedEvents {
 	/**
@@ -153,43 +153,81 @@ export class PackedReader {
 	/** Up to `max` events (one more when an S entry ends the slice). */
 	public next(max: number): PoolEvent[] {
 		const out: PoolEvent[] = [];
-		const { p, runId } = this;
 		if (this.owed) {
 			out.push(this.owed);
 			this.owed = undefined;
 		}
+		const runId = this.runId;
+		this.visit(max - out.length, {
+			submitted: (t, taskId, input) => out.push({ type: 'task.submitted', runId, t, taskId, input }),
+			queued: (t, taskId, stage) => {
+				const e: PoolEvent = { type: 'task.queued', runId, t, taskId, stage };
+				if (out.length < max) {
+					out.push(e);
+				} else {
+					this.owed = e; // the queued half of an S entry that ended the slice
+				}
+			},
+			started: (t, taskId, workerId) => out.push({ type: 'task.started', runId, t, taskId, workerId }),
+			finished: (t, taskId, workerId, durationMs, cpuMs, result) => {
+				const e: TaskFinishedEvent = { type: 'task.finished', runId, t, taskId, workerId, durationMs, result };
+				if (cpuMs !== undefined) {
+					e.cpuMs = cpuMs;
+				}
+				out.push(e);
+			},
+			other: (e) => out.push(e),
+		});
+		return out;
+	}
+
+	/**
+	 * Up to `max` events (an S entry, two, is never split) handed to `v` as they are stored, with
+	 * no object per event: the webview folds them straight into its model. Returns how many.
+	 */
+	public visit(max: number, v: PackedVisitor): number {
+		const p = this.p;
 		const kinds = p.kinds;
-		while (out.length < max && this.i < kinds.length) {
+		let n = 0;
+		if (this.owed && max > 0) {
+			const e = this.owed as TaskQueuedEvent;
+			this.owed = undefined;
+			v.queued(e.t, e.taskId, e.stage);
+			n++;
+		}
+		while (n < max && this.i < kinds.length) {
 			const k = kinds.charCodeAt(this.i++);
+			n++;
 			if (k === 111 /* o */) {
-				out.push(p.other[this.oi++]!);
+				v.other(p.other[this.oi++]!);
 				continue;
 			}
 			const t = p.t[this.ti]!;
 			const taskId = p.id[this.ti++]!;
 			if (k === 83 /* S */) {
-				out.push({ type: 'task.submitted', runId, t, taskId, input: this.str() });
-				const queued: PoolEvent = { type: 'task.queued', runId, t, taskId, stage: 'pending' };
-				if (out.length < max) {
-					out.push(queued);
-				} else {
-					this.owed = queued;
-				}
+				v.submitted(t, taskId, this.str());
+				v.queued(t, taskId, 'pending');
+				n++;
 			} else if (k === 115 /* s */) {
-				out.push({ type: 'task.submitted', runId, t, taskId, input: this.str() });
+				v.submitted(t, taskId, this.str());
 			} else if (k === 113 /* q */) {
-				out.push({ type: 'task.queued', runId, t, taskId, stage: this.str() });
+				v.queued(t, taskId, this.str());
 			} else if (k === 98 /* b */) {
-				out.push({ type: 'task.started', runId, t, taskId, workerId: p.w[this.wi++]! });
+				v.started(t, taskId, p.w[this.wi++]!);
 			} else {
 				const cpu = p.c[this.fi]!;
-				const e: TaskFinishedEvent = { type: 'task.finished', runId, t, taskId, workerId: p.w[this.wi++]!, durationMs: p.d[this.fi++]!, result: this.str() };
-				if (cpu >= 0) {
-					e.cpuMs = cpu;
-				}
-				out.push(e);
+				v.finished(t, taskId, p.w[this.wi++]!, p.d[this.fi++]!, cpu >= 0 ? cpu : undefined, this.str());
 			}
 		}
-		return out;
+		return n;
 	}
+}
+
+/** What `PackedReader.visit` hands each event to, field by field. */
+export interface PackedVisitor {
+	submitted(t: number, taskId: number, input: string): void;
+	queued(t: number, taskId: number, stage: string): void;
+	started(t: number, taskId: number, workerId: number): void;
+	finished(t: number, taskId: number, workerId: number, durationMs: number, cpuMs: number | undefined, result: string): void;
+	other(e: PoolEvent): void;
 }

@@ -366,23 +366,51 @@ type TaskEvent = Extract<PoolEvent, { taskId: number }>;
 type Of<K extends PoolEvent['type']> = Extract<PoolEvent, { type: K }>;
 
 function taskSubmitted(model: RunModel, e: Of<'task.submitted'>): void {
-	if (!model.tasks.has(e.taskId)) {
-		model.tasks.set(e.taskId, newTask(e.taskId, e.input, e.t));
+	submitTask(model, e.t, e.taskId, e.input);
+}
+
+function taskQueued(model: RunModel, e: Of<'task.queued'>): void {
+	queueTask(model, e.t, e.taskId, e.stage);
+}
+
+function taskStarted(model: RunModel, e: Of<'task.started'>): void {
+	startTask(model, e.t, e.taskId, e.workerId);
+}
+
+function taskFinished(model: RunModel, e: Of<'task.finished'>): void {
+	finishTask(model, e.t, e.taskId, e.workerId, e.durationMs, e.cpuMs, e.result);
+}
+
+// The four events of nearly every task, by their fields: the webview folds packed columns
+// (eventPacking.ts) with these, without an object per event.
+
+export function submitTask(model: RunModel, t: number, taskId: number, input: string): void {
+	if (t > model.lastT) {
+		model.lastT = t;
+	}
+	if (!model.tasks.has(taskId)) {
+		model.tasks.set(taskId, newTask(taskId, input, t));
 		model.counts.submitted++;
 	}
 }
 
-function taskQueued(model: RunModel, e: Of<'task.queued'>): void {
-	const task = taskFor(model, e.taskId, e.t);
+export function queueTask(model: RunModel, t: number, taskId: number, stage: string): void {
+	if (t > model.lastT) {
+		model.lastT = t;
+	}
+	const task = taskFor(model, taskId, t);
 	if (!TERMINAL_STATES.has(task.state) && task.state !== 'running') {
 		task.state = 'queued';
-		task.stage = e.stage;
-		task.queuedAt ??= e.t;
+		task.stage = stage;
+		task.queuedAt ??= t;
 	}
 }
 
-function taskStarted(model: RunModel, e: Of<'task.started'>): void {
-	const task = taskFor(model, e.taskId, e.t);
+export function startTask(model: RunModel, t: number, taskId: number, workerId: number): void {
+	if (t > model.lastT) {
+		model.lastT = t;
+	}
+	const task = taskFor(model, taskId, t);
 	if (TERMINAL_STATES.has(task.state)) {
 		return;
 	}
@@ -391,19 +419,22 @@ function taskStarted(model: RunModel, e: Of<'task.started'>): void {
 	}
 	task.state = 'running';
 	task.stage = undefined;
-	task.startedAt = e.t;
-	task.workerId = e.workerId;
-	workerStarts(model, e.workerId, e.taskId, e.t);
+	task.startedAt = t;
+	task.workerId = workerId;
+	workerStarts(model, workerId, taskId, t);
 }
 
-function taskFinished(model: RunModel, e: Of<'task.finished'>): void {
-	const task = taskFor(model, e.taskId, e.t);
-	task.workerId ??= e.workerId;
-	task.durationMs = e.durationMs;
-	task.cpuMs = e.cpuMs;
-	task.result = e.result;
-	task.startedAt ??= e.t - e.durationMs;
-	endTask(model, task, 'finished', e.t);
+export function finishTask(model: RunModel, t: number, taskId: number, workerId: number, durationMs: number, cpuMs: number | undefined, result: string): void {
+	if (t > model.lastT) {
+		model.lastT = t;
+	}
+	const task = taskFor(model, taskId, t);
+	task.workerId ??= workerId;
+	task.durationMs = durationMs;
+	task.cpuMs = cpuMs;
+	task.result = result;
+	task.startedAt ??= t - durationMs;
+	endTask(model, task, 'finished', t);
 }
 
 function taskFailed(model: RunModel, e: Of<'task.failed'>): void {
