@@ -344,13 +344,13 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 	}
 	switch (e.type) {
 		case 'task.submitted':
-			return taskSubmitted(model, e);
+			return submitTask(model, e.t, e.taskId, e.input);
 		case 'task.queued':
-			return taskQueued(model, e);
+			return queueTask(model, e.t, e.taskId, e.stage);
 		case 'task.started':
-			return taskStarted(model, e);
+			return startTask(model, e.t, e.taskId, e.workerId);
 		case 'task.finished':
-			return taskFinished(model, e);
+			return finishTask(model, e.t, e.taskId, e.workerId, e.durationMs, e.cpuMs, e.result);
 		case 'task.failed':
 			return taskFailed(model, e);
 		case 'task.cancelled':
@@ -364,22 +364,6 @@ export function applyEvent(model: RunModel, e: PoolEvent): void {
 
 type TaskEvent = Extract<PoolEvent, { taskId: number }>;
 type Of<K extends PoolEvent['type']> = Extract<PoolEvent, { type: K }>;
-
-function taskSubmitted(model: RunModel, e: Of<'task.submitted'>): void {
-	submitTask(model, e.t, e.taskId, e.input);
-}
-
-function taskQueued(model: RunModel, e: Of<'task.queued'>): void {
-	queueTask(model, e.t, e.taskId, e.stage);
-}
-
-function taskStarted(model: RunModel, e: Of<'task.started'>): void {
-	startTask(model, e.t, e.taskId, e.workerId);
-}
-
-function taskFinished(model: RunModel, e: Of<'task.finished'>): void {
-	finishTask(model, e.t, e.taskId, e.workerId, e.durationMs, e.cpuMs, e.result);
-}
 
 // The four events of nearly every task, by their fields: the webview folds packed columns
 // (eventPacking.ts) with these, without an object per event.
